@@ -1,0 +1,96 @@
+"""Audio files: read, check, resample, write.
+
+The one internal format is 16 kHz mono float32 (``SAMPLE_RATE``). Files are read
+with soundfile (libsndfile: WAV, FLAC, OGG/Vorbis/Opus; no ffmpeg).
+"""
+
+from __future__ import annotations
+
+import struct
+from math import gcd
+from pathlib import Path
+
+import numpy as np
+
+SAMPLE_RATE = 16000
+FORMATS = "WAV, FLAC or OGG"
+
+
+class AudioError(Exception):
+    """An audio file that cannot be used; the message names the file."""
+
+
+def _check_wav_length(path: Path, head: bytes, size: int) -> None:
+    """libsndfile reads a cut-off WAV without complaint: compare its data chunk to the file."""
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return
+    pos = 12
+    while pos + 8 <= len(head):
+        cid, clen = head[pos : pos + 4], struct.unpack("<I", head[pos + 4 : pos + 8])[0]
+        if cid == b"data":
+            # 0 and 0xFFFFFFFF are written by streaming recorders that never finalised.
+            if clen not in (0, 0xFFFFFFFF) and pos + 8 + clen > size:
+                raise AudioError(
+                    f"{path}: truncated WAV: the header promises {clen} bytes of audio but the "
+                    f"file holds {size - pos - 8}; record or export it again"
+                )
+            return
+        pos += 8 + clen + (clen & 1)
+
+
+def load_audio(path: str | Path) -> np.ndarray:
+    """Read an audio file as 16 kHz mono float32 in [-1, 1].
+
+    Any sample rate; stereo is averaged to mono. Raises :class:`AudioError` for a
+    missing, empty, truncated or non-audio file.
+    """
+    import soundfile as sf
+
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        with open(p, "rb") as f:
+            head = f.read(4096)
+    except FileNotFoundError:
+        raise AudioError(f"{p}: no such file") from None
+    except OSError as e:
+        raise AudioError(f"{p}: cannot read: {e.strerror}") from e
+    if size == 0:
+        raise AudioError(f"{p}: the file is empty; record the answer again")
+    _check_wav_length(p, head, size)
+    try:
+        data, sr = sf.read(str(p), dtype="float32", always_2d=True)
+    except sf.LibsndfileError as e:
+        detail = str(e).replace(f"Error opening '{p}': ", "").rstrip(".")
+        raise AudioError(
+            f"{p}: not a readable audio file ({detail}); use {FORMATS}"
+        ) from e
+    if data.shape[0] == 0:
+        raise AudioError(f"{p}: the file holds no audio; record the answer again")
+    return resample(data.mean(axis=1), int(sr))
+
+
+def resample(x: np.ndarray, sr: int, target: int = SAMPLE_RATE) -> np.ndarray:
+    """Resample mono audio to ``target`` Hz (polyphase; exact ratio)."""
+    x = np.asarray(x, dtype=np.float32)
+    if sr == target:
+        return x
+    from scipy.signal import resample_poly
+
+    g = gcd(sr, target)
+    return resample_poly(x, target // g, sr // g).astype(np.float32)
+
+
+def write_audio(path: str | Path, audio: np.ndarray, sr: int = SAMPLE_RATE) -> Path:
+    """Write mono float32 audio; the format follows the suffix (.wav, .flac, .ogg)."""
+    import soundfile as sf
+
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(str(p), np.asarray(audio, dtype=np.float32), sr)
+    return p
+
+
+def duration(audio: np.ndarray, sr: int = SAMPLE_RATE) -> float:
+    """Seconds of audio."""
+    return float(len(audio)) / sr

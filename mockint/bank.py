@@ -1,0 +1,330 @@
+"""Question banks: the plain-text interview format, the TOML form, validation.
+
+A bank is a list of :class:`Question` with a name. Two on-disk forms:
+
+* the plain-text format of ``resume-interview-questions.txt``: a header of
+  ``- Category name: Q1–Q20`` lines, then entries ``QN. question`` / ``Answer:``
+  / answer text (:func:`parse_text`);
+* TOML, for authoring by hand and for what ``mockint bank import`` stores
+  (:func:`parse_toml`, :func:`to_toml`).
+
+Parsing is pure: it takes text and returns a :class:`Bank` or raises a
+:class:`BankError` naming the file and line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+class BankError(Exception):
+    """A bank file that cannot be used; the message names the file and line."""
+
+    def __init__(self, path: str, line: int | None, message: str):
+        self.path, self.line, self.message = path, line, message
+        where = f"{path}:{line}" if line else path
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class Question:
+    """One interview question and the answer it is graded against."""
+
+    id: str
+    category: str
+    text: str
+    model_answer: str
+
+
+@dataclass(frozen=True)
+class Bank:
+    """A named, ordered set of questions."""
+
+    name: str
+    questions: tuple[Question, ...]
+    title: str = ""
+    source: str = ""
+
+    @property
+    def categories(self) -> list[str]:
+        """Category names in the order they first appear."""
+        return list(dict.fromkeys(q.category for q in self.questions))
+
+    def get(self, qid: str) -> Question:
+        """The question with id ``qid`` (``Q7``, ``q7`` and ``7`` all find ``Q7``)."""
+        want = normalise_id(qid)
+        for q in self.questions:
+            if normalise_id(q.id) == want:
+                return q
+        raise KeyError(qid)
+
+    def select(self, categories: Iterable[str] = ()) -> list[Question]:
+        """Questions in any of ``categories`` (case-insensitive; all if empty)."""
+        wanted = {c.casefold() for c in categories}
+        return [q for q in self.questions if not wanted or q.category.casefold() in wanted]
+
+
+def normalise_id(qid: str) -> str:
+    s = qid.strip().casefold()
+    return s[1:] if re.fullmatch(r"q\d+", s) else s
+
+
+# --- plain text ---------------------------------------------------------------------
+
+_RANGE_RE = re.compile(r"^\s*[-*•]\s*(?P<name>.+?)\s*:\s*Q(?P<a>\d+)\s*[-–—]\s*Q?(?P<b>\d+)\s*$")
+_ENTRY_RE = re.compile(r"^Q(?P<n>\d+)\s*[.):]\s*(?P<text>.*)$")
+_ANSWER_RE = re.compile(r"^Answer\s*:\s*(?P<rest>.*)$", re.IGNORECASE)
+
+
+def _clean(text: str) -> list[str]:
+    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def parse_text(text: str, path: str = "<text>", name: str = "") -> Bank:
+    """Parse the plain-text bank format (header of category ranges, then entries)."""
+    lines = _clean(text)
+    ranges: list[tuple[str, int, int, int]] = []  # name, first, last, line
+    title = ""
+    i = 0
+    # Header: everything before the first entry.
+    while i < len(lines) and not _ENTRY_RE.match(lines[i].strip()):
+        s = lines[i].strip()
+        m = _RANGE_RE.match(s)
+        if m:
+            a, b = int(m["a"]), int(m["b"])
+            if a > b:
+                raise BankError(path, i + 1, f"range Q{a}–Q{b} runs backwards: write Q{b}–Q{a}")
+            for other, oa, ob, oline in ranges:
+                if a <= ob and oa <= b:
+                    raise BankError(
+                        path, i + 1, f"range Q{a}–Q{b} overlaps '{other}' (line {oline})"
+                    )
+            ranges.append((m["name"], a, b, i + 1))
+        elif s and not title:
+            title = s
+        i += 1
+    if not ranges:
+        raise BankError(
+            path, None, "no category ranges in the header: add lines like '- General: Q1–Q20'"
+        )
+
+    entries: list[tuple[int, int, str, list[str], int | None]] = []  # n, line, text, answer, ans line
+    state = "none"
+    for j in range(i, len(lines)):
+        s = lines[j].strip()
+        m = _ENTRY_RE.match(s)
+        if m:
+            entries.append((int(m["n"]), j + 1, m["text"].strip(), [], None))
+            state = "question"
+            continue
+        if not entries:
+            continue
+        n, line, qtext, answer, ans_line = entries[-1]
+        a = _ANSWER_RE.match(s)
+        if a and state == "question":
+            entries[-1] = (n, line, qtext, answer, j + 1)
+            if a["rest"]:
+                answer.append(a["rest"])
+            state = "answer"
+        elif state == "question" and s:
+            entries[-1] = (n, line, f"{qtext} {s}".strip(), answer, ans_line)
+        elif state == "answer":
+            answer.append(s)
+
+    if not entries:
+        raise BankError(path, None, "no questions found: entries look like 'Q1. Question text'")
+
+    questions: list[Question] = []
+    seen: dict[int, int] = {}
+    for n, line, qtext, answer, ans_line in entries:
+        if n in seen:
+            raise BankError(path, line, f"duplicate id Q{n} (first at line {seen[n]})")
+        seen[n] = line
+        if not qtext:
+            raise BankError(path, line, f"Q{n} has no question text")
+        body = "\n".join(answer).strip()
+        body = re.sub(r"\n{2,}", "\n\n", body)
+        if ans_line is None or not body:
+            raise BankError(path, line, f"Q{n} has no answer: add a line 'Answer:' and the answer")
+        cat = next((c for c, a, b, _ in ranges if a <= n <= b), None)
+        if cat is None:
+            raise BankError(path, line, f"Q{n} is outside every category range in the header")
+        questions.append(Question(f"Q{n}", cat, qtext, body))
+    return Bank(name or slug(Path(path).stem), tuple(questions), title=title, source=Path(path).name)
+
+
+# --- TOML ----------------------------------------------------------------------------
+
+
+def _toml_line(s: str, text: str, key: str) -> int | None:
+    """Best-effort line number of a key's value in TOML text, for messages."""
+    for n, line in enumerate(text.splitlines(), 1):
+        if line.strip().startswith(key) and s[:20] in line:
+            return n
+    return None
+
+
+def parse_toml(text: str, path: str = "<toml>", name: str = "") -> Bank:
+    """Parse the TOML bank form (see README: ``[[question]]`` tables)."""
+    try:
+        data = tomllib.loads(text.lstrip("\ufeff"))
+    except tomllib.TOMLDecodeError as e:
+        m = re.search(r"line (\d+)", str(e))
+        raise BankError(path, int(m[1]) if m else None, f"not valid TOML: {e}") from e
+    meta = data.get("bank", {})
+    items = data.get("question", [])
+    if not isinstance(items, list) or not items:
+        raise BankError(path, None, "no questions found: add [[question]] tables")
+    questions: list[Question] = []
+    seen: set[str] = set()
+    for k, item in enumerate(items, 1):
+        qid = str(item.get("id", "")).strip()
+        line = _toml_line(qid, text, "id") if qid else None
+        where = f"question {k}" + (f" ({qid})" if qid else "")
+        if not qid:
+            raise BankError(path, None, f"{where} has no id")
+        if normalise_id(qid) in seen:
+            raise BankError(path, line, f"duplicate id {qid}")
+        seen.add(normalise_id(qid))
+        missing = [f for f in ("category", "text", "answer") if not str(item.get(f, "")).strip()]
+        if missing:
+            raise BankError(path, line, f"{where} has no {missing[0]}")
+        questions.append(
+            Question(qid, str(item["category"]).strip(), str(item["text"]).strip(),
+                     str(item["answer"]).strip())
+        )
+    return Bank(
+        name or str(meta.get("name") or slug(Path(path).stem)),
+        tuple(questions),
+        title=str(meta.get("title", "")),
+        source=str(meta.get("source", "")),
+    )
+
+
+def _toml_str(s: str) -> str:
+    if "\n" in s and '"""' not in s and "\\" not in s:
+        return '"""\n' + s + '"""'
+    return json.dumps(s, ensure_ascii=False)
+
+
+def to_toml(bank: Bank) -> str:
+    """Render a bank as TOML that :func:`parse_toml` reads back unchanged."""
+    out = ["[bank]", f"name = {_toml_str(bank.name)}"]
+    if bank.title:
+        out.append(f"title = {_toml_str(bank.title)}")
+    if bank.source:
+        out.append(f"source = {_toml_str(bank.source)}")
+    for q in bank.questions:
+        out += [
+            "",
+            "[[question]]",
+            f"id = {_toml_str(q.id)}",
+            f"category = {_toml_str(q.category)}",
+            f"text = {_toml_str(q.text)}",
+            f"answer = {_toml_str(q.model_answer)}",
+        ]
+    return "\n".join(out) + "\n"
+
+
+# --- files ------------------------------------------------------------------------------
+
+
+def slug(s: str) -> str:
+    """A bank name from a file stem: lower case, letters, digits, '-' and '_'."""
+    out = re.sub(r"[^a-z0-9_-]+", "-", s.casefold()).strip("-_")
+    return out[:64] or "bank"
+
+
+def load_file(path: Path, name: str = "") -> Bank:
+    """Parse a bank file by its extension: ``.toml``, otherwise the plain-text format."""
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise BankError(str(path), None, f"cannot read: {e.strerror}") from e
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise BankError(str(path), None, "not UTF-8 text: save it as UTF-8") from e
+    if path.suffix.casefold() == ".toml":
+        return parse_toml(text, str(path), name)
+    return parse_text(text, str(path), name)
+
+
+def bank_files(dirs: Sequence[Path]) -> dict[str, Path]:
+    """Bank name -> TOML file, the first directory winning on a clash."""
+    found: dict[str, Path] = {}
+    for d in dirs:
+        if d.is_dir():
+            for p in sorted(d.glob("*.toml")):
+                found.setdefault(p.stem, p)
+    return found
+
+
+def validate_name(name: str) -> str:
+    """Check a bank name is usable as a file name; return it."""
+    if not NAME_RE.match(name):
+        raise ValueError(
+            f"bank name '{name}' is not usable: use lower-case letters, digits, '-' or '_'"
+        )
+    return name
+
+
+def find_bank(name: str | None, dirs: Sequence[Path]) -> Bank:
+    """Load the bank called ``name`` from ``dirs``; with no name, the only or 'resume' bank."""
+    files = bank_files(dirs)
+    if not files:
+        raise BankError(
+            str(dirs[0]) if dirs else "bank/", None,
+            "no question banks: run 'mockint bank import FILE'",
+        )
+    if name is None:
+        if len(files) == 1:
+            name = next(iter(files))
+        elif DEFAULT_BANK in files:
+            name = DEFAULT_BANK
+        else:
+            raise BankError(
+                str(dirs[0]), None,
+                f"several banks ({', '.join(files)}): choose one with --bank NAME",
+            )
+    if name not in files:
+        raise BankError(
+            str(dirs[0]), None,
+            f"no bank named '{name}': choose one of {', '.join(files)}",
+        )
+    return load_file(files[name], name)
+
+
+def import_bank(src: Path, dest: Path, name: str | None = None, replace: bool = False) -> Path:
+    """Validate a bank file and store it as ``dest/NAME.toml``; return that path.
+
+    Nothing is written unless the whole file is valid.
+    """
+    bank = load_file(src, validate_name(name) if name else "")
+    validate_name(bank.name)
+    out = dest / f"{bank.name}.toml"
+    if out.exists() and not replace:
+        raise BankError(
+            str(src), None,
+            f"a bank named '{bank.name}' exists already: pass --name NEW or --replace",
+        )
+    dest.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".toml.tmp")
+    tmp.write_text(to_toml(bank), encoding="utf-8")
+    tmp.replace(out)
+    return out
+
+
+DEFAULT_BANK = "resume"

