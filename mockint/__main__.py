@@ -1,3 +1,3 @@
 from mockint.cli import cli
 
-cli()
+cli(prog_name="mockint")

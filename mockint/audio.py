@@ -62,9 +62,7 @@ def load_audio(path: str | Path) -> np.ndarray:
         data, sr = sf.read(str(p), dtype="float32", always_2d=True)
     except sf.LibsndfileError as e:
         detail = str(e).replace(f"Error opening '{p}': ", "").rstrip(".")
-        raise AudioError(
-            f"{p}: not a readable audio file ({detail}); use {FORMATS}"
-        ) from e
+        raise AudioError(f"{p}: not a readable audio file ({detail}); use {FORMATS}") from e
     if data.shape[0] == 0:
         raise AudioError(f"{p}: the file holds no audio; record the answer again")
     return resample(data.mean(axis=1), int(sr))

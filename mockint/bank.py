@@ -120,7 +120,9 @@ def parse_text(text: str, path: str = "<text>", name: str = "") -> Bank:
             path, None, "no category ranges in the header: add lines like '- General: Q1–Q20'"
         )
 
-    entries: list[tuple[int, int, str, list[str], int | None]] = []  # n, line, text, answer, ans line
+    entries: list[
+        tuple[int, int, str, list[str], int | None]
+    ] = []  # n, line, text, answer, ans line
     state = "none"
     for j in range(i, len(lines)):
         s = lines[j].strip()
@@ -132,11 +134,11 @@ def parse_text(text: str, path: str = "<text>", name: str = "") -> Bank:
         if not entries:
             continue
         n, line, qtext, answer, ans_line = entries[-1]
-        a = _ANSWER_RE.match(s)
-        if a and state == "question":
+        am = _ANSWER_RE.match(s)
+        if am and state == "question":
             entries[-1] = (n, line, qtext, answer, j + 1)
-            if a["rest"]:
-                answer.append(a["rest"])
+            if am["rest"]:
+                answer.append(am["rest"])
             state = "answer"
         elif state == "question" and s:
             entries[-1] = (n, line, f"{qtext} {s}".strip(), answer, ans_line)
@@ -162,7 +164,9 @@ def parse_text(text: str, path: str = "<text>", name: str = "") -> Bank:
         if cat is None:
             raise BankError(path, line, f"Q{n} is outside every category range in the header")
         questions.append(Question(f"Q{n}", cat, qtext, body))
-    return Bank(name or slug(Path(path).stem), tuple(questions), title=title, source=Path(path).name)
+    return Bank(
+        name or slug(Path(path).stem), tuple(questions), title=title, source=Path(path).name
+    )
 
 
 # --- TOML ----------------------------------------------------------------------------
@@ -202,8 +206,12 @@ def parse_toml(text: str, path: str = "<toml>", name: str = "") -> Bank:
         if missing:
             raise BankError(path, line, f"{where} has no {missing[0]}")
         questions.append(
-            Question(qid, str(item["category"]).strip(), str(item["text"]).strip(),
-                     str(item["answer"]).strip())
+            Question(
+                qid,
+                str(item["category"]).strip(),
+                str(item["text"]).strip(),
+                str(item["answer"]).strip(),
+            )
         )
     return Bank(
         name or str(meta.get("name") or slug(Path(path).stem)),
@@ -286,7 +294,8 @@ def find_bank(name: str | None, dirs: Sequence[Path]) -> Bank:
     files = bank_files(dirs)
     if not files:
         raise BankError(
-            str(dirs[0]) if dirs else "bank/", None,
+            str(dirs[0]) if dirs else "bank/",
+            None,
             "no question banks: run 'mockint bank import FILE'",
         )
     if name is None:
@@ -296,12 +305,14 @@ def find_bank(name: str | None, dirs: Sequence[Path]) -> Bank:
             name = DEFAULT_BANK
         else:
             raise BankError(
-                str(dirs[0]), None,
+                str(dirs[0]),
+                None,
                 f"several banks ({', '.join(files)}): choose one with --bank NAME",
             )
     if name not in files:
         raise BankError(
-            str(dirs[0]), None,
+            str(dirs[0]),
+            None,
             f"no bank named '{name}': choose one of {', '.join(files)}",
         )
     return load_file(files[name], name)
@@ -317,7 +328,8 @@ def import_bank(src: Path, dest: Path, name: str | None = None, replace: bool = 
     out = dest / f"{bank.name}.toml"
     if out.exists() and not replace:
         raise BankError(
-            str(src), None,
+            str(src),
+            None,
             f"a bank named '{bank.name}' exists already: pass --name NEW or --replace",
         )
     dest.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +127,12 @@ def bank_list(bank_name: str | None, category: tuple[str, ...], as_json: bool) -
                     {"name": c, "questions": [q.id for q in qs if q.category == c]} for c in cats
                 ],
                 "questions": [
-                    {"id": q.id, "category": q.category, "text": q.text, "model_answer": q.model_answer}
+                    {
+                        "id": q.id,
+                        "category": q.category,
+                        "text": q.text,
+                        "model_answer": q.model_answer,
+                    }
                     for q in qs
                 ],
             }
@@ -213,11 +217,18 @@ def models_prepare(names: tuple[str, ...], all_: bool, force: bool) -> None:
 # --- transcribe and grade ----------------------------------------------------------------
 
 model_option = click.option(
-    "--model", "-m", default="tiny.en", show_default=True, metavar="M",
+    "--model",
+    "-m",
+    default="tiny.en",
+    show_default=True,
+    metavar="M",
     help="Whisper model: tiny.en or base.",
 )
 threads_option = click.option(
-    "--threads", default=1, show_default=True, type=click.IntRange(1, 64),
+    "--threads",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
     help="CPU threads for Whisper.",
 )
 
@@ -342,11 +353,3 @@ def _print_assessment(a: Any) -> None:
         click.echo(f"\nMissed ({len(missed)}):")
         for k in missed:
             click.echo(f"  - {k.text}")
-
-
-def main() -> None:  # pragma: no cover
-    cli(prog_name="mockint")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

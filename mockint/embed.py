@@ -40,10 +40,13 @@ class MiniLMEmbedder:
                 self._on_status("Loading the grading model…")
                 try:
                     from sentence_transformers import SentenceTransformer
+                    from transformers.utils import logging as hf_logging
                 except ImportError as e:
                     raise ModelError(
                         f"sentence-transformers is not installed ({e}): run 'make setup'"
                     ) from e
+                hf_logging.disable_progress_bar()  # its bar would garble our screen
+                hf_logging.set_verbosity_error()
                 self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
             return self._model
 

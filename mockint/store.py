@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from contextlib import contextmanager
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -57,7 +57,7 @@ def m001_initial(db: sqlite3.Connection) -> None:
         );
         CREATE INDEX attempts_question ON attempts(bank, question_id);
         CREATE INDEX attempts_session ON attempts(session_id);
-        """
+        """,
     )
 
 
@@ -133,7 +133,9 @@ class Store:
                     fn(self.db)
                     self.db.execute(f"PRAGMA user_version = {n}")
 
-    def start_session(self, bank: str, kind: str = "practice", options: dict[str, Any] | None = None) -> int:
+    def start_session(
+        self, bank: str, kind: str = "practice", options: dict[str, Any] | None = None
+    ) -> int:
         """Open a session and return its id."""
         cur = self.db.execute(
             "INSERT INTO sessions (started_at, bank, kind, options) VALUES (?, ?, ?, ?)",
@@ -164,12 +166,14 @@ class Store:
         cols = ", ".join(row)
         marks = ", ".join("?" for _ in row)
         with self._tx():
-            cur = self.db.execute(f"INSERT INTO attempts ({cols}) VALUES ({marks})", list(row.values()))
+            cur = self.db.execute(
+                f"INSERT INTO attempts ({cols}) VALUES ({marks})", list(row.values())
+            )
         return int(cur.lastrowid or 0)
 
     def attempts(self, session_id: int | None = None, bank: str | None = None) -> list[Attempt]:
         """Stored attempts, oldest first, optionally of one session or bank."""
-        sql, args = "SELECT * FROM attempts WHERE 1=1", []
+        sql, args = "SELECT * FROM attempts WHERE 1=1", list[object]()
         if session_id is not None:
             sql += " AND session_id = ?"
             args.append(session_id)

@@ -54,8 +54,12 @@ class Transcript:
                 for s in self.segments
             ],
             "words": [
-                {"text": w.text, "start": round(w.start, 2), "end": round(w.end, 2),
-                 "probability": round(w.probability, 3)}
+                {
+                    "text": w.text,
+                    "start": round(w.start, 2),
+                    "end": round(w.end, 2),
+                    "probability": round(w.probability, 3),
+                }
                 for w in self.words
             ],
         }
@@ -143,7 +147,11 @@ class WhisperTranscriber:
             segments.append(Segment(s["text"].strip(), float(s["start"]), float(s["end"])))
             for w in s.get("words", []):
                 words.append(
-                    Word(w["word"].strip(), float(w["start"]), float(w["end"]),
-                         float(w.get("probability", 1.0)))
+                    Word(
+                        w["word"].strip(),
+                        float(w["start"]),
+                        float(w["end"]),
+                        float(w.get("probability", 1.0)),
+                    )
                 )
         return Transcript(str(result["text"]).strip(), tuple(segments), tuple(words), duration)

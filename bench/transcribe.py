@@ -1,0 +1,57 @@
+"""Word error rate and real-time factor of each prepared Whisper model on FLEURS-en.
+
+    .venv/bin/python bench/transcribe.py [--threads 1] [--data DIR] [--models tiny.en base]
+
+Both sides are normalised with whisper's EnglishTextNormalizer. RTF is
+transcription time over audio duration (lower is faster), after one warm-up
+call per model, with word timestamps on as in practice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mockint.audio import load_audio  # noqa: E402
+from mockint.models import WHISPER_MODELS, ModelError, find_checkpoint  # noqa: E402
+from mockint.transcribe import WhisperOptions, WhisperTranscriber  # noqa: E402
+from mockint.wer import wer  # noqa: E402
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=ROOT / "tests" / "data" / "fleurs-en")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--models", nargs="*", default=list(WHISPER_MODELS))
+    args = ap.parse_args()
+
+    clips = [(p, p.with_suffix(".txt").read_text()) for p in sorted(args.data.glob("*.ogg"))]
+    audio = [load_audio(p) for p, _ in clips]
+    total = sum(len(a) for a in audio) / 16000
+    print(f"FLEURS-en: {len(clips)} utterances, {total:.1f} s of speech; threads={args.threads}")
+    print(f"{'model':<10} {'WER':>7} {'RTF':>6} {'seconds':>8}")
+    for name in args.models:
+        try:
+            find_checkpoint(name)
+        except ModelError as e:
+            print(f"{name:<10} skipped: {e}")
+            continue
+        t = WhisperTranscriber(WhisperOptions(model=name, threads=args.threads))
+        t.transcribe(audio[0])  # warm-up: model load, first-call JIT
+        hyps = []
+        start = time.perf_counter()
+        for a in audio:
+            hyps.append(t.transcribe(a).text)
+        spent = time.perf_counter() - start
+        err = wer([r for _, r in clips], hyps)
+        print(f"{name:<10} {err:>6.1%} {spent / total:>6.3f} {spent:>8.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

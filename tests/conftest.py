@@ -1,0 +1,94 @@
+"""Shared fixtures: an isolated data directory, a fake embedder, the real models."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mockint.bank import Bank, load_file
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+FLEURS = DATA / "fleurs-en"
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own MOCKINT_HOME; shipped banks and prepared models stay visible."""
+    h = tmp_path / "home"
+    monkeypatch.setenv("MOCKINT_HOME", str(h))
+    return h
+
+
+class HashingEmbedder:
+    """A real Embedder without a model: hashed bag of lower-cased words, unit length.
+
+    Enough to test grading logic: identical texts score 1, unrelated ones near 0.
+    """
+
+    name = "hashing-test-embedder"
+    sha256 = None
+
+    def __init__(self, dims: int = 512):
+        self.dims = dims
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dims), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for w in re.findall(r"[a-z0-9']+", t.lower()):
+                h = int(hashlib.md5(w.encode()).hexdigest(), 16)
+                out[i, h % self.dims] += 1.0
+            n = np.linalg.norm(out[i])
+            if n:
+                out[i] /= n
+        return out
+
+
+@pytest.fixture
+def fake_embedder() -> HashingEmbedder:
+    return HashingEmbedder()
+
+
+@pytest.fixture(scope="session")
+def resume_bank() -> Bank:
+    return load_file(ROOT / "bank" / "resume.toml")
+
+
+@pytest.fixture(scope="session")
+def embedder():  # type: ignore[no-untyped-def]
+    """The real all-MiniLM-L6-v2, loaded once for the whole run."""
+    from mockint.embed import MiniLMEmbedder
+
+    e = MiniLMEmbedder()
+    e.load()
+    return e
+
+
+@pytest.fixture(scope="session")
+def transcriber():  # type: ignore[no-untyped-def]
+    """The real converted Whisper tiny.en, loaded once for the whole run."""
+    from mockint.transcribe import WhisperTranscriber
+
+    t = WhisperTranscriber()
+    t.load()
+    return t
+
+
+def espeak(text: str, path: Path, voice: str = "en-us", wpm: int = 160) -> Path:
+    """Render text to a WAV with espeak-ng (a real synthetic voice)."""
+    exe = shutil.which("espeak-ng")
+    assert exe, "espeak-ng is not installed: run 'make test' (it installs it)"
+    subprocess.run([exe, "-v", voice, "-s", str(wpm), "-w", str(path), text], check=True)
+    return path
+
+
+def fleurs() -> list[tuple[Path, str]]:
+    """The FLEURS utterances shipped in tests/data, with their reference transcripts."""
+    return [(p, p.with_suffix(".txt").read_text()) for p in sorted(FLEURS.glob("*.ogg"))]

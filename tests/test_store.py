@@ -1,0 +1,55 @@
+"""The SQLite store: migrations, WAL, and attempts written whole."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from mockint.store import MIGRATIONS, Attempt, Store
+
+
+def attempt(**kw: object) -> Attempt:
+    base = dict(
+        bank="resume",
+        question_id="Q1",
+        category="General",
+        transcript="hello",
+        score=50.0,
+        coverage=0.6,
+        key_points=[{"text": "k", "covered": True}],
+        words=[{"text": "hello", "start": 0.0, "end": 0.4}],
+        models={"embedder": {"name": "x", "sha256": "y"}},
+    )
+    base.update(kw)
+    return Attempt(**base)  # type: ignore[arg-type]
+
+
+def test_new_store_is_migrated_and_in_wal(tmp_path: Path) -> None:
+    with Store(tmp_path / "m.db") as s:
+        assert s.schema_version == len(MIGRATIONS)
+        assert s.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_attempt_round_trip(tmp_path: Path) -> None:
+    with Store(tmp_path / "m.db") as s:
+        sid = s.start_session("resume")
+        aid = s.add_attempt(attempt(session_id=sid, audio_path="/r/a.flac", duration=3.5))
+    with Store(tmp_path / "m.db") as s:  # reopening runs no migration twice
+        a = s.attempt(aid)
+        assert a is not None
+        assert a.key_points == [{"text": "k", "covered": True}]
+        assert a.words[0]["end"] == 0.4
+        assert a.models["embedder"]["sha256"] == "y"
+        assert (a.session_id, a.audio_path, a.duration) == (sid, "/r/a.flac", 3.5)
+        assert a.started_at and a.graded_at
+        assert [x.id for x in s.attempts(session_id=sid)] == [aid]
+
+
+def test_failed_write_leaves_nothing(tmp_path: Path) -> None:
+    with Store(tmp_path / "m.db") as s:
+        s.add_attempt(attempt())
+        with pytest.raises(sqlite3.Error):
+            s.add_attempt(attempt(session_id=999))  # no such session: foreign key fails
+        assert len(s.attempts()) == 1
