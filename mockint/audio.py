@@ -6,9 +6,15 @@ with soundfile (libsndfile: WAV, FLAC, OGG/Vorbis/Opus; no ffmpeg).
 
 from __future__ import annotations
 
+import contextlib
+import os
+import queue
 import struct
+import time
+from dataclasses import dataclass
 from math import gcd
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -92,3 +98,374 @@ def write_audio(path: str | Path, audio: np.ndarray, sr: int = SAMPLE_RATE) -> P
 def duration(audio: np.ndarray, sr: int = SAMPLE_RATE) -> float:
     """Seconds of audio."""
     return float(len(audio)) / sr
+
+
+# --- devices ---------------------------------------------------------------------------
+
+
+class DeviceError(Exception):
+    """No usable audio device, or it failed; the message says how to fix it."""
+
+
+def import_sounddevice() -> Any:
+    """Import sounddevice, turning a missing PortAudio into a clear DeviceError."""
+    try:
+        import sounddevice as sd
+    except OSError as e:  # "PortAudio library not found"
+        raise DeviceError(
+            f"{e}: install it with 'sudo apt-get install libportaudio2' (or run 'make setup')"
+        ) from e
+    except ImportError as e:
+        raise DeviceError(f"sounddevice is not installed ({e}): run 'make setup'") from e
+    return sd
+
+
+@dataclass(frozen=True)
+class Device:
+    index: int
+    name: str
+    inputs: int
+    outputs: int
+    samplerate: float
+    default_input: bool
+    default_output: bool
+
+
+def list_devices() -> list[Device]:
+    """Every PortAudio device, with the defaults marked."""
+    sd = import_sounddevice()
+    din, dout = sd.default.device
+    return [
+        Device(
+            i,
+            str(d["name"]),
+            int(d["max_input_channels"]),
+            int(d["max_output_channels"]),
+            float(d["default_samplerate"]),
+            i == din,
+            i == dout,
+        )
+        for i, d in enumerate(sd.query_devices())
+    ]
+
+
+def _check_device(sd: Any, device: int | str | None, kind: str) -> None:
+    flag = "--input-device" if kind == "input" else "--output-device"
+    try:
+        sd.query_devices(device, kind)
+    except (ValueError, sd.PortAudioError) as e:
+        what = f"no {kind} device" if device is None else f"no {kind} device matching '{device}'"
+        hint = (
+            "connect a microphone" if kind == "input" else "connect speakers or headphones"
+        )
+        raise DeviceError(
+            f"{what} ({e}): {hint}, or pick one with {flag} (see 'mockint devices')"
+        ) from None
+
+
+def check_input_device(sd: Any, device: int | str | None) -> None:
+    """Raise DeviceError unless ``device`` (None: the default) can record."""
+    _check_device(sd, device, "input")
+
+
+def check_output_device(sd: Any, device: int | str | None) -> None:
+    """Raise DeviceError unless ``device`` (None: the default) can play."""
+    _check_device(sd, device, "output")
+
+
+# --- recording ----------------------------------------------------------------------------
+
+
+class Recorder(Protocol):
+    """A microphone: 16 kHz mono float32 blocks, pulled as they arrive."""
+
+    def start(self) -> None: ...
+
+    def read(self, timeout: float) -> np.ndarray | None:
+        """The next block, or None if none arrived within ``timeout``; DeviceError if gone."""
+
+    def stop(self) -> None: ...
+
+
+class SoundDeviceRecorder:
+    """A PortAudio input stream (via sounddevice), resampled to 16 kHz if need be."""
+
+    def __init__(self, device: int | str | None = None, block_seconds: float = 0.03):
+        self.device = device
+        self.block_seconds = block_seconds
+        self._q: queue.Queue[np.ndarray] = queue.Queue()
+        self._stream: Any = None
+        self._rate = SAMPLE_RATE
+        self._last = 0.0
+        self.overflows = 0
+
+    def _callback(self, indata: np.ndarray, frames: int, t: Any, status: Any) -> None:
+        if status and status.input_overflow:
+            self.overflows += 1
+        self._q.put(indata[:, 0].copy())
+
+    def start(self) -> None:
+        sd = import_sounddevice()
+        check_input_device(sd, self.device)
+        for rate in (SAMPLE_RATE, None):
+            try:
+                if rate is None:
+                    rate = int(sd.query_devices(self.device, "input")["default_samplerate"])
+                self._stream = sd.InputStream(
+                    samplerate=rate,
+                    channels=1,
+                    dtype="float32",
+                    blocksize=int(rate * self.block_seconds),
+                    device=self.device,
+                    callback=self._callback,
+                )
+                self._rate = rate
+                break
+            except sd.PortAudioError as e:
+                if rate != SAMPLE_RATE:
+                    raise DeviceError(
+                        f"cannot open the input device ({e}): check it with 'mockint devices'"
+                    ) from e
+        self._stream.start()
+        self._last = time.monotonic()
+
+    def read(self, timeout: float) -> np.ndarray | None:
+        try:
+            block = self._q.get(timeout=timeout)
+        except queue.Empty:
+            gone = self._stream is None or not self._stream.active
+            if gone or time.monotonic() - self._last > 2.0:
+                raise DeviceError(
+                    "the input device stopped delivering audio (unplugged?): reconnect it "
+                    "and run 'mockint practice --resume'"
+                ) from None
+            return None
+        self._last = time.monotonic()
+        return resample(block, self._rate) if self._rate != SAMPLE_RATE else block
+
+    def stop(self) -> None:
+        if self._stream is not None:
+            with contextlib.suppress(Exception):
+                self._stream.stop()
+                self._stream.close()
+            self._stream = None
+
+
+class ArrayRecorder:
+    """Feeds audio from an array (then silence) as if a microphone heard it.
+
+    For tests and for grading files through the live pipeline; ``realtime``
+    paces blocks at the speed of speech.
+    """
+
+    def __init__(self, audio: np.ndarray, block: int = 480, realtime: bool = False):
+        self.audio = np.asarray(audio, dtype=np.float32)
+        self.block = block
+        self.realtime = realtime
+        self._pos = 0
+        self._t0 = 0.0
+
+    def start(self) -> None:
+        self._pos = 0
+        self._t0 = time.monotonic()
+
+    def read(self, timeout: float) -> np.ndarray | None:
+        if self.realtime:
+            due = self._t0 + (self._pos + self.block) / SAMPLE_RATE
+            wait = due - time.monotonic()
+            if wait > timeout:
+                time.sleep(timeout)
+                return None
+            if wait > 0:
+                time.sleep(wait)
+        out = self.audio[self._pos : self._pos + self.block]
+        if len(out) < self.block:
+            out = np.concatenate([out, np.zeros(self.block - len(out), np.float32)])
+        self._pos += self.block
+        return out
+
+    def stop(self) -> None:
+        return None
+
+
+class StreamingWav:
+    """A WAV file written as audio arrives, its header kept valid as it grows.
+
+    A killed process leaves a playable file holding everything up to the last
+    :meth:`flush` (called about twice a second by :meth:`write`).
+    """
+
+    def __init__(self, path: Path, sr: int = SAMPLE_RATE, flush_every: float = 0.5):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.sr = sr
+        self._f = open(self.path, "wb")  # noqa: SIM115
+        self._frames = 0
+        self._unflushed = 0
+        self._flush_frames = int(sr * flush_every)
+        self._header()
+
+    def _header(self) -> None:
+        data = self._frames * 2
+        self._f.seek(0)
+        self._f.write(
+            b"RIFF" + struct.pack("<I", 36 + data) + b"WAVE"
+            + b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, self.sr, self.sr * 2, 2, 16)
+            + b"data" + struct.pack("<I", data)
+        )
+        self._f.seek(0, 2)
+
+    def write(self, block: np.ndarray) -> None:
+        pcm = (np.clip(block, -1.0, 1.0) * 32767.0).astype("<i2")
+        self._f.write(pcm.tobytes())
+        self._frames += len(pcm)
+        self._unflushed += len(pcm)
+        if self._unflushed >= self._flush_frames:
+            self.flush()
+
+    def flush(self) -> None:
+        self._header()
+        self._f.flush()
+        os.fsync(self._f.fileno())
+        self._unflushed = 0
+
+    @property
+    def seconds(self) -> float:
+        return self._frames / self.sr
+
+    def close(self) -> None:
+        if not self._f.closed:
+            self.flush()
+            self._f.close()
+
+
+def finalise_recording(wav: Path) -> Path:
+    """Turn a finished streaming WAV into FLAC beside it (half the size); return the FLAC."""
+    import soundfile as sf
+
+    data, sr = sf.read(str(wav), dtype="int16")
+    flac = wav.with_suffix(".flac")
+    sf.write(str(flac), data, sr, format="FLAC", subtype="PCM_16")
+    wav.unlink()
+    return flac
+
+
+# --- voice activity ------------------------------------------------------------------------
+
+
+class VoiceDetector(Protocol):
+    """Says whether one 30 ms frame (480 samples at 16 kHz) holds speech."""
+
+    def is_speech(self, frame: np.ndarray) -> bool: ...
+
+
+class WebRtcVad:
+    """webrtcvad (GMM, ~0.15 ms CPU per second of audio) with an energy floor."""
+
+    def __init__(self, aggressiveness: int = 2, floor_dbfs: float = -70.0):
+        import webrtcvad
+
+        self._vad = webrtcvad.Vad(aggressiveness)
+        self._floor = 10 ** (floor_dbfs / 20)
+
+    def is_speech(self, frame: np.ndarray) -> bool:
+        if float(np.sqrt(np.mean(frame**2))) < self._floor:
+            return False
+        pcm = (np.clip(frame, -1, 1) * 32767).astype("<i2").tobytes()
+        return bool(self._vad.is_speech(pcm, SAMPLE_RATE))
+
+
+FRAME = 480  # 30 ms at 16 kHz
+
+
+@dataclass(frozen=True)
+class EndpointOptions:
+    """When speech starts, when a phrase ends, when the answer is over."""
+
+    # silence (s) after speech that ends the answer
+    silence: float = 2.5
+    # silence (s) that ends a phrase (sent to transcription while the candidate goes on)
+    phrase_pause: float = 0.6
+    # speech must fill this many of the last `onset_window` frames to count as started
+    onset_frames: int = 8
+    onset_window: int = 12
+    # a phrase is not cut shorter than this (s): Whisper does better with context
+    min_phrase: float = 2.0
+    # a phrase longer than this (s) is cut at its longest recent pause
+    max_phrase: float = 25.0
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """An event from :class:`Endpointer`: kind is 'speech', 'phrase' or 'end'; at is a sample."""
+
+    kind: str
+    at: int
+
+
+class Endpointer:
+    """Voice-activity endpointing over 30 ms frames (pure: frames in, events out).
+
+    The end-of-answer silence rule starts only once speech has begun.
+    """
+
+    def __init__(self, vad: VoiceDetector, options: EndpointOptions | None = None):
+        self.vad = vad
+        self.o = options or EndpointOptions()
+        self._pending = np.zeros(0, np.float32)
+        self._pos = 0  # samples consumed
+        self._recent: list[bool] = []
+        self.started = False
+        self.speech_start = 0
+        self.last_voiced = 0  # end sample of the last voiced frame
+        self.phrase_start = 0
+        self._phrase_cut = True  # no phrase open
+        self.ended = False
+
+    def feed(self, block: np.ndarray) -> list[Endpoint]:
+        """Consume audio; return the events it caused."""
+        events: list[Endpoint] = []
+        buf = np.concatenate([self._pending, block]) if len(self._pending) else block
+        n = len(buf) // FRAME * FRAME
+        self._pending = buf[n:].copy()
+        for i in range(0, n, FRAME):
+            frame = buf[i : i + FRAME]
+            voiced = self.vad.is_speech(frame)
+            self._pos += FRAME
+            self._recent.append(voiced)
+            if len(self._recent) > self.o.onset_window:
+                self._recent.pop(0)
+            if voiced:
+                self.last_voiced = self._pos
+            if not self.started:
+                if sum(self._recent) >= self.o.onset_frames:
+                    self.started = True
+                    back = self.o.onset_window * FRAME
+                    self.speech_start = max(0, self._pos - back)
+                    self.phrase_start = max(0, self.speech_start - int(0.2 * SAMPLE_RATE))
+                    self._phrase_cut = False
+                    events.append(Endpoint("speech", self.speech_start))
+                continue
+            if self.ended:
+                continue
+            if voiced and self._phrase_cut:
+                self._phrase_cut = False
+            silent = (self._pos - self.last_voiced) / SAMPLE_RATE
+            length = (self.last_voiced - self.phrase_start) / SAMPLE_RATE
+            if (
+                not self._phrase_cut
+                and (silent >= self.o.phrase_pause and length >= self.o.min_phrase
+                     or length >= self.o.max_phrase and silent >= 0.15)
+            ):
+                cut = min(self._pos, self.last_voiced + int(0.3 * SAMPLE_RATE))
+                events.append(Endpoint("phrase", cut))
+                self.phrase_start = cut
+                self._phrase_cut = True
+            if silent >= self.o.silence:
+                self.ended = True
+                events.append(Endpoint("end", self._pos))
+        return events
+
+    @property
+    def position(self) -> int:
+        return self._pos
