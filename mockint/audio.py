@@ -155,9 +155,7 @@ def _check_device(sd: Any, device: int | str | None, kind: str) -> None:
         sd.query_devices(device, kind)
     except (ValueError, sd.PortAudioError) as e:
         what = f"no {kind} device" if device is None else f"no {kind} device matching '{device}'"
-        hint = (
-            "connect a microphone" if kind == "input" else "connect speakers or headphones"
-        )
+        hint = "connect a microphone" if kind == "input" else "connect speakers or headphones"
         raise DeviceError(
             f"{what} ({e}): {hint}, or pick one with {flag} (see 'mockint devices')"
         ) from None
@@ -203,6 +201,10 @@ class SoundDeviceRecorder:
         if status and status.input_overflow:
             self.overflows += 1
         self._q.put(indata[:, 0].copy())
+
+    def check(self) -> None:
+        """Fail early, with the fix, if there is no such input device."""
+        check_input_device(import_sounddevice(), self.device)
 
     def start(self) -> None:
         sd = import_sounddevice()
@@ -309,9 +311,13 @@ class StreamingWav:
         data = self._frames * 2
         self._f.seek(0)
         self._f.write(
-            b"RIFF" + struct.pack("<I", 36 + data) + b"WAVE"
-            + b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, self.sr, self.sr * 2, 2, 16)
-            + b"data" + struct.pack("<I", data)
+            b"RIFF"
+            + struct.pack("<I", 36 + data)
+            + b"WAVE"
+            + b"fmt "
+            + struct.pack("<IHHIIHH", 16, 1, 1, self.sr, self.sr * 2, 2, 16)
+            + b"data"
+            + struct.pack("<I", data)
         )
         self._f.seek(0, 2)
 
@@ -391,8 +397,11 @@ class EndpointOptions:
     onset_window: int = 12
     # a phrase is not cut shorter than this (s): Whisper does better with context
     min_phrase: float = 2.0
-    # a phrase longer than this (s) is cut at its longest recent pause
-    max_phrase: float = 25.0
+    # past this length (s) a short pause (0.25 s) is enough to cut
+    long_phrase: float = 5.0
+    # at this length (s) the phrase is cut at its quietest 30 ms of the last 1.5 s, pause
+    # or not: the tail left when the answer ends must be transcribed within the silence
+    max_phrase: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -415,6 +424,7 @@ class Endpointer:
         self._pending = np.zeros(0, np.float32)
         self._pos = 0  # samples consumed
         self._recent: list[bool] = []
+        self._rms: list[float] = []  # per frame, the last 2 s
         self.started = False
         self.speech_start = 0
         self.last_voiced = 0  # end sample of the last voiced frame
@@ -432,6 +442,9 @@ class Endpointer:
             frame = buf[i : i + FRAME]
             voiced = self.vad.is_speech(frame)
             self._pos += FRAME
+            self._rms.append(float(np.sqrt(np.mean(frame**2))))
+            if len(self._rms) > 67:
+                self._rms.pop(0)
             self._recent.append(voiced)
             if len(self._recent) > self.o.onset_window:
                 self._recent.pop(0)
@@ -452,12 +465,18 @@ class Endpointer:
                 self._phrase_cut = False
             silent = (self._pos - self.last_voiced) / SAMPLE_RATE
             length = (self.last_voiced - self.phrase_start) / SAMPLE_RATE
-            if (
-                not self._phrase_cut
-                and (silent >= self.o.phrase_pause and length >= self.o.min_phrase
-                     or length >= self.o.max_phrase and silent >= 0.15)
-            ):
-                cut = min(self._pos, self.last_voiced + int(0.3 * SAMPLE_RATE))
+            cut = -1
+            if not self._phrase_cut:
+                if (silent >= self.o.phrase_pause and length >= self.o.min_phrase) or (
+                    silent >= 0.25 and length >= self.o.long_phrase
+                ):
+                    cut = min(self._pos, self.last_voiced + int(min(0.3, silent / 2) * SAMPLE_RATE))
+                elif self._pos - self.phrase_start >= self.o.max_phrase * SAMPLE_RATE:
+                    # the quietest frame of the last 1.5 s (not the newest 0.1 s)
+                    window = self._rms[-50:-3]
+                    k = int(np.argmin(window))
+                    cut = self._pos - (len(window) + 3 - k) * FRAME + FRAME // 2
+            if cut >= 0:
                 events.append(Endpoint("phrase", cut))
                 self.phrase_start = cut
                 self._phrase_cut = True
@@ -469,3 +488,8 @@ class Endpointer:
     @property
     def position(self) -> int:
         return self._pos
+
+    @property
+    def in_pause(self) -> bool:
+        """No speech in the last 0.3 s."""
+        return self._pos - self.last_voiced > int(0.3 * SAMPLE_RATE)

@@ -353,3 +353,216 @@ def _print_assessment(a: Any) -> None:
         click.echo(f"\nMissed ({len(missed)}):")
         for k in missed:
             click.echo(f"  - {k.text}")
+
+
+# --- practice and devices -------------------------------------------------------------------
+
+
+def _device(value: str | None) -> int | str | None:
+    return int(value) if value is not None and value.isdigit() else value
+
+
+class _EventLog:
+    """``--events FILE``: one JSON line per loop event, with wall-clock time (for benchmarks)."""
+
+    def __init__(self, path: Path | None):
+        self._f = open(path, "a", buffering=1) if path else None  # noqa: SIM115
+
+    def __call__(self, name: str, data: dict[str, Any]) -> None:
+        if self._f is not None:
+            import time
+
+            self._f.write(json.dumps({"t": time.time(), "event": name, **data}, default=str) + "\n")
+
+    def close(self) -> None:
+        if self._f is not None:
+            self._f.close()
+
+
+@cli.command()
+@bank_option
+@click.option("--category", "-c", multiple=True, help="Only this category (repeatable).")
+@click.option("--count", "-n", type=click.IntRange(1), help="How many questions.")
+@click.option(
+    "--order",
+    type=click.Choice(["bank", "random", "weakest"]),
+    default="bank",
+    show_default=True,
+    help="Question order: as in the bank, shuffled, or weakest first.",
+)
+@click.option(
+    "--max-seconds",
+    type=click.FloatRange(10, 3600),
+    default=120,
+    show_default=True,
+    help="Longest answer, in seconds.",
+)
+@click.option(
+    "--silence",
+    type=click.FloatRange(0.5, 30),
+    default=2.5,
+    show_default=True,
+    help="Seconds of silence that end an answer.",
+)
+@click.option("--voice", help="Voice for the questions (see 'mockint voices').")
+@click.option(
+    "--rate",
+    type=click.IntRange(80, 400),
+    default=165,
+    show_default=True,
+    help="Speaking rate, words per minute.",
+)
+@click.option("--no-tts", is_flag=True, help="Show the questions without speaking them.")
+@click.option("--input-device", metavar="D", help="Microphone: index or name (mockint devices).")
+@click.option("--output-device", metavar="D", help="Speaker: index or name (mockint devices).")
+@model_option
+@threads_option
+@click.option("--resume", is_flag=True, help="Continue the last unfinished session.")
+@click.option("--seed", type=int, hidden=True)
+@click.option("--events", type=click.Path(dir_okay=False, path_type=Path), hidden=True)
+def practice(
+    bank_name: str | None,
+    category: tuple[str, ...],
+    count: int | None,
+    order: str,
+    max_seconds: float,
+    silence: float,
+    voice: str | None,
+    rate: int,
+    no_tts: bool,
+    input_device: str | None,
+    output_device: str | None,
+    model: str,
+    threads: int,
+    resume: bool,
+    seed: int | None,
+    events: Path | None,
+) -> None:
+    """Practise aloud: hear each question, answer it, see your grade.
+
+    The answer ends after --silence seconds of quiet, on Enter, or at
+    --max-seconds. Each answer is stored as soon as it is graded.
+
+    Example: mockint practice --category FastAPI --count 3
+    """
+    from mockint.audio import DeviceError, SoundDeviceRecorder
+    from mockint.models import ModelError
+    from mockint.session import Interrupted, Practice, PracticeError, PracticeOptions
+    from mockint.speech import (
+        Pyttsx3Speaker,
+        SilentSpeaker,
+        SpeechError,
+        SpeechOptions,
+        check_speaker,
+    )
+    from mockint.store import Store
+    from mockint.transcribe import WhisperOptions
+    from mockint.ui import ConsoleUI
+    from mockint.worker import ModelProcess, RemoteEmbedder, RemoteTranscriber
+
+    log = _EventLog(events)
+    log("start", {})
+    b = _load_bank(bank_name)
+    known = {c.casefold() for c in b.categories}
+    for c in category:
+        if c.casefold() not in known:
+            raise click.BadParameter(
+                f"no category '{c}' in bank '{b.name}': choose one of {', '.join(b.categories)}",
+                param_hint="'--category'",
+            )
+    _transcriber(model, threads)  # checks the model is known and prepared
+    recorder = SoundDeviceRecorder(_device(input_device))
+    if no_tts:
+        speaker: Any = SilentSpeaker()
+    else:
+        speaker = Pyttsx3Speaker(
+            SpeechOptions(voice=voice, rate=rate, output_device=_device(output_device))
+        )
+    try:
+        recorder.check()
+        if not no_tts:
+            check_speaker(speaker)
+    except (DeviceError, SpeechError) as e:
+        raise click.ClickException(str(e)) from None
+    paths = config.paths()
+    ui = ConsoleUI()
+    model_proc = ModelProcess(WhisperOptions(model=model, threads=threads), on_status=ui.status)
+    model_proc.start()
+    store = Store(paths.db)
+    p = Practice(
+        b,
+        store,
+        paths.recordings,
+        speaker,
+        recorder,
+        RemoteTranscriber(model_proc),
+        RemoteEmbedder(model_proc),
+        ui,
+        PracticeOptions(category, count, order, max_seconds, silence=silence, seed=seed),
+        events=log,
+    )
+    try:
+        p.run(p.resume_plan() if resume else p.plan())
+    except Interrupted as e:
+        ui.close()
+        kept = f"; your answer so far is kept as attempt {e.attempt_id}" if e.attempt_id else ""
+        if str(e) == "interrupted":
+            click.echo(f"\nInterrupted{kept}. Continue with 'mockint practice --resume'.", err=True)
+            raise SystemExit(130) from None
+        raise click.ClickException(f"{e}{kept}") from None
+    except KeyboardInterrupt:
+        ui.close()
+        click.echo("\nInterrupted. Continue with 'mockint practice --resume'.", err=True)
+        raise SystemExit(130) from None
+    except (PracticeError, DeviceError, SpeechError, ModelError) as e:
+        ui.close()
+        raise click.ClickException(str(e)) from None
+    finally:
+        ui.close()
+        model_proc.close()
+        store.close()
+        log.close()
+
+
+@cli.command()
+def devices() -> None:
+    """List audio input and output devices; '*' marks the defaults.
+
+    Example: mockint devices
+    """
+    from mockint.audio import DeviceError, list_devices
+
+    try:
+        devs = list_devices()
+    except DeviceError as e:
+        raise click.ClickException(str(e)) from None
+    if not devs:
+        click.echo("No audio devices found (no sound card?). Connect a microphone and speakers.")
+        return
+    for d in devs:
+        mark_in = "*" if d.default_input else " "
+        mark_out = "*" if d.default_output else " "
+        click.echo(
+            f"{d.index:>3}  in {d.inputs:>2}{mark_in} out {d.outputs:>2}{mark_out}  "
+            f"{d.samplerate:>7.0f} Hz  {d.name}"
+        )
+
+
+@cli.command()
+@click.option("--language", "-l", help="Only voices for this language code, e.g. en.")
+def voices(language: str | None) -> None:
+    """List the text-to-speech voices (use one with practice --voice).
+
+    Example: mockint voices --language en
+    """
+    from mockint.speech import Pyttsx3Speaker, SpeechError
+
+    try:
+        vs = Pyttsx3Speaker().voices()
+    except SpeechError as e:
+        raise click.ClickException(str(e)) from None
+    for v in vs:
+        langs = ",".join(v.languages)
+        if language and not any(lang.startswith(language) for lang in v.languages):
+            continue
+        click.echo(f"{v.id:<24} {v.name:<32} {langs}")

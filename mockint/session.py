@@ -6,17 +6,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from mockint.bank import Question
+from mockint.audio import DeviceError, Recorder, VoiceDetector
+from mockint.bank import Bank, Question
 from mockint.grade import Embedder, Grade, GradeOptions, grade
+from mockint.speech import Speaker
 from mockint.store import Attempt, Store, now
 from mockint.transcribe import Transcriber, Transcript
 
@@ -81,6 +86,12 @@ class Assessor:
         transcript = self.transcriber.transcribe(audio)
         return self._assess(bank, question, transcript, audio_path, started)
 
+    def assess_transcript(
+        self, bank: str, question: Question, t: Transcript, audio_path: str | None, started: str
+    ) -> Assessment:
+        """Grade an answer already transcribed (by phrases, while it was spoken)."""
+        return self._assess(bank, question, t, audio_path, started)
+
     def _assess(
         self, bank: str, q: Question, t: Transcript, audio_path: str | None, started: str = ""
     ) -> Assessment:
@@ -130,4 +141,379 @@ def save(
     )
 
 
-Status = Callable[[str], None]
+# --- the practice loop ---------------------------------------------------------------------
+
+
+class PracticeError(Exception):
+    """A practice session cannot go on; the message says why and how to fix it."""
+
+
+@dataclass(frozen=True)
+class PracticeOptions:
+    """What a practice session asks and how it listens."""
+
+    # categories to draw from (all if empty)
+    categories: tuple[str, ...] = ()
+    # how many questions (all selected if None)
+    count: int | None = None
+    # "bank" order, "random", or "weakest" first
+    order: str = "bank"
+    # hard limit on one answer (s), and when to warn that time is running out (s left)
+    max_seconds: float = 120.0
+    warn_seconds: float = 30.0
+    # silence (s) after speech that ends the answer
+    silence: float = 2.5
+    # random order seed (None: different each time)
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class Listening:
+    """The state of a recording, for the live display (~10 updates a second)."""
+
+    elapsed: float
+    remaining: float
+    level_db: float
+    speaking: bool
+    warn: bool
+    partial: str
+
+
+@dataclass(frozen=True)
+class CategorySummary:
+    category: str
+    attempts: int
+    mean: float
+    best: float
+
+
+class PracticeUI(Protocol):
+    """What the loop shows and asks; the CLI implements it with rich."""
+
+    def status(self, message: str) -> None: ...
+
+    def question(self, q: Question, index: int, total: int) -> None: ...
+
+    def listening(self, state: Listening) -> None: ...
+
+    def transcribing(self) -> None: ...
+
+    def result(self, a: Assessment, attempt_id: int) -> None: ...
+
+    def key(self) -> str | None:
+        """A key pressed since the last call, without waiting ('enter', 's', 'q'...)."""
+
+    def choose(self) -> str:
+        """After a result: 'next', 'retry' (answer again), 'repeat' (hear it again) or 'quit'."""
+
+    def summary(self, rows: list[CategorySummary]) -> None: ...
+
+
+Events = Callable[[str, dict[str, Any]], None]
+
+
+class Interrupted(Exception):
+    """The session stopped early (Ctrl-C, 'q', or a device failure); attempts so far are kept."""
+
+    def __init__(self, message: str, attempt_id: int | None = None):
+        super().__init__(message)
+        self.attempt_id = attempt_id
+
+
+def order_questions(
+    questions: list[Question],
+    order: str,
+    history: dict[str, list[float]],
+    seed: int | None = None,
+) -> list[Question]:
+    """Arrange questions: bank order, random, or weakest first (unseen count as 0)."""
+    import random
+
+    if order == "random":
+        out = list(questions)
+        random.Random(seed).shuffle(out)
+        return out
+    if order == "weakest":
+
+        def key(q: Question) -> tuple[float, int]:
+            scores = history.get(q.id, [])
+            return (scores[-1] if scores else 0.0, len(scores))
+
+        return sorted(questions, key=key)
+    return list(questions)
+
+
+def summarise(attempts: list[Attempt]) -> list[CategorySummary]:
+    """Per-category attempts, mean and best score, in first-seen order."""
+    by: dict[str, list[float]] = {}
+    for a in attempts:
+        if a.status == "complete":
+            by.setdefault(a.category, []).append(a.score)
+    return [CategorySummary(c, len(s), round(sum(s) / len(s), 1), max(s)) for c, s in by.items()]
+
+
+class Practice:
+    """One practice session: ask, listen, transcribe while listening, grade, store.
+
+    Devices and models come in; the UI and an event sink go out. Each attempt
+    is stored the moment it is graded.
+    """
+
+    def __init__(
+        self,
+        bank: Bank,
+        store: Store,
+        recordings: Path,
+        speaker: Speaker,
+        recorder: Recorder,
+        transcriber: Transcriber,
+        embedder: Embedder,
+        ui: PracticeUI,
+        options: PracticeOptions | None = None,
+        vad: VoiceDetector | None = None,
+        events: Events | None = None,
+    ):
+        self.bank, self.store, self.recordings = bank, store, recordings
+        self.speaker, self.recorder = speaker, recorder
+        self.transcriber, self.embedder = transcriber, embedder
+        self.ui = ui
+        self.o = options or PracticeOptions()
+        self.vad = vad
+        self.assessor = Assessor(embedder, transcriber)
+        self._events = events or (lambda _n, _d: None)
+        self.session_id: int | None = None
+
+    def event(self, name: str, **data: Any) -> None:
+        self._events(name, data)
+
+    # -- planning ---------------------------------------------------------------------------
+
+    def plan(self) -> list[Question]:
+        """The questions for a new session."""
+        qs = self.bank.select(self.o.categories)
+        history: dict[str, list[float]] = {}
+        for a in self.store.attempts(bank=self.bank.name):
+            if a.status == "complete":
+                history.setdefault(a.question_id, []).append(a.score)
+        qs = order_questions(qs, self.o.order, history, self.o.seed)
+        return qs[: self.o.count] if self.o.count else qs
+
+    def resume_plan(self) -> list[Question]:
+        """The unanswered questions of the last unfinished session (which it continues)."""
+        found = self.store.unfinished_session(self.bank.name)
+        if found is None:
+            raise PracticeError(
+                f"no unfinished session of bank '{self.bank.name}' to resume: "
+                "start one with 'mockint practice'"
+            )
+        sid, ids = found
+        done = {
+            a.question_id for a in self.store.attempts(session_id=sid) if a.status == "complete"
+        }
+        self.session_id = sid
+        out = []
+        for qid in ids:
+            if qid in done:
+                continue
+            try:
+                out.append(self.bank.get(qid))
+            except KeyError:
+                continue  # the bank changed since; skip what is gone
+        return out
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def preload(self) -> threading.Thread:
+        """Load the models in the background (while the first question is spoken)."""
+
+        def load() -> None:
+            for m in (self.transcriber, self.embedder):
+                loader = getattr(m, "load", None)
+                if loader is not None:
+                    with contextlib.suppress(Exception):  # errors resurface on first use
+                        loader()
+
+        t = threading.Thread(target=load, name="preload", daemon=True)
+        t.start()
+        return t
+
+    def run(self, questions: list[Question]) -> list[CategorySummary]:
+        """Ask each question in turn; return the session's per-category summary."""
+        if not questions:
+            raise PracticeError("no questions to ask: check --category and --count")
+        if self.session_id is None:
+            self.session_id = self.store.start_session(
+                self.bank.name, options={"questions": [q.id for q in questions]}
+            )
+        self.event("session", id=self.session_id, questions=[q.id for q in questions])
+        self.preload()
+        total = len(questions)
+        for i, q in enumerate(questions, 1):
+            action = "ask"
+            while action != "next":
+                if action in ("ask", "repeat"):
+                    self.ui.question(q, i, total)
+                    self.event("question", id=q.id)
+                    self.speaker.say(q.text, on_start=lambda: self.event("question_playing"))
+                    self.event("question_spoken", id=q.id)
+                result = self.answer(q)
+                if result is None:  # skipped
+                    break
+                action = self.ui.choose()
+                if action == "quit":
+                    self.event("quit")
+                    return self.finish()
+        return self.finish()
+
+    def finish(self) -> list[CategorySummary]:
+        assert self.session_id is not None
+        self.store.end_session(self.session_id)
+        rows = summarise(self.store.attempts(session_id=self.session_id))
+        self.ui.summary(rows)
+        self.event("summary", rows=[r.__dict__ for r in rows])
+        return rows
+
+    def answer(self, q: Question) -> Assessment | None:
+        """Record one answer, transcribing phrases as they end; grade and store it.
+
+        Returns None when the candidate skips the question.
+        """
+        from mockint.audio import (
+            SAMPLE_RATE,
+            Endpointer,
+            EndpointOptions,
+            StreamingWav,
+            WebRtcVad,
+            finalise_recording,
+        )
+        from mockint.transcribe import PhraseTranscriber
+
+        stamp = datetime.now()
+        path = (
+            self.recordings
+            / stamp.strftime("%Y-%m-%d")
+            / f"{stamp.strftime('%H%M%S')}-s{self.session_id}-{q.id}.wav"
+        )
+        try:
+            wav = StreamingWav(path)
+        except OSError as e:
+            raise PracticeError(
+                f"cannot write {path}: {e.strerror}: free some space or "
+                "set MOCKINT_HOME to another disk"
+            ) from e
+        ep = Endpointer(self.vad or WebRtcVad(), EndpointOptions(silence=self.o.silence))
+        phrases = PhraseTranscriber(self.transcriber)
+        chunks: list[np.ndarray] = []
+        cut = 0  # first sample not yet sent for transcription
+        started_at = now()
+        reason = "limit"
+        failure: BaseException | None = None
+        last_ui = 0.0
+        self.recorder.start()
+        self.event("recording", id=q.id, path=str(path))
+        try:
+            while True:
+                block = self.recorder.read(0.05)
+                if block is not None:
+                    chunks.append(block)
+                    wav.write(block)
+                    for ev in ep.feed(block):
+                        if ev.kind == "speech":
+                            cut = max(cut, ev.at - int(0.3 * SAMPLE_RATE))
+                            self.event("speech_start", at=ev.at / SAMPLE_RATE)
+                        elif ev.kind == "phrase":
+                            phrases.submit(_slice(chunks, cut, ev.at), cut / SAMPLE_RATE)
+                            self.event("phrase", start=cut / SAMPLE_RATE, end=ev.at / SAMPLE_RATE)
+                            cut = ev.at
+                        elif ev.kind == "end":
+                            reason = "silence"
+                    if reason == "silence":
+                        break
+                elapsed = wav.seconds
+                key = self.ui.key()
+                if key == "enter":
+                    reason = "enter"
+                    break
+                if key == "s":
+                    reason = "skip"
+                    break
+                if key == "q":
+                    raise KeyboardInterrupt
+                if elapsed >= self.o.max_seconds:
+                    reason = "limit"
+                    break
+                now_t = time.monotonic()
+                if now_t - last_ui >= 0.1:
+                    last_ui = now_t
+                    remaining = max(0.0, self.o.max_seconds - elapsed)
+                    level = float(np.sqrt(np.mean(block**2))) if block is not None else 0.0
+                    self.ui.listening(
+                        Listening(
+                            elapsed,
+                            remaining,
+                            20 * np.log10(max(level, 1e-5)),
+                            ep.started and not ep.in_pause,
+                            remaining <= self.o.warn_seconds,
+                            phrases.text,
+                        )
+                    )
+        except (KeyboardInterrupt, DeviceError) as e:
+            failure = e
+            reason = "interrupted"
+        except OSError as e:
+            failure = PracticeError(
+                f"cannot write {path}: {e.strerror}: free some space, then "
+                "'mockint practice --resume'"
+            )
+            reason = "interrupted"
+        finally:
+            self.recorder.stop()
+            with contextlib.suppress(OSError):
+                wav.close()
+        self.event("recording_stopped", reason=reason, seconds=wav.seconds)
+        if reason == "skip":
+            phrases.finish(0.0, timeout=30)
+            path.unlink(missing_ok=True)
+            self.event("skipped", id=q.id)
+            return None
+        self.ui.transcribing()
+        end = ep.last_voiced + int(0.3 * SAMPLE_RATE) if ep.started else 0
+        end = min(max(end, cut), sum(len(c) for c in chunks))
+        if ep.started and end > cut:
+            phrases.submit(_slice(chunks, cut, end), cut / SAMPLE_RATE)
+        transcript = phrases.finish(wav.seconds, timeout=None if failure is None else 30)
+        audio_path = str(path)
+        with contextlib.suppress(OSError, RuntimeError):
+            audio_path = str(finalise_recording(path))
+        a = self.assessor.assess_transcript(self.bank.name, q, transcript, audio_path, started_at)
+        status = "complete" if failure is None else "interrupted"
+        attempt_id = save(self.store, a, self.session_id, status=status)
+        self.event(
+            "graded",
+            id=q.id,
+            attempt=attempt_id,
+            score=a.grade.score,
+            transcript=transcript.text,
+            status=status,
+        )
+        if failure is not None:
+            if isinstance(failure, KeyboardInterrupt):
+                raise Interrupted("interrupted", attempt_id) from None
+            raise Interrupted(str(failure), attempt_id) from failure
+        self.ui.result(a, attempt_id)
+        self.event("result_shown", id=q.id, attempt=attempt_id)
+        return a
+
+
+def _slice(chunks: list[np.ndarray], start: int, end: int) -> np.ndarray:
+    """Samples [start, end) of the audio held as consecutive blocks."""
+    out = []
+    pos = 0
+    for c in chunks:
+        nxt = pos + len(c)
+        if nxt > start and pos < end:
+            out.append(c[max(0, start - pos) : min(len(c), end - pos)])
+        if nxt >= end:
+            break
+        pos = nxt
+    return np.concatenate(out) if out else np.zeros(0, np.float32)

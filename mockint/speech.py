@@ -38,7 +38,8 @@ class Voice:
 class Speaker(Protocol):
     """Anything that can say a question aloud (blocking until it has been heard)."""
 
-    def say(self, text: str) -> None: ...
+    def say(self, text: str, on_start: Callable[[], None] | None = None) -> None:
+        """Speak ``text``, blocking; ``on_start`` is called as the sound begins."""
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class SpeechOptions:
 class SilentSpeaker:
     """``--no-tts``: the question is only shown."""
 
-    def say(self, text: str) -> None:
+    def say(self, text: str, on_start: Callable[[], None] | None = None) -> None:
         return None
 
 
@@ -144,10 +145,20 @@ class Pyttsx3Speaker:
                     time.sleep(0.02)
         raise SpeechError("the text-to-speech engine produced no audio three times: try --no-tts")
 
-    def say(self, text: str) -> None:
+    def say(self, text: str, on_start: Callable[[], None] | None = None) -> None:
         """Speak ``text`` and return when it has been played."""
         audio, sr = self.synthesize(text)
+        if on_start is not None:
+            on_start()
         play(audio, sr, self.options.output_device)
+
+
+def check_speaker(speaker: Pyttsx3Speaker) -> None:
+    """Fail early, with the fix, if the TTS engine or the output device is missing."""
+    from mockint.audio import check_output_device, import_sounddevice
+
+    speaker._init()
+    check_output_device(import_sounddevice(), speaker.options.output_device)
 
 
 def play(

@@ -146,6 +146,17 @@ class Store:
     def end_session(self, session_id: int) -> None:
         self.db.execute("UPDATE sessions SET ended_at = ? WHERE id = ?", (now(), session_id))
 
+    def unfinished_session(self, bank: str) -> tuple[int, list[str]] | None:
+        """The newest session of ``bank`` never ended, with its planned question ids."""
+        r = self.db.execute(
+            "SELECT id, options FROM sessions WHERE bank = ? AND ended_at IS NULL "
+            "AND kind = 'practice' ORDER BY id DESC LIMIT 1",
+            (bank,),
+        ).fetchone()
+        if r is None:
+            return None
+        return int(r["id"]), list(json.loads(r["options"]).get("questions", []))
+
     def add_attempt(self, a: Attempt) -> int:
         """Write one attempt in its own transaction; return its id."""
         row = {

@@ -1,0 +1,170 @@
+"""Whisper and the embedding model in a child process, for live practice.
+
+PortAudio's callbacks need this process's GIL every few milliseconds. Importing
+torch (dlopen of libtorch holds the GIL for seconds) or decoding with Whisper
+in a thread here starved them: a 3.6 s question took 9.4 s to play, with
+underruns. In a child process the models use the other core and the audio
+keeps time. :class:`RemoteTranscriber` and :class:`RemoteEmbedder` are the
+usual Transcriber and Embedder protocols over a pipe.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+
+from mockint.models import EMBEDDER_NAME, EMBEDDER_SHA256, ModelError
+from mockint.transcribe import Segment, Transcript, WhisperOptions, Word
+
+
+def _serve(conn: Any, options: WhisperOptions) -> None:
+    """The child's loop: one request in, one reply out, until told to stop or the pipe closes."""
+    import signal
+
+    from mockint.embed import MiniLMEmbedder
+    from mockint.transcribe import WhisperTranscriber
+
+    # Ctrl-C is the parent's to handle: it still needs us to transcribe what was said.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def status(msg: str) -> None:
+        conn.send(("status", msg))
+
+    transcriber = WhisperTranscriber(options, on_status=status)
+    embedder = MiniLMEmbedder(on_status=status)
+    while True:
+        try:
+            op, args = conn.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            return
+        if op == "stop":
+            return
+        try:
+            if op == "load_transcriber":
+                transcriber.load()
+                result: Any = transcriber.sha256
+            elif op == "load_embedder":
+                embedder.load()
+                result = None
+            elif op == "transcribe":
+                t = transcriber.transcribe(args[0], prompt=args[1])
+                result = {
+                    "text": t.text,
+                    "duration": t.duration,
+                    "segments": [asdict(s) for s in t.segments],
+                    "words": [asdict(w) for w in t.words],
+                }
+            elif op == "embed":
+                result = embedder.embed(args[0])
+            else:
+                raise ValueError(f"unknown request {op}")
+            conn.send(("ok", result))
+        except KeyboardInterrupt:
+            return
+        except BaseException as e:  # sent back, raised there
+            conn.send(("error", (type(e).__name__, str(e))))
+
+
+class ModelProcess:
+    """A child process holding the models; requests are served one at a time."""
+
+    def __init__(self, options: WhisperOptions, on_status: Callable[[str], None] | None = None):
+        self.options = options
+        self.on_status = on_status or (lambda _m: None)
+        self._lock = threading.Lock()
+        self._conn: Any = None
+        self._proc: Any = None
+
+    def start(self) -> None:
+        if self._proc is not None:
+            return
+        ctx = mp.get_context("spawn")  # fork after threads (PortAudio's) is unsafe
+        parent, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_serve, args=(child, self.options), daemon=True)
+        self._proc.start()
+        child.close()
+        self._conn = parent
+
+    def call(self, op: str, *args: Any) -> Any:
+        """Send a request and wait for its reply, relaying status messages."""
+        with self._lock:
+            self.start()
+            try:
+                self._conn.send((op, args))
+                while True:
+                    kind, payload = self._conn.recv()
+                    if kind == "status":
+                        self.on_status(payload)
+                        continue
+                    break
+            except (EOFError, OSError, BrokenPipeError) as e:
+                code = self._proc.exitcode if self._proc is not None else None
+                raise ModelError(
+                    f"the model process stopped (exit code {code}): run the command again"
+                ) from e
+        if kind == "error":
+            name, message = payload
+            if name == "ModelError":
+                raise ModelError(message)
+            raise RuntimeError(f"{name}: {message}")
+        return payload
+
+    def close(self) -> None:
+        if self._proc is None:
+            return
+        try:
+            with self._lock:
+                self._conn.send(("stop", ()))
+        except (OSError, BrokenPipeError):
+            pass
+        self._proc.join(timeout=5)
+        if self._proc.is_alive():
+            self._proc.kill()
+        self._proc = None
+
+
+class RemoteTranscriber:
+    """A Transcriber served by a :class:`ModelProcess`."""
+
+    def __init__(self, process: ModelProcess):
+        self.process = process
+        self.name = f"whisper-{process.options.model}"
+        self.sha256: str | None = None
+
+    def load(self) -> None:
+        if self.sha256 is None:
+            self.sha256 = self.process.call("load_transcriber")
+
+    def transcribe(self, audio: np.ndarray, prompt: str | None = None) -> Transcript:
+        self.load()
+        r = self.process.call("transcribe", np.asarray(audio, dtype=np.float32), prompt)
+        return Transcript(
+            r["text"],
+            tuple(Segment(**s) for s in r["segments"]),
+            tuple(Word(**w) for w in r["words"]),
+            r["duration"],
+        )
+
+
+class RemoteEmbedder:
+    """An Embedder served by a :class:`ModelProcess`."""
+
+    name = EMBEDDER_NAME
+    sha256 = EMBEDDER_SHA256
+
+    def __init__(self, process: ModelProcess):
+        self.process = process
+        self._loaded = False
+
+    def load(self) -> None:
+        if not self._loaded:
+            self.process.call("load_embedder")
+            self._loaded = True
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return np.asarray(self.process.call("embed", list(texts)), dtype=np.float32)
