@@ -381,6 +381,62 @@ class WebRtcVad:
         return bool(self._vad.is_speech(pcm, SAMPLE_RATE))
 
 
+class SileroVad:
+    """Silero VAD (v6 ONNX, from the silero-vad wheel) on onnxruntime, without torch.
+
+    Chosen over webrtcvad by bench/vad.py: on real speech it ended 69 of 70 answers
+    correctly against webrtcvad's 49-53 (webrtcvad missed quiet trailing words
+    and cut answers short), for ~6 ms CPU per second of audio.
+    """
+
+    def __init__(self, threshold: float = 0.5):
+        from mockint.models import ModelError, sha256_file, silero_vad_path
+
+        path = silero_vad_path()
+        if sha256_file(path) != SILERO_SHA256:
+            raise ModelError(
+                f"{path}: not the expected Silero VAD model: "
+                "pip install --force-reinstall --no-deps silero-vad==6.2.3"
+            )
+        try:
+            import onnxruntime as ort
+        except ImportError as e:
+            raise ModelError(f"onnxruntime is not installed ({e}): run 'make setup'") from e
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = 1
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        self._sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self.threshold = threshold
+        self._state = np.zeros((2, 1, 128), np.float32)
+        self._context = np.zeros(64, np.float32)
+        self._pending = np.zeros(0, np.float32)
+        self._sr = np.array(SAMPLE_RATE, np.int64)
+        self.probability = 0.0
+
+    def is_speech(self, frame: np.ndarray) -> bool:
+        # The model takes 512-sample chunks (plus 64 of context); frames are 480.
+        self._pending = np.concatenate([self._pending, frame.astype(np.float32)])
+        while len(self._pending) >= 512:
+            chunk, self._pending = self._pending[:512], self._pending[512:]
+            x = np.concatenate([self._context, chunk])[None, :]
+            out, self._state = self._sess.run(
+                None, {"input": x, "state": self._state, "sr": self._sr}
+            )
+            self._context = chunk[-64:]
+            self.probability = float(np.asarray(out).reshape(-1)[0])
+        return self.probability >= self.threshold
+
+
+# sha256 of silero_vad/data/silero_vad.onnx in silero-vad 6.2.3
+SILERO_SHA256 = "1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3"
+
+
+def default_vad() -> VoiceDetector:
+    """The voice detector practice uses: Silero VAD."""
+    return SileroVad()
+
+
 FRAME = 480  # 30 ms at 16 kHz
 
 

@@ -464,6 +464,17 @@ def embedder_path() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "model"
 
 
+def silero_vad_path() -> Path:
+    """The Silero VAD ONNX model shipped in the silero-vad wheel (found, not imported)."""
+    p = _package_file("silero_vad", "data/silero_vad.onnx")
+    if p is None:
+        raise ModelError(
+            "the voice-activity model is missing: run 'make setup' "
+            "(or pip install silero-vad==6.2.3)"
+        )
+    return p
+
+
 def statuses() -> list[ModelStatus]:
     """The state of every model mockint knows."""
     out = []

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import shutil
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,12 +17,19 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from mockint.audio import DeviceError, Recorder, VoiceDetector
+from mockint.audio import (
+    SAMPLE_RATE,
+    DeviceError,
+    Endpointer,
+    EndpointOptions,
+    Recorder,
+    VoiceDetector,
+)
 from mockint.bank import Bank, Question
 from mockint.grade import Embedder, Grade, GradeOptions, grade
 from mockint.speech import Speaker
 from mockint.store import Attempt, Store, now
-from mockint.transcribe import Transcriber, Transcript
+from mockint.transcribe import PhraseTranscriber, Transcriber, Transcript
 
 
 @dataclass(frozen=True)
@@ -252,6 +258,78 @@ def summarise(attempts: list[Attempt]) -> list[CategorySummary]:
     return [CategorySummary(c, len(s), round(sum(s) / len(s), 1), max(s)) for c, s in by.items()]
 
 
+class Listener:
+    """Endpointing and phrase transcription over a stream of 16 kHz blocks.
+
+    Each phrase goes to a worker thread as soon as the endpointer cuts it, so
+    when the answer ends only its tail is left to transcribe.
+    """
+
+    def __init__(
+        self,
+        transcriber: Transcriber,
+        vad: VoiceDetector,
+        options: EndpointOptions | None = None,
+        events: Callable[..., None] | None = None,
+    ):
+        self.ep = Endpointer(vad, options)
+        self.phrases = PhraseTranscriber(transcriber)
+        self.chunks: list[np.ndarray] = []
+        self.samples = 0
+        self.cut = 0  # first sample not yet sent for transcription
+        self._event = events or (lambda *_a, **_k: None)
+
+    def feed(self, block: np.ndarray) -> bool:
+        """Take one block; True once the answer has ended (silence after speech)."""
+        self.chunks.append(block)
+        self.samples += len(block)
+        ended = False
+        for ev in self.ep.feed(block):
+            if ev.kind == "speech":
+                self.cut = max(self.cut, ev.at - int(0.3 * SAMPLE_RATE))
+                self._event("speech_start", at=ev.at / SAMPLE_RATE)
+            elif ev.kind == "phrase":
+                self.phrases.submit(_slice(self.chunks, self.cut, ev.at), self.cut / SAMPLE_RATE)
+                self._event("phrase", start=self.cut / SAMPLE_RATE, end=ev.at / SAMPLE_RATE)
+                self.cut = ev.at
+            elif ev.kind == "end":
+                ended = True
+        return ended
+
+    @property
+    def speaking(self) -> bool:
+        return self.ep.started and not self.ep.in_pause
+
+    @property
+    def text(self) -> str:
+        return self.phrases.text
+
+    def finish(self, timeout: float | None = None) -> Transcript:
+        """Send the tail (up to just after the last speech) and return the whole transcript."""
+        if self.ep.started:
+            end = min(max(self.ep.last_voiced + int(0.3 * SAMPLE_RATE), self.cut), self.samples)
+            if end > self.cut:
+                self.phrases.submit(_slice(self.chunks, self.cut, end), self.cut / SAMPLE_RATE)
+        return self.phrases.finish(self.samples / SAMPLE_RATE, timeout=timeout)
+
+    def abandon(self) -> None:
+        self.phrases.finish(0.0, timeout=30)
+
+
+def transcribe_by_phrases(
+    audio: np.ndarray,
+    transcriber: Transcriber,
+    vad: VoiceDetector,
+    options: EndpointOptions | None = None,
+    block: int = 480,
+) -> Transcript:
+    """Transcribe a recording the way practice does while listening: phrase by phrase."""
+    listener = Listener(transcriber, vad, options)
+    for i in range(0, len(audio), block):
+        listener.feed(audio[i : i + block])
+    return listener.finish()
+
+
 class Practice:
     """One practice session: ask, listen, transcribe while listening, grade, store.
 
@@ -378,15 +456,7 @@ class Practice:
 
         Returns None when the candidate skips the question.
         """
-        from mockint.audio import (
-            SAMPLE_RATE,
-            Endpointer,
-            EndpointOptions,
-            StreamingWav,
-            WebRtcVad,
-            finalise_recording,
-        )
-        from mockint.transcribe import PhraseTranscriber
+        from mockint.audio import StreamingWav, default_vad, finalise_recording
 
         stamp = datetime.now()
         path = (
@@ -401,33 +471,25 @@ class Practice:
                 f"cannot write {path}: {e.strerror}: free some space or "
                 "set MOCKINT_HOME to another disk"
             ) from e
-        ep = Endpointer(self.vad or WebRtcVad(), EndpointOptions(silence=self.o.silence))
-        phrases = PhraseTranscriber(self.transcriber)
-        chunks: list[np.ndarray] = []
-        cut = 0  # first sample not yet sent for transcription
+        listener = Listener(
+            self.transcriber,
+            self.vad or default_vad(),
+            EndpointOptions(silence=self.o.silence),
+            self.event,
+        )
         started_at = now()
         reason = "limit"
         failure: BaseException | None = None
-        last_ui = 0.0
+        last_ui = -1.0  # audio time of the last display update (audio time keeps tests exact)
         self.recorder.start()
         self.event("recording", id=q.id, path=str(path))
         try:
             while True:
                 block = self.recorder.read(0.05)
                 if block is not None:
-                    chunks.append(block)
                     wav.write(block)
-                    for ev in ep.feed(block):
-                        if ev.kind == "speech":
-                            cut = max(cut, ev.at - int(0.3 * SAMPLE_RATE))
-                            self.event("speech_start", at=ev.at / SAMPLE_RATE)
-                        elif ev.kind == "phrase":
-                            phrases.submit(_slice(chunks, cut, ev.at), cut / SAMPLE_RATE)
-                            self.event("phrase", start=cut / SAMPLE_RATE, end=ev.at / SAMPLE_RATE)
-                            cut = ev.at
-                        elif ev.kind == "end":
-                            reason = "silence"
-                    if reason == "silence":
+                    if listener.feed(block):
+                        reason = "silence"
                         break
                 elapsed = wav.seconds
                 key = self.ui.key()
@@ -442,9 +504,8 @@ class Practice:
                 if elapsed >= self.o.max_seconds:
                     reason = "limit"
                     break
-                now_t = time.monotonic()
-                if now_t - last_ui >= 0.1:
-                    last_ui = now_t
+                if elapsed - last_ui >= 0.1:
+                    last_ui = elapsed
                     remaining = max(0.0, self.o.max_seconds - elapsed)
                     level = float(np.sqrt(np.mean(block**2))) if block is not None else 0.0
                     self.ui.listening(
@@ -452,9 +513,9 @@ class Practice:
                             elapsed,
                             remaining,
                             20 * np.log10(max(level, 1e-5)),
-                            ep.started and not ep.in_pause,
+                            listener.speaking,
                             remaining <= self.o.warn_seconds,
-                            phrases.text,
+                            listener.text,
                         )
                     )
         except (KeyboardInterrupt, DeviceError) as e:
@@ -472,16 +533,12 @@ class Practice:
                 wav.close()
         self.event("recording_stopped", reason=reason, seconds=wav.seconds)
         if reason == "skip":
-            phrases.finish(0.0, timeout=30)
+            listener.abandon()
             path.unlink(missing_ok=True)
             self.event("skipped", id=q.id)
             return None
         self.ui.transcribing()
-        end = ep.last_voiced + int(0.3 * SAMPLE_RATE) if ep.started else 0
-        end = min(max(end, cut), sum(len(c) for c in chunks))
-        if ep.started and end > cut:
-            phrases.submit(_slice(chunks, cut, end), cut / SAMPLE_RATE)
-        transcript = phrases.finish(wav.seconds, timeout=None if failure is None else 30)
+        transcript = listener.finish(timeout=None if failure is None else 30)
         audio_path = str(path)
         with contextlib.suppress(OSError, RuntimeError):
             audio_path = str(finalise_recording(path))

@@ -92,3 +92,24 @@ def espeak(text: str, path: Path, voice: str = "en-us", wpm: int = 160) -> Path:
 def fleurs() -> list[tuple[Path, str]]:
     """The FLEURS utterances shipped in tests/data, with their reference transcripts."""
     return [(p, p.with_suffix(".txt").read_text()) for p in sorted(FLEURS.glob("*.ogg"))]
+
+
+def joined_fleurs(gap: float = 1.0) -> tuple[np.ndarray, str]:
+    """The FLEURS utterances as one long answer with pauses, at one speaking level.
+
+    Each clip is scaled to the same loudness (one candidate at one microphone, not
+    ten recordings whose levels differ by 45 dB) and its leading and trailing
+    silence trimmed (some clips hold 2 s of it), so the pauses are the ``gap``.
+    """
+    from mockint.audio import load_audio
+
+    parts, refs = [], []
+    for path, ref in fleurs():
+        a = load_audio(path)
+        # the same level: the 99.9th percentile of |x| at -6 dBFS (robust to one click)
+        a = np.clip(a * (0.5 / max(float(np.percentile(np.abs(a), 99.9)), 1e-6)), -1, 1)
+        loud = np.nonzero(np.abs(a) > 0.05)[0]
+        a = a[max(0, loud[0] - 1600) : loud[-1] + 1600]
+        parts += [a, np.zeros(int(gap * 16000), np.float32)]
+        refs.append(ref)
+    return np.concatenate(parts), " ".join(refs)

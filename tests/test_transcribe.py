@@ -33,3 +33,18 @@ def test_fleurs_utterance_within_10_percent_wer(transcriber) -> None:  # type: i
 @pytest.mark.slow
 def test_silence_transcribes_to_nothing(transcriber) -> None:  # type: ignore[no-untyped-def]
     assert transcriber.transcribe(np.zeros(16000 * 2, dtype=np.float32)).text == ""
+
+
+@pytest.mark.slow
+def test_phrase_transcript_is_as_good_as_the_whole_recording(transcriber) -> None:  # type: ignore[no-untyped-def]
+    """Practice transcribes phrase by phrase while the candidate speaks: no worse than whole."""
+    from mockint.audio import default_vad
+    from mockint.session import transcribe_by_phrases
+
+    from .conftest import joined_fleurs
+
+    audio, ref = joined_fleurs()
+    whole = wer([ref], [transcriber.transcribe(audio).text])
+    phrases = transcribe_by_phrases(audio, transcriber, default_vad())
+    assert wer([ref], [phrases.text]) <= whole + 0.01, (whole, phrases.text)
+    assert phrases.words[-1].end > 0.9 * len(audio) / 16000 - 3

@@ -1,0 +1,149 @@
+"""Practice latency through the virtual microphone, and phrase-by-phrase transcript quality.
+
+    scripts/virtual-audio.sh must be running:  source scripts/virtual-audio.sh start
+    .venv/bin/python bench/latency.py [--runs 3] [--model tiny.en]
+
+Part 1 (offline): the FLEURS utterances joined into one long answer with pauses,
+transcribed whole and phrase by phrase (as practice does while listening): WER of each.
+Part 2 (live): `mockint practice` hears a ~60 s espeak-ng answer played into the
+virtual microphone. For each run: seconds from the end of the recording (the
+end-of-answer decision) to the graded result on screen, from the last spoken
+word to the result, from launch to the first question being spoken, and the peak
+memory of mockint's processes. Medians over the runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mockint.audio import default_vad  # noqa: E402
+from mockint.bank import Bank, load_file, to_toml  # noqa: E402
+from mockint.session import transcribe_by_phrases  # noqa: E402
+from mockint.transcribe import WhisperOptions, WhisperTranscriber  # noqa: E402
+from mockint.wer import wer  # noqa: E402
+from tests.conftest import joined_fleurs  # noqa: E402
+from tests.virtual_audio import (  # noqa: E402
+    compose,
+    espeak_wav,
+    last_voiced,
+    play_into_mic,
+    pulse_ready,
+    start_practice,
+)
+
+
+def rss_tree(pid: int) -> int:
+    """Resident memory (bytes) of a process and its children."""
+    total = 0
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+            for task in Path(f"/proc/{p}/task").iterdir():
+                kids = (task / "children").read_text().split()
+                todo += [int(k) for k in kids]
+        except OSError:
+            continue
+    return total
+
+
+def phrases_vs_whole(model: str) -> None:
+    audio, ref = joined_fleurs()
+    t = WhisperTranscriber(WhisperOptions(model=model))
+    t.load()
+    start = time.perf_counter()
+    whole = t.transcribe(audio).text
+    whole_s = time.perf_counter() - start
+    start = time.perf_counter()
+    phr = transcribe_by_phrases(audio, t, default_vad()).text
+    phr_s = time.perf_counter() - start
+    print(f"FLEURS joined ({len(audio) / 16000:.0f} s, 10 utterances, 1 s pauses), {model}:")
+    print(f"  whole file       WER {wer([ref], [whole]):6.1%}  ({whole_s:.1f} s)")
+    print(f"  phrase by phrase WER {wer([ref], [phr]):6.1%}  ({phr_s:.1f} s)")
+
+
+def live_run(tmp: Path, answer: Path, model: str) -> dict[str, float]:
+    home = tmp / "home"
+    run = start_practice(home, ["--bank", "bench", "--model", model])
+    launched = time.time()
+    peak = [0]
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], rss_tree(run.proc.pid))
+            time.sleep(0.2)
+
+    threading.Thread(target=watch, daemon=True).start()
+    try:
+        run.wait_for(lambda e: e["event"] == "recording", timeout=60)
+        played = play_into_mic(answer)
+        run.proc.communicate(timeout=120)
+    finally:
+        done.set()
+        if run.proc.poll() is None:
+            run.proc.kill()
+    ev = {e["event"]: e for e in run.events()}
+    shown = ev["result_shown"]["t"]
+    return {
+        "stop_to_result": shown - ev["recording_stopped"]["t"],
+        "last_word_to_result": shown - (played + last_voiced(answer)),
+        "launch_to_question": ev["question_playing"]["t"] - launched,
+        "peak_mb": peak[0] / 1e6,
+        "score": ev["graded"]["score"],
+        "answer_s": ev["recording_stopped"]["seconds"],
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--model", default="tiny.en")
+    ap.add_argument("--skip-offline", action="store_true")
+    args = ap.parse_args()
+    if not args.skip_offline:
+        phrases_vs_whole(args.model)
+    if not pulse_ready():
+        print("no virtual audio: run 'source scripts/virtual-audio.sh start' first")
+        return 1
+    bank = load_file(ROOT / "bank" / "resume.toml")
+    q = bank.get("Q1")
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        (tmp / "home" / "bank").mkdir(parents=True)
+        (tmp / "home" / "bank" / "bench.toml").write_text(to_toml(Bank("bench", (q,))))
+        answer = tmp / "answer.wav"
+        length = compose(answer, 0.5, espeak_wav(q.model_answer, tmp / "q.wav", wpm=150), 0.2)
+        print(
+            f"\nLive: a {length:.0f} s spoken answer (Q1, espeak-ng) through the virtual "
+            f"microphone, {args.model}, {args.runs} runs, --silence 2.5"
+        )
+        runs = [live_run(tmp, answer, args.model) for _ in range(args.runs)]
+    keys = ["stop_to_result", "last_word_to_result", "launch_to_question", "peak_mb", "score"]
+    print(f"{'run':<6}" + "".join(f"{k:>22}" for k in keys))
+    for i, r in enumerate(runs, 1):
+        print(f"{i:<6}" + "".join(f"{r[k]:>22.2f}" for k in keys))
+    print(
+        f"{'median':<6}" + "".join(f"{statistics.median(r[k] for r in runs):>22.2f}" for k in keys)
+    )
+    print(
+        "targets: stop_to_result <= 1.0 s; last_word_to_result <= 3.5 s (silence + 1);"
+        " launch_to_question <= 3.0 s"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

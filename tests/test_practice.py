@@ -1,0 +1,379 @@
+"""The practice loop with injected devices and models: every path a session can take."""
+
+from __future__ import annotations
+
+import errno
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mockint import audio as audio_mod
+from mockint.audio import (
+    SAMPLE_RATE,
+    ArrayRecorder,
+    DeviceError,
+    Endpointer,
+    EndpointOptions,
+    StreamingWav,
+    load_audio,
+)
+from mockint.bank import Bank, Question
+from mockint.session import (
+    Interrupted,
+    Listening,
+    Practice,
+    PracticeOptions,
+    _slice,
+    order_questions,
+)
+from mockint.store import Store
+from mockint.transcribe import PhraseTranscriber, Transcript
+
+from .conftest import HashingEmbedder
+
+SR = SAMPLE_RATE
+
+
+class EnergyVad:
+    """A real VoiceDetector: loud frames are speech."""
+
+    def is_speech(self, frame: np.ndarray) -> bool:
+        return float(np.sqrt(np.mean(frame**2))) > 0.05
+
+
+def speech(seconds: float, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).normal(0, 0.3, int(seconds * SR)).astype(np.float32)
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(seconds * SR), np.float32)
+
+
+def answer_audio(*parts: tuple[str, float]) -> np.ndarray:
+    return np.concatenate([speech(s) if k == "speech" else silence(s) for k, s in parts])
+
+
+class FakeTranscriber:
+    """Says the same sentence for every phrase; counts what it was given."""
+
+    name = "fake-whisper"
+    sha256 = "0" * 64
+
+    def __init__(self, text: str = "I like clean code."):
+        self.text = text
+        self.calls: list[float] = []
+
+    def transcribe(self, audio: np.ndarray, prompt: str | None = None) -> Transcript:
+        self.calls.append(len(audio) / SR)
+        return Transcript(self.text, duration=len(audio) / SR)
+
+
+class FakeSpeaker:
+    def __init__(self) -> None:
+        self.said: list[str] = []
+
+    def say(self, text: str, on_start: object = None) -> None:
+        self.said.append(text)
+
+
+class ScriptedUI:
+    """Presses keys when the recording reaches given seconds; answers choices from a list."""
+
+    def __init__(self, choices: list[str] | None = None, keys: dict[float, str] | None = None):
+        self.choices = list(choices or [])
+        self.keys = dict(keys or {})
+        self.states: list[Listening] = []
+        self.results: list[float] = []
+        self.asked: list[str] = []
+        self.summaries: list[object] = []
+
+    def status(self, message: str) -> None:
+        pass
+
+    def question(self, q: Question, index: int, total: int) -> None:
+        self.asked.append(q.id)
+
+    def listening(self, state: Listening) -> None:
+        self.states.append(state)
+
+    def transcribing(self) -> None:
+        pass
+
+    def result(self, a: object, attempt_id: int) -> None:
+        self.results.append(attempt_id)
+
+    def key(self) -> str | None:
+        elapsed = self.states[-1].elapsed if self.states else 0.0
+        for at in sorted(self.keys):
+            if elapsed >= at:
+                return self.keys.pop(at)
+        return None
+
+    def choose(self) -> str:
+        return self.choices.pop(0) if self.choices else "next"
+
+    def summary(self, rows: list[object]) -> None:
+        self.summaries.append(rows)
+
+
+BANK = Bank(
+    "test",
+    (
+        Question("Q1", "Code", "What do you like?", "I like clean code. Testing matters to me."),
+        Question("Q2", "Code", "What else?", "I enjoy solving logical problems."),
+        Question("Q3", "People", "Teams?", "I help teammates when they face issues."),
+    ),
+)
+
+
+class Recorders:
+    """Hands out one ArrayRecorder per answer, from a list of answer audios."""
+
+    def __init__(self, *answers: np.ndarray):
+        self.answers = list(answers)
+        self.current: ArrayRecorder | None = None
+
+    def start(self) -> None:
+        self.current = ArrayRecorder(self.answers.pop(0) if self.answers else silence(1))
+        self.current.start()
+
+    def read(self, timeout: float) -> np.ndarray | None:
+        assert self.current is not None
+        return self.current.read(timeout)
+
+    def stop(self) -> None:
+        pass
+
+
+def make(tmp_path: Path, recorder: object, ui: ScriptedUI, **opts: object) -> Practice:
+    store = Store(tmp_path / "m.db")
+    return Practice(
+        BANK,
+        store,
+        tmp_path / "rec",
+        FakeSpeaker(),
+        recorder,  # type: ignore[arg-type]
+        FakeTranscriber(),
+        HashingEmbedder(),
+        ui,
+        PracticeOptions(**opts),  # type: ignore[arg-type]
+        vad=EnergyVad(),
+    )
+
+
+# --- endpointing ------------------------------------------------------------------------
+
+
+def feed(ep: Endpointer, audio: np.ndarray, block: int = 480) -> list[tuple[str, float]]:
+    out = []
+    for i in range(0, len(audio), block):
+        out += [(e.kind, e.at / SR) for e in ep.feed(audio[i : i + block])]
+    return out
+
+
+def test_silence_rule_starts_only_after_speech() -> None:
+    ep = Endpointer(EnergyVad(), EndpointOptions(silence=2.5))
+    events = feed(ep, answer_audio(("silence", 4.0), ("speech", 3.0), ("silence", 3.0)))
+    kinds = [k for k, _ in events]
+    assert kinds[0] == "speech" and kinds[-1] == "end"
+    assert events[0][1] == pytest.approx(4.0, abs=0.4)
+    assert events[-1][1] == pytest.approx(7.0 + 2.5, abs=0.1)
+
+
+def test_mid_answer_pause_cuts_a_phrase_but_does_not_end() -> None:
+    ep = Endpointer(EnergyVad(), EndpointOptions(silence=2.5, phrase_pause=0.6))
+    audio = answer_audio(("speech", 3.0), ("silence", 1.5), ("speech", 3.0), ("silence", 3.0))
+    events = feed(ep, audio)
+    assert [k for k, _ in events] == ["speech", "phrase", "phrase", "end"]
+    assert 3.0 < events[1][1] < 3.4  # cut inside the pause, just after the speech
+    assert events[-1][1] == pytest.approx(7.5 + 2.5, abs=0.1)
+
+
+def test_long_speech_without_pauses_is_cut_at_its_quietest_moment() -> None:
+    audio = speech(25.0)
+    audio[int(8.7 * SR) : int(8.72 * SR)] *= 0.01  # one quiet 20 ms, inside the search window
+    ep = Endpointer(EnergyVad(), EndpointOptions(max_phrase=10.0))
+    phrases = [t for k, t in feed(ep, audio) if k == "phrase"]
+    assert phrases and phrases[0] == pytest.approx(8.7, abs=0.05)
+    assert all(b - a <= 10.1 for a, b in zip([0.0, *phrases], phrases, strict=False))
+
+
+def test_slice_spans_blocks() -> None:
+    blocks = [np.arange(i * 10, i * 10 + 10, dtype=np.float32) for i in range(5)]
+    np.testing.assert_array_equal(_slice(blocks, 7, 23), np.arange(7, 23, dtype=np.float32))
+    assert len(_slice(blocks, 50, 60)) == 0
+
+
+def test_phrase_transcriber_joins_in_order_with_offsets() -> None:
+    class Stamp:
+        name = "stamp"
+
+        def transcribe(self, audio: np.ndarray, prompt: str | None = None) -> Transcript:
+            from mockint.transcribe import Word
+
+            return Transcript(f"{len(audio)}", words=(Word(f"{len(audio)}", 0.1, 0.2),))
+
+    pt = PhraseTranscriber(Stamp())
+    pt.submit(np.zeros(100), 0.0)
+    pt.submit(np.zeros(200), 5.0)
+    t = pt.finish(9.0)
+    assert t.text == "100 200" and t.duration == 9.0
+    assert [w.start for w in t.words] == pytest.approx([0.1, 5.1])
+
+
+# --- the loop -------------------------------------------------------------------------------
+
+
+def test_answer_ends_after_speech_and_is_stored_at_once(tmp_path: Path) -> None:
+    ui = ScriptedUI()
+    audio = answer_audio(("silence", 1.0), ("speech", 3.0), ("silence", 1.5), ("speech", 2.0))
+    p = make(tmp_path, Recorders(audio), ui, count=1)
+    rows = p.run(p.plan())
+    [a] = p.store.attempts()
+    assert a.status == "complete" and a.question_id == "Q1"
+    assert a.duration == pytest.approx(7.5 + 2.5, abs=0.2)  # not cut at the 1.5 s pause
+    assert a.audio_path and a.audio_path.endswith(".flac")
+    assert len(load_audio(a.audio_path)) / SR == pytest.approx(a.duration, abs=0.05)
+    assert a.transcript.startswith("I like clean code.")
+    assert rows[0].attempts == 1 and ui.results == [a.id]
+    assert p.speaker.said == [BANK.questions[0].text]  # type: ignore[attr-defined]
+
+
+def test_enter_ends_the_answer_early(tmp_path: Path) -> None:
+    ui = ScriptedUI(keys={2.0: "enter"})
+    p = make(tmp_path, Recorders(speech(30.0)), ui, count=1)
+    p.run(p.plan())
+    [a] = p.store.attempts()
+    assert a.duration == pytest.approx(2.0, abs=0.2)
+
+
+def test_time_limit_warns_then_stops(tmp_path: Path) -> None:
+    ui = ScriptedUI()
+    p = make(tmp_path, Recorders(speech(40.0)), ui, count=1, max_seconds=12.0, warn_seconds=5.0)
+    p.run(p.plan())
+    [a] = p.store.attempts()
+    assert a.duration == pytest.approx(12.0, abs=0.1)
+    assert not ui.states[0].warn and ui.states[-1].warn
+    assert min(s.remaining for s in ui.states) < 0.2
+
+
+def test_skip_stores_nothing_and_moves_on(tmp_path: Path) -> None:
+    ui = ScriptedUI(keys={1.0: "s"})
+    p = make(tmp_path, Recorders(speech(5.0), answer_audio(("speech", 2.0))), ui, count=2)
+    p.run(p.plan())
+    assert ui.asked == ["Q1", "Q2"]
+    assert [a.question_id for a in p.store.attempts()] == ["Q2"]
+    assert len(list((tmp_path / "rec").rglob("*Q1*"))) == 0
+
+
+def test_retry_and_repeat(tmp_path: Path) -> None:
+    ui = ScriptedUI(choices=["retry", "repeat", "next"])
+    one = answer_audio(("speech", 2.0))
+    p = make(tmp_path, Recorders(one, one, one), ui, count=1)
+    p.run(p.plan())
+    assert [a.question_id for a in p.store.attempts()] == ["Q1", "Q1", "Q1"]
+    assert p.speaker.said == [BANK.questions[0].text] * 2  # type: ignore[attr-defined]
+
+
+def test_quit_ends_the_session_and_resume_continues_it(tmp_path: Path) -> None:
+    one = answer_audio(("speech", 2.0))
+    ui = ScriptedUI(choices=["quit"])
+    p = make(tmp_path, Recorders(one), ui)
+    p.run(p.plan())
+    assert len(p.store.attempts()) == 1
+    # quitting ends the session; a session stopped by Ctrl-C stays open to resume
+    ui2 = ScriptedUI(keys={1.0: "q"})
+    p2 = make(tmp_path, Recorders(speech(5.0)), ui2)
+    with pytest.raises(Interrupted):
+        p2.run(p2.plan())
+    p3 = make(tmp_path, Recorders(one, one, one), ScriptedUI())
+    todo = p3.resume_plan()
+    assert [q.id for q in todo] == ["Q1", "Q2", "Q3"]  # the interrupted Q1 is asked again
+    p3.run(todo)
+    assert p3.session_id == p2.session_id
+    assert [a.status for a in p3.store.attempts(session_id=p3.session_id)] == [
+        "interrupted",
+        "complete",
+        "complete",
+        "complete",
+    ]
+
+
+class Failing:
+    """A microphone that delivers some audio, then fails with ``error``."""
+
+    def __init__(self, error: BaseException, after: int = 100):
+        self.error, self.after, self.n = error, after, 0
+
+    def start(self) -> None:
+        self.n = 0
+
+    def read(self, timeout: float) -> np.ndarray:
+        self.n += 1
+        if self.n > self.after:
+            raise self.error
+        return speech(0.03, seed=self.n)
+
+    def stop(self) -> None:
+        pass
+
+
+def test_ctrl_c_keeps_the_audio_and_stores_an_interrupted_attempt(tmp_path: Path) -> None:
+    p = make(tmp_path, Failing(KeyboardInterrupt()), ScriptedUI())
+    with pytest.raises(Interrupted) as e:
+        p.run(p.plan())
+    [a] = p.store.attempts()
+    assert e.value.attempt_id == a.id and a.status == "interrupted"
+    assert a.audio_path and len(load_audio(a.audio_path)) / SR == pytest.approx(3.0, abs=0.05)
+
+
+def test_device_lost_mid_answer_is_one_clear_error_and_keeps_the_answer(tmp_path: Path) -> None:
+    err = DeviceError("the input device stopped delivering audio (unplugged?): reconnect it")
+    p = make(tmp_path, Failing(err), ScriptedUI())
+    with pytest.raises(Interrupted, match="stopped delivering audio") as e:
+        p.run(p.plan())
+    [a] = p.store.attempts()
+    assert a.id == e.value.attempt_id and a.status == "interrupted"
+
+
+def test_full_disk_stops_cleanly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ok = answer_audio(("speech", 2.0))
+    ui = ScriptedUI()
+    p = make(tmp_path, Recorders(ok, speech(10.0)), ui, count=2)
+    real_write = StreamingWav.write
+
+    def write(self: StreamingWav, block: np.ndarray) -> None:
+        if "Q2" in self.path.name and self.seconds > 1.0:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(self, block)
+
+    monkeypatch.setattr(audio_mod.StreamingWav, "write", write)
+    with pytest.raises(Interrupted, match=r"cannot write .*Q2.*: No space left on device: free"):
+        p.run(p.plan())
+    assert [(a.question_id, a.status) for a in p.store.attempts()] == [
+        ("Q1", "complete"),
+        ("Q2", "interrupted"),
+    ]
+
+
+def test_killed_process_leaves_a_playable_recording(tmp_path: Path) -> None:
+    path = tmp_path / "answer.wav"
+    code = (
+        "import os, numpy as np; from mockint.audio import StreamingWav; "
+        f"w = StreamingWav({str(path)!r}); "
+        "[w.write(np.full(480, 0.1, np.float32)) for _ in range(200)]; os._exit(9)"
+    )
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 9
+    got = load_audio(path)
+    assert 6.0 - 0.5 <= len(got) / SR <= 6.0
+
+
+def test_weakest_first_orders_by_latest_score() -> None:
+    qs = list(BANK.questions)
+    order = order_questions(qs, "weakest", {"Q1": [90.0], "Q2": [40.0]})
+    assert [q.id for q in order] == ["Q3", "Q2", "Q1"]
+    shuffled = order_questions(qs, "random", {}, seed=1)
+    assert sorted(q.id for q in shuffled) == ["Q1", "Q2", "Q3"]
