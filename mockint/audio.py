@@ -385,7 +385,7 @@ class SileroVad:
     """Silero VAD (v6 ONNX, from the silero-vad wheel) on onnxruntime, without torch.
 
     Chosen over webrtcvad by bench/vad.py: on real speech it ended 69 of 70 answers
-    correctly against webrtcvad's 49-53 (webrtcvad missed quiet trailing words
+    correctly against webrtcvad's 48-54 (webrtcvad missed quiet trailing words
     and cut answers short), for ~6 ms CPU per second of audio.
     """
 
