@@ -118,6 +118,12 @@ class WhisperTranscriber:
                 torch.set_num_threads(max(1, self.options.threads))
                 self._on_status(f"Loading Whisper {self.options.model}…")
                 self._model, self.sha256 = load_whisper(self.options.model)
+                if self.options.word_timestamps:
+                    # numba compiles whisper's DTW on first use (~2 s): do it now, not
+                    # while the candidate waits for the first answer's result.
+                    from whisper.timing import dtw_cpu
+
+                    dtw_cpu(np.zeros((4, 6), dtype=np.float64))
             return self._model
 
     def transcribe(self, audio: np.ndarray, prompt: str | None = None) -> Transcript:
