@@ -115,8 +115,11 @@ def bank_import(file: Path, name: str | None, replace: bool) -> None:
 @bank_option
 @category_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def bank_list(bank_name: str | None, category: tuple[str, ...], as_json: bool) -> None:
+@click.option("--due", is_flag=True, help="Only questions due for review (weak or old first).")
+def bank_list(bank_name: str | None, category: tuple[str, ...], as_json: bool, due: bool) -> None:
     """List the questions of a bank, by category.
+
+    With --due, what the review schedule brings back now, most overdue first.
 
     Example: mockint bank list --category "Celery and Redis" --json
     """
@@ -125,6 +128,30 @@ def bank_list(bank_name: str | None, category: tuple[str, ...], as_json: bool) -
     b = _load_bank(bank_name)
     _check_categories(b, category)
     qs = b.select(category)
+    if due:
+        from datetime import datetime, timezone
+
+        from mockint.schedule import due as due_now
+
+        store = _open_store()
+        history = []
+        if store is not None:
+            with store:
+                history = store.attempts(bank=b.name)
+        items = due_now(qs, history, datetime.now(timezone.utc))
+        if as_json:
+            _emit_json({"bank": b.name, "due": [
+                {"id": d.question.id, "category": d.question.category, "text": d.question.text,
+                 "box": d.box, "last_score": d.last_score,
+                 "due_at": d.due_at.isoformat() if d.due_at else None}
+                for d in items
+            ]})  # fmt: skip
+            return
+        click.echo(f"Bank '{b.name}': {len(items)} of {len(qs)} questions due")
+        for d in items:
+            last = f"{d.last_score:>3.0f}" if d.last_score is not None else "new"
+            click.echo(f"  {d.question.id:>5}  {last:>3}  box {d.box}  {d.question.text}")
+        return
     cats = [c for c in b.categories if any(q.category == c for q in qs)]
     if as_json:
         _emit_json(
@@ -568,3 +595,246 @@ def voices(language: str | None) -> None:
         if language and not any(lang.startswith(language) for lang in v.languages):
             continue
         click.echo(f"{v.id:<24} {v.name:<32} {langs}")
+
+
+# --- after practice: report, review, history, export, import --------------------------------
+
+_EMPTY = "No answers yet: run 'mockint practice' (or 'mockint grade --save') first."
+
+
+def _open_store() -> Any:
+    """The store, or None when nothing has been recorded yet (never creates one to read)."""
+    from mockint.store import Store
+
+    db = config.paths().db
+    return Store(db) if db.exists() else None
+
+
+def _bank_or_none(name: str) -> Bank | None:
+    from mockint.bank import find_bank
+
+    try:
+        return find_bank(name, _bank_dirs())
+    except BankError:
+        return None
+
+
+def _pick_bank(store: Any, bank_name: str | None) -> str | None:
+    """The bank a report is about: --bank, else the only one practised, else the default."""
+    if bank_name:
+        return bank_name
+    banks = [r[0] for r in store.db.execute("SELECT DISTINCT bank FROM attempts")]
+    if len(banks) == 1:
+        return str(banks[0])
+    from mockint.bank import DEFAULT_BANK
+
+    return DEFAULT_BANK if DEFAULT_BANK in banks else (banks[0] if banks else None)
+
+
+@cli.command()
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Only answers since DATE.")
+@click.option("--session", "session_id", type=int, help="Only this session.")
+@bank_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "html", "json", "csv"]), default="text",
+    show_default=True, help="Output format.",
+)  # fmt: skip
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here.")
+@click.option("--open", "open_", is_flag=True, help="Open the written report (HTML) in a browser.")
+def report(
+    since: Any, session_id: int | None, bank_name: str | None, fmt: str, output: Path | None,
+    open_: bool,
+) -> None:  # fmt: skip
+    """Scores by category, progress over time, the weakest questions.
+
+    HTML is one self-contained file with charts and every answer beside its
+    model answer; JSON and CSV are for other tools (schemas in README).
+
+    Example: mockint report --format html -o report.html --open
+    """
+    from mockint.report import RENDERERS, build
+
+    store = _open_store()
+    if store is None:
+        click.echo(_EMPTY)
+        return
+    with store:
+        name = _pick_bank(store, bank_name)
+        since_s = since.strftime("%Y-%m-%d") if since else None
+        attempts = store.attempts(session_id=session_id, bank=name, since=since_s)
+    attempts = [a for a in attempts if a.status == "complete"]
+    if not attempts:
+        click.echo(_EMPTY if name is None else f"No graded answers match (bank '{name}').")
+        return
+    rep = build(attempts, _bank_or_none(name or ""))
+    text = RENDERERS[fmt](rep)
+    if open_ and output is None:
+        output = config.paths().home / f"report.{fmt if fmt != 'text' else 'txt'}"
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    click.echo(f"Wrote {output}", err=True)
+    if open_:
+        import webbrowser
+
+        webbrowser.open(output.resolve().as_uri())
+
+
+@cli.command()
+@click.argument("target", required=False, metavar="[SESSION | aATTEMPT]")
+@click.option("--play", is_flag=True, help="Play the attempt's recording.")
+@click.option("--from", "start", type=click.FloatRange(0), default=0.0, help="Play from SECONDS.")
+@click.option("--output-device", metavar="D", help="Speaker: index or name (mockint devices).")
+def review(target: str | None, play: bool, start: float, output_device: str | None) -> None:
+    """List sessions; show a session's answers; show one answer, and replay it.
+
+    Example: mockint review a12 --play --from 5
+    """
+    store = _open_store()
+    if store is None:
+        click.echo(_EMPTY)
+        return
+    with store:
+        if target is None:
+            rows = store.sessions()
+            if not rows:
+                click.echo(_EMPTY)
+            for s in rows:
+                mean = f"{s['mean']:.0f}" if s["mean"] is not None else "-"
+                state = "" if s["ended_at"] else "  (unfinished: mockint practice --resume)"
+                click.echo(
+                    f"session {s['id']:>4}  {s['started_at'][:16].replace('T', ' ')}  "
+                    f"{s['bank']:<12} {s['attempts']:>3} answers  mean {mean:>3}{state}"
+                )
+            return
+        if target.lower().startswith("a"):
+            try:
+                a = store.attempt(int(target[1:]))
+            except ValueError:
+                a = None
+            if a is None:
+                raise click.ClickException(f"no attempt '{target}': see 'mockint review SESSION'")
+        elif target.isdigit():
+            attempts = store.attempts(session_id=int(target))
+            if not attempts:
+                raise click.ClickException(f"no answers in session {target}: see 'mockint review'")
+            for x in attempts:
+                click.echo(
+                    f"a{x.id:<5} {x.question_id:>5}  {x.score:>5.0f}  {x.status:<11} "
+                    f"{x.graded_at[:16].replace('T', ' ')}  {x.category}"
+                )
+            return
+        else:
+            raise click.BadParameter(
+                f"'{target}' is neither a session number nor an attempt (a12)",
+                param_hint="'TARGET'",
+            )
+    _show_attempt(a)
+    if play:
+        _play(a, start, output_device)
+
+
+def _show_attempt(a: Any) -> None:
+    b = _bank_or_none(a.bank)
+    q = None
+    if b is not None:
+        try:
+            q = b.get(a.question_id)
+        except KeyError:
+            q = None
+    click.echo(f"a{a.id} · {a.question_id} [{a.category}] · {a.graded_at[:16].replace('T', ' ')}")
+    if q is not None:
+        click.echo(q.text)
+    click.echo(f"\nScore: {a.score:.0f}/100 ({a.status})")
+    click.echo(f"\nYour answer:\n  {a.transcript or '(nothing was said)'}")
+    click.echo("\nModel answer, point by point:")
+    for k in a.key_points:
+        mark = "+" if k.get("covered") else "-"
+        click.echo(f"  {mark} {k.get('text')}")
+        if k.get("covered") and k.get("match"):
+            click.echo(f'      you said: "{k["match"]}"')
+    if a.audio_path:
+        click.echo(f"\nRecording: {a.audio_path}")
+
+
+def _play(a: Any, start: float, device: str | None) -> None:
+    from mockint.audio import SAMPLE_RATE, AudioError, DeviceError, load_audio
+    from mockint.speech import play
+
+    if not a.audio_path:
+        raise click.ClickException(f"attempt a{a.id} has no recording (it was typed)")
+    try:
+        audio = load_audio(a.audio_path)
+        play(audio[int(start * SAMPLE_RATE) :], SAMPLE_RATE, _device(device))
+    except (AudioError, DeviceError) as e:
+        raise click.ClickException(str(e)) from None
+
+
+@cli.command()
+@bank_option
+def history(bank_name: str | None) -> None:
+    """Progress at a glance: a sparkline of scores per category.
+
+    Example: mockint history
+    """
+    from mockint.report import build, sparkline
+
+    store = _open_store()
+    if store is None:
+        click.echo(_EMPTY)
+        return
+    with store:
+        name = _pick_bank(store, bank_name)
+        attempts = store.attempts(bank=name)
+    rep = build(attempts, _bank_or_none(name or ""))
+    if not rep.categories:
+        click.echo(_EMPTY)
+        return
+    width = max(len(c.name) for c in rep.categories)
+    click.echo(f"Bank {rep.bank}: readiness {rep.readiness:.0f}/100, "
+               f"{rep.practised} of {rep.bank_questions} questions practised")  # fmt: skip
+    for c in rep.categories:
+        scores = [s for _, s in c.series][-30:]
+        click.echo(
+            f"{c.name:<{width}}  {sparkline(scores):<30}  latest {c.latest:>3.0f}  "
+            f"mean {c.mean:>3.0f}  trend {c.trend:+.0f}"
+        )
+
+
+@cli.command(name="export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def export_cmd(file: Path) -> None:
+    """Save the practice history and recordings to FILE.zip (to move machines).
+
+    Example: mockint export ~/mockint-backup.zip
+    """
+    from mockint.archive import ArchiveError, export
+
+    try:
+        n, recs = export(config.paths(), file)
+    except ArchiveError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"Exported {n} answers and {recs} recordings to {file}")
+
+
+@cli.command(name="import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_cmd(file: Path) -> None:
+    """Merge an export (FILE.zip) into this machine's history.
+
+    The whole archive is checked first; a damaged one changes nothing.
+
+    Example: mockint import ~/mockint-backup.zip
+    """
+    from mockint.archive import ArchiveError, import_archive
+
+    try:
+        r = import_archive(file, config.paths())
+    except ArchiveError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(
+        f"Imported {r.attempts} answers ({r.duplicates} already here), "
+        f"{r.recordings} recordings, {r.sessions} sessions from {file}"
+    )

@@ -11,7 +11,7 @@ import shutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -229,10 +229,10 @@ class Interrupted(Exception):
 def order_questions(
     questions: list[Question],
     order: str,
-    history: dict[str, list[float]],
+    attempts: list[Attempt],
     seed: int | None = None,
 ) -> list[Question]:
-    """Arrange questions: bank order, random, or weakest first (unseen count as 0)."""
+    """Arrange questions: bank order, random, or weakest first (the review schedule)."""
     import random
 
     if order == "random":
@@ -240,12 +240,9 @@ def order_questions(
         random.Random(seed).shuffle(out)
         return out
     if order == "weakest":
+        from mockint.schedule import weakest_first
 
-        def key(q: Question) -> tuple[float, int]:
-            scores = history.get(q.id, [])
-            return (scores[-1] if scores else 0.0, len(scores))
-
-        return sorted(questions, key=key)
+        return weakest_first(questions, attempts, datetime.now(timezone.utc))
     return list(questions)
 
 
@@ -369,10 +366,7 @@ class Practice:
     def plan(self) -> list[Question]:
         """The questions for a new session."""
         qs = self.bank.select(self.o.categories)
-        history: dict[str, list[float]] = {}
-        for a in self.store.attempts(bank=self.bank.name):
-            if a.status == "complete":
-                history.setdefault(a.question_id, []).append(a.score)
+        history = self.store.attempts(bank=self.bank.name)
         qs = order_questions(qs, self.o.order, history, self.o.seed)
         return qs[: self.o.count] if self.o.count else qs
 

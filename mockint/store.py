@@ -61,6 +61,18 @@ def m001_initial(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m002_delivery_and_time_index(db: sqlite3.Connection) -> None:
+    # delivery: pace, fillers and pauses measured from word times (JSON, None if not measured)
+    _run(
+        db,
+        """
+        ALTER TABLE attempts ADD COLUMN delivery TEXT;
+        CREATE INDEX attempts_graded ON attempts(graded_at);
+        """,
+    )
+
+
 def _run(db: sqlite3.Connection, script: str) -> None:
     # Not executescript(): it commits first, which would break the migration's transaction.
     for stmt in script.split(";"):
@@ -92,10 +104,11 @@ class Attempt:
     started_at: str = ""
     graded_at: str = ""
     status: str = "complete"
+    delivery: dict[str, Any] | None = None
     id: int | None = None
 
 
-_JSON_FIELDS = ("key_points", "words", "models")
+_JSON_FIELDS = ("key_points", "words", "models", "delivery")
 
 
 class Store:
@@ -159,6 +172,11 @@ class Store:
 
     def add_attempt(self, a: Attempt) -> int:
         """Write one attempt in its own transaction; return its id."""
+        with self._tx():
+            return self.insert_attempt(a)
+
+    def insert_attempt(self, a: Attempt) -> int:
+        """Insert an attempt inside the caller's transaction; return its id."""
         row = {
             "session_id": a.session_id,
             "bank": a.bank,
@@ -176,14 +194,16 @@ class Store:
         }
         cols = ", ".join(row)
         marks = ", ".join("?" for _ in row)
-        with self._tx():
-            cur = self.db.execute(
-                f"INSERT INTO attempts ({cols}) VALUES ({marks})", list(row.values())
-            )
+        cur = self.db.execute(f"INSERT INTO attempts ({cols}) VALUES ({marks})", list(row.values()))
         return int(cur.lastrowid or 0)
 
-    def attempts(self, session_id: int | None = None, bank: str | None = None) -> list[Attempt]:
-        """Stored attempts, oldest first, optionally of one session or bank."""
+    def attempts(
+        self,
+        session_id: int | None = None,
+        bank: str | None = None,
+        since: str | None = None,
+    ) -> list[Attempt]:
+        """Stored attempts, oldest first, optionally of one session or bank, or since a time."""
         sql, args = "SELECT * FROM attempts WHERE 1=1", list[object]()
         if session_id is not None:
             sql += " AND session_id = ?"
@@ -191,8 +211,20 @@ class Store:
         if bank is not None:
             sql += " AND bank = ?"
             args.append(bank)
+        if since is not None:
+            sql += " AND graded_at >= ?"
+            args.append(since)
         rows = self.db.execute(sql + " ORDER BY id", args).fetchall()
         return [self._attempt(r) for r in rows]
+
+    def sessions(self) -> list[dict[str, Any]]:
+        """Every session with its attempt count and mean score, newest first."""
+        rows = self.db.execute(
+            "SELECT s.*, COUNT(a.id) AS attempts, AVG(a.score) AS mean FROM sessions s "
+            "LEFT JOIN attempts a ON a.session_id = s.id AND a.status = 'complete' "
+            "GROUP BY s.id ORDER BY s.id DESC"
+        ).fetchall()
+        return [dict(r) for r in rows]
 
     def attempt(self, attempt_id: int) -> Attempt | None:
         r = self.db.execute("SELECT * FROM attempts WHERE id = ?", (attempt_id,)).fetchone()
@@ -202,7 +234,7 @@ class Store:
     def _attempt(r: sqlite3.Row) -> Attempt:
         d = dict(r)
         for k in _JSON_FIELDS:
-            d[k] = json.loads(d[k])
+            d[k] = json.loads(d[k]) if d[k] is not None else None
         return Attempt(**d)
 
     @contextmanager

@@ -10,9 +10,10 @@ want_test=0
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
-# 1. Debian packages: TTS (espeak-ng), PortAudio, ALSA; for tests the virtual microphone.
+# 1. Debian packages: TTS (espeak-ng), PortAudio, ALSA; for tests the virtual microphone
+#    and Chromium (the HTML report is checked in a real browser).
 debs=(libespeak-ng1 espeak-ng libportaudio2 alsa-utils)
-[ $want_test = 1 ] && debs+=(pulseaudio pulseaudio-utils libasound2-plugins)
+[ $want_test = 1 ] && debs+=(pulseaudio pulseaudio-utils libasound2-plugins chromium)
 python3 -c 'import ensurepip, venv' 2>/dev/null || debs+=(python3-venv)
 missing=()
 for p in "${debs[@]}"; do

@@ -371,11 +371,21 @@ def test_killed_process_leaves_a_playable_recording(tmp_path: Path) -> None:
     assert 6.0 - 0.5 <= len(got) / SR <= 6.0
 
 
-def test_weakest_first_orders_by_latest_score() -> None:
+def test_weakest_first_follows_the_review_schedule() -> None:
+    from mockint.store import Attempt
+
+    def att(qid: str, score: float, when: str) -> Attempt:
+        return Attempt("test", qid, "Code", "", score, 0.0, graded_at=when)
+
     qs = list(BANK.questions)
-    order = order_questions(qs, "weakest", {"Q1": [90.0], "Q2": [40.0]})
+    history = [
+        att("Q1", 90.0, "2026-11-26T10:00:00+00:00"),
+        att("Q2", 40.0, "2026-11-20T10:00:00+00:00"),
+    ]
+    order = order_questions(qs, "weakest", history)
+    # never answered first, then the weak overdue Q2, then Q1 (answered well, not yet due)
     assert [q.id for q in order] == ["Q3", "Q2", "Q1"]
-    shuffled = order_questions(qs, "random", {}, seed=1)
+    shuffled = order_questions(qs, "random", [], seed=1)
     assert sorted(q.id for q in shuffled) == ["Q1", "Q2", "Q3"]
 
 

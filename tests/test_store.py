@@ -53,3 +53,24 @@ def test_failed_write_leaves_nothing(tmp_path: Path) -> None:
         with pytest.raises(sqlite3.Error):
             s.add_attempt(attempt(session_id=999))  # no such session: foreign key fails
         assert len(s.attempts()) == 1
+
+
+def test_store_from_the_first_schema_is_migrated_with_nothing_lost(tmp_path: Path) -> None:
+    import shutil
+
+    old = tmp_path / "old.db"
+    shutil.copy(Path(__file__).parent / "data" / "store-v1.db", old)
+    before = sqlite3.connect(old)
+    assert before.execute("PRAGMA user_version").fetchone()[0] == 1
+    rows = before.execute(
+        "SELECT question_id, score, transcript FROM attempts ORDER BY id"
+    ).fetchall()
+    before.close()
+    with Store(old) as s:
+        assert s.schema_version == len(MIGRATIONS) > 1
+        got = s.attempts()
+        assert [(a.question_id, a.score, a.transcript) for a in got] == rows
+        assert got[0].key_points[0]["text"] == "A point." and got[0].delivery is None
+        new = s.add_attempt(attempt(delivery={"wpm": 140.0}))
+        assert s.attempt(new).delivery == {"wpm": 140.0}  # type: ignore[union-attr]
+        assert s.sessions()[0]["attempts"] == 3

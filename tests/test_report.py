@@ -1,0 +1,195 @@
+"""Reports, review, history, the review schedule on the CLI, export and import."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mockint.audio import write_audio
+from mockint.bank import Bank
+from mockint.cli import cli
+from mockint.report import build, render_csv, render_html, render_json, sparkline, trend
+from mockint.store import Attempt, Store
+
+from .test_audio import tone
+
+CATS = ("General profile and career", "FastAPI")
+
+
+def run(*args: str) -> object:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def fill(home: Path, resume_bank: Bank) -> list[int]:
+    """Six answers in two categories over three days, one interrupted, one with audio."""
+    rows = [
+        ("Q1", 40.0, "2026-11-01"), ("Q2", 60.0, "2026-11-01"), ("Q1", 80.0, "2026-11-02"),
+        ("Q151", 30.0, "2026-11-02"), ("Q152", 50.0, "2026-11-03"), ("Q151", 70.0, "2026-11-03"),
+    ]  # fmt: skip
+    audio = write_audio(home / "recordings" / "2026-11-03" / "a.flac", tone(16000, 2.0))
+    ids = []
+    with Store(home / "mockint.db") as s:
+        sid = s.start_session("resume")
+        for i, (qid, score, day) in enumerate(rows):
+            q = resume_bank.get(qid)
+            kp = [
+                {"text": "Point one.", "covered": True, "similarity": 0.8, "match": "I said it"},
+                {"text": "Point two.", "covered": False, "similarity": 0.3, "match": "other"},
+            ]
+            ids.append(s.add_attempt(Attempt(
+                "resume", qid, q.category, f"Well, I said it about {qid}.", score, score / 100,
+                key_points=kp, session_id=sid, started_at=f"{day}T10:0{i}:00+00:00",
+                graded_at=f"{day}T10:0{i}:30+00:00", duration=30.0,
+                audio_path=str(audio) if i == 5 else None,
+                models={"embedder": {"name": "all-MiniLM-L6-v2", "sha256": "53aa5117abc"}},
+            )))  # fmt: skip
+        s.add_attempt(Attempt("resume", "Q3", CATS[0], "cut", 5.0, 0.1, session_id=sid,
+                              status="interrupted"))  # fmt: skip
+        s.end_session(sid)
+    return ids
+
+
+def test_build_aggregates_by_category(home: Path, resume_bank: Bank) -> None:
+    fill(home, resume_bank)
+    with Store(home / "mockint.db") as s:
+        r = build(s.attempts(), resume_bank)
+    assert r.attempts == 6 and r.practised == 4 and r.bank_questions == 200
+    gen, api = r.categories
+    assert (gen.name, gen.attempts, gen.mean, gen.best, gen.latest, gen.questions) == (
+        CATS[0],
+        3,
+        60.0,
+        80.0,
+        80.0,
+        2,
+    )
+    assert gen.trend == 40.0  # later half (80) minus earlier half (40)
+    assert (api.name, api.mean, api.latest, api.bank_questions) == (CATS[1], 50.0, 70.0, 10)
+    assert r.readiness == pytest.approx((80 + 60 + 70 + 50) / 4, abs=0.05)  # latest per question
+    assert [w["question_id"] for w in r.weakest] == ["Q152", "Q2", "Q151", "Q1"]
+    assert r.models == [{"name": "all-MiniLM-L6-v2", "sha256": "53aa5117abc"}]
+
+
+def test_trend_and_sparkline() -> None:
+    assert trend([50]) == 0 and trend([20, 40, 60, 80]) == 40
+    assert sparkline([0, 50, 100]) == "▁▅█"
+
+
+def test_json_csv_and_html_agree(home: Path, resume_bank: Bank) -> None:
+    fill(home, resume_bank)
+    with Store(home / "mockint.db") as s:
+        r = build(s.attempts(), resume_bank)
+    d = json.loads(render_json(r))
+    assert d["schema_version"] == 1 and d["categories"][0]["series"][0]["score"] == 40.0
+    rows = list(csv.DictReader(io.StringIO(render_csv(r))))
+    assert len(rows) == 6 and rows[0]["question_id"] == "Q1" and rows[0]["covered"] == "1"
+    page = render_html(r)
+    for banned in ("<script", "<link", " src=", "http://", "https://", "@import", "url("):
+        assert banned not in page
+    assert page.count('<tr data-category="') == 2
+    assert "<mark>I said it</mark>" in page
+
+
+def test_report_cli_formats(tmp_path: Path, home: Path, resume_bank: Bank) -> None:
+    fill(home, resume_bank)
+    r = run("report")
+    assert r.exit_code == 0
+    assert "Readiness 65/100" in r.stdout and CATS[1] in r.stdout
+    r = run("report", "--format", "json", "--since", "2026-11-03")
+    assert [c["attempts"] for c in json.loads(r.stdout)["categories"]] == [2]
+    out = tmp_path / "r.html"
+    r = run("report", "--format", "html", "-o", str(out))
+    assert r.exit_code == 0 and out.read_text().startswith("<!doctype html>")
+    r = run("report", "--session", "99")
+    assert r.exit_code == 0 and r.stdout == "No graded answers match (bank 'resume').\n"
+
+
+def test_empty_store_is_friendly(home: Path) -> None:
+    for args in (["report"], ["review"], ["history"], ["report", "--format", "json"]):
+        r = run(*args)
+        assert r.exit_code == 0
+        assert (
+            r.stdout
+            == "No answers yet: run 'mockint practice' (or 'mockint grade --save') first.\n"
+        )
+    assert not (home / "mockint.db").exists()
+
+
+def test_review_and_history(home: Path, resume_bank: Bank) -> None:
+    ids = fill(home, resume_bank)
+    r = run("review")
+    assert r.exit_code == 0 and r.stdout.startswith("session    1 ") and "7 answers" not in r.stdout
+    r = run("review", "1")
+    assert r.exit_code == 0 and len(r.stdout.splitlines()) == 7
+    r = run("review", f"a{ids[5]}")
+    assert r.exit_code == 0
+    assert "Score: 70/100" in r.stdout and '+ Point one.\n      you said: "I said it"' in r.stdout
+    assert "- Point two." in r.stdout and "Recording: " in r.stdout
+    r = run("review", "a999")
+    assert (
+        r.exit_code == 1 and r.output == "Error: no attempt 'a999': see 'mockint review SESSION'\n"
+    )
+    r = run("review", f"a{ids[0]}", "--play")
+    assert r.exit_code == 1 and r.output.endswith("has no recording (it was typed)\n")
+    r = run("history")
+    assert r.exit_code == 0 and "▄▅▇" in r.stdout.splitlines()[1]
+
+
+def test_bank_list_due(home: Path, resume_bank: Bank) -> None:
+    fill(home, resume_bank)
+    d = json.loads(run("bank", "list", "--due", "--json", "-c", "FastAPI").stdout)["due"]
+    # eight FastAPI questions never answered come first; Q152 (50) and Q151 are overdue
+    assert [x["id"] for x in d[:8]] == [f"Q{n}" for n in range(153, 161)]
+    assert {x["id"] for x in d[8:]} == {"Q151", "Q152"}
+    assert next(x for x in d if x["id"] == "Q152")["last_score"] == 50.0
+
+
+def test_export_import_round_trip_and_damaged_archive(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch, resume_bank: Bank
+) -> None:
+    fill(home, resume_bank)
+    zpath = tmp_path / "backup.zip"
+    r = run("export", str(zpath))
+    assert r.exit_code == 0 and r.stdout == f"Exported 7 answers and 1 recordings to {zpath}\n"
+
+    other = tmp_path / "other"
+    monkeypatch.setenv("MOCKINT_HOME", str(other))
+    r = run("import", str(zpath))
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("Imported 7 answers (0 already here), 1 recordings, 1 sessions")
+    with Store(other / "mockint.db") as s:
+        got = s.attempts()
+    assert [(a.question_id, a.score, a.status) for a in got][:2] == [
+        ("Q1", 40.0, "complete"),
+        ("Q2", 60.0, "complete"),
+    ]
+    audio = [a.audio_path for a in got if a.audio_path]
+    assert len(audio) == 1 and Path(audio[0]).read_bytes() == (
+        home / "recordings" / "2026-11-03" / "a.flac").read_bytes()  # fmt: skip
+    r = run("import", str(zpath))
+    assert r.stdout.startswith("Imported 0 answers (7 already here)")
+
+    # a damaged archive is refused whole, and the store is untouched
+    data = bytearray(zpath.read_bytes())
+    with zipfile.ZipFile(zpath) as z:
+        info = z.getinfo("mockint.db")
+    data[info.header_offset + 60] ^= 0xFF
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(bytes(data))
+    before = (other / "mockint.db").read_bytes()
+    r = run("import", str(bad))
+    assert r.exit_code == 1
+    assert r.output.startswith(f"Error: {bad}: damaged archive") and r.output.endswith(
+        "; nothing was imported\n"
+    )
+    assert (other / "mockint.db").read_bytes() == before
+    notzip = tmp_path / "notes.zip"
+    notzip.write_text("hello")
+    r = run("import", str(notzip))
+    assert r.exit_code == 1 and "not a readable zip archive" in r.output

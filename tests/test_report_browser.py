@@ -1,0 +1,100 @@
+"""The HTML report in a real browser (Debian's headless Chromium): same numbers as JSON,
+no resource loads beyond the page, no console messages."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from mockint.bank import Bank
+from mockint.report import build, render_html, render_json
+from mockint.store import Store
+
+from .test_report import fill
+
+pytestmark = pytest.mark.browser
+
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--no-first-run", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+def chromium(page: Path, tmp: Path, *extra: str) -> tuple[str, str]:
+    exe = shutil.which("chromium")
+    assert exe, "chromium is not installed: run 'make test' (it installs it)"
+    out = subprocess.run(
+        [exe, *FLAGS, f"--user-data-dir={tmp / 'profile'}", "--enable-logging=stderr", "--v=1",
+         *extra, page.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout, out.stderr
+
+
+def problems(page: Path, log: str) -> list[str]:
+    """Console messages, and any load other than the page itself."""
+    found = [m for m in re.findall(r"CONSOLE[^\]]*\] (.*)", log)]
+    for url in re.findall(r"FileURLLoader::Start: (\S+)", log):
+        if url != page.as_uri():
+            found.append(f"loaded {url}")
+    # Chromium's own sign-in fetcher fails on this closed network: not the page's doing.
+    found += [
+        f"network: {line}"
+        for line in log.splitlines()
+        if "net::ERR_" in line and "google_apis/" not in line
+    ]
+    return found
+
+
+class Rows(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[dict[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "tr" and "data-category" in a:
+            self.rows.append(a)
+
+
+def test_checker_catches_console_errors_and_stray_loads(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.html"
+    bad.write_text('<!doctype html><img src="missing.png"><script>console.error("boom")</script>')
+    _, log = chromium(bad, tmp_path, "--dump-dom")
+    found = problems(bad, log)
+    assert any('"boom"' in p for p in found) and any("missing.png" in p for p in found)
+
+
+def test_html_report_in_chromium_matches_json(
+    tmp_path: Path, home: Path, resume_bank: Bank
+) -> None:
+    fill(home, resume_bank)
+    with Store(home / "mockint.db") as s:
+        rep = build(s.attempts(), resume_bank)
+    page = tmp_path / "report.html"
+    page.write_text(render_html(rep), encoding="utf-8")
+    expected = json.loads(render_json(rep))
+
+    dom, log = chromium(page, tmp_path, "--dump-dom")
+    assert problems(page, log) == []
+    rows = Rows()
+    rows.feed(dom)
+    assert [r["data-category"] for r in rows.rows] == [c["name"] for c in expected["categories"]]
+    for r, c in zip(rows.rows, expected["categories"], strict=True):
+        for key in ("attempts", "mean", "best", "latest", "trend"):
+            assert float(r[f"data-{key}"]) == pytest.approx(float(c[key])), (c["name"], key)
+    assert f'data-readiness="{expected["readiness"]}"' in dom
+    assert dom.count('class="attempt"') == expected["attempts"]
+
+    shot = tmp_path / "report.png"
+    _, log = chromium(page, tmp_path, f"--screenshot={shot}", "--window-size=1200,2400",
+                      "--hide-scrollbars")  # fmt: skip
+    assert problems(page, log) == []
+    assert shot.stat().st_size > 20_000  # a rendered page, not a blank one
