@@ -106,3 +106,42 @@ def test_missing_output_device_is_one_line(home: Path) -> None:
     assert out.strip().endswith(
         "connect speakers or headphones, or pick one with --output-device (see 'mockint devices')"
     )
+
+
+def test_review_play_replays_the_recording_from_a_second(tmp_path: Path, home: Path) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import numpy as np
+
+    from mockint.audio import write_audio
+    from mockint.store import Attempt
+
+    t = np.arange(3 * 16000) / 16000
+    wav = write_audio(
+        home / "recordings" / "a.flac", (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    )
+    with Store(home / "mockint.db") as s:
+        aid = s.add_attempt(
+            Attempt("resume", "Q1", "General", "hello", 50.0, 0.5, audio_path=str(wav))
+        )
+    raw = tmp_path / "speaker.raw"
+    cap = subprocess.Popen(
+        ["parec", "--device=speaker.monitor", "--rate=16000", "--channels=1", "--format=s16le",
+         "--latency-msec=20", str(raw)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    time.sleep(0.3)
+    exe = Path(sys.executable).parent / "mockint"
+    env = dict(os.environ, MOCKINT_HOME=str(home))
+    out = subprocess.run(
+        [str(exe), "review", f"a{aid}", "--play", "--from", "1"],
+        capture_output=True, text=True, env=env, timeout=60,
+    )  # fmt: skip
+    time.sleep(0.3)
+    cap.terminate()
+    cap.wait()
+    assert out.returncode == 0, out.stderr
+    heard = raw_capture_seconds_of_sound(raw)
+    assert 1.7 < heard < 2.3, heard  # 3 s of tone played from 1 s
