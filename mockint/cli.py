@@ -323,18 +323,23 @@ def transcribe(file: Path, model: str, threads: int, as_json: bool) -> None:
 
 
 @cli.command()
-@click.option("--question", "-q", "qid", required=True, metavar="ID", help="Question id, e.g. Q12.")
+@click.option("--question", "-q", "qid", metavar="ID", help="Question id, e.g. Q12.")
 @click.option("--audio", type=click.Path(dir_okay=False, path_type=Path), help="Recorded answer.")
 @click.option("--text", help="The answer as text.")
+@click.option(
+    "--batch", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSON Lines of answers to grade (see README); one result per line.",
+)  # fmt: skip
 @bank_option
 @model_option
 @threads_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--save", is_flag=True, help="Record the attempt in the history.")
 def grade(
-    qid: str,
+    qid: str | None,
     audio: Path | None,
     text: str | None,
+    batch: Path | None,
     bank_name: str | None,
     model: str,
     threads: int,
@@ -344,11 +349,20 @@ def grade(
     """Grade an answer to a bank question against its model answer.
 
     Example: mockint grade --question Q8 --text "I enjoy solving logical problems..."
+
+    Example: mockint grade --batch answers.jsonl --json
     """
     from mockint.embed import MiniLMEmbedder
     from mockint.session import Assessor, keep_recording
     from mockint.session import save as save_attempt
 
+    if batch is not None:
+        if qid or audio or text:
+            raise click.UsageError("--batch takes its questions and answers from the file")
+        _grade_batch(batch, bank_name, model, threads, as_json, save)
+        return
+    if qid is None:
+        raise click.UsageError("give --question ID (or --batch FILE)")
     if (audio is None) == (text is None):
         raise click.UsageError("give exactly one of --audio FILE or --text TEXT")
     b = _load_bank(bank_name)
@@ -375,6 +389,48 @@ def grade(
         click.echo(f"\nSaved as attempt {attempt_id}.")
 
 
+def _grade_batch(
+    path: Path, bank_name: str | None, model: str, threads: int, as_json: bool, save: bool
+) -> None:
+    from mockint.audio import load_audio
+    from mockint.embed import MiniLMEmbedder
+    from mockint.session import grade_batch
+    from mockint.session import save as save_attempt
+    from mockint.store import Store
+
+    b = _load_bank(bank_name)
+    made: list[Any] = []
+
+    def transcriber() -> Any:
+        if not made:
+            made.append(_transcriber(model, threads))
+        return made[0]
+
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise click.ClickException(
+            f"{path}: cannot read ({e}): give a UTF-8 JSON Lines file"
+        ) from None
+    results = _run(grade_batch, lines, b, MiniLMEmbedder(on_status=_status), transcriber,
+                   load_audio)  # fmt: skip
+    store = Store(config.paths().db) if save else None
+    try:
+        for result, a in results:
+            if store is not None and a is not None and a.bank:
+                result["attempt_id"] = save_attempt(store, a)
+            if as_json:
+                click.echo(json.dumps(result, ensure_ascii=False))
+            elif "error" in result:
+                click.echo(f"line {result['line']:>4}  error: {result['error']}")
+            else:
+                click.echo(f"line {result['line']:>4}  {result['question_id']:>8}  "
+                           f"{result['score']:>5.1f}  {result['question'][:60]}")  # fmt: skip
+    finally:
+        if store is not None:
+            store.close()
+
+
 def _print_assessment(a: Any) -> None:
     click.echo(f"{a.question.id} [{a.question.category}] {a.question.text}")
     click.echo(f"\nTranscript:\n  {a.transcript.text or '(nothing was said)'}")
@@ -388,6 +444,14 @@ def _print_assessment(a: Any) -> None:
         click.echo(f"\nMissed ({len(missed)}):")
         for k in missed:
             click.echo(f"  - {k.text}")
+    if a.delivery is not None:
+        d = a.delivery
+        click.echo(
+            f"\nDelivery: {d.wpm:.0f} words a minute, {d.fillers} filler words, "
+            f"{len(d.long_pauses)} long pauses, {d.seconds:.0f} s"
+        )
+        for f in d.flags:
+            click.echo(f"  · {f}")
 
 
 # --- practice and devices -------------------------------------------------------------------

@@ -26,6 +26,7 @@ from mockint.audio import (
     VoiceDetector,
 )
 from mockint.bank import Bank, Question
+from mockint.delivery import Delivery, measure
 from mockint.grade import Embedder, Grade, GradeOptions, grade
 from mockint.speech import Speaker
 from mockint.store import Attempt, Store, now
@@ -43,6 +44,7 @@ class Assessment:
     models: dict[str, dict[str, str | None]]
     audio_path: str | None = None
     started_at: str = ""
+    delivery: Delivery | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -53,10 +55,13 @@ class Assessment:
             "transcript": self.transcript.text,
             "score": self.grade.score,
             "coverage": round(self.grade.coverage, 4),
+            "hedges": list(self.grade.hedges),
+            "notes": list(self.grade.notes),
             "key_points": [k.to_dict() for k in self.grade.key_points],
             "duration": round(self.transcript.duration, 3),
             "words": self.transcript.to_dict()["words"],
             "audio": self.audio_path,
+            "delivery": self.delivery.to_dict() if self.delivery else None,
             "models": self.models,
         }
 
@@ -105,7 +110,7 @@ class Assessor:
         models = {"embedder": _model_info(self.embedder)}
         if audio_path is not None and self.transcriber is not None:
             models["transcriber"] = _model_info(self.transcriber)
-        return Assessment(bank, q, t, g, models, audio_path, started or now())
+        return Assessment(bank, q, t, g, models, audio_path, started or now(), measure(t.words))
 
 
 def keep_recording(src: Path, recordings: Path, question_id: str) -> Path:
@@ -143,6 +148,7 @@ def save(
             session_id=session_id,
             started_at=a.started_at,
             status=status,
+            delivery=a.delivery.to_dict() if a.delivery else None,
         )
     )
 
@@ -568,3 +574,74 @@ def _slice(chunks: list[np.ndarray], start: int, end: int) -> np.ndarray:
             break
         pos = nxt
     return np.concatenate(out) if out else np.zeros(0, np.float32)
+
+
+# --- batch grading --------------------------------------------------------------------------
+
+
+def grade_batch(
+    lines: list[str],
+    bank: Bank,
+    embedder: Embedder,
+    transcriber: Callable[[], Transcriber],
+    load_audio: Callable[[str], np.ndarray],
+    options: GradeOptions | None = None,
+) -> list[tuple[dict[str, Any], Assessment | None]]:
+    """Grade JSON Lines: ``{"question": ID, "text"|"audio": ...}`` or, for a question
+    outside the bank, ``{"question_text": ..., "reference": ..., "text": ...}``.
+
+    Returns one (result, assessment) per line, in order; a bad line gets
+    ``{"line": N, "error": ...}`` and no assessment, and the rest still run. Text
+    answers are embedded in one batch; the transcriber is made only if needed.
+    """
+    import json
+
+    from mockint.grade import grade_many
+
+    prepared: list[tuple[int, Question, Transcript, str | None] | dict[str, Any]] = []
+    for n, raw in enumerate(lines, 1):
+        if not raw.strip():
+            continue
+        try:
+            item = json.loads(raw)
+            if not isinstance(item, dict):
+                raise ValueError("each line must be a JSON object")
+            if "question" in item:
+                try:
+                    q = bank.get(str(item["question"]))
+                except KeyError:
+                    raise ValueError(
+                        f"no question '{item['question']}' in bank '{bank.name}'"
+                    ) from None
+            elif "question_text" in item and "reference" in item:
+                q = Question(f"line-{n}", "(ad hoc)", str(item["question_text"]),
+                             str(item["reference"]))  # fmt: skip
+            else:
+                raise ValueError("give 'question' (a bank id), or 'question_text' and 'reference'")
+            if "text" in item:
+                prepared.append((n, q, Transcript(str(item["text"]).strip()), None))
+            elif "audio" in item:
+                audio_file = str(item["audio"])
+                t = transcriber().transcribe(load_audio(audio_file))
+                prepared.append((n, q, t, audio_file))
+            else:
+                raise ValueError("give the answer as 'text' or 'audio'")
+        except Exception as e:  # one bad line must not stop the rest
+            msg = e.msg if isinstance(e, json.JSONDecodeError) else str(e)
+            prepared.append({"line": n, "error": f"{type(e).__name__}: {msg}"
+                             if isinstance(e, json.JSONDecodeError) else msg})  # fmt: skip
+    todo = [p for p in prepared if not isinstance(p, dict)]
+    grades = iter(grade_many([(t.text, q) for _, q, t, _ in todo], embedder, options))
+    out: list[tuple[dict[str, Any], Assessment | None]] = []
+    for p in prepared:
+        if isinstance(p, dict):
+            out.append((p, None))
+            continue
+        n, q, t, path = p
+        models = {"embedder": _model_info(embedder)}
+        if path is not None:
+            models["transcriber"] = _model_info(transcriber())
+        a = Assessment(bank.name if not q.id.startswith("line-") else "", q, t, next(grades),
+                       models, path, now(), measure(t.words))  # fmt: skip
+        out.append(({"line": n, **a.to_dict()}, a))
+    return out

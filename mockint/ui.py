@@ -169,6 +169,13 @@ class ConsoleUI:
             c.print(Text("Missed:", style="bold yellow"))
             for k in a.grade.missed:
                 c.print(Text(f"  - {k.text}"))
+        if a.delivery is not None:
+            d = a.delivery
+            c.print(Text.assemble(("Delivery: ", "bold"), f"{d.wpm:.0f} words a minute, "
+                                  f"{d.fillers} filler words, {len(d.long_pauses)} long pauses, "
+                                  f"{d.seconds:.0f} s"))  # fmt: skip
+            for f in d.flags:
+                c.print(Text(f"  · {f}", style="dim"))
         c.print(Text(f"Saved as attempt {attempt_id}.", style="dim"))
 
     def key(self) -> str | None:

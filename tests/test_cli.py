@@ -211,3 +211,43 @@ def test_every_command_has_help() -> None:
                 walk(sub, path + [name])
 
     walk(cli, ["mockint"])
+
+
+@pytest.mark.slow
+def test_grade_batch_keeps_order_and_survives_bad_lines(
+    tmp_path: Path,
+    home: Path,
+    resume_bank,  # type: ignore[no-untyped-def]
+) -> None:
+    q8 = resume_bank.get("Q8")
+    lines = [
+        json.dumps({"question": "Q8", "text": q8.model_answer}),
+        "{not json",
+        json.dumps({"question": "Q999", "text": "hello"}),
+        json.dumps(
+            {
+                "question_text": "What is 2+2?",
+                "reference": "Two plus two is four.",
+                "text": "It is four, two plus two.",
+            }
+        ),  # fmt: skip
+        json.dumps({"question": "Q10", "audio": str(tmp_path / "missing.wav")}),
+        json.dumps({"question": "Q10", "text": resume_bank.get("Q175").model_answer}),
+        json.dumps({"question": "Q10"}),
+    ]
+    src = tmp_path / "answers.jsonl"
+    src.write_text("\n".join(lines) + "\n")
+    r = run("grade", "--batch", str(src), "--json", "--save")
+    assert r.exit_code == 0, r.output
+    out = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [o["line"] for o in out] == [1, 2, 3, 4, 5, 6, 7]
+    assert out[0]["score"] >= 95 and out[0]["question_id"] == "Q8"
+    assert out[1]["error"].startswith("JSONDecodeError: ")
+    assert out[2]["error"] == "no question 'Q999' in bank 'resume'"
+    assert out[3]["score"] > 50 and out[3]["category"] == "(ad hoc)"
+    assert out[4]["error"].endswith("missing.wav: no such file")
+    assert out[5]["score"] <= 30
+    assert out[6]["error"] == "give the answer as 'text' or 'audio'"
+    with Store(home / "mockint.db") as s:
+        assert [a.question_id for a in s.attempts()] == ["Q8", "Q10"]  # bank answers only
+    assert out[0]["attempt_id"] == 1 and "attempt_id" not in out[3]

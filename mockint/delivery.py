@@ -1,0 +1,136 @@
+"""Delivery: pace, filler words, long pauses and length, from word timestamps.
+
+Observations about how an answer was spoken, not judgements of the speaker.
+Pure: a list of timed words in, a :class:`Delivery` out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from mockint.transcribe import Word
+
+
+@dataclass(frozen=True)
+class DeliveryOptions:
+    """What counts as slow, fast, a long pause, and a good length."""
+
+    # words per minute below/above which pace is flagged
+    slow_wpm: float = 110.0
+    fast_wpm: float = 170.0
+    # a gap between words at least this long (s) is a long pause
+    long_pause: float = 2.5
+    # answer length target (s)
+    min_seconds: float = 60.0
+    max_seconds: float = 120.0
+
+
+FILLERS_SINGLE = {"um", "umm", "uh", "uhh", "er", "erm", "ah", "hmm", "mm", "basically", "actually"}
+# multi-word fillers, and single words that are fillers only in some places (see _count_fillers)
+FILLER_PHRASES = ("you know", "i mean", "sort of", "kind of")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How an answer was delivered."""
+
+    words: int
+    seconds: float  # from the first word's start to the last word's end
+    wpm: float
+    fillers: int
+    fillers_per_minute: float
+    filler_words: dict[str, int]
+    long_pauses: list[tuple[float, float]]  # (start of the pause, its length), seconds
+    flags: list[str]  # short observations, e.g. "pace 182 wpm: faster than 170"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["long_pauses"] = [
+            {"at": round(a, 2), "seconds": round(b, 2)} for a, b in self.long_pauses
+        ]
+        d["long_pause_count"] = len(self.long_pauses)
+        return d
+
+
+def _norm(w: str) -> str:
+    return re.sub(r"[^a-z']", "", w.lower())
+
+
+def _count_fillers(tokens: list[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    i = 0
+    while i < len(tokens):
+        pair = " ".join(tokens[i : i + 2])
+        if pair in FILLER_PHRASES:
+            counts[pair] = counts.get(pair, 0) + 1
+            i += 2
+            continue
+        t = tokens[i]
+        # "like" and "so" are fillers when they stand between pauses or open the answer:
+        # Whisper writes them as ", like," / "So," — the punctuation is kept in raw words
+        if t in FILLERS_SINGLE:
+            counts[t] = counts.get(t, 0) + 1
+        i += 1
+    return counts
+
+
+def _discourse_fillers(raw: Sequence[str]) -> dict[str, int]:
+    """'like' set off by commas, and a sentence-opening 'So,' count as fillers."""
+    counts: dict[str, int] = {}
+    for i, w in enumerate(raw):
+        low = w.lower()
+        prev = raw[i - 1] if i else ""
+        if low.strip(",") == "like" and (low.endswith(",") or prev.endswith(",")):
+            counts["like"] = counts.get("like", 0) + 1
+        if low == "so," and (i == 0 or prev.endswith((".", "?", "!"))):
+            counts["so"] = counts.get("so", 0) + 1
+    return counts
+
+
+def measure(words: Sequence[Word], options: DeliveryOptions | None = None) -> Delivery | None:
+    """Measure delivery from timed words; None when there are no words."""
+    o = options or DeliveryOptions()
+    if not words:
+        return None
+    start, end = words[0].start, words[-1].end
+    seconds = max(end - start, 1e-6)
+    tokens = [t for t in (_norm(w.text) for w in words) if t]
+    counts = _count_fillers(tokens)
+    for k, v in _discourse_fillers([w.text for w in words]).items():
+        counts[k] = counts.get(k, 0) + v
+    fillers = sum(counts.values())
+    pauses = [
+        (a.end, b.start - a.end)
+        for a, b in zip(words, words[1:], strict=False)
+        if b.start - a.end >= o.long_pause
+    ]
+    minutes = seconds / 60
+    wpm = len(tokens) / minutes
+    flags = []
+    if wpm < o.slow_wpm:
+        flags.append(f"pace {wpm:.0f} wpm: slower than {o.slow_wpm:.0f}")
+    elif wpm > o.fast_wpm:
+        flags.append(f"pace {wpm:.0f} wpm: faster than {o.fast_wpm:.0f}")
+    if fillers:
+        flags.append(f"{fillers / minutes:.1f} filler words a minute")
+    if pauses:
+        where = ", ".join(f"{a:.0f} s" for a, _ in pauses)
+        flags.append(f"{len(pauses)} pause(s) over {o.long_pause:g} s (at {where})")
+    target = f"the {o.min_seconds:.0f}-{o.max_seconds:.0f} s target"
+    if seconds < o.min_seconds:
+        flags.append(f"{seconds:.0f} s long: shorter than {target}")
+    elif seconds > o.max_seconds:
+        flags.append(f"{seconds:.0f} s long: longer than {target}")
+    return Delivery(
+        words=len(tokens),
+        seconds=round(seconds, 2),
+        wpm=round(wpm, 1),
+        fillers=fillers,
+        fillers_per_minute=round(fillers / minutes, 2),
+        filler_words=counts,
+        long_pauses=pauses,
+        flags=flags,
+    )

@@ -1,0 +1,48 @@
+"""Delivery figures from word timestamps."""
+
+from __future__ import annotations
+
+import pytest
+
+from mockint.delivery import measure
+from mockint.transcribe import Word
+
+
+def words(
+    text: str, start: float = 0.0, step: float = 0.4, gaps: dict[int, float] | None = None
+) -> list[Word]:
+    out, t = [], start
+    for i, w in enumerate(text.split()):
+        t += (gaps or {}).get(i, 0.0)
+        out.append(Word(w, t, t + step * 0.8))
+        t += step
+    return out
+
+
+def test_pace_fillers_pauses_and_length() -> None:
+    first = "So, um, I built the API, like, with FastAPI."
+    text = f"{first} You know it was basically fast and uh reliable."
+    d = measure(words(text, gaps={8: 3.0}))
+    assert d is not None
+    assert d.words == 18
+    assert d.seconds == pytest.approx(18 * 0.4 - 0.08 + 3.0, abs=0.01)
+    assert d.wpm == pytest.approx(18 / (d.seconds / 60), abs=0.1)
+    assert d.filler_words == {"so": 1, "um": 1, "like": 1, "you know": 1, "basically": 1, "uh": 1}
+    assert d.fillers == 6
+    assert [(round(a, 2), round(b, 2)) for a, b in d.long_pauses] == [(3.12, 3.08)]
+    assert any("shorter than the 60-120 s target" in f for f in d.flags)
+    assert any("1 pause(s) over 2.5 s (at 3 s)" in f for f in d.flags)
+
+
+def test_like_as_a_verb_and_so_mid_sentence_are_not_fillers() -> None:
+    d = measure(words("I like Python so much and I would like to learn Go"))
+    assert d is not None and d.fillers == 0
+
+
+def test_flags_fast_and_slow_pace_and_long_answers() -> None:
+    fast = measure(words(" ".join(["word"] * 420), step=0.3))  # 200 wpm for 126 s
+    assert fast is not None and any("faster than 170" in f for f in fast.flags)
+    assert any("longer than the 60-120 s target" in f for f in fast.flags)
+    slow = measure(words(" ".join(["word"] * 60), step=0.75))  # 80 wpm
+    assert slow is not None and any("slower than 110" in f for f in slow.flags)
+    assert measure([]) is None
