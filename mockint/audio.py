@@ -7,6 +7,7 @@ with soundfile (libsndfile: WAV, FLAC, OGG/Vorbis/Opus; no ffmpeg).
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import queue
 import struct
@@ -390,23 +391,7 @@ class SileroVad:
     """
 
     def __init__(self, threshold: float = 0.5):
-        from mockint.models import ModelError, sha256_file, silero_vad_path
-
-        path = silero_vad_path()
-        if sha256_file(path) != SILERO_SHA256:
-            raise ModelError(
-                f"{path}: not the expected Silero VAD model: "
-                "pip install --force-reinstall --no-deps silero-vad==6.2.3"
-            )
-        try:
-            import onnxruntime as ort
-        except ImportError as e:
-            raise ModelError(f"onnxruntime is not installed ({e}): run 'make setup'") from e
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = 1
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        self._sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self._sess = _silero_session()  # loaded and checked once; state is per answer
         self.threshold = threshold
         self._state = np.zeros((2, 1, 128), np.float32)
         self._context = np.zeros(64, np.float32)
@@ -426,6 +411,27 @@ class SileroVad:
             self._context = chunk[-64:]
             self.probability = float(np.asarray(out).reshape(-1)[0])
         return self.probability >= self.threshold
+
+
+@functools.lru_cache(maxsize=1)
+def _silero_session() -> Any:
+    from mockint.models import ModelError, sha256_file, silero_vad_path
+
+    path = silero_vad_path()
+    if sha256_file(path) != SILERO_SHA256:
+        raise ModelError(
+            f"{path}: not the expected Silero VAD model: "
+            "pip install --force-reinstall --no-deps silero-vad==6.2.3"
+        )
+    try:
+        import onnxruntime as ort
+    except ImportError as e:
+        raise ModelError(f"onnxruntime is not installed ({e}): run 'make setup'") from e
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3
+    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
 
 # sha256 of silero_vad/data/silero_vad.onnx in silero-vad 6.2.3
