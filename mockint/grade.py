@@ -48,7 +48,7 @@ class GradeOptions:
     partly: float = 0.5
     # a key point's similarity at or below floor earns no credit; at or above ceiling, full
     floor: float = 0.30
-    ceiling: float = 0.70
+    ceiling: float = 0.65
     # a span of 3+ content words, at least this share of them the question's, is an echo
     echo_share: float = 0.8
     # below this share of function words (or 0.6 of the model answer's share, if less)
@@ -134,11 +134,17 @@ def split_sentences(text: str) -> list[str]:
 
 
 def spans(text: str, window: int = 24, stride: int = 12) -> list[str]:
-    """Candidate spans of an answer: its sentences plus overlapping word windows.
+    """Candidate spans of an answer: sentences, their clauses, overlapping word windows.
 
-    Windows make unpunctuated speech-recognition text gradeable too.
+    Clauses (split at ; : and commas, 4+ words) let a concise answer that packs
+    several points into one sentence match each point; windows make
+    unpunctuated speech-recognition text gradeable too.
     """
     out = split_sentences(text)
+    for sent in list(out):
+        parts = [p.strip() for p in re.split(r"[;:]|, (?=\w)", sent) if p.strip()]
+        if len(parts) > 1:
+            out += [p for p in parts if len(p.split()) >= 4]
     words = text.split()
     if len(words) > window:
         for i in range(0, len(words) - window + stride, stride):
