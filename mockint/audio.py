@@ -96,11 +96,6 @@ def write_audio(path: str | Path, audio: np.ndarray, sr: int = SAMPLE_RATE) -> P
     return p
 
 
-def duration(audio: np.ndarray, sr: int = SAMPLE_RATE) -> float:
-    """Seconds of audio."""
-    return float(len(audio)) / sr
-
-
 # --- devices ---------------------------------------------------------------------------
 
 
@@ -257,30 +252,18 @@ class SoundDeviceRecorder:
 class ArrayRecorder:
     """Feeds audio from an array (then silence) as if a microphone heard it.
 
-    For tests and for grading files through the live pipeline; ``realtime``
-    paces blocks at the speed of speech.
+    The microphone seam for tests: blocks come as fast as they are read.
     """
 
-    def __init__(self, audio: np.ndarray, block: int = 480, realtime: bool = False):
+    def __init__(self, audio: np.ndarray, block: int = 480):
         self.audio = np.asarray(audio, dtype=np.float32)
         self.block = block
-        self.realtime = realtime
         self._pos = 0
-        self._t0 = 0.0
 
     def start(self) -> None:
         self._pos = 0
-        self._t0 = time.monotonic()
 
     def read(self, timeout: float) -> np.ndarray | None:
-        if self.realtime:
-            due = self._t0 + (self._pos + self.block) / SAMPLE_RATE
-            wait = due - time.monotonic()
-            if wait > timeout:
-                time.sleep(timeout)
-                return None
-            if wait > 0:
-                time.sleep(wait)
         out = self.audio[self._pos : self._pos + self.block]
         if len(out) < self.block:
             out = np.concatenate([out, np.zeros(self.block - len(out), np.float32)])

@@ -60,6 +60,9 @@ def _emit_json(data: Any) -> None:
 
 
 bank_option = click.option("--bank", "bank_name", metavar="NAME", help="Question bank to use.")
+output_device_option = click.option(
+    "--output-device", metavar="D", help="Speaker: index or name (mockint devices)."
+)
 category_option = click.option(
     "--category", "-c", multiple=True, help="Only this category (repeatable)."
 )
@@ -277,9 +280,9 @@ def _load_audio(path: Path) -> Any:
         raise click.ClickException(str(e)) from None
 
 
-def _transcriber(model: str, threads: int) -> Any:
+def _check_model(model: str) -> None:
+    """A known, prepared Whisper model, or a one-line error with the fix."""
     from mockint.models import WHISPER_MODELS, ModelError, find_checkpoint
-    from mockint.transcribe import WhisperOptions, WhisperTranscriber
 
     if model not in WHISPER_MODELS:
         raise click.BadParameter(
@@ -290,6 +293,12 @@ def _transcriber(model: str, threads: int) -> Any:
         find_checkpoint(model)
     except ModelError as e:
         raise click.ClickException(str(e)) from None
+
+
+def _transcriber(model: str, threads: int) -> Any:
+    from mockint.transcribe import WhisperOptions, WhisperTranscriber
+
+    _check_model(model)
     return WhisperTranscriber(WhisperOptions(model=model, threads=threads), on_status=_status)
 
 
@@ -513,7 +522,7 @@ class _EventLog:
 )
 @click.option("--no-tts", is_flag=True, help="Show the questions without speaking them.")
 @click.option("--input-device", metavar="D", help="Microphone: index or name (mockint devices).")
-@click.option("--output-device", metavar="D", help="Speaker: index or name (mockint devices).")
+@output_device_option
 @model_option
 @threads_option
 @click.option("--resume", is_flag=True, help="Continue the last unfinished session.")
@@ -563,7 +572,7 @@ def practice(
     log("start", {})
     b = _load_bank(bank_name)
     _check_categories(b, category)
-    _transcriber(model, threads)  # checks the model is known and prepared
+    _check_model(model)
     recorder = SoundDeviceRecorder(_device(input_device))
     if no_tts:
         speaker: Any = SilentSpeaker()
@@ -750,7 +759,7 @@ def report(
 @click.argument("target", required=False, metavar="[SESSION | aATTEMPT]")
 @click.option("--play", is_flag=True, help="Play the attempt's recording.")
 @click.option("--from", "start", type=click.FloatRange(0), default=0.0, help="Play from SECONDS.")
-@click.option("--output-device", metavar="D", help="Speaker: index or name (mockint devices).")
+@output_device_option
 def review(target: str | None, play: bool, start: float, output_device: str | None) -> None:
     """List sessions; show a session's answers; show one answer, and replay it.
 

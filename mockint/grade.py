@@ -202,6 +202,9 @@ class _Cache:
 
     def fill(self, texts: Sequence[str]) -> None:
         todo = list(dict.fromkeys(t for t in texts if t not in self.vecs))
+        if len(self.vecs) + len(todo) > 50_000:  # a long batch: keep memory bounded
+            self.vecs.clear()
+            todo = list(dict.fromkeys(texts))
         if todo:
             for t, v in zip(todo, self.embedder.embed(todo), strict=True):
                 self.vecs[t] = v
@@ -217,8 +220,6 @@ def _cache_for(embedder: Embedder) -> _Cache:
     c = _caches.get(id(embedder))
     if c is None or c.embedder is not embedder:
         c = _caches[id(embedder)] = _Cache(embedder)
-        if len(c.vecs) > 50_000:
-            c.vecs.clear()
     return c
 
 

@@ -63,15 +63,18 @@ def schedule(questions: Sequence[Question], attempts: Iterable[Attempt]) -> list
     return out
 
 
-def due(questions: Sequence[Question], attempts: Iterable[Attempt], now: datetime) -> list[Due]:
-    """Questions due by ``now``: never answered first, then most overdue, then weakest."""
-    items = [d for d in schedule(questions, attempts) if d.overdue(now) >= 0]
+def _urgent_first(items: Iterable[Due], now: datetime) -> list[Due]:
+    """Never answered first, then most overdue, then weakest."""
     return sorted(items, key=lambda d: (-d.overdue(now), d.last_score or 0.0))
+
+
+def due(questions: Sequence[Question], attempts: Iterable[Attempt], now: datetime) -> list[Due]:
+    """Questions due by ``now``, most urgent first."""
+    return _urgent_first((d for d in schedule(questions, attempts) if d.overdue(now) >= 0), now)
 
 
 def weakest_first(
     questions: Sequence[Question], attempts: Iterable[Attempt], now: datetime
 ) -> list[Question]:
     """Practice order for ``--order weakest``: what is due first, then the rest by due time."""
-    sched = schedule(questions, attempts)
-    return [d.question for d in sorted(sched, key=lambda d: (-d.overdue(now), d.last_score or 0.0))]
+    return [d.question for d in _urgent_first(schedule(questions, attempts), now)]

@@ -161,28 +161,14 @@ def check_speaker(speaker: Pyttsx3Speaker) -> None:
     check_output_device(import_sounddevice(), speaker.options.output_device)
 
 
-def play(
-    audio: np.ndarray,
-    sr: int,
-    device: int | str | None = None,
-    stop: Callable[[], bool] | None = None,
-) -> None:
-    """Play mono audio on an output device, blocking; ``stop()`` can cut it short."""
+def play(audio: np.ndarray, sr: int, device: int | str | None = None) -> None:
+    """Play mono audio on an output device, blocking until it has been played."""
     from mockint.audio import check_output_device, import_sounddevice
 
     sd = import_sounddevice()
     check_output_device(sd, device)
     try:
         sd.play(audio, sr, device=device)
-        if stop is None:
-            sd.wait()
-            return
-        end = time.monotonic() + len(audio) / sr + 0.5
-        while time.monotonic() < end and sd.get_stream().active:
-            if stop():
-                sd.stop()
-                return
-            time.sleep(0.05)
         sd.wait()
     except sd.PortAudioError as e:
         raise DeviceError(
