@@ -440,19 +440,24 @@ def _grade_batch(
             store.close()
 
 
+_MARKS = {"covered": "+", "partly covered": "~", "missed": "-"}
+
+
 def _print_assessment(a: Any) -> None:
     click.echo(f"{a.question.id} [{a.question.category}] {a.question.text}")
     click.echo(f"\nTranscript:\n  {a.transcript.text or '(nothing was said)'}")
     click.echo(f"\nScore: {a.grade.score:.0f}/100")
-    covered, missed = a.grade.covered, a.grade.missed
-    if covered:
-        click.echo(f"\nCovered ({len(covered)}):")
-        for k in covered:
-            click.echo(f"  + {k.text}")
-    if missed:
-        click.echo(f"\nMissed ({len(missed)}):")
-        for k in missed:
-            click.echo(f"  - {k.text}")
+    for title, points in (
+        ("Covered", a.grade.covered),
+        ("Partly covered", a.grade.partly),
+        ("Missed", a.grade.missed),
+    ):
+        if points:
+            click.echo(f"\n{title} ({len(points)}):")
+            for k in points:
+                click.echo(f"  {_MARKS[k.status]} {k.text}")
+                if k.status != "missed" and k.match:
+                    click.echo(f'      you said: "{k.match}"')
     if a.delivery is not None:
         d = a.delivery
         click.echo(
@@ -824,9 +829,9 @@ def _show_attempt(a: Any) -> None:
     click.echo(f"\nYour answer:\n  {a.transcript or '(nothing was said)'}")
     click.echo("\nModel answer, point by point:")
     for k in a.key_points:
-        mark = "+" if k.get("covered") else "-"
-        click.echo(f"  {mark} {k.get('text')}")
-        if k.get("covered") and k.get("match"):
+        status = k.get("status") or ("covered" if k.get("covered") else "missed")
+        click.echo(f"  {_MARKS.get(status, '-')} {k.get('text')}")
+        if status != "missed" and k.get("match"):
             click.echo(f'      you said: "{k["match"]}"')
     if a.audio_path:
         click.echo(f"\nRecording: {a.audio_path}")

@@ -7,8 +7,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-
+from mockint.grade import Tokens
 from mockint.models import EMBEDDER_NAME, EMBEDDER_SHA256, ModelError, embedder_path, sha256_file
 
 
@@ -50,15 +49,33 @@ class MiniLMEmbedder:
                 self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
             return self._model
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit-length embeddings, one row per text."""
+    def tokens(self, texts: Sequence[str]) -> list[Tokens]:
+        """Contextual token vectors and character offsets of each text ([CLS]/[SEP] dropped).
+
+        Mean-pooling a text's vectors gives its sentence embedding (how the model
+        was trained), so spans can be pooled from one pass without re-encoding.
+        """
+        import torch
+
         model = self.load()
-        with self._lock:
-            vecs = model.encode(
-                list(texts),
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-        return np.asarray(vecs, dtype=np.float32)
+        tokenizer, encoder = model[0].tokenizer, model[0].auto_model
+        out: list[Tokens | None] = [None] * len(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # less padding
+        with self._lock, torch.inference_mode():
+            for s in range(0, len(order), self.batch_size):
+                idx = order[s : s + self.batch_size]
+                batch = tokenizer(
+                    [texts[i] for i in idx],
+                    padding=True,
+                    truncation=True,
+                    max_length=model.max_seq_length,
+                    return_offsets_mapping=True,
+                    return_tensors="pt",
+                )
+                offsets = batch.pop("offset_mapping").numpy()
+                hidden = encoder(**batch).last_hidden_state.float().numpy()
+                lengths = batch["attention_mask"].sum(dim=1).tolist()
+                for j, i in enumerate(idx):
+                    n = int(lengths[j])
+                    out[i] = Tokens(hidden[j, 1 : n - 1].copy(), offsets[j, 1 : n - 1].copy())
+        return [t for t in out if t is not None]

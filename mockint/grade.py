@@ -1,19 +1,31 @@
 """Grading an answer against the model answer by key-point coverage.
 
-Each sentence of the model answer is a key point. A key point's similarity is
-its best cosine against the answer's sentences and overlapping word windows.
-One global mapping turns each similarity into credit (0 at or below ``floor``,
-1 at or above ``ceiling``, linear between), and the score is the mean credit
-times 100: a partial answer earns what it covers, an unrelated one next to
-nothing. Two corrections keep the score honest:
+Each sentence of the model answer is a key point. The encoder reads each
+sentence of the answer once; from its token vectors come two measures of how
+well a key point is covered:
 
-* echo: spans that mostly repeat the question earn nothing (an answer that
-  restates the question and says "I don't know" is on topic, but empty);
+* recall: each of the key point's tokens finds its closest token in the answer
+  (cosine of contextual token vectors, function words weighted down), averaged;
+  it tracks whether the point's substance was said (BERTScore's recall);
+* similarity: the key point's best cosine against a span of the answer (a
+  sentence, a clause or a word window, pooled from the same token vectors); its
+  best span (a whole sentence or clause where one matches nearly as well) is
+  the evidence shown to the user.
+
+One global mapping turns their blend into credit (0 at or below ``floor``, 1 at
+or above ``ceiling``, linear between), and the score is the mean credit times
+100: a partial answer earns what it covers, an unrelated one next to nothing.
+Two corrections keep the score honest:
+
+* echo: spans that mostly repeat the question, adding nothing or hedging, earn
+  nothing (an answer that restates the question and says "I don't know" is on
+  topic, but empty; "C++ creates a default constructor when none is declared"
+  restates the question too, and answers it);
   hedges ("I don't know", "not sure") are detected and reported;
 * fluency: a bare list of terms, with none of the little words that make
   sentences, is scaled down below a partial explanation.
 
-Pure: the embedding model comes in as an :class:`Embedder`.
+Pure: the encoder comes in as an :class:`Embedder`.
 """
 
 from __future__ import annotations
@@ -21,19 +33,26 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
 from mockint.bank import Question
 
 
+class Tokens(NamedTuple):
+    """A text's contextual token vectors and each token's character range in it."""
+
+    vectors: np.ndarray  # (n, dims) float32, as the encoder outputs them
+    offsets: np.ndarray  # (n, 2) int: start and end character of each token
+
+
 class Embedder(Protocol):
-    """Anything that maps texts to unit-length vectors (one row per text)."""
+    """Anything that encodes texts into contextual token vectors (one Tokens per text)."""
 
     name: str
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+    def tokens(self, texts: Sequence[str]) -> list[Tokens]: ...
 
 
 @dataclass(frozen=True)
@@ -43,17 +62,27 @@ class GradeOptions:
     # words per sliding window over the answer, and the step between windows
     window: int = 24
     stride: int = 12
-    # a key point whose best similarity reaches `covered` is covered; `partly` partly covered
+    # the encoder reads one sentence at a time; longer ones in pieces of this many words
+    unit_words: int = 64
+    # a key point's match is recall_weight * token recall + the rest * span similarity
+    recall_weight: float = 0.8
+    # tokens of function words and punctuation count this much in recall
+    function_weight: float = 0.2
+    # a key point whose match reaches `covered` is covered; `partly` partly covered
     covered: float = 0.65
     partly: float = 0.5
-    # a key point's similarity at or below floor earns no credit; at or above ceiling, full
+    # the span shown as evidence is a sentence or clause unless a window matches this much better
+    prefer_phrases: float = 0.05
+    # a key point's match at or below floor earns no credit; at or above ceiling, full
     floor: float = 0.30
     ceiling: float = 0.65
     # a span of 3+ content words, at least this share of them the question's, is an echo
     echo_share: float = 0.8
     # below this share of function words (or 0.6 of the model answer's share, if less)
-    # an answer reads as a keyword list
+    # an answer reads as a keyword list...
     fluent_share: float = 0.25
+    # ...if it has at least this many content words (one or two terms are terse, not a list)
+    list_terms: int = 5
     # a hedged answer with fewer content words of its own than this (besides the
     # question's) says nothing: it scores 0
     min_content: int = 4
@@ -64,16 +93,20 @@ class KeyPoint:
     """One sentence of the model answer and how well the answer covered it."""
 
     text: str
-    similarity: float
+    similarity: float  # best cosine against a span of the answer
     covered: bool
     match: str  # the answer span that matched best ("" if the answer is empty)
     status: str = "missed"  # "covered", "partly covered" or "missed"
+    recall: float = 0.0  # token recall of the key point in the answer
+    strength: float = 0.0  # the blend of recall and similarity that earns credit
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "text": self.text,
             "covered": self.covered,
             "status": self.status,
+            "strength": round(self.strength, 4),
+            "recall": round(self.recall, 4),
             "similarity": round(self.similarity, 4),
             "match": self.match,
         }
@@ -84,7 +117,7 @@ class Grade:
     """A graded answer: the 0-100 score, its raw coverage and each key point."""
 
     score: float
-    coverage: float
+    coverage: float  # mean key-point strength, before the mapping to credit
     key_points: tuple[KeyPoint, ...]
     hedges: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())  # why the score was lowered, if it was
@@ -94,14 +127,19 @@ class Grade:
         return [k for k in self.key_points if k.covered]
 
     @property
+    def partly(self) -> list[KeyPoint]:
+        return [k for k in self.key_points if k.status == "partly covered"]
+
+    @property
     def missed(self) -> list[KeyPoint]:
-        return [k for k in self.key_points if not k.covered]
+        return [k for k in self.key_points if k.status == "missed"]
 
 
 # Split after . ! ? before a capital, digit or quote; _ABBREV rejoins "B.Sc." and "e.g.".
 _SENT_RE = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
 _ABBREV = re.compile(r"(?:\b[A-Z][a-z]?\.|\be\.g\.|\bi\.e\.|\betc\.|\bvs\.)$")
 _WORD = re.compile(r"[a-z0-9][a-z0-9'+#./-]*")
+_CLAUSE_RE = re.compile(r"[;:]|, (?=\w)")
 
 _FUNCTION = """
 a an the and or but if then so because as of in on at to for from by with without into
@@ -121,41 +159,94 @@ HEDGES = (
 )  # fmt: skip
 
 
-def split_sentences(text: str) -> list[str]:
-    """Split prose into sentences (simple rules; no model)."""
-    parts = [p.strip() for p in _SENT_RE.split(text.strip()) if p.strip()]
-    out: list[str] = []
-    for p in parts:
-        if out and _ABBREV.search(out[-1]):
-            out[-1] = f"{out[-1]} {p}"
+Range = tuple[int, int]  # start and end character of a piece of text
+
+
+def sentence_ranges(text: str) -> list[Range]:
+    """Where each sentence of ``text`` lies (simple rules; no model)."""
+    cuts = [(m.start(), m.end()) for m in _SENT_RE.finditer(text)]
+    bounds = zip([0] + [e for _, e in cuts], [s for s, _ in cuts] + [len(text)], strict=True)
+    out: list[Range] = []
+    for start, end in bounds:
+        start, end = _strip(text, start, end)
+        if start >= end:
+            continue
+        if out and _ABBREV.search(text[out[-1][0] : out[-1][1]]):
+            out[-1] = (out[-1][0], end)
         else:
-            out.append(p)
+            out.append((start, end))
     return out
 
 
-def spans(text: str, window: int = 24, stride: int = 12) -> list[str]:
+def _strip(text: str, start: int, end: int) -> Range:
+    """The range without the whitespace at either end."""
+    piece = text[start:end]
+    return start + len(piece) - len(piece.lstrip()), end - len(piece) + len(piece.rstrip())
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split prose into sentences (simple rules; no model)."""
+    return [text[a:b] for a, b in sentence_ranges(text)]
+
+
+def _word_ranges(text: str) -> list[Range]:
+    return [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+
+
+def span_ranges(text: str, window: int = 24, stride: int = 12) -> list[Range]:
     """Candidate spans of an answer: sentences, their clauses, overlapping word windows.
 
     Clauses (split at ; : and commas, 4+ words) let a concise answer that packs
     several points into one sentence match each point; windows make
     unpunctuated speech-recognition text gradeable too.
     """
-    out = split_sentences(text)
-    for sent in list(out):
-        parts = [p.strip() for p in re.split(r"[;:]|, (?=\w)", sent) if p.strip()]
-        if len(parts) > 1:
-            out += [p for p in parts if len(p.split()) >= 4]
-    words = text.split()
-    if len(words) > window:
-        for i in range(0, len(words) - window + stride, stride):
-            out.append(" ".join(words[i : i + window]))
-    elif words:
-        out.append(" ".join(words))
-    return list(dict.fromkeys(out))
+    out = phrase_ranges(text)
+    ws = _word_ranges(text)
+    if len(ws) > window:
+        for i in range(0, len(ws) - window + stride, stride):
+            chunk = ws[i : i + window]
+            out.append((chunk[0][0], chunk[-1][1]))
+    elif ws:
+        out.append((ws[0][0], ws[-1][1]))
+    seen: dict[str, Range] = {}
+    for r in out:
+        seen.setdefault(text[r[0] : r[1]], r)
+    return list(seen.values())
+
+
+def phrase_ranges(text: str) -> list[Range]:
+    """The sentences of ``text`` and their clauses of 4+ words."""
+    sents = sentence_ranges(text)
+    out = list(sents)
+    for a, b in sents:
+        cuts = [(m.start(), m.end()) for m in _CLAUSE_RE.finditer(text, a, b)]
+        if not cuts:
+            continue
+        for s, e in zip([a] + [y for _, y in cuts], [x for x, _ in cuts] + [b], strict=True):
+            s, e = _strip(text, s, e)
+            if len(text[s:e].split()) >= 4:
+                out.append((s, e))
+    return out
+
+
+def spans(text: str, window: int = 24, stride: int = 12) -> list[str]:
+    """The candidate spans of :func:`span_ranges` as text."""
+    return [text[a:b] for a, b in span_ranges(text, window, stride)]
+
+
+def units(text: str, unit_words: int = 64) -> list[Range]:
+    """The pieces the encoder reads: sentences, long ones cut every ``unit_words`` words."""
+    out: list[Range] = []
+    for a, b in sentence_ranges(text):
+        ws = [(a + s, a + e) for s, e in _word_ranges(text[a:b])]
+        for i in range(0, len(ws), unit_words):
+            out.append((ws[i][0], ws[min(i + unit_words, len(ws)) - 1][1]))
+    return out
 
 
 def words(text: str) -> list[str]:
-    return _WORD.findall(text.lower().replace("’", "'"))
+    """Lower-cased words, "node.js" and "i/o" kept whole, sentence punctuation dropped."""
+    return [w.rstrip("./-") for w in _WORD.findall(text.lower().replace("’", "'"))]
 
 
 def content_words(text: str) -> list[str]:
@@ -187,30 +278,72 @@ def fluency(text: str) -> float:
     return sum(x in FUNCTION_WORDS for x in w) / len(w) if w else 0.0
 
 
-def calibrate(similarity: float, options: GradeOptions) -> float:
-    """A key point's credit, 0-1, from its similarity (one global linear mapping, clipped)."""
-    x = (similarity - options.floor) / (options.ceiling - options.floor)
+def list_factor(text: str, model_answer: str, options: GradeOptions) -> float:
+    """1, or less (down to 0.35) for an answer that reads as a bare list of terms.
+
+    Judged against the model answer's own style: a terse model answer allows terse answers.
+    """
+    need = min(options.fluent_share, 0.6 * fluency(model_answer))
+    flu = fluency(text)
+    if flu < need and len(content_words(text)) >= options.list_terms:
+        return max(0.35, flu / need)
+    return 1.0
+
+
+def calibrate(strength: float, options: GradeOptions) -> float:
+    """A key point's credit, 0-1, from its strength (one global linear mapping, clipped)."""
+    x = (strength - options.floor) / (options.ceiling - options.floor)
     return float(np.clip(x, 0.0, 1.0))
 
 
+class _Encoded:
+    """A text's token vectors (unit length) and offsets, joined from its units."""
+
+    def __init__(self, text: str, pieces: list[tuple[Range, Tokens]]):
+        self.text = text
+        vecs = [t.vectors for _, t in pieces if len(t.vectors)]
+        offs = [t.offsets + r[0] for r, t in pieces if len(t.vectors)]
+        dims = pieces[0][1].vectors.shape[1] if pieces else 1
+        self.raw = np.concatenate(vecs) if vecs else np.zeros((0, dims), np.float32)
+        self.offsets = np.concatenate(offs) if offs else np.zeros((0, 2), int)
+        norms = np.linalg.norm(self.raw, axis=1, keepdims=True)
+        self.unit = self.raw / np.maximum(norms, 1e-9)
+
+    def inside(self, r: Range) -> np.ndarray:
+        return (self.offsets[:, 0] >= r[0]) & (self.offsets[:, 1] <= r[1])
+
+    def pool(self, ranges: Sequence[Range]) -> tuple[list[Range], np.ndarray]:
+        """Mean-pooled, unit-length vectors of the ranges that hold any token."""
+        kept, vecs = [], []
+        for r in ranges:
+            sel = self.inside(r)
+            if sel.any():
+                v = self.raw[sel].mean(axis=0)
+                kept.append(r)
+                vecs.append(v / max(float(np.linalg.norm(v)), 1e-9))
+        return kept, np.array(vecs, dtype=np.float32).reshape(len(vecs), self.raw.shape[1])
+
+
 class _Cache:
-    """Embeddings of texts seen before (key points recur for every answer to a question)."""
+    """Token vectors of the model answers' sentences, which recur for every answer."""
 
     def __init__(self, embedder: Embedder):
         self.embedder = embedder
-        self.vecs: dict[str, np.ndarray] = {}
+        self.keep: dict[str, Tokens] = {}
 
-    def fill(self, texts: Sequence[str]) -> None:
-        todo = list(dict.fromkeys(t for t in texts if t not in self.vecs))
-        if len(self.vecs) + len(todo) > 50_000:  # a long batch: keep memory bounded
-            self.vecs.clear()
-            todo = list(dict.fromkeys(texts))
-        if todo:
-            for t, v in zip(todo, self.embedder.embed(todo), strict=True):
-                self.vecs[t] = v
-
-    def matrix(self, texts: Sequence[str]) -> np.ndarray:
-        return np.stack([self.vecs[t] for t in texts])
+    def encode(self, texts: Sequence[str], keep: set[str], unit_words: int) -> dict[str, _Encoded]:
+        """Encode each distinct text, one encoder pass over all their new units."""
+        plan = {t: [(r, t[r[0] : r[1]]) for r in units(t, unit_words)] for t in set(texts)}
+        todo = list(dict.fromkeys(u for ps in plan.values() for _, u in ps if u not in self.keep))
+        fresh = dict(zip(todo, self.embedder.tokens(todo), strict=True)) if todo else {}
+        kept = {u for t in keep for _, u in plan.get(t, [])}
+        if len(self.keep) > 20_000:  # a bank larger than any we know: keep memory bounded
+            self.keep.clear()
+        self.keep.update((u, v) for u, v in fresh.items() if u in kept)
+        return {
+            t: _Encoded(t, [(r, self.keep.get(u) or fresh[u]) for r, u in ps])
+            for t, ps in plan.items()
+        }
 
 
 _caches: dict[int, _Cache] = {}
@@ -228,47 +361,79 @@ def grade_many(
     embedder: Embedder,
     options: GradeOptions | None = None,
 ) -> list[Grade]:
-    """Grade many (answer text, question) pairs with one batched embedding pass."""
+    """Grade many (answer text, question) pairs with one batched encoder pass."""
     o = options or GradeOptions()
-    cache = _cache_for(embedder)
-    plans = []
-    for text, q in items:
-        points = split_sentences(q.model_answer) or [q.model_answer]
-        cands = [s for s in spans(text, o.window, o.stride) if not is_echo(s, q.text, o.echo_share)]
-        plans.append((text, q, points, cands))
-    cache.fill([t for _, _, p, c in plans for t in (*p, *c)])
-    return [_grade_one(text, q, points, cands, cache, o) for text, q, points, cands in plans]
+    refs = {q.model_answer for _, q in items}
+    enc = _cache_for(embedder).encode([t for t, _ in items] + list(refs), refs, o.unit_words)
+    return [_grade_one(text, q, enc[text], enc[q.model_answer], o) for text, q in items]
 
 
-def _grade_one(
-    text: str, q: Question, points: list[str], cands: list[str], cache: _Cache, o: GradeOptions
-) -> Grade:
+def _grade_one(text: str, q: Question, ans: _Encoded, ref: _Encoded, o: GradeOptions) -> Grade:
     hedges = tuple(hedges_in(text))
     q_words = set(content_words(q.text))
-    own = [w for w in content_words(text) if w not in q_words and w not in _HEDGE_WORDS]
+    own = _own(text, q_words)
+
+    def echo(span: str) -> bool:  # a restatement that adds nothing, or hedges
+        return is_echo(span, q.text, o.echo_share) and bool(hedges or not _own(span, q_words))
+
+    cands = [r for r in span_ranges(text, o.window, o.stride) if not echo(text[r[0] : r[1]])]
+    cands, cand_vecs = ans.pool(cands)
+    points, point_vecs = ref.pool(sentence_ranges(q.model_answer) or [(0, len(q.model_answer))])
+    point_texts = [q.model_answer[a:b] for a, b in points]
     notes: list[str] = []
     if not cands or not own or (hedges and len(own) < o.min_content):
         if text.strip():
             notes.append("nothing beyond the question itself" + (" and a hedge" if hedges else ""))
-        empty = tuple(KeyPoint(p, 0.0, False, "", "missed") for p in points)
+        empty = tuple(KeyPoint(p, 0.0, False, "", "missed") for p in point_texts)
         return Grade(0.0, 0.0, empty, hedges, tuple(notes))
-    sims = cache.matrix(points) @ cache.matrix(cands).T
-    best = sims.argmax(axis=1)
+    sims = point_vecs @ cand_vecs.T
+    # the evidence shown: a whole sentence or clause rather than a ragged word window,
+    # unless a window matches clearly better
+    phrases = set(phrase_ranges(text))
+    shown = (sims + o.prefer_phrases * np.array([r in phrases for r in cands])).argmax(axis=1)
+    # each model-answer token's best cosine among the answer's tokens
+    token_best = (ref.unit @ ans.unit.T).max(axis=1)
+    weight = np.array([
+        o.function_weight if _is_function(q.model_answer[s:e]) else 1.0 for s, e in ref.offsets
+    ])  # fmt: skip
     kps: list[KeyPoint] = []
-    for i, p in enumerate(points):
-        s = float(sims[i, best[i]])
-        status = "covered" if s >= o.covered else "partly covered" if s >= o.partly else "missed"
-        kps.append(KeyPoint(p, s, s >= o.covered, cands[best[i]], status))
-    coverage = float(np.mean([k.similarity for k in kps]))
-    score = 100.0 * float(np.mean([calibrate(k.similarity, o) for k in kps]))
-    # compared with the model answer's own style: a terse model answer allows terse answers
-    need = min(o.fluent_share, 0.6 * fluency(q.model_answer))
-    flu = fluency(text)
-    if flu < need:
-        factor = max(0.35, flu / need)
+    for i, (p, r) in enumerate(zip(point_texts, points, strict=True)):
+        sel = ref.inside(r)
+        recall = float((token_best[sel] * weight[sel]).sum() / weight[sel].sum())
+        sim = float(sims[i].max())
+        strength = o.recall_weight * recall + (1 - o.recall_weight) * sim
+        status = (
+            "covered"
+            if strength >= o.covered
+            else "partly covered"
+            if strength >= o.partly
+            else "missed"
+        )
+        a, b = cands[shown[i]]
+        kps.append(KeyPoint(p, sim, strength >= o.covered, text[a:b], status, recall, strength))
+    coverage = float(np.mean([k.strength for k in kps]))
+    score = 100.0 * float(np.mean([calibrate(k.strength, o) for k in kps]))
+    factor = list_factor(text, q.model_answer, o)
+    if factor < 1:
         score *= factor
         notes.append("reads as a list of terms, not an explanation")
     return Grade(round(score, 1), coverage, tuple(kps), hedges, tuple(notes))
+
+
+def _own(span: str, q_words: set[str]) -> list[str]:
+    """The span's content words that are neither the question's nor a hedge's."""
+    return [w for w in content_words(span) if w not in q_words and w not in _HEDGE_WORDS]
+
+
+def _status(strength: float, o: GradeOptions) -> str:
+    if strength >= o.covered:
+        return "covered"
+    return "partly covered" if strength >= o.partly else "missed"
+
+
+def _is_function(token: str) -> bool:
+    t = token.lower().strip()
+    return t in FUNCTION_WORDS or not any(c.isalnum() for c in t)
 
 
 def grade(

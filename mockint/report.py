@@ -266,6 +266,7 @@ letter-spacing:.03em}
 mark{background:#fff1a8;padding:0 .1em}
 .kp{margin:.15rem 0} .kp.covered::before{content:'✓ ';color:#1a7f37}
 .kp.missed::before{content:'✗ ';color:#c62828} .kp.missed{color:#6b2222}
+.kp.partly::before{content:'~ ';color:#9a6700}
 .score{font-weight:600} .good{color:#1a7f37} .mid{color:#9a6700} .low{color:#c62828}
 .muted{color:#6b7684;font-size:.85rem}
 """
@@ -364,12 +365,12 @@ def render_html(r: Report) -> str:
     attempts = []
     for a in reversed(r.items):
         kps = "".join(
-            f'<p class="kp {"covered" if k.get("covered") else "missed"}">{e(str(k.get("text")))}'
-            + (f' <span class="muted">({float(k.get("similarity", 0)):.2f})</span>')
+            f'<p class="kp {_kp_class(k)}">{e(str(k.get("text")))}'
+            + f' <span class="muted">({_kp_strength(k):.2f})</span>'
             + "</p>"
             for k in a.key_points
         )
-        spans = [str(k.get("match", "")) for k in a.key_points if k.get("covered")]
+        spans = [str(k.get("match", "")) for k in a.key_points if _kp_class(k) != "missed"]
         attempts.append(
             f'<section class="attempt" id="attempt-{a.id}" data-attempt="{a.id}">'
             f"<h3>{e(a.question_id)} · {e(a.question)} "
@@ -412,3 +413,13 @@ Bank <b>{e(r.bank)}</b>: {r.attempts} answers to {r.practised} of {r.bank_questi
 
 
 RENDERERS = {"text": render_text, "html": render_html, "json": render_json, "csv": render_csv}
+
+
+def _kp_strength(k: dict[str, Any]) -> float:
+    return float(k.get("strength", k.get("similarity", 0)))
+
+
+def _kp_class(k: dict[str, Any]) -> str:
+    """covered, partly or missed (attempts graded before 0.2 have no status)."""
+    status = k.get("status") or ("covered" if k.get("covered") else "missed")
+    return {"partly covered": "partly"}.get(status, status)

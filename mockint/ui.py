@@ -165,10 +165,12 @@ class ConsoleUI:
                 (f"  ({len(a.grade.covered)} of {len(a.grade.key_points)} key points)", "dim"),
             )
         )
-        if a.grade.missed:
-            c.print(Text("Missed:", style="bold yellow"))
-            for k in a.grade.missed:
-                c.print(Text(f"  - {k.text}"))
+        for title, points, mark in (("Partly covered:", a.grade.partly, "~"),
+                                    ("Missed:", a.grade.missed, "-")):  # fmt: skip
+            if points:
+                c.print(Text(title, style="bold yellow"))
+                for k in points:
+                    c.print(Text(f"  {mark} {k.text}"))
         if a.delivery is not None:
             d = a.delivery
             c.print(Text.assemble(("Delivery: ", "bold"), f"{d.wpm:.0f} words a minute, "

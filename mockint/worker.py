@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from mockint.grade import Tokens
 from mockint.models import EMBEDDER_NAME, EMBEDDER_SHA256, ModelError
 from mockint.transcribe import Segment, Transcript, WhisperOptions, Word
 
@@ -59,8 +60,8 @@ def _serve(conn: Any, options: WhisperOptions) -> None:
                     "segments": [asdict(s) for s in t.segments],
                     "words": [asdict(w) for w in t.words],
                 }
-            elif op == "embed":
-                result = embedder.embed(args[0])
+            elif op == "tokens":
+                result = embedder.tokens(args[0])
             else:
                 raise ValueError(f"unknown request {op}")
             conn.send(("ok", result))
@@ -166,5 +167,5 @@ class RemoteEmbedder:
             self.process.call("load_embedder")
             self._loaded = True
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        return np.asarray(self.process.call("embed", list(texts)), dtype=np.float32)
+    def tokens(self, texts: Sequence[str]) -> list[Tokens]:
+        return list(self.process.call("tokens", list(texts)))

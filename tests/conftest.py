@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from mockint.bank import Bank, load_file
+from mockint.grade import Tokens
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -28,7 +29,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 class HashingEmbedder:
-    """A real Embedder without a model: hashed bag of lower-cased words, unit length.
+    """A real Embedder without a model: each lower-cased word is a token whose vector is
+    fixed by the word's hash (near-orthogonal to other words', context ignored).
 
     Enough to test grading logic: identical texts score 1, unrelated ones near 0.
     """
@@ -39,15 +41,18 @@ class HashingEmbedder:
     def __init__(self, dims: int = 512):
         self.dims = dims
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.zeros((len(texts), self.dims), dtype=np.float32)
-        for i, t in enumerate(texts):
-            for w in re.findall(r"[a-z0-9']+", t.lower()):
-                h = int(hashlib.md5(w.encode()).hexdigest(), 16)
-                out[i, h % self.dims] += 1.0
-            n = np.linalg.norm(out[i])
-            if n:
-                out[i] /= n
+    def _vector(self, word: str) -> np.ndarray:
+        seed = int(hashlib.md5(word.encode()).hexdigest()[:8], 16)
+        v = np.random.default_rng(seed).standard_normal(self.dims).astype(np.float32)
+        return v / np.linalg.norm(v)
+
+    def tokens(self, texts: Sequence[str]) -> list[Tokens]:
+        out = []
+        for t in texts:
+            found = list(re.finditer(r"[a-z0-9']+", t.lower()))
+            vecs = np.array([self._vector(m.group()) for m in found], dtype=np.float32)
+            offs = np.array([(m.start(), m.end()) for m in found], dtype=int)
+            out.append(Tokens(vecs.reshape(len(found), self.dims), offs.reshape(len(found), 2)))
         return out
 
 

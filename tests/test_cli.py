@@ -161,11 +161,31 @@ def test_grade_text_json_and_save(home: Path, resume_bank) -> None:  # type: ign
     d = json.loads(r.stdout)
     assert {"question_id", "category", "transcript", "score", "key_points", "models"} <= set(d)
     assert d["question_id"] == "Q8" and d["score"] >= 90
-    assert set(d["key_points"][0]) >= {"text", "covered", "similarity", "match"}
+    assert set(d["key_points"][0]) >= {
+        "text",
+        "status",
+        "strength",
+        "recall",
+        "similarity",
+        "match",
+    }
     assert d["models"]["embedder"]["sha256"].startswith("53aa5117")
     with Store(home / "mockint.db") as s:
         [a] = s.attempts()
         assert a.id == d["attempt_id"] and a.score == d["score"] and a.question_id == "Q8"
+
+
+def test_grade_shows_covered_partly_covered_and_missed_points_with_evidence() -> None:
+    said = (
+        "Thirdi-AI pulls campaign data from Facebook and Google ads into one dashboard "
+        "so clients see their clicks and costs together."
+    )
+    r = run("grade", "-q", "Q51", "--text", f"{said} I think it also helps with budgets.")
+    assert r.exit_code == 0
+    out = r.stdout
+    assert "Covered (" in out and "Partly covered (" in out and "\n  ~ " in out
+    # the evidence is the sentence that was said, not a ragged word window
+    assert f'you said: "{said}"' in out
 
 
 @pytest.mark.slow

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from mockint.bank import Bank, Question
-from mockint.grade import GradeOptions, calibrate, grade, grade_many, spans, split_sentences
+from mockint.grade import (
+    GradeOptions,
+    calibrate,
+    grade,
+    grade_many,
+    span_ranges,
+    spans,
+    split_sentences,
+    units,
+)
 
 from .conftest import espeak
+
+DATA = Path(__file__).parent / "data"
 
 Q = Question(
     "Q1",
@@ -42,6 +54,17 @@ def test_spans_cover_unpunctuated_speech_with_windows() -> None:
     assert all(len(x.split()) <= 24 for x in s[1:])
 
 
+def test_spans_and_units_are_ranges_of_the_original_text() -> None:
+    text = "First point here;  second point comes next.\nThen   a third one, with a clause or two."
+    for a, b in span_ranges(text):
+        assert text[a:b] == text[a:b].strip() and text[a:b] in text
+    assert "second point comes next." in spans(text)
+    assert [text[a:b] for a, b in units(text)] == split_sentences(text)
+    long = " ".join(f"w{i}" for i in range(150)) + "."
+    pieces = [long[a:b].split() for a, b in units(long, unit_words=64)]
+    assert [len(p) for p in pieces] == [64, 64, 22] and sum(pieces, []) == long.split()
+
+
 def test_calibration_is_one_clipped_line() -> None:
     o = GradeOptions(floor=0.3, ceiling=0.7)
     assert calibrate(0.2, o) == 0 and calibrate(0.95, o) == 1
@@ -54,6 +77,9 @@ def test_grade_marks_each_key_point(fake_embedder) -> None:  # type: ignore[no-u
     assert [k.covered for k in g.key_points] == [False, True, False]
     assert [k.status for k in g.key_points] == ["missed", "covered", "missed"]
     assert g.key_points[1].match == "I enjoy solving logical problems every day."
+    # every word of the key point was said: full recall; the span says more: lower similarity
+    assert g.key_points[1].recall == pytest.approx(1.0)
+    assert 0.5 < g.key_points[1].similarity < 0.99
     assert g.score == pytest.approx(100 * g.coverage, abs=0.1) and 0 < g.score < 100
     assert grade(Q.model_answer, Q, fake_embedder).score == 100
     empty = grade("   ", Q, fake_embedder)
@@ -70,12 +96,25 @@ def test_echo_and_i_dont_know_scores_zero_and_reports_the_hedge(fake_embedder) -
     assert ok.score > 0 and ok.hedges == ("i'm not sure",)
 
 
+def test_restating_the_question_with_an_answer_is_not_an_echo(fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    q = Question(
+        "Q2", "Cat", "When does Python create a bytecode file?", "When importing a module."
+    )
+    # four of its five content words are the question's, but "importing" answers it
+    g = grade("Python will create a bytecode file when importing.", q, fake_embedder)
+    assert g.score > 30 and not g.notes
+    echo = grade("Python, a bytecode file. I don't know.", q, fake_embedder)
+    assert echo.score == 0 and echo.notes == ("nothing beyond the question itself and a hedge",)
+
+
 def test_a_list_of_terms_is_scaled_down(fake_embedder) -> None:  # type: ignore[no-untyped-def]
     o = GradeOptions(floor=0.0, ceiling=1.0)
-    terms = grade("clean code, testing, logical problems", Q, fake_embedder, o)
+    terms = grade("clean code, testing, logical problems, solving", Q, fake_embedder, o)
     said = grade("I like clean code, and testing and logical problems matter.", Q, fake_embedder, o)
     assert terms.notes == ("reads as a list of terms, not an explanation",)
     assert terms.score < said.score
+    # one or two terms are a terse answer, not a list
+    assert not grade("clean code", Q, fake_embedder, o).notes
 
 
 def test_grade_many_matches_one_by_one(fake_embedder) -> None:  # type: ignore[no-untyped-def]
@@ -117,3 +156,37 @@ def test_spoken_model_answer_beats_spoken_other_answer(
     assert g_own.score >= 70, own.text
     assert g_wrong.score <= 30, wrong.text
     assert g_own.score - g_wrong.score >= 50
+
+
+@pytest.mark.slow
+def test_token_vectors_pool_to_the_sentence_embedding(embedder) -> None:  # type: ignore[no-untyped-def]
+    """Pooled token vectors are the model's own sentence embedding (up to [CLS]/[SEP])."""
+    import numpy as np
+
+    text = "I split the monolith into services behind a message queue."
+    (tok,) = embedder.tokens([text])
+    assert [text[a:b] for a, b in tok.offsets[:3]] == ["I", "split", "the"]
+    pooled = tok.vectors.mean(axis=0)
+    whole = embedder.load().encode([text], normalize_embeddings=True)[0]
+    assert float(pooled @ whole / np.linalg.norm(pooled)) > 0.97
+
+
+@pytest.mark.slow
+def test_labelled_interview_answers_are_ordered_as_graded(embedder, resume_bank: Bank) -> None:  # type: ignore[no-untyped-def]
+    """tests/data/interview-grades.jsonl: within each question, higher grade, higher score."""
+    rows = [json.loads(x) for x in (DATA / "interview-grades.jsonl").open(encoding="utf-8")]
+    texts = [r.get("text") or resume_bank.get(r["text_from"]).model_answer for r in rows]
+    grades = grade_many(
+        [(t, resume_bank.get(r["question"])) for t, r in zip(texts, rows, strict=True)], embedder
+    )
+    right = total = 0
+    for i, (a, ga) in enumerate(zip(rows, grades, strict=True)):
+        for b, gb in zip(rows[i + 1 :], grades[i + 1 :], strict=True):
+            if a["question"] == b["question"] and a["grade"] != b["grade"]:
+                total += 1
+                right += (ga.score - gb.score) * (a["grade"] - b["grade"]) > 0
+    assert total == 12 * 13 and right / total >= 0.95
+    by_kind: dict[str, list[float]] = {}
+    for r, g in zip(rows, grades, strict=True):
+        by_kind.setdefault(r["kind"], []).append(g.score)
+    assert max(by_kind["echo_idk"]) <= 10 and sum(by_kind["strong"]) / 12 >= 90
