@@ -64,18 +64,19 @@ class GradeOptions:
     stride: int = 12
     # the encoder reads one sentence at a time; longer ones in pieces of this many words
     unit_words: int = 64
-    # a key point's match is recall_weight * token recall + the rest * span similarity
+    # a key point's strength is recall_weight * token recall + the rest * span similarity
     recall_weight: float = 0.8
     # tokens of function words and punctuation count this much in recall
     function_weight: float = 0.2
-    # a key point whose match reaches `covered` is covered; `partly` partly covered
-    covered: float = 0.65
-    partly: float = 0.5
+    # a key point whose strength reaches `covered` is covered (full credit), `partly`
+    # (half credit) partly covered
+    covered: float = 0.6
+    partly: float = 0.45
     # the span shown as evidence is a sentence or clause unless a window matches this much better
     prefer_phrases: float = 0.05
-    # a key point's match at or below floor earns no credit; at or above ceiling, full
+    # a key point's strength at or below floor earns no credit; at or above ceiling, full
     floor: float = 0.30
-    ceiling: float = 0.65
+    ceiling: float = 0.60
     # a span of 3+ content words, at least this share of them the question's, is an echo
     echo_share: float = 0.8
     # below this share of function words (or 0.6 of the model answer's share, if less)
