@@ -300,8 +300,7 @@ def calibrate(strength: float, options: GradeOptions) -> float:
 class _Encoded:
     """A text's token vectors (unit length) and offsets, joined from its units."""
 
-    def __init__(self, text: str, pieces: list[tuple[Range, Tokens]]):
-        self.text = text
+    def __init__(self, pieces: list[tuple[Range, Tokens]]):
         vecs = [t.vectors for _, t in pieces if len(t.vectors)]
         offs = [t.offsets + r[0] for r, t in pieces if len(t.vectors)]
         dims = pieces[0][1].vectors.shape[1] if pieces else 1
@@ -342,7 +341,7 @@ class _Cache:
             self.keep.clear()
         self.keep.update((u, v) for u, v in fresh.items() if u in kept)
         return {
-            t: _Encoded(t, [(r, self.keep.get(u) or fresh[u]) for r, u in ps])
+            t: _Encoded([(r, self.keep[u] if u in self.keep else fresh[u]) for r, u in ps])
             for t, ps in plan.items()
         }
 
@@ -381,6 +380,8 @@ def _grade_one(text: str, q: Question, ans: _Encoded, ref: _Encoded, o: GradeOpt
     cands, cand_vecs = ans.pool(cands)
     points, point_vecs = ref.pool(sentence_ranges(q.model_answer) or [(0, len(q.model_answer))])
     point_texts = [q.model_answer[a:b] for a, b in points]
+    if not points:
+        raise ValueError(f"question {q.id} has an empty model answer")
     notes: list[str] = []
     if not cands or not own or (hedges and len(own) < o.min_content):
         if text.strip():
@@ -403,15 +404,9 @@ def _grade_one(text: str, q: Question, ans: _Encoded, ref: _Encoded, o: GradeOpt
         recall = float((token_best[sel] * weight[sel]).sum() / weight[sel].sum())
         sim = float(sims[i].max())
         strength = o.recall_weight * recall + (1 - o.recall_weight) * sim
-        status = (
-            "covered"
-            if strength >= o.covered
-            else "partly covered"
-            if strength >= o.partly
-            else "missed"
-        )
         a, b = cands[shown[i]]
-        kps.append(KeyPoint(p, sim, strength >= o.covered, text[a:b], status, recall, strength))
+        status = _status(strength, o)
+        kps.append(KeyPoint(p, sim, status == "covered", text[a:b], status, recall, strength))
     coverage = float(np.mean([k.strength for k in kps]))
     score = 100.0 * float(np.mean([calibrate(k.strength, o) for k in kps]))
     factor = list_factor(text, q.model_answer, o)

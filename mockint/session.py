@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import shutil
 import threading
 from collections.abc import Callable
@@ -614,6 +615,8 @@ def grade_batch(
                         f"no question '{item['question']}' in bank '{bank.name}'"
                     ) from None
             elif "question_text" in item and "reference" in item:
+                if not re.search(r"\w", str(item["reference"])):
+                    raise ValueError("'reference' is empty: give the model answer to grade against")
                 q = Question(f"line-{n}", "(ad hoc)", str(item["question_text"]),
                              str(item["reference"]))  # fmt: skip
             else:
