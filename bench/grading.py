@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import sys
 import time
 from itertools import combinations
@@ -93,11 +94,15 @@ def cross_validated(
     return float(np.corrcoef(held_out, human)[0, 1])
 
 
-def interview(bank: Bank, embedder: MiniLMEmbedder, options: GradeOptions) -> tuple[float, dict]:
+def interview(
+    bank: Bank, embedder: MiniLMEmbedder, options: GradeOptions, unpunctuated: bool = False
+) -> tuple[float, dict]:
     rows = [json.loads(x) for x in (ROOT / "tests" / "data" / "interview-grades.jsonl").open()]
     items = []
     for r in rows:
         text = r.get("text") or bank.get(r["text_from"]).model_answer
+        if unpunctuated:  # as speech recognition without sentences would give it
+            text = re.sub(r"[.,;:!?]", "", text).lower()
         items.append((text, bank.get(r["question"])))
     scores = [g.score for g in grade_many(items, embedder, options)]
     right = total = 0
@@ -129,6 +134,9 @@ def main() -> int:
         acc, kinds = interview(bank, e, o)
         means = " ".join(f"{k} {v:.0f}" for k, v in kinds.items())
         print(f"{name:<16} {r:>9.3f} {rc:>11.3f} {cv:>6.3f} {acc:>16.3f}  {means}")
+    acc, kinds = interview(bank, e, GradeOptions(), unpunctuated=True)
+    means = " ".join(f"{k} {v:.0f}" for k, v in kinds.items())
+    print(f"{'  unpunctuated':<16} {'':>9} {'':>11} {'':>6} {acc:>16.3f}  {means}")
     print("targets: Mohler r >= 0.55; interview ordering >= 0.95")
     print(throughput(bank, e))
     return 0
