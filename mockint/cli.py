@@ -815,6 +815,8 @@ def review(target: str | None, play: bool, start: float, output_device: str | No
 
 
 def _show_attempt(a: Any) -> None:
+    from mockint.grade import status_of
+
     b = _bank_or_none(a.bank)
     q = None
     if b is not None:
@@ -829,7 +831,7 @@ def _show_attempt(a: Any) -> None:
     click.echo(f"\nYour answer:\n  {a.transcript or '(nothing was said)'}")
     click.echo("\nModel answer, point by point:")
     for k in a.key_points:
-        status = k.get("status") or ("covered" if k.get("covered") else "missed")
+        status = status_of(k)
         click.echo(f"  {_MARKS.get(status, '-')} {k.get('text')}")
         if status != "missed" and k.get("match"):
             click.echo(f'      you said: "{k["match"]}"')

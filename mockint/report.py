@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from mockint.bank import Bank
+from mockint.grade import status_of
 from mockint.store import Attempt
 
 SCHEMA_VERSION = 1
@@ -420,6 +421,6 @@ def _kp_strength(k: dict[str, Any]) -> float:
 
 
 def _kp_class(k: dict[str, Any]) -> str:
-    """covered, partly or missed (attempts graded before 0.2 have no status)."""
-    status = k.get("status") or ("covered" if k.get("covered") else "missed")
+    """The CSS class of a key point: covered, partly or missed."""
+    status = status_of(k)
     return {"partly covered": "partly"}.get(status, status)
