@@ -146,8 +146,8 @@ def throughput(bank: Bank, embedder: MiniLMEmbedder) -> str:
     """Batch grading speed (answers/s) with cold and warm caches, like `grade --batch`."""
     import json as _json
 
+    from mockint.assess import grade_batch
     from mockint.grade import _caches
-    from mockint.session import grade_batch
 
     qs = bank.questions
     lines = [
@@ -156,10 +156,10 @@ def throughput(bank: Bank, embedder: MiniLMEmbedder) -> str:
     ]
     _caches.clear()
     t = time.perf_counter()
-    grade_batch(lines, bank, embedder, lambda: None, lambda p: None)  # type: ignore[arg-type,return-value]
+    list(grade_batch(lines, bank, embedder, lambda: None, lambda p: None))  # type: ignore[arg-type,return-value]
     cold = len(lines) / (time.perf_counter() - t)
     t = time.perf_counter()
-    grade_batch(lines, bank, embedder, lambda: None, lambda p: None)  # type: ignore[arg-type,return-value]
+    list(grade_batch(lines, bank, embedder, lambda: None, lambda p: None))  # type: ignore[arg-type,return-value]
     warm = len(lines) / (time.perf_counter() - t)
     return (
         f"grade --batch, 120 answers of ~100 words to 30 questions: {cold:.1f} answers/s "

@@ -25,10 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mockint.audio import default_vad  # noqa: E402
 from mockint.bank import Bank, load_file, to_toml  # noqa: E402
-from mockint.session import transcribe_by_phrases  # noqa: E402
+from mockint.listen import transcribe_by_phrases  # noqa: E402
 from mockint.transcribe import WhisperOptions, WhisperTranscriber  # noqa: E402
+from mockint.vad import default_vad  # noqa: E402
 from mockint.wer import wer  # noqa: E402
 from tests.conftest import joined_fleurs  # noqa: E402
 from tests.virtual_audio import (  # noqa: E402

@@ -21,7 +21,8 @@ sys.path.insert(0, str(ROOT))
 
 from mockint.bank import Bank, load_file  # noqa: E402
 from mockint.grade import split_sentences  # noqa: E402
-from mockint.report import RENDERERS, build  # noqa: E402
+from mockint.render import RENDERERS  # noqa: E402
+from mockint.report import build  # noqa: E402
 from mockint.store import Attempt, Store  # noqa: E402
 
 
@@ -34,10 +35,11 @@ def fill(store: Store, bank: Bank, n: int, seed: int = 0) -> None:
         q = qs[i % len(qs)]
         points = split_sentences(q.model_answer)
         score = max(0.0, min(100.0, rng.gauss(55 + i / n * 20, 18)))
+        hits = [rng.random() < score / 100 for _ in points]
         kps = [
-            {"text": p, "covered": rng.random() < score / 100, "similarity": rng.random(),
-             "match": " ".join(p.split()[:8])}
-            for p in points
+            {"text": p, "covered": hit, "status": "covered" if hit else "missed",
+             "similarity": rng.random(), "match": " ".join(p.split()[:8])}
+            for p, hit in zip(points, hits, strict=True)
         ]  # fmt: skip
         day = 1 + i * 60 // n
         when = f"2026-{9 + day // 31:02d}-{1 + day % 30:02d}T10:{i % 60:02d}:00+00:00"

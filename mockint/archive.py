@@ -18,14 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mockint.config import Paths
+from mockint.errors import ArchiveError
 from mockint.store import MIGRATIONS, Attempt, Store, now
 
 FORMAT = "mockint-export"
 VERSION = 1
-
-
-class ArchiveError(Exception):
-    """An archive that cannot be exported or imported; the message names the file."""
 
 
 @dataclass(frozen=True)
@@ -129,6 +126,7 @@ def _check(src: Path) -> tuple[zipfile.ZipFile, dict[str, object]]:
 
 def import_archive(src: Path, paths: Paths) -> ImportResult:
     """Merge an export into this data directory; attempts already here are skipped."""
+    # long: every check comes before the one transaction that writes; kept in reading order
     z, _ = _check(src)
     with tempfile.TemporaryDirectory() as tmp, z:
         theirs_path = Path(tmp) / "mockint.db"

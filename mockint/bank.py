@@ -21,21 +21,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from mockint.errors import BankError
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-
-
-class BankError(Exception):
-    """A bank file that cannot be used; the message names the file and line."""
-
-    def __init__(self, path: str, line: int | None, message: str):
-        self.path, self.line, self.message = path, line, message
-        where = f"{path}:{line}" if line else path
-        super().__init__(f"{where}: {message}")
 
 
 @dataclass(frozen=True)
@@ -94,6 +87,7 @@ def _clean(text: str) -> list[str]:
 
 def parse_text(text: str, path: str = "<text>", name: str = "") -> Bank:
     """Parse the plain-text bank format (header of category ranges, then entries)."""
+    # long: one pass of a line-oriented state machine; split, its states would scatter
     lines = _clean(text)
     ranges: list[tuple[str, int, int, int]] = []  # name, first, last, line
     title = ""
@@ -283,8 +277,10 @@ def bank_files(dirs: Sequence[Path]) -> dict[str, Path]:
 def validate_name(name: str) -> str:
     """Check a bank name is usable as a file name; return it."""
     if not NAME_RE.match(name):
-        raise ValueError(
-            f"bank name '{name}' is not usable: use lower-case letters, digits, '-' or '_'"
+        raise BankError(
+            "",
+            None,
+            f"bank name '{name}' is not usable: use lower-case letters, digits, '-' or '_'",
         )
     return name
 

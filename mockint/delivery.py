@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from mockint.transcribe import Word
+from mockint.transcript import Word
 
 
 @dataclass(frozen=True)

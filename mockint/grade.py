@@ -421,11 +421,6 @@ def _own(span: str, q_words: set[str]) -> list[str]:
     return [w for w in content_words(span) if w not in q_words and w not in _HEDGE_WORDS]
 
 
-def status_of(key_point: dict[str, Any]) -> str:
-    """A stored key point's status (those stored before statuses existed have only `covered`)."""
-    return str(key_point.get("status") or ("covered" if key_point.get("covered") else "missed"))
-
-
 def _status(strength: float, o: GradeOptions) -> str:
     if strength >= o.covered:
         return "covered"

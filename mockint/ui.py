@@ -1,4 +1,5 @@
-"""The practice screen: rich output and single-key input at the terminal."""
+"""The screen and the keys: the practice screen (rich), single-key input, and the
+one printer of a graded answer that practice, ``grade`` and ``review`` share."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import queue
 import select
 import sys
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console, Group
@@ -16,8 +18,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from mockint.assess import Assessment
 from mockint.bank import Question
-from mockint.session import Assessment, CategorySummary, Listening
+from mockint.practice import Action, CategorySummary, Choice, Listening
 
 
 class Keys:
@@ -87,6 +90,102 @@ class Keys:
         return k
 
 
+# --- a graded answer, as lines -----------------------------------------------------------------
+
+Line = tuple[str, str]  # text, rich style ("" for none)
+
+MARKS = {"covered": "+", "partly covered": "~", "missed": "-"}
+_GROUPS = (("covered", "Covered"), ("partly covered", "Partly covered"), ("missed", "Missed"))
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """'1 long pause', '2 long pauses'."""
+    return f"{n} {word if n == 1 else (words or word + 's')}"
+
+
+def graded_lines(
+    transcript: str,
+    score: float,
+    key_points: Sequence[dict[str, Any]],
+    *,
+    title: str | None = None,
+    question: str | None = None,
+    status: str | None = None,
+    notes: Sequence[str] = (),
+    delivery: dict[str, Any] | None = None,
+    recording: str | None = None,
+) -> list[Line]:
+    """A graded answer as lines: what was said, the score and why, each key point, delivery."""
+    out: list[Line] = []
+    if title:
+        out.append((title, "bold"))
+    if question:
+        out.append((question, ""))
+    if out:
+        out.append(("", ""))
+    out += [("Your answer:", "bold"), (f"  {transcript or '(nothing was said)'}", ""), ("", "")]
+    state = f" ({status})" if status and status != "complete" else ""
+    out.append((f"Score: {score:.0f}/100{state}", f"bold {_score_style(score)}"))
+    out += [(f"  · {n}", "dim") for n in notes]
+    for status_name, heading in _GROUPS:
+        points = [k for k in key_points if k.get("status", "missed") == status_name]
+        if not points:
+            continue
+        out.append((f"{heading} ({len(points)}):", "bold"))
+        for k in points:
+            out.append((f"  {MARKS[status_name]} {k.get('text', '')}", ""))
+            if status_name != "missed" and k.get("match"):
+                out.append((f'      you said: "{k["match"]}"', "dim"))
+    if delivery:
+        out += [("", ""), delivery_line(delivery)]
+        out += [(f"  · {f}", "dim") for f in delivery.get("flags", [])]
+    if recording:
+        out += [("", ""), (f"Recording: {recording}", "dim")]
+    return out
+
+
+def delivery_line(d: dict[str, Any]) -> Line:
+    """'Delivery: 141 words a minute, 1 filler word, 2 long pauses, 41 s'."""
+    pauses = len(d.get("long_pauses", []))
+    text = (f"Delivery: {d.get('wpm', 0):.0f} words a minute, "
+            f"{plural(int(d.get('fillers', 0)), 'filler word')}, {plural(pauses, 'long pause')}, "
+            f"{d.get('seconds', 0):.0f} s")  # fmt: skip
+    return text, ""
+
+
+def assessment_lines(a: Assessment, title: bool = True) -> list[Line]:
+    """The lines of a fresh assessment (``grade``, the practice result)."""
+    q = a.question
+    return graded_lines(
+        a.transcript.text,
+        a.grade.score,
+        [k.to_dict() for k in a.grade.key_points],
+        title=f"{q.id} [{q.category}] {q.text}" if title else None,
+        notes=a.grade.notes,
+        delivery=a.delivery.to_dict() if a.delivery else None,
+    )
+
+
+def attempt_lines(a: Any, question: Question | None) -> list[Line]:
+    """The lines of a stored attempt (``review``)."""
+    when = a.graded_at[:16].replace("T", " ")
+    return graded_lines(
+        a.transcript,
+        a.score,
+        a.key_points,
+        title=f"a{a.id} · {a.question_id} [{a.category}] · {when}",
+        question=question.text if question else None,
+        status=a.status,
+        delivery=a.delivery,
+        recording=a.audio_path,
+    )
+
+
+def plain(lines: Sequence[Line]) -> str:
+    """Lines as plain text (for the command line's stdout)."""
+    return "".join(text + "\n" for text, _ in lines)
+
+
 def _meter(level_db: float, width: int = 30) -> Text:
     frac = min(1.0, max(0.0, (level_db + 60) / 60))
     n = int(frac * width)
@@ -98,8 +197,13 @@ def _score_style(score: float) -> str:
     return "green" if score >= 70 else "yellow" if score >= 40 else "red"
 
 
+_ACTIONS: dict[str, Action] = {"enter": "done", "s": "skip", "q": "quit"}
+_CHOICES: dict[str, Choice] = {"enter": "next", "n": "next", "r": "retry", "p": "repeat",
+                               "q": "quit"}  # fmt: skip
+
+
 class ConsoleUI:
-    """The practice loop's screen (implements ``session.PracticeUI``)."""
+    """The practice loop's screen (implements ``practice.PracticeUI``)."""
 
     def __init__(self, console: Console | None = None, keys: Keys | None = None):
         self.console = console or Console(highlight=False)
@@ -155,41 +259,21 @@ class ConsoleUI:
 
     def result(self, a: Assessment, attempt_id: int) -> None:
         self._stop_live()
-        c = self.console
-        c.print(Text("Your answer: ", style="bold") + Text(a.transcript.text or "(nothing heard)"))
-        score = a.grade.score
-        c.print(
-            Text.assemble(
-                ("Score: ", "bold"),
-                (f"{score:.0f}/100", f"bold {_score_style(score)}"),
-                (f"  ({len(a.grade.covered)} of {len(a.grade.key_points)} key points)", "dim"),
-            )
-        )
-        for title, points, mark in (("Partly covered:", a.grade.partly, "~"),
-                                    ("Missed:", a.grade.missed, "-")):  # fmt: skip
-            if points:
-                c.print(Text(title, style="bold yellow"))
-                for k in points:
-                    c.print(Text(f"  {mark} {k.text}"))
-        if a.delivery is not None:
-            d = a.delivery
-            c.print(Text.assemble(("Delivery: ", "bold"), f"{d.wpm:.0f} words a minute, "
-                                  f"{d.fillers} filler words, {len(d.long_pauses)} long pauses, "
-                                  f"{d.seconds:.0f} s"))  # fmt: skip
-            for f in d.flags:
-                c.print(Text(f"  · {f}", style="dim"))
-        c.print(Text(f"Saved as attempt {attempt_id}.", style="dim"))
+        for text, style in assessment_lines(a, title=False):
+            self.console.print(Text(text, style=style))
+        self.console.print(Text(f"Saved as attempt {attempt_id}.", style="dim"))
 
-    def key(self) -> str | None:
-        return self.keys.poll()
+    def action(self) -> Action | None:
+        k = self.keys.poll()
+        return _ACTIONS.get(k) if k else None
 
-    def choose(self) -> str:
+    def choose(self) -> Choice:
         self.console.print(
             "[dim]Enter: next · r: retry the answer · p: hear the question again · q: quit[/dim]"
         )
         while True:
             k = self.keys.wait()
-            choice = {"enter": "next", "n": "next", "r": "retry", "p": "repeat", "q": "quit"}.get(k)
+            choice = _CHOICES.get(k)
             if choice:
                 return choice
 

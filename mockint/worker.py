@@ -13,14 +13,18 @@ from __future__ import annotations
 import multiprocessing as mp
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 
+from mockint.errors import AudioError, MockintError, ModelError
 from mockint.grade import Tokens
-from mockint.models import EMBEDDER_NAME, EMBEDDER_SHA256, ModelError
-from mockint.transcribe import Segment, Transcript, WhisperOptions, Word
+from mockint.models import EMBEDDER_NAME, EMBEDDER_SHA256
+from mockint.transcribe import WhisperOptions
+from mockint.transcript import Transcript
+
+# errors raised in the child that are raised again as they are here
+_KINDS: dict[str, type[MockintError]] = {"ModelError": ModelError, "AudioError": AudioError}
 
 
 def _serve(conn: Any, options: WhisperOptions) -> None:
@@ -54,12 +58,7 @@ def _serve(conn: Any, options: WhisperOptions) -> None:
                 result = None
             elif op == "transcribe":
                 t = transcriber.transcribe(args[0], prompt=args[1])
-                result = {
-                    "text": t.text,
-                    "duration": t.duration,
-                    "segments": [asdict(s) for s in t.segments],
-                    "words": [asdict(w) for w in t.words],
-                }
+                result = t  # frozen dataclasses pickle as they are
             elif op == "tokens":
                 result = embedder.tokens(args[0])
             else:
@@ -110,8 +109,9 @@ class ModelProcess:
                 ) from e
         if kind == "error":
             name, message = payload
-            if name == "ModelError":
-                raise ModelError(message)
+            error = _KINDS.get(name)
+            if error is not None:
+                raise error(message)
             raise RuntimeError(f"{name}: {message}")
         return payload
 
@@ -143,13 +143,8 @@ class RemoteTranscriber:
 
     def transcribe(self, audio: np.ndarray, prompt: str | None = None) -> Transcript:
         self.load()
-        r = self.process.call("transcribe", np.asarray(audio, dtype=np.float32), prompt)
-        return Transcript(
-            r["text"],
-            tuple(Segment(**s) for s in r["segments"]),
-            tuple(Word(**w) for w in r["words"]),
-            r["duration"],
-        )
+        t: Transcript = self.process.call("transcribe", np.asarray(audio, dtype=np.float32), prompt)
+        return t
 
 
 class RemoteEmbedder:

@@ -259,7 +259,9 @@ def test_grade_batch_keeps_order_and_survives_bad_lines(
     src = tmp_path / "answers.jsonl"
     src.write_text("\n".join(lines) + "\n")
     r = run("grade", "--batch", str(src), "--json", "--save")
-    assert r.exit_code == 0, r.output
+    # every line printed (stdout stays JSON Lines), then exit 1 because some failed
+    assert r.exit_code == 1, r.output
+    assert r.stderr.endswith(f"\nError: {src}: 5 of the lines failed (see their errors)\n")
     out = [json.loads(x) for x in r.stdout.splitlines()]
     assert [o["line"] for o in out] == [1, 2, 3, 4, 5, 6, 7, 8]
     assert out[0]["score"] >= 95 and out[0]["question_id"] == "Q8"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mockint.delivery import measure
-from mockint.transcribe import Word
+from mockint.transcript import Word
 
 
 def words(

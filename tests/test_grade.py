@@ -191,11 +191,3 @@ def test_labelled_interview_answers_are_ordered_as_graded(embedder, resume_bank:
     for r, g in zip(rows, grades, strict=True):
         by_kind.setdefault(r["kind"], []).append(g.score)
     assert max(by_kind["echo_idk"]) <= 10 and sum(by_kind["strong"]) / 12 >= 90
-
-
-def test_status_of_stored_key_points_old_and_new() -> None:
-    from mockint.grade import status_of
-
-    assert status_of({"status": "partly covered", "covered": False}) == "partly covered"
-    assert status_of({"covered": True}) == "covered"  # stored before statuses existed
-    assert status_of({"covered": False}) == "missed" and status_of({}) == "missed"

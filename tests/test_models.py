@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from mockint import config, models
-from mockint.models import ModelError, convert_ct2, read_ct2
+from mockint.ct2 import convert_ct2, read_ct2
+from mockint.models import ModelError
 
 from .conftest import fleurs
 

@@ -11,26 +11,19 @@ import numpy as np
 import pytest
 
 from mockint import audio as audio_mod
-from mockint.audio import (
-    SAMPLE_RATE,
-    ArrayRecorder,
-    DeviceError,
-    Endpointer,
-    EndpointOptions,
-    StreamingWav,
-    load_audio,
-)
+from mockint.audio import SAMPLE_RATE, StreamingWav, load_audio
 from mockint.bank import Bank, Question
-from mockint.session import (
+from mockint.devices import ArrayRecorder, DeviceError
+from mockint.listen import Endpointer, EndpointOptions, PhraseTranscriber, _slice
+from mockint.practice import (
     Interrupted,
     Listening,
     Practice,
     PracticeOptions,
-    _slice,
     order_questions,
 )
 from mockint.store import Store
-from mockint.transcribe import PhraseTranscriber, Transcript
+from mockint.transcript import Transcript
 
 from .conftest import HashingEmbedder
 
@@ -105,11 +98,11 @@ class ScriptedUI:
     def result(self, a: object, attempt_id: int) -> None:
         self.results.append(attempt_id)
 
-    def key(self) -> str | None:
+    def action(self) -> str | None:
         elapsed = self.states[-1].elapsed if self.states else 0.0
         for at in sorted(self.keys):
             if elapsed >= at:
-                return self.keys.pop(at)
+                return {"enter": "done", "s": "skip", "q": "quit"}[self.keys.pop(at)]
         return None
 
     def choose(self) -> str:
@@ -212,7 +205,7 @@ def test_phrase_transcriber_joins_in_order_with_offsets() -> None:
         name = "stamp"
 
         def transcribe(self, audio: np.ndarray, prompt: str | None = None) -> Transcript:
-            from mockint.transcribe import Word
+            from mockint.transcript import Word
 
             return Transcript(f"{len(audio)}", words=(Word(f"{len(audio)}", 0.1, 0.2),))
 

@@ -14,7 +14,8 @@ from click.testing import CliRunner
 from mockint.audio import write_audio
 from mockint.bank import Bank
 from mockint.cli import cli
-from mockint.report import build, render_csv, render_html, render_json, sparkline, trend
+from mockint.render import render_csv, render_html, render_json
+from mockint.report import build, sparkline, trend
 from mockint.store import Attempt, Store
 
 from .test_audio import tone
@@ -39,8 +40,10 @@ def fill(home: Path, resume_bank: Bank) -> list[int]:
         for i, (qid, score, day) in enumerate(rows):
             q = resume_bank.get(qid)
             kp = [
-                {"text": "Point one.", "covered": True, "similarity": 0.8, "match": "I said it"},
-                {"text": "Point two.", "covered": False, "similarity": 0.3, "match": "other"},
+                {"text": "Point one.", "covered": True, "status": "covered", "similarity": 0.8,
+                 "match": "I said it"},
+                {"text": "Point two.", "covered": False, "status": "missed", "similarity": 0.3,
+                 "match": "other"},
             ]
             ids.append(s.add_attempt(Attempt(
                 "resume", qid, q.category, f"Well, I said it about {qid}.", score, score / 100,

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from mockint.bank import Bank
-from mockint.report import build, render_html, render_json
+from mockint.render import render_html, render_json
+from mockint.report import build
 from mockint.store import Store
 
 from .test_report import fill

@@ -74,3 +74,28 @@ def test_store_from_the_first_schema_is_migrated_with_nothing_lost(tmp_path: Pat
         new = s.add_attempt(attempt(delivery={"wpm": 140.0}))
         assert s.attempt(new).delivery == {"wpm": 140.0}  # type: ignore[union-attr]
         assert s.sessions()[0]["attempts"] == 3
+
+
+def test_migration_backfills_key_point_status(tmp_path: Path) -> None:
+    import json
+
+    path = tmp_path / "m.db"
+    db = sqlite3.connect(str(path), isolation_level=None)
+    for n, fn in enumerate(MIGRATIONS[:2], 1):
+        fn(db)
+        db.execute(f"PRAGMA user_version = {n}")
+    points = [
+        {"text": "a", "covered": True},  # stored before statuses existed
+        {"text": "b", "covered": False},
+        {"text": "c", "covered": False, "status": "partly covered"},
+    ]
+    db.execute(
+        "INSERT INTO attempts (bank, question_id, category, started_at, graded_at, transcript, "
+        "score, coverage, key_points) VALUES ('b', 'Q1', 'C', 't', 't', 'x', 50, 0.5, ?)",
+        (json.dumps(points),),
+    )
+    db.close()
+    with Store(path) as s:
+        assert [k["status"] for k in s.attempts()[0].key_points] == [
+            "covered", "missed", "partly covered"
+        ]

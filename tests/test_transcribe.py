@@ -38,8 +38,8 @@ def test_silence_transcribes_to_nothing(transcriber) -> None:  # type: ignore[no
 @pytest.mark.slow
 def test_phrase_transcript_is_as_good_as_the_whole_recording(transcriber) -> None:  # type: ignore[no-untyped-def]
     """Practice transcribes phrase by phrase while the candidate speaks: no worse than whole."""
-    from mockint.audio import default_vad
-    from mockint.session import transcribe_by_phrases
+    from mockint.listen import transcribe_by_phrases
+    from mockint.vad import default_vad
 
     from .conftest import joined_fleurs
 

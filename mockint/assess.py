@@ -1,0 +1,272 @@
+"""Assessment: an answer (audio, transcript or text) graded and measured, ready to keep.
+
+:class:`Assessor` is the one builder of an :class:`Assessment`: it transcribes if
+need be, grades (``grade.py``) and measures delivery (``delivery.py``), and notes
+which models did it. :func:`save` stores one; :func:`grade_batch` grades JSON Lines.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mockint.bank import Bank, Question
+from mockint.delivery import Delivery, measure
+from mockint.errors import MockintError
+from mockint.grade import Embedder, Grade, GradeOptions, grade_many
+from mockint.store import Attempt, Store, now
+from mockint.transcribe import Transcriber
+from mockint.transcript import Transcript, words_to_dicts
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """One graded answer, ready to show or store."""
+
+    bank: str
+    question: Question
+    transcript: Transcript
+    grade: Grade
+    models: dict[str, dict[str, str | None]]
+    audio_path: str | None = None
+    started_at: str = ""
+    delivery: Delivery | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields of ``grade --json`` (README lists them)."""
+        return {
+            "bank": self.bank,
+            "question_id": self.question.id,
+            "category": self.question.category,
+            "question": self.question.text,
+            "transcript": self.transcript.text,
+            "score": self.grade.score,
+            "coverage": round(self.grade.coverage, 4),
+            "hedges": list(self.grade.hedges),
+            "notes": list(self.grade.notes),
+            "key_points": [k.to_dict() for k in self.grade.key_points],
+            "duration": round(self.transcript.duration, 3),
+            "words": words_to_dicts(self.transcript.words),
+            "audio": self.audio_path,
+            "delivery": self.delivery.to_dict() if self.delivery else None,
+            "models": self.models,
+        }
+
+
+def model_info(m: object) -> dict[str, str | None]:
+    """A model's name and sha256, as an attempt records them."""
+    return {"name": str(getattr(m, "name", type(m).__name__)), "sha256": getattr(m, "sha256", None)}
+
+
+class Assessor:
+    """Transcribe (if needed) and grade answers with models loaded once."""
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        transcriber: Transcriber | None = None,
+        options: GradeOptions | None = None,
+    ):
+        self.embedder = embedder
+        self.transcriber = transcriber
+        self.options = options or GradeOptions()
+
+    def assess_text(self, bank: str, question: Question, text: str) -> Assessment:
+        """Grade a typed (or already transcribed) answer."""
+        return self.assess_transcript(bank, question, Transcript(text.strip()), None, now())
+
+    def assess_audio(
+        self, bank: str, question: Question, audio: np.ndarray, audio_path: str | None = None
+    ) -> Assessment:
+        """Transcribe 16 kHz mono audio, then grade it."""
+        if self.transcriber is None:
+            raise ValueError("no transcriber given")
+        started = now()
+        transcript = self.transcriber.transcribe(audio)
+        return self.assess_transcript(bank, question, transcript, audio_path, started)
+
+    def assess_transcript(
+        self, bank: str, question: Question, t: Transcript, audio_path: str | None, started: str
+    ) -> Assessment:
+        """Grade an answer already transcribed (by phrases, while it was spoken)."""
+        g = grade_many([(t.text, question)], self.embedder, self.options)[0]
+        return self.build(bank, question, t, g, audio_path, started)
+
+    def build(
+        self,
+        bank: str,
+        question: Question,
+        t: Transcript,
+        g: Grade,
+        audio_path: str | None,
+        started: str = "",
+    ) -> Assessment:
+        """The Assessment of a graded transcript: delivery measured, models noted."""
+        models = {"embedder": model_info(self.embedder)}
+        if audio_path is not None and self.transcriber is not None:
+            models["transcriber"] = model_info(self.transcriber)
+        return Assessment(bank, question, t, g, models, audio_path, started or now(),
+                          measure(t.words))  # fmt: skip
+
+
+def keep_recording(src: Path, recordings: Path, question_id: str) -> Path:
+    """Copy an answer's audio file into ``recordings/`` under a dated, unique name."""
+    stamp = datetime.now()
+    d = recordings / stamp.strftime("%Y-%m-%d")
+    d.mkdir(parents=True, exist_ok=True)
+    base = f"{stamp.strftime('%H%M%S')}-{question_id}-{src.stem}"
+    out = d / f"{base}{src.suffix.lower()}"
+    n = 1
+    while out.exists():
+        n += 1
+        out = d / f"{base}-{n}{src.suffix.lower()}"
+    shutil.copy2(src, out)
+    return out
+
+
+def save(
+    store: Store, a: Assessment, session_id: int | None = None, status: str = "complete"
+) -> int:
+    """Store an assessment as one attempt (its own transaction); return the attempt id."""
+    return store.add_attempt(
+        Attempt(
+            bank=a.bank,
+            question_id=a.question.id,
+            category=a.question.category,
+            transcript=a.transcript.text,
+            score=a.grade.score,
+            coverage=a.grade.coverage,
+            key_points=[k.to_dict() for k in a.grade.key_points],
+            words=words_to_dicts(a.transcript.words),
+            models=a.models,
+            audio_path=a.audio_path,
+            duration=a.transcript.duration or None,
+            session_id=session_id,
+            started_at=a.started_at,
+            status=status,
+            delivery=a.delivery.to_dict() if a.delivery else None,
+        )
+    )
+
+
+# --- batch grading --------------------------------------------------------------------------
+
+ADHOC_CATEGORY = "(ad hoc)"
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """One line of a batch: its number, and an assessment or the error that stopped it."""
+
+    line: int
+    assessment: Assessment | None = None
+    error: str | None = None
+    # graded against a reference given on the line, not a bank question (never stored)
+    adhoc: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.assessment is None:
+            return {"line": self.line, "error": self.error}
+        return {"line": self.line, **self.assessment.to_dict()}
+
+
+@dataclass(frozen=True)
+class _Item:
+    line: int
+    question: Question
+    transcript: Transcript
+    audio: str | None
+    adhoc: bool
+
+
+def _parse_line(
+    n: int,
+    raw: str,
+    bank: Bank,
+    transcriber: Callable[[], Transcriber],
+    load_audio: Callable[[str], np.ndarray],
+) -> _Item:
+    """One JSON line as an item to grade; ValueError or a MockintError says what is wrong."""
+    try:
+        item = json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"JSONDecodeError: {e.msg}") from None
+    if not isinstance(item, dict):
+        raise ValueError("each line must be a JSON object")
+    adhoc = "question" not in item
+    if not adhoc:
+        try:
+            q = bank.get(str(item["question"]))
+        except KeyError:
+            raise ValueError(f"no question '{item['question']}' in bank '{bank.name}'") from None
+    elif "question_text" in item and "reference" in item:
+        if not re.search(r"\w", str(item["reference"])):
+            raise ValueError("'reference' is empty: give the model answer to grade against")
+        q = Question(f"line-{n}", ADHOC_CATEGORY, str(item["question_text"]),
+                     str(item["reference"]))  # fmt: skip
+    else:
+        raise ValueError("give 'question' (a bank id), or 'question_text' and 'reference'")
+    if "text" in item:
+        return _Item(n, q, Transcript(str(item["text"]).strip()), None, adhoc)
+    if "audio" in item:
+        audio_file = str(item["audio"])
+        return _Item(n, q, transcriber().transcribe(load_audio(audio_file)), audio_file, adhoc)
+    raise ValueError("give the answer as 'text' or 'audio'")
+
+
+def grade_batch(
+    lines: Iterable[str],
+    bank: Bank,
+    embedder: Embedder,
+    transcriber: Callable[[], Transcriber],
+    load_audio: Callable[[str], np.ndarray],
+    options: GradeOptions | None = None,
+    chunk: int = 64,
+) -> Iterator[BatchResult]:
+    """Grade JSON Lines: ``{"question": ID, "text"|"audio": ...}`` or, for a question
+    outside the bank, ``{"question_text": ..., "reference": ..., "text": ...}``.
+
+    Yields one result per non-blank line, in order, as each chunk of lines is
+    graded (text answers of a chunk are embedded together), so memory stays flat
+    and results come while the rest is read. A bad line gets an error and the
+    rest still run. The transcriber is made only if a line needs it.
+    """
+    pending: list[_Item | BatchResult] = []
+    for n, raw in enumerate(lines, 1):
+        if not raw.strip():
+            continue
+        try:
+            pending.append(_parse_line(n, raw, bank, transcriber, load_audio))
+        except (ValueError, MockintError) as e:  # one bad line must not stop the rest
+            pending.append(BatchResult(n, error=str(e)))
+        if len(pending) >= chunk:
+            yield from _grade_chunk(pending, bank, embedder, transcriber, options)
+            pending = []
+    yield from _grade_chunk(pending, bank, embedder, transcriber, options)
+
+
+def _grade_chunk(
+    pending: list[_Item | BatchResult],
+    bank: Bank,
+    embedder: Embedder,
+    transcriber: Callable[[], Transcriber],
+    options: GradeOptions | None,
+) -> Iterator[BatchResult]:
+    todo = [p for p in pending if isinstance(p, _Item)]
+    grades = iter(grade_many([(p.transcript.text, p.question) for p in todo], embedder, options))
+    for p in pending:
+        if isinstance(p, BatchResult):
+            yield p
+            continue
+        assessor = Assessor(embedder, transcriber() if p.audio is not None else None)
+        a = assessor.build("" if p.adhoc else bank.name, p.question, p.transcript, next(grades),
+                           p.audio)  # fmt: skip
+        yield BatchResult(p.line, a, adhoc=p.adhoc)

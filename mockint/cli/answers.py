@@ -1,0 +1,171 @@
+"""``mockint transcribe`` and ``mockint grade``: one answer, or a batch of them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mockint import config
+from mockint.cli.common import (
+    bank_option,
+    check_model,
+    emit_json,
+    load_bank,
+    model_option,
+    question,
+    status,
+    threads_option,
+)
+
+
+def _transcriber(model: str, threads: int) -> Any:
+    from mockint.transcribe import WhisperOptions, WhisperTranscriber
+
+    check_model(model)
+    return WhisperTranscriber(WhisperOptions(model=model, threads=threads), on_status=status)
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@model_option
+@threads_option
+@click.option("--json", "as_json", is_flag=True, help="Text, segments and word times as JSON.")
+def transcribe(file: Path, model: str, threads: int, as_json: bool) -> None:
+    """Transcribe a recorded answer (WAV, FLAC or OGG).
+
+    Example: mockint transcribe answer.flac --json
+    """
+    from mockint.audio import load_audio
+
+    audio = load_audio(file)
+    t = _transcriber(model, threads)
+    result = t.transcribe(audio)
+    if as_json:
+        emit_json({"file": str(file), "model": t.name, **result.to_dict()})
+    else:
+        click.echo(result.text)
+
+
+@click.command()
+@click.option("--question", "-q", "qid", metavar="ID", help="Question id, e.g. Q12.")
+@click.option("--audio", type=click.Path(dir_okay=False, path_type=Path), help="Recorded answer.")
+@click.option("--text", help="The answer as text.")
+@click.option(
+    "--batch", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSON Lines of answers to grade (see README); one result per line.",
+)  # fmt: skip
+@bank_option
+@model_option
+@threads_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--save", is_flag=True, help="Record the attempt in the history.")
+def grade(
+    qid: str | None,
+    audio: Path | None,
+    text: str | None,
+    batch: Path | None,
+    bank_name: str | None,
+    model: str,
+    threads: int,
+    as_json: bool,
+    save: bool,
+) -> None:
+    """Grade an answer to a bank question against its model answer.
+
+    Example: mockint grade --question Q8 --text "I enjoy solving logical problems..."
+
+    Example: mockint grade --batch answers.jsonl --json
+    """
+    from mockint.assess import Assessor, keep_recording
+    from mockint.assess import save as save_attempt
+    from mockint.embed import MiniLMEmbedder
+    from mockint.ui import assessment_lines, plain
+
+    if batch is not None:
+        if qid or audio or text:
+            raise click.UsageError("--batch takes its questions and answers from the file")
+        _grade_batch(batch, bank_name, model, threads, as_json, save)
+        return
+    if qid is None:
+        raise click.UsageError("give --question ID (or --batch FILE)")
+    if (audio is None) == (text is None):
+        raise click.UsageError("give exactly one of --audio FILE or --text TEXT")
+    b = load_bank(bank_name)
+    q = question(b, qid)
+    if audio is not None:
+        from mockint.audio import load_audio
+
+        samples = load_audio(audio)
+        assessor = Assessor(MiniLMEmbedder(on_status=status), _transcriber(model, threads))
+        kept = str(keep_recording(audio, config.paths().recordings, q.id)) if save else str(audio)
+        result = assessor.assess_audio(b.name, q, samples, kept)
+    else:
+        result = Assessor(MiniLMEmbedder(on_status=status)).assess_text(b.name, q, text or "")
+    attempt_id = None
+    if save:
+        from mockint.store import Store
+
+        with Store(config.paths().db) as store:
+            attempt_id = save_attempt(store, result)
+    if as_json:
+        emit_json({**result.to_dict(), "attempt_id": attempt_id})
+        return
+    click.echo(plain(assessment_lines(result)), nl=False)
+    if attempt_id is not None:
+        click.echo(f"\nSaved as attempt {attempt_id}.")
+
+
+def _grade_batch(
+    path: Path, bank_name: str | None, model: str, threads: int, as_json: bool, save: bool
+) -> None:
+    """Grade every line, printing (and saving) each result as it comes; exit 1 if any failed."""
+    from mockint.assess import grade_batch
+    from mockint.assess import save as save_attempt
+    from mockint.audio import load_audio
+    from mockint.embed import MiniLMEmbedder
+    from mockint.store import Store
+
+    b = load_bank(bank_name)
+    made: list[Any] = []
+
+    def transcriber() -> Any:
+        if not made:
+            made.append(_transcriber(model, threads))
+        return made[0]
+
+    try:
+        lines = open(path, encoding="utf-8")  # noqa: SIM115 (closed below)
+    except OSError as e:
+        raise click.ClickException(f"{path}: cannot read ({e.strerror}): check the path") from None
+    failed = 0
+    store = Store(config.paths().db) if save else None
+    try:
+        with lines:
+            for r in grade_batch(lines, b, MiniLMEmbedder(on_status=status), transcriber,
+                                 load_audio):  # fmt: skip
+                result = r.to_dict()
+                if store is not None and r.assessment is not None and not r.adhoc:
+                    result["attempt_id"] = save_attempt(store, r.assessment)
+                failed += r.error is not None
+                if as_json:
+                    click.echo(json.dumps(result, ensure_ascii=False))
+                elif r.error is not None:
+                    click.echo(f"line {r.line:>4}  error: {r.error}")
+                else:
+                    click.echo(f"line {r.line:>4}  {result['question_id']:>8}  "
+                               f"{result['score']:>5.1f}  {result['question'][:60]}")  # fmt: skip
+    except UnicodeDecodeError as e:
+        raise click.ClickException(
+            f"{path}: cannot read ({e}): give a UTF-8 JSON Lines file"
+        ) from None
+    finally:
+        if store is not None:
+            store.close()
+    if failed:
+        raise click.ClickException(f"{path}: {failed} of the lines failed (see their errors)")
+
+
+COMMANDS = [transcribe, grade]

@@ -1,0 +1,121 @@
+"""What the commands share: options, finding banks and the store, printing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mockint import config
+from mockint.bank import Bank, Question
+from mockint.errors import BankError
+
+EMPTY = "No answers yet: run 'mockint practice' (or 'mockint grade --save') first."
+
+bank_option = click.option("--bank", "bank_name", metavar="NAME", help="Question bank to use.")
+output_device_option = click.option(
+    "--output-device", metavar="D", help="Speaker: index or name (mockint devices)."
+)
+category_option = click.option(
+    "--category", "-c", multiple=True, help="Only this category (repeatable)."
+)
+model_option = click.option(
+    "--model", "-m", default="tiny.en", show_default=True, metavar="M",
+    help="Whisper model: tiny.en or base.",
+)  # fmt: skip
+threads_option = click.option(
+    "--threads", default=1, show_default=True, type=click.IntRange(1, 64),
+    help="CPU threads for Whisper.",
+)  # fmt: skip
+
+
+def status(msg: str) -> None:
+    """Progress for the person at the terminal: stderr, so --json output stays clean."""
+    click.echo(msg, err=True)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def bank_dirs() -> list[Path]:
+    dirs = [config.paths().banks]
+    shipped = config.shipped_banks_dir()
+    if shipped is not None and shipped not in dirs:
+        dirs.append(shipped)
+    return dirs
+
+
+def load_bank(name: str | None) -> Bank:
+    from mockint.bank import find_bank
+
+    return find_bank(name, bank_dirs())
+
+
+def bank_or_none(name: str) -> Bank | None:
+    from mockint.bank import find_bank
+
+    try:
+        return find_bank(name, bank_dirs())
+    except BankError:
+        return None
+
+
+def question(bank: Bank, qid: str) -> Question:
+    try:
+        return bank.get(qid)
+    except KeyError:
+        raise click.BadParameter(
+            f"no question '{qid}' in bank '{bank.name}': see 'mockint bank list'",
+            param_hint="'--question'",
+        ) from None
+
+
+def check_categories(bank: Bank, categories: tuple[str, ...]) -> None:
+    known = {c.casefold() for c in bank.categories}
+    for c in categories:
+        if c.casefold() not in known:
+            raise click.BadParameter(
+                f"no category '{c}' in bank '{bank.name}': "
+                f"choose one of {', '.join(bank.categories)}",
+                param_hint="'--category'",
+            )
+
+
+def check_model(model: str) -> None:
+    """A known, prepared Whisper model, or a one-line error with the fix."""
+    from mockint.models import WHISPER_MODELS, find_checkpoint
+
+    if model not in WHISPER_MODELS:
+        raise click.BadParameter(
+            f"unknown model '{model}': choose from {', '.join(WHISPER_MODELS)}",
+            param_hint="'--model'",
+        )
+    find_checkpoint(model)
+
+
+def device(value: str | None) -> int | str | None:
+    """A device given on the command line: an index, or (part of) a name."""
+    return int(value) if value is not None and value.isdigit() else value
+
+
+def open_store() -> Any:
+    """The store, or None when nothing has been recorded yet (never creates one to read)."""
+    from mockint.store import Store
+
+    db = config.paths().db
+    return Store(db) if db.exists() else None
+
+
+def pick_bank(store: Any, bank_name: str | None) -> str | None:
+    """The bank a report is about: --bank, else the only one practised, else the default."""
+    if bank_name:
+        return bank_name
+    from mockint.bank import DEFAULT_BANK
+
+    banks = store.banks()
+    if len(banks) == 1 or DEFAULT_BANK not in banks:
+        return banks[0] if banks else None
+    return DEFAULT_BANK

@@ -1,0 +1,93 @@
+"""``mockint models``, ``devices`` and ``voices``: what this machine has to work with."""
+
+from __future__ import annotations
+
+import click
+
+from mockint import config
+from mockint.cli.common import status
+
+
+@click.group(invoke_without_command=True)
+@click.pass_context
+def models(ctx: click.Context) -> None:
+    """List the models with their source, size, hash and status.
+
+    Example: mockint models
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from mockint.models import statuses
+
+    for s in statuses():
+        size = f"{s.size / 1e6:.0f} MB" if s.size else "-"
+        sha = s.sha256[:12] if s.sha256 else "-"
+        click.echo(f"{s.name:<18} {s.kind:<9} {s.status:<16} {size:>7}  {sha:<12}  {s.source}")
+        if s.path:
+            click.echo(f"{'':<18} {s.path}")
+
+
+@models.command(name="prepare")
+@click.argument("names", nargs=-1, metavar="[NAME]...")
+@click.option("--all", "all_", is_flag=True, help="Prepare every known Whisper model.")
+@click.option("--force", is_flag=True, help="Convert again even if prepared.")
+def models_prepare(names: tuple[str, ...], all_: bool, force: bool) -> None:
+    """Convert Whisper weights from their packages into models/ (once).
+
+    With no NAME, prepares the default tiny.en. Never downloads anything.
+
+    Example: mockint models prepare tiny.en base
+    """
+    from mockint.models import DEFAULT_WHISPER, WHISPER_MODELS, prepare
+
+    todo = list(WHISPER_MODELS) if all_ else list(names) or [DEFAULT_WHISPER]
+    for name in todo:
+        if name not in WHISPER_MODELS:
+            raise click.BadParameter(
+                f"unknown model '{name}': choose from {', '.join(WHISPER_MODELS)}",
+                param_hint="'NAME'",
+            )
+        if force:
+            (config.paths().models / f"whisper-{name}.pt").unlink(missing_ok=True)
+        prepare(name, progress=status)
+
+
+@click.command()
+def devices() -> None:
+    """List audio input and output devices; '*' marks the defaults.
+
+    Example: mockint devices
+    """
+    from mockint.devices import list_devices
+
+    devs = list_devices()
+    if not devs:
+        click.echo("No audio devices found (no sound card?). Connect a microphone and speakers.")
+        return
+    for d in devs:
+        mark_in = "*" if d.default_input else " "
+        mark_out = "*" if d.default_output else " "
+        click.echo(
+            f"{d.index:>3}  in {d.inputs:>2}{mark_in} out {d.outputs:>2}{mark_out}  "
+            f"{d.samplerate:>7.0f} Hz  {d.name}"
+        )
+
+
+@click.command()
+@click.option("--language", "-l", help="Only voices for this language code, e.g. en.")
+def voices(language: str | None) -> None:
+    """List the text-to-speech voices (use one with practice --voice).
+
+    Example: mockint voices --language en
+    """
+    from mockint.speech import list_voices
+
+    vs = list_voices()
+    for v in vs:
+        langs = ",".join(v.languages)
+        if language and not any(lang.startswith(language) for lang in v.languages):
+            continue
+        click.echo(f"{v.id:<24} {v.name:<32} {langs}")
+
+
+COMMANDS = [models, devices, voices]

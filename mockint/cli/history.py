@@ -1,0 +1,213 @@
+"""After practice: ``report``, ``review``, ``history``, ``export`` and ``import``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mockint import config
+from mockint.cli.common import (
+    EMPTY,
+    bank_option,
+    bank_or_none,
+    device,
+    open_store,
+    output_device_option,
+    pick_bank,
+)
+
+
+@click.command()
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Only answers since DATE.")
+@click.option("--session", "session_id", type=int, help="Only this session.")
+@bank_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "html", "json", "csv"]), default="text",
+    show_default=True, help="Output format.",
+)  # fmt: skip
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here.")
+@click.option("--open", "open_", is_flag=True, help="Open the written report (HTML) in a browser.")
+def report(
+    since: Any, session_id: int | None, bank_name: str | None, fmt: str, output: Path | None,
+    open_: bool,
+) -> None:  # fmt: skip
+    """Scores by category, progress over time, the weakest questions.
+
+    HTML is one self-contained file with charts and every answer beside its
+    model answer; JSON and CSV are for other tools (schemas in README).
+
+    Example: mockint report --format html -o report.html --open
+    """
+    from mockint.render import RENDERERS
+    from mockint.report import build
+
+    store = open_store()
+    if store is None:
+        click.echo(EMPTY)
+        return
+    with store:
+        name = pick_bank(store, bank_name)
+        since_s = since.strftime("%Y-%m-%d") if since else None
+        attempts = store.attempts(session_id=session_id, bank=name, since=since_s)
+    attempts = [a for a in attempts if a.status == "complete"]
+    if not attempts:
+        click.echo(EMPTY if name is None else f"No graded answers match (bank '{name}').")
+        return
+    rep = build(attempts, bank_or_none(name or ""))
+    text = RENDERERS[fmt](rep)
+    if open_ and output is None:
+        output = config.paths().home / f"report.{fmt if fmt != 'text' else 'txt'}"
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    click.echo(f"Wrote {output}", err=True)
+    if open_:
+        import webbrowser
+
+        webbrowser.open(output.resolve().as_uri())
+
+
+@click.command()
+@click.argument("target", required=False, metavar="[SESSION | aATTEMPT]")
+@click.option("--play", is_flag=True, help="Play the attempt's recording.")
+@click.option("--from", "start", type=click.FloatRange(0), default=0.0, help="Play from SECONDS.")
+@output_device_option
+def review(target: str | None, play: bool, start: float, output_device: str | None) -> None:
+    """List sessions; show a session's answers; show one answer, and replay it.
+
+    Example: mockint review a12 --play --from 5
+    """
+    store = open_store()
+    if store is None:
+        click.echo(EMPTY)
+        return
+    with store:
+        if target is None:
+            rows = store.sessions()
+            if not rows:
+                click.echo(EMPTY)
+            for s in rows:
+                mean = f"{s['mean']:.0f}" if s["mean"] is not None else "-"
+                state = "" if s["ended_at"] else "  (unfinished: mockint practice --resume)"
+                click.echo(
+                    f"session {s['id']:>4}  {s['started_at'][:16].replace('T', ' ')}  "
+                    f"{s['bank']:<12} {s['attempts']:>3} answers  mean {mean:>3}{state}"
+                )
+            return
+        if target.lower().startswith("a"):
+            try:
+                a = store.attempt(int(target[1:]))
+            except ValueError:
+                a = None
+            if a is None:
+                raise click.ClickException(f"no attempt '{target}': see 'mockint review SESSION'")
+        elif target.isdigit():
+            attempts = store.attempts(session_id=int(target))
+            if not attempts:
+                raise click.ClickException(f"no answers in session {target}: see 'mockint review'")
+            for x in attempts:
+                click.echo(
+                    f"a{x.id:<5} {x.question_id:>5}  {x.score:>5.0f}  {x.status:<11} "
+                    f"{x.graded_at[:16].replace('T', ' ')}  {x.category}"
+                )
+            return
+        else:
+            raise click.BadParameter(
+                f"'{target}' is neither a session number nor an attempt (a12)",
+                param_hint="'TARGET'",
+            )
+    _show_attempt(a)
+    if play:
+        _play(a, start, output_device)
+
+
+def _show_attempt(a: Any) -> None:
+    from mockint.ui import attempt_lines, plain
+
+    b = bank_or_none(a.bank)
+    q = None
+    if b is not None:
+        try:
+            q = b.get(a.question_id)
+        except KeyError:
+            q = None
+    click.echo(plain(attempt_lines(a, q)), nl=False)
+
+
+def _play(a: Any, start: float, output: str | None) -> None:
+    from mockint.audio import SAMPLE_RATE, load_audio
+    from mockint.devices import play
+
+    if not a.audio_path:
+        raise click.ClickException(f"attempt a{a.id} has no recording (it was typed)")
+    audio = load_audio(a.audio_path)
+    play(audio[int(start * SAMPLE_RATE) :], SAMPLE_RATE, device(output))
+
+
+@click.command()
+@bank_option
+def history(bank_name: str | None) -> None:
+    """Progress at a glance: a sparkline of scores per category.
+
+    Example: mockint history
+    """
+    from mockint.report import build, sparkline
+
+    store = open_store()
+    if store is None:
+        click.echo(EMPTY)
+        return
+    with store:
+        name = pick_bank(store, bank_name)
+        attempts = store.attempts(bank=name)
+    rep = build(attempts, bank_or_none(name or ""))
+    if not rep.categories:
+        click.echo(EMPTY)
+        return
+    width = max(len(c.name) for c in rep.categories)
+    click.echo(f"Bank {rep.bank}: readiness {rep.readiness:.0f}/100, "
+               f"{rep.practised} of {rep.bank_questions} questions practised")  # fmt: skip
+    for c in rep.categories:
+        scores = [s for _, s in c.series][-30:]
+        click.echo(
+            f"{c.name:<{width}}  {sparkline(scores):<30}  latest {c.latest:>3.0f}  "
+            f"mean {c.mean:>3.0f}  trend {c.trend:+.0f}"
+        )
+
+
+@click.command(name="export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def export_cmd(file: Path) -> None:
+    """Save the practice history and recordings to FILE.zip (to move machines).
+
+    Example: mockint export ~/mockint-backup.zip
+    """
+    from mockint.archive import export
+
+    n, recs = export(config.paths(), file)
+    click.echo(f"Exported {n} answers and {recs} recordings to {file}")
+
+
+@click.command(name="import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_cmd(file: Path) -> None:
+    """Merge an export (FILE.zip) into this machine's history.
+
+    The whole archive is checked first; a damaged one changes nothing.
+
+    Example: mockint import ~/mockint-backup.zip
+    """
+    from mockint.archive import import_archive
+
+    r = import_archive(file, config.paths())
+    click.echo(
+        f"Imported {r.attempts} answers ({r.duplicates} already here), "
+        f"{r.recordings} recordings, {r.sessions} sessions from {file}"
+    )
+
+
+COMMANDS = [report, review, history, export_cmd, import_cmd]

@@ -1,0 +1,134 @@
+"""``mockint practice``: the session itself lives in :mod:`mockint.practice`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mockint import config
+from mockint.cli.common import (
+    bank_option,
+    category_option,
+    check_categories,
+    check_model,
+    device,
+    load_bank,
+    model_option,
+    output_device_option,
+    threads_option,
+)
+
+
+@click.command()
+@bank_option
+@category_option
+@click.option("--count", "-n", type=click.IntRange(1), help="How many questions.")
+@click.option(
+    "--order",
+    type=click.Choice(["bank", "random", "weakest"]),
+    default="bank",
+    show_default=True,
+    help="Question order: as in the bank, shuffled, or weakest first.",
+)
+@click.option(
+    "--max-seconds",
+    type=click.FloatRange(10, 3600),
+    default=120,
+    show_default=True,
+    help="Longest answer, in seconds.",
+)
+@click.option(
+    "--silence",
+    type=click.FloatRange(0.5, 30),
+    default=2.5,
+    show_default=True,
+    help="Seconds of silence that end an answer.",
+)
+@click.option("--voice", help="Voice for the questions (see 'mockint voices').")
+@click.option(
+    "--rate",
+    type=click.IntRange(80, 400),
+    default=165,
+    show_default=True,
+    help="Speaking rate, words per minute.",
+)
+@click.option("--no-tts", is_flag=True, help="Show the questions without speaking them.")
+@click.option("--input-device", metavar="D", help="Microphone: index or name (mockint devices).")
+@output_device_option
+@model_option
+@threads_option
+@click.option("--resume", is_flag=True, help="Continue the last unfinished session.")
+@click.option("--seed", type=int, hidden=True)
+@click.option("--events", type=click.Path(dir_okay=False, path_type=Path), hidden=True)
+def practice(
+    bank_name: str | None,
+    category: tuple[str, ...],
+    count: int | None,
+    order: str,
+    max_seconds: float,
+    silence: float,
+    voice: str | None,
+    rate: int,
+    no_tts: bool,
+    input_device: str | None,
+    output_device: str | None,
+    model: str,
+    threads: int,
+    resume: bool,
+    seed: int | None,
+    events: Path | None,
+) -> None:
+    """Practise aloud: hear each question, answer it, see your grade.
+
+    The answer ends after --silence seconds of quiet, on Enter, or at
+    --max-seconds. Each answer is stored as soon as it is graded.
+
+    Example: mockint practice --category FastAPI --count 3
+    """
+    # long: sixteen options in the signature; the body is short
+    from mockint.practice import (
+        DeviceOptions,
+        EventLog,
+        Interrupted,
+        PracticeOptions,
+        practise,
+    )
+    from mockint.ui import ConsoleUI
+
+    log = EventLog(events)
+    log("start", {})
+    b = load_bank(bank_name)
+    check_categories(b, category)
+    check_model(model)
+    paths = config.paths()
+    ui = ConsoleUI()
+    try:
+        practise(
+            b,
+            paths.db,
+            paths.recordings,
+            ui,
+            PracticeOptions(category, count, order, max_seconds, silence=silence, seed=seed),
+            DeviceOptions(device(input_device), device(output_device), not no_tts, voice, rate,
+                          model, threads),  # fmt: skip
+            resume=resume,
+            events=log,
+        )
+    except Interrupted as e:
+        ui.close()
+        kept = f"; your answer so far is kept as attempt {e.attempt_id}" if e.attempt_id else ""
+        if e.by_user:
+            click.echo(f"\nInterrupted{kept}. Continue with 'mockint practice --resume'.", err=True)
+            raise SystemExit(130) from None
+        raise click.ClickException(f"{e}{kept}") from None
+    except KeyboardInterrupt:
+        ui.close()
+        click.echo("\nInterrupted. Continue with 'mockint practice --resume'.", err=True)
+        raise SystemExit(130) from None
+    finally:
+        ui.close()
+        log.close()
+
+
+COMMANDS = [practice]

@@ -1,0 +1,452 @@
+"""The practice loop: ask, listen, transcribe while listening, grade, store.
+
+:class:`Practice` takes its devices, models and screen as arguments (tests inject
+their own); :func:`practise` wires the real ones. Each attempt is stored the
+moment it is graded; keys reach the loop as actions from the UI.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import numpy as np
+
+from mockint.assess import Assessment, Assessor, save
+from mockint.audio import StreamingWav, finalise_recording
+from mockint.bank import Bank, Question
+from mockint.devices import Recorder
+from mockint.errors import DeviceError, PracticeError
+from mockint.grade import Embedder
+from mockint.listen import EndpointOptions, Listener
+from mockint.models import DEFAULT_WHISPER
+from mockint.speech import Speaker
+from mockint.store import Attempt, Store, now
+from mockint.transcribe import Transcriber
+from mockint.vad import VoiceDetector
+
+# what the candidate can do while answering, and after a result
+Action = Literal["done", "skip", "quit"]
+Choice = Literal["next", "retry", "repeat", "quit"]
+
+
+@dataclass(frozen=True)
+class PracticeOptions:
+    """What a practice session asks and how it listens."""
+
+    # categories to draw from (all if empty)
+    categories: tuple[str, ...] = ()
+    # how many questions (all selected if None)
+    count: int | None = None
+    # "bank" order, "random", or "weakest" first
+    order: str = "bank"
+    # hard limit on one answer (s), and when to warn that time is running out (s left)
+    max_seconds: float = 120.0
+    warn_seconds: float = 30.0
+    # silence (s) after speech that ends the answer
+    silence: float = 2.5
+    # random order seed (None: different each time)
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class Listening:
+    """The state of a recording, for the live display (~10 updates a second)."""
+
+    elapsed: float
+    remaining: float
+    level_db: float
+    speaking: bool
+    warn: bool
+    partial: str
+
+
+@dataclass(frozen=True)
+class CategorySummary:
+    category: str
+    attempts: int
+    mean: float
+    best: float
+
+
+class PracticeUI(Protocol):
+    """What the loop shows and asks; ``ui.ConsoleUI`` is the terminal's."""
+
+    def status(self, message: str) -> None: ...
+
+    def question(self, q: Question, index: int, total: int) -> None: ...
+
+    def listening(self, state: Listening) -> None: ...
+
+    def transcribing(self) -> None: ...
+
+    def result(self, a: Assessment, attempt_id: int) -> None: ...
+
+    def action(self) -> Action | None:
+        """What the candidate asked for while answering since the last call, if anything."""
+
+    def choose(self) -> Choice:
+        """After a result: the next question, answer again, hear it again, or quit."""
+
+    def summary(self, rows: list[CategorySummary]) -> None: ...
+
+
+Events = Callable[[str, dict[str, Any]], None]
+
+
+class Interrupted(Exception):
+    """The session stopped early; attempts so far are kept.
+
+    ``by_user`` for Ctrl-C or quit while answering; otherwise the message says what failed.
+    """
+
+    def __init__(self, message: str, attempt_id: int | None = None, by_user: bool = False):
+        super().__init__(message)
+        self.attempt_id = attempt_id
+        self.by_user = by_user
+
+
+def order_questions(
+    questions: list[Question],
+    order: str,
+    attempts: list[Attempt],
+    seed: int | None = None,
+) -> list[Question]:
+    """Arrange questions: bank order, random, or weakest first (the review schedule)."""
+    import random
+
+    if order == "random":
+        out = list(questions)
+        random.Random(seed).shuffle(out)
+        return out
+    if order == "weakest":
+        from mockint.schedule import weakest_first
+
+        return weakest_first(questions, attempts, datetime.now(timezone.utc))
+    return list(questions)
+
+
+def summarise(attempts: list[Attempt]) -> list[CategorySummary]:
+    """Per-category attempts, mean and best score, in first-seen order."""
+    by: dict[str, list[float]] = {}
+    for a in attempts:
+        if a.status == "complete":
+            by.setdefault(a.category, []).append(a.score)
+    return [CategorySummary(c, len(s), round(sum(s) / len(s), 1), max(s)) for c, s in by.items()]
+
+
+@dataclass(frozen=True)
+class Recording:
+    """How one answer's recording ended."""
+
+    path: Path
+    listener: Listener
+    started_at: str
+    # "silence", "done" (Enter), "skip", "limit" or "interrupted"
+    reason: str
+    seconds: float
+    failure: BaseException | None = None
+
+
+class Practice:
+    """One practice session: ask, listen, transcribe while listening, grade, store.
+
+    Devices and models come in; the UI and an event sink go out.
+    """
+
+    def __init__(
+        self,
+        bank: Bank,
+        store: Store,
+        recordings: Path,
+        speaker: Speaker,
+        recorder: Recorder,
+        transcriber: Transcriber,
+        embedder: Embedder,
+        ui: PracticeUI,
+        options: PracticeOptions | None = None,
+        vad: VoiceDetector | None = None,
+        events: Events | None = None,
+    ):
+        self.bank, self.store, self.recordings = bank, store, recordings
+        self.speaker, self.recorder = speaker, recorder
+        self.transcriber, self.embedder = transcriber, embedder
+        self.ui = ui
+        self.o = options or PracticeOptions()
+        self.vad = vad
+        self.assessor = Assessor(embedder, transcriber)
+        self._events = events or (lambda _n, _d: None)
+        self.session_id: int | None = None
+
+    def event(self, name: str, **data: Any) -> None:
+        self._events(name, data)
+
+    # -- planning ---------------------------------------------------------------------------
+
+    def plan(self) -> list[Question]:
+        """The questions for a new session."""
+        qs = self.bank.select(self.o.categories)
+        history = self.store.attempts(bank=self.bank.name)
+        qs = order_questions(qs, self.o.order, history, self.o.seed)
+        return qs[: self.o.count] if self.o.count else qs
+
+    def resume_plan(self) -> list[Question]:
+        """The unanswered questions of the last unfinished session (which it continues)."""
+        found = self.store.unfinished_session(self.bank.name)
+        if found is None:
+            raise PracticeError(
+                f"no unfinished session of bank '{self.bank.name}' to resume: "
+                "start one with 'mockint practice'"
+            )
+        sid, ids = found
+        done = {
+            a.question_id for a in self.store.attempts(session_id=sid) if a.status == "complete"
+        }
+        self.session_id = sid
+        out = []
+        for qid in ids:
+            if qid in done:
+                continue
+            try:
+                out.append(self.bank.get(qid))
+            except KeyError:
+                continue  # the bank changed since; skip what is gone
+        return out
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def preload(self) -> threading.Thread:
+        """Load the models in the background (while the first question is spoken)."""
+
+        def load() -> None:
+            for m in (self.transcriber, self.embedder):
+                loader = getattr(m, "load", None)
+                if loader is not None:
+                    with contextlib.suppress(Exception):  # errors resurface on first use
+                        loader()
+
+        t = threading.Thread(target=load, name="preload", daemon=True)
+        t.start()
+        return t
+
+    def run(self, questions: list[Question]) -> list[CategorySummary]:
+        """Ask each question in turn; return the session's per-category summary."""
+        if not questions:
+            raise PracticeError("no questions to ask: check --category and --count")
+        if self.session_id is None:
+            self.session_id = self.store.start_session(
+                self.bank.name, options={"questions": [q.id for q in questions]}
+            )
+        self.event("session", id=self.session_id, questions=[q.id for q in questions])
+        self.preload()
+        total = len(questions)
+        for i, q in enumerate(questions, 1):
+            choice = "repeat"
+            while choice != "next":
+                if choice == "repeat":
+                    self.ui.question(q, i, total)
+                    self.event("question", id=q.id)
+                    self.speaker.say(q.text, on_start=lambda: self.event("question_playing"))
+                    self.event("question_spoken", id=q.id)
+                if self.answer(q) is None:  # skipped
+                    break
+                choice = self.ui.choose()
+                if choice == "quit":
+                    self.event("quit")
+                    return self.finish()
+        return self.finish()
+
+    def finish(self) -> list[CategorySummary]:
+        assert self.session_id is not None
+        self.store.end_session(self.session_id)
+        rows = summarise(self.store.attempts(session_id=self.session_id))
+        self.ui.summary(rows)
+        self.event("summary", rows=[r.__dict__ for r in rows])
+        return rows
+
+    def answer(self, q: Question) -> Assessment | None:
+        """Record one answer, transcribing phrases as they end; grade and store it.
+
+        Returns None when the candidate skips the question.
+        """
+        rec = self.record(q)
+        if rec.reason == "skip":
+            rec.listener.abandon()
+            rec.path.unlink(missing_ok=True)
+            self.event("skipped", id=q.id)
+            return None
+        return self.conclude(q, rec)
+
+    def record(self, q: Question) -> Recording:
+        """Record until silence, Enter, skip, the time limit, or a failure."""
+        from mockint.vad import default_vad
+
+        stamp = datetime.now()
+        path = (
+            self.recordings
+            / stamp.strftime("%Y-%m-%d")
+            / f"{stamp.strftime('%H%M%S')}-s{self.session_id}-{q.id}.wav"
+        )
+        try:
+            wav = StreamingWav(path)
+        except OSError as e:
+            raise PracticeError(
+                f"cannot write {path}: {e.strerror}: free some space or "
+                "set MOCKINT_HOME to another disk"
+            ) from e
+        listener = Listener(
+            self.transcriber,
+            self.vad or default_vad(),
+            EndpointOptions(silence=self.o.silence),
+            self.event,
+        )
+        started_at = now()
+        reason = "limit"
+        failure: BaseException | None = None
+        self.recorder.start()
+        self.event("recording", id=q.id, path=str(path))
+        try:
+            reason = self._listen(wav, listener)
+        except (KeyboardInterrupt, DeviceError) as e:
+            failure, reason = e, "interrupted"
+        except OSError as e:
+            failure = PracticeError(
+                f"cannot write {path}: {e.strerror}: free some space, then "
+                "'mockint practice --resume'"
+            )
+            reason = "interrupted"
+        finally:
+            self.recorder.stop()
+            with contextlib.suppress(OSError):
+                wav.close()
+        self.event("recording_stopped", reason=reason, seconds=wav.seconds)
+        return Recording(path, listener, started_at, reason, wav.seconds, failure)
+
+    def _listen(self, wav: StreamingWav, listener: Listener) -> str:
+        """Feed blocks to the file and the listener until the answer ends; say why it ended."""
+        last_ui = -1.0  # audio time of the last display update (audio time keeps tests exact)
+        while True:
+            block = self.recorder.read(0.05)
+            if block is not None:
+                wav.write(block)
+                if listener.feed(block):
+                    return "silence"
+            elapsed = wav.seconds
+            action = self.ui.action()
+            if action == "quit":
+                raise KeyboardInterrupt
+            if action is not None:
+                return action
+            if elapsed >= self.o.max_seconds:
+                return "limit"
+            if elapsed - last_ui >= 0.1:
+                last_ui = elapsed
+                remaining = max(0.0, self.o.max_seconds - elapsed)
+                level = float(np.sqrt(np.mean(block**2))) if block is not None else 0.0
+                self.ui.listening(
+                    Listening(elapsed, remaining, 20 * np.log10(max(level, 1e-5)),
+                              listener.speaking, remaining <= self.o.warn_seconds,
+                              listener.text)  # fmt: skip
+                )
+
+    def conclude(self, q: Question, rec: Recording) -> Assessment:
+        """Finish the transcript, keep the audio, grade and store; show the result."""
+        self.ui.transcribing()
+        transcript = rec.listener.finish(timeout=None if rec.failure is None else 30)
+        audio_path = str(rec.path)
+        with contextlib.suppress(OSError, RuntimeError):
+            audio_path = str(finalise_recording(rec.path))
+        a = self.assessor.assess_transcript(
+            self.bank.name, q, transcript, audio_path, rec.started_at
+        )
+        status = "complete" if rec.failure is None else "interrupted"
+        attempt_id = save(self.store, a, self.session_id, status=status)
+        self.event("graded", id=q.id, attempt=attempt_id, score=a.grade.score,
+                   transcript=transcript.text, status=status)  # fmt: skip
+        if isinstance(rec.failure, KeyboardInterrupt):
+            raise Interrupted("interrupted", attempt_id, by_user=True) from None
+        if rec.failure is not None:
+            raise Interrupted(str(rec.failure), attempt_id) from rec.failure
+        self.ui.result(a, attempt_id)
+        self.event("result_shown", id=q.id, attempt=attempt_id)
+        return a
+
+
+# --- wiring the real devices and models --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeviceOptions:
+    """Which microphone, speaker, voice and Whisper model a session uses."""
+
+    input_device: int | str | None = None
+    output_device: int | str | None = None
+    # speak the questions (False: only show them)
+    tts: bool = True
+    voice: str | None = None
+    rate: int = 165
+    model: str = DEFAULT_WHISPER
+    threads: int = 1
+
+
+class EventLog:
+    """One JSON line per loop event, with wall-clock time (``--events``, for benchmarks)."""
+
+    def __init__(self, path: Path | None):
+        self._f = open(path, "a", buffering=1) if path else None  # noqa: SIM115
+
+    def __call__(self, name: str, data: dict[str, Any]) -> None:
+        if self._f is not None:
+            self._f.write(json.dumps({"t": time.time(), "event": name, **data}, default=str) + "\n")
+
+    def close(self) -> None:
+        if self._f is not None:
+            self._f.close()
+
+
+def practise(
+    bank: Bank,
+    home_db: Path,
+    recordings: Path,
+    ui: PracticeUI,
+    options: PracticeOptions,
+    devices: DeviceOptions,
+    resume: bool = False,
+    events: Events | None = None,
+) -> list[CategorySummary]:
+    """Run a session with the real microphone, speaker and models (in a child process).
+
+    Devices are checked before anything starts; the models load while the first
+    question is spoken.
+    """
+    from mockint.devices import SoundDeviceRecorder
+    from mockint.speech import Pyttsx3Speaker, SilentSpeaker, SpeechOptions, check_speaker
+    from mockint.transcribe import WhisperOptions
+    from mockint.worker import ModelProcess, RemoteEmbedder, RemoteTranscriber
+
+    recorder = SoundDeviceRecorder(devices.input_device)
+    speaker: Speaker = SilentSpeaker()
+    if devices.tts:
+        tts = Pyttsx3Speaker(SpeechOptions(devices.voice, devices.rate, devices.output_device))
+        speaker = tts
+    recorder.check()
+    if devices.tts:
+        check_speaker(tts)
+    model_proc = ModelProcess(WhisperOptions(devices.model, threads=devices.threads),
+                              on_status=ui.status)  # fmt: skip
+    model_proc.start()
+    store = Store(home_db)
+    try:
+        p = Practice(bank, store, recordings, speaker, recorder, RemoteTranscriber(model_proc),
+                     RemoteEmbedder(model_proc), ui, options, events=events)  # fmt: skip
+        return p.run(p.resume_plan() if resume else p.plan())
+    finally:
+        model_proc.close()
+        store.close()

@@ -1,0 +1,104 @@
+"""What was said: words with times, segments, the whole transcript.
+
+The data every stage passes (recogniser, listener, delivery, grading, store); it
+depends on nothing else in mockint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Word:
+    """One recognised word and where it lies in the audio (seconds)."""
+
+    text: str
+    start: float
+    end: float
+    probability: float = 1.0
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of speech the recogniser decoded as a unit."""
+
+    text: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What was said: the text, its segments and words with times."""
+
+    text: str
+    segments: tuple[Segment, ...] = ()
+    words: tuple[Word, ...] = ()
+    duration: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (times rounded to 10 ms), as JSON output and the store keep it."""
+        return {
+            "text": self.text,
+            "duration": round(self.duration, 3),
+            "segments": [
+                {"text": s.text, "start": round(s.start, 2), "end": round(s.end, 2)}
+                for s in self.segments
+            ],
+            "words": words_to_dicts(self.words),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Transcript:
+        """The inverse of :meth:`to_dict` (also reads unrounded data)."""
+        return cls(
+            str(d.get("text", "")),
+            tuple(Segment(str(s["text"]), float(s["start"]), float(s["end"]))
+                  for s in d.get("segments", [])),  # fmt: skip
+            words_from_dicts(d.get("words", [])),
+            float(d.get("duration", 0.0)),
+        )
+
+    def shifted(self, offset: float) -> Transcript:
+        """The same transcript with every time moved by ``offset`` seconds."""
+        return Transcript(
+            self.text,
+            tuple(Segment(s.text, s.start + offset, s.end + offset) for s in self.segments),
+            tuple(Word(w.text, w.start + offset, w.end + offset, w.probability)
+                  for w in self.words),  # fmt: skip
+            self.duration,
+        )
+
+
+def words_to_dicts(words: Sequence[Word]) -> list[dict[str, Any]]:
+    """Words as plain data, times rounded to 10 ms."""
+    return [
+        {
+            "text": w.text,
+            "start": round(w.start, 2),
+            "end": round(w.end, 2),
+            "probability": round(w.probability, 3),
+        }
+        for w in words
+    ]
+
+
+def words_from_dicts(rows: Sequence[dict[str, Any]]) -> tuple[Word, ...]:
+    """Words from plain data (as stored)."""
+    return tuple(
+        Word(str(w["text"]), float(w["start"]), float(w["end"]), float(w.get("probability", 1.0)))
+        for w in rows
+    )
+
+
+def joined(parts: Sequence[Transcript], duration: float) -> Transcript:
+    """One transcript from consecutive phrase transcripts (already shifted)."""
+    return Transcript(
+        " ".join(p.text for p in parts if p.text).strip(),
+        tuple(s for p in parts for s in p.segments),
+        tuple(w for p in parts for w in p.words),
+        duration,
+    )
