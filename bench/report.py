@@ -20,10 +20,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mockint.bank import Bank, load_file  # noqa: E402
-from mockint.grade import split_sentences  # noqa: E402
 from mockint.render import RENDERERS  # noqa: E402
 from mockint.report import build  # noqa: E402
 from mockint.store import Attempt, Store  # noqa: E402
+from mockint.text import split_sentences  # noqa: E402
 
 
 def fill(store: Store, bank: Bank, n: int, seed: int = 0) -> None:

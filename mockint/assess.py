@@ -153,6 +153,7 @@ def save(
             started_at=a.started_at,
             status=status,
             delivery=a.delivery.to_dict() if a.delivery else None,
+            notes=list(a.grade.notes),
         )
     )
 

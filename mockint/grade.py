@@ -30,7 +30,6 @@ Pure: the encoder comes in as an :class:`Embedder`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
@@ -38,6 +37,19 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 
 from mockint.bank import Question
+from mockint.text import (
+    FUNCTION_WORDS,
+    HEDGE_WORDS,
+    Range,
+    content_words,
+    fluency,
+    hedges_in,
+    is_echo,
+    phrase_ranges,
+    sentence_ranges,
+    span_ranges,
+    units,
+)
 
 
 class Tokens(NamedTuple):
@@ -65,18 +77,29 @@ class GradeOptions:
     # the encoder reads one sentence at a time; longer ones in pieces of this many words
     unit_words: int = 64
     # a key point's strength is recall_weight * token recall + the rest * span similarity
-    recall_weight: float = 0.8
+    # (both beyond the question); recall alone tracks people best (bench/grading.py)
+    recall_weight: float = 1.0
     # tokens of function words and punctuation count this much in recall
     function_weight: float = 0.2
     # a key point whose strength reaches `covered` is covered (full credit), `partly`
     # (half credit) partly covered
-    covered: float = 0.6
-    partly: float = 0.45
+    covered: float = 0.38
+    partly: float = 0.24
     # the span shown as evidence is a sentence or clause unless a window matches this much better
     prefer_phrases: float = 0.05
     # a key point's strength at or below floor earns no credit; at or above ceiling, full
-    floor: float = 0.30
-    ceiling: float = 0.60
+    floor: float = 0.10
+    ceiling: float = 0.38
+    # credit only for what the question does not already say: each key-point token counts
+    # by how far the answer matches it beyond the question's own best match (0: plain recall)
+    novelty: float = 1.0
+    # a key point whose tokens the question mostly gives (novel share below this) weighs
+    # less in the score, in proportion (one that only restates the question weighs nothing)
+    given_share: float = 0.3
+    # an answer whose pooled vector is this far from the model answer's (cosine) is about
+    # something else: its score is scaled down from `relevant` to nothing at `irrelevant`
+    relevant: float = 0.4
+    irrelevant: float = 0.15
     # a span of 3+ content words, at least this share of them the question's, is an echo
     echo_share: float = 0.8
     # below this share of function words (or 0.6 of the model answer's share, if less)
@@ -134,149 +157,6 @@ class Grade:
     @property
     def missed(self) -> list[KeyPoint]:
         return [k for k in self.key_points if k.status == "missed"]
-
-
-# Split after . ! ? before a capital, digit or quote; _ABBREV rejoins "B.Sc." and "e.g.".
-_SENT_RE = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
-_ABBREV = re.compile(r"(?:\b[A-Z][a-z]?\.|\be\.g\.|\bi\.e\.|\betc\.|\bvs\.)$")
-_WORD = re.compile(r"[a-z0-9][a-z0-9'+#./-]*")
-_CLAUSE_RE = re.compile(r"[;:]|, (?=\w)")
-
-_FUNCTION = """
-a an the and or but if then so because as of in on at to for from by with without into
-onto over under about than that this these those it its is are was were be been being am
-do does did have has had will would can could should may might must i we you he she they
-me us him her them my our your their which who whom what when where why how not no also
-very just there here all any each some such more most other only own same too up down out
-off again further once while through during before after above below between both few
-nor s t don let lets i'm it's we're they're
-"""
-FUNCTION_WORDS = frozenset(_FUNCTION.split())
-
-HEDGES = (
-    "i don't know", "i do not know", "don't know", "not sure", "i'm not sure",
-    "can't remember", "cannot remember", "don't remember", "no idea", "not familiar",
-    "never heard", "i forgot", "haven't used", "have not used",
-)  # fmt: skip
-
-
-Range = tuple[int, int]  # start and end character of a piece of text
-
-
-def sentence_ranges(text: str) -> list[Range]:
-    """Where each sentence of ``text`` lies (simple rules; no model)."""
-    cuts = [(m.start(), m.end()) for m in _SENT_RE.finditer(text)]
-    bounds = zip([0] + [e for _, e in cuts], [s for s, _ in cuts] + [len(text)], strict=True)
-    out: list[Range] = []
-    for start, end in bounds:
-        start, end = _strip(text, start, end)
-        if start >= end:
-            continue
-        if out and _ABBREV.search(text[out[-1][0] : out[-1][1]]):
-            out[-1] = (out[-1][0], end)
-        else:
-            out.append((start, end))
-    return out
-
-
-def _strip(text: str, start: int, end: int) -> Range:
-    """The range without the whitespace at either end."""
-    piece = text[start:end]
-    return start + len(piece) - len(piece.lstrip()), end - len(piece) + len(piece.rstrip())
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split prose into sentences (simple rules; no model)."""
-    return [text[a:b] for a, b in sentence_ranges(text)]
-
-
-def _word_ranges(text: str) -> list[Range]:
-    return [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
-
-
-def span_ranges(text: str, window: int = 24, stride: int = 12) -> list[Range]:
-    """Candidate spans of an answer: sentences, their clauses, overlapping word windows.
-
-    Clauses (split at ; : and commas, 4+ words) let a concise answer that packs
-    several points into one sentence match each point; windows make
-    unpunctuated speech-recognition text gradeable too.
-    """
-    out = phrase_ranges(text)
-    ws = _word_ranges(text)
-    if len(ws) > window:
-        for i in range(0, len(ws) - window + stride, stride):
-            chunk = ws[i : i + window]
-            out.append((chunk[0][0], chunk[-1][1]))
-    elif ws:
-        out.append((ws[0][0], ws[-1][1]))
-    seen: dict[str, Range] = {}
-    for r in out:
-        seen.setdefault(text[r[0] : r[1]], r)
-    return list(seen.values())
-
-
-def phrase_ranges(text: str) -> list[Range]:
-    """The sentences of ``text`` and their clauses of 4+ words."""
-    sents = sentence_ranges(text)
-    out = list(sents)
-    for a, b in sents:
-        cuts = [(m.start(), m.end()) for m in _CLAUSE_RE.finditer(text, a, b)]
-        if not cuts:
-            continue
-        for s, e in zip([a] + [y for _, y in cuts], [x for x, _ in cuts] + [b], strict=True):
-            s, e = _strip(text, s, e)
-            if len(text[s:e].split()) >= 4:
-                out.append((s, e))
-    return out
-
-
-def spans(text: str, window: int = 24, stride: int = 12) -> list[str]:
-    """The candidate spans of :func:`span_ranges` as text."""
-    return [text[a:b] for a, b in span_ranges(text, window, stride)]
-
-
-def units(text: str, unit_words: int = 64) -> list[Range]:
-    """The pieces the encoder reads: sentences, long ones cut every ``unit_words`` words."""
-    out: list[Range] = []
-    for a, b in sentence_ranges(text):
-        ws = [(a + s, a + e) for s, e in _word_ranges(text[a:b])]
-        for i in range(0, len(ws), unit_words):
-            out.append((ws[i][0], ws[min(i + unit_words, len(ws)) - 1][1]))
-    return out
-
-
-def words(text: str) -> list[str]:
-    """Lower-cased words, "node.js" and "i/o" kept whole, sentence punctuation dropped."""
-    return [w.rstrip("./-") for w in _WORD.findall(text.lower().replace("’", "'"))]
-
-
-def content_words(text: str) -> list[str]:
-    return [w for w in words(text) if w not in FUNCTION_WORDS]
-
-
-def hedges_in(text: str) -> list[str]:
-    """The hedging phrases an answer contains ("I don't know", "not sure"...)."""
-    low = " ".join(words(text))
-    found = [h for h in HEDGES if h in low]
-    # keep the longest of overlapping phrases ("i'm not sure" over "not sure"), in order
-    kept = [h for h in found if not any(h != o and h in o for o in found)]
-    return sorted(kept, key=low.find)
-
-
-def is_echo(span: str, question: str, share: float) -> bool:
-    """Whether a span mostly repeats the question's own content words."""
-    q = set(content_words(question))
-    c = [w for w in content_words(span) if w not in _HEDGE_WORDS]
-    return len(c) >= 3 and sum(w in q for w in c) / len(c) >= share
-
-
-_HEDGE_WORDS = frozenset(w for h in HEDGES for w in h.split())
-
-
-def fluency(text: str) -> float:
-    """Share of function words: ~0.4-0.5 in sentences, near 0 in a list of terms."""
-    w = words(text)
-    return sum(x in FUNCTION_WORDS for x in w) / len(w) if w else 0.0
 
 
 def list_factor(text: str, model_answer: str, options: GradeOptions) -> float:
@@ -363,12 +243,16 @@ def grade_many(
 ) -> list[Grade]:
     """Grade many (answer text, question) pairs with one batched encoder pass."""
     o = options or GradeOptions()
-    refs = {q.model_answer for _, q in items}
+    refs = {q.model_answer for _, q in items} | {q.text for _, q in items}
     enc = _cache_for(embedder).encode([t for t, _ in items] + list(refs), refs, o.unit_words)
-    return [_grade_one(text, q, enc[text], enc[q.model_answer], o) for text, q in items]
+    return [
+        _grade_one(text, q, enc[text], enc[q.model_answer], enc[q.text], o) for text, q in items
+    ]
 
 
-def _grade_one(text: str, q: Question, ans: _Encoded, ref: _Encoded, o: GradeOptions) -> Grade:
+def _grade_one(
+    text: str, q: Question, ans: _Encoded, ref: _Encoded, ask: _Encoded, o: GradeOptions
+) -> Grade:
     hedges = tuple(hedges_in(text))
     q_words = set(content_words(q.text))
     own = _own(text, q_words)
@@ -388,37 +272,116 @@ def _grade_one(text: str, q: Question, ans: _Encoded, ref: _Encoded, o: GradeOpt
             notes.append("nothing beyond the question itself" + (" and a hedge" if hedges else ""))
         empty = tuple(KeyPoint(p, 0.0, False, "", "missed") for p in point_texts)
         return Grade(0.0, 0.0, empty, hedges, tuple(notes))
+    m = _Match(ans, ref, ask, cands, q.model_answer, o)
+    _, q_vec = ask.pool([(0, len(q.text))])
     sims = point_vecs @ cand_vecs.T
-    # the evidence shown: a whole sentence or clause rather than a ragged word window,
-    # unless a window matches clearly better
-    phrases = set(phrase_ranges(text))
-    shown = (sims + o.prefer_phrases * np.array([r in phrases for r in cands])).argmax(axis=1)
-    # each model-answer token's best cosine among the answer's tokens
-    token_best = (ref.unit @ ans.unit.T).max(axis=1)
-    weight = np.array([
-        o.function_weight if _is_function(q.model_answer[s:e]) else 1.0 for s, e in ref.offsets
-    ])  # fmt: skip
+    given_sims = (point_vecs @ q_vec.T).max(axis=1) if len(q_vec) else np.zeros(len(points))
+    phrases = np.array([r in set(phrase_ranges(text)) for r in cands])
     kps: list[KeyPoint] = []
+    weights: list[float] = []
     for i, (p, r) in enumerate(zip(point_texts, points, strict=True)):
-        sel = ref.inside(r)
-        recall = float((token_best[sel] * weight[sel]).sum() / weight[sel].sum())
+        recall, by_span, share = m.recall(ref.inside(r))
         sim = float(sims[i].max())
-        strength = o.recall_weight * recall + (1 - o.recall_weight) * sim
-        a, b = cands[shown[i]]
+        novel_sim = _beyond(sim, float(given_sims[i]), o.novelty)
+        strength = o.recall_weight * recall + (1 - o.recall_weight) * novel_sim
+        # the evidence shown carries the point's own content: the span that matches most of it
+        # beyond the question, a whole sentence or clause unless a window does clearly better
+        a, b = cands[int((by_span + o.prefer_phrases * phrases + 1e-3 * sims[i]).argmax())]
         status = _status(strength, o)
         kps.append(KeyPoint(p, sim, status == "covered", text[a:b], status, recall, strength))
-    coverage = float(np.mean([k.strength for k in kps]))
-    score = 100.0 * float(np.mean([calibrate(k.strength, o) for k in kps]))
+        weights.append(min(1.0, share / o.given_share) if o.given_share else 1.0)
+    w = np.array(weights) if sum(weights) > 0 else np.ones(len(kps))
+    coverage = float(np.average([k.strength for k in kps], weights=w))
+    score = 100.0 * float(np.average([calibrate(k.strength, o) for k in kps], weights=w))
     factor = list_factor(text, q.model_answer, o)
     if factor < 1:
         score *= factor
         notes.append("reads as a list of terms, not an explanation")
+    on_topic = _relevance(ans, ref, o)
+    if on_topic < 1:
+        score *= on_topic
+        if on_topic < 0.5:
+            notes.append("about something other than what the question asks")
+    if score < 35 and m.restates(q_words, text):
+        notes.append("restates the question: say what you would do and why, not what was asked")
     return Grade(round(score, 1), coverage, tuple(kps), hedges, tuple(notes))
+
+
+def _relevance(ans: _Encoded, ref: _Encoded, o: GradeOptions) -> float:
+    """1 for an answer on the model answer's subject, less (to 0) for one about another."""
+    if o.relevant <= o.irrelevant or not len(ans.raw) or not len(ref.raw):
+        return 1.0
+    a, r = ans.raw.mean(axis=0), ref.raw.mean(axis=0)
+    cos = float(a @ r) / max(float(np.linalg.norm(a) * np.linalg.norm(r)), 1e-9)
+    return float(np.clip((cos - o.irrelevant) / (o.relevant - o.irrelevant), 0.0, 1.0))
+
+
+def _beyond(match: float, given: float, novelty: float) -> float:
+    """How far ``match`` goes beyond what the question already gives, scaled to 0-1."""
+    g = novelty * given
+    return max(0.0, match - g) / max(1.0 - g, 1e-6)
+
+
+class _Match:
+    """Token matches between a model answer and an answer, net of what the question gives.
+
+    Each model-answer token is "given" as far as the question's tokens already match
+    it; the answer earns, per token, only how far it matches beyond that.
+    """
+
+    def __init__(
+        self,
+        ans: _Encoded,
+        ref: _Encoded,
+        ask: _Encoded,
+        cands: list[Range],
+        model_answer: str,
+        o: GradeOptions,
+    ):
+        sim = ref.unit @ ans.unit.T  # model-answer tokens x answer tokens
+        given = (ref.unit @ ask.unit.T).max(axis=1) if len(ask.unit) else np.zeros(len(ref.unit))
+        self.given = o.novelty * given
+        self.weight = np.array([
+            o.function_weight if _is_function(model_answer[s:e]) else 1.0 for s, e in ref.offsets
+        ])  # fmt: skip
+        self.best = sim.max(axis=1) if sim.shape[1] else np.zeros(len(ref.unit))
+        # per candidate span, each model-answer token's best match inside it
+        masks = [ans.inside(r) for r in cands]
+        self.by_span = np.stack([
+            sim[:, mk].max(axis=1) if mk.any() else np.zeros(len(ref.unit)) for mk in masks
+        ]) if masks else np.zeros((0, len(ref.unit)))  # fmt: skip
+        self.ans, self.ask = ans, ask
+
+    def recall(self, sel: np.ndarray) -> tuple[float, np.ndarray, float]:
+        """A key point's recall beyond the question, each span's share of it, and how much
+        of the key point the question leaves to be said (0-1)."""
+        w, g = self.weight[sel], self.given[sel]
+        room = float((w * (1 - g)).sum())
+        total = float(w.sum())
+        if room <= 1e-6:
+            return 0.0, np.zeros(len(self.by_span)), 0.0
+        recall = float((w * np.maximum(0.0, self.best[sel] - g)).sum()) / room
+        spans = (np.maximum(0.0, self.by_span[:, sel] - g) * w).sum(axis=1) / room
+        return recall, spans, room / total
+
+    def restates(self, q_words: set[str], text: str) -> bool:
+        """Most of the answer's content words (0.7 or more) are the question's."""
+        c = [_stem(w) for w in content_words(text)]
+        q = {_stem(w) for w in q_words}
+        return bool(c) and sum(x in q for x in c) / len(c) >= 0.7
+
+
+def _stem(word: str) -> str:
+    """A crude English stem, enough to see "solves" in "solve" and "updating" in "update"."""
+    for end in ("ing", "ed", "es", "s", "e"):
+        if word.endswith(end) and len(word) - len(end) >= 3:
+            return word[: -len(end)]
+    return word
 
 
 def _own(span: str, q_words: set[str]) -> list[str]:
     """The span's content words that are neither the question's nor a hedge's."""
-    return [w for w in content_words(span) if w not in q_words and w not in _HEDGE_WORDS]
+    return [w for w in content_words(span) if w not in q_words and w not in HEDGE_WORDS]
 
 
 def _status(strength: float, o: GradeOptions) -> str:

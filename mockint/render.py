@@ -23,7 +23,7 @@ def render_json(r: Report) -> str:
 
 CSV_COLUMNS = [
     "attempt_id", "session_id", "bank", "question_id", "category", "graded_at", "score",
-    "key_points", "covered", "duration", "transcript",
+    "key_points", "covered", "duration", "transcript", "notes",
 ]  # fmt: skip
 
 
@@ -36,7 +36,7 @@ def render_csv(r: Report) -> str:
         w.writerow(
             [a.id, a.session_id, r.bank, a.question_id, a.category, a.graded_at, a.score,
              len(a.key_points), sum(1 for k in a.key_points if k.get("covered")),
-             a.duration if a.duration is not None else "", a.transcript]
+             a.duration if a.duration is not None else "", a.transcript, "; ".join(a.notes)]
         )  # fmt: skip
     return buf.getvalue()
 
@@ -66,6 +66,8 @@ def render_text(r: Report, width: int = 100) -> str:
         con.print("[bold]Weakest questions[/bold]")
         for w in r.weakest:
             con.print(f"  {w['latest']:>5.0f}  {w['question_id']:>5}  {w['question']}")
+            for note in w.get("notes", []):
+                con.print(f"{'':>16}[dim]{note}[/dim]")
     if r.delivery:
         figures = ", ".join(f"{k} {v:g}" for k, v in r.delivery.items())
         con.print(f"[bold]Delivery[/bold] (means): {figures}")
@@ -97,6 +99,7 @@ mark{background:#fff1a8;padding:0 .1em}
 .kp.partly::before{content:'~ ';color:#9a6700}
 .score{font-weight:600} .good{color:#1a7f37} .mid{color:#9a6700} .low{color:#c62828}
 .muted{color:#6b7684;font-size:.85rem}
+.note{color:#8a5300;font-size:.9rem;margin:.2rem 0}
 """
 
 
@@ -207,7 +210,8 @@ def render_html(r: Report) -> str:
             f'<p class="muted">{e(a.category)} · {e(a.graded_at)}'
             + (f" · {a.duration:.0f} s" if a.duration else "")
             + "</p>"
-            f'<div class="cols"><div><h4>Your answer</h4><p>{_highlight(a.transcript, spans)}</p>'
+            + "".join(f'<p class="note">{e(n)}</p>' for n in a.notes)
+            + f'<div class="cols"><div><h4>Your answer</h4><p>{_highlight(a.transcript, spans)}</p>'
             f"</div><div><h4>Model answer: key points</h4>{kps}</div></div></section>"
         )
     delivery = ""

@@ -49,6 +49,7 @@ class AttemptView:
     duration: float | None
     audio_path: str | None
     delivery: dict[str, Any] | None
+    notes: list[str] = field(default_factory=list)  # why the score was lowered
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ def build(attempts: Sequence[Attempt], bank: Bank | None, weakest: int = 5) -> R
                 "category": a.category,
                 "question": questions[a.question_id].text if a.question_id in questions else "",
                 "latest": round(a.score, 1),
+                "notes": list(a.notes),
             }
             for a in weak
         ],
@@ -178,6 +180,7 @@ def _view(a: Attempt, q: Question | None) -> AttemptView:
         a.duration,
         a.audio_path,
         a.delivery,
+        list(a.notes),
     )
 
 

@@ -93,6 +93,12 @@ def m003_key_point_status(db: sqlite3.Connection) -> None:
                        (json.dumps(points), attempt_id))  # fmt: skip
 
 
+@migration
+def m004_attempt_notes(db: sqlite3.Connection) -> None:
+    # notes: why a score was lowered ("restates the question", ...), JSON list of strings
+    _run(db, "ALTER TABLE attempts ADD COLUMN notes TEXT NOT NULL DEFAULT '[]'")
+
+
 def _run(db: sqlite3.Connection, script: str) -> None:
     # Not executescript(): it commits first, which would break the migration's transaction.
     for stmt in script.split(";"):
@@ -126,9 +132,11 @@ class Attempt:
     status: str = "complete"
     delivery: dict[str, Any] | None = None
     id: int | None = None
+    # why the score was lowered, if it was (as the grader said it)
+    notes: list[str] = field(default_factory=list)
 
 
-_JSON_FIELDS = ("key_points", "words", "models", "delivery")
+_JSON_FIELDS = ("key_points", "words", "models", "delivery", "notes")
 
 
 class Store:

@@ -176,6 +176,7 @@ def attempt_lines(a: Any, question: Question | None) -> list[Line]:
         title=f"a{a.id} · {a.question_id} [{a.category}] · {when}",
         question=question.text if question else None,
         status=a.status,
+        notes=a.notes,
         delivery=a.delivery,
         recording=a.audio_path,
     )

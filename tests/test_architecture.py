@@ -15,7 +15,7 @@ import pytest
 PKG = Path(__file__).resolve().parent.parent / "mockint"
 
 # pure cores: data in, data out
-CORES = {"grade", "delivery", "schedule", "report", "bank", "transcript", "errors"}
+CORES = {"grade", "text", "delivery", "schedule", "report", "bank", "transcript", "errors"}
 # what touches hardware or loads a model
 ADAPTERS = {"devices", "speech", "vad", "transcribe", "embed", "worker", "models", "ct2",
             "listen", "practice", "ui"}  # fmt: skip

@@ -188,6 +188,19 @@ def test_grade_shows_covered_partly_covered_and_missed_points_with_evidence() ->
     assert f'you said: "{said}"' in out
 
 
+def test_a_restatement_says_why_on_screen_in_review_and_in_reports(home: Path) -> None:
+    said = "Celery uses Redis as the broker and the result backend."
+    r = run("grade", "-q", "Q163", "--text", said, "--save")
+    assert r.exit_code == 0
+    why = "restates the question: say what you would do and why, not what was asked"
+    assert f"Score: 0/100\n  · {why}\n" in r.stdout
+    assert f"  · {why}\n" in run("review", "a1").stdout
+    d = json.loads(run("report", "--format", "json").stdout)
+    assert d["items"][0]["notes"] == [why] and d["weakest"][0]["notes"] == [why]
+    assert f"  Q163  How do you configure Celery with Redis as a broker and result backend?\n" \
+        f"{'':>16}{why}\n" in run("report").stdout
+
+
 @pytest.mark.slow
 def test_grade_spoken_answer_saves_audio_and_models(
     tmp_path: Path, home: Path, resume_bank
