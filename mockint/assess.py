@@ -18,11 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from mockint.bank import Bank, Question
+from mockint.bank import MAX_ANSWER_CHARS, MAX_TEXT_CHARS, Bank, Question
 from mockint.delivery import Delivery, measure
-from mockint.errors import MockintError
+from mockint.errors import MockintError, StoreError
 from mockint.grade import Embedder, Grade, GradeOptions, grade_many
-from mockint.store import Attempt, Store, now
+from mockint.intake import import_pending, keep_pending
+from mockint.store import Attempt, Store, new_uid, now
 from mockint.transcribe import Transcriber
 from mockint.transcript import Transcript, words_to_dicts
 
@@ -132,30 +133,69 @@ def keep_recording(src: Path, recordings: Path, question_id: str) -> Path:
     return out
 
 
-def save(
-    store: Store, a: Assessment, session_id: int | None = None, status: str = "complete"
-) -> int:
-    """Store an assessment as one attempt (its own transaction); return the attempt id."""
-    return store.add_attempt(
-        Attempt(
-            bank=a.bank,
-            question_id=a.question.id,
-            category=a.question.category,
-            transcript=a.transcript.text,
-            score=a.grade.score,
-            coverage=a.grade.coverage,
-            key_points=[k.to_dict() for k in a.grade.key_points],
-            words=words_to_dicts(a.transcript.words),
-            models=a.models,
-            audio_path=a.audio_path,
-            duration=a.transcript.duration or None,
-            session_id=session_id,
-            started_at=a.started_at,
-            status=status,
-            delivery=a.delivery.to_dict() if a.delivery else None,
-            notes=list(a.grade.notes),
-        )
+def to_attempt(a: Assessment, session_id: int | None = None, status: str = "complete") -> Attempt:
+    """The stored form of an assessment (a fresh identity)."""
+    return Attempt(
+        bank=a.bank,
+        question_id=a.question.id,
+        category=a.question.category,
+        transcript=a.transcript.text,
+        score=a.grade.score,
+        coverage=a.grade.coverage,
+        key_points=[k.to_dict() for k in a.grade.key_points],
+        words=words_to_dicts(a.transcript.words),
+        models=a.models,
+        audio_path=a.audio_path,
+        duration=a.transcript.duration or None,
+        session_id=session_id,
+        started_at=a.started_at,
+        status=status,
+        delivery=a.delivery.to_dict() if a.delivery else None,
+        notes=list(a.grade.notes),
+        uid=new_uid(),
     )
+
+
+def save(
+    store: Store,
+    a: Assessment,
+    session_id: int | None = None,
+    status: str = "complete",
+    pending: Path | None = None,
+) -> int:
+    """Store an assessment as one attempt (its own transaction); return the attempt id.
+
+    If the store cannot take it and ``pending`` is given, the attempt is kept there
+    as JSON and the StoreError says where.
+    """
+    attempt = to_attempt(a, session_id, status)
+    try:
+        return store.add_attempt(attempt)
+    except StoreError as e:
+        if pending is None:
+            raise
+        raise StoreError(kept_aside(e, attempt, pending)) from None
+
+
+def save_to(db: Path, pending: Path, a: Assessment) -> int:
+    """Open the store, bring in answers kept earlier, store this one; keep it aside if the
+    store cannot take it (the StoreError says where)."""
+    attempt = to_attempt(a)
+    try:
+        with Store(db) as store:
+            import_pending(store, pending)
+            return store.add_attempt(attempt)
+    except StoreError as e:
+        raise StoreError(kept_aside(e, attempt, pending)) from None
+
+
+def kept_aside(e: StoreError, attempt: Attempt, pending: Path) -> str:
+    """The store's error, with where the graded answer is kept instead."""
+    try:
+        path = keep_pending(attempt, pending)
+    except OSError as err:
+        return f"{e}; the graded answer could not be kept either ({err.strerror})"
+    return f"{e}; the graded answer is kept in {path}: 'mockint import-pending' brings it in"
 
 
 # --- batch grading --------------------------------------------------------------------------
@@ -211,6 +251,10 @@ def _parse_line(
     elif "question_text" in item and "reference" in item:
         if not re.search(r"\w", str(item["reference"])):
             raise ValueError("'reference' is empty: give the model answer to grade against")
+        if len(str(item["reference"])) > MAX_ANSWER_CHARS:
+            raise ValueError(f"'reference' is longer than {MAX_ANSWER_CHARS:,} characters")
+        if len(str(item["question_text"])) > MAX_TEXT_CHARS:
+            raise ValueError(f"'question_text' is longer than {MAX_TEXT_CHARS:,} characters")
         q = Question(f"line-{n}", ADHOC_CATEGORY, str(item["question_text"]),
                      str(item["reference"]))  # fmt: skip
     else:

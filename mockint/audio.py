@@ -36,6 +36,13 @@ def _check_wav_length(path: Path, head: bytes, size: int) -> None:
                     f"{path}: truncated WAV: the header promises {clen} bytes of audio but the "
                     f"file holds {size - pos - 8}; record or export it again"
                 )
+            # a header far shorter than the audio after it would silently drop the answer
+            # (a recording killed mid-answer lags by half a second at most: that is kept)
+            if clen not in (0, 0xFFFFFFFF) and size - pos - 8 - clen > max(clen, 1 << 20):
+                raise AudioError(
+                    f"{path}: broken WAV header: it counts {clen} bytes of audio but the file "
+                    f"holds {size - pos - 8}; export it again (e.g. sox {path.name} fixed.wav)"
+                )
             return
         pos += 8 + clen + (clen & 1)
 
@@ -67,6 +74,8 @@ def load_audio(path: str | Path) -> np.ndarray:
         raise AudioError(f"{p}: not a readable audio file ({detail}); use {FORMATS}") from e
     if data.shape[0] == 0:
         raise AudioError(f"{p}: the file holds no audio; record the answer again")
+    if not np.isfinite(data).all():
+        raise AudioError(f"{p}: holds invalid samples (NaN or infinity); record or export it again")
     return resample(data.mean(axis=1), int(sr))
 
 

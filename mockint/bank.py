@@ -29,6 +29,15 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+
+# What a bank may hold (README, "Question banks"): enough for any real bank, and small
+# enough that a hostile one cannot exhaust memory or time.
+MAX_FILE_BYTES = 8 * 1024 * 1024
+MAX_QUESTIONS = 10_000
+MAX_LINE_CHARS = 20_000
+MAX_TEXT_CHARS = 2_000  # a question, a category or a title
+MAX_ANSWER_CHARS = 20_000
 
 
 @dataclass(frozen=True)
@@ -89,13 +98,17 @@ def parse_text(text: str, path: str = "<text>", name: str = "") -> Bank:
     """Parse the plain-text bank format (header of category ranges, then entries)."""
     # long: one pass of a line-oriented state machine; split, its states would scatter
     lines = _clean(text)
+    for k, raw in enumerate(lines, 1):
+        if len(raw) > MAX_LINE_CHARS:
+            raise BankError(path, k, f"line of {len(raw):,} characters: at most "
+                            f"{MAX_LINE_CHARS:,} (split it)")  # fmt: skip
     ranges: list[tuple[str, int, int, int]] = []  # name, first, last, line
     title = ""
     i = 0
     # Header: everything before the first entry.
     while i < len(lines) and not _ENTRY_RE.match(lines[i].strip()):
         s = lines[i].strip()
-        m = _RANGE_RE.match(s)
+        m = _RANGE_RE.match(s) if len(s) <= MAX_TEXT_CHARS else None
         if m:
             a, b = int(m["a"]), int(m["b"])
             if a > b:
@@ -157,7 +170,9 @@ def parse_text(text: str, path: str = "<text>", name: str = "") -> Bank:
         cat = next((c for c, a, b, _ in ranges if a <= n <= b), None)
         if cat is None:
             raise BankError(path, line, f"Q{n} is outside every category range in the header")
-        questions.append(Question(f"Q{n}", cat, qtext, body))
+        questions.append(_checked(Question(f"Q{n}", cat, qtext, body), path, line))
+    if len(questions) > MAX_QUESTIONS:
+        raise BankError(path, None, f"{len(questions):,} questions: at most {MAX_QUESTIONS:,}")
     return Bank(
         name or slug(Path(path).stem), tuple(questions), title=title, source=Path(path).name
     )
@@ -166,47 +181,69 @@ def parse_text(text: str, path: str = "<text>", name: str = "") -> Bank:
 # --- TOML ----------------------------------------------------------------------------
 
 
-def _toml_line(s: str, text: str, key: str) -> int | None:
-    """Best-effort line number of a key's value in TOML text, for messages."""
+def _toml_line(key: str, value: str, text: str) -> int | None:
+    """Best-effort line number of a key's value in TOML text, for messages (errors only)."""
     for n, line in enumerate(text.splitlines(), 1):
-        if line.strip().startswith(key) and s[:20] in line:
+        if line.strip().startswith(key) and value[:20] in line:
             return n
     return None
 
 
+def _checked(q: Question, path: str, line: int | None) -> Question:
+    """The question, if every field is within the limits; else a BankError saying which."""
+    if not ID_RE.match(q.id):
+        raise BankError(path, line, f"id '{q.id[:40]}' is not usable: use letters, digits, "
+                        "'-' or '_' (at most 32)")  # fmt: skip
+    for what, value, limit in (("category", q.category, MAX_TEXT_CHARS),
+                               ("question text", q.text, MAX_TEXT_CHARS),
+                               ("answer", q.model_answer, MAX_ANSWER_CHARS)):  # fmt: skip
+        if len(value) > limit:
+            raise BankError(path, line, f"{q.id}: {what} of {len(value):,} characters: at "
+                            f"most {limit:,}")  # fmt: skip
+    return q
+
+
 def parse_toml(text: str, path: str = "<toml>", name: str = "") -> Bank:
-    """Parse the TOML bank form (see README: ``[[question]]`` tables)."""
+    """Parse the TOML bank form (see README: ``[[question]]`` tables), checking every type."""
     try:
         data = tomllib.loads(text.lstrip("\ufeff"))
     except tomllib.TOMLDecodeError as e:
         m = re.search(r"line (\d+)", str(e))
         raise BankError(path, int(m[1]) if m else None, f"not valid TOML: {e}") from e
     meta = data.get("bank", {})
+    if not isinstance(meta, dict):
+        raise BankError(path, None, "'bank' must be a table: write [bank] with name = \"...\"")
+    for key in ("name", "title", "source"):
+        if not isinstance(meta.get(key, ""), str):
+            raise BankError(path, None, f"bank {key} must be a string")
     items = data.get("question", [])
-    if not isinstance(items, list) or not items:
+    if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
         raise BankError(path, None, "no questions found: add [[question]] tables")
+    if len(items) > MAX_QUESTIONS:
+        raise BankError(path, None, f"{len(items):,} questions: at most {MAX_QUESTIONS:,}")
     questions: list[Question] = []
     seen: set[str] = set()
     for k, item in enumerate(items, 1):
-        qid = str(item.get("id", "")).strip()
-        line = _toml_line(qid, text, "id") if qid else None
+        qid = item.get("id", "")
+        qid = str(qid).strip() if isinstance(qid, str | int) else ""
         where = f"question {k}" + (f" ({qid})" if qid else "")
         if not qid:
-            raise BankError(path, None, f"{where} has no id")
+            raise BankError(path, None, f"{where} has no id (a string such as \"Q{k}\")")
         if normalise_id(qid) in seen:
-            raise BankError(path, line, f"duplicate id {qid}")
+            raise BankError(path, _toml_line("id", qid, text), f"duplicate id {qid}")
         seen.add(normalise_id(qid))
-        missing = [f for f in ("category", "text", "answer") if not str(item.get(f, "")).strip()]
-        if missing:
-            raise BankError(path, line, f"{where} has no {missing[0]}")
-        questions.append(
-            Question(
-                qid,
-                str(item["category"]).strip(),
-                str(item["text"]).strip(),
-                str(item["answer"]).strip(),
-            )
-        )
+        fields = {}
+        for f in ("category", "text", "answer"):
+            value = item.get(f, "")
+            if not isinstance(value, str):
+                kind = type(value).__name__
+                raise BankError(path, _toml_line("id", qid, text),
+                                f"{where}: {f} must be a string, not {kind}")  # fmt: skip
+            if not value.strip():
+                raise BankError(path, _toml_line("id", qid, text), f"{where} has no {f}")
+            fields[f] = value.strip()
+        q = Question(qid, fields["category"], fields["text"], fields["answer"])
+        questions.append(_checked(q, path, None))
     return Bank(
         name or str(meta.get("name") or slug(Path(path).stem)),
         tuple(questions),
@@ -252,6 +289,10 @@ def slug(s: str) -> str:
 def load_file(path: Path, name: str = "") -> Bank:
     """Parse a bank file by its extension: ``.toml``, otherwise the plain-text format."""
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise BankError(str(path), None, f"{size:,} bytes: a bank file holds at most "
+                            f"{MAX_FILE_BYTES:,}")  # fmt: skip
         raw = path.read_bytes()
     except OSError as e:
         raise BankError(str(path), None, f"cannot read: {e.strerror}") from e
@@ -314,24 +355,36 @@ def find_bank(name: str | None, dirs: Sequence[Path]) -> Bank:
     return load_file(files[name], name)
 
 
-def import_bank(src: Path, dest: Path, name: str | None = None, replace: bool = False) -> Path:
+def import_bank(
+    src: Path,
+    dest: Path,
+    name: str | None = None,
+    replace: bool = False,
+    others: Sequence[Path] = (),
+) -> Path:
     """Validate a bank file and store it as ``dest/NAME.toml``; return that path.
 
-    Nothing is written unless the whole file is valid.
+    Nothing is written unless the whole file is valid. A bank of the same name, in
+    ``dest`` or in ``others`` (the shipped banks), is replaced only with ``replace``.
     """
+    from mockint.config import write_atomic
+
     bank = load_file(src, validate_name(name) if name else "")
     validate_name(bank.name)
     out = dest / f"{bank.name}.toml"
-    if out.exists() and not replace:
+    clash = next((d / out.name for d in (dest, *others) if (d / out.name).exists()), None)
+    if clash is not None and not replace:
         raise BankError(
             str(src),
             None,
-            f"a bank named '{bank.name}' exists already: pass --name NEW or --replace",
+            f"a bank named '{bank.name}' exists already ({clash}): pass --name NEW, or "
+            "--replace to use this one in its place",
         )
-    dest.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".toml.tmp")
-    tmp.write_text(to_toml(bank), encoding="utf-8")
-    tmp.replace(out)
+    try:
+        write_atomic(out, to_toml(bank))
+    except OSError as e:
+        raise BankError(str(out), None, f"cannot write: {e.strerror}: free some space or "
+                        "check the permissions") from None  # fmt: skip
     return out
 
 

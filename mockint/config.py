@@ -41,6 +41,11 @@ class Paths:
     def recordings(self) -> Path:
         return self.home / "recordings"
 
+    @property
+    def pending(self) -> Path:
+        """Graded answers the store could not take yet (``mockint import-pending``)."""
+        return self.home / "pending"
+
 
 def home_dir() -> Path:
     """The data directory: ``MOCKINT_HOME``, else the checkout, else the XDG data dir."""
@@ -68,3 +73,23 @@ def shipped_models_dir() -> Path | None:
     """The checkout's ``models/`` folder: prepared models are shared from there."""
     d = CHECKOUT_DIR / "models"
     return d if _is_checkout(CHECKOUT_DIR) else None
+
+
+def write_atomic(path: Path, data: bytes | str) -> Path:
+    """Write a file whole or not at all: a full disk leaves no empty or partial file.
+
+    Raises OSError (the caller says what to do); the temporary file is removed.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path

@@ -30,6 +30,7 @@ Pure: the encoder comes in as an :class:`Embedder`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
@@ -110,6 +111,9 @@ class GradeOptions:
     # a hedged answer with fewer content words of its own than this (besides the
     # question's) says nothing: it scores 0
     min_content: int = 4
+    # only the first this many words of an answer are graded (about 12 minutes of speech),
+    # so grading time has a bound whatever arrives
+    max_words: int = 2_000
 
 
 @dataclass(frozen=True)
@@ -243,11 +247,25 @@ def grade_many(
 ) -> list[Grade]:
     """Grade many (answer text, question) pairs with one batched encoder pass."""
     o = options or GradeOptions()
+    texts = [_first_words(t, o.max_words) for t, _ in items]
     refs = {q.model_answer for _, q in items} | {q.text for _, q in items}
-    enc = _cache_for(embedder).encode([t for t, _ in items] + list(refs), refs, o.unit_words)
-    return [
-        _grade_one(text, q, enc[text], enc[q.model_answer], enc[q.text], o) for text, q in items
-    ]
+    enc = _cache_for(embedder).encode(texts + list(refs), refs, o.unit_words)
+    out = []
+    for text, (full, q) in zip(texts, items, strict=True):
+        g = _grade_one(text, q, enc[text], enc[q.model_answer], enc[q.text], o)
+        if len(text) < len(full):
+            cut = f"graded the first {o.max_words:,} words of {len(full.split()):,}"
+            g = Grade(g.score, g.coverage, g.key_points, g.hedges, (*g.notes, cut))
+        out.append(g)
+    return out
+
+
+def _first_words(text: str, n: int) -> str:
+    """``text`` up to the end of its n-th word."""
+    for i, m in enumerate(re.finditer(r"\S+", text), 1):
+        if i == n:
+            return text[: m.end()]
+    return text
 
 
 def _grade_one(

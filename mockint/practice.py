@@ -25,6 +25,7 @@ from mockint.bank import Bank, Question
 from mockint.devices import Recorder
 from mockint.errors import DeviceError, PracticeError
 from mockint.grade import Embedder
+from mockint.intake import import_pending
 from mockint.listen import EndpointOptions, Listener
 from mockint.models import DEFAULT_WHISPER
 from mockint.speech import Speaker
@@ -184,6 +185,8 @@ class Practice:
         self.assessor = Assessor(embedder, transcriber)
         self._events = events or (lambda _n, _d: None)
         self.session_id: int | None = None
+        # where a graded answer is kept when the store cannot take it
+        self.pending = recordings.parent / "pending"
 
     def event(self, name: str, **data: Any) -> None:
         self._events(name, data)
@@ -367,7 +370,7 @@ class Practice:
             self.bank.name, q, transcript, audio_path, rec.started_at
         )
         status = "complete" if rec.failure is None else "interrupted"
-        attempt_id = save(self.store, a, self.session_id, status=status)
+        attempt_id = save(self.store, a, self.session_id, status, self.pending)
         self.event("graded", id=q.id, attempt=attempt_id, score=a.grade.score,
                    transcript=transcript.text, status=status)  # fmt: skip
         if isinstance(rec.failure, KeyboardInterrupt):
@@ -443,6 +446,9 @@ def practise(
                               on_status=ui.status)  # fmt: skip
     model_proc.start()
     store = Store(home_db)
+    added, _ = import_pending(store, home_db.parent / "pending")
+    if added:
+        ui.status(f"Stored {added} answer(s) kept aside while the store was unavailable.")
     try:
         p = Practice(bank, store, recordings, speaker, recorder, RemoteTranscriber(model_proc),
                      RemoteEmbedder(model_proc), ui, options, events=events)  # fmt: skip

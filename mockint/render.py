@@ -34,11 +34,18 @@ def render_csv(r: Report) -> str:
     w.writerow(CSV_COLUMNS)
     for a in r.items:
         w.writerow(
-            [a.id, a.session_id, r.bank, a.question_id, a.category, a.graded_at, a.score,
-             len(a.key_points), sum(1 for k in a.key_points if k.get("covered")),
-             a.duration if a.duration is not None else "", a.transcript, "; ".join(a.notes)]
+            [a.id, a.session_id, _cell(r.bank), _cell(a.question_id), _cell(a.category),
+             a.graded_at, a.score, len(a.key_points),
+             sum(1 for k in a.key_points if k.get("covered")),
+             a.duration if a.duration is not None else "", _cell(a.transcript),
+             _cell("; ".join(a.notes))]
         )  # fmt: skip
     return buf.getvalue()
+
+
+def _cell(text: str) -> str:
+    """Text a spreadsheet will not run: a leading = + - @ (or tab, CR) gets a quote before it."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def render_text(r: Report, width: int = 100) -> str:

@@ -1,19 +1,30 @@
 """The SQLite store: sessions and attempts, numbered migrations, WAL.
 
 Each attempt is written in its own transaction the moment it is graded, so a
-crash loses at most the answer in progress.
+crash loses at most the answer in progress. Every SQLite failure leaves here as
+a :class:`~mockint.errors.StoreError` that names the file and the fix; a busy
+store is waited on for ``BUSY_SECONDS``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import sqlite3
+import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from mockint.errors import StoreError
+
+# how long a command waits for another process that holds the store's write lock
+BUSY_SECONDS = 10.0
 
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = []
 
@@ -99,6 +110,20 @@ def m004_attempt_notes(db: sqlite3.Connection) -> None:
     _run(db, "ALTER TABLE attempts ADD COLUMN notes TEXT NOT NULL DEFAULT '[]'")
 
 
+@migration
+def m005_attempt_uid(db: sqlite3.Connection) -> None:
+    # An answer's identity, made when it is graded: export and import match answers by it,
+    # so identical answers saved in the same second stay distinct.
+    _run(
+        db,
+        """
+        ALTER TABLE attempts ADD COLUMN uid TEXT;
+        UPDATE attempts SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL;
+        CREATE UNIQUE INDEX attempts_uid ON attempts(uid)
+        """,
+    )
+
+
 def _run(db: sqlite3.Connection, script: str) -> None:
     # Not executescript(): it commits first, which would break the migration's transaction.
     for stmt in script.split(";"):
@@ -134,25 +159,116 @@ class Attempt:
     id: int | None = None
     # why the score was lowered, if it was (as the grader said it)
     notes: list[str] = field(default_factory=list)
+    # identity, made when the answer is graded (a random 32-digit hex)
+    uid: str = ""
+
+
+def new_uid() -> str:
+    """A fresh attempt identity."""
+    return uuid.uuid4().hex
+
+
+def explain(path: Path, e: Exception) -> str:
+    """One line for a SQLite failure: the file, what happened, and the fix."""
+    msg = str(e)
+    low = msg.lower()
+    if "locked" in low or "busy" in low:
+        return (f"{path}: busy: another mockint process has held it for over "
+                f"{BUSY_SECONDS:.0f} s: let that finish, then run the command again")  # fmt: skip
+    if "full" in low:
+        return f"{path}: the disk is full: free some space, then run the command again"
+    if "readonly" in low or "read-only" in low or "unable to open" in low:
+        return (f"{path}: cannot write ({msg}): make {path.parent} writable, or set "
+                "MOCKINT_HOME to a writable directory")  # fmt: skip
+    if "not a database" in low or "malformed" in low or "corrupt" in low:
+        return (f"{path}: the practice history is damaged ({msg}): move it aside "
+                f"(mv {path} {path}.damaged), then 'mockint import' a backup if you "
+                "have one")
+    return f"{path}: the practice history cannot be used ({msg})"
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _guarded(fn: F) -> F:
+    """Turn SQLite failures (and damaged rows) inside a Store method into a StoreError."""
+
+    @functools.wraps(fn)
+    def wrapper(self: Store, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(self, *args, **kwargs)
+        except sqlite3.Error as e:
+            raise StoreError(explain(self.path, e)) from None
+        except (ValueError, TypeError) as e:  # a row that does not decode
+            damaged = sqlite3.DatabaseError(f"malformed row: {e}")
+            raise StoreError(explain(self.path, damaged)) from None
+
+    return wrapper  # type: ignore[return-value]
 
 
 _JSON_FIELDS = ("key_points", "words", "models", "delivery", "notes")
 
 
 class Store:
-    """The practice history in one SQLite file."""
+    """The practice history in one SQLite file.
 
-    def __init__(self, path: Path):
+    ``readonly`` opens an existing store for reading only (reports, review): it works
+    in a read-only directory too, and never migrates.
+    """
+
+    def __init__(self, path: Path, readonly: bool = False):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.migrate()
+        self.readonly = readonly
+        deadline = time.monotonic() + BUSY_SECONDS
+        while True:
+            try:
+                self._open()
+                return
+            except sqlite3.OperationalError as e:
+                # Another process creating or upgrading the same store can make SQLite answer
+                # "busy" at once, without waiting: try again until the deadline.
+                busy = "locked" in str(e) or "busy" in str(e)
+                if not busy or time.monotonic() > deadline:
+                    raise StoreError(explain(self.path, e)) from None
+                time.sleep(0.05)
+            except sqlite3.Error as e:
+                raise StoreError(explain(self.path, e)) from None
+            except OSError as e:
+                raise StoreError(explain(self.path, sqlite3.OperationalError(
+                    f"unable to open: {e.strerror}"))) from None  # fmt: skip
+
+    def _open(self) -> None:
+        self.db = self._connect()
+        try:
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.migrate()
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.close()
+            raise
+
+    def _connect(self) -> sqlite3.Connection:
+        if not self.readonly:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(str(self.path), timeout=BUSY_SECONDS, isolation_level=None,
+                                 check_same_thread=False)  # fmt: skip
+            db.execute("PRAGMA journal_mode=WAL")
+            return db
+        uri = self.path.resolve().as_uri()
+        try:
+            db = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=BUSY_SECONDS,
+                                 isolation_level=None, check_same_thread=False)  # fmt: skip
+            db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            return db
+        except sqlite3.OperationalError:
+            # a WAL store in a read-only directory: nobody can be writing it, read it as is
+            return sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None,
+                                   check_same_thread=False)  # fmt: skip
 
     def close(self) -> None:
-        self.db.close()
+        with contextlib.suppress(sqlite3.Error):
+            self.db.close()
 
     def __enter__(self) -> Store:
         return self
@@ -166,6 +282,13 @@ class Store:
 
     def migrate(self) -> None:
         """Apply every migration newer than the file's ``user_version``, each atomically."""
+        if self.readonly:
+            if self.schema_version < len(MIGRATIONS):
+                raise StoreError(
+                    f"{self.path}: made by an older mockint: run a command that writes "
+                    "('mockint import-pending') once to upgrade it"
+                )
+            return
         for n, fn in enumerate(MIGRATIONS, 1):
             if self.schema_version >= n:
                 continue
@@ -174,6 +297,7 @@ class Store:
                     fn(self.db)
                     self.db.execute(f"PRAGMA user_version = {n}")
 
+    @_guarded
     def start_session(
         self, bank: str, kind: str = "practice", options: dict[str, Any] | None = None
     ) -> int:
@@ -184,9 +308,11 @@ class Store:
         )
         return int(cur.lastrowid or 0)
 
+    @_guarded
     def end_session(self, session_id: int) -> None:
         self.db.execute("UPDATE sessions SET ended_at = ? WHERE id = ?", (now(), session_id))
 
+    @_guarded
     def unfinished_session(self, bank: str) -> tuple[int, list[str]] | None:
         """The newest session of ``bank`` never ended, with its planned question ids."""
         r = self.db.execute(
@@ -198,11 +324,13 @@ class Store:
             return None
         return int(r["id"]), list(json.loads(r["options"]).get("questions", []))
 
+    @_guarded
     def add_attempt(self, a: Attempt) -> int:
         """Write one attempt in its own transaction; return its id."""
         with self._tx():
             return self.insert_attempt(a)
 
+    @_guarded
     def insert_attempt(self, a: Attempt) -> int:
         """Insert an attempt inside the caller's transaction; return its id."""
         row = {
@@ -218,6 +346,7 @@ class Store:
             "score": a.score,
             "coverage": a.coverage,
             "status": a.status,
+            "uid": a.uid or new_uid(),
             **{k: json.dumps(getattr(a, k)) for k in _JSON_FIELDS},
         }
         cols = ", ".join(row)
@@ -225,6 +354,7 @@ class Store:
         cur = self.db.execute(f"INSERT INTO attempts ({cols}) VALUES ({marks})", list(row.values()))
         return int(cur.lastrowid or 0)
 
+    @_guarded
     def attempts(
         self,
         session_id: int | None = None,
@@ -245,6 +375,7 @@ class Store:
         rows = self.db.execute(sql + " ORDER BY id", args).fetchall()
         return [self._attempt(r) for r in rows]
 
+    @_guarded
     def sessions(self) -> list[dict[str, Any]]:
         """Every session with its attempt count and mean score, newest first."""
         rows = self.db.execute(
@@ -254,11 +385,13 @@ class Store:
         ).fetchall()
         return [dict(r) for r in rows]
 
+    @_guarded
     def banks(self) -> list[str]:
         """The banks that have attempts, in the order first practised."""
         rows = self.db.execute("SELECT bank FROM attempts GROUP BY bank ORDER BY MIN(id)")
         return [str(r[0]) for r in rows]
 
+    @_guarded
     def attempt(self, attempt_id: int) -> Attempt | None:
         r = self.db.execute("SELECT * FROM attempts WHERE id = ?", (attempt_id,)).fetchone()
         return self._attempt(r) if r else None
@@ -270,12 +403,27 @@ class Store:
             d[k] = json.loads(d[k]) if d[k] is not None else None
         return Attempt(**d)
 
+    @_guarded
+    def has_uid(self, uid: str) -> bool:
+        found = self.db.execute("SELECT 1 FROM attempts WHERE uid = ?", (uid,)).fetchone()
+        return found is not None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction (taken at once, waiting for a busy store)."""
+        try:
+            with self._tx():
+                yield
+        except sqlite3.Error as e:
+            raise StoreError(explain(self.path, e)) from None
+
     @contextmanager
     def _tx(self) -> Iterator[None]:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield
         except BaseException:
-            self.db.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error):  # a failed COMMIT may have rolled back
+                self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")

@@ -55,7 +55,8 @@ stamp=".venv/.mockint-installed${extras}"
 sum=$(sha256sum pyproject.toml | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
   say "Installing mockint${extras}"
-  "${pip[@]}" install -e ".${extras}"
+  # --no-warn-conflicts: openai-whisper is installed without its CUDA-only triton on purpose
+  "${pip[@]}" install --no-warn-conflicts -e ".${extras}"
   echo "$sum" > "$stamp"
 fi
 

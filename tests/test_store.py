@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from mockint.errors import StoreError
 from mockint.store import MIGRATIONS, Attempt, Store
 
 
@@ -50,7 +51,7 @@ def test_attempt_round_trip(tmp_path: Path) -> None:
 def test_failed_write_leaves_nothing(tmp_path: Path) -> None:
     with Store(tmp_path / "m.db") as s:
         s.add_attempt(attempt())
-        with pytest.raises(sqlite3.Error):
+        with pytest.raises(StoreError):
             s.add_attempt(attempt(session_id=999))  # no such session: foreign key fails
         assert len(s.attempts()) == 1
 

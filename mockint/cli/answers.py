@@ -79,8 +79,7 @@ def grade(
 
     Example: mockint grade --batch answers.jsonl --json
     """
-    from mockint.assess import Assessor, keep_recording
-    from mockint.assess import save as save_attempt
+    from mockint.assess import Assessor, keep_recording, save_to
     from mockint.embed import MiniLMEmbedder
     from mockint.ui import assessment_lines, plain
 
@@ -100,21 +99,28 @@ def grade(
 
         samples = load_audio(audio)
         assessor = Assessor(MiniLMEmbedder(on_status=status), _transcriber(model, threads))
-        kept = str(keep_recording(audio, config.paths().recordings, q.id)) if save else str(audio)
+        kept = str(audio)
+        if save:
+            try:
+                kept = str(keep_recording(audio, config.paths().recordings, q.id))
+            except OSError as e:
+                raise click.ClickException(
+                    f"{config.paths().recordings}: cannot keep the recording ({e.strerror}): "
+                    "free some space, or grade without --save"
+                ) from None
         result = assessor.assess_audio(b.name, q, samples, kept)
     else:
         result = Assessor(MiniLMEmbedder(on_status=status)).assess_text(b.name, q, text or "")
     attempt_id = None
-    if save:
-        from mockint.store import Store
-
-        with Store(config.paths().db) as store:
-            attempt_id = save_attempt(store, result)
-    if as_json:
-        emit_json({**result.to_dict(), "attempt_id": attempt_id})
-        return
-    click.echo(plain(assessment_lines(result)), nl=False)
-    if attempt_id is not None:
+    try:
+        if save:
+            attempt_id = save_to(config.paths().db, config.paths().pending, result)
+    finally:  # the result is shown even when the store cannot take it
+        if as_json:
+            emit_json({**result.to_dict(), "attempt_id": attempt_id})
+        else:
+            click.echo(plain(assessment_lines(result)), nl=False)
+    if attempt_id is not None and not as_json:
         click.echo(f"\nSaved as attempt {attempt_id}.")
 
 
@@ -148,7 +154,8 @@ def _grade_batch(
                                  load_audio):  # fmt: skip
                 result = r.to_dict()
                 if store is not None and r.assessment is not None and not r.adhoc:
-                    result["attempt_id"] = save_attempt(store, r.assessment)
+                    result["attempt_id"] = save_attempt(store, r.assessment,
+                                                        pending=config.paths().pending)  # fmt: skip
                 failed += r.error is not None
                 if as_json:
                     click.echo(json.dumps(result, ensure_ascii=False))
@@ -168,4 +175,21 @@ def _grade_batch(
         raise click.ClickException(f"{path}: {failed} of the lines failed (see their errors)")
 
 
-COMMANDS = [transcribe, grade]
+@click.command(name="import-pending")
+def import_pending_cmd() -> None:
+    """Store the graded answers kept aside while the store could not take them.
+
+    Example: mockint import-pending
+    """
+    from mockint.intake import import_pending
+    from mockint.store import Store
+
+    paths = config.paths()
+    with Store(paths.db) as store:
+        added, refused = import_pending(store, paths.pending)
+    click.echo(f"Stored {added} kept answer{'s' if added != 1 else ''} ({paths.pending}).")
+    if refused:
+        raise click.ClickException(f"{len(refused)} kept files could not be read: {refused[0]}")
+
+
+COMMANDS = [transcribe, grade, import_pending_cmd]

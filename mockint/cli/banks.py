@@ -40,7 +40,7 @@ def bank_import(file: Path, name: str | None, replace: bool) -> None:
     """
     from mockint.bank import import_bank, load_file
 
-    out = import_bank(file, config.paths().banks, name, replace)
+    out = import_bank(file, config.paths().banks, name, replace, bank_dirs())
     b = load_file(out)
     click.echo(
         f"Imported bank '{b.name}': {len(b.questions)} questions in "

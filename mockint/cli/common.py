@@ -106,7 +106,7 @@ def open_store() -> Any:
     from mockint.store import Store
 
     db = config.paths().db
-    return Store(db) if db.exists() else None
+    return Store(db, readonly=True) if db.exists() else None
 
 
 def pick_bank(store: Any, bank_name: str | None) -> str | None:

@@ -62,8 +62,11 @@ def report(
     if output is None:
         click.echo(text, nl=False)
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    try:
+        config.write_atomic(output, text)
+    except OSError as e:
+        raise click.ClickException(f"{output}: cannot write ({e.strerror}): free some space "
+                                   "or choose another place with -o") from None  # fmt: skip
     click.echo(f"Wrote {output}", err=True)
     if open_:
         import webbrowser
@@ -88,7 +91,8 @@ def review(target: str | None, play: bool, start: float, output_device: str | No
     with store:
         if target is None:
             rows = store.sessions()
-            if not rows:
+            loose = [a for a in store.attempts() if a.session_id is None]
+            if not rows and not loose:
                 click.echo(EMPTY)
             for s in rows:
                 mean = f"{s['mean']:.0f}" if s["mean"] is not None else "-"
@@ -97,6 +101,9 @@ def review(target: str | None, play: bool, start: float, output_device: str | No
                     f"session {s['id']:>4}  {s['started_at'][:16].replace('T', ' ')}  "
                     f"{s['bank']:<12} {s['attempts']:>3} answers  mean {mean:>3}{state}"
                 )
+            if loose:
+                click.echo(f"\nGraded outside a session ({len(loose)}):")
+                _list_attempts(loose)
             return
         if target.lower().startswith("a"):
             try:
@@ -109,11 +116,7 @@ def review(target: str | None, play: bool, start: float, output_device: str | No
             attempts = store.attempts(session_id=int(target))
             if not attempts:
                 raise click.ClickException(f"no answers in session {target}: see 'mockint review'")
-            for x in attempts:
-                click.echo(
-                    f"a{x.id:<5} {x.question_id:>5}  {x.score:>5.0f}  {x.status:<11} "
-                    f"{x.graded_at[:16].replace('T', ' ')}  {x.category}"
-                )
+            _list_attempts(attempts)
             return
         else:
             raise click.BadParameter(
@@ -123,6 +126,14 @@ def review(target: str | None, play: bool, start: float, output_device: str | No
     _show_attempt(a)
     if play:
         _play(a, start, output_device)
+
+
+def _list_attempts(attempts: list[Any]) -> None:
+    for x in attempts:
+        click.echo(
+            f"a{x.id:<5} {x.question_id:>5}  {x.score:>5.0f}  {x.status:<11} "
+            f"{x.graded_at[:16].replace('T', ' ')}  {x.category}"
+        )
 
 
 def _show_attempt(a: Any) -> None:

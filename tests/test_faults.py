@@ -1,0 +1,410 @@
+"""Bad and hostile input, storage faults: one `Error:` line, the right exit code, no
+traceback, nothing written outside the data directory, nothing already stored changed."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import sqlite3
+import subprocess
+import sys
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from mockint import store as store_mod
+from mockint.cli import cli
+from mockint.store import Attempt, Store
+
+from .test_report import fill
+
+Result = object
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+def one_error(r: object, code: int = 1, starts: str = "Error: ") -> str:
+    """The command failed with exactly one line, an `Error:` line, and no traceback."""
+    out = r.output  # type: ignore[attr-defined]
+    assert r.exit_code == code, out  # type: ignore[attr-defined]
+    assert r.exception is None or isinstance(r.exception, SystemExit), r.exception  # type: ignore[attr-defined]
+    assert "Traceback" not in out
+    errors = [line for line in out.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1 and errors[0].startswith(starts), out
+    return errors[0]
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    return {str(p.relative_to(root)): p.read_bytes() for p in files}
+
+
+# --- storage faults -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+@pytest.mark.parametrize(
+    "command",
+    [["report"], ["review"], ["review", "a1"], ["history"], ["bank", "list", "--due"],
+     ["report", "--format", "html"]],
+)  # fmt: skip
+def test_a_damaged_store_is_one_line_and_left_as_it_was(
+    home: Path, resume_bank, damage: str, command: list[str]  # type: ignore[no-untyped-def]
+) -> None:
+    fill(home, resume_bank)
+    db = home / "mockint.db"
+    data = db.read_bytes()
+    db.write_bytes(b"\x13garbage" * 4096 if damage == "garbage" else data[:1000])
+    before = db.read_bytes()
+    line = one_error(run(*command))
+    assert str(db) in line and "move it aside" in line
+    assert db.read_bytes() == before
+
+
+def test_export_and_import_refuse_a_damaged_store(tmp_path: Path, home: Path, resume_bank) -> None:  # type: ignore[no-untyped-def]
+    fill(home, resume_bank)
+    good = tmp_path / "good.zip"
+    assert run("export", str(good)).exit_code == 0
+    db = home / "mockint.db"
+    db.write_bytes(b"not a database at all" * 100)
+    one_error(run("export", str(tmp_path / "x.zip")))
+    assert not (tmp_path / "x.zip").exists()
+    one_error(run("import", str(good)))
+    assert db.read_bytes() == b"not a database at all" * 100
+
+
+@pytest.mark.slow
+def test_grade_save_keeps_the_answer_when_the_store_is_damaged(home: Path) -> None:
+    home.mkdir(parents=True)
+    db = home / "mockint.db"
+    db.write_bytes(b"garbage" * 1000)
+    r = run("grade", "-q", "Q8", "--text", "I enjoy solving logical problems.", "--save")
+    line = one_error(r)
+    assert "the graded answer is kept in" in line and "mockint import-pending" in line
+    assert "Score: " in r.output  # shown all the same
+    kept = list((home / "pending").glob("*.json"))
+    assert len(kept) == 1
+    db.rename(home / "mockint.db.damaged")
+    r = run("import-pending")
+    assert r.exit_code == 0 and r.output.startswith("Stored 1 kept answer ")
+    with Store(db) as s:
+        [a] = s.attempts()
+    assert a.question_id == "Q8" and a.transcript == "I enjoy solving logical problems."
+    assert not list((home / "pending").glob("*.json"))
+
+
+def test_a_busy_store_is_waited_on_then_one_line(
+    home: Path, resume_bank, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    fill(home, resume_bank)
+    monkeypatch.setattr(store_mod, "BUSY_SECONDS", 0.3)
+    holder = sqlite3.connect(str(home / "mockint.db"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        zpath = home.parent / "b.zip"
+        assert run("export", str(zpath)).exit_code == 0  # readers are not blocked
+        line = one_error(run("import", str(zpath)))
+        assert "busy: another mockint process" in line
+        line = one_error(run("bank", "import", str(zpath)))  # not a bank: refused, no traceback
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    with Store(home / "mockint.db") as s:
+        assert len(s.attempts()) == 7
+
+
+def test_stores_created_at_once_by_many_processes_all_work(tmp_path: Path) -> None:
+    code = (
+        "import sys; from mockint.store import Store, Attempt\n"
+        "with Store(sys.argv[1]) as s:\n"
+        "    s.add_attempt(Attempt('b', 'Q1', 'C', 'x', 50.0, 0.5))\n"
+    )
+    for n in range(20):  # 120 stores made by 6 processes at once
+        db = tmp_path / f"s{n}.db"
+        procs = [subprocess.Popen([sys.executable, "-c", code, str(db)], stderr=subprocess.PIPE)
+                 for _ in range(6)]  # fmt: skip
+        errs = [p.communicate()[1].decode() for p in procs]
+        assert all(p.returncode == 0 for p in procs), errs
+        with Store(db) as s:
+            assert len(s.attempts()) == 6
+
+
+@pytest.fixture
+def tmpfs(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
+    """Mount small tmpfs file systems (root only: CI runs as root)."""
+    mounts: list[Path] = []
+
+    def mount(options: str) -> Path:
+        d = tmp_path / f"fs{len(mounts)}"
+        d.mkdir()
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(d)],
+                           capture_output=True, text=True)  # fmt: skip
+        if r.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here ({r.stderr.strip()}): run as root")
+        mounts.append(d)
+        return d
+
+    yield mount
+    for d in reversed(mounts):
+        subprocess.run(["umount", "-l", str(d)], check=False)
+
+
+def test_a_read_only_data_directory_still_reports(
+    tmpfs, resume_bank, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    h = tmpfs("size=8m")
+    monkeypatch.setenv("MOCKINT_HOME", str(h))
+    fill(h, resume_bank)
+    subprocess.run(["mount", "-o", "remount,ro", str(h)], check=True)
+    r = run("report", "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["attempts"] == 6
+    assert run("review").exit_code == 0 and run("history").exit_code == 0
+    line = one_error(run("report", "--format", "html", "-o", str(h / "r.html")))
+    assert "cannot write" in line and not (h / "r.html").exists()
+
+
+def test_a_full_disk_leaves_no_empty_files_and_changes_nothing(
+    tmp_path: Path, tmpfs, resume_bank, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    h = tmp_path / "home"
+    monkeypatch.setenv("MOCKINT_HOME", str(h))
+    fill(h, resume_bank)
+    zpath = tmp_path / "b.zip"
+    assert run("export", str(zpath)).exit_code == 0
+    full = tmpfs("size=64k")
+    (full / "filler").write_bytes(b"\0" * (64 * 1024 - 4096))
+    with pytest.raises(OSError):
+        (full / "more").write_bytes(b"\0" * 8192)
+    (full / "more").unlink(missing_ok=True)
+    before = set(p.name for p in full.iterdir())
+    one_error(run("report", "--format", "html", "-o", str(full / "r.html")))
+    one_error(run("export", str(full / "e.zip")))
+    bank = tmp_path / "mine.txt"
+    bank.write_text("Mine\n\n- A: Q1-Q1\n\nQ1. Why?\nAnswer:\n" + "Because it is. " * 400)
+    monkeypatch.setenv("MOCKINT_HOME", str(full))
+    one_error(run("bank", "import", str(bank)))
+    assert set(p.name for p in full.iterdir()) <= before | {"bank"}
+    assert not any(p.stat().st_size == 0 for p in full.rglob("*") if p.is_file())
+
+
+# --- hostile archives -------------------------------------------------------------------------
+
+
+def rebuild(
+    src: Path,
+    dest: Path,
+    edit_db: Callable[[sqlite3.Connection], object] | None = None,
+    extra: dict[str, bytes] | None = None,
+    manifest_edit: Callable[[dict], object] | None = None,
+    raw_db: Callable[[bytes], bytes] | None = None,
+) -> Path:
+    """A copy of an export with its database or entries changed, checksums made to match."""
+    with zipfile.ZipFile(src) as z:
+        files = {n: z.read(n) for n in z.namelist() if n != "manifest.json"}
+        manifest = json.loads(z.read("manifest.json"))
+    if edit_db is not None:
+        p = dest.with_suffix(".db")
+        p.write_bytes(files["mockint.db"])
+        db = sqlite3.connect(str(p))
+        edit_db(db)
+        db.commit()
+        db.close()
+        files["mockint.db"] = p.read_bytes()
+    if raw_db is not None:
+        files["mockint.db"] = raw_db(files["mockint.db"])
+    files.update(extra or {})
+    manifest["files"] = {n: {"sha256": hashlib.sha256(d).hexdigest(), "size": len(d)}
+                         for n, d in files.items()}  # fmt: skip
+    body = manifest_edit(manifest) if manifest_edit else manifest
+    with zipfile.ZipFile(dest, "w") as z:
+        z.writestr("manifest.json", json.dumps(body))
+        for n, d in files.items():
+            z.writestr(n, d)
+    return dest
+
+
+HOSTILE: dict[str, dict[str, object]] = {
+    "escaping path": {
+        "edit_db": lambda db: db.execute(
+            "UPDATE attempts SET audio_path = 'recordings/../../../../escaped.flac' "
+            "WHERE audio_path IS NOT NULL"),
+        "extra": {"recordings/../../../../escaped.flac": b"x"},
+    },
+    "absolute path": {
+        "edit_db": lambda db: db.execute(
+            "UPDATE attempts SET audio_path = '/etc/hostname' WHERE audio_path IS NOT NULL"),
+    },
+    "score not a number": {"edit_db": lambda db: db.execute("UPDATE attempts SET score = 'high'")},
+    "score out of range": {"edit_db": lambda db: db.execute("UPDATE attempts SET score = 1e9")},
+    "bad JSON in a row": {"edit_db": lambda db: db.execute("UPDATE attempts SET key_points = '{'")},
+    "missing table": {"edit_db": lambda db: db.execute("DROP TABLE sessions")},
+    "manifest a list": {"manifest_edit": lambda m: [m]},
+    "schema version text": {"manifest_edit": lambda m: {**m, "schema_version": "abc"}},
+    "entry outside the manifest": {"manifest_edit": lambda m: {
+        **m, "files": {"mockint.db": m["files"]["mockint.db"]}}},
+    "damaged pages": {"raw_db": lambda d: d[:4096] + b"\xff" * 4096 + d[8192:]},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_a_hostile_archive_is_refused_whole(
+    case: str, tmp_path: Path, home: Path, resume_bank, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    fill(home, resume_bank)
+    good = tmp_path / "good.zip"
+    assert run("export", str(good)).exit_code == 0
+    bad = rebuild(good, tmp_path / "bad.zip", **HOSTILE[case])  # type: ignore[arg-type]
+    other = tmp_path / "a" / "b" / "c" / "other"
+    monkeypatch.setenv("MOCKINT_HOME", str(other))
+    assert run("import", str(good)).exit_code == 0
+    before = tree(other)
+    outside = {p for p in tmp_path.rglob("*")} - {p for p in other.rglob("*")}
+    line = one_error(run("import", str(bad)))
+    assert line.startswith(f"Error: {bad}: ") and line.endswith("nothing was imported")
+    assert tree(other) == before
+    assert {p for p in tmp_path.rglob("*")} - {p for p in other.rglob("*")} == outside
+    assert not list(tmp_path.rglob("escaped.flac"))
+
+
+def test_an_archive_with_an_extra_column_imports_what_it_knows(
+    tmp_path: Path, home: Path, resume_bank, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    fill(home, resume_bank)
+    good = tmp_path / "good.zip"
+    assert run("export", str(good)).exit_code == 0
+    add = "ALTER TABLE attempts ADD COLUMN x TEXT"
+    odd = rebuild(good, tmp_path / "odd.zip", edit_db=lambda db: db.execute(add))
+    monkeypatch.setenv("MOCKINT_HOME", str(tmp_path / "other"))
+    r = run("import", str(odd))
+    assert r.exit_code == 0 and r.output.startswith("Imported 7 answers"), r.output
+
+
+def test_an_archive_entry_past_the_cap_is_refused_unread(
+    tmp_path: Path, home: Path, resume_bank, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    from mockint import archive
+
+    fill(home, resume_bank)
+    good = tmp_path / "good.zip"
+    assert run("export", str(good)).exit_code == 0
+    monkeypatch.setattr(archive, "MAX_RECORDING_BYTES", 1 << 20)
+    bomb = rebuild(good, tmp_path / "bomb.zip", extra={"recordings/big.flac": b"\0" * (3 << 20)})
+    line = one_error(run("import", str(bomb)))
+    assert "recordings/big.flac" in line and "allowed" in line
+    # a link is refused too
+    buf = io.BytesIO()
+    with zipfile.ZipFile(good) as z, zipfile.ZipFile(buf, "w") as out:
+        for info in z.infolist():
+            out.writestr(info, z.read(info))
+        link = zipfile.ZipInfo("recordings/link.flac")
+        link.external_attr = (0o120777 << 16)
+        out.writestr(link, "/etc/passwd")
+    (tmp_path / "link.zip").write_bytes(buf.getvalue())
+    one_error(run("import", str(tmp_path / "link.zip")))
+
+
+def test_identical_answers_survive_a_round_trip_and_import_twice_adds_nothing(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Store(home / "mockint.db") as s:
+        for _ in range(3):  # the same answer three times in the same second
+            s.add_attempt(Attempt("resume", "Q8", "C", "same", 50.0, 0.5, graded_at="t",
+                                  started_at="t"))  # fmt: skip
+    zpath = tmp_path / "b.zip"
+    assert run("export", str(zpath)).output == f"Exported 3 answers and 0 recordings to {zpath}\n"
+    monkeypatch.setenv("MOCKINT_HOME", str(tmp_path / "other"))
+    assert run("import", str(zpath)).output.startswith("Imported 3 answers (0 already here)")
+    assert run("import", str(zpath)).output.startswith("Imported 0 answers (3 already here)")
+
+
+# --- hostile banks ----------------------------------------------------------------------------
+
+BANKS = {
+    "question a list of strings": 'question = ["a", "b"]\n',
+    "question a list of numbers": "question = [1, 2]\n",
+    "bank a string": 'bank = "x"\n[[question]]\nid = "Q1"\ncategory = "C"\ntext = "T?"\n'
+                     'answer = "A."\n',
+    "text a list": '[[question]]\nid = "Q1"\ncategory = "C"\ntext = ["a", "b"]\nanswer = "A."\n',
+    "answer a boolean": '[[question]]\nid = "Q1"\ncategory = "C"\ntext = "T?"\nanswer = true\n',
+    "id escaping": '[[question]]\nid = "../../x"\ncategory = "C"\ntext = "T?"\nanswer = "A."\n',
+    "answer too long": '[[question]]\nid = "Q1"\ncategory = "C"\ntext = "T?"\nanswer = "'
+                       + "A" * 30_000 + '"\n',
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(BANKS))
+def test_a_hostile_bank_is_refused_with_its_file(case: str, tmp_path: Path, home: Path) -> None:
+    src = tmp_path / "evil.toml"
+    src.write_text(BANKS[case])
+    line = one_error(run("bank", "import", str(src)))
+    assert line.startswith(f"Error: {src}")
+    assert not (home / "bank").exists() or not list((home / "bank").iterdir())
+
+
+def test_text_bank_limits_answer_quickly(tmp_path: Path) -> None:
+    src = tmp_path / "long.txt"
+    src.write_text("Title\n- A: Q1-Q2" + "x" * 100_000 + "\n\nQ1. Why?\nAnswer:\nBecause.\n")
+    import time
+
+    t = time.perf_counter()
+    line = one_error(run("bank", "import", str(src)))
+    assert time.perf_counter() - t < 2.0 and "characters" in line
+    big = tmp_path / "big.toml"
+    big.write_bytes(b"# " + b"x" * (9 << 20) + b"\n")
+    assert "bytes" in one_error(run("bank", "import", str(big)))
+
+
+def test_the_shipped_bank_is_replaced_only_on_purpose(tmp_path: Path, home: Path) -> None:
+    src = tmp_path / "resume.txt"
+    src.write_text("Mine\n\n- A: Q1-Q1\n\nQ1. Why?\nAnswer:\nBecause.\n")
+    line = one_error(run("bank", "import", str(src)))
+    assert "a bank named 'resume' exists already" in line and "--replace" in line
+    r = run("bank", "import", str(src), "--replace")
+    assert r.exit_code == 0 and "1 questions" in r.output
+
+
+# --- smaller ------------------------------------------------------------------------------------
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(home: Path) -> None:
+    with Store(home / "mockint.db") as s:
+        s.add_attempt(Attempt("resume", "Q8", "C", '=HYPERLINK("http://x","y")', 50.0, 0.5))
+    r = run("report", "--format", "csv")
+    assert r.exit_code == 0
+    assert "'=HYPERLINK" in r.output and ",=HYPERLINK" not in r.output
+
+
+def test_bad_samples_and_lying_headers_are_clear_errors(tmp_path: Path) -> None:
+    import soundfile as sf
+
+    nan = tmp_path / "nan.wav"
+    sf.write(str(nan), np.full(16000, np.nan, np.float32), 16000, subtype="FLOAT")
+    assert "invalid samples" in one_error(run("transcribe", str(nan)))
+    liar = tmp_path / "liar.wav"
+    sf.write(str(liar), np.zeros(16000 * 60, np.float32), 16000)
+    data = bytearray(liar.read_bytes())
+    data[40:44] = (320).to_bytes(4, "little")  # the data chunk "holds" 10 ms
+    liar.write_bytes(bytes(data))
+    assert "broken WAV header" in one_error(run("transcribe", str(liar)))
+
+
+def test_usage_errors_are_one_line() -> None:
+    r = run("grade", "-q", "Q1")
+    assert r.exit_code == 2
+    assert r.output == ("Error: give exactly one of --audio FILE or --text TEXT "
+                        "(see 'mockint grade --help')\n")  # fmt: skip
+
+
+def test_review_lists_answers_graded_outside_a_session(home: Path) -> None:
+    with Store(home / "mockint.db") as s:
+        s.add_attempt(Attempt("resume", "Q8", "C", "text", 50.0, 0.5))
+    r = run("review")
+    assert r.exit_code == 0 and "Graded outside a session (1):" in r.output and "a1 " in r.output
