@@ -118,7 +118,8 @@ def measure(words: Sequence[Word], options: DeliveryOptions | None = None) -> De
         flags.append(f"{fillers / minutes:.1f} filler words a minute")
     if pauses:
         where = ", ".join(f"{a:.0f} s" for a, _ in pauses)
-        flags.append(f"{len(pauses)} pause(s) over {o.long_pause:g} s (at {where})")
+        noun = "pause" if len(pauses) == 1 else "pauses"
+        flags.append(f"{len(pauses)} {noun} over {o.long_pause:g} s (at {where})")
     target = f"the {o.min_seconds:.0f}-{o.max_seconds:.0f} s target"
     if seconds < o.min_seconds:
         flags.append(f"{seconds:.0f} s long: shorter than {target}")
@@ -134,3 +135,20 @@ def measure(words: Sequence[Word], options: DeliveryOptions | None = None) -> De
         long_pauses=pauses,
         flags=flags,
     )
+
+
+def describe(d: dict[str, Any], options: DeliveryOptions | None = None) -> list[str]:
+    """Delivery figures (one answer's, or means over answers) as labelled plain words:
+    "Pace 141 words/min (target 110-170)", "Fillers 0.0 per minute",
+    "Long pauses 1 (over 2.5 s)", "Length 41 s (target 60-120)"."""
+    o = options or DeliveryOptions()
+    pauses = d.get("long_pause_count", len(d.get("long_pauses", [])))
+    count = f"{pauses:.1f}" if isinstance(pauses, float) and not pauses.is_integer() else (
+        f"{pauses:.0f}")  # fmt: skip
+    return [
+        f"Pace {float(d.get('wpm', 0)):.0f} words/min (target {o.slow_wpm:.0f}-{o.fast_wpm:.0f})",
+        f"Fillers {float(d.get('fillers_per_minute', 0)):.1f} per minute",
+        f"Long pauses {count} (over {o.long_pause:g} s)",
+        f"Length {float(d.get('seconds', 0)):.0f} s "
+        f"(target {o.min_seconds:.0f}-{o.max_seconds:.0f})",
+    ]

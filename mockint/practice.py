@@ -11,7 +11,7 @@ import contextlib
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,6 +28,7 @@ from mockint.grade import Embedder
 from mockint.intake import import_pending
 from mockint.listen import EndpointOptions, Listener
 from mockint.models import DEFAULT_WHISPER
+from mockint.report import Missed, most_missed
 from mockint.speech import Speaker
 from mockint.store import Attempt, Store, now
 from mockint.transcribe import Transcriber
@@ -96,7 +97,8 @@ class PracticeUI(Protocol):
     def choose(self) -> Choice:
         """After a result: the next question, answer again, hear it again, or quit."""
 
-    def summary(self, rows: list[CategorySummary]) -> None: ...
+    def summary(self, rows: list[CategorySummary], missed: Sequence[Missed] = ()) -> None:
+        """The session's per-category figures and the key points it missed most."""
 
 
 Events = Callable[[str, dict[str, Any]], None]
@@ -269,8 +271,10 @@ class Practice:
     def finish(self) -> list[CategorySummary]:
         assert self.session_id is not None
         self.store.end_session(self.session_id)
-        rows = summarise(self.store.attempts(session_id=self.session_id))
-        self.ui.summary(rows)
+        done = [a for a in self.store.attempts(session_id=self.session_id)
+                if a.status == "complete"]  # fmt: skip
+        rows = summarise(done)
+        self.ui.summary(rows, most_missed(done, self.bank, limit=8))
         self.event("summary", rows=[r.__dict__ for r in rows])
         return rows
 

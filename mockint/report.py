@@ -28,8 +28,37 @@ class CategoryStats:
     mean: float
     best: float
     latest: float
-    trend: float  # mean of the later half minus mean of the earlier half (points)
+    # progress: the mean change (latest minus first) over the category's questions answered
+    # more than once; None (n/a) when none was
+    trend: float | None
     series: list[tuple[str, float]] = field(default_factory=list)  # (graded_at, score)
+    reanswered: int = 0  # questions answered more than once
+
+
+@dataclass(frozen=True)
+class QuestionProgress:
+    """One question answered more than once: where it started, its best, where it is."""
+
+    question_id: str
+    category: str
+    question: str
+    attempts: int
+    first: float
+    best: float
+    latest: float
+    change: float  # latest minus first (points)
+    series: list[tuple[str, float]] = field(default_factory=list)  # (graded_at, score)
+
+
+@dataclass(frozen=True)
+class Missed:
+    """A key point missed in several answers to its question."""
+
+    question_id: str
+    question: str
+    text: str
+    missed: int  # answers that missed it
+    answers: int  # answers to its question
 
 
 @dataclass(frozen=True)
@@ -68,11 +97,13 @@ class Report:
     first_at: str
     last_at: str
     items: list[AttemptView]
+    progress: list[QuestionProgress] = field(default_factory=list)
+    missed: list[Missed] = field(default_factory=list)  # most often missed first
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["schema_version"] = SCHEMA_VERSION
-        for c in d["categories"]:
+        for c in d["categories"] + d["progress"]:
             c["series"] = [{"graded_at": t, "score": s} for t, s in c["series"]]
         return d
 
@@ -81,18 +112,52 @@ def _mean(xs: Sequence[float]) -> float:
     return round(sum(xs) / len(xs), 1) if xs else 0.0
 
 
-def trend(scores: Sequence[float]) -> float:
-    """Later half's mean minus the earlier half's (0 with fewer than two scores)."""
-    if len(scores) < 2:
-        return 0.0
-    half = len(scores) // 2
-    return round(_mean(scores[len(scores) - half :]) - _mean(scores[:half]), 1)
+def trend(progress: Sequence[QuestionProgress]) -> float | None:
+    """The mean change over questions answered more than once (None if there are none)."""
+    return round(_mean([p.change for p in progress]), 1) if progress else None
+
+
+def question_progress(done: Sequence[Attempt], bank: Bank | None) -> list[QuestionProgress]:
+    """Per question answered more than once (oldest first): first, best, latest, change."""
+    by_q: dict[str, list[Attempt]] = {}
+    for a in done:
+        by_q.setdefault(a.question_id, []).append(a)
+    texts = {q.id: q.text for q in bank.questions} if bank else {}
+    out = []
+    for qid, xs in by_q.items():
+        if len(xs) < 2:
+            continue
+        scores = [round(a.score, 1) for a in xs]
+        series = [(a.graded_at, s) for a, s in zip(xs, scores, strict=True)]
+        out.append(QuestionProgress(
+            qid, xs[0].category, texts.get(qid, ""), len(xs), scores[0], max(scores),
+            scores[-1], round(scores[-1] - scores[0], 1), series))  # fmt: skip
+    return out
+
+
+def most_missed(done: Sequence[Attempt], bank: Bank | None, limit: int = 10) -> list[Missed]:
+    """The key points missed most often across answers, by question (missed twice or more
+    first; with few answers, once)."""
+    texts = {q.id: q.text for q in bank.questions} if bank else {}
+    answers: dict[str, int] = {}
+    counts: dict[tuple[str, str], int] = {}
+    for a in done:
+        answers[a.question_id] = answers.get(a.question_id, 0) + 1
+        for k in a.key_points:
+            if k.get("status") == "missed":
+                key = (a.question_id, str(k.get("text", "")))
+                counts[key] = counts.get(key, 0) + 1
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], -kv[1] / answers[kv[0][0]]))
+    top = [Missed(q, texts.get(q, ""), t, n, answers[q]) for (q, t), n in ranked[:limit]]
+    order = list(dict.fromkeys(m.question_id for m in top))  # grouped by question
+    return sorted(top, key=lambda m: order.index(m.question_id))
 
 
 def build(attempts: Sequence[Attempt], bank: Bank | None, weakest: int = 5) -> Report:
     """Aggregate complete attempts (oldest first) into a Report."""
     done = [a for a in attempts if a.status == "complete"]
     questions = {q.id: q for q in bank.questions} if bank else {}
+    progress = question_progress(done, bank)
     latest: dict[str, Attempt] = {}
     for a in done:
         latest[a.question_id] = a
@@ -108,7 +173,7 @@ def build(attempts: Sequence[Attempt], bank: Bank | None, weakest: int = 5) -> R
         readiness=_mean([a.score for a in latest.values()]),
         practised=len(latest),
         bank_questions=len(questions),
-        categories=_categories(done, bank),
+        categories=_categories(done, bank, progress),
         weakest=[
             {
                 "question_id": a.question_id,
@@ -124,10 +189,14 @@ def build(attempts: Sequence[Attempt], bank: Bank | None, weakest: int = 5) -> R
         first_at=done[0].graded_at if done else "",
         last_at=done[-1].graded_at if done else "",
         items=[_view(a, questions.get(a.question_id)) for a in done],
+        progress=progress,
+        missed=most_missed(done, bank),
     )
 
 
-def _categories(done: Sequence[Attempt], bank: Bank | None) -> list[CategoryStats]:
+def _categories(
+    done: Sequence[Attempt], bank: Bank | None, progress: Sequence[QuestionProgress]
+) -> list[CategoryStats]:
     """Per category, in the bank's order (categories the bank lacks last)."""
     order = bank.categories if bank else []
     by_cat: dict[str, list[Attempt]] = {}
@@ -138,6 +207,7 @@ def _categories(done: Sequence[Attempt], bank: Bank | None) -> list[CategoryStat
     for c in names:
         xs = by_cat[c]
         scores = [a.score for a in xs]
+        mine = [p for p in progress if p.category == c]
         cats.append(
             CategoryStats(
                 c,
@@ -147,8 +217,9 @@ def _categories(done: Sequence[Attempt], bank: Bank | None) -> list[CategoryStat
                 _mean(scores),
                 round(max(scores), 1),
                 round(scores[-1], 1),
-                trend(scores),
+                trend(mine),
                 [(a.graded_at, round(a.score, 1)) for a in xs],
+                len(mine),
             )
         )
     return cats

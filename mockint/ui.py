@@ -20,7 +20,9 @@ from rich.text import Text
 
 from mockint.assess import Assessment
 from mockint.bank import Question
+from mockint.delivery import describe as describe_delivery
 from mockint.practice import Action, CategorySummary, Choice, Listening
+from mockint.report import Missed
 
 
 class Keys:
@@ -137,20 +139,12 @@ def graded_lines(
             if status_name != "missed" and k.get("match"):
                 out.append((f'      you said: "{k["match"]}"', "dim"))
     if delivery:
-        out += [("", ""), delivery_line(delivery)]
+        out += [("", ""), ("Delivery:", "bold")]
+        out += [(f"  {line}", "") for line in describe_delivery(delivery)]
         out += [(f"  · {f}", "dim") for f in delivery.get("flags", [])]
     if recording:
         out += [("", ""), (f"Recording: {recording}", "dim")]
     return out
-
-
-def delivery_line(d: dict[str, Any]) -> Line:
-    """'Delivery: 141 words a minute, 1 filler word, 2 long pauses, 41 s'."""
-    pauses = len(d.get("long_pauses", []))
-    text = (f"Delivery: {d.get('wpm', 0):.0f} words a minute, "
-            f"{plural(int(d.get('fillers', 0)), 'filler word')}, {plural(pauses, 'long pause')}, "
-            f"{d.get('seconds', 0):.0f} s")  # fmt: skip
-    return text, ""
 
 
 def assessment_lines(a: Assessment, title: bool = True) -> list[Line]:
@@ -180,6 +174,27 @@ def attempt_lines(a: Any, question: Question | None) -> list[Line]:
         delivery=a.delivery,
         recording=a.audio_path,
     )
+
+
+def compare_lines(best: Any, latest: Any, width: int = 38) -> list[Line]:
+    """Two stored attempts at one question side by side: each key point, delivery, transcripts."""
+    left, right = f"best a{best.id} ({best.score:.0f})", f"latest a{latest.id} ({latest.score:.0f})"
+    out: list[Line] = [(f"{'Key point':<{width}}  {left:<22}  {right}", "bold")]
+    theirs = {str(k.get("text")): k.get("status", "missed") for k in latest.key_points}
+    for k in best.key_points:
+        text = str(k.get("text", ""))
+        short = text if len(text) <= width else text[: width - 1] + "…"
+        a, b = k.get("status", "missed"), theirs.get(text, "missed")
+        out.append((f"{short:<{width}}  {MARKS[a]} {a:<20}  {MARKS[b]} {b}", ""))
+    if best.delivery or latest.delivery:
+        out += [("", ""), ("Delivery:", "bold")]
+        lb = describe_delivery(best.delivery) if best.delivery else []
+        rb = describe_delivery(latest.delivery) if latest.delivery else []
+        for x, y in zip(lb or [""] * len(rb), rb or [""] * len(lb), strict=True):
+            out.append((f"  {x:<{width + 22}}  {y}", ""))
+    for title, a in ((left, best), (right, latest)):
+        out += [("", ""), (f"Answer, {title}:", "bold"), (f"  {a.transcript or '(nothing)'}", "")]
+    return out
 
 
 def plain(lines: Sequence[Line]) -> str:
@@ -278,7 +293,7 @@ class ConsoleUI:
             if choice:
                 return choice
 
-    def summary(self, rows: list[CategorySummary]) -> None:
+    def summary(self, rows: list[CategorySummary], missed: Sequence[Missed] = ()) -> None:
         self._stop_live()
         if not rows:
             self.console.print("\nNo answers graded this session.")
@@ -292,3 +307,11 @@ class ConsoleUI:
             t.add_row(r.category, str(r.attempts), f"{r.mean:.0f}", f"{r.best:.0f}")
         self.console.print()
         self.console.print(t)
+        current = None
+        for i, m in enumerate(missed):
+            if i == 0:
+                self.console.print(Text("What to study next (key points missed):", style="bold"))
+            if m.question_id != current:
+                current = m.question_id
+                self.console.print(Text(f"  {m.question_id}  {m.question}"))
+            self.console.print(Text(f"    - {m.text}", style="dim"))

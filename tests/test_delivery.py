@@ -31,7 +31,7 @@ def test_pace_fillers_pauses_and_length() -> None:
     assert d.fillers == 6
     assert [(round(a, 2), round(b, 2)) for a, b in d.long_pauses] == [(3.12, 3.08)]
     assert any("shorter than the 60-120 s target" in f for f in d.flags)
-    assert any("1 pause(s) over 2.5 s (at 3 s)" in f for f in d.flags)
+    assert any("1 pause over 2.5 s (at 3 s)" in f for f in d.flags)
 
 
 def test_like_as_a_verb_and_so_mid_sentence_are_not_fillers() -> None:
@@ -46,3 +46,18 @@ def test_flags_fast_and_slow_pace_and_long_answers() -> None:
     slow = measure(words(" ".join(["word"] * 60), step=0.75))  # 80 wpm
     assert slow is not None and any("slower than 110" in f for f in slow.flags)
     assert measure([]) is None
+
+
+def test_delivery_in_plain_words_with_singulars_and_plurals() -> None:
+    from mockint.delivery import describe
+
+    one = {"wpm": 140.9, "fillers_per_minute": 0.0, "long_pauses": [{"at": 22, "seconds": 3}],
+           "seconds": 41.2}  # fmt: skip
+    assert describe(one) == [
+        "Pace 141 words/min (target 110-170)",
+        "Fillers 0.0 per minute",
+        "Long pauses 1 (over 2.5 s)",
+        "Length 41 s (target 60-120)",
+    ]
+    means = {"wpm": 120, "fillers_per_minute": 1.25, "long_pause_count": 0.5, "seconds": 70}
+    assert describe(means)[1:3] == ["Fillers 1.2 per minute", "Long pauses 0.5 (over 2.5 s)"]

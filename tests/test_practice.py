@@ -108,8 +108,9 @@ class ScriptedUI:
     def choose(self) -> str:
         return self.choices.pop(0) if self.choices else "next"
 
-    def summary(self, rows: list[object]) -> None:
+    def summary(self, rows: list[object], missed: object = ()) -> None:
         self.summaries.append(rows)
+        self.missed = missed
 
 
 BANK = Bank(
@@ -233,6 +234,29 @@ def test_answer_ends_after_speech_and_is_stored_at_once(tmp_path: Path) -> None:
     assert a.transcript.startswith("I like clean code.")
     assert rows[0].attempts == 1 and ui.results == [a.id]
     assert p.speaker.said == [BANK.questions[0].text]  # type: ignore[attr-defined]
+    # the summary lists what this session missed, as the attempt recorded it
+    missed = [k["text"] for k in a.key_points if k["status"] == "missed"]
+    assert [m.text for m in ui.missed] == missed  # type: ignore[attr-defined]
+
+
+def test_an_answer_the_store_cannot_take_is_kept_aside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from mockint.errors import StoreError
+
+    p = make(tmp_path, Recorders(answer_audio(("speech", 2.0))), ScriptedUI(), count=1)
+
+    def full(*_a: object, **_k: object) -> int:
+        raise StoreError(f"{tmp_path / 'm.db'}: the disk is full: free some space")
+
+    monkeypatch.setattr(p.store, "add_attempt", full)
+    with pytest.raises(StoreError) as e:  # the CLI prints it as one line
+        p.run(p.plan())
+    assert "the graded answer is kept in" in str(e.value)
+    [kept] = (tmp_path / "pending").glob("*.json")
+    assert json.loads(kept.read_text())["question_id"] == "Q1"
 
 
 def test_enter_ends_the_answer_early(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -14,8 +15,8 @@ from click.testing import CliRunner
 from mockint.audio import write_audio
 from mockint.bank import Bank
 from mockint.cli import cli
-from mockint.render import render_csv, render_html, render_json
-from mockint.report import build, sparkline, trend
+from mockint.render import render_csv, render_html, render_json, render_md
+from mockint.report import build, sparkline
 from mockint.store import Attempt, Store
 
 from .test_audio import tone
@@ -72,16 +73,67 @@ def test_build_aggregates_by_category(home: Path, resume_bank: Bank) -> None:
         80.0,
         2,
     )
-    assert gen.trend == 40.0  # later half (80) minus earlier half (40)
+    assert gen.trend == 40.0  # Q1 went from 40 to 80; Q2 was answered once
+    assert api.trend == 40.0 and gen.reanswered == api.reanswered == 1
     assert (api.name, api.mean, api.latest, api.bank_questions) == (CATS[1], 50.0, 70.0, 10)
     assert r.readiness == pytest.approx((80 + 60 + 70 + 50) / 4, abs=0.05)  # latest per question
     assert [w["question_id"] for w in r.weakest] == ["Q152", "Q2", "Q151", "Q1"]
     assert r.models == [{"name": "all-MiniLM-L6-v2", "sha256": "53aa5117abc"}]
 
 
-def test_trend_and_sparkline() -> None:
-    assert trend([50]) == 0 and trend([20, 40, 60, 80]) == 40
+def test_sparkline() -> None:
     assert sparkline([0, 50, 100]) == "▁▅█"
+
+
+def progress_store(home: Path, resume_bank: Bank) -> None:
+    """Answers whose progress is worked out by hand in the test below."""
+    rows = [("Q1", 40), ("Q2", 70), ("Q151", 30), ("Q1", 80), ("Q152", 50), ("Q175", 55),
+            ("Q151", 70), ("Q1", 60), ("Q152", 20)]  # fmt: skip
+    kp = [{"text": "Point one.", "covered": True, "status": "covered", "match": "it"},
+          {"text": "Point two.", "covered": False, "status": "missed", "match": ""}]  # fmt: skip
+    with Store(home / "mockint.db") as s:
+        for i, (qid, score) in enumerate(rows):
+            s.add_attempt(Attempt("resume", qid, resume_bank.get(qid).category, "it", score,
+                                  score / 100, key_points=kp,
+                                  graded_at=f"2026-11-{i + 1:02d}T10:00:00+00:00"))  # fmt: skip
+
+
+def test_progress_per_question_agrees_in_every_format(home: Path, resume_bank: Bank) -> None:
+    progress_store(home, resume_bank)
+    with Store(home / "mockint.db") as s:
+        r = build(s.attempts(), resume_bank)
+    # by hand: Q1 40 -> 80 -> 60 (+20), Q151 30 -> 70 (+40), Q152 50 -> 20 (-30); Q2, Q175 once
+    expected = [("Q1", 3, 40, 80, 60, 20), ("Q151", 2, 30, 70, 70, 40),
+                ("Q152", 2, 50, 50, 20, -30)]
+    d = json.loads(render_json(r))
+    assert [(p["question_id"], p["attempts"], p["first"], p["best"], p["latest"], p["change"])
+            for p in d["progress"]] == expected  # fmt: skip
+    # category progress: the mean change of its re-answered questions; n/a with none
+    assert [(c["name"], c["trend"]) for c in d["categories"]] == [
+        (CATS[0], 20.0), (CATS[1], 5.0), ("Databases (PostgreSQL and MySQL)", None)]
+    text = run("report").stdout
+    assert "n/a" in text and "+5" in text
+    for qid, n, first, best, latest, change in expected:
+        cells = [str(n), str(first), str(best), str(latest), f"{change:+d}"]
+        assert re.search(rf"{qid} .*?" + r"[\s│]+".join(map(re.escape, cells)), text), qid
+    md = render_md(r)
+    assert "important points? | 3 | 40 | 80 | 60 | +20 |" in md
+    assert "| 5 |" not in md and "+5 |" in md and "| n/a |" in md
+    rows = list(csv.DictReader(io.StringIO(render_csv(r))))
+    last = {row["question_id"]: row for row in rows}
+    got = [(q, int(last[q]["answer_number"]), float(last[q]["change_since_first"]))
+           for q in ("Q1", "Q151", "Q152")]  # fmt: skip
+    assert got == [(q, n, c) for q, n, _, _, _, c in expected]
+    page = render_html(r)
+    for qid, n, first, best, latest, change in expected:
+        assert (f'data-question="{qid}" data-attempts="{n}" data-first="{float(first)}" '
+                f'data-best="{float(best)}" data-latest="{float(latest)}" '
+                f'data-change="{float(change)}"') in page
+    assert 'data-trend=""' in page and "<td>n/a</td>" in page
+    # what to study next: the key point missed in every answer, grouped by question
+    assert d["missed"][0] == {"question_id": "Q1", "question": resume_bank.get("Q1").text,
+                              "text": "Point two.", "missed": 3, "answers": 3}  # fmt: skip
+    assert "What to study next" in text and "Point two. (missed in 3 of 3)" in text
 
 
 def test_json_csv_and_html_agree(home: Path, resume_bank: Bank) -> None:
@@ -196,3 +248,20 @@ def test_export_import_round_trip_and_damaged_archive(
     notzip.write_text("hello")
     r = run("import", str(notzip))
     assert r.exit_code == 1 and "not a readable zip archive" in r.output
+
+
+def test_review_a_question_and_compare_best_with_latest(home: Path, resume_bank: Bank) -> None:
+    progress_store(home, resume_bank)
+    r = run("review", "q1")
+    assert r.exit_code == 0
+    assert r.stdout.splitlines()[1:] == [
+        "3 answers:", "  a1        40  2026-11-01 10:00", "  a4        80  2026-11-04 10:00",
+        "  a8        60  2026-11-08 10:00"]  # fmt: skip
+    r = run("review", "Q1", "--compare")
+    assert r.exit_code == 0
+    out = r.stdout
+    assert "best a4 (80)" in out and "latest a8 (60)" in out
+    assert "Point one." in out and "+ covered" in out and "- missed" in out
+    assert "Answer, best a4 (80):" in out and "Answer, latest a8 (60):" in out
+    r = run("review", "Q99")
+    assert r.exit_code == 2 and "answered question (Q12)" in r.output

@@ -20,6 +20,7 @@ from mockint.store import Store
 from .test_report import fill
 
 pytestmark = pytest.mark.browser
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -90,7 +91,9 @@ def test_html_report_in_chromium_matches_json(
     assert [r["data-category"] for r in rows.rows] == [c["name"] for c in expected["categories"]]
     for r, c in zip(rows.rows, expected["categories"], strict=True):
         for key in ("attempts", "mean", "best", "latest", "trend"):
-            assert float(r[f"data-{key}"]) == pytest.approx(float(c[key])), (c["name"], key)
+            want = "" if c[key] is None else pytest.approx(float(c[key]))
+            got = r[f"data-{key}"]
+            assert (float(got) if got else "") == want, (c["name"], key)
     assert f'data-readiness="{expected["readiness"]}"' in dom
     assert dom.count('class="attempt"') == expected["attempts"]
 
@@ -99,3 +102,64 @@ def test_html_report_in_chromium_matches_json(
                       "--hide-scrollbars")  # fmt: skip
     assert problems(page, log) == []
     assert shot.stat().st_size > 20_000  # a rendered page, not a blank one
+
+
+HARNESS = """<!doctype html><html><body><iframe id="f" src="%s"></iframe><pre id="out">waiting</pre>
+<script>
+const f = document.getElementById("f");
+f.onload = () => {
+  const out = document.getElementById("out");
+  const audios = [...f.contentDocument.querySelectorAll("audio")];
+  if (!audios.length) { out.textContent = "[]"; return; }
+  const res = []; let done = 0;
+  const finish = () => { if (++done === audios.length) out.textContent = JSON.stringify(res); };
+  audios.forEach((a, i) => {
+    a.addEventListener("loadedmetadata", () => { res[i] = a.duration; finish(); });
+    a.addEventListener("error", () => { res[i] = "error " + (a.error && a.error.code); finish(); });
+    if (a.readyState >= 1) { res[i] = a.duration; finish(); } else { a.load(); }
+  });
+};
+</script></body></html>"""
+
+
+def durations(page: Path, tmp: Path) -> tuple[list[object], str]:
+    """The durations the browser reads from the page's audio elements (a test harness page,
+    beside it, reads them through an iframe; the report itself has no script)."""
+    harness = page.with_name(f"harness-{page.stem}.html")
+    harness.write_text(HARNESS % page.name)
+    dom, log = chromium(harness, tmp, "--allow-file-access-from-files",
+                        "--virtual-time-budget=15000", "--dump-dom")  # fmt: skip
+    harness.unlink()
+    m = re.search(r'<pre id="out">(.*?)</pre>', dom)
+    assert m, dom[-500:]
+    return json.loads(m.group(1)), log
+
+
+def test_html_report_plays_each_recording_from_the_data_directory(
+    tmp_path: Path, home: Path, resume_bank: Bank
+) -> None:
+    from click.testing import CliRunner
+
+    from mockint.cli import cli
+
+    fill(home, resume_bank)  # one answer has a 2.0 s recording
+    r = CliRunner().invoke(cli, ["report", "--format", "html"])
+    assert r.exit_code == 0 and r.output == f"Wrote {home / 'report.html'}\n"
+    page = home / "report.html"
+    found, log = durations(page, tmp_path)
+    assert len(found) == 1 and found[0] == pytest.approx(2.0, abs=0.1), found
+    loads = re.findall(r"FileURLLoader::Start: (\S+)", log)
+    assert loads and all(u.startswith(home.as_uri() + "/") for u in loads), loads
+    assert [p for p in problems(page, log) if not p.startswith("loaded ")] == []
+
+    # --embed-audio: one portable file, anywhere
+    portable = tmp_path / "elsewhere" / "portable.html"
+    r = CliRunner().invoke(cli, ["report", "--format", "html", "--embed-audio", "-o",
+                                 str(portable)])  # fmt: skip
+    assert r.exit_code == 0 and "1 recordings inside" in r.output
+    found, log = durations(portable, tmp_path)
+    assert len(found) == 1 and found[0] == pytest.approx(2.0, abs=0.1), found
+    ARTIFACTS.mkdir(exist_ok=True)  # kept after the run, for a person to look at
+    shot = ARTIFACTS / "report-with-audio.png"
+    chromium(page, tmp_path, f"--screenshot={shot}", "--window-size=1200,3000")
+    assert shot.stat().st_size > 20_000

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,23 +26,27 @@ from mockint.cli.common import (
 @click.option("--session", "session_id", type=int, help="Only this session.")
 @bank_option
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "html", "json", "csv"]), default="text",
-    show_default=True, help="Output format.",
+    "--format", "fmt", type=click.Choice(["text", "html", "md", "json", "csv"]), default="text",
+    show_default=True, help="Output format (md: Markdown).",
 )  # fmt: skip
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write here ('-': stdout; HTML goes to the data directory).")  # fmt: skip
+@click.option("--embed-audio", is_flag=True, help="HTML: put the recordings inside the page.")
 @click.option("--open", "open_", is_flag=True, help="Open the written report (HTML) in a browser.")
 def report(
     since: Any, session_id: int | None, bank_name: str | None, fmt: str, output: Path | None,
-    open_: bool,
+    embed_audio: bool, open_: bool,
 ) -> None:  # fmt: skip
-    """Scores by category, progress over time, the weakest questions.
+    """Scores by category, progress per question, what to study next.
 
-    HTML is one self-contained file with charts and every answer beside its
-    model answer; JSON and CSV are for other tools (schemas in README).
+    HTML is one self-contained page, written into the data directory unless -o
+    says otherwise, with charts, every answer beside its model answer and a
+    player for its recording; JSON and CSV are for other tools (schemas in
+    README), Markdown for notes.
 
-    Example: mockint report --format html -o report.html --open
+    Example: mockint report --format html --open
     """
-    from mockint.render import RENDERERS
+    from mockint.render import RENDERERS, render_html
     from mockint.report import build
 
     store = open_store()
@@ -56,33 +62,66 @@ def report(
         click.echo(EMPTY if name is None else f"No graded answers match (bank '{name}').")
         return
     rep = build(attempts, bank_or_none(name or ""))
-    text = RENDERERS[fmt](rep)
-    if open_ and output is None:
-        output = config.paths().home / f"report.{fmt if fmt != 'text' else 'txt'}"
-    if output is None:
-        click.echo(text, nl=False)
+    if output is None and (fmt == "html" or open_):
+        output = config.paths().home / f"report.{ {'text': 'txt'}.get(fmt, fmt)}"
+    if output is None or str(output) == "-":
+        click.echo(RENDERERS[fmt](rep), nl=False)
         return
+    embedded = 0
+    if fmt == "html":
+        audio, embedded = _audio_links(rep, output.resolve().parent, embed_audio)
+        text = render_html(rep, audio)
+    else:
+        text = RENDERERS[fmt](rep)
     try:
         config.write_atomic(output, text)
     except OSError as e:
         raise click.ClickException(f"{output}: cannot write ({e.strerror}): free some space "
                                    "or choose another place with -o") from None  # fmt: skip
-    click.echo(f"Wrote {output}", err=True)
+    size = f" ({len(text.encode()) / 1e6:.1f} MB, {embedded} recordings inside)" if embedded else ""
+    click.echo(f"Wrote {output}{size}", err=True)
     if open_:
         import webbrowser
 
         webbrowser.open(output.resolve().as_uri())
 
 
+def _audio_links(rep: Any, where: Path, embed: bool) -> tuple[dict[int, str], int]:
+    """Attempt id -> its recording's URL: relative to the page, or a data: URI if embedded."""
+    import base64
+    import os
+    from urllib.parse import quote
+
+    links: dict[int, str] = {}
+    for a in rep.items:
+        p = Path(a.audio_path) if a.audio_path else None
+        if p is None or not p.is_file():
+            continue
+        if embed:
+            kind = {".flac": "audio/flac", ".wav": "audio/wav", ".ogg": "audio/ogg"}.get(
+                p.suffix.lower(), "application/octet-stream")  # fmt: skip
+            links[a.id] = f"data:{kind};base64,{base64.b64encode(p.read_bytes()).decode()}"
+        else:
+            links[a.id] = quote(Path(os.path.relpath(p.resolve(), where)).as_posix())
+    return links, len(links) if embed else 0
+
+
 @click.command()
-@click.argument("target", required=False, metavar="[SESSION | aATTEMPT]")
+@click.argument("target", required=False, metavar="[SESSION | aATTEMPT | QUESTION]")
 @click.option("--play", is_flag=True, help="Play the attempt's recording.")
 @click.option("--from", "start", type=click.FloatRange(0), default=0.0, help="Play from SECONDS.")
+@click.option("--compare", is_flag=True, help="QUESTION: the best and the latest side by side.")
+@bank_option
 @output_device_option
-def review(target: str | None, play: bool, start: float, output_device: str | None) -> None:
-    """List sessions; show a session's answers; show one answer, and replay it.
+def review(
+    target: str | None, play: bool, start: float, compare: bool, bank_name: str | None,
+    output_device: str | None,
+) -> None:  # fmt: skip
+    """List sessions; a session's answers; one answer (and replay it); a question's answers.
 
     Example: mockint review a12 --play --from 5
+
+    Example: mockint review Q12 --compare
     """
     store = open_store()
     if store is None:
@@ -90,42 +129,66 @@ def review(target: str | None, play: bool, start: float, output_device: str | No
         return
     with store:
         if target is None:
-            rows = store.sessions()
-            loose = [a for a in store.attempts() if a.session_id is None]
-            if not rows and not loose:
-                click.echo(EMPTY)
-            for s in rows:
-                mean = f"{s['mean']:.0f}" if s["mean"] is not None else "-"
-                state = "" if s["ended_at"] else "  (unfinished: mockint practice --resume)"
-                click.echo(
-                    f"session {s['id']:>4}  {s['started_at'][:16].replace('T', ' ')}  "
-                    f"{s['bank']:<12} {s['attempts']:>3} answers  mean {mean:>3}{state}"
-                )
-            if loose:
-                click.echo(f"\nGraded outside a session ({len(loose)}):")
-                _list_attempts(loose)
+            _review_sessions(store)
             return
-        if target.lower().startswith("a"):
-            try:
-                a = store.attempt(int(target[1:]))
-            except ValueError:
-                a = None
-            if a is None:
-                raise click.ClickException(f"no attempt '{target}': see 'mockint review SESSION'")
-        elif target.isdigit():
+        if target.isdigit():
             attempts = store.attempts(session_id=int(target))
             if not attempts:
                 raise click.ClickException(f"no answers in session {target}: see 'mockint review'")
             _list_attempts(attempts)
             return
-        else:
-            raise click.BadParameter(
-                f"'{target}' is neither a session number nor an attempt (a12)",
-                param_hint="'TARGET'",
-            )
+        a = store.attempt(int(target[1:])) if re.fullmatch(r"[aA]\d+", target) else None
+        if a is None:
+            _review_question(store, target, compare, bank_name)
+            return
     _show_attempt(a)
     if play:
         _play(a, start, output_device)
+
+
+def _review_sessions(store: Any) -> None:
+    rows = store.sessions()
+    loose = [a for a in store.attempts() if a.session_id is None]
+    if not rows and not loose:
+        click.echo(EMPTY)
+    for s in rows:
+        mean = f"{s['mean']:.0f}" if s["mean"] is not None else "-"
+        state = "" if s["ended_at"] else "  (unfinished: mockint practice --resume)"
+        click.echo(
+            f"session {s['id']:>4}  {s['started_at'][:16].replace('T', ' ')}  "
+            f"{s['bank']:<12} {s['attempts']:>3} answers  mean {mean:>3}{state}"
+        )
+    if loose:
+        click.echo(f"\nGraded outside a session ({len(loose)}):")
+        _list_attempts(loose)
+
+
+def _review_question(store: Any, target: str, compare: bool, bank_name: str | None) -> None:
+    """A question's answers, oldest first; with --compare, the best beside the latest."""
+    from mockint.bank import normalise_id
+    from mockint.ui import compare_lines, plain
+
+    name = pick_bank(store, bank_name)
+    mine = [a for a in store.attempts(bank=name) if a.status == "complete"
+            and normalise_id(a.question_id) == normalise_id(target)]  # fmt: skip
+    if not mine:
+        if re.fullmatch(r"[aA]\d+", target):
+            raise click.ClickException(f"no attempt '{target}': see 'mockint review SESSION'")
+        raise click.BadParameter(
+            f"'{target}' is no session, attempt (a12) or answered question (Q12) of bank "
+            f"'{name}'", param_hint="'TARGET'")  # fmt: skip
+    b = bank_or_none(name or "")
+    q = None
+    if b is not None:
+        with contextlib.suppress(KeyError):
+            q = b.get(mine[0].question_id)
+    click.echo(f"{mine[0].question_id} [{mine[0].category}] {q.text if q else ''}".rstrip())
+    click.echo(f"{len(mine)} answer{'s' if len(mine) != 1 else ''}:")
+    for x in mine:
+        click.echo(f"  a{x.id:<5} {x.score:>5.0f}  {x.graded_at[:16].replace('T', ' ')}")
+    if compare:
+        best = max(mine, key=lambda x: (x.score, x.id))
+        click.echo("\n" + plain(compare_lines(best, mine[-1])), nl=False)
 
 
 def _list_attempts(attempts: list[Any]) -> None:
@@ -186,7 +249,7 @@ def history(bank_name: str | None) -> None:
         scores = [s for _, s in c.series][-30:]
         click.echo(
             f"{c.name:<{width}}  {sparkline(scores):<30}  latest {c.latest:>3.0f}  "
-            f"mean {c.mean:>3.0f}  trend {c.trend:+.0f}"
+            f"mean {c.mean:>3.0f}  progress {'n/a' if c.trend is None else f'{c.trend:+.0f}'}"
         )
 
 
