@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from mockint.bank import Bank, load_file, to_toml  # noqa: E402
 from mockint.listen import transcribe_by_phrases  # noqa: E402
-from mockint.transcribe import WhisperOptions, WhisperTranscriber  # noqa: E402
+from mockint.transcribe import WhisperOptions, make_transcriber  # noqa: E402
 from mockint.vad import default_vad  # noqa: E402
 from mockint.wer import wer  # noqa: E402
 from tests.conftest import joined_fleurs  # noqa: E402
@@ -61,8 +61,8 @@ def rss_tree(pid: int) -> int:
 
 def phrases_vs_whole(model: str) -> None:
     audio, ref = joined_fleurs()
-    t = WhisperTranscriber(WhisperOptions(model=model))
-    t.load()
+    t = make_transcriber(WhisperOptions(model=model))
+    t.load()  # type: ignore[attr-defined]
     start = time.perf_counter()
     whole = t.transcribe(audio).text
     whole_s = time.perf_counter() - start

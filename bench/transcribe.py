@@ -1,10 +1,11 @@
-"""Word error rate and real-time factor of each prepared Whisper model on FLEURS-en.
+"""Word error rate and real-time factor of each Whisper model and engine on FLEURS-en.
 
     .venv/bin/python bench/transcribe.py [--threads 1] [--data DIR] [--models tiny.en base]
 
 Both sides are normalised with whisper's EnglishTextNormalizer. RTF is
 transcription time over audio duration (lower is faster), after one warm-up
-call per model, with word timestamps on as in practice.
+call per engine, with word timestamps and the voice gate on as in practice. The
+engines run interleaved clip by clip, so the machine's load falls on all alike.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from mockint.audio import load_audio  # noqa: E402
 from mockint.models import WHISPER_MODELS, ModelError, find_checkpoint  # noqa: E402
-from mockint.transcribe import WhisperOptions, WhisperTranscriber  # noqa: E402
+from mockint.transcribe import WhisperOptions, make_transcriber  # noqa: E402
 from mockint.wer import wer  # noqa: E402
 
 
@@ -34,22 +35,31 @@ def main() -> int:
     audio = [load_audio(p) for p, _ in clips]
     total = sum(len(a) for a in audio) / 16000
     print(f"FLEURS-en: {len(clips)} utterances, {total:.1f} s of speech; threads={args.threads}")
-    print(f"{'model':<10} {'WER':>7} {'RTF':>6} {'seconds':>8}")
+    print(f"{'model':<10} {'engine':<18} {'WER':>7} {'RTF':>6} {'seconds':>8}")
+    setups = [("openai", 1, "float32"), ("ct2", 1, "int8"), ("ct2", 5, "int8"),
+              ("ct2", 1, "float32"), ("ct2", 5, "float32")]  # fmt: skip
     for name in args.models:
         try:
             find_checkpoint(name)
         except ModelError as e:
             print(f"{name:<10} skipped: {e}")
             continue
-        t = WhisperTranscriber(WhisperOptions(model=name, threads=args.threads))
-        t.transcribe(audio[0])  # warm-up: model load, first-call JIT
-        hyps = []
-        start = time.perf_counter()
+        engines = [make_transcriber(WhisperOptions(model=name, threads=args.threads, engine=e,
+                                                   beam_size=b, compute_type=c))
+                   for e, b, c in setups]  # fmt: skip
+        for t in engines:
+            t.transcribe(audio[0])  # warm-up: model load, first-call JIT
+        hyps: list[list[str]] = [[] for _ in engines]
+        spent = [0.0 for _ in engines]
         for a in audio:
-            hyps.append(t.transcribe(a).text)
-        spent = time.perf_counter() - start
-        err = wer([r for _, r in clips], hyps)
-        print(f"{name:<10} {err:>6.1%} {spent / total:>6.3f} {spent:>8.1f}")
+            for i, t in enumerate(engines):
+                start = time.perf_counter()
+                hyps[i].append(t.transcribe(a).text)
+                spent[i] += time.perf_counter() - start
+        for (engine, beam, kind), h, sec in zip(setups, hyps, spent, strict=True):
+            err = wer([r for _, r in clips], h)
+            label = f"{engine} {kind} beam {beam}"
+            print(f"{name:<10} {label:<18} {err:>6.1%} {sec / total:>6.3f} {sec:>8.1f}")
     return 0
 
 

@@ -7,10 +7,11 @@ which models did it. :func:`save` stores one; :func:`grade_batch` grades JSON Li
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shutil
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,8 +25,9 @@ from mockint.errors import MockintError, StoreError
 from mockint.grade import Embedder, Grade, GradeOptions, grade_many
 from mockint.intake import import_pending, keep_pending
 from mockint.store import Attempt, Store, new_uid, now
+from mockint.terms import bank_terms, hotwords
 from mockint.transcribe import Transcriber
-from mockint.transcript import Transcript, words_to_dicts
+from mockint.transcript import Transcript, words_from_dicts, words_to_dicts
 
 
 @dataclass(frozen=True)
@@ -85,21 +87,37 @@ class Assessor:
         return self.assess_transcript(bank, question, Transcript(text.strip()), None, now())
 
     def assess_audio(
-        self, bank: str, question: Question, audio: np.ndarray, audio_path: str | None = None
+        self,
+        bank: str,
+        question: Question,
+        audio: np.ndarray,
+        audio_path: str | None = None,
+        hotwords: str | None = None,
     ) -> Assessment:
-        """Transcribe 16 kHz mono audio, then grade it."""
+        """Transcribe 16 kHz mono audio (leaning toward ``hotwords``), then grade it."""
         if self.transcriber is None:
             raise ValueError("no transcriber given")
+        from mockint.listen import voice_pauses
+        from mockint.vad import default_vad
+
         started = now()
-        transcript = self.transcriber.transcribe(audio)
-        return self.assess_transcript(bank, question, transcript, audio_path, started)
+        transcript = self.transcriber.transcribe(audio, hotwords=hotwords)
+        pauses = voice_pauses(audio, default_vad())
+        return self.assess_transcript(bank, question, transcript, audio_path, started, pauses)
 
     def assess_transcript(
-        self, bank: str, question: Question, t: Transcript, audio_path: str | None, started: str
+        self,
+        bank: str,
+        question: Question,
+        t: Transcript,
+        audio_path: str | None,
+        started: str,
+        pauses: Sequence[tuple[float, float]] | None = None,
     ) -> Assessment:
-        """Grade an answer already transcribed (by phrases, while it was spoken)."""
+        """Grade an answer already transcribed (by phrases, while it was spoken); ``pauses``
+        are its long pauses from voice activity."""
         g = grade_many([(t.text, question)], self.embedder, self.options)[0]
-        return self.build(bank, question, t, g, audio_path, started)
+        return self.build(bank, question, t, g, audio_path, started, pauses)
 
     def build(
         self,
@@ -109,13 +127,14 @@ class Assessor:
         g: Grade,
         audio_path: str | None,
         started: str = "",
+        pauses: Sequence[tuple[float, float]] | None = None,
     ) -> Assessment:
         """The Assessment of a graded transcript: delivery measured, models noted."""
         models = {"embedder": model_info(self.embedder)}
         if audio_path is not None and self.transcriber is not None:
             models["transcriber"] = model_info(self.transcriber)
         return Assessment(bank, question, t, g, models, audio_path, started or now(),
-                          measure(t.words))  # fmt: skip
+                          measure(t.words, pauses=pauses))  # fmt: skip
 
 
 def keep_recording(src: Path, recordings: Path, question_id: str) -> Path:
@@ -175,6 +194,45 @@ def save(
         if pending is None:
             raise
         raise StoreError(kept_aside(e, attempt, pending)) from None
+
+
+def from_attempt(a: Attempt, question: Question) -> Assessment:
+    """A stored attempt as an Assessment (to regrade it)."""
+    from mockint.delivery import Delivery
+    from mockint.grade import KeyPoint
+
+    points = tuple(
+        KeyPoint(str(k.get("text", "")), float(k.get("similarity", 0)), bool(k.get("covered")),
+                 str(k.get("match", "")), str(k.get("status", "missed")),
+                 float(k.get("recall", 0)), float(k.get("strength", 0)))
+        for k in a.key_points
+    )  # fmt: skip
+    g = Grade(a.score, a.coverage, points, (), tuple(a.notes))
+    t = Transcript(a.transcript, (), words_from_dicts(a.words), a.duration or 0.0)
+    d = a.delivery
+    delivery = None
+    if d:
+        delivery = Delivery(int(d.get("words", 0)), float(d.get("seconds", 0)),
+                            float(d.get("wpm", 0)), int(d.get("fillers", 0)),
+                            float(d.get("fillers_per_minute", 0)),
+                            dict(d.get("filler_words", {})),
+                            [(p["at"], p["seconds"]) for p in d.get("long_pauses", [])],
+                            list(d.get("flags", [])))  # fmt: skip
+    return Assessment(a.bank, question, t, g, a.models, a.audio_path, a.started_at, delivery)
+
+
+def correct(
+    store: Store, attempt_id: int, a: Assessment, text: str, assessor: Assessor
+) -> Assessment:
+    """Regrade a stored answer on the user's corrected transcript; the store keeps what was
+    heard beside it. Delivery stays as measured from the recording."""
+    from dataclasses import replace
+
+    t = replace(a.transcript, text=text.strip())
+    g = grade_many([(t.text, a.question)], assessor.embedder, assessor.options)[0]
+    fixed = replace(a, transcript=t, grade=g)
+    store.regrade(attempt_id, to_attempt(fixed), heard=a.transcript.text)
+    return fixed
 
 
 def save_to(db: Path, pending: Path, a: Assessment) -> int:
@@ -263,8 +321,15 @@ def _parse_line(
         return _Item(n, q, Transcript(str(item["text"]).strip()), None, adhoc)
     if "audio" in item:
         audio_file = str(item["audio"])
-        return _Item(n, q, transcriber().transcribe(load_audio(audio_file)), audio_file, adhoc)
+        hints = None if adhoc else hotwords(q, _terms(bank))
+        heard = transcriber().transcribe(load_audio(audio_file), hotwords=hints)
+        return _Item(n, q, heard, audio_file, adhoc)
     raise ValueError("give the answer as 'text' or 'audio'")
+
+
+@functools.lru_cache(maxsize=4)
+def _terms(bank: Bank) -> frozenset[str]:
+    return frozenset(bank_terms(bank))
 
 
 def grade_batch(

@@ -90,8 +90,17 @@ def _discourse_fillers(raw: Sequence[str]) -> dict[str, int]:
     return counts
 
 
-def measure(words: Sequence[Word], options: DeliveryOptions | None = None) -> Delivery | None:
-    """Measure delivery from timed words; None when there are no words."""
+def measure(
+    words: Sequence[Word],
+    options: DeliveryOptions | None = None,
+    pauses: Sequence[tuple[float, float]] | None = None,
+) -> Delivery | None:
+    """Measure delivery from timed words; None when there are no words.
+
+    ``pauses`` (start, seconds) come from the recording's voice activity where there is
+    one: gaps between word times also open around misheard stretches, so they are
+    used only for an answer without audio.
+    """
     o = options or DeliveryOptions()
     if not words:
         return None
@@ -102,11 +111,14 @@ def measure(words: Sequence[Word], options: DeliveryOptions | None = None) -> De
     for k, v in _discourse_fillers([w.text for w in words]).items():
         counts[k] = counts.get(k, 0) + v
     fillers = sum(counts.values())
-    pauses = [
-        (a.end, b.start - a.end)
-        for a, b in zip(words, words[1:], strict=False)
-        if b.start - a.end >= o.long_pause
-    ]
+    if pauses is not None:
+        pauses = [(a, b) for a, b in pauses if b >= o.long_pause]
+    else:
+        pauses = [
+            (a.end, b.start - a.end)
+            for a, b in zip(words, words[1:], strict=False)
+            if b.start - a.end >= o.long_pause
+        ]
     minutes = seconds / 60
     wpm = len(tokens) / minutes
     flags = []
@@ -132,7 +144,7 @@ def measure(words: Sequence[Word], options: DeliveryOptions | None = None) -> De
         fillers=fillers,
         fillers_per_minute=round(fillers / minutes, 2),
         filler_words=counts,
-        long_pauses=pauses,
+        long_pauses=list(pauses),
         flags=flags,
     )
 

@@ -204,7 +204,9 @@ def _attempt(a: AttemptView, audio: Mapping[int, str]) -> str:
         f'<span class="score {_cls(a.score)}">{a.score:.0f}/100</span></h3>'
         f'<p class="muted">{e(a.category)} · {e(a.graded_at)}'
         + (f" · {a.duration:.0f} s" if a.duration else "") + "</p>"
-        + "".join(f'<p class="note">{e(n)}</p>' for n in a.notes) + player
+        + "".join(f'<p class="note">{e(n)}</p>' for n in a.notes)
+        + (f'<p class="note">Graded on your corrected transcript; heard: '
+           f"&ldquo;{e(a.heard)}&rdquo;</p>" if a.heard is not None else "") + player
         + (f'<ul class="plain muted">{said}</ul>' if said else "")
         + f'<div class="cols"><div><h4>Your answer</h4><p>{_highlight(a.transcript, spans)}</p>'
         f"</div><div><h4>Model answer: key points</h4>{kps}</div></div></section>"

@@ -23,6 +23,7 @@ _NAME_LIMIT = 500  # characters of an id, a bank, a category, a time, a path
 
 def attempt_from_data(d: Any) -> Attempt:
     """An Attempt from untrusted data, every field checked by type and range (ValueError)."""
+    # long: one check per field, in the order of the fields; split, a field would be missed
     if not isinstance(d, dict):
         raise ValueError("not an object")
     _s = functools.partial(_text, d)
@@ -69,6 +70,9 @@ def attempt_from_data(d: Any) -> Attempt:
         raise ValueError(f"status {status!r}: must be one of {', '.join(STATUSES)}")
     if uid and not (len(uid) == 32 and all(c in "0123456789abcdef" for c in uid)):
         raise ValueError(f"uid {uid[:40]!r}: must be 32 hex digits")
+    heard = d.get("heard")
+    if heard is not None and not (isinstance(heard, str) and len(heard) <= _TEXT_LIMIT):
+        raise ValueError("heard: must be text")
     audio = d.get("audio_path")
     if audio is not None and not (isinstance(audio, str) and len(audio) <= _NAME_LIMIT):
         raise ValueError("audio_path: must be a path")
@@ -78,7 +82,7 @@ def attempt_from_data(d: Any) -> Attempt:
         coverage=float(coverage or 0), key_points=key_points, words=words, models=models,
         audio_path=audio, duration=None if duration is None else float(duration),
         session_id=sid, started_at=_s("started_at"), graded_at=_s("graded_at"),
-        status=status, delivery=delivery, id=aid, notes=notes, uid=uid or new_uid(),
+        status=status, delivery=delivery, id=aid, notes=notes, uid=uid or new_uid(), heard=heard,
     )  # fmt: skip
 
 

@@ -49,6 +49,8 @@ class EndpointOptions:
     # at this length (s) the phrase is cut at its quietest 30 ms of the last 1.5 s, pause
     # or not: the tail left when the answer ends must be transcribed within the silence
     max_phrase: float = 10.0
+    # a silence inside the answer at least this long (s) is a long pause (delivery)
+    long_pause: float = 2.5
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,9 @@ class Endpointer:
         self.phrase_start = 0
         self._phrase_cut = True  # no phrase open
         self.ended = False
+        # silences inside the answer at least `long_pause` long: (start, seconds), from the
+        # voice detector's frames (what delivery reports; word times miss or invent them)
+        self.pauses: list[tuple[float, float]] = []
 
     def feed(self, block: np.ndarray) -> list[Endpoint]:
         """Consume audio; return the events it caused."""
@@ -96,6 +101,9 @@ class Endpointer:
             if len(self._recent) > self.o.onset_window:
                 self._recent.pop(0)
             if voiced:
+                gap = (self._pos - FRAME - self.last_voiced) / SAMPLE_RATE
+                if self.started and not self.ended and gap >= self.o.long_pause:
+                    self.pauses.append((self.last_voiced / SAMPLE_RATE, gap))
                 self.last_voiced = self._pos
             if not self.started:
                 if sum(self._recent) >= self.o.onset_frames:
@@ -146,14 +154,14 @@ class PhraseTranscriber:
     """Transcribes phrases in a worker thread while the candidate goes on speaking.
 
     Submit each phrase as the endpointer cuts it; :meth:`finish` waits for the
-    rest and returns the joined transcript. Phrases are not primed with the
-    text before them by default: with tiny.en that prompt set off repetition
-    loops (WER on FLEURS phrases rose from 5% to 20%).
+    rest and returns the joined transcript. Phrases are not primed with the text
+    before them: with tiny.en that prompt set off repetition loops (WER on FLEURS
+    phrases rose from 5% to 20%). ``hotwords`` (the question's terms) go with each.
     """
 
-    def __init__(self, transcriber: Transcriber, prompt_chars: int = 0):
+    def __init__(self, transcriber: Transcriber, hotwords: str | None = None):
         self.transcriber = transcriber
-        self.prompt_chars = prompt_chars
+        self.hotwords = hotwords
         self._q: queue.Queue[tuple[np.ndarray, float] | None] = queue.Queue()
         self._parts: list[Transcript] = []
         self._error: BaseException | None = None
@@ -170,10 +178,7 @@ class PhraseTranscriber:
             if self._error is not None:
                 continue
             try:
-                prompt = None
-                if self.prompt_chars:
-                    prompt = " ".join(p.text for p in self._parts)[-self.prompt_chars :] or None
-                t = self.transcriber.transcribe(audio, prompt=prompt)
+                t = self.transcriber.transcribe(audio, hotwords=self.hotwords)
                 self._parts.append(t.shifted(offset))
             except BaseException as e:  # surfaced by finish()
                 self._error = e
@@ -211,9 +216,10 @@ class Listener:
         vad: VoiceDetector,
         options: EndpointOptions | None = None,
         events: Callable[..., None] | None = None,
+        hotwords: str | None = None,
     ):
         self.ep = Endpointer(vad, options)
-        self.phrases = PhraseTranscriber(transcriber)
+        self.phrases = PhraseTranscriber(transcriber, hotwords)
         self.chunks: list[np.ndarray] = []
         self.samples = 0
         self.cut = 0  # first sample not yet sent for transcription
@@ -237,6 +243,11 @@ class Listener:
         return ended
 
     @property
+    def pauses(self) -> list[tuple[float, float]]:
+        """Long pauses inside the answer so far, from voice activity: (start, seconds)."""
+        return list(self.ep.pauses)
+
+    @property
     def speaking(self) -> bool:
         return self.ep.started and not self.ep.in_pause
 
@@ -256,15 +267,27 @@ class Listener:
         self.phrases.finish(0.0, timeout=30)
 
 
+def voice_pauses(
+    audio: np.ndarray, vad: VoiceDetector, options: EndpointOptions | None = None
+) -> list[tuple[float, float]]:
+    """The long pauses in a recorded answer, by the same rules as while listening."""
+    o = options or EndpointOptions(silence=float("inf"))
+    ep = Endpointer(vad, o)
+    for i in range(0, len(audio), 4800):
+        ep.feed(audio[i : i + 4800])
+    return ep.pauses
+
+
 def transcribe_by_phrases(
     audio: np.ndarray,
     transcriber: Transcriber,
     vad: VoiceDetector,
     options: EndpointOptions | None = None,
     block: int = 480,
+    hotwords: str | None = None,
 ) -> Transcript:
     """Transcribe a recording the way practice does while listening: phrase by phrase."""
-    listener = Listener(transcriber, vad, options)
+    listener = Listener(transcriber, vad, options, hotwords=hotwords)
     for i in range(0, len(audio), block):
         listener.feed(audio[i : i + block])
     return listener.finish()

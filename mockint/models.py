@@ -8,10 +8,12 @@ a hash and goes by path: nothing here touches the network.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import io
 import json
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -188,6 +190,8 @@ def prepare(name: str, dest: Path | None = None, progress: Progress | None = Non
     Idempotent: a checkpoint whose hash matches the manifest is left as it is.
     """
     say = progress or (lambda _m: None)
+    if len(whisper_source(name).parts) > 1:
+        _join_ct2(whisper_source(name), dest or config.paths().models, say)
     src = whisper_source(name)
     dest = dest or config.paths().models
     out = dest / src.filename
@@ -270,6 +274,55 @@ def load_whisper(name: str) -> tuple[Any, str]:
             mask[layer, head] = True
         model.register_buffer("alignment_heads", mask.to_sparse(), persistent=False)
     return model.eval(), digest
+
+
+def _join_ct2(src: WhisperSource, dest: Path, say: Progress) -> None:
+    """Join a model shipped in parts into ``dest/ct2-NAME/`` for the CTranslate2 engine."""
+    folder = dest / f"ct2-{src.name}"
+    target = folder / "model.bin"
+    if target.is_file() and sha256_file(target) == src.source_sha256:
+        return
+    parts = _source_paths(src)
+    say(f"{src.name}: joining {' + '.join(p.name for p in parts)} for CTranslate2")
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / "model.bin.tmp"
+    with open(tmp, "wb") as out:
+        for p in parts:
+            with open(p, "rb") as f:
+                shutil.copyfileobj(f, out, 1 << 20)
+    if sha256_file(tmp) != src.source_sha256:
+        tmp.unlink()
+        raise ModelError(f"{parts[0]}: the joined weights do not match their sha256: reinstall "
+                         f"{' '.join(src.packages)}")  # fmt: skip
+    tmp.replace(target)
+    for extra in ("config.json", "tokenizer.json", "vocabulary.txt"):
+        shutil.copy2(parts[0].parent / extra, folder / extra)
+
+
+def ct2_model_dir(name: str) -> tuple[Path, str]:
+    """The CTranslate2 folder of a Whisper model (model.bin, config, tokenizer, vocabulary)
+    and the sha256 of its model.bin, checked once per process.
+
+    A model shipped in one part is read in its package; one in parts is joined into
+    ``models/ct2-NAME/`` by :func:`prepare`.
+    """
+    src = whisper_source(name)
+    parts = _source_paths(src)
+    joined = [d / f"ct2-{name}" for d in models_dirs() if (d / f"ct2-{name}/model.bin").is_file()]
+    if len(parts) > 1 and not joined:
+        raise ModelError(f"Whisper model '{name}' is not prepared for CTranslate2: run "
+                         f"'mockint models prepare {name}'")  # fmt: skip
+    folder = parts[0].parent if len(parts) == 1 else joined[0]
+    _check_ct2(folder / "model.bin", src)
+    return folder, src.source_sha256
+
+
+@functools.lru_cache(maxsize=4)
+def _check_ct2(path: Path, src: WhisperSource) -> None:
+    if sha256_file(path) != src.source_sha256:
+        raise ModelError(f"{path}: not the expected Whisper {src.name} weights: reinstall "
+                         f"{' '.join(src.packages)} (or 'mockint models prepare {src.name} "
+                         "--force')")  # fmt: skip
 
 
 def embedder_path() -> Path:

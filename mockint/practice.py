@@ -31,12 +31,13 @@ from mockint.models import DEFAULT_WHISPER
 from mockint.report import Missed, most_missed
 from mockint.speech import Speaker
 from mockint.store import Attempt, Store, now
+from mockint.terms import bank_terms, hotwords
 from mockint.transcribe import Transcriber
 from mockint.vad import VoiceDetector
 
 # what the candidate can do while answering, and after a result
 Action = Literal["done", "skip", "quit"]
-Choice = Literal["next", "retry", "repeat", "quit"]
+Choice = Literal["next", "retry", "repeat", "quit", "edit"]
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,11 @@ class PracticeUI(Protocol):
         """What the candidate asked for while answering since the last call, if anything."""
 
     def choose(self) -> Choice:
-        """After a result: the next question, answer again, hear it again, or quit."""
+        """After a result: the next question, answer again, hear it again, correct the
+        transcript, or quit."""
+
+    def edit(self, text: str) -> str | None:
+        """The transcript as the candidate corrects it (None: left as it was)."""
 
     def summary(self, rows: list[CategorySummary], missed: Sequence[Missed] = ()) -> None:
         """The session's per-category figures and the key points it missed most."""
@@ -187,6 +192,8 @@ class Practice:
         self.assessor = Assessor(embedder, transcriber)
         self._events = events or (lambda _n, _d: None)
         self.session_id: int | None = None
+        self.last: tuple[Assessment, int] | None = None  # the latest result shown
+        self.terms = bank_terms(bank)  # what the transcriber leans toward, per question
         # where a graded answer is kept when the store cannot take it
         self.pending = recordings.parent / "pending"
 
@@ -263,6 +270,9 @@ class Practice:
                 if self.answer(q) is None:  # skipped
                     break
                 choice = self.ui.choose()
+                while choice == "edit":
+                    self.correct_last()
+                    choice = self.ui.choose()
                 if choice == "quit":
                     self.event("quit")
                     return self.finish()
@@ -313,6 +323,7 @@ class Practice:
             self.vad or default_vad(),
             EndpointOptions(silence=self.o.silence),
             self.event,
+            hotwords(q, self.terms),
         )
         started_at = now()
         reason = "limit"
@@ -371,7 +382,7 @@ class Practice:
         with contextlib.suppress(OSError, RuntimeError):
             audio_path = str(finalise_recording(rec.path))
         a = self.assessor.assess_transcript(
-            self.bank.name, q, transcript, audio_path, rec.started_at
+            self.bank.name, q, transcript, audio_path, rec.started_at, rec.listener.pauses
         )
         status = "complete" if rec.failure is None else "interrupted"
         attempt_id = save(self.store, a, self.session_id, status, self.pending)
@@ -383,7 +394,23 @@ class Practice:
             raise Interrupted(str(rec.failure), attempt_id) from rec.failure
         self.ui.result(a, attempt_id)
         self.event("result_shown", id=q.id, attempt=attempt_id)
+        self.last = (a, attempt_id)
         return a
+
+    def correct_last(self) -> None:
+        """Let the candidate fix what was heard; regrade, store, show the result again."""
+        from mockint.assess import correct
+
+        if self.last is None:
+            return
+        a, attempt_id = self.last
+        text = self.ui.edit(a.transcript.text)
+        if text is None or not text.strip() or text.strip() == a.transcript.text:
+            return
+        fixed = correct(self.store, attempt_id, a, text, self.assessor)
+        self.event("corrected", attempt=attempt_id, score=fixed.grade.score)
+        self.ui.result(fixed, attempt_id)
+        self.last = (fixed, attempt_id)
 
 
 # --- wiring the real devices and models --------------------------------------------------------
@@ -401,6 +428,8 @@ class DeviceOptions:
     rate: int = 165
     model: str = DEFAULT_WHISPER
     threads: int = 1
+    # the Whisper engine: "ct2" (CTranslate2 int8) or "openai" (openai-whisper fp32)
+    engine: str = "ct2"
 
 
 class EventLog:
@@ -446,7 +475,8 @@ def practise(
     recorder.check()
     if devices.tts:
         check_speaker(tts)
-    model_proc = ModelProcess(WhisperOptions(devices.model, threads=devices.threads),
+    model_proc = ModelProcess(WhisperOptions(devices.model, threads=devices.threads,
+                                             engine=devices.engine),
                               on_status=ui.status)  # fmt: skip
     model_proc.start()
     store = Store(home_db)

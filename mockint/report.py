@@ -79,6 +79,8 @@ class AttemptView:
     audio_path: str | None
     delivery: dict[str, Any] | None
     notes: list[str] = field(default_factory=list)  # why the score was lowered
+    # what was heard, when the user corrected the transcript (the corrected one was graded)
+    heard: str | None = None
 
 
 @dataclass(frozen=True)
@@ -252,6 +254,7 @@ def _view(a: Attempt, q: Question | None) -> AttemptView:
         a.audio_path,
         a.delivery,
         list(a.notes),
+        a.heard,
     )
 
 

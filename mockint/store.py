@@ -124,6 +124,13 @@ def m005_attempt_uid(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m006_attempt_heard(db: sqlite3.Connection) -> None:
+    # heard: what the recogniser heard, kept when the user corrected the transcript (which
+    # is then what was graded); NULL when the transcript is as heard
+    _run(db, "ALTER TABLE attempts ADD COLUMN heard TEXT")
+
+
 def _run(db: sqlite3.Connection, script: str) -> None:
     # Not executescript(): it commits first, which would break the migration's transaction.
     for stmt in script.split(";"):
@@ -161,6 +168,8 @@ class Attempt:
     notes: list[str] = field(default_factory=list)
     # identity, made when the answer is graded (a random 32-digit hex)
     uid: str = ""
+    # what was heard, when the user corrected the transcript (None: graded as heard)
+    heard: str | None = None
 
 
 def new_uid() -> str:
@@ -390,6 +399,18 @@ class Store:
         """The banks that have attempts, in the order first practised."""
         rows = self.db.execute("SELECT bank FROM attempts GROUP BY bank ORDER BY MIN(id)")
         return [str(r[0]) for r in rows]
+
+    @_guarded
+    def regrade(self, attempt_id: int, a: Attempt, heard: str | None) -> None:
+        """Replace an attempt's transcript and grade (a corrected transcript, regraded),
+        keeping what was first heard."""
+        with self._tx():
+            self.db.execute(
+                "UPDATE attempts SET transcript = ?, score = ?, coverage = ?, key_points = ?, "
+                "notes = ?, heard = COALESCE(heard, ?) WHERE id = ?",
+                (a.transcript, a.score, a.coverage, json.dumps(a.key_points),
+                 json.dumps(a.notes), heard, attempt_id),
+            )  # fmt: skip
 
     @_guarded
     def attempt(self, attempt_id: int) -> Attempt | None:

@@ -1,8 +1,14 @@
-"""Speech to text: the Transcriber protocol, its result, and the Whisper adapter.
+"""Speech to text: the Transcriber protocol and two Whisper engines.
 
-``WhisperTranscriber.transcribe(audio)`` takes 16 kHz mono float32 audio and
-returns a :class:`Transcript` with segment and word times. The model is loaded
-once, on first use, from a prepared checkpoint (see :mod:`mockint.models`).
+``transcribe(audio)`` takes 16 kHz mono float32 audio and returns a
+:class:`Transcript` with segment and word times. Two engines read the same
+Whisper weights: CTranslate2 (faster-whisper, int8, from the weights package
+itself: the default, measured faster at the same accuracy in
+``bench/transcribe.py``) and openai-whisper (fp32, from the checkpoint that
+``mockint models prepare`` converts; the design card's engine and the reference).
+Both gate on voice activity (no speech, no transcript), fall back to higher
+temperatures when a decode looks like a loop or is unsure, and drop what speech
+cannot hold (stray punctuation, n-grams repeated four times or more).
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from mockint.models import DEFAULT_WHISPER
-from mockint.transcript import Segment, Transcript, Word
+from mockint.transcript import Segment, Transcript, Word, clean
 
 
 class Transcriber(Protocol):
@@ -23,7 +29,9 @@ class Transcriber(Protocol):
 
     name: str
 
-    def transcribe(self, audio: np.ndarray, prompt: str | None = None) -> Transcript: ...
+    def transcribe(self, audio: np.ndarray, hotwords: str | None = None) -> Transcript:
+        """``hotwords``: terms the answer is likely to use (its question's); engines that
+        can lean their decoding toward them do."""
 
 
 @dataclass(frozen=True)
@@ -40,8 +48,47 @@ class WhisperOptions:
     word_timestamps: bool = True
     # text that primes the decoder (e.g. to keep fillers); None for none
     initial_prompt: str | None = None
-    # greedy decoding at temperature 0, falling back only on decode failure
-    temperatures: tuple[float, ...] = field(default=(0.0,))
+    # temperature 0 first; a decode that compresses too well (a loop: gzip ratio over
+    # 2.4) or is unsure (mean log-probability under -1) is tried again hotter
+    temperatures: tuple[float, ...] = field(default=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0))
+    compression_ratio_threshold: float = 2.4
+    log_prob_threshold: float = -1.0
+    # a window Whisper thinks holds no speech (and decoded unsurely) gives no text
+    no_speech_threshold: float = 0.6
+    # "ct2" (CTranslate2 int8, the default) or "openai" (openai-whisper fp32)
+    engine: str = "ct2"
+    # beam width (ct2; openai-whisper decodes greedily): 5 reaches openai-whisper's WER
+    # at int8 speed (bench/transcribe.py)
+    beam_size: int = 5
+    # ct2 weights in memory: "int8" (fastest) or "float32"
+    compute_type: str = "int8"
+    # no transcript for audio in which the voice detector hears under this much speech (s)
+    min_speech: float = 0.25
+
+
+ENGINES = ("ct2", "openai")
+
+
+def make_transcriber(
+    options: WhisperOptions | None = None, on_status: Callable[[str], None] | None = None
+) -> Transcriber:
+    """The transcriber of the chosen engine."""
+    o = options or WhisperOptions()
+    if o.engine == "openai":
+        return WhisperTranscriber(o, on_status)
+    if o.engine == "ct2":
+        return CT2Transcriber(o, on_status)
+    raise ValueError(f"unknown engine '{o.engine}': choose one of {', '.join(ENGINES)}")
+
+
+def speech_seconds(audio: np.ndarray) -> float:
+    """How much of the audio the voice detector (Silero) calls speech, in seconds."""
+    from mockint.vad import FRAME, SileroVad
+
+    vad = SileroVad()
+    n = len(audio) // FRAME * FRAME
+    voiced = sum(vad.is_speech(audio[i : i + FRAME]) for i in range(0, n, FRAME))
+    return voiced * FRAME / 16000
 
 
 class WhisperTranscriber:
@@ -78,26 +125,30 @@ class WhisperTranscriber:
                     dtw_cpu(np.zeros((4, 6), dtype=np.float64))
             return self._model
 
-    def transcribe(self, audio: np.ndarray, prompt: str | None = None) -> Transcript:
-        """Transcribe 16 kHz mono float32 audio; ``prompt`` is text said just before."""
+    def transcribe(self, audio: np.ndarray, hotwords: str | None = None) -> Transcript:
+        """Transcribe 16 kHz mono float32 audio. ``hotwords`` are not used: priming
+        openai-whisper with the question's words set off loops (see README)."""
         model = self.load()
         import whisper
 
         audio = np.asarray(audio, dtype=np.float32)
         duration = len(audio) / 16000
-        if duration < 0.1 or not np.any(audio):
-            return Transcript("", duration=duration)
         o = self.options
+        if duration < 0.1 or not np.any(audio) or speech_seconds(audio) < o.min_speech:
+            return Transcript("", duration=duration)
         with self._lock:
             result = whisper.transcribe(
                 model,
                 audio,
                 language=o.language,
                 temperature=o.temperatures,
+                compression_ratio_threshold=o.compression_ratio_threshold,
+                logprob_threshold=o.log_prob_threshold,
+                no_speech_threshold=o.no_speech_threshold,
                 fp16=False,
                 word_timestamps=o.word_timestamps,
-                initial_prompt=" ".join(p for p in (o.initial_prompt, prompt) if p) or None,
-                condition_on_previous_text=True,
+                initial_prompt=o.initial_prompt,
+                condition_on_previous_text=False,  # a loop must not prime the next window
                 verbose=None,
             )
         segments = []
@@ -113,4 +164,78 @@ class WhisperTranscriber:
                         float(w.get("probability", 1.0)),
                     )
                 )
-        return Transcript(str(result["text"]).strip(), tuple(segments), tuple(words), duration)
+        return clean(
+            Transcript(str(result["text"]).strip(), tuple(segments), tuple(words), duration)
+        )
+
+
+class CT2Transcriber:
+    """Whisper on CTranslate2 (faster-whisper), int8 on the CPU, read straight from the
+    weights package after its sha256 is checked; nothing is fetched."""
+
+    def __init__(
+        self,
+        options: WhisperOptions | None = None,
+        on_status: Callable[[str], None] | None = None,
+    ):
+        self.options = options or WhisperOptions()
+        self.name = f"whisper-{self.options.model}-ct2-{self.options.compute_type}"
+        self.sha256: str | None = None
+        self._model: Any = None
+        self._lock = threading.Lock()
+        self._on_status = on_status or (lambda _m: None)
+
+    def load(self) -> Any:
+        """Load the model now (it is otherwise loaded on first use)."""
+        with self._lock:
+            if self._model is None:
+                import os
+
+                from mockint.models import ModelError, ct2_model_dir
+
+                folder, self.sha256 = ct2_model_dir(self.options.model)
+                os.environ["HF_HUB_OFFLINE"] = "1"
+                self._on_status(f"Loading Whisper {self.options.model}…")
+                try:
+                    from faster_whisper import WhisperModel
+                except ImportError as e:
+                    raise ModelError(
+                        f"faster-whisper is not installed ({e}): run 'make setup'"
+                    ) from e
+                self._model = WhisperModel(str(folder), device="cpu",
+                                           compute_type=self.options.compute_type,
+                                           cpu_threads=max(1, self.options.threads))  # fmt: skip
+            return self._model
+
+    def transcribe(self, audio: np.ndarray, hotwords: str | None = None) -> Transcript:
+        """Transcribe 16 kHz mono float32 audio, leaning toward ``hotwords`` (the question's
+        technical terms: measured to lift term accuracy without inventing terms)."""
+        model = self.load()
+        audio = np.asarray(audio, dtype=np.float32)
+        duration = len(audio) / 16000
+        o = self.options
+        if duration < 0.1 or not np.any(audio) or speech_seconds(audio) < o.min_speech:
+            return Transcript("", duration=duration)
+        with self._lock:
+            found, _ = model.transcribe(
+                audio,
+                language=o.language,
+                beam_size=o.beam_size,
+                temperature=list(o.temperatures),
+                compression_ratio_threshold=o.compression_ratio_threshold,
+                log_prob_threshold=o.log_prob_threshold,
+                no_speech_threshold=o.no_speech_threshold,
+                word_timestamps=o.word_timestamps,
+                initial_prompt=o.initial_prompt,
+                hotwords=hotwords or None,
+                condition_on_previous_text=False,
+                vad_filter=False,  # gated above with mockint's own detector
+            )
+            segs = list(found)
+        segments = tuple(Segment(s.text.strip(), float(s.start), float(s.end)) for s in segs)
+        words = tuple(
+            Word(w.word.strip(), float(w.start), float(w.end), float(w.probability))
+            for s in segs for w in (s.words or [])
+        )  # fmt: skip
+        text = " ".join(s.text for s in segments).strip()
+        return clean(Transcript(text, segments, words, duration))

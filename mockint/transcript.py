@@ -102,3 +102,52 @@ def joined(parts: Sequence[Transcript], duration: float) -> Transcript:
         tuple(w for p in parts for w in p.words),
         duration,
     )
+
+
+# An n-gram said this many times in a row is a decoding loop, not speech.
+LOOP_REPEATS = 4
+
+
+def _has_text(s: str) -> bool:
+    return any(c.isalnum() for c in s)
+
+
+def _collapse(tokens: list[str]) -> list[int]:
+    """Indices of the tokens to keep: each run of an n-gram (n <= 8) repeated
+    LOOP_REPEATS or more times in a row keeps its first occurrence."""
+    keep = list(range(len(tokens)))
+    low = [t.lower().strip(".,!?;:") for t in tokens]
+    changed = True
+    while changed:
+        changed = False
+        for n in range(1, 9):
+            i = 0
+            while i + n * LOOP_REPEATS <= len(keep):
+                gram = [low[k] for k in keep[i : i + n]]
+                reps = 1
+                while [low[k] for k in keep[i + reps * n : i + (reps + 1) * n]] == gram:
+                    reps += 1
+                if reps >= LOOP_REPEATS:
+                    del keep[i + n : i + reps * n]
+                    changed = True
+                i += 1
+    return keep
+
+
+def clean(t: Transcript) -> Transcript:
+    """The transcript without what the speech cannot have held: stray punctuation with no
+    words (Whisper's ". . ." for noise) and decoding loops (an n-gram 4+ times in a row)."""
+    if t.words:
+        words = [w for w in t.words if _has_text(w.text)]
+        words = [words[i] for i in _collapse([w.text for w in words])]
+        segments = []
+        for s in t.segments:
+            inside = [w.text for w in words if s.start - 0.01 <= w.start <= s.end + 0.01]
+            if inside:
+                segments.append(Segment(" ".join(inside), s.start, s.end))
+        text = " ".join(w.text for w in words)
+        return Transcript(text, tuple(segments), tuple(words), t.duration)
+    tokens = t.text.split()
+    text = " ".join(tokens[i] for i in _collapse(tokens)) if _has_text(t.text) else ""
+    kept = tuple(s for s in t.segments if _has_text(s.text)) if text else ()
+    return Transcript(text, kept, (), t.duration)

@@ -50,9 +50,37 @@ class Keys:
 
     def _lines(self) -> None:
         for line in sys.stdin:
-            s = line.strip().lower()
-            self._q.put(s[:1] if s else "enter")
+            self._q.put(line.rstrip("\n"))
         self._q.put(None)
+
+    @staticmethod
+    def _key(line: str) -> str:
+        s = line.strip().lower()
+        return s[:1] if s else "enter"
+
+    @property
+    def interactive(self) -> bool:
+        """Keys come from a terminal (else lines from a pipe)."""
+        return self._tty
+
+    def line(self) -> str | None:
+        """The next whole input line from a pipe (None at its end)."""
+        if self._closed:
+            return None
+        raw = self._q.get()
+        if raw is None:
+            self._closed = True
+        return raw
+
+    def reopen(self) -> None:
+        """Back to single keys after a program (the editor) had the terminal."""
+        if self._tty and self._saved is None:
+            import termios
+            import tty
+
+            fd = sys.stdin.fileno()
+            self._saved = termios.tcgetattr(fd)
+            tty.setcbreak(fd)
 
     def close(self) -> None:
         if self._saved is not None:
@@ -72,12 +100,13 @@ class Keys:
                 return self._name(os.read(sys.stdin.fileno(), 1).decode(errors="ignore"))
             return None
         try:
-            k = self._q.get_nowait()
+            raw = self._q.get_nowait()
         except queue.Empty:
             return None
-        if k is None:
+        if raw is None:
             self._closed = True
-        return k
+            return None
+        return self._key(raw)
 
     def wait(self) -> str:
         """Block for the next key (Enter once input has ended)."""
@@ -85,11 +114,11 @@ class Keys:
             return self._name(os.read(sys.stdin.fileno(), 1).decode(errors="ignore"))
         if self._closed:
             return "enter"
-        k = self._q.get()
-        if k is None:
+        raw = self._q.get()
+        if raw is None:
             self._closed = True
             return "enter"
-        return k
+        return self._key(raw)
 
 
 # --- a graded answer, as lines -----------------------------------------------------------------
@@ -170,7 +199,8 @@ def attempt_lines(a: Any, question: Question | None) -> list[Line]:
         title=f"a{a.id} · {a.question_id} [{a.category}] · {when}",
         question=question.text if question else None,
         status=a.status,
-        notes=a.notes,
+        notes=[*a.notes, *([f"graded on your corrected transcript (heard: {a.heard})"]
+                           if a.heard is not None else [])],
         delivery=a.delivery,
         recording=a.audio_path,
     )
@@ -215,7 +245,7 @@ def _score_style(score: float) -> str:
 
 _ACTIONS: dict[str, Action] = {"enter": "done", "s": "skip", "q": "quit"}
 _CHOICES: dict[str, Choice] = {"enter": "next", "n": "next", "r": "retry", "p": "repeat",
-                               "q": "quit"}  # fmt: skip
+                               "e": "edit", "q": "quit"}  # fmt: skip
 
 
 class ConsoleUI:
@@ -285,13 +315,28 @@ class ConsoleUI:
 
     def choose(self) -> Choice:
         self.console.print(
-            "[dim]Enter: next · r: retry the answer · p: hear the question again · q: quit[/dim]"
+            "[dim]Enter: next · r: retry · p: hear the question again · "
+            "e: correct the transcript · q: quit[/dim]"
         )
         while True:
             k = self.keys.wait()
             choice = _CHOICES.get(k)
             if choice:
                 return choice
+
+    def edit(self, text: str) -> str | None:
+        """The corrected transcript: in $EDITOR at a terminal, else the next input line."""
+        self._stop_live()
+        if not self.keys.interactive:
+            self.console.print("[dim]Type the corrected transcript and press Enter:[/dim]")
+            return self.keys.line()
+        import click
+
+        self.keys.close()
+        try:
+            return click.edit(text, require_save=True)
+        finally:
+            self.keys.reopen()
 
     def summary(self, rows: list[CategorySummary], missed: Sequence[Missed] = ()) -> None:
         self._stop_live()

@@ -32,7 +32,7 @@ def _serve(conn: Any, options: WhisperOptions) -> None:
     import signal
 
     from mockint.embed import MiniLMEmbedder
-    from mockint.transcribe import WhisperTranscriber
+    from mockint.transcribe import make_transcriber
 
     # Ctrl-C is the parent's to handle: it still needs us to transcribe what was said.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -40,7 +40,7 @@ def _serve(conn: Any, options: WhisperOptions) -> None:
     def status(msg: str) -> None:
         conn.send(("status", msg))
 
-    transcriber = WhisperTranscriber(options, on_status=status)
+    transcriber: Any = make_transcriber(options, on_status=status)
     embedder = MiniLMEmbedder(on_status=status)
     while True:
         try:
@@ -57,7 +57,7 @@ def _serve(conn: Any, options: WhisperOptions) -> None:
                 embedder.load()
                 result = None
             elif op == "transcribe":
-                t = transcriber.transcribe(args[0], prompt=args[1])
+                t = transcriber.transcribe(args[0], hotwords=args[1])
                 result = t  # frozen dataclasses pickle as they are
             elif op == "tokens":
                 result = embedder.tokens(args[0])
@@ -134,16 +134,18 @@ class RemoteTranscriber:
 
     def __init__(self, process: ModelProcess):
         self.process = process
-        self.name = f"whisper-{process.options.model}"
+        o = process.options
+        self.name = f"whisper-{o.model}" + ("-ct2-int8" if o.engine == "ct2" else "")
         self.sha256: str | None = None
 
     def load(self) -> None:
         if self.sha256 is None:
             self.sha256 = self.process.call("load_transcriber")
 
-    def transcribe(self, audio: np.ndarray, prompt: str | None = None) -> Transcript:
+    def transcribe(self, audio: np.ndarray, hotwords: str | None = None) -> Transcript:
         self.load()
-        t: Transcript = self.process.call("transcribe", np.asarray(audio, dtype=np.float32), prompt)
+        t: Transcript = self.process.call("transcribe", np.asarray(audio, dtype=np.float32),
+                                          hotwords)  # fmt: skip
         return t
 
 

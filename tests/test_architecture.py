@@ -8,6 +8,7 @@ past what a reader can hold (a function may say why with a '# long:' comment).
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,12 @@ def test_modules_and_functions_stay_readable() -> None:
 def _path(name: str) -> Path:
     p = PKG.joinpath(*name.split("."))
     return p / "__init__.py" if p.is_dir() else p.with_suffix(".py")
+
+
+def test_readme_architecture_table_names_every_module() -> None:
+    readme = (PKG.parent / "README.md").read_text()
+    table = readme[readme.index("## Architecture") : readme.index("## Tests")]
+    listed = set(re.findall(r"`([a-z_0-9]+)\.py`", table))
+    modules_ = {p.stem for p in PKG.glob("*.py")} - {"__init__", "__main__"}
+    assert modules_ - listed == set(), "not in README's architecture table"
+    assert listed - modules_ - {"cli"} == set(), "in README's table but not in the package"

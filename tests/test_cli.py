@@ -150,7 +150,7 @@ def test_transcribe_json() -> None:
     r = run("transcribe", str(FLEURS / "fleurs-en-003.ogg"), "--json")
     assert r.exit_code == 0
     d = json.loads(r.stdout)
-    assert d["model"] == "whisper-tiny.en"
+    assert d["model"] == "whisper-tiny.en-ct2-int8"  # the default engine
     assert "cabbage juice" in d["text"].lower() and d["words"][0]["start"] >= 0
 
 
@@ -215,7 +215,7 @@ def test_grade_spoken_answer_saves_audio_and_models(
     assert a.score >= 70
     assert a.audio_path and Path(a.audio_path).is_file()
     assert Path(a.audio_path).parent.parent == home / "recordings"
-    assert a.models["transcriber"]["name"] == "whisper-tiny.en" and len(a.words) > 20
+    assert a.models["transcriber"]["name"] == "whisper-tiny.en-ct2-int8" and len(a.words) > 20
 
 
 def test_help_starts_fast_and_imports_nothing_heavy() -> None:

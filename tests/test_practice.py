@@ -59,7 +59,7 @@ class FakeTranscriber:
         self.text = text
         self.calls: list[float] = []
 
-    def transcribe(self, audio: np.ndarray, prompt: str | None = None) -> Transcript:
+    def transcribe(self, audio: np.ndarray, hotwords: str | None = None) -> Transcript:
         self.calls.append(len(audio) / SR)
         return Transcript(self.text, duration=len(audio) / SR)
 
@@ -82,6 +82,7 @@ class ScriptedUI:
         self.results: list[float] = []
         self.asked: list[str] = []
         self.summaries: list[object] = []
+        self.corrections: list[str] = []
 
     def status(self, message: str) -> None:
         pass
@@ -107,6 +108,9 @@ class ScriptedUI:
 
     def choose(self) -> str:
         return self.choices.pop(0) if self.choices else "next"
+
+    def edit(self, text: str) -> str | None:
+        return self.corrections.pop(0) if self.corrections else None
 
     def summary(self, rows: list[object], missed: object = ()) -> None:
         self.summaries.append(rows)
@@ -205,7 +209,7 @@ def test_phrase_transcriber_joins_in_order_with_offsets() -> None:
     class Stamp:
         name = "stamp"
 
-        def transcribe(self, audio: np.ndarray, prompt: str | None = None) -> Transcript:
+        def transcribe(self, audio: np.ndarray, hotwords: str | None = None) -> Transcript:
             from mockint.transcript import Word
 
             return Transcript(f"{len(audio)}", words=(Word(f"{len(audio)}", 0.1, 0.2),))
@@ -429,3 +433,31 @@ def test_tts_renders_a_question_to_speech() -> None:
     audio, sr = Pyttsx3Speaker().synthesize("How do you keep your code clean?")
     assert sr > 8000 and 1.0 < len(audio) / sr < 5.0
     assert float(np.abs(audio).max()) > 0.1
+
+
+def test_long_pauses_come_from_voice_activity_not_word_times() -> None:
+    from mockint.delivery import measure
+    from mockint.listen import voice_pauses
+    from mockint.transcript import Word
+
+    audio = answer_audio(("silence", 1.0), ("speech", 3.0), ("silence", 3.0), ("speech", 2.0),
+                         ("silence", 1.0), ("speech", 1.0), ("silence", 2.0))  # fmt: skip
+    [(at, seconds)] = voice_pauses(audio, EnergyVad())
+    assert at == pytest.approx(4.0, abs=0.05) and seconds == pytest.approx(3.0, abs=0.05)
+    # word times with a gap the recording does not have (a misheard stretch) add no pause
+    words = [Word("one", 1.0, 1.5), Word("two", 5.0, 5.5), Word("three", 9.0, 9.5)]
+    d = measure(words, pauses=[(at, seconds)])
+    assert d is not None and d.long_pauses == [(at, seconds)]
+    assert measure(words) is not None and len(measure(words).long_pauses) == 2  # type: ignore[union-attr]
+
+
+def test_the_candidate_corrects_the_transcript_and_the_answer_is_regraded(tmp_path: Path) -> None:
+    ui = ScriptedUI(choices=["edit", "next"])
+    ui.corrections = ["I like clean code. Testing matters to me."]
+    p = make(tmp_path, Recorders(answer_audio(("speech", 2.0))), ui, count=1)
+    p.run(p.plan())
+    [a] = p.store.attempts()
+    assert a.transcript == "I like clean code. Testing matters to me."  # what was graded
+    assert a.heard == "I like clean code."  # what was heard, kept
+    assert ui.results == [a.id, a.id]  # the result was shown again, regraded
+    assert a.score == 100.0

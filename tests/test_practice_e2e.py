@@ -83,7 +83,7 @@ def test_practice_session_through_the_virtual_microphone(
         ("Q195", "complete"),
     ]
     assert all(a.audio_path and Path(a.audio_path).is_file() for a in attempts)
-    assert attempts[0].models["transcriber"]["name"] == "whisper-tiny.en"
+    assert attempts[0].models["transcriber"]["name"] == "whisper-tiny.en-ct2-int8"
     assert "Score:" in out and "This session" in out
 
 

