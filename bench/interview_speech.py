@@ -104,6 +104,8 @@ def main() -> int:
     ap.add_argument("--engines", nargs="*", default=["ct2"], help="ct2 and/or openai")
     ap.add_argument("--voices", nargs="*", default=["en-us", "en-gb", "piper-joe"])
     ap.add_argument("--limit", type=int, default=0, help="only the first N answers")
+    ap.add_argument("--beam", type=int, default=5, help="ct2 beam width (5: the default)")
+    ap.add_argument("--hotwords", action="store_true", help="also ct2 with the question's terms")
     args = ap.parse_args()
     bank = load_file(ROOT / "bank" / "resume.toml")
     terms = bank_terms(bank)
@@ -115,8 +117,12 @@ def main() -> int:
           f"{sum(map(len, said))} distinct technical terms said; tiny.en, 1 thread")  # fmt: skip
     print(f"{'voice':<10} {'engine':<14} {'WER':>6} {'terms':>7} {'false':>6} {'loops':>5} "
           f"{'RTF':>6}")  # fmt: skip
-    engines = {e: make_transcriber(WhisperOptions(engine=e)) for e in args.engines}
-    setups = [(e, h) for e in engines for h in ((False, True) if e == "ct2" else (False,))]
+    engines = {e: make_transcriber(WhisperOptions(engine=e, beam_size=args.beam))
+               for e in args.engines}  # fmt: skip
+    if "ct2" in engines and args.hotwords:
+        engines["ct2 +terms"] = make_transcriber(
+            WhisperOptions(engine="ct2", beam_size=args.beam, use_hotwords=True))
+    setups = [(e, e.endswith("+terms")) for e in engines]
     with tempfile.TemporaryDirectory() as tmp:
         for voice in args.voices:
             speak = piper() if voice == "piper-joe" else espeak(voice)
@@ -143,7 +149,7 @@ def main() -> int:
                         false += sum(heard(x, h) for x in extra)
                 err = wer([t for _, _, t in items], hyps)
                 total = sum(map(len, said)) or 1
-                label = f"{name}{' +terms' if hot else ''}"
+                label = name
                 print(f"{voice:<10} {label:<14} {err:>6.1%} {found / total:>7.1%} "
                       f"{false / max(offered, 1):>6.1%} {sum(map(loops, hyps)):>5} "
                       f"{rtf:>6.3f}", flush=True)  # fmt: skip

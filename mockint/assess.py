@@ -281,18 +281,13 @@ class BatchResult:
 class _Item:
     line: int
     question: Question
-    transcript: Transcript
+    transcript: Transcript | None  # None: an audio answer not transcribed yet
     audio: str | None
     adhoc: bool
+    hints: str | None = None  # hotwords for its transcription
 
 
-def _parse_line(
-    n: int,
-    raw: str,
-    bank: Bank,
-    transcriber: Callable[[], Transcriber],
-    load_audio: Callable[[str], np.ndarray],
-) -> _Item:
+def _parse_line(n: int, raw: str, bank: Bank) -> _Item:
     """One JSON line as an item to grade; ValueError or a MockintError says what is wrong."""
     try:
         item = json.loads(raw)
@@ -320,10 +315,8 @@ def _parse_line(
     if "text" in item:
         return _Item(n, q, Transcript(str(item["text"]).strip()), None, adhoc)
     if "audio" in item:
-        audio_file = str(item["audio"])
         hints = None if adhoc else hotwords(q, _terms(bank))
-        heard = transcriber().transcribe(load_audio(audio_file), hotwords=hints)
-        return _Item(n, q, heard, audio_file, adhoc)
+        return _Item(n, q, None, str(item["audio"]), adhoc, hints)
     raise ValueError("give the answer as 'text' or 'audio'")
 
 
@@ -340,6 +333,7 @@ def grade_batch(
     load_audio: Callable[[str], np.ndarray],
     options: GradeOptions | None = None,
     chunk: int = 64,
+    transcribe_many: TranscribeMany | None = None,
 ) -> Iterator[BatchResult]:
     """Grade JSON Lines: ``{"question": ID, "text"|"audio": ...}`` or, for a question
     outside the bank, ``{"question_text": ..., "reference": ..., "text": ...}``.
@@ -347,20 +341,60 @@ def grade_batch(
     Yields one result per non-blank line, in order, as each chunk of lines is
     graded (text answers of a chunk are embedded together), so memory stays flat
     and results come while the rest is read. A bad line gets an error and the
-    rest still run. The transcriber is made only if a line needs it.
+    rest still run. The transcriber is made only if a line needs it; the audio answers
+    of a chunk go to ``transcribe_many`` (several processes) when it is given.
     """
+
+    def one_by_one(todo: list[tuple[str, str | None]]) -> list[Transcript | str]:
+        out: list[Transcript | str] = []
+        for path, hints in todo:
+            try:
+                out.append(transcriber().transcribe(load_audio(path), hotwords=hints))
+            except MockintError as e:
+                out.append(str(e))
+        return out
+
     pending: list[_Item | BatchResult] = []
     for n, raw in enumerate(lines, 1):
         if not raw.strip():
             continue
         try:
-            pending.append(_parse_line(n, raw, bank, transcriber, load_audio))
+            pending.append(_parse_line(n, raw, bank))
         except (ValueError, MockintError) as e:  # one bad line must not stop the rest
             pending.append(BatchResult(n, error=str(e)))
         if len(pending) >= chunk:
+            pending = _transcribe(pending, transcribe_many or one_by_one)
             yield from _grade_chunk(pending, bank, embedder, transcriber, options)
             pending = []
+    pending = _transcribe(pending, transcribe_many or one_by_one)
     yield from _grade_chunk(pending, bank, embedder, transcriber, options)
+
+
+# audio files (path, hotwords) -> each one's transcript, or the error that stopped it
+TranscribeMany = Callable[[list[tuple[str, str | None]]], list[Transcript | str]]
+
+
+def _transcribe(
+    pending: list[_Item | BatchResult], many: TranscribeMany
+) -> list[_Item | BatchResult]:
+    """The chunk with its audio answers transcribed (in order; failures become errors)."""
+    from dataclasses import replace
+
+    todo = [p for p in pending if isinstance(p, _Item) and p.transcript is None]
+    if not todo:
+        return pending
+    heard = dict(zip((p.line for p in todo),
+                     many([(str(p.audio), p.hints) for p in todo]), strict=True))  # fmt: skip
+    out: list[_Item | BatchResult] = []
+    for p in pending:
+        got = heard.get(p.line) if isinstance(p, _Item) else None
+        if isinstance(got, str):
+            out.append(BatchResult(p.line, error=got))
+        elif got is not None and isinstance(p, _Item):
+            out.append(replace(p, transcript=got))
+        else:
+            out.append(p)
+    return out
 
 
 def _grade_chunk(
@@ -370,11 +404,12 @@ def _grade_chunk(
     transcriber: Callable[[], Transcriber],
     options: GradeOptions | None,
 ) -> Iterator[BatchResult]:
-    todo = [p for p in pending if isinstance(p, _Item)]
-    grades = iter(grade_many([(p.transcript.text, p.question) for p in todo], embedder, options))
+    todo = [p for p in pending if isinstance(p, _Item) and p.transcript is not None]
+    grades = iter(grade_many([(p.transcript.text, p.question) for p in todo if p.transcript],
+                             embedder, options))  # fmt: skip
     for p in pending:
-        if isinstance(p, BatchResult):
-            yield p
+        if isinstance(p, BatchResult) or p.transcript is None:
+            yield p if isinstance(p, BatchResult) else BatchResult(p.line, error="not heard")
             continue
         assessor = Assessor(embedder, transcriber() if p.audio is not None else None)
         a = assessor.build("" if p.adhoc else bank.name, p.question, p.transcript, next(grades),

@@ -166,3 +166,48 @@ class RemoteEmbedder:
 
     def tokens(self, texts: Sequence[str]) -> list[Tokens]:
         return list(self.process.call("tokens", list(texts)))
+
+
+# --- batch transcription in several processes ------------------------------------------------
+
+_POOLED: Any = None  # the transcriber of one pool process
+
+
+def _pool_start(options: WhisperOptions) -> None:
+    global _POOLED
+    from mockint.transcribe import make_transcriber
+
+    _POOLED = make_transcriber(options)
+    _POOLED.load()
+
+
+def _pool_transcribe(job: tuple[str, str | None]) -> Transcript | str:
+    from mockint.audio import load_audio
+
+    try:
+        t: Transcript = _POOLED.transcribe(load_audio(job[0]), hotwords=job[1])
+        return t
+    except MockintError as e:
+        return str(e)
+
+
+class TranscribePool:
+    """Audio files transcribed by ``jobs`` processes, each loading the model once; the
+    results come back in order (a file that fails gives its error message)."""
+
+    def __init__(self, options: WhisperOptions, jobs: int):
+        self.options, self.jobs = options, jobs
+        self._pool: Any = None
+
+    def __call__(self, todo: list[tuple[str, str | None]]) -> list[Transcript | str]:
+        if self._pool is None:
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._pool = ProcessPoolExecutor(self.jobs, mp.get_context("spawn"),
+                                             _pool_start, (self.options,))  # fmt: skip
+        return list(self._pool.map(_pool_transcribe, todo))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None

@@ -289,3 +289,24 @@ def test_grade_batch_keeps_order_and_survives_bad_lines(
     with Store(home / "mockint.db") as s:
         assert [a.question_id for a in s.attempts()] == ["Q8", "Q10"]  # bank answers only
     assert out[0]["attempt_id"] == 1 and "attempt_id" not in out[3]
+
+
+@pytest.mark.slow
+def test_grade_batch_transcribes_audio_in_several_processes_in_order(
+    tmp_path: Path, resume_bank  # type: ignore[no-untyped-def]
+) -> None:
+    qids = ["Q8", "Q175", "Q10"]
+    lines = [json.dumps({"question": q, "audio": str(espeak(resume_bank.get(q).model_answer,
+                                                             tmp_path / f"{q}.wav"))})
+             for q in qids]  # fmt: skip
+    lines.insert(1, json.dumps({"question": "Q8", "audio": str(tmp_path / "missing.wav")}))
+    src = tmp_path / "audio.jsonl"
+    src.write_text("\n".join(lines) + "\n")
+    one = [json.loads(x) for x in run("grade", "--batch", str(src), "--json").stdout.splitlines()]
+    r = run("grade", "--batch", str(src), "--json", "--jobs", "2")
+    two = [json.loads(x) for x in r.stdout.splitlines()]
+    assert r.exit_code == 1  # the missing file
+    assert [o.get("question_id") for o in two] == ["Q8", None, "Q175", "Q10"]
+    assert two[1]["error"].endswith("missing.wav: no such file")
+    assert [o.get("transcript") for o in two] == [o.get("transcript") for o in one]
+    assert all(o["score"] >= 70 for o in (two[0], two[2], two[3]))

@@ -66,6 +66,8 @@ def transcribe(file: Path, model: str, threads: int, engine: str, as_json: bool)
 @engine_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--save", is_flag=True, help="Record the attempt in the history.")
+@click.option("--jobs", type=click.IntRange(1, 16), default=1, show_default=True,
+              help="--batch: processes transcribing its audio answers.")  # fmt: skip
 def grade(
     qid: str | None,
     audio: Path | None,
@@ -77,6 +79,7 @@ def grade(
     engine: str,
     as_json: bool,
     save: bool,
+    jobs: int,
 ) -> None:
     """Grade an answer to a bank question against its model answer.
 
@@ -91,7 +94,7 @@ def grade(
     if batch is not None:
         if qid or audio or text:
             raise click.UsageError("--batch takes its questions and answers from the file")
-        _grade_batch(batch, bank_name, model, threads, engine, as_json, save)
+        _grade_batch(batch, bank_name, model, threads, engine, as_json, save, jobs)
         return
     if qid is None:
         raise click.UsageError("give --question ID (or --batch FILE)")
@@ -140,7 +143,7 @@ def _assess_audio(b: Any, q: Any, audio: Path, save: bool, transcriber: Any) -> 
 
 def _grade_batch(
     path: Path, bank_name: str | None, model: str, threads: int, engine: str, as_json: bool,
-    save: bool,
+    save: bool, jobs: int,
 ) -> None:  # fmt: skip
     """Grade every line, printing (and saving) each result as it comes; exit 1 if any failed."""
     from mockint.assess import grade_batch
@@ -155,8 +158,17 @@ def _grade_batch(
     def transcriber() -> Any:
         if not made:
             made.append(_transcriber(model, threads, engine))
+            if jobs > 1:
+                made[0].load()  # for its name and hash; the pool transcribes
         return made[0]
 
+    pool = None
+    if jobs > 1:
+        from mockint.transcribe import WhisperOptions
+        from mockint.worker import TranscribePool
+
+        check_model(model)
+        pool = TranscribePool(WhisperOptions(model=model, threads=threads, engine=engine), jobs)
     try:
         lines = open(path, encoding="utf-8")  # noqa: SIM115 (closed below)
     except OSError as e:
@@ -166,19 +178,13 @@ def _grade_batch(
     try:
         with lines:
             for r in grade_batch(lines, b, MiniLMEmbedder(on_status=status), transcriber,
-                                 load_audio):  # fmt: skip
+                                 load_audio, transcribe_many=pool):  # fmt: skip
                 result = r.to_dict()
                 if store is not None and r.assessment is not None and not r.adhoc:
                     result["attempt_id"] = save_attempt(store, r.assessment,
                                                         pending=config.paths().pending)  # fmt: skip
                 failed += r.error is not None
-                if as_json:
-                    click.echo(json.dumps(result, ensure_ascii=False))
-                elif r.error is not None:
-                    click.echo(f"line {r.line:>4}  error: {r.error}")
-                else:
-                    click.echo(f"line {r.line:>4}  {result['question_id']:>8}  "
-                               f"{result['score']:>5.1f}  {result['question'][:60]}")  # fmt: skip
+                _print_line(result, as_json)
     except UnicodeDecodeError as e:
         raise click.ClickException(
             f"{path}: cannot read ({e}): give a UTF-8 JSON Lines file"
@@ -186,8 +192,20 @@ def _grade_batch(
     finally:
         if store is not None:
             store.close()
+        if pool is not None:
+            pool.close()
     if failed:
         raise click.ClickException(f"{path}: {failed} of the lines failed (see their errors)")
+
+
+def _print_line(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+    elif "error" in result:
+        click.echo(f"line {result['line']:>4}  error: {result['error']}")
+    else:
+        click.echo(f"line {result['line']:>4}  {result['question_id']:>8}  "
+                   f"{result['score']:>5.1f}  {result['question'][:60]}")  # fmt: skip
 
 
 @click.command(name="import-pending")
