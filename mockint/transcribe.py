@@ -86,6 +86,20 @@ def make_transcriber(
     raise ValueError(f"unknown engine '{o.engine}': choose one of {', '.join(ENGINES)}")
 
 
+def respelled(t: Transcript, hotwords: str | None) -> Transcript:
+    """The transcript with words that spell one of ``hotwords`` apart joined into it
+    ("fast API" -> "FastAPI"); word times stay as heard."""
+    if not hotwords or not t.text:
+        return t
+    from dataclasses import replace
+
+    from mockint.terms import respell
+
+    terms = {w.strip() for w in hotwords.split(",") if w.strip()}
+    segments = tuple(replace(s, text=respell(s.text, terms)) for s in t.segments)
+    return replace(t, text=respell(t.text, terms), segments=segments)
+
+
 def speech_seconds(audio: np.ndarray) -> float:
     """How much of the audio the voice detector (Silero) calls speech, in seconds."""
     from mockint.vad import FRAME, SileroVad
@@ -169,9 +183,8 @@ class WhisperTranscriber:
                         float(w.get("probability", 1.0)),
                     )
                 )
-        return clean(
-            Transcript(str(result["text"]).strip(), tuple(segments), tuple(words), duration)
-        )
+        heard = Transcript(str(result["text"]).strip(), tuple(segments), tuple(words), duration)
+        return respelled(clean(heard), hotwords)
 
 
 class CT2Transcriber:
@@ -243,4 +256,4 @@ class CT2Transcriber:
             for s in segs for w in (s.words or [])
         )  # fmt: skip
         text = " ".join(s.text for s in segments).strip()
-        return clean(Transcript(text, segments, words, duration))
+        return respelled(clean(Transcript(text, segments, words, duration)), hotwords)

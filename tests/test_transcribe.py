@@ -108,3 +108,17 @@ def test_a_banks_terms_and_a_questions_hotwords(resume_bank) -> None:  # type: i
         "Celery"}  # capitalised inside sentences more often than not
     assert hotwords(resume_bank.get("Q163"), terms).startswith("Celery, Redis")
     assert heard("FastAPI", "I chose FastAPI.") and not heard("FastAPI", "I chose fast API.")
+
+
+def test_words_that_spell_a_term_apart_are_joined_and_nothing_else() -> None:
+    from mockint.terms import respell
+    from mockint.transcribe import respelled
+    from mockint.transcript import Segment, Transcript
+
+    terms = {"FastAPI", "PostgreSQL", "ModelSerializer", "JWT"}
+    said = respell("I chose fast API with Postgre SQL.", terms)
+    assert said == "I chose FastAPI with PostgreSQL."
+    assert respell("It is fast. API calls go out.", terms) == "It is fast. API calls go out."
+    assert respell("a fast api", set()) == "a fast api"
+    t = respelled(Transcript("we use fast API", (Segment("we use fast API", 0, 2),)), "FastAPI")
+    assert t.text == "we use FastAPI" and t.segments[0].text == "we use FastAPI"
