@@ -110,8 +110,8 @@ def speech_seconds(audio: np.ndarray) -> float:
     return voiced * FRAME / 16000
 
 
-class WhisperTranscriber:
-    """openai-whisper on the CPU, fp32, loaded by path from ``models/``."""
+class _Engine:
+    """What both Whisper engines share: options, a model loaded once, the voice gate."""
 
     def __init__(
         self,
@@ -119,11 +119,23 @@ class WhisperTranscriber:
         on_status: Callable[[str], None] | None = None,
     ):
         self.options = options or WhisperOptions()
-        self.name = f"whisper-{self.options.model}"
+        self.name = self._name()
         self.sha256: str | None = None
         self._model: Any = None
         self._lock = threading.Lock()
         self._on_status = on_status or (lambda _m: None)
+
+    def _name(self) -> str:
+        return f"whisper-{self.options.model}"
+
+    def _nothing_said(self, audio: np.ndarray) -> bool:
+        """Too short, digital silence, or no speech the voice detector can hear."""
+        return (len(audio) < 1600 or not np.any(audio)
+                or speech_seconds(audio) < self.options.min_speech)  # fmt: skip
+
+
+class WhisperTranscriber(_Engine):
+    """openai-whisper on the CPU, fp32, loaded by path from ``models/``."""
 
     def load(self) -> Any:
         """Load the model now (it is otherwise loaded on first use)."""
@@ -153,7 +165,7 @@ class WhisperTranscriber:
         audio = np.asarray(audio, dtype=np.float32)
         duration = len(audio) / 16000
         o = self.options
-        if duration < 0.1 or not np.any(audio) or speech_seconds(audio) < o.min_speech:
+        if self._nothing_said(audio):
             return Transcript("", duration=duration)
         with self._lock:
             result = whisper.transcribe(
@@ -187,21 +199,12 @@ class WhisperTranscriber:
         return respelled(clean(heard), hotwords)
 
 
-class CT2Transcriber:
+class CT2Transcriber(_Engine):
     """Whisper on CTranslate2 (faster-whisper), int8 on the CPU, read straight from the
     weights package after its sha256 is checked; nothing is fetched."""
 
-    def __init__(
-        self,
-        options: WhisperOptions | None = None,
-        on_status: Callable[[str], None] | None = None,
-    ):
-        self.options = options or WhisperOptions()
-        self.name = f"whisper-{self.options.model}-ct2-{self.options.compute_type}"
-        self.sha256: str | None = None
-        self._model: Any = None
-        self._lock = threading.Lock()
-        self._on_status = on_status or (lambda _m: None)
+    def _name(self) -> str:
+        return f"whisper-{self.options.model}-ct2-{self.options.compute_type}"
 
     def load(self) -> Any:
         """Load the model now (it is otherwise loaded on first use)."""
@@ -232,7 +235,7 @@ class CT2Transcriber:
         audio = np.asarray(audio, dtype=np.float32)
         duration = len(audio) / 16000
         o = self.options
-        if duration < 0.1 or not np.any(audio) or speech_seconds(audio) < o.min_speech:
+        if self._nothing_said(audio):
             return Transcript("", duration=duration)
         with self._lock:
             found, _ = model.transcribe(
