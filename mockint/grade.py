@@ -294,7 +294,8 @@ def _grade_one(
     _, q_vec = ask.pool([(0, len(q.text))])
     sims = point_vecs @ cand_vecs.T
     given_sims = (point_vecs @ q_vec.T).max(axis=1) if len(q_vec) else np.zeros(len(points))
-    phrases = np.array([r in set(phrase_ranges(text)) for r in cands])
+    whole = set(phrase_ranges(text))
+    phrases = np.array([r in whole for r in cands])
     kps: list[KeyPoint] = []
     weights: list[float] = []
     for i, (p, r) in enumerate(zip(point_texts, points, strict=True)):
@@ -320,7 +321,7 @@ def _grade_one(
         score *= on_topic
         if on_topic < 0.5:
             notes.append("about something other than what the question asks")
-    if score < 35 and m.restates(q_words, text):
+    if score < 35 and _restates(q_words, text):
         notes.append("restates the question: say what you would do and why, not what was asked")
     return Grade(round(score, 1), coverage, tuple(kps), hedges, tuple(notes))
 
@@ -368,7 +369,6 @@ class _Match:
         self.by_span = np.stack([
             sim[:, mk].max(axis=1) if mk.any() else np.zeros(len(ref.unit)) for mk in masks
         ]) if masks else np.zeros((0, len(ref.unit)))  # fmt: skip
-        self.ans, self.ask = ans, ask
 
     def recall(self, sel: np.ndarray) -> tuple[float, np.ndarray, float]:
         """A key point's recall beyond the question, each span's share of it, and how much
@@ -382,11 +382,12 @@ class _Match:
         spans = (np.maximum(0.0, self.by_span[:, sel] - g) * w).sum(axis=1) / room
         return recall, spans, room / total
 
-    def restates(self, q_words: set[str], text: str) -> bool:
-        """Most of the answer's content words (0.7 or more) are the question's."""
-        c = [_stem(w) for w in content_words(text)]
-        q = {_stem(w) for w in q_words}
-        return bool(c) and sum(x in q for x in c) / len(c) >= 0.7
+
+def _restates(q_words: set[str], text: str) -> bool:
+    """Most of the answer's content words (0.7 or more) are the question's."""
+    c = [_stem(w) for w in content_words(text)]
+    q = {_stem(w) for w in q_words}
+    return bool(c) and sum(x in q for x in c) / len(c) >= 0.7
 
 
 def _stem(word: str) -> str:

@@ -164,9 +164,9 @@ class WhisperTranscriber(_Engine):
 
         audio = np.asarray(audio, dtype=np.float32)
         duration = len(audio) / 16000
-        o = self.options
         if self._nothing_said(audio):
             return Transcript("", duration=duration)
+        o = self.options
         with self._lock:
             result = whisper.transcribe(
                 model,
@@ -234,9 +234,9 @@ class CT2Transcriber(_Engine):
         model = self.load()
         audio = np.asarray(audio, dtype=np.float32)
         duration = len(audio) / 16000
-        o = self.options
         if self._nothing_said(audio):
             return Transcript("", duration=duration)
+        o = self.options
         with self._lock:
             found, _ = model.transcribe(
                 audio,
