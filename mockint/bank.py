@@ -48,6 +48,12 @@ class Question:
     category: str
     text: str
     model_answer: str
+    # "technical", or "behavioural" (answers also get STAR feedback)
+    kind: str = "technical"
+
+    @property
+    def behavioural(self) -> bool:
+        return self.kind == "behavioural"
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,21 @@ class Bank:
         """Questions in any of ``categories`` (case-insensitive; all if empty)."""
         wanted = {c.casefold() for c in categories}
         return [q for q in self.questions if not wanted or q.category.casefold() in wanted]
+
+
+KINDS = ("technical", "behavioural")
+# plain-text banks have no field for it: categories named like these are behavioural
+BEHAVIOURAL_CATEGORY = re.compile(r"behaviou?ral|soft[- ]skill|career", re.I)
+
+
+def _kind(value: object, where: str, path: str) -> str:
+    if value in (None, ""):
+        return "technical"
+    k = str(value).strip().lower().replace("behavioral", "behavioural")
+    if k not in KINDS:
+        raise BankError(path, None, f"{where}: kind {str(value)[:40]!r} must be "
+                        f"{' or '.join(KINDS)}")  # fmt: skip
+    return k
 
 
 def normalise_id(qid: str) -> str:
@@ -170,7 +191,8 @@ def parse_text(text: str, path: str = "<text>", name: str = "") -> Bank:
         cat = next((c for c, a, b, _ in ranges if a <= n <= b), None)
         if cat is None:
             raise BankError(path, line, f"Q{n} is outside every category range in the header")
-        questions.append(_checked(Question(f"Q{n}", cat, qtext, body), path, line))
+        kind = "behavioural" if BEHAVIOURAL_CATEGORY.search(cat) else "technical"
+        questions.append(_checked(Question(f"Q{n}", cat, qtext, body, kind), path, line))
     if len(questions) > MAX_QUESTIONS:
         raise BankError(path, None, f"{len(questions):,} questions: at most {MAX_QUESTIONS:,}")
     return Bank(
@@ -221,6 +243,7 @@ def parse_toml(text: str, path: str = "<toml>", name: str = "") -> Bank:
         raise BankError(path, None, "no questions found: add [[question]] tables")
     if len(items) > MAX_QUESTIONS:
         raise BankError(path, None, f"{len(items):,} questions: at most {MAX_QUESTIONS:,}")
+    kinds = _category_kinds(data.get("category", []), path)
     questions: list[Question] = []
     seen: set[str] = set()
     for k, item in enumerate(items, 1):
@@ -242,7 +265,9 @@ def parse_toml(text: str, path: str = "<toml>", name: str = "") -> Bank:
             if not value.strip():
                 raise BankError(path, _toml_line("id", qid, text), f"{where} has no {f}")
             fields[f] = value.strip()
-        q = Question(qid, fields["category"], fields["text"], fields["answer"])
+        kind = _kind(item.get("kind"), where, path) if "kind" in item else \
+            kinds.get(fields["category"], "technical")  # fmt: skip
+        q = Question(qid, fields["category"], fields["text"], fields["answer"], kind)
         questions.append(_checked(q, path, None))
     return Bank(
         name or str(meta.get("name") or slug(Path(path).stem)),
@@ -250,6 +275,19 @@ def parse_toml(text: str, path: str = "<toml>", name: str = "") -> Bank:
         title=str(meta.get("title", "")),
         source=str(meta.get("source", "")),
     )
+
+
+def _category_kinds(items: object, path: str) -> dict[str, str]:
+    """``[[category]]`` tables (name, kind): the kind of every question in a category."""
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise BankError(path, None, "'category' must be [[category]] tables with name and kind")
+    out = {}
+    for k, item in enumerate(items, 1):
+        name = item.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise BankError(path, None, f"category {k} has no name")
+        out[name.strip()] = _kind(item.get("kind"), f"category '{name[:40]}'", path)
+    return out
 
 
 def _toml_str(s: str) -> str:
@@ -265,6 +303,10 @@ def to_toml(bank: Bank) -> str:
         out.append(f"title = {_toml_str(bank.title)}")
     if bank.source:
         out.append(f"source = {_toml_str(bank.source)}")
+    whole = [c for c in bank.categories
+             if all(q.behavioural for q in bank.questions if q.category == c)]  # fmt: skip
+    for c in whole:
+        out += ["", "[[category]]", f"name = {_toml_str(c)}", 'kind = "behavioural"']
     for q in bank.questions:
         out += [
             "",
@@ -274,6 +316,8 @@ def to_toml(bank: Bank) -> str:
             f"text = {_toml_str(q.text)}",
             f"answer = {_toml_str(q.model_answer)}",
         ]
+        if q.behavioural and q.category not in whole:
+            out.append('kind = "behavioural"')
     return "\n".join(out) + "\n"
 
 

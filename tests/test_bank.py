@@ -116,3 +116,29 @@ def test_import_writes_nothing_when_invalid(tmp_path: Path) -> None:
     assert len(load_file(out).questions) == 3
     with pytest.raises(BankError, match="exists already"):
         import_bank(src, dest, name="mine")
+
+
+def test_kinds_from_category_tables_questions_and_category_names(tmp_path: Path) -> None:
+    from mockint.bank import parse_toml
+
+    text = (
+        '[bank]\nname = "k"\n\n[[category]]\nname = "People"\nkind = "behavioral"\n\n'
+        '[[question]]\nid = "Q1"\ncategory = "People"\ntext = "Conflict?"\nanswer = "A."\n\n'
+        '[[question]]\nid = "Q2"\ncategory = "Code"\ntext = "Why tests?"\nanswer = "B."\n'
+        'kind = "behavioural"\n\n'
+        '[[question]]\nid = "Q3"\ncategory = "Code"\ntext = "What is ORM?"\nanswer = "C."\n'
+    )
+    b = parse_toml(text, "k.toml")
+    assert [q.kind for q in b.questions] == ["behavioural", "behavioural", "technical"]
+    again = parse_toml(to_toml(b), "k.toml")
+    assert again.questions == b.questions
+    assert to_toml(b).count("[[category]]") == 1  # People whole; Q2 marked on its own
+    with pytest.raises(BankError, match="kind 'soft' must be technical or behavioural"):
+        parse_toml(text.replace('kind = "behavioral"', 'kind = "soft"'), "k.toml")
+
+
+def test_the_resume_banks_career_and_soft_skill_categories_are_behavioural() -> None:
+    b = load_file(ROOT / "bank" / "resume.toml")
+    kinds = {q.category: q.kind for q in b.questions}
+    assert {c for c, k in kinds.items() if k == "behavioural"} == {
+        "General profile and career", "Soft skills and behavioural questions"}  # fmt: skip

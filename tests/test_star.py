@@ -1,0 +1,61 @@
+"""STAR feedback: the parts of a behavioural answer, their spans, the note."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mockint.star import PARTS, analyse
+
+DATA = Path(__file__).parent / "data" / "star-answers.jsonl"
+
+
+def test_a_full_story_has_every_part_with_its_span() -> None:
+    s = analyse(
+        "So last year on the DHL project the tracking API was slow for big customers. "
+        "My task was to get it under half a second. I profiled it and I added an index. "
+        "Afterwards the endpoint took two hundred milliseconds instead of three seconds."
+    )
+    assert s.situation.startswith("So last year on the DHL project")
+    assert s.task.startswith("My task was")
+    assert s.action.startswith("I profiled it")
+    assert s.result.startswith("Afterwards") and s.measured == s.result
+    assert s.missing == [] and s.note.endswith("complete")
+
+
+def test_generic_habits_are_actions_without_a_story() -> None:
+    s = analyse("I usually ask questions first, I check the tickets and I talk to my manager.")
+    assert s.action and not s.situation and not s.result
+    assert s.note == ("STAR: set the scene (where and when); say what you had to achieve; "
+                      "end with the outcome")  # fmt: skip
+
+
+def test_we_without_i_is_not_the_candidates_action() -> None:
+    s = analyse("Last year on ProcureMate the search was slow. We rewrote the query and we "
+                "added caching. In the end it ran in one second instead of twelve.")  # fmt: skip
+    assert not s.action and s.only_we
+    assert "say what you did yourself, not what 'we' did" in s.note
+    assert s.measured  # "one second instead of twelve"
+
+
+def test_an_unmeasured_result_is_noted() -> None:
+    s = analyse("At my last job the client changed the export format late. I built the new "
+                "export over a weekend. The client accepted it in the demo.")  # fmt: skip
+    assert s.result and not s.measured
+    assert s.missing == ["task", "measured"]
+    assert "measure the result (a number, a before and after)" in s.note
+
+
+def test_opinions_are_nothing() -> None:
+    s = analyse("I think conflicts are healthy and everybody should respect each other.")
+    assert not any(s.present(p) for p in ("situation", "task", "action", "measured"))
+
+
+@pytest.mark.parametrize("part", PARTS)
+def test_each_part_is_right_on_the_labelled_set(part: str) -> None:
+    rows = [json.loads(line) for line in DATA.read_text().splitlines() if line.strip()]
+    assert len(rows) >= 40
+    right = sum(analyse(r["text"]).present(part) == r[part] for r in rows)
+    assert right / len(rows) >= 0.85, (part, right, len(rows))
