@@ -24,6 +24,8 @@ from mockint.delivery import Delivery, measure
 from mockint.errors import MockintError, StoreError
 from mockint.grade import Embedder, Grade, GradeOptions, grade_many
 from mockint.intake import import_pending, keep_pending
+from mockint.star import Star
+from mockint.star import analyse as analyse_star
 from mockint.store import Attempt, Store, new_uid, now
 from mockint.terms import bank_terms, hotwords
 from mockint.transcribe import Transcriber
@@ -42,6 +44,13 @@ class Assessment:
     audio_path: str | None = None
     started_at: str = ""
     delivery: Delivery | None = None
+    # STAR feedback, for behavioural questions (it informs; the score is the grade)
+    star: Star | None = None
+
+    @property
+    def notes(self) -> list[str]:
+        """The grader's notes, then the STAR note (what is stored and shown)."""
+        return [*self.grade.notes, *([self.star.note] if self.star else [])]
 
     def to_dict(self) -> dict[str, Any]:
         """The fields of ``grade --json`` (README lists them)."""
@@ -54,7 +63,8 @@ class Assessment:
             "score": self.grade.score,
             "coverage": round(self.grade.coverage, 4),
             "hedges": list(self.grade.hedges),
-            "notes": list(self.grade.notes),
+            "notes": self.notes,
+            "star": self.star.to_dict() if self.star else None,
             "key_points": [k.to_dict() for k in self.grade.key_points],
             "duration": round(self.transcript.duration, 3),
             "words": words_to_dicts(self.transcript.words),
@@ -134,7 +144,8 @@ class Assessor:
         if audio_path is not None and self.transcriber is not None:
             models["transcriber"] = model_info(self.transcriber)
         return Assessment(bank, question, t, g, models, audio_path, started or now(),
-                          measure(t.words, pauses=pauses))  # fmt: skip
+                          measure(t.words, pauses=pauses),
+                          analyse_star(t.text) if question.behavioural else None)  # fmt: skip
 
 
 def keep_recording(src: Path, recordings: Path, question_id: str) -> Path:
@@ -152,7 +163,9 @@ def keep_recording(src: Path, recordings: Path, question_id: str) -> Path:
     return out
 
 
-def to_attempt(a: Assessment, session_id: int | None = None, status: str = "complete") -> Attempt:
+def to_attempt(
+    a: Assessment, session_id: int | None = None, status: str = "complete", mode: str = "practice"
+) -> Attempt:
     """The stored form of an assessment (a fresh identity)."""
     return Attempt(
         bank=a.bank,
@@ -170,8 +183,9 @@ def to_attempt(a: Assessment, session_id: int | None = None, status: str = "comp
         started_at=a.started_at,
         status=status,
         delivery=a.delivery.to_dict() if a.delivery else None,
-        notes=list(a.grade.notes),
+        notes=a.notes,
         uid=new_uid(),
+        mode=mode,
     )
 
 
@@ -181,13 +195,14 @@ def save(
     session_id: int | None = None,
     status: str = "complete",
     pending: Path | None = None,
+    mode: str = "practice",
 ) -> int:
     """Store an assessment as one attempt (its own transaction); return the attempt id.
 
     If the store cannot take it and ``pending`` is given, the attempt is kept there
     as JSON and the StoreError says where.
     """
-    attempt = to_attempt(a, session_id, status)
+    attempt = to_attempt(a, session_id, status, mode)
     try:
         return store.add_attempt(attempt)
     except StoreError as e:

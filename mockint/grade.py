@@ -422,3 +422,21 @@ def grade(
 ) -> Grade:
     """Grade ``answer_text`` against ``question.model_answer``."""
     return grade_many([(answer_text, question)], embedder, options)[0]
+
+
+def hint(answer_text: str, question: Question, embedder: Embedder, words: int = 6) -> str:
+    """The first words of the first key point the answer so far has not covered ("" if
+    every one is covered)."""
+    points = (
+        grade(answer_text, question, embedder).key_points
+        if answer_text.strip()
+        else [
+            KeyPoint(question.model_answer[a:b], 0.0, False, "")
+            for a, b in sentence_ranges(question.model_answer)
+        ]
+    )
+    for k in points:
+        if k.status != "covered":
+            w = k.text.split()
+            return " ".join(w[:words]) + (" …" if len(w) > words else "")
+    return ""

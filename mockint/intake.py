@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mockint.store import Attempt, Store, new_uid
+from mockint.store import MODES, Attempt, Store, new_uid
 
 STATUSES = ("complete", "interrupted")
 KEY_POINT_STATUSES = ("covered", "partly covered", "missed")
@@ -73,6 +73,9 @@ def attempt_from_data(d: Any) -> Attempt:
     heard = d.get("heard")
     if heard is not None and not (isinstance(heard, str) and len(heard) <= _TEXT_LIMIT):
         raise ValueError("heard: must be text")
+    mode = d.get("mode", "practice")
+    if mode not in MODES:
+        raise ValueError(f"mode {str(mode)[:40]!r}: must be one of {', '.join(MODES)}")
     audio = d.get("audio_path")
     if audio is not None and not (isinstance(audio, str) and len(audio) <= _NAME_LIMIT):
         raise ValueError("audio_path: must be a path")
@@ -83,6 +86,7 @@ def attempt_from_data(d: Any) -> Attempt:
         audio_path=audio, duration=None if duration is None else float(duration),
         session_id=sid, started_at=_s("started_at"), graded_at=_s("graded_at"),
         status=status, delivery=delivery, id=aid, notes=notes, uid=uid or new_uid(), heard=heard,
+        mode=mode,
     )  # fmt: skip
 
 

@@ -8,9 +8,7 @@ moment it is graded; keys reach the loop as actions from the UI.
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -25,9 +23,7 @@ from mockint.bank import Bank, Question
 from mockint.devices import Recorder
 from mockint.errors import DeviceError, PracticeError
 from mockint.grade import Embedder
-from mockint.intake import import_pending
 from mockint.listen import EndpointOptions, Listener
-from mockint.models import DEFAULT_WHISPER
 from mockint.report import Missed, most_missed
 from mockint.speech import Speaker
 from mockint.store import Attempt, Store, now
@@ -36,8 +32,8 @@ from mockint.transcribe import Transcriber
 from mockint.vad import VoiceDetector
 
 # what the candidate can do while answering, and after a result
-Action = Literal["done", "skip", "quit"]
-Choice = Literal["next", "retry", "repeat", "quit", "edit"]
+Action = Literal["done", "skip", "quit", "hint"]
+Choice = Literal["next", "retry", "repeat", "quit", "edit", "model"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +53,13 @@ class PracticeOptions:
     silence: float = 2.5
     # random order seed (None: different each time)
     seed: int | None = None
+    # "practice": hints, the model answer and retakes; "live": one take per question and
+    # no score until the end, as in a real interview
+    mode: str = "practice"
+
+    @property
+    def live(self) -> bool:
+        return self.mode == "live"
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,9 @@ class Listening:
     speaking: bool
     warn: bool
     partial: str
+    # the latest hint asked for ("" for none); live mode offers none
+    hint: str = ""
+    live: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,12 @@ class PracticeUI(Protocol):
 
     def result(self, a: Assessment, attempt_id: int) -> None: ...
 
+    def taken(self, attempt_id: int, seconds: float) -> None:
+        """Live mode: the answer is kept; its score waits for the summary."""
+
+    def model_answer(self, q: Question) -> None:
+        """Show the model answer (it is spoken as it shows)."""
+
     def action(self) -> Action | None:
         """What the candidate asked for while answering since the last call, if anything."""
 
@@ -102,8 +114,14 @@ class PracticeUI(Protocol):
     def edit(self, text: str) -> str | None:
         """The transcript as the candidate corrects it (None: left as it was)."""
 
-    def summary(self, rows: list[CategorySummary], missed: Sequence[Missed] = ()) -> None:
-        """The session's per-category figures and the key points it missed most."""
+    def summary(
+        self,
+        rows: list[CategorySummary],
+        missed: Sequence[Missed] = (),
+        answers: Sequence[Attempt] = (),
+    ) -> None:
+        """The session's per-category figures, each answer's score, and the key points
+        missed most."""
 
 
 Events = Callable[[str, dict[str, Any]], None]
@@ -254,7 +272,8 @@ class Practice:
             raise PracticeError("no questions to ask: check --category and --count")
         if self.session_id is None:
             self.session_id = self.store.start_session(
-                self.bank.name, options={"questions": [q.id for q in questions]}
+                self.bank.name, options={"questions": [q.id for q in questions],
+                                         "mode": self.o.mode}  # fmt: skip
             )
         self.event("session", id=self.session_id, questions=[q.id for q in questions])
         self.preload()
@@ -263,20 +282,33 @@ class Practice:
             choice = "repeat"
             while choice != "next":
                 if choice == "repeat":
+                    self.prepare(q.text, wait=True)  # shown when its voice can start
                     self.ui.question(q, i, total)
                     self.event("question", id=q.id)
                     self.speaker.say(q.text, on_start=lambda: self.event("question_playing"))
                     self.event("question_spoken", id=q.id)
-                if self.answer(q) is None:  # skipped
+                if i < total:  # render the next question now: no phrase is being transcribed yet
+                    self.prepare(questions[i].text)
+                if self.answer(q) is None or self.o.live:  # skipped, or live: one take
                     break
                 choice = self.ui.choose()
-                while choice == "edit":
-                    self.correct_last()
+                while choice in ("edit", "model"):
+                    if choice == "edit":
+                        self.correct_last()
+                    else:
+                        self.ui.model_answer(q)
+                        self.speaker.say(q.model_answer)
                     choice = self.ui.choose()
                 if choice == "quit":
                     self.event("quit")
                     return self.finish()
         return self.finish()
+
+    def prepare(self, text: str, wait: bool = False) -> None:
+        """Let the speaker render ``text`` ahead, if it can (``wait``: until it is done)."""
+        prepare = getattr(self.speaker, "prepare", None)
+        if prepare is not None:
+            prepare(text, wait=wait)
 
     def finish(self) -> list[CategorySummary]:
         assert self.session_id is not None
@@ -284,7 +316,7 @@ class Practice:
         done = [a for a in self.store.attempts(session_id=self.session_id)
                 if a.status == "complete"]  # fmt: skip
         rows = summarise(done)
-        self.ui.summary(rows, most_missed(done, self.bank, limit=8))
+        self.ui.summary(rows, most_missed(done, self.bank, limit=8), done)
         self.event("summary", rows=[r.__dict__ for r in rows])
         return rows
 
@@ -331,7 +363,7 @@ class Practice:
         self.recorder.start()
         self.event("recording", id=q.id, path=str(path))
         try:
-            reason = self._listen(wav, listener)
+            reason = self._listen(wav, listener, q)
         except (KeyboardInterrupt, DeviceError) as e:
             failure, reason = e, "interrupted"
         except OSError as e:
@@ -347,9 +379,10 @@ class Practice:
         self.event("recording_stopped", reason=reason, seconds=wav.seconds)
         return Recording(path, listener, started_at, reason, wav.seconds, failure)
 
-    def _listen(self, wav: StreamingWav, listener: Listener) -> str:
+    def _listen(self, wav: StreamingWav, listener: Listener, q: Question) -> str:
         """Feed blocks to the file and the listener until the answer ends; say why it ended."""
         last_ui = -1.0  # audio time of the last display update (audio time keeps tests exact)
+        shown_hint = ""
         while True:
             block = self.recorder.read(0.05)
             if block is not None:
@@ -360,6 +393,11 @@ class Practice:
             action = self.ui.action()
             if action == "quit":
                 raise KeyboardInterrupt
+            if action == "hint":
+                if not self.o.live:
+                    shown_hint = self.hint(q, listener.text)
+                    last_ui = -1.0
+                continue
             if action is not None:
                 return action
             if elapsed >= self.o.max_seconds:
@@ -371,7 +409,7 @@ class Practice:
                 self.ui.listening(
                     Listening(elapsed, remaining, 20 * np.log10(max(level, 1e-5)),
                               listener.speaking, remaining <= self.o.warn_seconds,
-                              listener.text)  # fmt: skip
+                              listener.text, shown_hint, self.o.live)  # fmt: skip
                 )
 
     def conclude(self, q: Question, rec: Recording) -> Assessment:
@@ -385,17 +423,29 @@ class Practice:
             self.bank.name, q, transcript, audio_path, rec.started_at, rec.listener.pauses
         )
         status = "complete" if rec.failure is None else "interrupted"
-        attempt_id = save(self.store, a, self.session_id, status, self.pending)
+        attempt_id = save(self.store, a, self.session_id, status, self.pending, self.o.mode)
         self.event("graded", id=q.id, attempt=attempt_id, score=a.grade.score,
                    transcript=transcript.text, status=status)  # fmt: skip
         if isinstance(rec.failure, KeyboardInterrupt):
             raise Interrupted("interrupted", attempt_id, by_user=True) from None
         if rec.failure is not None:
             raise Interrupted(str(rec.failure), attempt_id) from rec.failure
-        self.ui.result(a, attempt_id)
-        self.event("result_shown", id=q.id, attempt=attempt_id)
+        if self.o.live:
+            self.ui.taken(attempt_id, rec.seconds)
+            self.event("taken", id=q.id, attempt=attempt_id)
+        else:
+            self.ui.result(a, attempt_id)
+            self.event("result_shown", id=q.id, attempt=attempt_id)
         self.last = (a, attempt_id)
         return a
+
+    def hint(self, q: Question, said: str) -> str:
+        """The start of the next key point the answer so far has not covered."""
+        from mockint.grade import hint
+
+        text = hint(said, q, self.embedder)
+        self.event("hint", id=q.id, hint=text)
+        return text or "You have covered every key point: wrap up."
 
     def correct_last(self) -> None:
         """Let the candidate fix what was heard; regrade, store, show the result again."""
@@ -411,82 +461,3 @@ class Practice:
         self.event("corrected", attempt=attempt_id, score=fixed.grade.score)
         self.ui.result(fixed, attempt_id)
         self.last = (fixed, attempt_id)
-
-
-# --- wiring the real devices and models --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DeviceOptions:
-    """Which microphone, speaker, voice and Whisper model a session uses."""
-
-    input_device: int | str | None = None
-    output_device: int | str | None = None
-    # speak the questions (False: only show them)
-    tts: bool = True
-    voice: str | None = None
-    rate: int = 165
-    model: str = DEFAULT_WHISPER
-    threads: int = 1
-    # the Whisper engine: "ct2" (CTranslate2 int8) or "openai" (openai-whisper fp32)
-    engine: str = "ct2"
-
-
-class EventLog:
-    """One JSON line per loop event, with wall-clock time (``--events``, for benchmarks)."""
-
-    def __init__(self, path: Path | None):
-        self._f = open(path, "a", buffering=1) if path else None  # noqa: SIM115
-
-    def __call__(self, name: str, data: dict[str, Any]) -> None:
-        if self._f is not None:
-            self._f.write(json.dumps({"t": time.time(), "event": name, **data}, default=str) + "\n")
-
-    def close(self) -> None:
-        if self._f is not None:
-            self._f.close()
-
-
-def practise(
-    bank: Bank,
-    home_db: Path,
-    recordings: Path,
-    ui: PracticeUI,
-    options: PracticeOptions,
-    devices: DeviceOptions,
-    resume: bool = False,
-    events: Events | None = None,
-) -> list[CategorySummary]:
-    """Run a session with the real microphone, speaker and models (in a child process).
-
-    Devices are checked before anything starts; the models load while the first
-    question is spoken.
-    """
-    from mockint.devices import SoundDeviceRecorder
-    from mockint.speech import Pyttsx3Speaker, SilentSpeaker, SpeechOptions, check_speaker
-    from mockint.transcribe import WhisperOptions
-    from mockint.worker import ModelProcess, RemoteEmbedder, RemoteTranscriber
-
-    recorder = SoundDeviceRecorder(devices.input_device)
-    speaker: Speaker = SilentSpeaker()
-    if devices.tts:
-        tts = Pyttsx3Speaker(SpeechOptions(devices.voice, devices.rate, devices.output_device))
-        speaker = tts
-    recorder.check()
-    if devices.tts:
-        check_speaker(tts)
-    model_proc = ModelProcess(WhisperOptions(devices.model, threads=devices.threads,
-                                             engine=devices.engine),
-                              on_status=ui.status)  # fmt: skip
-    model_proc.start()
-    store = Store(home_db)
-    added, _ = import_pending(store, home_db.parent / "pending")
-    if added:
-        ui.status(f"Stored {added} answer(s) kept aside while the store was unavailable.")
-    try:
-        p = Practice(bank, store, recordings, speaker, recorder, RemoteTranscriber(model_proc),
-                     RemoteEmbedder(model_proc), ui, options, events=events)  # fmt: skip
-        return p.run(p.resume_plan() if resume else p.plan())
-    finally:
-        model_proc.close()
-        store.close()

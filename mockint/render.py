@@ -23,7 +23,7 @@ def render_json(r: Report) -> str:
 CSV_COLUMNS = [
     "attempt_id", "session_id", "bank", "question_id", "category", "graded_at", "score",
     "key_points", "covered", "duration", "transcript", "notes", "answer_number",
-    "change_since_first",
+    "change_since_first", "mode",
 ]  # fmt: skip
 
 
@@ -44,7 +44,7 @@ def render_csv(r: Report) -> str:
              sum(1 for k in a.key_points if k.get("covered")),
              a.duration if a.duration is not None else "", _cell(a.transcript),
              _cell("; ".join(a.notes)), count[a.question_id],
-             round(a.score - first[a.question_id], 1)]
+             round(a.score - first[a.question_id], 1), a.mode]
         )  # fmt: skip
     return buf.getvalue()
 

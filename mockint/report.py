@@ -81,6 +81,8 @@ class AttemptView:
     notes: list[str] = field(default_factory=list)  # why the score was lowered
     # what was heard, when the user corrected the transcript (the corrected one was graded)
     heard: str | None = None
+    # "practice" or "live"
+    mode: str = "practice"
 
 
 @dataclass(frozen=True)
@@ -255,6 +257,7 @@ def _view(a: Attempt, q: Question | None) -> AttemptView:
         a.delivery,
         list(a.notes),
         a.heard,
+        a.mode,
     )
 
 

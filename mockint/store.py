@@ -131,6 +131,13 @@ def m006_attempt_heard(db: sqlite3.Connection) -> None:
     _run(db, "ALTER TABLE attempts ADD COLUMN heard TEXT")
 
 
+@migration
+def m007_attempt_mode(db: sqlite3.Connection) -> None:
+    # mode: "practice" (hints, model answer, retakes) or "live" (one take, no help); every
+    # answer before modes existed was practice
+    _run(db, "ALTER TABLE attempts ADD COLUMN mode TEXT NOT NULL DEFAULT 'practice'")
+
+
 def _run(db: sqlite3.Connection, script: str) -> None:
     # Not executescript(): it commits first, which would break the migration's transaction.
     for stmt in script.split(";"):
@@ -170,6 +177,12 @@ class Attempt:
     uid: str = ""
     # what was heard, when the user corrected the transcript (None: graded as heard)
     heard: str | None = None
+    # "practice" or "live" (see MODES)
+    mode: str = "practice"
+
+
+# how an answer was given: with help and retakes, or one take as in a real interview
+MODES = ("practice", "live")
 
 
 def new_uid() -> str:
@@ -356,6 +369,8 @@ class Store:
             "coverage": a.coverage,
             "status": a.status,
             "uid": a.uid or new_uid(),
+            "mode": a.mode,
+            "heard": a.heard,
             **{k: json.dumps(getattr(a, k)) for k in _JSON_FIELDS},
         }
         cols = ", ".join(row)
@@ -369,9 +384,14 @@ class Store:
         session_id: int | None = None,
         bank: str | None = None,
         since: str | None = None,
+        mode: str | None = None,
     ) -> list[Attempt]:
-        """Stored attempts, oldest first, optionally of one session or bank, or since a time."""
+        """Stored attempts, oldest first, optionally of one session, bank or mode, or since
+        a time."""
         sql, args = "SELECT * FROM attempts WHERE 1=1", list[object]()
+        if mode is not None:
+            sql += " AND mode = ?"
+            args.append(mode)
         if session_id is not None:
             sql += " AND session_id = ?"
             args.append(session_id)

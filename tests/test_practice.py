@@ -83,6 +83,9 @@ class ScriptedUI:
         self.asked: list[str] = []
         self.summaries: list[object] = []
         self.corrections: list[str] = []
+        self.kept: list[int] = []
+        self.shown_model: list[str] = []
+        self.answers: list[object] = []
 
     def status(self, message: str) -> None:
         pass
@@ -98,12 +101,19 @@ class ScriptedUI:
 
     def result(self, a: object, attempt_id: int) -> None:
         self.results.append(attempt_id)
+        self.last = a
+
+    def taken(self, attempt_id: int, seconds: float) -> None:
+        self.kept.append(attempt_id)
+
+    def model_answer(self, q: Question) -> None:
+        self.shown_model.append(q.id)
 
     def action(self) -> str | None:
         elapsed = self.states[-1].elapsed if self.states else 0.0
         for at in sorted(self.keys):
             if elapsed >= at:
-                return {"enter": "done", "s": "skip", "q": "quit"}[self.keys.pop(at)]
+                return {"enter": "done", "s": "skip", "q": "quit", "h": "hint"}[self.keys.pop(at)]
         return None
 
     def choose(self) -> str:
@@ -112,9 +122,10 @@ class ScriptedUI:
     def edit(self, text: str) -> str | None:
         return self.corrections.pop(0) if self.corrections else None
 
-    def summary(self, rows: list[object], missed: object = ()) -> None:
+    def summary(self, rows: list[object], missed: object = (), answers: object = ()) -> None:
         self.summaries.append(rows)
         self.missed = missed
+        self.answers = list(answers)  # type: ignore[call-overload]
 
 
 BANK = Bank(
@@ -461,3 +472,63 @@ def test_the_candidate_corrects_the_transcript_and_the_answer_is_regraded(tmp_pa
     assert a.heard == "I like clean code."  # what was heard, kept
     assert ui.results == [a.id, a.id]  # the result was shown again, regraded
     assert a.score == 100.0
+
+
+# --- modes, hints, the model answer, STAR ----------------------------------------------------
+
+
+def test_live_mode_takes_one_answer_each_and_scores_only_in_the_summary(tmp_path: Path) -> None:
+    ui = ScriptedUI(choices=["retry", "retry"])  # a live session never asks
+    answer = answer_audio(("speech", 1.0), ("silence", 3.0))
+    p = make(tmp_path, Recorders(answer, answer), ui, count=2, mode="live")
+    p.run(p.plan())
+    assert ui.results == [] and len(ui.kept) == 2  # no per-answer result on screen
+    assert ui.choices == ["retry", "retry"]  # one take: nothing was chosen
+    assert not any(s.hint for s in ui.states) and all(s.live for s in ui.states)
+    assert [a.question_id for a in ui.answers] == ["Q1", "Q2"]  # scores come at the end
+    assert {a.mode for a in p.store.attempts()} == {"live"}
+    assert p.store.attempts(mode="practice") == []
+
+
+def test_live_mode_ignores_the_hint_key(tmp_path: Path) -> None:
+    ui = ScriptedUI(keys={0.5: "h"})
+    p = make(tmp_path, Recorders(answer_audio(("speech", 2.0), ("silence", 3.0))), ui,
+             count=1, mode="live")  # fmt: skip
+    p.run(p.plan())
+    assert not any(s.hint for s in ui.states)
+
+
+def test_hint_shows_the_start_of_the_first_key_point_not_yet_covered(tmp_path: Path) -> None:
+    ui = ScriptedUI(keys={0.5: "h"})
+    p = make(tmp_path, Recorders(answer_audio(("speech", 2.0), ("silence", 3.0))), ui, count=1)
+    p.run(p.plan())
+    hints = {s.hint for s in ui.states if s.hint}
+    # nothing transcribed yet at 0.5 s: the first key point, cut to its first six words
+    assert hints == {"I like clean code."}
+    assert p.store.attempts()[0].mode == "practice"
+
+
+def test_model_answer_is_shown_and_spoken_in_practice_mode(tmp_path: Path) -> None:
+    ui = ScriptedUI(choices=["model", "next"])
+    p = make(tmp_path, Recorders(answer_audio(("speech", 1.0), ("silence", 3.0))), ui, count=1)
+    p.run(p.plan())
+    assert ui.shown_model == ["Q1"]
+    assert p.speaker.said == [BANK.questions[0].text, BANK.questions[0].model_answer]  # type: ignore[attr-defined]
+
+
+def test_behavioural_answers_get_star_feedback_and_a_note(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    story = ("Last year on the DHL project the tracking API was slow. I had to make it fast. "
+             "I added an index and I cached the results. The response time dropped from "
+             "three seconds to two hundred milliseconds.")  # fmt: skip
+    ui = ScriptedUI()
+    p = make(tmp_path, Recorders(answer_audio(("speech", 1.0), ("silence", 3.0))), ui, count=1)
+    p.bank = Bank("test", (replace(BANK.questions[2], kind="behavioural"),))
+    p.transcriber = p.assessor.transcriber = FakeTranscriber(story)
+    p.run(p.plan())
+    star = ui.last.star  # type: ignore[attr-defined]
+    assert star is not None and star.missing == []
+    assert star.measured.startswith("The response time dropped")
+    stored = p.store.attempts()[0]
+    assert stored.notes[-1].startswith("STAR: situation, task, actions and a measured result")

@@ -286,3 +286,23 @@ def test_review_edit_regrades_on_the_corrected_transcript(
     assert a is not None and a.heard == "I run explain on the query." and a.score == 100.0
     d = json.loads(run("report", "--format", "json").stdout)
     assert d["items"][0]["heard"] == "I run explain on the query."
+
+
+def test_reports_filter_on_mode(home: Path, resume_bank: Bank) -> None:
+    fill(home, resume_bank)
+    q = resume_bank.get("Q191")
+    with Store(home / "mockint.db") as s:
+        s.add_attempt(Attempt("resume", "Q191", q.category, "I plan my week.", 35.0, 0.3,
+                              mode="live"))  # fmt: skip
+    r = run("report", "--mode", "live", "--format", "json")
+    data = json.loads(r.stdout)
+    assert [(i["question_id"], i["mode"]) for i in data["items"]] == [("Q191", "live")]
+    r = run("report", "--mode", "practice", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert len(rows) == 6 and {x["mode"] for x in rows} == {"practice"}
+    r = run("history", "--mode", "live")
+    assert r.exit_code == 0 and "Soft skills" in r.stdout and "FastAPI" not in r.stdout
+    r = run("review")
+    assert r.exit_code == 0
+    r = run("report", "--mode", "live", "--bank", "resume", "--since", "2030-01-01")
+    assert r.stdout == "No graded answers match (bank 'resume', live mode).\n"

@@ -100,3 +100,28 @@ def test_migration_backfills_key_point_status(tmp_path: Path) -> None:
         assert [k["status"] for k in s.attempts()[0].key_points] == [
             "covered", "missed", "partly covered"
         ]
+
+
+def test_mode_is_stored_filtered_and_old_answers_are_practice(tmp_path: Path) -> None:
+    with Store(tmp_path / "m.db") as s:
+        s.add_attempt(attempt())
+        s.add_attempt(attempt(mode="live", heard="helo"))
+        assert [a.mode for a in s.attempts()] == ["practice", "live"]
+        assert [a.id for a in s.attempts(mode="live")] == [2]
+        assert s.attempts(mode="live")[0].heard == "helo"  # kept on insert (archives, pending)
+
+
+def test_migration_7_makes_every_earlier_answer_practice(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "m.db")
+    db.execute("PRAGMA foreign_keys = ON")
+    for fn in MIGRATIONS[:6]:
+        with db:
+            fn(db)
+    db.execute("PRAGMA user_version = 6")
+    db.execute("INSERT INTO attempts (bank, question_id, category, started_at, graded_at, "
+               "transcript, score, coverage, key_points, words, models, uid) VALUES ('b', 'Q1', "
+               "'c', 't', 't', 'x', 1, 0, '[]', '[]', '{}', 'u1')")  # fmt: skip
+    db.commit()
+    db.close()
+    with Store(tmp_path / "m.db") as s:
+        assert [a.mode for a in s.attempts()] == ["practice"]

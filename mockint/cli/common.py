@@ -15,6 +15,9 @@ from mockint.errors import BankError
 EMPTY = "No answers yet: run 'mockint practice' (or 'mockint grade --save') first."
 
 bank_option = click.option("--bank", "bank_name", metavar="NAME", help="Question bank to use.")
+mode_option = click.option(
+    "--mode", type=click.Choice(["practice", "live"]), help="Only answers given in this mode."
+)
 output_device_option = click.option(
     "--output-device", metavar="D", help="Speaker: index or name (mockint devices)."
 )

@@ -15,6 +15,7 @@ from mockint.cli.common import (
     bank_option,
     bank_or_none,
     device,
+    mode_option,
     open_store,
     output_device_option,
     pick_bank,
@@ -34,9 +35,10 @@ from mockint.cli.common import (
               help="Write here ('-': stdout; HTML goes to the data directory).")  # fmt: skip
 @click.option("--embed-audio", is_flag=True, help="HTML: put the recordings inside the page.")
 @click.option("--open", "open_", is_flag=True, help="Open the written report (HTML) in a browser.")
+@mode_option
 def report(
     since: Any, session_id: int | None, bank_name: str | None, fmt: str, output: Path | None,
-    embed_audio: bool, open_: bool,
+    embed_audio: bool, open_: bool, mode: str | None,
 ) -> None:  # fmt: skip
     """Scores by category, progress per question, what to study next.
 
@@ -57,10 +59,12 @@ def report(
     with store:
         name = pick_bank(store, bank_name)
         since_s = since.strftime("%Y-%m-%d") if since else None
-        attempts = store.attempts(session_id=session_id, bank=name, since=since_s)
+        attempts = store.attempts(session_id=session_id, bank=name, since=since_s, mode=mode)
     attempts = [a for a in attempts if a.status == "complete"]
     if not attempts:
-        click.echo(EMPTY if name is None else f"No graded answers match (bank '{name}').")
+        what = ", ".join(x for x in (f"bank '{name}'" if name else "",
+                                     f"{mode} mode" if mode else "") if x)  # fmt: skip
+        click.echo(f"No graded answers match ({what})." if what else EMPTY)
         return
     rep = build(attempts, bank_or_none(name or ""))
     if output is None and (fmt == "html" or open_):
@@ -223,7 +227,7 @@ def _review_question(store: Any, target: str, compare: bool, bank_name: str | No
 def _list_attempts(attempts: list[Any]) -> None:
     for x in attempts:
         click.echo(
-            f"a{x.id:<5} {x.question_id:>5}  {x.score:>5.0f}  {x.status:<11} "
+            f"a{x.id:<5} {x.question_id:>5}  {x.score:>5.0f}  {x.status:<11} {x.mode:<8} "
             f"{x.graded_at[:16].replace('T', ' ')}  {x.category}"
         )
 
@@ -253,7 +257,8 @@ def _play(a: Any, start: float, output: str | None) -> None:
 
 @click.command()
 @bank_option
-def history(bank_name: str | None) -> None:
+@mode_option
+def history(bank_name: str | None, mode: str | None) -> None:
     """Progress at a glance: a sparkline of scores per category.
 
     Example: mockint history
@@ -266,7 +271,7 @@ def history(bank_name: str | None) -> None:
         return
     with store:
         name = pick_bank(store, bank_name)
-        attempts = store.attempts(bank=name)
+        attempts = store.attempts(bank=name, mode=mode)
     rep = build(attempts, bank_or_none(name or ""))
     if not rep.categories:
         click.echo(EMPTY)
