@@ -42,6 +42,11 @@ class Paths:
         return self.home / "recordings"
 
     @property
+    def mic_check(self) -> Path:
+        """The last microphone check per input device (a passed one is not asked again)."""
+        return self.home / "mic-check.json"
+
+    @property
     def pending(self) -> Path:
         """Graded answers the store could not take yet (``mockint import-pending``)."""
         return self.home / "pending"

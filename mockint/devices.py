@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -20,7 +21,7 @@ from mockint.errors import DeviceError
 
 __all__ = ["ArrayRecorder", "Device", "DeviceError", "Recorder", "SoundDeviceRecorder",
            "check_input_device", "check_output_device", "import_sounddevice", "list_devices",
-           "play"]  # fmt: skip
+           "play", "play_stream"]  # fmt: skip
 
 
 def import_sounddevice() -> Any:
@@ -199,6 +200,37 @@ def play(audio: np.ndarray, sr: int, device: int | str | None = None) -> None:
     try:
         sd.play(audio, sr, device=device)
         sd.wait()
+    except sd.PortAudioError as e:
+        raise DeviceError(
+            f"cannot play audio ({e}): check the output device (mockint devices)"
+        ) from e
+
+
+def play_stream(
+    chunks: Iterable[np.ndarray],
+    sr: int,
+    device: int | str | None = None,
+    on_start: Callable[[], None] | None = None,
+) -> None:
+    """Play mono chunks as they come (each may still be computing while the last plays).
+
+    One output stream for all chunks, so there is no gap or click between them;
+    blocks until the last has been played. ``on_start`` is called as the first
+    chunk is handed to the device.
+    """
+    sd = import_sounddevice()
+    check_output_device(sd, device)
+    started = False
+    try:
+        with sd.OutputStream(samplerate=sr, channels=1, dtype="float32", device=device) as out:
+            for chunk in chunks:
+                block = np.ascontiguousarray(chunk, dtype=np.float32).reshape(-1, 1)
+                if not started and on_start is not None:
+                    on_start()
+                started = True
+                out.write(block)
+            # let the device drain what was written (stream.stop waits for it)
+            out.stop()
     except sd.PortAudioError as e:
         raise DeviceError(
             f"cannot play audio ({e}): check the output device (mockint devices)"

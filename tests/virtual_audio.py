@@ -85,12 +85,20 @@ class Run:
         raise AssertionError(f"event not seen; exit {self.proc.poll()}; output:\n{out}")
 
 
-def start_practice(home: Path, args: list[str], capture_to: Path | None = None) -> Run:
-    """Start `mockint practice` with an event log, stdin closed (it then runs unattended)."""
+def start_practice(
+    home: Path,
+    args: list[str],
+    capture_to: Path | None = None,
+    env: dict[str, str] | None = None,
+    check: bool = False,
+) -> Run:
+    """Start `mockint practice` with an event log, stdin closed (it then runs unattended);
+    the microphone check is left out unless ``check``."""
     home.mkdir(parents=True, exist_ok=True)
     events = home / "events.jsonl"
     events.unlink(missing_ok=True)
-    env = dict(os.environ, MOCKINT_HOME=str(home))
+    env = dict(os.environ, MOCKINT_HOME=str(home), **(env or {}))
+    args = args if check else ["--no-check", *args]
     capture = None
     if capture_to is not None:
         capture = subprocess.Popen(
@@ -106,6 +114,36 @@ def start_practice(home: Path, args: list[str], capture_to: Path | None = None) 
         text=True, env=env, cwd=ROOT,
     )  # fmt: skip
     return Run(events, proc, capture)
+
+
+def hide_packages(folder: Path, *names: str) -> dict[str, str]:
+    """Environment for a child Python that cannot find ``names`` (as if uninstalled)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "sitecustomize.py").write_text(
+        "import sys\n"
+        f"HIDDEN = {set(names)!r}\n"
+        "class _Hide:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in HIDDEN:\n"
+        "            raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, _Hide())\n"
+    )
+    return {"PYTHONPATH": str(folder)}
+
+
+def read_lines(proc: subprocess.Popen[str]) -> list[str]:
+    """Collect a child's output lines as they come (in a thread)."""
+    import threading
+
+    lines: list[str] = []
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lines
 
 
 def play_into_mic(path: Path) -> float:

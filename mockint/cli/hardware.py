@@ -76,18 +76,52 @@ def devices() -> None:
 @click.command()
 @click.option("--language", "-l", help="Only voices for this language code, e.g. en.")
 def voices(language: str | None) -> None:
-    """List the text-to-speech voices (use one with practice --voice).
+    """List both engines' voices (practice --tts ENGINE --voice ID).
+
+    Piper's neural voice is the default; pyttsx3 speaks with espeak-ng's voices.
 
     Example: mockint voices --language en
     """
     from mockint.speech import list_voices
 
-    vs = list_voices()
-    for v in vs:
+    for engine, v in list_voices():
         langs = ",".join(v.languages)
-        if language and not any(lang.startswith(language) for lang in v.languages):
+        if language and not any(lang.lower().startswith(language.lower()) for lang in v.languages):
             continue
-        click.echo(f"{v.id:<24} {v.name:<32} {langs}")
+        click.echo(f"{engine:<8} {v.id:<24} {v.name:<32} {langs}")
 
 
-COMMANDS = [models, devices, voices]
+@click.command()
+@click.option("--input-device", metavar="D", help="Microphone: index or name (mockint devices).")
+@click.option(
+    "--seconds",
+    type=click.FloatRange(2, 30),
+    default=5.0,
+    show_default=True,
+    help="How long to record.",
+)
+@click.option("--model", default="tiny.en", show_default=True, help="Whisper model.")
+def check(input_device: str | None, seconds: float, model: str) -> None:
+    """Check the microphone: level, peak, noise floor, and a sentence heard back.
+
+    Say the sentence shown while the meter moves; one verdict line says what to
+    fix. Exits 1 when the check does not pass. A pass is remembered, so practice
+    skips its own check on this device.
+
+    Example: mockint check --input-device 2
+    """
+    from mockint.cli.common import check_model, device
+    from mockint.interview import check_device
+    from mockint.ui import ConsoleUI
+
+    check_model(model)
+    ui = ConsoleUI()
+    try:
+        c = check_device(device(input_device), model, config.paths(), ui, seconds)
+    finally:
+        ui.close()
+    if c is None or not c.passed:
+        raise SystemExit(1)
+
+
+COMMANDS = [models, devices, voices, check]

@@ -46,6 +46,22 @@ from mockint.cli.common import (
     show_default=True,
     help="Seconds of silence that end an answer.",
 )
+@click.option(
+    "--mode",
+    type=click.Choice(["practice", "live"]),
+    default="practice",
+    show_default=True,
+    help="practice: hints (h), the model answer (m), retakes; live: one take per "
+    "question, scores only at the end.",
+)
+@click.option(
+    "--tts",
+    "tts_engine",
+    type=click.Choice(["piper", "pyttsx3"]),
+    default="piper",
+    show_default=True,
+    help="Voice engine: Piper (neural) or pyttsx3 (espeak-ng).",
+)
 @click.option("--voice", help="Voice for the questions (see 'mockint voices').")
 @click.option(
     "--rate",
@@ -55,6 +71,11 @@ from mockint.cli.common import (
     help="Speaking rate, words per minute.",
 )
 @click.option("--no-tts", is_flag=True, help="Show the questions without speaking them.")
+@click.option(
+    "--check/--no-check",
+    default=None,
+    help="Check the microphone first (default: until a check has passed on this device).",
+)
 @click.option("--input-device", metavar="D", help="Microphone: index or name (mockint devices).")
 @output_device_option
 @model_option
@@ -70,9 +91,12 @@ def practice(
     order: str,
     max_seconds: float,
     silence: float,
+    mode: str,
+    tts_engine: str,
     voice: str | None,
     rate: int,
     no_tts: bool,
+    check: bool | None,
     input_device: str | None,
     output_device: str | None,
     model: str,
@@ -87,16 +111,14 @@ def practice(
     The answer ends after --silence seconds of quiet, on Enter, or at
     --max-seconds. Each answer is stored as soon as it is graded.
 
-    Example: mockint practice --category FastAPI --count 3
+    Before the first question, a 5-second microphone check runs until one has
+    passed on this device (--check to run it again, --no-check to skip it).
+
+    Example: mockint practice --category FastAPI --count 3 --mode live
     """
-    # long: seventeen options in the signature; the body is short
-    from mockint.practice import (
-        DeviceOptions,
-        EventLog,
-        Interrupted,
-        PracticeOptions,
-        practise,
-    )
+    # long: twenty options in the signature; the body is short
+    from mockint.interview import DeviceOptions, EventLog, practise
+    from mockint.practice import Interrupted, PracticeOptions
     from mockint.ui import ConsoleUI
 
     log = EventLog(events)
@@ -104,17 +126,17 @@ def practice(
     b = load_bank(bank_name)
     check_categories(b, category)
     check_model(model)
-    paths = config.paths()
     ui = ConsoleUI()
+    checking = "auto" if check is None else "always" if check else "never"
     try:
         practise(
             b,
-            paths.db,
-            paths.recordings,
+            config.paths(),
             ui,
-            PracticeOptions(category, count, order, max_seconds, silence=silence, seed=seed),
+            PracticeOptions(category, count, order, max_seconds, silence=silence, seed=seed,
+                            mode=mode),  # fmt: skip
             DeviceOptions(device(input_device), device(output_device), not no_tts, voice, rate,
-                          model, threads, engine),  # fmt: skip
+                          model, threads, engine, tts_engine, checking),  # fmt: skip
             resume=resume,
             events=log,
         )

@@ -1,0 +1,183 @@
+"""Wiring the real microphone, speaker and models into a practice session.
+
+:func:`practise` checks the devices, starts the model process, loads the
+interviewer's voice while the models load, runs the microphone check once
+(until one passes), then hands everything to :class:`practice.Practice`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from mockint.bank import Bank
+from mockint.config import Paths
+from mockint.devices import Recorder
+from mockint.intake import import_pending
+from mockint.miccheck import SECONDS, SENTENCE, MicCheck, record_check, remember, remembered
+from mockint.models import DEFAULT_WHISPER
+from mockint.practice import (
+    CategorySummary,
+    Events,
+    Practice,
+    PracticeOptions,
+    PracticeUI,
+)
+from mockint.store import Store
+from mockint.transcribe import Transcriber
+
+if TYPE_CHECKING:
+    from mockint.speech import Speaker
+
+
+class InterviewUI(PracticeUI, Protocol):
+    """The practice screen plus the microphone check's."""
+
+    def mic_check_start(self, sentence: str, seconds: float) -> None:
+        """Ask the candidate to say ``sentence`` for ``seconds``."""
+
+    def mic_level(self, elapsed: float, level_db: float) -> bool:
+        """Show the input level; True skips the check."""
+
+    def mic_check_result(self, c: MicCheck) -> None:
+        """The figures, what was heard and the verdict line."""
+
+
+@dataclass(frozen=True)
+class DeviceOptions:
+    """Which microphone, speaker, voice and Whisper model a session uses."""
+
+    input_device: int | str | None = None
+    output_device: int | str | None = None
+    # speak the questions (False: only show them)
+    tts: bool = True
+    voice: str | None = None
+    rate: int = 165
+    model: str = DEFAULT_WHISPER
+    threads: int = 1
+    # the Whisper engine: "ct2" (CTranslate2 int8) or "openai" (openai-whisper fp32)
+    engine: str = "ct2"
+    # the voice engine: "piper" (falls back to pyttsx3 when missing) or "pyttsx3"
+    tts_engine: str = "piper"
+    # microphone check before the first question: "auto" (until one passes), "always", "never"
+    check: str = "auto"
+
+    @property
+    def input_name(self) -> str:
+        """The input device as the microphone check remembers it."""
+        return "default" if self.input_device is None else str(self.input_device)
+
+
+class EventLog:
+    """One JSON line per loop event, with wall-clock time (``--events``, for benchmarks)."""
+
+    def __init__(self, path: Path | None):
+        self._f = open(path, "a", buffering=1) if path else None  # noqa: SIM115
+
+    def __call__(self, name: str, data: dict[str, Any]) -> None:
+        if self._f is not None:
+            self._f.write(json.dumps({"t": time.time(), "event": name, **data}, default=str) + "\n")
+
+    def close(self) -> None:
+        if self._f is not None:
+            self._f.close()
+
+
+def practise(
+    bank: Bank,
+    paths: Paths,
+    ui: InterviewUI,
+    options: PracticeOptions,
+    devices: DeviceOptions,
+    resume: bool = False,
+    events: Events | None = None,
+) -> list[CategorySummary]:
+    """Run a session with the real microphone, speaker and models (in a child process).
+
+    Devices are checked before anything starts; the voice loads while the models do;
+    the microphone is checked once (until a check passes) before the first question.
+    """
+    from mockint.devices import SoundDeviceRecorder
+    from mockint.speech import SilentSpeaker
+    from mockint.transcribe import WhisperOptions
+    from mockint.worker import ModelProcess, RemoteEmbedder, RemoteTranscriber
+
+    recorder = SoundDeviceRecorder(devices.input_device)
+    recorder.check()
+    model_proc = ModelProcess(WhisperOptions(devices.model, threads=devices.threads,
+                                             engine=devices.engine),
+                              on_status=ui.status)  # fmt: skip
+    model_proc.start()
+    try:
+        speaker: Speaker = speaker_for(devices, ui.status) if devices.tts else SilentSpeaker()
+        if events is not None:
+            events("voice", {"engine": getattr(speaker, "engine", "none")})
+        transcriber = RemoteTranscriber(model_proc)
+        with Store(paths.db) as store:
+            added, _ = import_pending(store, paths.pending)
+            if added:
+                ui.status(f"Stored {added} answer(s) kept aside while the store was unavailable.")
+            p = Practice(bank, store, paths.recordings, speaker, recorder, transcriber,
+                         RemoteEmbedder(model_proc), ui, options, events=events)  # fmt: skip
+            questions = p.resume_plan() if resume else p.plan()
+            if questions:
+                p.prepare(questions[0].text)  # the voice renders it during the check
+            if devices.check == "always" or (
+                devices.check == "auto" and not remembered(paths.mic_check, devices.input_name)
+            ):
+                check_microphone(recorder, transcriber, ui, paths.mic_check, devices.input_name)
+            return p.run(questions)
+    finally:
+        model_proc.close()
+
+
+def speaker_for(devices: DeviceOptions, notice: Callable[[str], None]) -> Speaker:
+    """The interviewer's voice: Piper unless ``--tts pyttsx3`` (or Piper is missing)."""
+    from mockint.speech import SpeechOptions, make_speaker
+
+    return make_speaker(devices.tts_engine,
+                        SpeechOptions(devices.voice, devices.rate, devices.output_device),
+                        notice)  # fmt: skip
+
+
+def check_device(
+    input_device: int | str | None, model: str, paths: Paths, ui: InterviewUI, seconds: float
+) -> MicCheck | None:
+    """``mockint check``: the microphone check on a real device with a Whisper model."""
+    from mockint.devices import SoundDeviceRecorder
+    from mockint.transcribe import WhisperOptions, make_transcriber
+
+    recorder = SoundDeviceRecorder(input_device)
+    recorder.check()
+    transcriber = make_transcriber(WhisperOptions(model), on_status=ui.status)
+    name = "default" if input_device is None else str(input_device)
+    return check_microphone(recorder, transcriber, ui, paths.mic_check, name, seconds)
+
+
+def check_microphone(
+    recorder: Recorder,
+    transcriber: Transcriber | None,
+    ui: InterviewUI,
+    remember_in: Path | None = None,
+    device: str = "default",
+    seconds: float = SECONDS,
+) -> MicCheck | None:
+    """The microphone check, on screen: say the sentence, see the verdict (None: skipped).
+
+    A result is remembered per device in ``remember_in``.
+    """
+    ui.mic_check_start(SENTENCE, seconds)
+    c = record_check(recorder, transcriber, seconds, ui.mic_level)
+    if c is None:
+        ui.status("Microphone check skipped.")
+        return None
+    ui.mic_check_result(c)
+    if remember_in is not None:
+        with contextlib.suppress(OSError):
+            remember(remember_in, device, c)
+    return c
