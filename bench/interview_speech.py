@@ -108,6 +108,7 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=0, help="only the first N answers")
     ap.add_argument("--beam", type=int, default=5, help="ct2 beam width (5: the default)")
     ap.add_argument("--hotwords", action="store_true", help="also ct2 with the question's terms")
+    ap.add_argument("--model", default="tiny.en", help="Whisper model (tiny.en, base)")
     args = ap.parse_args()
     bank = load_file(ROOT / "bank" / "resume.toml")
     terms = bank_terms(bank)
@@ -115,15 +116,15 @@ def main() -> int:
     said = [set(terms_in(t, terms)) for _, _, t in items]
     hints = [hotwords(bank.get(q), terms) for q, _, _ in items]
     wrong = [k in ("other", "restate", "keywords") for _, k, _ in items]
-    print(f"{len(items)} answers ({sum(wrong)} wrong or off topic), "
-          f"{sum(map(len, said))} distinct technical terms said; tiny.en, 1 thread")  # fmt: skip
+    print(f"{len(items)} answers ({sum(wrong)} wrong or off topic), {sum(map(len, said))} "
+          f"distinct technical terms said; {args.model}, 1 thread")  # fmt: skip
     print(f"{'voice':<10} {'engine':<14} {'WER':>6} {'terms':>7} {'false':>6} {'loops':>5} "
           f"{'RTF':>6}")  # fmt: skip
-    engines = {e: make_transcriber(WhisperOptions(engine=e, beam_size=args.beam))
+    engines = {e: make_transcriber(WhisperOptions(args.model, engine=e, beam_size=args.beam))
                for e in args.engines}  # fmt: skip
     if "ct2" in engines and args.hotwords:
         engines["ct2 +terms"] = make_transcriber(
-            WhisperOptions(engine="ct2", beam_size=args.beam, use_hotwords=True))
+            WhisperOptions(args.model, engine="ct2", beam_size=args.beam, use_hotwords=True))
     setups = list(engines)
     with tempfile.TemporaryDirectory() as tmp:
         for voice in args.voices:

@@ -7,7 +7,7 @@ Pure: found in the bank's own text by their spelling, no list to keep up to date
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 
 from mockint.bank import Bank, Question
@@ -101,4 +101,80 @@ def respell(text: str, terms: AbstractSet[str]) -> str:
         else:
             out.append(text[spans[i][0] : spans[i][1]])
             i += 1
+    return " ".join(out)
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance between two strings."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+# how far (phoneme edits per phoneme of the term) heard words may sound from a term
+SOUND_ALIKE = 0.25
+# terms shorter than this many phonemes are too easy to find by accident
+MIN_PHONEMES = 4
+
+
+def sound_alike(
+    text: str,
+    terms: AbstractSet[str],
+    phonemes: Callable[[str], str],
+    max_distance: float = SOUND_ALIKE,
+    common: AbstractSet[str] = frozenset(),
+) -> str:
+    """Replace words that sound like one of ``terms`` but are spelled otherwise ("readies"
+    -> "Redis", "the pens" -> "Depends"), one to three words at a time within a clause.
+
+    ``phonemes`` gives a text's phonemes (:func:`mockint.phonetic.phonemizer`). Only
+    windows holding a word other than a function word, and no term already, are tried;
+    the closest match under ``max_distance`` wins. A single word in ``common`` (the
+    most frequent English words) is never replaced: "of course" stays, not "of CORS".
+    """
+    # long: a window search with its guards; split, the guards would lose their reasons
+    keyed = [(t, phonemes(t)) for t in terms]
+    keyed = [(t, k) for t, k in keyed if len(k) >= MIN_PHONEMES]
+    if not keyed or not text:
+        return text
+    spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+    bare = [text[a:b].strip(".,;:!?\"'()").lower() for a, b in spans]
+    lower_terms = {t.lower() for t in terms}
+
+    def closest(i: int) -> tuple[float, int, str] | None:
+        best: tuple[float, int, str] | None = None
+        for n in (1, 2, 3):
+            window = spans[i : i + n]
+            words = bare[i : i + n]
+            if len(window) < n or any(text[b - 1] in ".,;:!?" for _, b in window[:-1]):
+                break  # past the end, or across a clause
+            if any(w in lower_terms for w in words) or all(w in FUNCTION_WORDS for w in words):
+                continue
+            if n == 1 and words[0] in common:
+                continue
+            heard_key = phonemes(" ".join(words))
+            for term, key in keyed:
+                d = _distance(heard_key, key) / len(key)
+                if d <= max_distance and (best is None or d < best[0]):
+                    best = (d, n, term)
+        return best
+
+    out: list[str] = []
+    i = 0
+    while i < len(spans):
+        best = closest(i)
+        if best is not None and best[1] > 1 and bare[i] in FUNCTION_WORDS and closest(i + 1):
+            best = None  # "a model serialiser": the article stays, the rest is the term
+        if best is None:
+            out.append(text[spans[i][0] : spans[i][1]])
+            i += 1
+            continue
+        _, n, term = best
+        last = text[spans[i + n - 1][0] : spans[i + n - 1][1]]
+        out.append(term + last[len(last.rstrip(".,;:!?")) :])
+        i += n
     return " ".join(out)

@@ -87,17 +87,28 @@ def make_transcriber(
 
 
 def respelled(t: Transcript, hotwords: str | None) -> Transcript:
-    """The transcript with words that spell one of ``hotwords`` apart joined into it
-    ("fast API" -> "FastAPI"); word times stay as heard."""
+    """The transcript with the question's terms put back where they were misheard: words
+    that spell one apart joined ("fast API" -> "FastAPI"), then words that sound like one
+    replaced ("readies" -> "Redis", by espeak-ng's phonemes; skipped without piper-tts).
+    Word times stay as heard."""
     if not hotwords or not t.text:
         return t
     from dataclasses import replace
 
-    from mockint.terms import respell
+    from mockint.phonetic import common_words, phonemizer
+    from mockint.terms import respell, sound_alike
 
     terms = {w.strip() for w in hotwords.split(",") if w.strip()}
-    segments = tuple(replace(s, text=respell(s.text, terms)) for s in t.segments)
-    return replace(t, text=respell(t.text, terms), segments=segments)
+    phonemes = phonemizer()
+
+    def fix(text: str) -> str:
+        text = respell(text, terms)
+        if phonemes is None:
+            return text
+        return sound_alike(text, terms, phonemes, common=common_words())
+
+    segments = tuple(replace(s, text=fix(s.text)) for s in t.segments)
+    return replace(t, text=fix(t.text), segments=segments)
 
 
 def speech_seconds(audio: np.ndarray) -> float:

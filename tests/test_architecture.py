@@ -20,7 +20,7 @@ CORES = {"grade", "text", "delivery", "schedule", "report", "bank", "transcript"
          "star"}  # fmt: skip
 # what touches hardware or loads a model
 ADAPTERS = {"devices", "speech", "vad", "transcribe", "embed", "worker", "models", "ct2",
-            "listen", "practice", "ui", "interview"}  # fmt: skip
+            "listen", "practice", "ui", "interview", "phonetic"}  # fmt: skip
 HEAVY = {"torch", "whisper", "sentence_transformers", "transformers", "sounddevice", "pyttsx3",
          "onnxruntime", "scipy", "soundfile", "rich"}  # fmt: skip
 DEVICE_BUILDERS = {"SoundDeviceRecorder", "Pyttsx3Speaker", "PiperSpeaker", "SilentSpeaker",

@@ -122,3 +122,32 @@ def test_words_that_spell_a_term_apart_are_joined_and_nothing_else() -> None:
     assert respell("a fast api", set()) == "a fast api"
     t = respelled(Transcript("we use fast API", (Segment("we use fast API", 0, 2),)), "FastAPI")
     assert t.text == "we use FastAPI" and t.segments[0].text == "we use FastAPI"
+
+
+def test_words_that_sound_like_a_term_become_it_and_nothing_else_does() -> None:
+    from mockint.phonetic import common_words, phonemizer
+    from mockint.terms import sound_alike
+
+    ph, common = phonemizer(), common_words()
+    assert ph is not None and "course" in common and "salary" not in common
+    terms = {"Redis", "Celery", "Django", "ModelSerializer", "self.retry", "CORS"}
+    fixed = sound_alike("I used readies with salary in dango, a model serialiser and self "
+                        "dot retry.", terms, ph, common=common)  # fmt: skip
+    assert fixed == ("I used Redis with Celery in Django, a ModelSerializer and "
+                     "self.retry.")  # fmt: skip
+    # words far from every term, function words and terms already heard stay as they are
+    plain = "Of course the team reviewed the ready code and the rest of it, with Redis."
+    assert sound_alike(plain, terms, ph, common=common) == plain
+    assert sound_alike(plain, terms, ph) != plain  # without the common words: "of CORS"
+    assert sound_alike("salary", set(), ph) == "salary"
+
+
+def test_respelled_puts_terms_back_in_text_and_segments_but_keeps_word_times() -> None:
+    from mockint.transcribe import respelled
+    from mockint.transcript import Segment, Transcript, Word
+
+    words = (Word("readies", 0.0, 0.5), Word("queue", 0.5, 0.9))
+    t = Transcript("readies queue", (Segment("readies queue", 0.0, 0.9),), words, 1.0)
+    out = respelled(t, "Redis, Celery")
+    assert out.text == "Redis queue" and out.segments[0].text == "Redis queue"
+    assert out.words == words
