@@ -54,8 +54,8 @@ def common_words() -> frozenset[str]:
     from pathlib import Path
 
     spec = importlib.util.find_spec("whisper")
-    found = [Path(p) / "assets" / "gpt2.tiktoken"
-             for p in (spec.submodule_search_locations or []) if spec]  # fmt: skip
+    where = (spec.submodule_search_locations or []) if spec is not None else []
+    found = [Path(p) / "assets" / "gpt2.tiktoken" for p in where]
     if not found or not found[0].is_file():
         return frozenset()
     out = set()
