@@ -125,3 +125,15 @@ def test_migration_7_makes_every_earlier_answer_practice(tmp_path: Path) -> None
     db.close()
     with Store(tmp_path / "m.db") as s:
         assert [a.mode for a in s.attempts()] == ["practice"]
+
+
+def test_untrusted_rows_carry_a_known_mode_or_are_refused() -> None:
+    from dataclasses import asdict
+
+    from mockint.intake import attempt_from_data
+
+    row = asdict(attempt(mode="live"))
+    assert attempt_from_data(row).mode == "live"
+    assert attempt_from_data({k: v for k, v in row.items() if k != "mode"}).mode == "practice"
+    with pytest.raises(ValueError, match="mode 'exam': must be one of practice, live"):
+        attempt_from_data({**row, "mode": "exam"})
