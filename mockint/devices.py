@@ -211,24 +211,30 @@ def play_stream(
     sr: int,
     device: int | str | None = None,
     on_start: Callable[[], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> None:
     """Play mono chunks as they come (each may still be computing while the last plays).
 
     One output stream for all chunks, so there is no gap or click between them;
-    blocks until the last has been played. ``on_start`` is called as the first
-    chunk is handed to the device.
+    blocks until the last has been played, or until ``stop()`` says so (asked every
+    quarter second). ``on_start`` is called as the first chunk is handed to the device.
     """
     sd = import_sounddevice()
     check_output_device(sd, device)
     started = False
     try:
         with sd.OutputStream(samplerate=sr, channels=1, dtype="float32", device=device) as out:
+            step = max(1, sr // 4)
             for chunk in chunks:
                 block = np.ascontiguousarray(chunk, dtype=np.float32).reshape(-1, 1)
                 if not started and on_start is not None:
                     on_start()
                 started = True
-                out.write(block)
+                for i in range(0, len(block), step):
+                    if stop is not None and stop():
+                        out.abort()  # drop what is buffered: silence now
+                        return
+                    out.write(block[i : i + step])
             # let the device drain what was written (stream.stop waits for it)
             out.stop()
     except sd.PortAudioError as e:

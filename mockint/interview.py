@@ -113,8 +113,10 @@ def practise(
                                              engine=devices.engine),
                               on_status=ui.status)  # fmt: skip
     model_proc.start()
+    speaker: Speaker = SilentSpeaker()
     try:
-        speaker: Speaker = speaker_for(devices, ui.status) if devices.tts else SilentSpeaker()
+        if devices.tts:
+            speaker = speaker_for(devices, ui.status)
         if events is not None:
             events("voice", {"engine": getattr(speaker, "engine", "none")})
         transcriber = RemoteTranscriber(model_proc)
@@ -133,6 +135,9 @@ def practise(
                 check_microphone(recorder, transcriber, ui, paths.mic_check, devices.input_name)
             return p.run(questions)
     finally:
+        closer = getattr(speaker, "close", None)
+        if closer is not None:
+            closer()  # renders in progress end first
         model_proc.close()
 
 

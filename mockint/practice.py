@@ -104,6 +104,9 @@ class PracticeUI(Protocol):
     def model_answer(self, q: Question) -> None:
         """Show the model answer (it is spoken as it shows)."""
 
+    def interrupted(self) -> bool:
+        """A key was pressed to stop what is being spoken."""
+
     def action(self) -> Action | None:
         """What the candidate asked for while answering since the last call, if anything."""
 
@@ -297,7 +300,7 @@ class Practice:
                         self.correct_last()
                     else:
                         self.ui.model_answer(q)
-                        self.speaker.say(q.model_answer)
+                        self.speaker.say(q.model_answer, stop=self.ui.interrupted)
                     choice = self.ui.choose()
                 if choice == "quit":
                     self.event("quit")

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from mockint.devices import play, play_stream
+from mockint.devices import play_stream
 from mockint.errors import ModelError, SpeechError
 
 
@@ -45,8 +45,14 @@ class Speaker(Protocol):
     A speaker may also have ``prepare(text)``: render ahead what it will say next.
     """
 
-    def say(self, text: str, on_start: Callable[[], None] | None = None) -> None:
-        """Speak ``text``, blocking; ``on_start`` is called as the sound begins."""
+    def say(
+        self,
+        text: str,
+        on_start: Callable[[], None] | None = None,
+        stop: Callable[[], bool] | None = None,
+    ) -> None:
+        """Speak ``text``, blocking; ``on_start`` is called as the sound begins; when
+        ``stop()`` turns true the speech ends early."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,12 @@ class SpeechOptions:
 class SilentSpeaker:
     """``--no-tts``: the question is only shown."""
 
-    def say(self, text: str, on_start: Callable[[], None] | None = None) -> None:
+    def say(
+        self,
+        text: str,
+        on_start: Callable[[], None] | None = None,
+        stop: Callable[[], bool] | None = None,
+    ) -> None:
         return None
 
 
@@ -154,12 +165,15 @@ class Pyttsx3Speaker:
                     time.sleep(0.02)
         raise SpeechError("the text-to-speech engine produced no audio three times: try --no-tts")
 
-    def say(self, text: str, on_start: Callable[[], None] | None = None) -> None:
-        """Speak ``text`` and return when it has been played."""
+    def say(
+        self,
+        text: str,
+        on_start: Callable[[], None] | None = None,
+        stop: Callable[[], bool] | None = None,
+    ) -> None:
+        """Speak ``text`` and return when it has been played (or ``stop()`` is true)."""
         audio, sr = self.synthesize(text)
-        if on_start is not None:
-            on_start()
-        play(audio, sr, self.options.output_device)
+        play_stream([audio], sr, self.options.output_device, on_start, stop)
 
 
 # --- Piper ------------------------------------------------------------------------------------
@@ -218,6 +232,11 @@ class PiperSpeaker:
         if wait:
             done.wait()
 
+    def close(self) -> None:
+        """Wait for renders in progress (a native synthesis must not outlive the process)."""
+        for done, _ in list(self._ready.values()):
+            done.wait(timeout=10)
+
     def load(self) -> None:
         """Check the voice file's hash and load it (once; ~0.6 s)."""
         with self._lock:
@@ -252,14 +271,25 @@ class PiperSpeaker:
         audio = np.concatenate(parts) if parts else np.zeros(0, np.float32)
         return audio, self.sample_rate
 
-    def say(self, text: str, on_start: Callable[[], None] | None = None) -> None:
-        """Speak ``text``, blocking until heard; the next sentence renders while one plays."""
+    def say(
+        self,
+        text: str,
+        on_start: Callable[[], None] | None = None,
+        stop: Callable[[], bool] | None = None,
+    ) -> None:
+        """Speak ``text``, blocking until heard (or ``stop()`` is true); the next sentence
+        renders while one plays."""
         sr = self.sample_rate
         ready = self._ready.pop(text, None)
         if ready is not None:
             ready[0].wait()
         chunks = iter(ready[1]) if ready and ready[1] else _ahead(self.sentences(text))
-        play_stream(chunks, sr, self.options.output_device, on_start)
+        try:
+            play_stream(chunks, sr, self.options.output_device, on_start, stop)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()  # a stopped _ahead ends its thread
 
     def voices(self) -> list[Voice]:
         return piper_voices()
@@ -269,25 +299,39 @@ _END = object()
 
 
 def _ahead(chunks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
-    """Run a generator in a thread, one item ahead of its consumer; re-raise its errors."""
+    """Run a generator in a thread, one item ahead of its consumer; re-raise its errors.
+
+    When the consumer stops early (speech stopped), the thread finishes the item in hand
+    and ends before this returns: a native synthesis must not outlive the interpreter.
+    """
     q: queue.Queue[Any] = queue.Queue(maxsize=2)
+    cancel = threading.Event()
 
     def produce() -> None:
         try:
             for c in chunks:
+                if cancel.is_set():
+                    return
                 q.put(c)
             q.put(_END)
         except BaseException as e:  # handed to the consumer, raised there
             q.put(e)
 
-    threading.Thread(target=produce, name="tts", daemon=True).start()
-    while True:
-        item = q.get()
-        if item is _END:
-            return
-        if isinstance(item, BaseException):
-            raise item
-        yield item
+    worker = threading.Thread(target=produce, name="tts", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        cancel.set()
+        while worker.is_alive():
+            with contextlib.suppress(queue.Empty):
+                q.get(timeout=0.05)  # unblock a put; let it see the cancel
 
 
 # --- choosing -----------------------------------------------------------------------------------

@@ -335,7 +335,11 @@ class ConsoleUI:
 
     def model_answer(self, q: Question) -> None:
         self._stop_live()
-        self.console.print(Panel(Text(q.model_answer), title="Model answer", title_align="left"))
+        self.console.print(Panel(Text(q.model_answer), title="Model answer · any key: stop",
+                                 title_align="left"))  # fmt: skip
+
+    def interrupted(self) -> bool:
+        return self.keys.poll() is not None
 
     def mic_check_start(self, sentence: str, seconds: float) -> None:
         self._stop_live()

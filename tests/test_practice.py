@@ -68,7 +68,7 @@ class FakeSpeaker:
     def __init__(self) -> None:
         self.said: list[str] = []
 
-    def say(self, text: str, on_start: object = None) -> None:
+    def say(self, text: str, on_start: object = None, stop: object = None) -> None:
         self.said.append(text)
 
 
@@ -108,6 +108,9 @@ class ScriptedUI:
 
     def model_answer(self, q: Question) -> None:
         self.shown_model.append(q.id)
+
+    def interrupted(self) -> bool:
+        return False
 
     def action(self) -> str | None:
         elapsed = self.states[-1].elapsed if self.states else 0.0

@@ -222,3 +222,13 @@ def test_live_mode_shows_no_score_hint_or_model_answer_until_the_summary(
         assert [(a.question_id, a.mode) for a in s.attempts()] == [("Q10", "live"),
                                                                    ("Q195", "live")]  # fmt: skip
         assert s.attempts(mode="practice") == []
+
+
+def test_speech_stops_when_asked(resume_bank: Bank) -> None:
+    from mockint.speech import PiperSpeaker
+
+    sp = PiperSpeaker()
+    text = resume_bank.get("Q131").model_answer  # ~35 s spoken
+    began = time.monotonic()
+    sp.say(text, stop=lambda: time.monotonic() - began > 1.0)
+    assert time.monotonic() - began < 3.0
