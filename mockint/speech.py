@@ -345,12 +345,15 @@ def make_speaker(
 ) -> PiperSpeaker | Pyttsx3Speaker:
     """The speaker for ``--tts``, loaded and checked against its output device.
 
-    Piper is the default; when its voice or package is missing (or fails its hash
-    check), ``notice`` gets one line saying so and pyttsx3 speaks instead.
+    Piper is the default; a ``--voice`` that is not Piper's picks pyttsx3. When Piper's
+    voice or package is missing (or fails its hash check), ``notice`` gets one line
+    saying so and pyttsx3 speaks instead.
     """
     from mockint.devices import check_output_device, import_sounddevice
 
     check_output_device(import_sounddevice(), options.output_device)
+    if engine == "piper" and options.voice not in (None, VOICE_ID, "joe"):
+        engine = "pyttsx3"  # an espeak-ng voice was asked for: its engine speaks
     if engine == "piper":
         piper = PiperSpeaker(options)
         try:

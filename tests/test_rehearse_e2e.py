@@ -79,9 +79,12 @@ def test_the_piper_voice_asks_by_default(tmp_path: Path, home: Path, resume_bank
     assert playing - shown <= 1.0  # the bench measures the median; here a loose bound
 
 
-def test_tts_pyttsx3_still_speaks(tmp_path: Path, home: Path, resume_bank: Bank) -> None:
+@pytest.mark.parametrize("args", [["--tts", "pyttsx3"], ["--voice", "gmw/en-gb"]])
+def test_tts_pyttsx3_still_speaks(
+    args: list[str], tmp_path: Path, home: Path, resume_bank: Bank
+) -> None:
     _one_question_bank(home, resume_bank)
-    events, _, raw = _spoken(home, tmp_path, ["--tts", "pyttsx3"])
+    events, _, raw = _spoken(home, tmp_path, args)
     assert [e["engine"] for e in events if e["event"] == "voice"] == ["pyttsx3"]
     assert raw_capture_seconds_of_sound_array(raw) > 2.0
 
