@@ -91,7 +91,7 @@ def piper():  # type: ignore[no-untyped-def]
     return speak
 
 
-def said(text: str) -> str:
+def as_said(text: str) -> str:
     """The text as the voices say it, for the WER reference: espeak-ng (and Piper, which
     phonemises with it) read '/' as "slash" and '://', ':' as "colon (slash slash)",
     which whisper's normaliser would otherwise drop from the reference."""
@@ -160,7 +160,7 @@ def main() -> int:
                         extra = [x for x in hint.split(", ") if x and x not in s]
                         offered += len(extra)
                         false += sum(heard(x, h) for x in extra)
-                err = wer([said(t) for _, _, t in items], hyps)
+                err = wer([as_said(t) for _, _, t in items], hyps)
                 total = sum(map(len, said)) or 1
                 label = name
                 print(f"{voice:<10} {label:<14} {err:>6.1%} {found / total:>7.1%} "
