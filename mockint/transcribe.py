@@ -144,6 +144,24 @@ class _Engine:
         return (len(audio) < 1600 or not np.any(audio)
                 or speech_seconds(audio) < self.options.min_speech)  # fmt: skip
 
+    def load(self) -> Any:
+        raise NotImplementedError
+
+    def _decode(self, model: Any, audio: np.ndarray, duration: float,
+                hotwords: str | None) -> Transcript:  # fmt: skip
+        raise NotImplementedError
+
+    def transcribe(self, audio: np.ndarray, hotwords: str | None = None) -> Transcript:
+        """Transcribe 16 kHz mono float32 audio: nothing when no voice is heard, else the
+        engine's words, cleaned of loops, with the question's terms (``hotwords``) put back
+        where they were misheard."""
+        model = self.load()
+        audio = np.asarray(audio, dtype=np.float32)
+        duration = len(audio) / 16000
+        if self._nothing_said(audio):
+            return Transcript("", duration=duration)
+        return respelled(clean(self._decode(model, audio, duration, hotwords)), hotwords)
+
 
 class WhisperTranscriber(_Engine):
     """openai-whisper on the CPU, fp32, loaded by path from ``models/``."""
@@ -167,16 +185,12 @@ class WhisperTranscriber(_Engine):
                     dtw_cpu(np.zeros((4, 6), dtype=np.float64))
             return self._model
 
-    def transcribe(self, audio: np.ndarray, hotwords: str | None = None) -> Transcript:
-        """Transcribe 16 kHz mono float32 audio. ``hotwords`` are not used: priming
-        openai-whisper with the question's words set off loops (see README)."""
-        model = self.load()
+    def _decode(self, model: Any, audio: np.ndarray, duration: float,
+                hotwords: str | None) -> Transcript:  # fmt: skip
+        """``hotwords`` do not reach the decoder: priming openai-whisper with the question's
+        words set off loops (see README)."""
         import whisper
 
-        audio = np.asarray(audio, dtype=np.float32)
-        duration = len(audio) / 16000
-        if self._nothing_said(audio):
-            return Transcript("", duration=duration)
         o = self.options
         with self._lock:
             result = whisper.transcribe(
@@ -206,8 +220,7 @@ class WhisperTranscriber(_Engine):
                         float(w.get("probability", 1.0)),
                     )
                 )
-        heard = Transcript(str(result["text"]).strip(), tuple(segments), tuple(words), duration)
-        return respelled(clean(heard), hotwords)
+        return Transcript(str(result["text"]).strip(), tuple(segments), tuple(words), duration)
 
 
 class CT2Transcriber(_Engine):
@@ -239,14 +252,10 @@ class CT2Transcriber(_Engine):
                                            cpu_threads=max(1, self.options.threads))  # fmt: skip
             return self._model
 
-    def transcribe(self, audio: np.ndarray, hotwords: str | None = None) -> Transcript:
-        """Transcribe 16 kHz mono float32 audio, leaning toward ``hotwords`` (the question's
-        technical terms) when ``options.use_hotwords`` says so."""
-        model = self.load()
-        audio = np.asarray(audio, dtype=np.float32)
-        duration = len(audio) / 16000
-        if self._nothing_said(audio):
-            return Transcript("", duration=duration)
+    def _decode(self, model: Any, audio: np.ndarray, duration: float,
+                hotwords: str | None) -> Transcript:  # fmt: skip
+        """The decoder leans toward ``hotwords`` (the question's technical terms) only when
+        ``options.use_hotwords`` says so."""
         o = self.options
         with self._lock:
             found, _ = model.transcribe(
@@ -270,4 +279,4 @@ class CT2Transcriber(_Engine):
             for s in segs for w in (s.words or [])
         )  # fmt: skip
         text = " ".join(s.text for s in segments).strip()
-        return respelled(clean(Transcript(text, segments, words, duration)), hotwords)
+        return Transcript(text, segments, words, duration)
