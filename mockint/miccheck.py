@@ -75,6 +75,13 @@ def db(x: float) -> float:
     return max(FLOOR_DB, 20 * float(np.log10(max(x, 1e-10))))
 
 
+def rms_db(block: np.ndarray) -> float:
+    """dBFS of a block's RMS (the live level meters)."""
+    if not len(block):
+        return FLOOR_DB
+    return db(float(np.sqrt(np.mean(np.square(block, dtype=np.float64)))))
+
+
 def frame_levels(audio: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
     """dBFS of each 20 ms frame's RMS."""
     n = max(1, int(FRAME * sr))
@@ -82,7 +89,7 @@ def frame_levels(audio: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
     if not len(frames):
         return np.array([FLOOR_DB])
     rms = np.sqrt(np.mean(frames.astype(np.float64) ** 2, axis=1))
-    return np.array([db(r) for r in rms])
+    return np.maximum(FLOOR_DB, 20 * np.log10(np.maximum(rms, 1e-10)))
 
 
 def analyse(audio: np.ndarray, heard: str | None = None, sr: int = SAMPLE_RATE) -> MicCheck:
@@ -134,7 +141,7 @@ def record_check(
             elapsed = got / SAMPLE_RATE
             if on_level is not None and elapsed - last >= 0.1:
                 last = elapsed
-                if on_level(elapsed, db(float(np.sqrt(np.mean(block**2))))):
+                if on_level(elapsed, rms_db(block)):
                     return None
     finally:
         recorder.stop()

@@ -15,8 +15,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-import numpy as np
-
 from mockint.assess import Assessment, Assessor, save
 from mockint.audio import StreamingWav, finalise_recording
 from mockint.bank import Bank, Question
@@ -24,6 +22,7 @@ from mockint.devices import Recorder
 from mockint.errors import DeviceError, PracticeError
 from mockint.grade import Embedder
 from mockint.listen import EndpointOptions, Listener
+from mockint.miccheck import FLOOR_DB, rms_db
 from mockint.report import Missed, most_missed
 from mockint.speech import Speaker
 from mockint.store import Attempt, Store, now
@@ -408,9 +407,8 @@ class Practice:
             if elapsed - last_ui >= 0.1:
                 last_ui = elapsed
                 remaining = max(0.0, self.o.max_seconds - elapsed)
-                level = float(np.sqrt(np.mean(block**2))) if block is not None else 0.0
                 self.ui.listening(
-                    Listening(elapsed, remaining, 20 * np.log10(max(level, 1e-5)),
+                    Listening(elapsed, remaining, FLOOR_DB if block is None else rms_db(block),
                               listener.speaking, remaining <= self.o.warn_seconds,
                               listener.text, shown_hint, self.o.live)  # fmt: skip
                 )
