@@ -70,7 +70,12 @@ class DeviceOptions:
     @property
     def input_name(self) -> str:
         """The input device as the microphone check remembers it."""
-        return "default" if self.input_device is None else str(self.input_device)
+        return device_name(self.input_device)
+
+
+def device_name(device: int | str | None) -> str:
+    """How a passed microphone check names its device ("default" for the default one)."""
+    return "default" if device is None else str(device)
 
 
 class EventLog:
@@ -127,12 +132,13 @@ def practise(
             p = Practice(bank, store, paths.recordings, speaker, recorder, transcriber,
                          RemoteEmbedder(model_proc), ui, options, events=events)  # fmt: skip
             questions = p.resume_plan() if resume else p.plan()
-            if questions:
+            if questions:  # (none: run() says so, with no check first)
                 p.prepare(questions[0].text)  # the voice renders it during the check
-            if devices.check == "always" or (
-                devices.check == "auto" and not remembered(paths.mic_check, devices.input_name)
-            ):
-                check_microphone(recorder, transcriber, ui, paths.mic_check, devices.input_name)
+                if devices.check == "always" or (
+                    devices.check == "auto" and not remembered(paths.mic_check, devices.input_name)
+                ):
+                    check_microphone(recorder, transcriber, ui, paths.mic_check,
+                                     devices.input_name)  # fmt: skip
             return p.run(questions)
     finally:
         closer = getattr(speaker, "close", None)
@@ -160,8 +166,8 @@ def check_device(
     recorder = SoundDeviceRecorder(input_device)
     recorder.check()
     transcriber = make_transcriber(WhisperOptions(model), on_status=ui.status)
-    name = "default" if input_device is None else str(input_device)
-    return check_microphone(recorder, transcriber, ui, paths.mic_check, name, seconds)
+    return check_microphone(recorder, transcriber, ui, paths.mic_check,
+                            device_name(input_device), seconds)  # fmt: skip
 
 
 def check_microphone(
