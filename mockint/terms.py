@@ -6,6 +6,7 @@ Pure: found in the bank's own text by their spelling, no list to keep up to date
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
@@ -145,6 +146,7 @@ def sound_alike(
     bare = [text[a:b].strip(".,;:!?\"'()").lower() for a, b in spans]
     lower_terms = {t.lower() for t in terms}
 
+    @functools.cache  # the article guard asks for the next word's too
     def closest(i: int) -> tuple[float, int, str] | None:
         best: tuple[float, int, str] | None = None
         for n in (1, 2, 3):
