@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from mockint.models import DEFAULT_WHISPER
-from mockint.transcript import Segment, Transcript, Word, clean
+from mockint.transcript import Segment, Transcript, clean, spoken_words
 
 
 class Transcriber(Protocol):
@@ -207,20 +207,12 @@ class WhisperTranscriber(_Engine):
                 condition_on_previous_text=False,  # a loop must not prime the next window
                 verbose=None,
             )
-        segments = []
-        words = []
-        for s in result["segments"]:
-            segments.append(Segment(s["text"].strip(), float(s["start"]), float(s["end"])))
-            for w in s.get("words", []):
-                words.append(
-                    Word(
-                        w["word"].strip(),
-                        float(w["start"]),
-                        float(w["end"]),
-                        float(w.get("probability", 1.0)),
-                    )
-                )
-        return Transcript(str(result["text"]).strip(), tuple(segments), tuple(words), duration)
+        segments = tuple(Segment(s["text"].strip(), float(s["start"]), float(s["end"]))
+                         for s in result["segments"])  # fmt: skip
+        words = tuple(w for s in result["segments"] for w in spoken_words(
+            [(w["word"], w["start"], w["end"], w.get("probability", 1.0))
+             for w in s.get("words", [])]))  # fmt: skip
+        return Transcript(str(result["text"]).strip(), segments, words, duration)
 
 
 class CT2Transcriber(_Engine):
@@ -274,9 +266,7 @@ class CT2Transcriber(_Engine):
             )
             segs = list(found)
         segments = tuple(Segment(s.text.strip(), float(s.start), float(s.end)) for s in segs)
-        words = tuple(
-            Word(w.word.strip(), float(w.start), float(w.end), float(w.probability))
-            for s in segs for w in (s.words or [])
-        )  # fmt: skip
+        words = tuple(w for s in segs for w in spoken_words(
+            [(w.word, w.start, w.end, w.probability) for w in (s.words or [])]))  # fmt: skip
         text = " ".join(s.text for s in segments).strip()
         return Transcript(text, segments, words, duration)

@@ -94,6 +94,20 @@ def words_from_dicts(rows: Sequence[dict[str, Any]]) -> tuple[Word, ...]:
     )
 
 
+def spoken_words(pieces: Sequence[tuple[str, float, float, float]]) -> tuple[Word, ...]:
+    """Words from a recogniser's pieces (text as decoded, start, end, probability): a piece
+    not led by a space continues the word before it, so "H-T-T-P" (decoded " H", "-T", "-T",
+    "-P") stays one word rather than becoming "H -T -T -P"."""
+    words: list[Word] = []
+    for text, start, end, p in pieces:
+        if words and text and not text[0].isspace():
+            w = words[-1]
+            words[-1] = Word(w.text + text.strip(), w.start, float(end), min(w.probability, p))
+        elif text.strip():
+            words.append(Word(text.strip(), float(start), float(end), float(p)))
+    return tuple(words)
+
+
 def joined(parts: Sequence[Transcript], duration: float) -> Transcript:
     """One transcript from consecutive phrase transcripts (already shifted)."""
     return Transcript(

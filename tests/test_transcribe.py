@@ -98,6 +98,18 @@ def test_loops_and_stray_punctuation_are_not_speech() -> None:
     assert clean(Transcript(said)).text == said
 
 
+def test_pieces_not_led_by_a_space_continue_their_word() -> None:
+    """Whisper decodes a spelled acronym as " H", "-T", "-T", "-P": one word, not four."""
+    from mockint.transcript import spoken_words
+
+    words = spoken_words([(" an", 0.0, 0.2, 0.9), (" H", 0.2, 0.3, 0.8), ("-T", 0.3, 0.4, 0.7),
+                          ("-T", 0.4, 0.5, 0.9), ("-P", 0.5, 0.6, 0.9),
+                          (" exception.", 0.6, 1.2, 0.9)])  # fmt: skip
+    assert [w.text for w in words] == ["an", "H-T-T-P", "exception."]
+    assert (words[1].start, words[1].end, words[1].probability) == (0.2, 0.6, 0.7)
+    assert spoken_words([("-T", 0.0, 0.1, 1.0), (" ", 0.1, 0.2, 1.0)])[0].text == "-T"
+
+
 def test_a_banks_terms_and_a_questions_hotwords(resume_bank) -> None:  # type: ignore[no-untyped-def]
     from mockint.terms import bank_terms, find_terms, heard, hotwords
 
