@@ -41,14 +41,18 @@ class EndpointOptions:
     # speech must fill this many of the last `onset_window` frames to count as started
     onset_frames: int = 8
     onset_window: int = 12
-    # a phrase is not cut shorter than this (s): Whisper does better with context
-    min_phrase: float = 2.0
+    # a phrase is not cut shorter than this (s): Whisper does better with context. Longer
+    # phrases hear interview answers better (bench/interview_speech.py, tiny.en: espeak-ng
+    # en-us WER 16.9% -> 13.4%, Piper 9.4% -> 8.0% going from 2/5/10 s to 4/12/20 s;
+    # 4/10/15 s gave 15.2% and 8.2%, 6/15/25 s 13.6% and 7.9%)
+    min_phrase: float = 4.0
     # past this length (s) a short pause is enough to cut
-    long_phrase: float = 5.0
+    long_phrase: float = 12.0
     short_pause: float = 0.25
     # at this length (s) the phrase is cut at its quietest 30 ms of the last 1.5 s, pause
     # or not: the tail left when the answer ends must be transcribed within the silence
-    max_phrase: float = 10.0
+    # (20 s at RTF 0.07 is 1.4 s, inside the 1.9 s between a phrase's cut and the end)
+    max_phrase: float = 20.0
     # a silence inside the answer at least this long (s) is a long pause (delivery)
     long_pause: float = 2.5
 

@@ -197,11 +197,22 @@ def test_silence_rule_starts_only_after_speech() -> None:
 
 def test_mid_answer_pause_cuts_a_phrase_but_does_not_end() -> None:
     ep = Endpointer(EnergyVad(), EndpointOptions(silence=2.5, phrase_pause=0.6))
-    audio = answer_audio(("speech", 3.0), ("silence", 1.5), ("speech", 3.0), ("silence", 3.0))
+    audio = answer_audio(("speech", 4.5), ("silence", 1.5), ("speech", 2.0), ("silence", 3.0))
     events = feed(ep, audio)
-    assert [k for k, _ in events] == ["speech", "phrase", "phrase", "end"]
-    assert 3.0 < events[1][1] < 3.4  # cut inside the pause, just after the speech
-    assert events[-1][1] == pytest.approx(7.5 + 2.5, abs=0.1)
+    # what follows the cut is too short to send alone (min_phrase 4 s): it goes as the tail
+    assert [k for k, _ in events] == ["speech", "phrase", "end"]
+    assert 4.5 < events[1][1] < 4.9  # cut inside the pause, just after the speech
+    assert events[-1][1] == pytest.approx(8.0 + 2.5, abs=0.1)
+
+
+def test_short_phrases_wait_for_more_context() -> None:
+    """Whisper hears a phrase better with the words around it: no cut before min_phrase."""
+    ep = Endpointer(EnergyVad(), EndpointOptions(silence=2.5, phrase_pause=0.6, min_phrase=4.0))
+    audio = answer_audio(("speech", 2.0), ("silence", 1.0), ("speech", 2.0), ("silence", 1.0),
+                         ("speech", 2.0), ("silence", 3.0))  # fmt: skip
+    events = feed(ep, audio)
+    assert [k for k, _ in events] == ["speech", "phrase", "end"]
+    assert 5.0 < events[1][1] < 5.4  # after the second stretch (5 s in), not the first
 
 
 def test_long_speech_without_pauses_is_cut_at_its_quietest_moment() -> None:
