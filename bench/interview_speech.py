@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 from mockint.audio import load_audio, resample  # noqa: E402
 from mockint.bank import Bank, load_file  # noqa: E402
 from mockint.listen import transcribe_by_phrases  # noqa: E402
-from mockint.terms import bank_terms, heard, hotwords, terms_in  # noqa: E402
+from mockint.terms import bank_terms, heard, hint_terms, hotwords, terms_in  # noqa: E402
 from mockint.transcribe import WhisperOptions, make_transcriber  # noqa: E402
 from mockint.vad import default_vad  # noqa: E402
 from mockint.wer import wer  # noqa: E402
@@ -157,7 +157,7 @@ def main() -> int:
                 offered = false = 0
                 for s, h, hint, w in zip(said, hyps, hints, wrong, strict=True):
                     if w:
-                        extra = [x for x in hint.split(", ") if x and x not in s]
+                        extra = [x for x in hint_terms(hint)[0] if x not in s]
                         offered += len(extra)
                         false += sum(heard(x, h) for x in extra)
                 err = wer([as_said(t) for _, _, t in items], hyps)

@@ -66,10 +66,20 @@ def heard(term: str, transcript: str) -> bool:
 
 
 def hotwords(question: Question, terms: AbstractSet[str]) -> str:
-    """The terms an answer to ``question`` is likely to use: those of the question and its
-    model answer, once each, in order (what the transcriber leans toward)."""
-    said = terms_in(f"{question.text} {question.model_answer}", terms)
-    return ", ".join(dict.fromkeys(said))
+    """What the transcriber is told of an answer to ``question``: the terms of the question
+    and its model answer, once each, in order (what it leans toward and listens for); then,
+    after a ';', the bank's other terms (only joined where heard spelled apart: the
+    letters are heard, so no unsaid term can appear). :func:`hint_terms` reads it back."""
+    near = dict.fromkeys(terms_in(f"{question.text} {question.model_answer}", terms))
+    rest = sorted(t for t in terms if t not in near)
+    return ", ".join(near) + (f"; {', '.join(rest)}" if rest else "")
+
+
+def hint_terms(hints: str | None) -> tuple[set[str], set[str]]:
+    """The question's terms and all the terms of a :func:`hotwords` string."""
+    near, _, rest = (hints or "").partition(";")
+    first = {w.strip() for w in near.split(",") if w.strip()}
+    return first, first | {w.strip() for w in rest.split(",") if w.strip()}
 
 
 def _key(s: str) -> str:

@@ -87,25 +87,26 @@ def make_transcriber(
 
 
 def respelled(t: Transcript, hotwords: str | None) -> Transcript:
-    """The transcript with the question's terms put back where they were misheard: words
-    that spell one apart joined ("fast API" -> "FastAPI"), then words that sound like one
-    replaced ("readies" -> "Redis", by espeak-ng's phonemes; skipped without piper-tts).
-    Word times stay as heard."""
+    """The transcript with terms put back where they were misheard: words that spell one of
+    the bank's apart joined ("fast API" -> "FastAPI"), then words that sound like one of the
+    question's replaced ("readies" -> "Redis", by espeak-ng's phonemes; skipped without
+    piper-tts). ``hotwords`` as :func:`mockint.terms.hotwords` makes it. Word times stay
+    as heard."""
     if not hotwords or not t.text:
         return t
     from dataclasses import replace
 
     from mockint.phonetic import common_words, phonemizer
-    from mockint.terms import respell, sound_alike
+    from mockint.terms import hint_terms, respell, sound_alike
 
-    terms = {w.strip() for w in hotwords.split(",") if w.strip()}
+    near, known = hint_terms(hotwords)
     phonemes = phonemizer()
 
     def fix(text: str) -> str:
-        text = respell(text, terms)
+        text = respell(text, known)
         if phonemes is None:
             return text
-        return sound_alike(text, terms, phonemes, common=common_words())
+        return sound_alike(text, near, phonemes, common=common_words())
 
     segments = tuple(replace(s, text=fix(s.text)) for s in t.segments)
     return replace(t, text=fix(t.text), segments=segments)
@@ -249,6 +250,7 @@ class CT2Transcriber(_Engine):
         """The decoder leans toward ``hotwords`` (the question's technical terms) only when
         ``options.use_hotwords`` says so."""
         o = self.options
+        lean = (hotwords or "").partition(";")[0] if o.use_hotwords else ""  # the question's
         with self._lock:
             found, _ = model.transcribe(
                 audio,
@@ -260,7 +262,7 @@ class CT2Transcriber(_Engine):
                 no_speech_threshold=o.no_speech_threshold,
                 word_timestamps=o.word_timestamps,
                 initial_prompt=o.initial_prompt,
-                hotwords=(hotwords or None) if o.use_hotwords else None,
+                hotwords=lean or None,
                 condition_on_previous_text=False,
                 vad_filter=False,  # gated above with mockint's own detector
             )

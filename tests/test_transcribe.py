@@ -111,14 +111,18 @@ def test_pieces_not_led_by_a_space_continue_their_word() -> None:
 
 
 def test_a_banks_terms_and_a_questions_hotwords(resume_bank) -> None:  # type: ignore[no-untyped-def]
-    from mockint.terms import bank_terms, find_terms, heard, hotwords
+    from mockint.terms import bank_terms, find_terms, heard, hint_terms, hotwords
 
     terms = bank_terms(resume_bank)
     assert {"FastAPI", "Pydantic", "Celery", "Redis", "JWT", "ORM", "DRF", "CORS"} <= terms
     assert not {"The", "However", "Python's", "code", "I"} & terms
     assert find_terms(["We use celery for tasks. Then Celery retries, and Celery logs."]) == {
         "Celery"}  # capitalised inside sentences more often than not
-    assert hotwords(resume_bank.get("Q163"), terms).startswith("Celery, Redis")
+    hints = hotwords(resume_bank.get("Q163"), terms)
+    assert hints.startswith("Celery, Redis")
+    near, known = hint_terms(hints)
+    assert {"Celery", "Redis"} <= near and "Pydantic" not in near and known == terms
+    assert hint_terms(None) == (set(), set())
     assert heard("FastAPI", "I chose FastAPI.") and not heard("FastAPI", "I chose fast API.")
 
 
@@ -134,6 +138,9 @@ def test_words_that_spell_a_term_apart_are_joined_and_nothing_else() -> None:
     assert respell("a fast api", set()) == "a fast api"
     t = respelled(Transcript("we use fast API", (Segment("we use fast API", 0, 2),)), "FastAPI")
     assert t.text == "we use FastAPI" and t.segments[0].text == "we use FastAPI"
+    # the bank's other terms (after ';') are joined too, but never sounded out
+    t = respelled(Transcript("a model serializer with readies"), "Celery; ModelSerializer, Redis")
+    assert t.text == "a ModelSerializer with readies"
 
 
 def test_words_that_sound_like_a_term_become_it_and_nothing_else_does() -> None:
