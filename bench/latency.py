@@ -1,16 +1,18 @@
 """Practice latency through the virtual microphone, and phrase-by-phrase transcript quality.
 
     scripts/virtual-audio.sh must be running:  source scripts/virtual-audio.sh start
-    .venv/bin/python bench/latency.py [--runs 3] [--model tiny.en]
+    .venv/bin/python bench/latency.py [--runs 3] [--model tiny.en] [--question Q131 --wpm 160]
 
 Part 1 (offline): the FLEURS utterances joined into one long answer with pauses,
 transcribed whole and phrase by phrase (as practice does while listening): WER of each.
-Part 2 (live): `mockint practice` hears a ~60 s espeak-ng answer played into the
+Part 2 (live): `mockint practice` hears a question's model answer (Q1's, ~60 s) in
+espeak-ng's voice played into the
 virtual microphone. For each run: seconds from the end of the recording (the
 end-of-answer decision) to the graded result on screen, from the last spoken
 word to the result, from launch to the first question being spoken, from the question
 shown to its first sound at the speaker (captured from the virtual speaker), and the
-peak memory of mockint's processes. Medians over the runs.
+peak memory of mockint's processes, and the WER of the transcript it graded. Medians
+over the runs.
 """
 
 from __future__ import annotations
@@ -77,7 +79,7 @@ def phrases_vs_whole(model: str) -> None:
     print(f"  phrase by phrase WER {wer([ref], [phr]):6.1%}  ({phr_s:.1f} s)")
 
 
-def live_run(tmp: Path, answer: Path, model: str) -> dict[str, float]:
+def live_run(tmp: Path, answer: Path, model: str, said: str) -> dict[str, float]:
     home = tmp / "home"
     spk = tmp / "speaker.raw"
     run = start_practice(home, ["--bank", "bench", "--model", model], capture_to=spk)
@@ -119,6 +121,7 @@ def live_run(tmp: Path, answer: Path, model: str) -> dict[str, float]:
         "peak_mb": peak[0] / 1e6,
         "score": ev["graded"]["score"],
         "answer_s": ev["recording_stopped"]["seconds"],
+        "wer": 100 * wer([said], [ev["graded"]["transcript"]]),
     }
 
 
@@ -127,6 +130,8 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--model", default="tiny.en")
     ap.add_argument("--skip-offline", action="store_true")
+    ap.add_argument("--question", default="Q1", help="whose model answer is spoken (Q1)")
+    ap.add_argument("--wpm", type=int, default=150, help="espeak-ng's rate (150)")
     args = ap.parse_args()
     if not args.skip_offline:
         phrases_vs_whole(args.model)
@@ -134,20 +139,21 @@ def main() -> int:
         print("no virtual audio: run 'source scripts/virtual-audio.sh start' first")
         return 1
     bank = load_file(ROOT / "bank" / "resume.toml")
-    q = bank.get("Q1")
+    q = bank.get(args.question)
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         (tmp / "home" / "bank").mkdir(parents=True)
         (tmp / "home" / "bank" / "bench.toml").write_text(to_toml(Bank("bench", (q,))))
         answer = tmp / "answer.wav"
-        length = compose(answer, 0.5, espeak_wav(q.model_answer, tmp / "q.wav", wpm=150), 0.2)
+        length = compose(answer, 0.5, espeak_wav(q.model_answer, tmp / "q.wav", wpm=args.wpm), 0.2)
         print(
-            f"\nLive: a {length:.0f} s spoken answer (Q1, espeak-ng) through the virtual "
-            f"microphone, {args.model}, {args.runs} runs, --silence 2.5"
+            f"\nLive: a {length:.0f} s spoken answer ({q.id}'s model answer, espeak-ng en-us "
+            f"{args.wpm} wpm) through the virtual microphone, {args.model}, {args.runs} runs,"
+            " --silence 2.5; wer: % of the transcript practice graded"
         )
-        runs = [live_run(tmp, answer, args.model) for _ in range(args.runs)]
+        runs = [live_run(tmp, answer, args.model, q.model_answer) for _ in range(args.runs)]
     keys = ["shown_to_sound", "shown_to_play", "stop_to_result", "last_word_to_result",
-            "launch_to_question", "peak_mb", "score"]  # fmt: skip
+            "launch_to_question", "peak_mb", "score", "wer"]  # fmt: skip
     print(f"{'run':<6}" + "".join(f"{k:>20}" for k in keys))
     for i, r in enumerate(runs, 1):
         print(f"{i:<6}" + "".join(f"{r[k]:>20.2f}" for k in keys))
