@@ -75,10 +75,15 @@ def hotwords(question: Question, terms: AbstractSet[str]) -> str:
     return ", ".join(near) + (f"; {', '.join(rest)}" if rest else "")
 
 
+def question_hints(hints: str | None) -> str:
+    """The question's part of a :func:`hotwords` string ("Celery, Redis"), in order."""
+    return (hints or "").partition(";")[0].strip()
+
+
 def hint_terms(hints: str | None) -> tuple[set[str], set[str]]:
     """The question's terms and all the terms of a :func:`hotwords` string."""
-    near, _, rest = (hints or "").partition(";")
-    first = {w.strip() for w in near.split(",") if w.strip()}
+    first = {w.strip() for w in question_hints(hints).split(",") if w.strip()}
+    rest = (hints or "").partition(";")[2]
     return first, first | {w.strip() for w in rest.split(",") if w.strip()}
 
 

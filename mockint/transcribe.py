@@ -249,8 +249,10 @@ class CT2Transcriber(_Engine):
                 hotwords: str | None) -> Transcript:  # fmt: skip
         """The decoder leans toward ``hotwords`` (the question's technical terms) only when
         ``options.use_hotwords`` says so."""
+        from mockint.terms import question_hints
+
         o = self.options
-        lean = (hotwords or "").partition(";")[0] if o.use_hotwords else ""  # the question's
+        lean = question_hints(hotwords) if o.use_hotwords else ""
         with self._lock:
             found, _ = model.transcribe(
                 audio,

@@ -111,7 +111,7 @@ def test_pieces_not_led_by_a_space_continue_their_word() -> None:
 
 
 def test_a_banks_terms_and_a_questions_hotwords(resume_bank) -> None:  # type: ignore[no-untyped-def]
-    from mockint.terms import bank_terms, find_terms, heard, hint_terms, hotwords
+    from mockint.terms import bank_terms, find_terms, heard, hint_terms, hotwords, question_hints
 
     terms = bank_terms(resume_bank)
     assert {"FastAPI", "Pydantic", "Celery", "Redis", "JWT", "ORM", "DRF", "CORS"} <= terms
@@ -123,6 +123,7 @@ def test_a_banks_terms_and_a_questions_hotwords(resume_bank) -> None:  # type: i
     near, known = hint_terms(hints)
     assert {"Celery", "Redis"} <= near and "Pydantic" not in near and known == terms
     assert hint_terms(None) == (set(), set())
+    assert question_hints(hints).startswith("Celery, Redis") and ";" not in question_hints(hints)
     assert heard("FastAPI", "I chose FastAPI.") and not heard("FastAPI", "I chose fast API.")
 
 
