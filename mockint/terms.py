@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 
 from mockint.bank import Bank, Question
 from mockint.text import FUNCTION_WORDS
@@ -133,8 +134,45 @@ def _distance(a: str, b: str) -> int:
 
 # how far (phoneme edits per phoneme of the term) heard words may sound from a term
 SOUND_ALIKE = 0.25
+# ... and how far when the recogniser checks the term against the audio (supported)
+CHECKED_SOUND_ALIKE = 0.6
 # terms shorter than this many phonemes are too easy to find by accident
 MIN_PHONEMES = 4
+
+
+def _words(text: str) -> tuple[list[tuple[int, int]], list[str]]:
+    """Each word's span in ``text``, and the word bare (punctuation off, lower case)."""
+    spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+    return spans, [text[a:b].strip(".,;:!?\"'()").lower() for a, b in spans]
+
+
+def _windows_at(
+    i: int,
+    text: str,
+    spans: list[tuple[int, int]],
+    bare: list[str],
+    lower_terms: AbstractSet[str],
+    common: AbstractSet[str],
+) -> Iterator[tuple[int, list[str]]]:
+    """The one- to three-word windows from word ``i`` a term may have been heard as: within
+    a clause, holding no term already and a word other than a function word; a single
+    word in ``common`` never ("of course" stays, not "of CORS")."""
+    for n in (1, 2, 3):
+        window = spans[i : i + n]
+        words = bare[i : i + n]
+        if len(window) < n or any(text[b - 1] in ".,;:!?" for _, b in window[:-1]):
+            return  # past the end, or across a clause
+        if any(w in lower_terms for w in words) or all(w in FUNCTION_WORDS for w in words):
+            continue
+        if n == 1 and words[0] in common:
+            continue
+        yield n, words
+
+
+def _put(text: str, spans: list[tuple[int, int]], i: int, n: int, term: str) -> str:
+    """The term in place of words i..i+n, the last word's closing punctuation kept."""
+    last = text[spans[i + n - 1][0] : spans[i + n - 1][1]]
+    return term + last[len(last.rstrip(".,;:!?")) :]
 
 
 def sound_alike(
@@ -152,27 +190,17 @@ def sound_alike(
     the closest match under ``max_distance`` wins. A single word in ``common`` (the
     most frequent English words) is never replaced: "of course" stays, not "of CORS".
     """
-    # long: a window search with its guards; split, the guards would lose their reasons
     keyed = [(t, phonemes(t)) for t in terms]
     keyed = [(t, k) for t, k in keyed if len(k) >= MIN_PHONEMES]
     if not keyed or not text:
         return text
-    spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
-    bare = [text[a:b].strip(".,;:!?\"'()").lower() for a, b in spans]
+    spans, bare = _words(text)
     lower_terms = {t.lower() for t in terms}
 
     @functools.cache  # the article guard asks for the next word's too
     def closest(i: int) -> tuple[float, int, str] | None:
         best: tuple[float, int, str] | None = None
-        for n in (1, 2, 3):
-            window = spans[i : i + n]
-            words = bare[i : i + n]
-            if len(window) < n or any(text[b - 1] in ".,;:!?" for _, b in window[:-1]):
-                break  # past the end, or across a clause
-            if any(w in lower_terms for w in words) or all(w in FUNCTION_WORDS for w in words):
-                continue
-            if n == 1 and words[0] in common:
-                continue
+        for n, words in _windows_at(i, text, spans, bare, lower_terms, common):
             heard_key = phonemes(" ".join(words))
             for term, key in keyed:
                 d = _distance(heard_key, key) / len(key)
@@ -191,7 +219,90 @@ def sound_alike(
             i += 1
             continue
         _, n, term = best
-        last = text[spans[i + n - 1][0] : spans[i + n - 1][1]]
-        out.append(term + last[len(last.rstrip(".,;:!?")) :])
+        out.append(_put(text, spans, i, n, term))
         i += n
+    return " ".join(out)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A term that words of a transcript may have been misheard for."""
+
+    start: int  # the first word's index
+    words: int  # how many words it replaces
+    heard: str  # those words, as heard
+    term: str
+    distance: float  # phoneme edits per phoneme of the term
+    text: str  # the whole transcript with the term in their place
+
+
+def term_candidates(
+    text: str,
+    terms: AbstractSet[str],
+    phonemes: Callable[[str], str],
+    max_distance: float = CHECKED_SOUND_ALIKE,
+    common: AbstractSet[str] = frozenset(),
+    limit: int = 8,
+) -> list[Candidate]:
+    """Every one- to three-word window of ``text`` that sounds within ``max_distance`` of
+    one of ``terms`` ("patented" for Pydantic, "all two" for OAuth2), the closest first,
+    at most ``limit``. Too loose to take on sound alone: :func:`supported` keeps those
+    the audio bears out."""
+    keyed = [(t, phonemes(t)) for t in terms]
+    keyed = [(t, k) for t, k in keyed if len(k) >= MIN_PHONEMES]
+    if not keyed or not text:
+        return []
+    spans, bare = _words(text)
+    lower_terms = {t.lower() for t in terms}
+    found = []
+    for i in range(len(spans)):
+        for n, words in _windows_at(i, text, spans, bare, lower_terms, common):
+            heard_key = phonemes(" ".join(words))
+            for term, key in keyed:
+                d = _distance(heard_key, key) / len(key)
+                if d <= max_distance:
+                    a, b = spans[i][0], spans[i + n - 1][1]
+                    new = text[:a] + _put(text, spans, i, n, term) + text[b:]
+                    found.append(Candidate(i, n, text[a:b], term, round(d, 4), new))
+    found.sort(key=lambda c: (c.distance, c.start))
+    return found[:limit]
+
+
+# how much less likely (natural log) the recogniser may find the transcript with a term put
+# in than the one it heard, for the term to be taken (bench/interview_speech.py: at 4,
+# no false terms were added to wrong answers; taken on sound alone, half of them got one)
+TERM_MARGIN = 4.0
+
+
+def supported(
+    candidates: Sequence[Candidate], gains: Sequence[float], margin: float = TERM_MARGIN
+) -> list[Candidate]:
+    """The candidates the audio bears out: ``gains`` (the recogniser's log-probability of
+    each candidate's text less that of the text it heard) at least ``-margin``, the best
+    first, none overlapping one taken before it."""
+    taken: list[Candidate] = []
+    used: set[int] = set()
+    for gain, c in sorted(zip(gains, candidates, strict=True), key=lambda gc: -gc[0]):
+        where = set(range(c.start, c.start + c.words))
+        if gain >= -margin and not where & used:
+            used |= where
+            taken.append(c)
+    return taken
+
+
+def put_terms(text: str, taken: Sequence[Candidate]) -> str:
+    """``text`` with each candidate's term in place of the words it was heard as."""
+    if not taken:
+        return text
+    spans, _ = _words(text)
+    at = {c.start: c for c in taken}
+    out, i = [], 0
+    while i < len(spans):
+        c = at.get(i)
+        if c is None:
+            out.append(text[spans[i][0] : spans[i][1]])
+            i += 1
+        else:
+            out.append(_put(text, spans, i, c.words, c.term))
+            i += c.words
     return " ".join(out)

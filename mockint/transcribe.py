@@ -14,7 +14,7 @@ cannot hold (stray punctuation, n-grams repeated four times or more).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -86,30 +86,55 @@ def make_transcriber(
     raise ValueError(f"unknown engine '{o.engine}': choose one of {', '.join(ENGINES)}")
 
 
-def respelled(t: Transcript, hotwords: str | None) -> Transcript:
+# the recogniser's log-probability of each text for the audio it just decoded
+Scorer = Callable[[Sequence[str]], list[float]]
+
+
+def respelled(t: Transcript, hotwords: str | None, score: Scorer | None = None) -> Transcript:
     """The transcript with terms put back where they were misheard: words that spell one of
     the bank's apart joined ("fast API" -> "FastAPI"), then words that sound like one of the
     question's replaced ("readies" -> "Redis", by espeak-ng's phonemes; skipped without
-    piper-tts). ``hotwords`` as :func:`mockint.terms.hotwords` makes it. Word times stay
-    as heard."""
+    piper-tts). With ``score``, words that sound only roughly like a question's term
+    ("patented" -> Pydantic) are replaced too when the recogniser, asked again, finds the
+    term nearly as likely (:func:`mockint.terms.supported`). ``hotwords`` as
+    :func:`mockint.terms.hotwords` makes it. Word times stay as heard."""
     if not hotwords or not t.text:
         return t
     from dataclasses import replace
 
     from mockint.phonetic import common_words, phonemizer
-    from mockint.terms import hint_terms, respell, sound_alike
+    from mockint.terms import hint_terms, put_terms, respell, sound_alike, supported
+    from mockint.terms import term_candidates as candidates
 
     near, known = hint_terms(hotwords)
     phonemes = phonemizer()
+    common = common_words()
 
     def fix(text: str) -> str:
         text = respell(text, known)
         if phonemes is None:
             return text
-        return sound_alike(text, near, phonemes, common=common_words())
+        return sound_alike(text, near, phonemes, common=common)
 
+    text = fix(t.text)
     segments = tuple(replace(s, text=fix(s.text)) for s in t.segments)
-    return replace(t, text=fix(t.text), segments=segments)
+    if score is None or phonemes is None:
+        return replace(t, text=text, segments=segments)
+    found = candidates(text, near, phonemes, common=common)
+    if not found:
+        return replace(t, text=text, segments=segments)
+    first, *rest = score([text] + [c.text for c in found])
+    taken = supported(found, [p - first for p in rest])
+    pairs = {(c.heard, c.term) for c in taken}
+
+    def same(segment: str) -> str:
+        """The segment with the words replaced in the whole text replaced alike."""
+        there = candidates(segment, {term for _, term in pairs}, phonemes, common=common)
+        alike = [c for c in there if (c.heard, c.term) in pairs]
+        return put_terms(segment, supported(alike, [0.0] * len(alike)))
+
+    segments = tuple(replace(s, text=same(s.text)) for s in segments) if taken else segments
+    return replace(t, text=put_terms(text, taken), segments=segments)
 
 
 def speech_seconds(audio: np.ndarray) -> float:
@@ -149,7 +174,9 @@ class _Engine:
         raise NotImplementedError
 
     def _decode(self, model: Any, audio: np.ndarray, duration: float,
-                hotwords: str | None) -> Transcript:  # fmt: skip
+                hotwords: str | None) -> tuple[Transcript, Scorer | None]:  # fmt: skip
+        """The engine's transcript, and a scorer of other texts for the same audio (or
+        None: no term is then taken on a rough likeness)."""
         raise NotImplementedError
 
     def transcribe(self, audio: np.ndarray, hotwords: str | None = None) -> Transcript:
@@ -161,7 +188,8 @@ class _Engine:
         duration = len(audio) / 16000
         if self._nothing_said(audio):
             return Transcript("", duration=duration)
-        return respelled(clean(self._decode(model, audio, duration, hotwords)), hotwords)
+        heard, score = self._decode(model, audio, duration, hotwords)
+        return respelled(clean(heard), hotwords, score)
 
 
 class WhisperTranscriber(_Engine):
@@ -187,7 +215,7 @@ class WhisperTranscriber(_Engine):
             return self._model
 
     def _decode(self, model: Any, audio: np.ndarray, duration: float,
-                hotwords: str | None) -> Transcript:  # fmt: skip
+                hotwords: str | None) -> tuple[Transcript, Scorer | None]:  # fmt: skip
         """``hotwords`` do not reach the decoder: priming openai-whisper with the question's
         words set off loops (see README)."""
         import whisper
@@ -213,7 +241,37 @@ class WhisperTranscriber(_Engine):
         words = tuple(w for s in result["segments"] for w in spoken_words(
             [(w["word"], w["start"], w["end"], w.get("probability", 1.0))
              for w in s.get("words", [])]))  # fmt: skip
-        return Transcript(str(result["text"]).strip(), segments, words, duration)
+        text = str(result["text"]).strip()
+        score = self._scorer(model, audio) if duration <= _WINDOW else None
+        return Transcript(text, segments, words, duration), score
+
+    def _scorer(self, model: Any, audio: np.ndarray) -> Scorer:
+        """Texts' log-probabilities under the decoder, with no timestamps; the audio is
+        encoded again on the first call only (whisper.transcribe keeps no encoding)."""
+        import torch
+        import whisper
+        from whisper.tokenizer import get_tokenizer
+
+        tokenizer = get_tokenizer(model.is_multilingual, language=self.options.language,
+                                  task="transcribe")  # fmt: skip
+        start = list(tokenizer.sot_sequence_including_notimestamps)
+        encoded: list[Any] = []
+
+        def score(texts: Sequence[str]) -> list[float]:
+            out = []
+            with self._lock, torch.no_grad():
+                if not encoded:
+                    mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(audio), model.dims.n_mels)
+                    encoded.append(model.embed_audio(mel[None].to(model.device)))
+                for text in texts:
+                    said = tokenizer.encode(" " + text.strip())
+                    tokens = torch.tensor([start + said], device=model.device)
+                    logits = model.logits(tokens, encoded[0])[0, len(start) - 1 : -1]
+                    picked = logits.log_softmax(-1)[torch.arange(len(said)), torch.tensor(said)]
+                    out.append(float(picked.sum()))
+            return out
+
+        return score
 
 
 class CT2Transcriber(_Engine):
@@ -240,20 +298,25 @@ class CT2Transcriber(_Engine):
                     raise ModelError(
                         f"faster-whisper is not installed ({e}): run 'make setup'"
                     ) from e
-                self._model = WhisperModel(str(folder), device="cpu",
-                                           compute_type=self.options.compute_type,
-                                           cpu_threads=max(1, self.options.threads))  # fmt: skip
+                model = WhisperModel(str(folder), device="cpu",
+                                     compute_type=self.options.compute_type,
+                                     cpu_threads=max(1, self.options.threads))  # fmt: skip
+                model.model = _KeepsEncoding(model.model)
+                self._model = model
             return self._model
 
     def _decode(self, model: Any, audio: np.ndarray, duration: float,
-                hotwords: str | None) -> Transcript:  # fmt: skip
+                hotwords: str | None) -> tuple[Transcript, Scorer | None]:  # fmt: skip
         """The decoder leans toward ``hotwords`` (the question's technical terms) only when
-        ``options.use_hotwords`` says so."""
+        ``options.use_hotwords`` says so. Audio of one window (30 s; a practice phrase)
+        comes with a scorer that reuses the window's encoding."""
         from mockint.terms import question_hints
 
         o = self.options
         lean = question_hints(hotwords) if o.use_hotwords else ""
+        keeper: _KeepsEncoding = model.model
         with self._lock:
+            keeper.first = None
             found, _ = model.transcribe(
                 audio,
                 language=o.language,
@@ -269,8 +332,52 @@ class CT2Transcriber(_Engine):
                 vad_filter=False,  # gated above with mockint's own detector
             )
             segs = list(found)
+            encoding = keeper.first
         segments = tuple(Segment(s.text.strip(), float(s.start), float(s.end)) for s in segs)
         words = tuple(w for s in segs for w in spoken_words(
             [(w.word, w.start, w.end, w.probability) for w in (s.words or [])]))  # fmt: skip
         text = " ".join(s.text for s in segments).strip()
-        return Transcript(text, segments, words, duration)
+        one_window = encoding is not None and duration <= _WINDOW
+        score = self._scorer(model, encoding, len(audio) // 160) if one_window else None
+        return Transcript(text, segments, words, duration), score
+
+    def _scorer(self, model: Any, encoding: Any, frames: int) -> Scorer:
+        """Texts' log-probabilities under the decoder given the window's encoding, with
+        no timestamps (CTranslate2's align, one text at a time: ~60 ms each on one thread,
+        where a batch was measured slower)."""
+        from faster_whisper.tokenizer import Tokenizer
+
+        keeper: _KeepsEncoding = model.model
+        tokenizer = Tokenizer(model.hf_tokenizer, keeper.is_multilingual, task="transcribe",
+                              language=self.options.language)  # fmt: skip
+        start = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+
+        def one(text: str) -> float:
+            tokens = tokenizer.encode(" " + text.strip())
+            with self._lock:
+                (found,) = keeper.model.align(encoding, start, [tokens], min(frames, 3000))
+            return float(np.log(np.maximum(np.asarray(found.text_token_probs), 1e-12)).sum())
+
+        return lambda texts: [one(t) for t in texts]
+
+
+# Whisper decodes 30 s windows; audio within one has a single encoding to score against
+_WINDOW = 30.0
+
+
+class _KeepsEncoding:
+    """faster-whisper's CTranslate2 model, keeping the first window it encodes so that
+    other texts can be scored against the same audio without encoding it again."""
+
+    def __init__(self, model: Any):
+        self.model = model
+        self.first: Any = None
+
+    def encode(self, features: Any, *args: Any, **kwargs: Any) -> Any:
+        out = self.model.encode(features, *args, **kwargs)
+        if self.first is None:
+            self.first = out
+        return out
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.model, name)

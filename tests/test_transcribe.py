@@ -171,3 +171,79 @@ def test_respelled_puts_terms_back_in_text_and_segments_but_keeps_word_times() -
     out = respelled(t, "Redis, Celery")
     assert out.text == "Redis queue" and out.segments[0].text == "Redis queue"
     assert out.words == words
+
+
+def test_rough_sound_alikes_are_candidates_only_the_audio_can_confirm() -> None:
+    from mockint.phonetic import common_words, phonemizer
+    from mockint.terms import Candidate, put_terms, supported, term_candidates
+
+    ph, common = phonemizer(), common_words()
+    assert ph is not None
+    text = "I log in with all two, then validate with authentic schemas."
+    found = term_candidates(text, {"OAuth2", "Pydantic", "Kubernetes"}, ph, common=common)
+    closest: dict[str, Candidate] = {}
+    for c in found:  # the closest first
+        closest.setdefault(c.term, c)
+    assert closest["OAuth2"].heard == "all two," and closest["Pydantic"].heard == "authentic"
+    assert "Kubernetes" not in closest  # sounds like nothing said
+    assert all(c.text == text.replace(c.heard.rstrip(","), c.term) for c in found)
+    # the audio decides: a gain under -TERM_MARGIN (4) is not taken
+    gains = [-1.0 if c is closest["OAuth2"] else -9.0 for c in found]
+    taken = supported(found, gains)
+    assert [c.term for c in taken] == ["OAuth2"]
+    assert put_terms(text, taken) == "I log in with OAuth2, then validate with authentic schemas."
+    # two readings of the same words: the better one, never both
+    two = [Candidate(0, 2, "all two", "OAuth2", 0.4, "OAuth2"),
+           Candidate(1, 1, "two", "Tue", 0.3, "all Tue")]  # fmt: skip
+    assert supported(two, [-0.5, 0.0]) == [two[1]] and supported(two, [0.0, -0.5]) == [two[0]]
+    assert term_candidates("", {"OAuth2"}, ph) == [] and put_terms("as heard", []) == "as heard"
+
+
+def test_respelled_asks_the_scorer_and_changes_segments_alike() -> None:
+    from mockint.transcribe import respelled
+    from mockint.transcript import Segment, Transcript
+
+    text = "We sign tokens with all two. Pages load fast."
+    t = Transcript(text, (Segment("We sign tokens with all two.", 0, 2),
+                          Segment("Pages load fast.", 2, 3)), (), 3.0)  # fmt: skip
+    asked: list[list[str]] = []
+
+    def likes(term: str, gain: float):  # type: ignore[no-untyped-def]
+        def score(texts):  # type: ignore[no-untyped-def]
+            asked.append(list(texts))
+            return [gain if term in s else 0.0 for s in texts]
+
+        return score
+
+    out = respelled(t, "OAuth2, JWT", likes("OAuth2", -2.0))
+    assert out.text == "We sign tokens with OAuth2. Pages load fast."
+    assert [s.text for s in out.segments] == ["We sign tokens with OAuth2.", "Pages load fast."]
+    assert asked[0][0] == text and all("OAuth2" in s for s in asked[0][1:])
+    assert respelled(t, "OAuth2, JWT", likes("OAuth2", -12.0)).text == text
+    assert respelled(t, "OAuth2, JWT").text == text  # no scorer: no rough likeness taken
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["openai", "ct2"])
+def test_a_misheard_term_returns_only_where_said(engine, transcriber, ct2, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """espeak-ng's "OAuth2" reaches tiny.en as "R2"; the recogniser, asked again with the
+    question's term in place, finds it nearly as likely. Words that only sound a little
+    like the question's terms in an answer that never said them stay as they are."""
+    from .conftest import espeak
+
+    said = espeak("FastAPI handles authentication with OAuth2 and JWT tokens.",
+                  tmp_path / "said.wav")  # fmt: skip
+    hearer = transcriber if engine == "openai" else ct2
+    t = hearer.transcribe(load_audio(said), hotwords="FastAPI, OAuth2, JWT")
+    assert "OAuth2" in t.text.split() and "JWT" in t.text.split(), t.text
+    other = espeak("We had an authentic approach and it went all good too.", tmp_path / "o.wav")
+    t = hearer.transcribe(load_audio(other), hotwords="Pydantic, OAuth2, JWT")
+    assert "authentic" in t.text and not {"Pydantic", "OAuth2"} & set(t.text.split()), t.text
+    # ... though both were candidates ("authentic" -> Pydantic, "good too" -> OAuth2)
+    from mockint.phonetic import common_words, phonemizer
+    from mockint.terms import term_candidates
+
+    ph = phonemizer()
+    assert ph is not None
+    tried = term_candidates(t.text, {"Pydantic", "OAuth2"}, ph, common=common_words())
+    assert {c.term for c in tried} == {"Pydantic", "OAuth2"}
