@@ -169,6 +169,12 @@ def _windows_at(
         yield n, words
 
 
+def _sounds(terms: AbstractSet[str], phonemes: Callable[[str], str]) -> list[tuple[str, str]]:
+    """Each term with its phonemes, those too short to find by sound left out."""
+    keyed = [(t, phonemes(t)) for t in terms]
+    return [(t, k) for t, k in keyed if len(k) >= MIN_PHONEMES]
+
+
 def _put(text: str, spans: list[tuple[int, int]], i: int, n: int, term: str) -> str:
     """The term in place of words i..i+n, the last word's closing punctuation kept."""
     last = text[spans[i + n - 1][0] : spans[i + n - 1][1]]
@@ -190,8 +196,7 @@ def sound_alike(
     the closest match under ``max_distance`` wins. A single word in ``common`` (the
     most frequent English words) is never replaced: "of course" stays, not "of CORS".
     """
-    keyed = [(t, phonemes(t)) for t in terms]
-    keyed = [(t, k) for t, k in keyed if len(k) >= MIN_PHONEMES]
+    keyed = _sounds(terms, phonemes)
     if not keyed or not text:
         return text
     spans, bare = _words(text)
@@ -245,11 +250,10 @@ def term_candidates(
     limit: int = 8,
 ) -> list[Candidate]:
     """Every one- to three-word window of ``text`` that sounds within ``max_distance`` of
-    one of ``terms`` ("patented" for Pydantic, "all two" for OAuth2), the closest first,
+    one of ``terms`` ("authentic" for Pydantic, "all two" for OAuth2), the closest first,
     at most ``limit``. Too loose to take on sound alone: :func:`supported` keeps those
     the audio bears out."""
-    keyed = [(t, phonemes(t)) for t in terms]
-    keyed = [(t, k) for t, k in keyed if len(k) >= MIN_PHONEMES]
+    keyed = _sounds(terms, phonemes)
     if not keyed or not text:
         return []
     spans, bare = _words(text)

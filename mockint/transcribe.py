@@ -95,7 +95,7 @@ def respelled(t: Transcript, hotwords: str | None, score: Scorer | None = None) 
     the bank's apart joined ("fast API" -> "FastAPI"), then words that sound like one of the
     question's replaced ("readies" -> "Redis", by espeak-ng's phonemes; skipped without
     piper-tts). With ``score``, words that sound only roughly like a question's term
-    ("patented" -> Pydantic) are replaced too when the recogniser, asked again, finds the
+    ("authentic" -> Pydantic) are replaced too when the recogniser, asked again, finds the
     term nearly as likely (:func:`mockint.terms.supported`). ``hotwords`` as
     :func:`mockint.terms.hotwords` makes it. Word times stay as heard."""
     if not hotwords or not t.text:
