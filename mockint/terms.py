@@ -121,6 +121,7 @@ def respell(text: str, terms: AbstractSet[str]) -> str:
     return " ".join(out)
 
 
+@functools.lru_cache(maxsize=65536)  # the same windows are weighed twice per phrase
 def _distance(a: str, b: str) -> int:
     """Levenshtein distance between two strings."""
     prev = list(range(len(b) + 1))
@@ -247,11 +248,11 @@ def term_candidates(
     phonemes: Callable[[str], str],
     max_distance: float = CHECKED_SOUND_ALIKE,
     common: AbstractSet[str] = frozenset(),
-    limit: int = 8,
+    limit: int | None = 8,
 ) -> list[Candidate]:
     """Every one- to three-word window of ``text`` that sounds within ``max_distance`` of
     one of ``terms`` ("authentic" for Pydantic, "all two" for OAuth2), the closest first,
-    at most ``limit``. Too loose to take on sound alone: :func:`supported` keeps those
+    at most ``limit`` (None: all). Too loose to take on sound alone: :func:`supported` keeps those
     the audio bears out."""
     keyed = _sounds(terms, phonemes)
     if not keyed or not text:

@@ -129,7 +129,8 @@ def respelled(t: Transcript, hotwords: str | None, score: Scorer | None = None) 
 
     def same(segment: str) -> str:
         """The segment with the words replaced in the whole text replaced alike."""
-        there = candidates(segment, {term for _, term in pairs}, phonemes, common=common)
+        terms = {term for _, term in pairs}  # every window: the one heard may not be closest
+        there = candidates(segment, terms, phonemes, common=common, limit=None)
         alike = [c for c in there if (c.heard, c.term) in pairs]
         return put_terms(segment, supported(alike, [0.0] * len(alike)))
 
