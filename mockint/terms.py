@@ -43,7 +43,9 @@ def find_terms(texts: Iterable[str]) -> set[str]:
                 found.add(w)
             elif w.islower():
                 lower[w] = lower.get(w, 0) + 1
-            elif w[0].isupper() and not _SENTENCE_START.search(t[: m.start()]):
+            elif (w[0].isupper() and not _SENTENCE_START.search(t[: m.start()])
+                  and t[m.start() - 1 : m.start()] != "/"):  # fmt: skip
+                # (after a slash a capital starts no name: "I/O-bound" has no "O-bound")
                 named[w] = named.get(w, 0) + 1
     found |= {w for w, n in named.items()
               if w.lower() not in FUNCTION_WORDS and n >= lower.get(w.lower(), 0)}  # fmt: skip

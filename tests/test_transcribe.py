@@ -118,6 +118,8 @@ def test_a_banks_terms_and_a_questions_hotwords(resume_bank) -> None:  # type: i
     assert not {"The", "However", "Python's", "code", "I"} & terms
     assert find_terms(["We use celery for tasks. Then Celery retries, and Celery logs."]) == {
         "Celery"}  # capitalised inside sentences more often than not
+    assert find_terms(["Async helps with I/O-bound work; I/O-bound code waits."]) == set()
+    assert "O-bound" not in terms
     hints = hotwords(resume_bank.get("Q163"), terms)
     assert hints.startswith("Celery, Redis")
     near, known = hint_terms(hints)
