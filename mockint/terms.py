@@ -16,6 +16,8 @@ from mockint.bank import Bank, Question
 from mockint.text import FUNCTION_WORDS
 
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9+#.\-]*[A-Za-z0-9+#]|[A-Za-z]")
+# a plain word of 5+ letters (which respell joins where heard apart: "stand up" -> "standup")
+_SPELLING = re.compile(r"\b[A-Za-z][a-z]{4,}\b")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|\n\s*)$")
 
 
@@ -72,9 +74,13 @@ def hotwords(question: Question, terms: AbstractSet[str]) -> str:
     """What the transcriber is told of an answer to ``question``: the terms of the question
     and its model answer, once each, in order (what it leans toward and listens for); then,
     after a ';', the bank's other terms (only joined where heard spelled apart: the
-    letters are heard, so no unsaid term can appear). :func:`hint_terms` reads it back."""
-    near = dict.fromkeys(terms_in(f"{question.text} {question.model_answer}", terms))
-    rest = sorted(t for t in terms if t not in near)
+    letters are heard, so no unsaid term can appear), and the question's own longer words
+    ("asynchronous", "standup"), joined alike where heard apart ("a synchronous").
+    :func:`hint_terms` reads it back."""
+    said = f"{question.text} {question.model_answer}"
+    near = dict.fromkeys(terms_in(said, terms))
+    words = {w.lower() for w in _SPELLING.findall(said)} - {t.lower() for t in terms}
+    rest = sorted(t for t in terms if t not in near) + sorted(words)
     return ", ".join(near) + (f"; {', '.join(rest)}" if rest else "")
 
 
@@ -114,6 +120,8 @@ def respell(text: str, terms: AbstractSet[str]) -> str:
             term = keys.get(_key(raw))
             if term is not None and raw.rstrip(".,;:!?") != term:
                 tail = raw[len(raw.rstrip(".,;:!?")) :]
+                if term.islower() and raw[0].isupper():
+                    term = term.capitalize()  # a plain word starting a sentence
                 out.append(term + tail)
                 i += n
                 break

@@ -109,6 +109,9 @@ def respelled(t: Transcript, hotwords: str | None, score: Scorer | None = None) 
     near, known = hint_terms(hotwords)
     phonemes = phonemizer()
     common = common_words()
+    # plain words are joined only where they are rare: "a synchronous" is "asynchronous",
+    # but "may be" is not "maybe"
+    known = {k for k in known if not k.islower() or (common and k not in common)}
 
     def fix(text: str) -> str:
         text = respell(text, known)

@@ -123,7 +123,10 @@ def test_a_banks_terms_and_a_questions_hotwords(resume_bank) -> None:  # type: i
     hints = hotwords(resume_bank.get("Q163"), terms)
     assert hints.startswith("Celery, Redis")
     near, known = hint_terms(hints)
-    assert {"Celery", "Redis"} <= near and "Pydantic" not in near and known == terms
+    assert {"Celery", "Redis"} <= near and "Pydantic" not in near and terms <= known
+    # and the question's own longer plain words, which are joined where heard apart
+    said = f"{resume_bank.get('Q163').text} {resume_bank.get('Q163').model_answer}".lower()
+    assert known - terms and all(w.islower() and w in said for w in known - terms)
     assert hint_terms(None) == (set(), set())
     assert question_hints(hints).startswith("Celery, Redis") and ";" not in question_hints(hints)
     assert heard("FastAPI", "I chose FastAPI.") and not heard("FastAPI", "I chose fast API.")
@@ -144,6 +147,10 @@ def test_words_that_spell_a_term_apart_are_joined_and_nothing_else() -> None:
     # the bank's other terms (after ';') are joined too, but never sounded out
     t = respelled(Transcript("a model serializer with readies"), "Celery; ModelSerializer, Redis")
     assert t.text == "a ModelSerializer with readies"
+    # a question's rare words are joined alike; common ones ("maybe") are not
+    hints = "FastAPI; asynchronous, maybe, standup"
+    t = respelled(Transcript("A synchronous code, may be at the stand up."), hints)
+    assert t.text == "Asynchronous code, may be at the standup."
 
 
 def test_words_that_sound_like_a_term_become_it_and_nothing_else_does() -> None:
