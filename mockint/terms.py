@@ -146,7 +146,7 @@ def _distance(a: str, b: str) -> int:
 # how far (phoneme edits per phoneme of the term) heard words may sound from a term
 SOUND_ALIKE = 0.25
 # ... and how far when the recogniser checks the term against the audio (supported)
-CHECKED_SOUND_ALIKE = 0.6
+CHECKED_SOUND_ALIKE = 0.7
 # terms shorter than this many phonemes are too easy to find by accident
 MIN_PHONEMES = 4
 
@@ -283,9 +283,10 @@ def term_candidates(
     return found[:limit]
 
 
-# how much less likely (natural log) the recogniser may find the transcript with a term put
-# in than the one it heard, for the term to be taken (bench/interview_speech.py: at 4,
-# no false terms were added to wrong answers; taken on sound alone, half of them got one)
+# how much less well (natural log; the recogniser's scores, transcribe.PRIOR_WEIGHT) the
+# audio may bear out the transcript with a term put in than the one heard, for the term
+# to be taken (bench/interview_speech.py: at 4, no false terms were added to wrong
+# answers; taken on sound alone, half of them got one)
 TERM_MARGIN = 4.0
 
 

@@ -86,8 +86,26 @@ def make_transcriber(
     raise ValueError(f"unknown engine '{o.engine}': choose one of {', '.join(ENGINES)}")
 
 
-# the recogniser's log-probability of each text for the audio it just decoded
+# how well the audio the recogniser just decoded bears out each text (natural log)
 Scorer = Callable[[Sequence[str]], list[float]]
+
+# A text's score is its log-probability under the decoder given the audio, less this
+# share of its log-probability given silence (the decoder's own taste in words, whatever
+# is said): rare names ("Thirdi-AI", Pydantic) are unlikely to tiny.en's decoder in any
+# audio, and what counts is how much the audio raises them. On saved bench audio (0.7
+# edits per phoneme, margin 4): terms espeak-ng en-us 83.4% -> 86.8%, Piper 91.2% ->
+# 92.2%, no false terms; at 1.0 a false term appeared, at 0.5 half the gain.
+PRIOR_WEIGHT = 0.75
+
+
+def _less_prior(given_audio: Scorer, given_silence: Scorer) -> Scorer:
+    """A scorer of texts by the audio less :data:`PRIOR_WEIGHT` times by silence."""
+
+    def score(texts: Sequence[str]) -> list[float]:
+        heard, prior = given_audio(texts), given_silence(texts)
+        return [a - PRIOR_WEIGHT * b for a, b in zip(heard, prior, strict=True)]
+
+    return score
 
 
 def respelled(t: Transcript, hotwords: str | None, score: Scorer | None = None) -> Transcript:
@@ -165,6 +183,7 @@ class _Engine:
         self._model: Any = None
         self._lock = threading.Lock()
         self._on_status = on_status or (lambda _m: None)
+        self._silence: list[Any] = []  # the encoder's output for silence, once made
 
     def _name(self) -> str:
         return f"whisper-{self.options.model}"
@@ -246,12 +265,15 @@ class WhisperTranscriber(_Engine):
             [(w["word"], w["start"], w["end"], w.get("probability", 1.0))
              for w in s.get("words", [])]))  # fmt: skip
         text = str(result["text"]).strip()
-        score = self._scorer(model, audio) if duration <= _WINDOW else None
-        return Transcript(text, segments, words, duration), score
+        if duration > _WINDOW:
+            return Transcript(text, segments, words, duration), None
+        silence = self._scorer(model, np.zeros(0, np.float32), self._silence)
+        return Transcript(text, segments, words, duration), _less_prior(
+            self._scorer(model, audio, []), silence)
 
-    def _scorer(self, model: Any, audio: np.ndarray) -> Scorer:
+    def _scorer(self, model: Any, audio: np.ndarray, encoded: list[Any]) -> Scorer:
         """Texts' log-probabilities under the decoder, with no timestamps; the audio is
-        encoded again on the first call only (whisper.transcribe keeps no encoding)."""
+        encoded on the first call only, into ``encoded`` (whisper.transcribe keeps none)."""
         import torch
         import whisper
         from whisper.tokenizer import get_tokenizer
@@ -259,7 +281,6 @@ class WhisperTranscriber(_Engine):
         tokenizer = get_tokenizer(model.is_multilingual, language=self.options.language,
                                   task="transcribe")  # fmt: skip
         start = list(tokenizer.sot_sequence_including_notimestamps)
-        encoded: list[Any] = []
 
         def score(texts: Sequence[str]) -> list[float]:
             out = []
@@ -305,6 +326,9 @@ class CT2Transcriber(_Engine):
                 model = WhisperModel(str(folder), device="cpu",
                                      compute_type=self.options.compute_type,
                                      cpu_threads=max(1, self.options.threads))  # fmt: skip
+                # the encoder's output for 30 s of silence, which candidates are scored by too
+                features = model.feature_extractor(np.zeros(16000 * int(_WINDOW), np.float32))
+                self._silence = [model.encode(features[:, :3000])]
                 model.model = _KeepsEncoding(model.model)
                 self._model = model
             return self._model
@@ -342,7 +366,11 @@ class CT2Transcriber(_Engine):
             [(w.word, w.start, w.end, w.probability) for w in (s.words or [])]))  # fmt: skip
         text = " ".join(s.text for s in segments).strip()
         one_window = encoding is not None and duration <= _WINDOW
-        score = self._scorer(model, encoding, len(audio) // 160) if one_window else None
+        if not one_window:
+            return Transcript(text, segments, words, duration), None
+        frames = len(audio) // 160
+        score = _less_prior(self._scorer(model, encoding, frames),
+                            self._scorer(model, self._silence[0], frames))  # fmt: skip
         return Transcript(text, segments, words, duration), score
 
     def _scorer(self, model: Any, encoding: Any, frames: int) -> Scorer:

@@ -232,6 +232,19 @@ def test_respelled_asks_the_scorer_and_changes_segments_alike() -> None:
     assert respelled(t, "OAuth2, JWT").text == text  # no scorer: no rough likeness taken
 
 
+def test_a_texts_score_is_what_the_audio_adds_to_the_decoders_taste() -> None:
+    from mockint.transcribe import PRIOR_WEIGHT, _less_prior
+
+    by_audio = {"we use the AI": -10.0, "we use Thirdi-AI": -16.0, "we use Django": -11.0}
+    by_silence = {"we use the AI": -20.0, "we use Thirdi-AI": -30.0, "we use Django": -20.0}
+    score = _less_prior(lambda ts: [by_audio[t] for t in ts],
+                        lambda ts: [by_silence[t] for t in ts])  # fmt: skip
+    heard, rare, common = score(["we use the AI", "we use Thirdi-AI", "we use Django"])
+    # the rare name, 6 nats less likely by the audio, is 10 less likely whatever is said
+    assert rare - heard == pytest.approx(-6.0 + 10.0 * PRIOR_WEIGHT)
+    assert common - heard == pytest.approx(-1.0) and 0 < PRIOR_WEIGHT < 1
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ["openai", "ct2"])
 def test_a_misheard_term_returns_only_where_said(engine, transcriber, ct2, tmp_path) -> None:  # type: ignore[no-untyped-def]
