@@ -13,14 +13,14 @@ and transcribed by each engine with tiny.en, one thread, as practice does it
 
 WER is against the text as the voices say it ('/' is read "slash", '://' "colon slash
 slash"). Each answer is transcribed with its question's terms, as practice passes them
-(words that spell a term apart are joined; with --hotwords, also an engine that
-leans its decoding toward them). Reported per voice and engine: WER (whisper's
-English normaliser); term accuracy, the share of the bank's technical terms said
-in the answers (FastAPI, Celery, JWT, ...) found as words in the transcript;
-false terms, the share of the question's terms that a transcript holds although
-its answer did not say them, over the wrong and off-topic answers (another
-question's model answer, restatements, keyword lists); loops (an n-gram 4+ times
-in a row); and the real-time factor.
+(words that spell a term or a rarer word of the question apart are joined; with
+--hotwords, also an engine that leans its decoding toward them). Reported per voice and
+engine: WER (whisper's English normaliser); term accuracy, the share of the bank's
+technical terms said in the answers (FastAPI, Celery, JWT, ...) found as words in the
+transcript; false terms, the share of the question's terms that a transcript holds
+although its answer did not say them, over the wrong and off-topic answers (another
+question's model answer, restatements, keyword lists); loops (an n-gram 4+ times in a
+row); and the real-time factor.
 """
 
 from __future__ import annotations
