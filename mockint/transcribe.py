@@ -113,8 +113,8 @@ def respelled(t: Transcript, hotwords: str | None, score: Scorer | None = None) 
     the bank's apart joined ("fast API" -> "FastAPI"), then words that sound like one of the
     question's replaced ("readies" -> "Redis", by espeak-ng's phonemes; skipped without
     piper-tts). With ``score``, words that sound only roughly like a question's term
-    ("authentic" -> Pydantic) are replaced too when the recogniser, asked again, finds the
-    term nearly as likely (:func:`mockint.terms.supported`). ``hotwords`` as
+    ("authentic" -> Pydantic) are replaced too when the audio, scored again, bears the
+    term out nearly as well (:func:`mockint.terms.supported`; :data:`PRIOR_WEIGHT`). ``hotwords`` as
     :func:`mockint.terms.hotwords` makes it. Word times stay as heard."""
     if not hotwords or not t.text:
         return t
@@ -129,7 +129,7 @@ def respelled(t: Transcript, hotwords: str | None, score: Scorer | None = None) 
     common = common_words()
     # plain words are joined only where they are rare: "a synchronous" is "asynchronous",
     # but "may be" is not "maybe"
-    known = {k for k in known if not k.islower() or (common and k not in common)}
+    known = {k for k in known if not (k.isalpha() and k.islower()) or (common and k not in common)}
 
     def fix(text: str) -> str:
         text = respell(text, known)

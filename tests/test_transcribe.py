@@ -153,6 +153,16 @@ def test_words_that_spell_a_term_apart_are_joined_and_nothing_else() -> None:
     assert t.text == "Asynchronous code, may be at the standup."
 
 
+def test_without_the_common_words_list_only_plain_words_are_not_joined(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import mockint.phonetic
+    from mockint.transcribe import respelled
+    from mockint.transcript import Transcript
+
+    monkeypatch.setattr(mockint.phonetic, "common_words", lambda: frozenset())
+    t = respelled(Transcript("We call boto 3 a sync, may be."), "FastAPI; boto3, async, maybe")
+    assert t.text == "We call boto3 a sync, may be."
+
+
 def test_words_that_sound_like_a_term_become_it_and_nothing_else_does() -> None:
     from mockint.phonetic import common_words, phonemizer
     from mockint.terms import sound_alike
