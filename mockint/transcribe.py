@@ -326,7 +326,9 @@ class CT2Transcriber(_Engine):
                 model = WhisperModel(str(folder), device="cpu",
                                      compute_type=self.options.compute_type,
                                      cpu_threads=max(1, self.options.threads))  # fmt: skip
-                # the encoder's output for 30 s of silence, which candidates are scored by too
+                # the encoder's output for 30 s of silence, which candidates are scored by too:
+                # one encoder pass (0.4 s), made with the model (practice preloads it while
+                # the first question is spoken) rather than on the first phrase that needs it
                 features = model.feature_extractor(np.zeros(16000 * int(_WINDOW), np.float32))
                 self._silence = [model.encode(features[:, :3000])]
                 model.model = _KeepsEncoding(model.model)
