@@ -93,10 +93,11 @@ def piper():  # type: ignore[no-untyped-def]
 
 def as_said(text: str) -> str:
     """The text as the voices say it, for the WER reference: espeak-ng (and Piper, which
-    phonemises with it) read '/' as "slash" and '://', ':' as "colon (slash slash)",
-    which whisper's normaliser would otherwise drop from the reference."""
+    phonemises with it) read '/' as "slash" ("async/await", "/auth") and '://', ':' as
+    "colon (slash slash)", which whisper's normaliser would otherwise drop from the
+    reference."""
     text = re.sub(r"://", " colon slash slash ", text)
-    text = re.sub(r"(?<=\w)/(?=\w)", " slash ", text)
+    text = re.sub(r"(?<=\w)/(?=\w)|(?<![\w/])/(?=\w)", " slash ", text)
     return re.sub(r"(?<=\w):(?=\w)", " colon ", text)
 
 
