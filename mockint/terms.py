@@ -102,19 +102,21 @@ def _key(s: str) -> str:
 
 def respell(text: str, terms: AbstractSet[str]) -> str:
     """Join words that spell a term apart ("fast API" -> "FastAPI", "Postgre SQL" ->
-    "PostgreSQL"): the letters are the speaker's, only the spacing is the term's, so
-    nothing the answer did not say can appear."""
+    "PostgreSQL", "stand-up" -> "standup"): the letters are the speaker's, only the
+    spacing is the term's, so nothing the answer did not say can appear."""
     keys = {_key(t): t for t in terms if len(_key(t)) >= 4}
     if not keys:
         return text
     spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
     out, i = [], 0
     while i < len(spans):
-        for n in (3, 2):
+        for n in (3, 2, 1):
             window = spans[i : i + n]
             if len(window) < n:
                 continue
             raw = text[window[0][0] : window[-1][1]]
+            if n == 1 and "-" not in raw:
+                continue  # one word is rejoined only across a hyphen
             if any(text[a:b][-1] in ".,;:!?" for a, b in window[:-1]):
                 continue  # a word ends a clause: the next one starts another
             term = keys.get(_key(raw))

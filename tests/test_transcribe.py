@@ -82,6 +82,57 @@ def test_the_ct2_engine_hears_what_openai_whisper_hears(transcriber, ct2) -> Non
     assert ct2.name == "whisper-tiny.en-ct2-int8" and ct2.sha256
 
 
+def test_a_word_stretched_over_others_marks_words_dropped_before_it() -> None:
+    from mockint.transcribe import STRETCHED_WORD, dropped_stretches
+    from mockint.transcript import Segment, Transcript, Word
+
+    said = [("This", 0.0, 0.3), ("is", 0.3, 0.5), ("simple.", 0.5, 1.0), ("Using", 12.0, 12.2),
+            ("the", 12.2, 12.4), ("Synchronous", 12.4, 15.3)]  # fmt: skip
+    segments = (Segment("This is simple.", 0.0, 1.0), Segment("Using the Synchronous", 12.0, 15.3))
+    t = Transcript("", segments, tuple(Word(*w) for w in said), 16.0)
+    # from the stretched word back to its segment's start (not into the segment before)
+    assert dropped_stretches(t) == [(3, 5)]
+    short = tuple(Word(w.text, w.start, min(w.end, w.start + STRETCHED_WORD)) for w in t.words)
+    assert dropped_stretches(Transcript("", segments, short, 16.0)) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["openai", "ct2"])
+def test_words_dropped_under_a_long_word_are_heard(engine, transcriber, ct2, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Beam search sometimes ends a window early and the aligner stretches the last word
+    it kept over the speech after it: that stretch is decoded again, and the words come
+    back with times inside it. A word drawn out over a pause is left as it is."""
+    from mockint.transcript import Segment, Transcript, Word
+
+    hearer = transcriber if engine == "openai" else ct2
+    path, ref = fleurs()[0]
+    audio = load_audio(path)
+    heard = hearer.transcribe(audio)
+    words = list(heard.words)
+    k = next(k for k in range(2, len(words)) if words[-1].end - words[-k].end > 2.5)
+    kept, last = words[:-k], words[-k]
+    stretched = (*kept, Word(last.text, last.start, words[-1].end))
+    dropped = Transcript("", (Segment("", 0.0, words[-1].end),), stretched, heard.duration)
+    from mockint.transcribe import voiced_frames
+
+    again = hearer._dropped_heard(hearer.load(), audio, dropped, voiced_frames(audio))
+    assert len(again.words) >= len(words) - 1, again.text
+    assert wer([ref], [again.text]) <= wer([ref], [heard.text]) + 0.02, again.text
+    assert all(kept[-1].end - 0.01 <= w.start <= w.end <= words[-1].end + 0.01
+               for w in again.words[len(kept):])  # fmt: skip
+    assert again.segments and again.segments[-1].text.endswith(again.words[-1].text)
+    # the same word stretched over silence instead: not decoded again
+    decoded = []
+    monkeypatch.setattr(hearer, "_decode", lambda *a: decoded.append(a) or (dropped, None))
+    quiet = np.concatenate([audio, np.zeros(16000 * 3, np.float32)])
+    end = len(audio) / 16000
+    over_pause = Transcript("", (Segment("", 0.0, end + 3),),
+                            (*words[:-1], Word(words[-1].text, words[-1].start, end + 3)),
+                            end + 3)  # fmt: skip
+    assert hearer._dropped_heard(hearer.load(), quiet, over_pause,
+                                 voiced_frames(quiet)) is over_pause and not decoded  # fmt: skip
+
+
 def test_loops_and_stray_punctuation_are_not_speech() -> None:
     from mockint.transcript import Segment, Transcript, Word, clean
 
@@ -151,6 +202,9 @@ def test_words_that_spell_a_term_apart_are_joined_and_nothing_else() -> None:
     hints = "FastAPI; asynchronous, maybe, standup"
     t = respelled(Transcript("A synchronous code, may be at the stand up."), hints)
     assert t.text == "Asynchronous code, may be at the standup."
+    # ... and across a hyphen; one word with no hyphen is never respelled
+    t = respelled(Transcript("In stand-up meetings, may-be. Fastapi"), hints)
+    assert t.text == "In standup meetings, may-be. Fastapi"
 
 
 def test_without_the_common_words_list_only_plain_words_are_not_joined(monkeypatch) -> None:  # type: ignore[no-untyped-def]
