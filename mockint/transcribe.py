@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -118,8 +118,6 @@ def respelled(t: Transcript, hotwords: str | None, score: Scorer | None = None) 
     :func:`mockint.terms.hotwords` makes it. Word times stay as heard."""
     if not hotwords or not t.text:
         return t
-    from dataclasses import replace
-
     from mockint.phonetic import common_words, phonemizer
     from mockint.terms import hint_terms, put_terms, respell, sound_alike, supported
     from mockint.terms import term_candidates as candidates
@@ -159,14 +157,49 @@ def respelled(t: Transcript, hotwords: str | None, score: Scorer | None = None) 
     return replace(t, text=put_terms(text, taken), segments=segments)
 
 
-def speech_seconds(audio: np.ndarray) -> float:
-    """How much of the audio the voice detector (Silero) calls speech, in seconds."""
+# A word the aligner stretches over more than this much speech (s) stands where beam search
+# dropped words: "Using async/await, allows Python to start an operation" came back as
+# "Using the Synchronous", its last word 2.9 s long. The stretch, with up to
+# STRETCH_CONTEXT s of the words before it, is decoded again. (A word drawn out over a
+# pause is not: FLEURS joined with 1 s pauses has three such, 0.2-0.5 s of them voiced.)
+STRETCHED_WORD = 1.5
+STRETCH_CONTEXT = 2.0
+
+
+def dropped_stretches(t: Transcript) -> list[tuple[int, int]]:
+    """(first, last) indices of the words to decode again: each word longer than
+    :data:`STRETCHED_WORD`, from the first word of its segment within
+    :data:`STRETCH_CONTEXT` seconds before it."""
+    out: list[tuple[int, int]] = []
+    for i, w in enumerate(t.words):
+        if w.end - w.start <= STRETCHED_WORD:
+            continue
+        seg = next((s.start for s in t.segments if s.start - 0.01 <= w.start <= s.end + 0.01),
+                   w.start)  # fmt: skip
+        first, since = i, max(seg - 0.01, w.start - STRETCH_CONTEXT)
+        taken = out[-1][1] if out else -1
+        while first - 1 > taken and t.words[first - 1].start >= since:
+            first -= 1
+        out.append((first, i))
+    return out
+
+
+def voiced_frames(audio: np.ndarray) -> np.ndarray:
+    """Which 30 ms frames of the audio the voice detector (Silero) calls speech: one run
+    over the whole, as the detector needs the frames before to judge a frame."""
     from mockint.vad import FRAME, SileroVad
 
     vad = SileroVad()
     n = len(audio) // FRAME * FRAME
-    voiced = sum(vad.is_speech(audio[i : i + FRAME]) for i in range(0, n, FRAME))
-    return voiced * FRAME / 16000
+    return np.array([vad.is_speech(audio[i : i + FRAME]) for i in range(0, n, FRAME)], bool)
+
+
+def speech_seconds(voiced: np.ndarray, start: float = 0.0, end: float = float("inf")) -> float:
+    """Seconds of speech between ``start`` and ``end`` by :func:`voiced_frames`."""
+    from mockint.vad import FRAME
+
+    a, b = int(start * 16000) // FRAME, int(min(end, 1e9) * 16000) // FRAME
+    return float(voiced[a:b].sum()) * FRAME / 16000
 
 
 class _Engine:
@@ -188,10 +221,10 @@ class _Engine:
     def _name(self) -> str:
         return f"whisper-{self.options.model}"
 
-    def _nothing_said(self, audio: np.ndarray) -> bool:
+    def _nothing_said(self, audio: np.ndarray, voiced: np.ndarray) -> bool:
         """Too short, digital silence, or no speech the voice detector can hear."""
         return (len(audio) < 1600 or not np.any(audio)
-                or speech_seconds(audio) < self.options.min_speech)  # fmt: skip
+                or speech_seconds(voiced) < self.options.min_speech)  # fmt: skip
 
     def load(self) -> Any:
         raise NotImplementedError
@@ -209,10 +242,46 @@ class _Engine:
         model = self.load()
         audio = np.asarray(audio, dtype=np.float32)
         duration = len(audio) / 16000
-        if self._nothing_said(audio):
+        voiced = voiced_frames(audio) if len(audio) >= 1600 and np.any(audio) else np.zeros(0)
+        if self._nothing_said(audio, voiced):
             return Transcript("", duration=duration)
         heard, score = self._decode(model, audio, duration, hotwords)
-        return respelled(clean(heard), hotwords, score)
+        heard = self._dropped_heard(model, audio, clean(heard), voiced)
+        return respelled(heard, hotwords, score)
+
+    def _dropped_heard(self, model: Any, audio: np.ndarray, heard: Transcript,
+                       voiced: np.ndarray) -> Transcript:  # fmt: skip
+        """The transcript with each stretch where beam search dropped words (see
+        :func:`dropped_stretches`) decoded again on its own, kept where that hears more.
+        ``voiced``: the audio's :func:`voiced_frames`."""
+        words, segments = list(heard.words), list(heard.segments)
+        for first, last in reversed(dropped_stretches(heard)):
+            start, end = words[first].start, words[last].end
+            if speech_seconds(voiced, words[last].start, end) <= STRETCHED_WORD:
+                continue  # a word drawn out over a pause, not over other words
+            piece = audio[int(start * 16000) : int(end * 16000)]
+            again, _ = self._decode(model, piece, len(piece) / 16000, None)
+            again = clean(again).shifted(start)
+            if len(again.words) <= last - first + 1:
+                continue
+            if words[first].text[:1].isupper():  # it started a sentence; so does the new one
+                w = again.words[0]
+                again = replace(again, words=(replace(w, text=w.text[:1].upper() + w.text[1:]),
+                                              *again.words[1:]))  # fmt: skip
+            words[first : last + 1] = again.words
+            inside = [s for s in segments if s.start - 0.01 <= start <= s.end + 0.01][:1]
+            if not inside:
+                continue
+            s = inside[0]
+            k = segments.index(s)
+            segments[k : k + 1] = [
+                *([Segment("", s.start, start)] if start > s.start + 0.01 else []),
+                *again.segments,
+                *([Segment("", end, s.end)] if s.end > end + 0.01 else []),
+            ]
+        if len(words) == len(heard.words):
+            return heard
+        return clean(Transcript("", tuple(segments), tuple(words), heard.duration))
 
 
 class WhisperTranscriber(_Engine):
