@@ -333,3 +333,20 @@ def test_a_misheard_term_returns_only_where_said(engine, transcriber, ct2, tmp_p
     assert ph is not None
     tried = term_candidates(t.text, {"Pydantic", "OAuth2"}, ph, common=common_words())
     assert {c.term for c in tried} == {"Pydantic", "OAuth2"}
+
+
+@pytest.mark.slow
+def test_common_words_that_sound_like_a_term_stay_themselves(ct2, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """espeak-ng en-gb's "ready" and "explained" come close enough to Redis and EXPLAIN
+    that the audio check alone would take them (it did, when common words were tried as
+    candidates); a common word on its own is never one."""
+    from .conftest import espeak
+
+    hints = "Redis, Celery, PostgreSQL, EXPLAIN, CRUD; "
+    answers = ["We release a new version every week and the team is ready.",
+               "The data is ready, so I post the results and explain them.",
+               "I read the logs, then I explained the plan in a short post."]  # fmt: skip
+    for i, said in enumerate(answers):
+        wav = espeak(said, tmp_path / f"{i}.wav", voice="en-gb")
+        t = ct2.transcribe(load_audio(wav), hotwords=hints)
+        assert not any(term in t.text for term in ("Redis", "EXPLAIN", "PostgreSQL")), t.text
