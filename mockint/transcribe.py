@@ -221,11 +221,6 @@ class _Engine:
     def _name(self) -> str:
         return f"whisper-{self.options.model}"
 
-    def _nothing_said(self, audio: np.ndarray, voiced: np.ndarray) -> bool:
-        """Too short, digital silence, or no speech the voice detector can hear."""
-        return (len(audio) < 1600 or not np.any(audio)
-                or speech_seconds(voiced) < self.options.min_speech)  # fmt: skip
-
     def load(self) -> Any:
         raise NotImplementedError
 
@@ -242,8 +237,11 @@ class _Engine:
         model = self.load()
         audio = np.asarray(audio, dtype=np.float32)
         duration = len(audio) / 16000
-        voiced = voiced_frames(audio) if len(audio) >= 1600 and np.any(audio) else np.zeros(0)
-        if self._nothing_said(audio, voiced):
+        # too short, digital silence, or no speech the voice detector can hear: nothing said
+        if len(audio) < 1600 or not np.any(audio):
+            return Transcript("", duration=duration)
+        voiced = voiced_frames(audio)
+        if speech_seconds(voiced) < self.options.min_speech:
             return Transcript("", duration=duration)
         heard, score = self._decode(model, audio, duration, hotwords)
         heard = self._dropped_heard(model, audio, clean(heard), voiced)
