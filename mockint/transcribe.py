@@ -174,8 +174,7 @@ def dropped_stretches(t: Transcript) -> list[tuple[int, int]]:
     for i, w in enumerate(t.words):
         if w.end - w.start <= STRETCHED_WORD:
             continue
-        seg = next((s.start for s in t.segments if s.start - 0.01 <= w.start <= s.end + 0.01),
-                   w.start)  # fmt: skip
+        seg = next((s.start for s in t.segments if s.holds(w.start)), w.start)
         first, since = i, max(seg - 0.01, w.start - STRETCH_CONTEXT)
         taken = out[-1][1] if out else -1
         while first - 1 > taken and t.words[first - 1].start >= since:
@@ -194,11 +193,13 @@ def voiced_frames(audio: np.ndarray) -> np.ndarray:
     return np.array([vad.is_speech(audio[i : i + FRAME]) for i in range(0, n, FRAME)], bool)
 
 
-def speech_seconds(voiced: np.ndarray, start: float = 0.0, end: float = float("inf")) -> float:
-    """Seconds of speech between ``start`` and ``end`` by :func:`voiced_frames`."""
+def speech_seconds(voiced: np.ndarray, start: float = 0.0, end: float | None = None) -> float:
+    """Seconds of speech between ``start`` and ``end`` (the end of the audio when None) by
+    :func:`voiced_frames`."""
     from mockint.vad import FRAME
 
-    a, b = int(start * 16000) // FRAME, int(min(end, 1e9) * 16000) // FRAME
+    a = int(start * 16000) // FRAME
+    b = None if end is None else int(end * 16000) // FRAME
     return float(voiced[a:b].sum()) * FRAME / 16000
 
 
@@ -267,11 +268,10 @@ class _Engine:
                 again = replace(again, words=(replace(w, text=w.text[:1].upper() + w.text[1:]),
                                               *again.words[1:]))  # fmt: skip
             words[first : last + 1] = again.words
-            inside = [s for s in segments if s.start - 0.01 <= start <= s.end + 0.01][:1]
-            if not inside:
+            k = next((k for k, s in enumerate(segments) if s.holds(start)), None)
+            if k is None:
                 continue
-            s = inside[0]
-            k = segments.index(s)
+            s = segments[k]
             segments[k : k + 1] = [
                 *([Segment("", s.start, start)] if start > s.start + 0.01 else []),
                 *again.segments,

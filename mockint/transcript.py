@@ -29,6 +29,10 @@ class Segment:
     start: float
     end: float
 
+    def holds(self, at: float) -> bool:
+        """Whether a time (a word's start) lies in the segment, 10 ms either side."""
+        return self.start - 0.01 <= at <= self.end + 0.01
+
 
 @dataclass(frozen=True)
 class Transcript:
@@ -156,7 +160,7 @@ def clean(t: Transcript) -> Transcript:
         words = [words[i] for i in _collapse([w.text for w in words])]
         segments = []
         for s in t.segments:
-            inside = [w.text for w in words if s.start - 0.01 <= w.start <= s.end + 0.01]
+            inside = [w.text for w in words if s.holds(w.start)]
             if inside:
                 segments.append(Segment(" ".join(inside), s.start, s.end))
         text = " ".join(w.text for w in words)
