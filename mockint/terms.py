@@ -102,15 +102,17 @@ def _key(s: str) -> str:
 
 def respell(text: str, terms: AbstractSet[str]) -> str:
     """Join words that spell a term apart ("fast API" -> "FastAPI", "Postgre SQL" ->
-    "PostgreSQL", "stand-up" -> "standup"): the letters are the speaker's, only the
-    spacing is the term's, so nothing the answer did not say can appear."""
+    "PostgreSQL", "stand-up" -> "standup", "self dot retry" -> "self.retry"): the letters
+    are the speaker's, only the spacing (and a "dot" said for ".") is the term's, so
+    nothing the answer did not say can appear."""
     keys = {_key(t): t for t in terms if len(_key(t)) >= 4}
+    keys.update({_key(t.replace(".", " dot ")): t for t in terms if "." in t.strip(".")})
     if not keys:
         return text
     spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
     out, i = [], 0
     while i < len(spans):
-        for n in (3, 2, 1):
+        for n in (6, 5, 4, 3, 2, 1):  # "uvicorn dot workers dot uvicorn worker"
             window = spans[i : i + n]
             if len(window) < n:
                 continue

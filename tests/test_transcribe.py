@@ -193,6 +193,11 @@ def test_words_that_spell_a_term_apart_are_joined_and_nothing_else() -> None:
     assert said == "I chose FastAPI with PostgreSQL."
     assert respell("It is fast. API calls go out.", terms) == "It is fast. API calls go out."
     assert respell("a fast api", set()) == "a fast api"
+    # a "dot" said for a term's "." is joined too, the term's other words unchanged
+    dotted = {"self.retry", "uvicorn.workers.UvicornWorker", "app.get"}
+    said = respell("I call self dot retry, run uvicorn dot workers dot uvicorn worker.", dotted)
+    assert said == "I call self.retry, run uvicorn.workers.UvicornWorker."
+    assert respell("the self dot, retry; a dot get", dotted) == "the self dot, retry; a dot get"
     t = respelled(Transcript("we use fast API", (Segment("we use fast API", 0, 2),)), "FastAPI")
     assert t.text == "we use FastAPI" and t.segments[0].text == "we use FastAPI"
     # the bank's other terms (after ';') are joined too, but never sounded out
