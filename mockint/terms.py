@@ -168,20 +168,26 @@ def _windows_at(
     bare: list[str],
     lower_terms: AbstractSet[str],
     common: AbstractSet[str],
-) -> Iterator[tuple[int, list[str]]]:
+    holding: bool = False,
+) -> Iterator[tuple[int, list[str], set[str]]]:
     """The one- to three-word windows from word ``i`` a term may have been heard as: within
-    a clause, holding no term already and a word other than a function word; a single
-    word in ``common`` never ("of course" stays, not "of CORS")."""
+    a clause, holding a word other than a function word and no term already (with
+    ``holding``, windows holding terms and another word too, each with the terms it
+    holds); a single word in
+    ``common`` never ("of course" stays, not "of CORS")."""
     for n in (1, 2, 3):
         window = spans[i : i + n]
         words = bare[i : i + n]
         if len(window) < n or any(text[b - 1] in ".,;:!?" for _, b in window[:-1]):
             return  # past the end, or across a clause
-        if any(w in lower_terms for w in words) or all(w in FUNCTION_WORDS for w in words):
+        held = {w for w in words if w in lower_terms}
+        if (held and not holding) or all(w in FUNCTION_WORDS for w in words):
             continue
+        if held and all(w in held or w in FUNCTION_WORDS for w in words):
+            continue  # "URL" is not "URLs", nor "the SQL" MySQL
         if n == 1 and words[0] in common:
             continue
-        yield n, words
+        yield n, words, held
 
 
 def _sounds(terms: AbstractSet[str], phonemes: Callable[[str], str]) -> list[tuple[str, str]]:
@@ -196,6 +202,13 @@ def _put(text: str, spans: list[tuple[int, int]], i: int, n: int, term: str) -> 
     return term + last[len(last.rstrip(".,;:!?")) :]
 
 
+def _within(held: AbstractSet[str], term: str) -> bool:
+    """Whether a longer ``term`` spells each of the (lower-case) terms ``held`` inside it:
+    "poster SQL" holds SQL and may be PostgreSQL, not Redis."""
+    low = term.lower()
+    return all(h in low and h != low for h in held)
+
+
 def sound_alike(
     text: str,
     terms: AbstractSet[str],
@@ -207,9 +220,11 @@ def sound_alike(
     -> "Redis", "the pens" -> "Depends"), one to three words at a time within a clause.
 
     ``phonemes`` gives a text's phonemes (:func:`mockint.phonetic.phonemizer`). Only
-    windows holding a word other than a function word, and no term already, are tried;
-    the closest match under ``max_distance`` wins. A single word in ``common`` (the
-    most frequent English words) is never replaced: "of course" stays, not "of CORS".
+    windows holding a word other than a function word are tried, and a window holding a
+    term only for a longer term that spells it ("Postker SQL" -> PostgreSQL, never
+    "Redis queue" -> anything); the closest match under ``max_distance`` wins. A single word in
+    ``common`` (the most frequent English words) is never replaced: "of course" stays,
+    not "of CORS".
     """
     keyed = _sounds(terms, phonemes)
     if not keyed or not text:
@@ -220,9 +235,11 @@ def sound_alike(
     @functools.cache  # the article guard asks for the next word's too
     def closest(i: int) -> tuple[float, int, str] | None:
         best: tuple[float, int, str] | None = None
-        for n, words in _windows_at(i, text, spans, bare, lower_terms, common):
+        for n, words, held in _windows_at(i, text, spans, bare, lower_terms, common, True):
             heard_key = phonemes(" ".join(words))
             for term, key in keyed:
+                if held and not _within(held, term):
+                    continue
                 d = _distance(heard_key, key) / len(key)
                 if d <= max_distance and (best is None or d < best[0]):
                     best = (d, n, term)
@@ -275,7 +292,7 @@ def term_candidates(
     lower_terms = {t.lower() for t in terms}
     found = []
     for i in range(len(spans)):
-        for n, words in _windows_at(i, text, spans, bare, lower_terms, common):
+        for n, words, _ in _windows_at(i, text, spans, bare, lower_terms, common):
             heard_key = phonemes(" ".join(words))
             for term, key in keyed:
                 d = _distance(heard_key, key) / len(key)

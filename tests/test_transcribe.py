@@ -238,6 +238,10 @@ def test_words_that_sound_like_a_term_become_it_and_nothing_else_does() -> None:
     assert sound_alike(plain, terms, ph, common=common) == plain
     assert sound_alike(plain, terms, ph) != plain  # without the common words: "of CORS"
     assert sound_alike("salary", set(), ph) == "salary"
+    # words holding a term may be heard for a longer term that spells it, and only that
+    sql = {"PostgreSQL", "MySQL", "SQL", "Redis", "URL", "URLs"}
+    heard = "Run explain in Postker SQL or MySQL, keep the SQL URL, Redis queue and my slow SQL."
+    assert sound_alike(heard, sql, ph, common=common) == heard.replace("Postker SQL", "PostgreSQL")
 
 
 def test_respelled_puts_terms_back_in_text_and_segments_but_keeps_word_times() -> None:
