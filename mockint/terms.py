@@ -172,9 +172,8 @@ def _windows_at(
 ) -> Iterator[tuple[int, list[str], set[str]]]:
     """The one- to three-word windows from word ``i`` a term may have been heard as: within
     a clause, holding a word other than a function word and no term already (with
-    ``holding``, windows holding terms and another word too, each with the terms it
-    holds); a single word in
-    ``common`` never ("of course" stays, not "of CORS")."""
+    ``holding``, windows holding terms and another such word too), each with the terms it
+    holds; a single word in ``common`` never ("of course" stays, not "of CORS")."""
     for n in (1, 2, 3):
         window = spans[i : i + n]
         words = bare[i : i + n]
@@ -221,8 +220,8 @@ def sound_alike(
 
     ``phonemes`` gives a text's phonemes (:func:`mockint.phonetic.phonemizer`). Only
     windows holding a word other than a function word are tried, and a window holding a
-    term only for a longer term that spells it ("Postker SQL" -> PostgreSQL, never
-    "Redis queue" -> anything); the closest match under ``max_distance`` wins. A single word in
+    term only for a longer term that spells it ("Postker SQL" -> PostgreSQL, never "Redis
+    queue" -> anything); the closest match under ``max_distance`` wins. A single word in
     ``common`` (the most frequent English words) is never replaced: "of course" stays,
     not "of CORS".
     """
