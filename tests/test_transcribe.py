@@ -257,7 +257,8 @@ def test_respelled_puts_terms_back_in_text_and_segments_but_keeps_word_times() -
 
 def test_rough_sound_alikes_are_candidates_only_the_audio_can_confirm() -> None:
     from mockint.phonetic import common_words, phonemizer
-    from mockint.terms import Candidate, put_terms, supported, term_candidates
+    from mockint.terms import Candidate, _distance, _likeness, put_terms, supported
+    from mockint.terms import term_candidates
 
     ph, common = phonemizer(), common_words()
     assert ph is not None
@@ -279,6 +280,13 @@ def test_rough_sound_alikes_are_candidates_only_the_audio_can_confirm() -> None:
            Candidate(1, 1, "two", "Tue", 0.3, "all Tue")]  # fmt: skip
     assert supported(two, [-0.5, 0.0]) == [two[1]] and supported(two, [0.0, -0.5]) == [two[0]]
     assert term_candidates("", {"OAuth2"}, ph) == [] and put_terms("as heard", []) == "as heard"
+    # near sounds cost half (a vowel for a vowel, a reduced vowel, no length marks): Piper's
+    # "3D's" (θɹiːdiːz) is four plain edits from Redis (ɹᵻdiz), 1.5 by likeness
+    assert _likeness(ph("3D's"), ph("Redis")) == 1.5 and _distance(ph("3D's"), ph("Redis")) == 4
+    assert _likeness(ph("3D's"), ph("Redis"), most=1.0) == float("inf")
+    heard = "Point it at 3D's colon slash slash localhost, not Kubernetes."
+    found = term_candidates(heard, {"Redis", "Django"}, ph, common=common)
+    assert [(c.heard, c.term) for c in found] == [("3D's", "Redis")]
 
 
 def test_respelled_asks_the_scorer_and_changes_segments_alike() -> None:
