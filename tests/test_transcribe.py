@@ -257,8 +257,7 @@ def test_respelled_puts_terms_back_in_text_and_segments_but_keeps_word_times() -
 
 def test_rough_sound_alikes_are_candidates_only_the_audio_can_confirm() -> None:
     from mockint.phonetic import common_words, phonemizer
-    from mockint.terms import Candidate, _distance, _likeness, put_terms, supported
-    from mockint.terms import term_candidates
+    from mockint.terms import Candidate, _distance, _likeness, put_terms, supported, term_candidates
 
     ph, common = phonemizer(), common_words()
     assert ph is not None
