@@ -7,7 +7,7 @@ itself: the default, measured faster at the same accuracy in
 ``bench/transcribe.py``) and openai-whisper (fp32, from the checkpoint that
 ``mockint models prepare`` converts; the design card's engine and the reference).
 Both gate on voice activity (no speech, no transcript), fall back to higher
-temperatures when a decode looks like a loop or is unsure, and drop what speech
+temperatures (seeded) when a decode looks like a loop, and drop what speech
 cannot hold (stray punctuation, n-grams repeated four times or more).
 """
 
@@ -49,10 +49,16 @@ class WhisperOptions:
     # text that primes the decoder (e.g. to keep fillers); None for none
     initial_prompt: str | None = None
     # temperature 0 first; a decode that compresses too well (a loop: gzip ratio over
-    # 2.4) or is unsure (mean log-probability under -1) is tried again hotter
+    # 2.4) is tried again hotter (sampling seeded: the same audio, the same transcript)
     temperatures: tuple[float, ...] = field(default=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0))
     compression_ratio_threshold: float = 2.4
+    # a decode whose mean log-probability is under this is unsure ...
     log_prob_threshold: float = -1.0
+    # ... and tried again hotter only when this says so. Off: on spoken interview answers
+    # an unsure phrase's hotter retry was no better and sometimes invented an ending ("We'll
+    # see you next time." after a Piper answer); bench/interview_speech.py, Piper WER 6.81%
+    # -> 6.69%, espeak-ng en-us 12.24% -> 12.20% and terms 87.3% -> 87.8%
+    resample_unsure: bool = False
     # a window Whisper thinks holds no speech (and decoded unsurely) gives no text
     no_speech_threshold: float = 0.6
     # "ct2" (CTranslate2 int8, the default) or "openai" (openai-whisper fp32)
@@ -84,6 +90,17 @@ def make_transcriber(
     if o.engine == "ct2":
         return CT2Transcriber(o, on_status)
     raise ValueError(f"unknown engine '{o.engine}': choose one of {', '.join(ENGINES)}")
+
+
+# the seed of sampling (a loop's hotter retries): openai-whisper's starts from it on every
+# decode (the same audio, the same transcript), CTranslate2's once per model
+SEED = 0
+
+
+def _holds_speech(o: WhisperOptions, no_speech: float, avg_logprob: float) -> bool:
+    """Whisper's own rule for a decoded window: no text where it thinks there is no speech
+    and decoded unsurely."""
+    return not (no_speech > o.no_speech_threshold and avg_logprob < o.log_prob_threshold)
 
 
 # how well the audio the recogniser just decoded bears out each text (natural log)
@@ -308,30 +325,35 @@ class WhisperTranscriber(_Engine):
                 hotwords: str | None) -> tuple[Transcript, Scorer | None]:  # fmt: skip
         """``hotwords`` do not reach the decoder: priming openai-whisper with the question's
         words set off loops (see README)."""
+        import torch
         import whisper
 
         o = self.options
-        with self._lock:
+        unsure = o.log_prob_threshold if o.resample_unsure else None
+        with self._lock, torch.random.fork_rng(devices=[]):
+            torch.manual_seed(SEED)
             result = whisper.transcribe(
                 model,
                 audio,
                 language=o.language,
                 temperature=o.temperatures,
                 compression_ratio_threshold=o.compression_ratio_threshold,
-                logprob_threshold=o.log_prob_threshold,
-                no_speech_threshold=o.no_speech_threshold,
+                logprob_threshold=unsure,
+                no_speech_threshold=o.no_speech_threshold if o.resample_unsure else None,
                 fp16=False,
                 word_timestamps=o.word_timestamps,
                 initial_prompt=o.initial_prompt,
                 condition_on_previous_text=False,  # a loop must not prime the next window
                 verbose=None,
             )
+        kept = [s for s in result["segments"]
+                if _holds_speech(o, s["no_speech_prob"], s["avg_logprob"])]  # fmt: skip
         segments = tuple(Segment(s["text"].strip(), float(s["start"]), float(s["end"]))
-                         for s in result["segments"])  # fmt: skip
-        words = tuple(w for s in result["segments"] for w in spoken_words(
+                         for s in kept)  # fmt: skip
+        words = tuple(w for s in kept for w in spoken_words(
             [(w["word"], w["start"], w["end"], w.get("probability", 1.0))
              for w in s.get("words", [])]))  # fmt: skip
-        text = str(result["text"]).strip()
+        text = " ".join(s.text for s in segments).strip()
         if duration > _WINDOW:
             return Transcript(text, segments, words, duration), None
         silence = self._scorer(model, np.zeros(0, np.float32), self._silence)
@@ -385,11 +407,15 @@ class CT2Transcriber(_Engine):
                 os.environ["HF_HUB_OFFLINE"] = "1"
                 self._on_status(f"Loading Whisper {self.options.model}…")
                 try:
+                    import ctranslate2
                     from faster_whisper import WhisperModel
                 except ImportError as e:
                     raise ModelError(
                         f"faster-whisper is not installed ({e}): run 'make setup'"
                     ) from e
+                # CTranslate2 seeds each of its threads' samplers once, on first use (not
+                # per decode): a model's run of transcripts repeats from its first
+                ctranslate2.set_random_seed(SEED)
                 model = WhisperModel(str(folder), device="cpu",
                                      compute_type=self.options.compute_type,
                                      cpu_threads=max(1, self.options.threads))  # fmt: skip
@@ -412,6 +438,7 @@ class CT2Transcriber(_Engine):
         o = self.options
         lean = question_hints(hotwords) if o.use_hotwords else ""
         keeper: _KeepsEncoding = model.model
+        unsure = o.log_prob_threshold if o.resample_unsure else None
         with self._lock:
             keeper.first = None
             found, _ = model.transcribe(
@@ -420,15 +447,15 @@ class CT2Transcriber(_Engine):
                 beam_size=o.beam_size,
                 temperature=list(o.temperatures),
                 compression_ratio_threshold=o.compression_ratio_threshold,
-                log_prob_threshold=o.log_prob_threshold,
-                no_speech_threshold=o.no_speech_threshold,
+                log_prob_threshold=unsure,
+                no_speech_threshold=o.no_speech_threshold if o.resample_unsure else None,
                 word_timestamps=o.word_timestamps,
                 initial_prompt=o.initial_prompt,
                 hotwords=lean or None,
                 condition_on_previous_text=False,
                 vad_filter=False,  # gated above with mockint's own detector
             )
-            segs = list(found)
+            segs = [s for s in found if _holds_speech(o, s.no_speech_prob, s.avg_logprob)]
             encoding = keeper.first
         segments = tuple(Segment(s.text.strip(), float(s.start), float(s.end)) for s in segs)
         words = tuple(w for s in segs for w in spoken_words(

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from mockint.audio import load_audio
+from mockint.transcribe import WhisperOptions, make_transcriber
 from mockint.wer import edit_distance, normalise, wer
 
-from .conftest import fleurs
+from .conftest import espeak, fleurs
 from .noises import NON_SPEECH
 
 
@@ -66,6 +67,22 @@ def ct2():  # type: ignore[no-untyped-def]
 def test_non_speech_gives_an_empty_transcript(kind: str, engine: str, transcriber, ct2) -> None:  # type: ignore[no-untyped-def]
     t = (transcriber if engine == "openai" else ct2).transcribe(NON_SPEECH[kind]())
     assert t.text == "" and t.words == () and t.segments == (), t
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["openai", "ct2"])
+def test_an_unsure_decode_is_kept_not_sampled_again(engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # words no one knows: decoded at temperature 0 with a mean log-probability under -1
+    audio = load_audio(espeak("Zorbak mintel fasquo dreniv plotu, kresh vandu imorel.",
+                              tmp_path / "unsure.wav"))  # fmt: skip
+    cold = make_transcriber(WhisperOptions(engine=engine, temperatures=(0.0,)))
+    kept = make_transcriber(WhisperOptions(engine=engine)).transcribe(audio)
+    assert kept.text and kept.text == cold.transcribe(audio).text
+    hotter = make_transcriber(WhisperOptions(engine=engine, resample_unsure=True))
+    sampled = hotter.transcribe(audio).text
+    assert sampled != kept.text  # (what the option changes; seeded, so it repeats)
+    assert make_transcriber(WhisperOptions(engine=engine, resample_unsure=True)).transcribe(
+        audio).text == sampled  # fmt: skip
 
 
 @pytest.mark.slow
