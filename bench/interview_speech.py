@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 from mockint.audio import load_audio, resample  # noqa: E402
 from mockint.bank import Bank, load_file  # noqa: E402
 from mockint.listen import transcribe_by_phrases  # noqa: E402
-from mockint.terms import bank_terms, heard, hint_terms, hotwords, terms_in  # noqa: E402
+from mockint.terms import bank_terms, bank_words, heard, hint_terms, hotwords, terms_in  # noqa: E402
 from mockint.transcribe import WhisperOptions, make_transcriber  # noqa: E402
 from mockint.vad import default_vad  # noqa: E402
 from mockint.wer import wer  # noqa: E402
@@ -135,7 +135,8 @@ def main() -> int:
     terms = bank_terms(bank)
     items = answers(bank)[: args.limit or None]
     said = [set(terms_in(t, terms)) for _, _, t in items]
-    hints = [hotwords(bank.get(q), terms) for q, _, _ in items]
+    words = bank_words(bank)
+    hints = [hotwords(bank.get(q), terms, words) for q, _, _ in items]
     wrong = [k in ("other", "restate", "keywords") for _, k, _ in items]
     print(f"{len(items)} answers ({sum(wrong)} wrong or off topic), {sum(map(len, said))} "
           f"distinct technical terms said; {args.model}, 1 thread")  # fmt: skip

@@ -27,7 +27,7 @@ from mockint.intake import import_pending, keep_pending
 from mockint.star import Star
 from mockint.star import analyse as analyse_star
 from mockint.store import Attempt, Store, new_uid, now
-from mockint.terms import bank_terms, hotwords
+from mockint.terms import bank_terms, bank_words, hotwords
 from mockint.transcribe import Transcriber
 from mockint.transcript import Transcript, words_from_dicts, words_to_dicts
 
@@ -330,7 +330,7 @@ def _parse_line(n: int, raw: str, bank: Bank) -> _Item:
     if "text" in item:
         return _Item(n, q, Transcript(str(item["text"]).strip()), None, adhoc)
     if "audio" in item:
-        hints = None if adhoc else hotwords(q, _terms(bank))
+        hints = None if adhoc else hotwords(q, _terms(bank), _words(bank))
         return _Item(n, q, None, str(item["audio"]), adhoc, hints)
     raise ValueError("give the answer as 'text' or 'audio'")
 
@@ -338,6 +338,11 @@ def _parse_line(n: int, raw: str, bank: Bank) -> _Item:
 @functools.lru_cache(maxsize=4)
 def _terms(bank: Bank) -> frozenset[str]:
     return frozenset(bank_terms(bank))
+
+
+@functools.lru_cache(maxsize=4)
+def _words(bank: Bank) -> frozenset[str]:
+    return frozenset(bank_words(bank))
 
 
 def grade_batch(

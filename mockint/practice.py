@@ -26,7 +26,7 @@ from mockint.miccheck import FLOOR_DB, rms_db
 from mockint.report import Missed, most_missed
 from mockint.speech import Speaker
 from mockint.store import Attempt, Store, now
-from mockint.terms import bank_terms, hotwords
+from mockint.terms import bank_terms, bank_words, hotwords
 from mockint.transcribe import Transcriber
 from mockint.vad import VoiceDetector
 
@@ -214,6 +214,7 @@ class Practice:
         self.session_id: int | None = None
         self.last: tuple[Assessment, int] | None = None  # the latest result shown
         self.terms = bank_terms(bank)  # what the transcriber leans toward, per question
+        self.words = bank_words(bank)  # ... and joins where heard apart
         # where a graded answer is kept when the store cannot take it
         self.pending = recordings.parent / "pending"
 
@@ -357,7 +358,7 @@ class Practice:
             self.vad or default_vad(),
             EndpointOptions(silence=self.o.silence),
             self.event,
-            hotwords(q, self.terms),
+            hotwords(q, self.terms, self.words),
         )
         started_at = now()
         reason = "limit"

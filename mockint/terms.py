@@ -59,6 +59,21 @@ def bank_terms(bank: Bank) -> set[str]:
     return find_terms([q.text for q in bank.questions] + [q.model_answer for q in bank.questions])
 
 
+# a plain word ending in a particle: "set up", "log in", "hand over" are verbs as often as
+# "setup", "login", "handover" are nouns, so they are joined only for their own question
+_PHRASAL = re.compile(r"[a-z]{3,}(?:up|out|in|off|down|over)")
+
+
+def bank_words(bank: Bank) -> set[str]:
+    """The plain words of 5+ letters (lower case) in a bank's questions and model answers,
+    but for its terms and words ending in a particle: what :func:`hotwords` joins where
+    heard apart in any answer ("time stamps" -> timestamps, "end point" -> endpoint)."""
+    words = {w.lower() for q in bank.questions for t in (q.text, q.model_answer)
+             for w in _SPELLING.findall(t)}  # fmt: skip
+    lower = {t.lower() for t in bank_terms(bank)}
+    return {w for w in words if w not in lower and not _PHRASAL.fullmatch(w)}
+
+
 def terms_in(text: str, terms: AbstractSet[str]) -> list[str]:
     """The terms a text says, in order, each time it says them (matched as whole words)."""
     return [m.group() for m in _TOKEN.finditer(text) if m.group() in terms]
@@ -70,17 +85,21 @@ def heard(term: str, transcript: str) -> bool:
     return term.lower().rstrip(".") in words
 
 
-def hotwords(question: Question, terms: AbstractSet[str]) -> str:
+def hotwords(
+    question: Question, terms: AbstractSet[str], words: AbstractSet[str] = frozenset()
+) -> str:
     """What the transcriber is told of an answer to ``question``: the terms of the question
     and its model answer, once each, in order (what it leans toward and listens for); then,
     after a ';', the bank's other terms (only joined where heard spelled apart: the
-    letters are heard, so no unsaid term can appear), and the question's own longer words
-    ("asynchronous", "standup"), joined alike where heard apart ("a synchronous").
-    :func:`hint_terms` reads it back."""
+    letters are heard, so no unsaid term can appear), the question's own longer words
+    ("asynchronous", "standup") and the bank's ``words`` (:func:`bank_words`), joined
+    alike where heard apart ("a synchronous", "time stamps"). :func:`hint_terms` reads it
+    back."""
     said = f"{question.text} {question.model_answer}"
     near = dict.fromkeys(terms_in(said, terms))
-    words = {w.lower() for w in _SPELLING.findall(said)} - {t.lower() for t in terms}
-    rest = sorted(t for t in terms if t not in near) + sorted(words)
+    lower = {t.lower() for t in terms}
+    own = {w.lower() for w in _SPELLING.findall(said)} - lower
+    rest = sorted(t for t in terms if t not in near) + sorted(own | (set(words) - lower))
     return ", ".join(near) + (f"; {', '.join(rest)}" if rest else "")
 
 

@@ -200,6 +200,22 @@ def test_a_banks_terms_and_a_questions_hotwords(resume_bank) -> None:  # type: i
     assert heard("FastAPI", "I chose FastAPI.") and not heard("FastAPI", "I chose fast API.")
 
 
+def test_the_banks_rarer_words_are_joined_where_heard_apart(resume_bank) -> None:  # type: ignore[no-untyped-def]
+    from mockint.terms import bank_terms, bank_words, hotwords
+    from mockint.transcribe import respelled
+    from mockint.transcript import Transcript
+
+    words = bank_words(resume_bank)
+    assert {"timestamps", "endpoint", "overpromise"} <= words
+    assert not {"setup", "standup", "celery", "fastapi"} & words  # particle-ended; terms
+    q = resume_bank.get("Q115")  # says none of them
+    heard = Transcript("Each row kept time stamps at the end point. I set up the stand up.")
+    hints = hotwords(q, bank_terms(resume_bank), words)
+    assert respelled(heard, hints).text == (
+        "Each row kept timestamps at the endpoint. I set up the stand up.")
+    assert respelled(heard, hotwords(q, bank_terms(resume_bank))).text == heard.text
+
+
 def test_words_that_spell_a_term_apart_are_joined_and_nothing_else() -> None:
     from mockint.terms import respell
     from mockint.transcribe import respelled

@@ -125,7 +125,7 @@ def _assess_audio(b: Any, q: Any, audio: Path, save: bool, transcriber: Any) -> 
     from mockint.assess import Assessor, keep_recording
     from mockint.audio import load_audio
     from mockint.embed import MiniLMEmbedder
-    from mockint.terms import bank_terms, hotwords
+    from mockint.terms import bank_terms, bank_words, hotwords
 
     samples = load_audio(audio)
     assessor = Assessor(MiniLMEmbedder(on_status=status), transcriber)
@@ -138,7 +138,8 @@ def _assess_audio(b: Any, q: Any, audio: Path, save: bool, transcriber: Any) -> 
                 f"{config.paths().recordings}: cannot keep the recording ({e.strerror}): "
                 "free some space, or grade without --save"
             ) from None
-    return assessor.assess_audio(b.name, q, samples, kept, hotwords(q, bank_terms(b)))
+    hints = hotwords(q, bank_terms(b), bank_words(b))
+    return assessor.assess_audio(b.name, q, samples, kept, hints)
 
 
 def _grade_batch(
