@@ -105,7 +105,8 @@ def as_said(text: str) -> str:
     """The text as the voices say it, for the WER reference: espeak-ng (and Piper, which
     phonemises with it) read '/' as "slash" ("async/await", "/auth") and '://', ':' as
     "colon (slash slash)", which whisper's normaliser would otherwise drop from the
-    reference."""
+    reference; words in brackets are said too (the normaliser drops them as sound labels)."""
+    text = re.sub(r"\(([^()]*\w[^()]*)\)", r", \1,", text)
     text = re.sub(r"://", " colon slash slash ", text)
     text = re.sub(r"(?<=\w)/(?=\w)|(?<![\w/])/(?=\w)", " slash ", text)
     return re.sub(r"(?<=\w):(?=\w)", " colon ", text)
