@@ -200,26 +200,6 @@ def dropped_stretches(t: Transcript) -> list[tuple[int, int]]:
     return out
 
 
-def voiced_frames(audio: np.ndarray) -> np.ndarray:
-    """Which 30 ms frames of the audio the voice detector (Silero) calls speech: one run
-    over the whole, as the detector needs the frames before to judge a frame."""
-    from mockint.vad import FRAME, SileroVad
-
-    vad = SileroVad()
-    n = len(audio) // FRAME * FRAME
-    return np.array([vad.is_speech(audio[i : i + FRAME]) for i in range(0, n, FRAME)], bool)
-
-
-def speech_seconds(voiced: np.ndarray, start: float = 0.0, end: float | None = None) -> float:
-    """Seconds of speech between ``start`` and ``end`` (the end of the audio when None) by
-    :func:`voiced_frames`."""
-    from mockint.vad import FRAME
-
-    a = int(start * 16000) // FRAME
-    b = None if end is None else int(end * 16000) // FRAME
-    return float(voiced[a:b].sum()) * FRAME / 16000
-
-
 class _Engine:
     """What both Whisper engines share: options, a model loaded once, the voice gate."""
 
@@ -252,6 +232,8 @@ class _Engine:
         """Transcribe 16 kHz mono float32 audio: nothing when no voice is heard, else the
         engine's words, cleaned of loops, with the question's terms (``hotwords``) put back
         where they were misheard."""
+        from mockint.vad import speech_seconds, voiced_frames
+
         model = self.load()
         audio = np.asarray(audio, dtype=np.float32)
         duration = len(audio) / 16000
@@ -269,7 +251,9 @@ class _Engine:
                        voiced: np.ndarray) -> Transcript:  # fmt: skip
         """The transcript with each stretch where beam search dropped words (see
         :func:`dropped_stretches`) decoded again on its own, kept where that hears more.
-        ``voiced``: the audio's :func:`voiced_frames`."""
+        ``voiced``: the audio's :func:`mockint.vad.voiced_frames`."""
+        from mockint.vad import speech_seconds
+
         words, segments = list(heard.words), list(heard.segments)
         for first, last in reversed(dropped_stretches(heard)):
             start, end = words[first].start, words[last].end

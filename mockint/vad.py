@@ -77,3 +77,19 @@ def _silero_session() -> Any:
 def default_vad() -> VoiceDetector:
     """The voice detector practice uses: Silero VAD."""
     return SileroVad()
+
+
+def voiced_frames(audio: np.ndarray) -> np.ndarray:
+    """Which 30 ms frames of the audio Silero calls speech: one run over the whole, as the
+    detector needs the frames before to judge a frame."""
+    vad = SileroVad()
+    n = len(audio) // FRAME * FRAME
+    return np.array([vad.is_speech(audio[i : i + FRAME]) for i in range(0, n, FRAME)], bool)
+
+
+def speech_seconds(voiced: np.ndarray, start: float = 0.0, end: float | None = None) -> float:
+    """Seconds of speech between ``start`` and ``end`` (the end of the audio when None) by
+    :func:`voiced_frames`."""
+    a = int(start * SAMPLE_RATE) // FRAME
+    b = None if end is None else int(end * SAMPLE_RATE) // FRAME
+    return float(voiced[a:b].sum()) * FRAME / SAMPLE_RATE

@@ -130,7 +130,7 @@ def test_words_dropped_under_a_long_word_are_heard(engine, transcriber, ct2, mon
     kept, last = words[:-k], words[-k]
     stretched = (*kept, Word(last.text, last.start, words[-1].end))
     dropped = Transcript("", (Segment("", 0.0, words[-1].end),), stretched, heard.duration)
-    from mockint.transcribe import voiced_frames
+    from mockint.vad import voiced_frames
 
     again = hearer._dropped_heard(hearer.load(), audio, dropped, voiced_frames(audio))
     assert len(again.words) >= len(words) - 1, again.text
