@@ -49,7 +49,7 @@ class WhisperOptions:
     # text that primes the decoder (e.g. to keep fillers); None for none
     initial_prompt: str | None = None
     # temperature 0 first; a decode that compresses too well (a loop: gzip ratio over
-    # 2.4) is tried again hotter (sampling seeded: the same audio, the same transcript)
+    # 2.4) is tried again hotter (sampling seeded, see SEED: a run of answers repeats)
     temperatures: tuple[float, ...] = field(default=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0))
     compression_ratio_threshold: float = 2.4
     # a decode whose mean log-probability is under this is unsure ...
