@@ -115,8 +115,29 @@ def hint_terms(hints: str | None) -> tuple[set[str], set[str]]:
     return first, first | {w.strip() for w in rest.split(",") if w.strip()}
 
 
+@functools.lru_cache(maxsize=8)  # the same hotwords come with every phrase of an answer
+def joinable(
+    hints: str, common: frozenset[str] = frozenset()
+) -> tuple[frozenset[str], frozenset[str]]:
+    """The question's terms of a :func:`hotwords` string, and what is joined where heard
+    apart: all its terms, and its plain words where they are not ``common`` ("a
+    synchronous" is "asynchronous", "may be" is not "maybe"; none without ``common``)."""
+    near, known = hint_terms(hints)
+    return frozenset(near), frozenset(
+        k for k in known if not (k.isalpha() and k.islower()) or (common and k not in common))
+
+
 def _key(s: str) -> str:
     return "".join(c for c in s.lower() if c.isalnum())
+
+
+@functools.lru_cache(maxsize=8)  # the same terms come with every phrase of an answer
+def _join_keys(terms: frozenset[str]) -> dict[str, str]:
+    """Each term (of 4+ letters and digits) by its letters and digits; a dotted term also
+    by its letters with "dot" said for each "."."""
+    keys = {_key(t): t for t in terms if len(_key(t)) >= 4}
+    keys.update({_key(t.replace(".", " dot ")): t for t in terms if "." in t.strip(".")})
+    return keys
 
 
 def respell(text: str, terms: AbstractSet[str]) -> str:
@@ -124,8 +145,7 @@ def respell(text: str, terms: AbstractSet[str]) -> str:
     "PostgreSQL", "stand-up" -> "standup", "self dot retry" -> "self.retry"): the letters
     are the speaker's, only the spacing (and a "dot" said for ".") is the term's, so
     nothing the answer did not say can appear."""
-    keys = {_key(t): t for t in terms if len(_key(t)) >= 4}
-    keys.update({_key(t.replace(".", " dot ")): t for t in terms if "." in t.strip(".")})
+    keys = _join_keys(frozenset(terms))
     if not keys:
         return text
     spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]

@@ -136,15 +136,12 @@ def respelled(t: Transcript, hotwords: str | None, score: Scorer | None = None) 
     if not hotwords or not t.text:
         return t
     from mockint.phonetic import common_words, phonemizer
-    from mockint.terms import hint_terms, put_terms, respell, sound_alike, supported
+    from mockint.terms import joinable, put_terms, respell, sound_alike, supported
     from mockint.terms import term_candidates as candidates
 
-    near, known = hint_terms(hotwords)
     phonemes = phonemizer()
     common = common_words()
-    # plain words are joined only where they are rare: "a synchronous" is "asynchronous",
-    # but "may be" is not "maybe"
-    known = {k for k in known if not (k.isalpha() and k.islower()) or (common and k not in common)}
+    near, known = joinable(hotwords, common)
 
     def fix(text: str) -> str:
         text = respell(text, known)
