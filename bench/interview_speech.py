@@ -136,7 +136,7 @@ def main() -> int:
     terms = bank_terms(bank)
     items = answers(bank)[: args.limit or None]
     said = [set(terms_in(t, terms)) for _, _, t in items]
-    words = bank_words(bank)
+    words = bank_words(bank, terms)
     hints = [hotwords(bank.get(q), terms, words) for q, _, _ in items]
     wrong = [k in ("other", "restate", "keywords") for _, k, _ in items]
     print(f"{len(items)} answers ({sum(wrong)} wrong or off topic), {sum(map(len, said))} "

@@ -342,7 +342,7 @@ def _terms(bank: Bank) -> frozenset[str]:
 
 @functools.lru_cache(maxsize=4)
 def _words(bank: Bank) -> frozenset[str]:
-    return frozenset(bank_words(bank))
+    return frozenset(bank_words(bank, _terms(bank)))
 
 
 def grade_batch(

@@ -214,7 +214,7 @@ class Practice:
         self.session_id: int | None = None
         self.last: tuple[Assessment, int] | None = None  # the latest result shown
         self.terms = bank_terms(bank)  # what the transcriber leans toward, per question
-        self.words = bank_words(bank)  # ... and joins where heard apart
+        self.words = bank_words(bank, self.terms)  # ... and joins where heard apart
         # where a graded answer is kept when the store cannot take it
         self.pending = recordings.parent / "pending"
 

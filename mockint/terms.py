@@ -64,13 +64,14 @@ def bank_terms(bank: Bank) -> set[str]:
 _PHRASAL = re.compile(r"[a-z]{3,}(?:up|out|in|off|down|over)")
 
 
-def bank_words(bank: Bank) -> set[str]:
+def bank_words(bank: Bank, terms: AbstractSet[str] | None = None) -> set[str]:
     """The plain words of 5+ letters (lower case) in a bank's questions and model answers,
-    but for its terms and words ending in a particle: what :func:`hotwords` joins where
-    heard apart in any answer ("time stamps" -> timestamps, "end point" -> endpoint)."""
+    but for its terms (``terms``: its :func:`bank_terms`, when the caller has them) and
+    words ending in a particle: what :func:`hotwords` joins where heard apart in any
+    answer ("time stamps" -> timestamps, "end point" -> endpoint)."""
     words = {w.lower() for q in bank.questions for t in (q.text, q.model_answer)
              for w in _SPELLING.findall(t)}  # fmt: skip
-    lower = {t.lower() for t in bank_terms(bank)}
+    lower = {t.lower() for t in (bank_terms(bank) if terms is None else terms)}
     return {w for w in words if w not in lower and not _PHRASAL.fullmatch(w)}
 
 

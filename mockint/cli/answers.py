@@ -138,7 +138,8 @@ def _assess_audio(b: Any, q: Any, audio: Path, save: bool, transcriber: Any) -> 
                 f"{config.paths().recordings}: cannot keep the recording ({e.strerror}): "
                 "free some space, or grade without --save"
             ) from None
-    hints = hotwords(q, bank_terms(b), bank_words(b))
+    terms = bank_terms(b)
+    hints = hotwords(q, terms, bank_words(b, terms))
     return assessor.assess_audio(b.name, q, samples, kept, hints)
 
 
