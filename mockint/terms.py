@@ -89,19 +89,28 @@ def heard(term: str, transcript: str) -> bool:
 def hotwords(
     question: Question, terms: AbstractSet[str], words: AbstractSet[str] = frozenset()
 ) -> str:
-    """What the transcriber is told of an answer to ``question``: the terms of the question
-    and its model answer, once each, in order (what it leans toward and listens for); then,
-    after a ';', the bank's other terms (only joined where heard spelled apart: the
-    letters are heard, so no unsaid term can appear), the question's own longer words
-    ("asynchronous", "standup") and the bank's ``words`` (:func:`bank_words`), joined
-    alike where heard apart ("a synchronous", "time stamps"). :func:`hint_terms` reads it
-    back."""
+    """What the transcriber is told of an answer to ``question``, in three parts split by
+    ';': the terms of the question and its model answer, once each, in order (what it
+    leans toward and listens for); the bank's other terms and its ``words``
+    (:func:`bank_words`), only joined where heard spelled apart (the letters are heard,
+    so no unsaid term can appear: "time stamps" -> timestamps); the question's own
+    longer plain words ("asynchronous", "schemas"), joined alike and tried where heard
+    words sound like them (:func:`mockint.respell.respelled`). :func:`hint_terms` and
+    :func:`question_words` read it back."""
     said = f"{question.text} {question.model_answer}"
     near = dict.fromkeys(terms_in(said, terms))
     lower = {t.lower() for t in terms}
     own = {w.lower() for w in _SPELLING.findall(said)} - lower
-    rest = sorted(t for t in terms if t not in near) + sorted(own | (set(words) - lower))
-    return ", ".join(near) + (f"; {', '.join(rest)}" if rest else "")
+    rest = sorted(t for t in terms if t not in near) + sorted(set(words) - lower - own)
+    parts = [", ".join(near), ", ".join(rest), ", ".join(sorted(own))]
+    while len(parts) > 1 and not parts[-1]:
+        parts.pop()
+    return "; ".join(parts)
+
+
+def _parts(hints: str | None) -> list[set[str]]:
+    """The words of each ';'-separated part of a :func:`hotwords` string."""
+    return [{w.strip() for w in p.split(",") if w.strip()} for p in (hints or "").split(";")]
 
 
 def question_hints(hints: str | None) -> str:
@@ -110,10 +119,16 @@ def question_hints(hints: str | None) -> str:
 
 
 def hint_terms(hints: str | None) -> tuple[set[str], set[str]]:
-    """The question's terms and all the terms of a :func:`hotwords` string."""
-    first = {w.strip() for w in question_hints(hints).split(",") if w.strip()}
-    rest = (hints or "").partition(";")[2]
-    return first, first | {w.strip() for w in rest.split(",") if w.strip()}
+    """The question's terms and all the terms and words of a :func:`hotwords` string."""
+    parts = _parts(hints)
+    return parts[0], set().union(*parts)
+
+
+def question_words(hints: str | None) -> frozenset[str]:
+    """The question's own plain words of a :func:`hotwords` string (its third part)."""
+    parts = (hints or "").split(";", 2)
+    return frozenset(w.strip() for w in parts[2].split(",") if w.strip()) if len(parts) > 2 \
+        else frozenset()
 
 
 @functools.lru_cache(maxsize=8)  # the same hotwords come with every phrase of an answer

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from mockint.models import DEFAULT_WHISPER
+from mockint.respell import Scorer, Scores, respelled
 from mockint.transcript import Segment, Transcript, clean, spoken_words
 
 
@@ -103,74 +104,6 @@ def _holds_speech(o: WhisperOptions, no_speech: float, avg_logprob: float) -> bo
     return not (no_speech > o.no_speech_threshold and avg_logprob < o.log_prob_threshold)
 
 
-# how well the audio the recogniser just decoded bears out each text (natural log)
-Scorer = Callable[[Sequence[str]], list[float]]
-
-# A text's score is its log-probability under the decoder given the audio, less this
-# share of its log-probability given silence (the decoder's own taste in words, whatever
-# is said): rare names ("Thirdi-AI", Pydantic) are unlikely to tiny.en's decoder in any
-# audio, and what counts is how much the audio raises them. On saved bench audio (0.7
-# edits per phoneme, margin 4): terms espeak-ng en-us 83.4% -> 86.8%, Piper 91.2% ->
-# 92.2%, no false terms; at 1.0 a false term appeared, at 0.5 half the gain.
-PRIOR_WEIGHT = 0.75
-
-
-def _less_prior(given_audio: Scorer, given_silence: Scorer) -> Scorer:
-    """A scorer of texts by the audio less :data:`PRIOR_WEIGHT` times by silence."""
-
-    def score(texts: Sequence[str]) -> list[float]:
-        heard, prior = given_audio(texts), given_silence(texts)
-        return [a - PRIOR_WEIGHT * b for a, b in zip(heard, prior, strict=True)]
-
-    return score
-
-
-def respelled(t: Transcript, hotwords: str | None, score: Scorer | None = None) -> Transcript:
-    """The transcript with terms put back where they were misheard: words that spell one of
-    the bank's apart joined ("fast API" -> "FastAPI"), then words that sound like one of the
-    question's replaced ("readies" -> "Redis", by espeak-ng's phonemes; skipped without
-    piper-tts). With ``score``, words that sound only roughly like a question's term
-    ("authentic" -> Pydantic) are replaced too when the audio, scored again, bears the
-    term out nearly as well (:func:`mockint.terms.supported`; :data:`PRIOR_WEIGHT`). ``hotwords`` as
-    :func:`mockint.terms.hotwords` makes it. Word times stay as heard."""
-    if not hotwords or not t.text:
-        return t
-    from mockint.phonetic import common_words, phonemizer
-    from mockint.terms import joinable, put_terms, respell, sound_alike, supported
-    from mockint.terms import term_candidates as candidates
-
-    phonemes = phonemizer()
-    common = common_words()
-    near, known = joinable(hotwords, common)
-
-    def fix(text: str) -> str:
-        text = respell(text, known)
-        if phonemes is None:
-            return text
-        return sound_alike(text, near, phonemes, common=common)
-
-    text = fix(t.text)
-    segments = tuple(replace(s, text=fix(s.text)) for s in t.segments)
-    if score is None or phonemes is None:
-        return replace(t, text=text, segments=segments)
-    found = candidates(text, near, phonemes, common=common)
-    if not found:
-        return replace(t, text=text, segments=segments)
-    first, *rest = score([text] + [c.text for c in found])
-    taken = supported(found, [p - first for p in rest])
-    pairs = {(c.heard, c.term) for c in taken}
-
-    def same(segment: str) -> str:
-        """The segment with the words replaced in the whole text replaced alike."""
-        terms = {term for _, term in pairs}  # every window: the one heard may not be closest
-        there = candidates(segment, terms, phonemes, common=common, limit=None)
-        alike = [c for c in there if (c.heard, c.term) in pairs]
-        return put_terms(segment, supported(alike, [0.0] * len(alike)))
-
-    segments = tuple(replace(s, text=same(s.text)) for s in segments) if taken else segments
-    return replace(t, text=put_terms(text, taken), segments=segments)
-
-
 # A word the aligner stretches over more than this much speech (s) stands where beam search
 # dropped words: "Using async/await, allows Python to start an operation" came back as
 # "Using the Synchronous", its last word 2.9 s long. The stretch, with up to
@@ -220,7 +153,7 @@ class _Engine:
         raise NotImplementedError
 
     def _decode(self, model: Any, audio: np.ndarray, duration: float,
-                hotwords: str | None) -> tuple[Transcript, Scorer | None]:  # fmt: skip
+                hotwords: str | None) -> tuple[Transcript, Scores | None]:  # fmt: skip
         """The engine's transcript, and a scorer of other texts for the same audio (or
         None: no term is then taken on a rough likeness)."""
         raise NotImplementedError
@@ -303,7 +236,7 @@ class WhisperTranscriber(_Engine):
             return self._model
 
     def _decode(self, model: Any, audio: np.ndarray, duration: float,
-                hotwords: str | None) -> tuple[Transcript, Scorer | None]:  # fmt: skip
+                hotwords: str | None) -> tuple[Transcript, Scores | None]:  # fmt: skip
         """``hotwords`` do not reach the decoder: priming openai-whisper with the question's
         words set off loops (see README)."""
         import torch
@@ -338,7 +271,7 @@ class WhisperTranscriber(_Engine):
         if duration > _WINDOW:
             return Transcript(text, segments, words, duration), None
         silence = self._scorer(model, np.zeros(0, np.float32), self._silence)
-        return Transcript(text, segments, words, duration), _less_prior(
+        return Transcript(text, segments, words, duration), Scores(
             self._scorer(model, audio, []), silence)
 
     def _scorer(self, model: Any, audio: np.ndarray, encoded: list[Any]) -> Scorer:
@@ -410,7 +343,7 @@ class CT2Transcriber(_Engine):
             return self._model
 
     def _decode(self, model: Any, audio: np.ndarray, duration: float,
-                hotwords: str | None) -> tuple[Transcript, Scorer | None]:  # fmt: skip
+                hotwords: str | None) -> tuple[Transcript, Scores | None]:  # fmt: skip
         """The decoder leans toward ``hotwords`` (the question's technical terms) only when
         ``options.use_hotwords`` says so. Audio of one window (30 s; a practice phrase)
         comes with a scorer that reuses the window's encoding."""
@@ -446,7 +379,7 @@ class CT2Transcriber(_Engine):
         if not one_window:
             return Transcript(text, segments, words, duration), None
         frames = len(audio) // 160
-        score = _less_prior(self._scorer(model, encoding, frames),
+        score = Scores(self._scorer(model, encoding, frames),
                             self._scorer(model, self._silence[0], frames))  # fmt: skip
         return Transcript(text, segments, words, duration), score
 

@@ -201,8 +201,8 @@ def test_a_banks_terms_and_a_questions_hotwords(resume_bank) -> None:  # type: i
 
 
 def test_the_banks_rarer_words_are_joined_where_heard_apart(resume_bank) -> None:  # type: ignore[no-untyped-def]
+    from mockint.respell import respelled
     from mockint.terms import bank_terms, bank_words, hotwords
-    from mockint.transcribe import respelled
     from mockint.transcript import Transcript
 
     words = bank_words(resume_bank)
@@ -217,8 +217,8 @@ def test_the_banks_rarer_words_are_joined_where_heard_apart(resume_bank) -> None
 
 
 def test_words_that_spell_a_term_apart_are_joined_and_nothing_else() -> None:
+    from mockint.respell import respelled
     from mockint.terms import respell
-    from mockint.transcribe import respelled
     from mockint.transcript import Segment, Transcript
 
     terms = {"FastAPI", "PostgreSQL", "ModelSerializer", "JWT"}
@@ -247,7 +247,7 @@ def test_words_that_spell_a_term_apart_are_joined_and_nothing_else() -> None:
 
 def test_without_the_common_words_list_only_plain_words_are_not_joined(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import mockint.phonetic
-    from mockint.transcribe import respelled
+    from mockint.respell import respelled
     from mockint.transcript import Transcript
 
     monkeypatch.setattr(mockint.phonetic, "common_words", lambda: frozenset())
@@ -278,7 +278,7 @@ def test_words_that_sound_like_a_term_become_it_and_nothing_else_does() -> None:
 
 
 def test_respelled_puts_terms_back_in_text_and_segments_but_keeps_word_times() -> None:
-    from mockint.transcribe import respelled
+    from mockint.respell import respelled
     from mockint.transcript import Segment, Transcript, Word
 
     words = (Word("readies", 0.0, 0.5), Word("queue", 0.5, 0.9))
@@ -322,7 +322,7 @@ def test_rough_sound_alikes_are_candidates_only_the_audio_can_confirm() -> None:
 
 
 def test_respelled_asks_the_scorer_and_changes_segments_alike() -> None:
-    from mockint.transcribe import respelled
+    from mockint.respell import Scores, respelled
     from mockint.transcript import Segment, Transcript
 
     text = "We sign tokens with all two. Pages load fast."
@@ -335,7 +335,7 @@ def test_respelled_asks_the_scorer_and_changes_segments_alike() -> None:
             asked.append(list(texts))
             return [gain if term in s else 0.0 for s in texts]
 
-        return score
+        return Scores(score)
 
     out = respelled(t, "OAuth2, JWT", likes("OAuth2", -2.0))
     assert out.text == "We sign tokens with OAuth2. Pages load fast."
@@ -345,14 +345,49 @@ def test_respelled_asks_the_scorer_and_changes_segments_alike() -> None:
     assert respelled(t, "OAuth2, JWT").text == text  # no scorer: no rough likeness taken
 
 
+def test_a_questions_own_words_are_put_back_only_where_the_audio_prefers_them() -> None:
+    from mockint.respell import WORD_CANDIDATES, Scores, respelled
+    from mockint.transcript import Segment, Transcript
+
+    text = "Pydantic scheme as lived in the back in. Salary ran the jobs."
+    t = Transcript(text, (Segment("Pydantic scheme as lived in the back in.", 0, 2),
+                          Segment("Salary ran the jobs.", 2, 3)), (), 3.0)  # fmt: skip
+    hints = "Pydantic, Salary; Redis; backend, celery, schemas"
+    asked: list[list[str]] = []
+
+    def by_audio(gains: dict[str, float]):  # type: ignore[no-untyped-def]
+        def score(texts):  # type: ignore[no-untyped-def]
+            asked.append(list(texts))
+            return [sum(g for w, g in gains.items() if w in s) for s in texts]
+
+        return score
+
+    # better by the audio than what was heard: taken, in the text and its segment alike
+    out = respelled(t, hints, Scores(by_audio({"schemas": 0.5, "backend": -0.5})))
+    assert out.text == "Pydantic schemas lived in the back in. Salary ran the jobs."
+    assert [s.text for s in out.segments] == ["Pydantic schemas lived in the back in.",
+                                              "Salary ran the jobs."]  # fmt: skip
+    # a term ("Salary", here) is never traded for a plain word, however the audio scores
+    asked.clear()
+    out = respelled(t, hints, Scores(by_audio({"celery": 9.0, "backend": 0.1})))
+    assert out.text == "Pydantic scheme as lived in the backend. Salary ran the jobs."
+    assert asked and not any("celery" in s for s in asked[-1])
+    assert len(asked[-1]) - 1 <= WORD_CANDIDATES
+    # what counts is the audio alone: the decoder's taste (given silence) lends nothing
+    taste = Scores(by_audio({"schemas": -0.5}), by_audio({"schemas": -10.0}))
+    assert respelled(t, hints, taste).text == text
+    # and a question's words are tried only as its hotwords' third part
+    assert respelled(t, "Pydantic, Salary; backend, schemas", Scores(
+        by_audio({"schemas": 5.0, "backend": 5.0}))).text == text
+
+
 def test_a_texts_score_is_what_the_audio_adds_to_the_decoders_taste() -> None:
-    from mockint.transcribe import PRIOR_WEIGHT, _less_prior
+    from mockint.respell import PRIOR_WEIGHT, Scores
 
     by_audio = {"we use the AI": -10.0, "we use Thirdi-AI": -16.0, "we use Django": -11.0}
     by_silence = {"we use the AI": -20.0, "we use Thirdi-AI": -30.0, "we use Django": -20.0}
-    score = _less_prior(lambda ts: [by_audio[t] for t in ts],
-                        lambda ts: [by_silence[t] for t in ts])  # fmt: skip
-    heard, rare, common = score(["we use the AI", "we use Thirdi-AI", "we use Django"])
+    score = Scores(lambda ts: [by_audio[t] for t in ts], lambda ts: [by_silence[t] for t in ts])
+    heard, rare, common = score.net(["we use the AI", "we use Thirdi-AI", "we use Django"])
     # the rare name, 6 nats less likely by the audio, is 10 less likely whatever is said
     assert rare - heard == pytest.approx(-6.0 + 10.0 * PRIOR_WEIGHT)
     assert common - heard == pytest.approx(-1.0) and 0 < PRIOR_WEIGHT < 1
@@ -382,6 +417,26 @@ def test_a_misheard_term_returns_only_where_said(engine, transcriber, ct2, tmp_p
     assert ph is not None
     tried = term_candidates(t.text, {"Pydantic", "OAuth2"}, ph, common=common_words())
     assert {c.term for c in tried} == {"Pydantic", "OAuth2"}
+
+
+@pytest.mark.slow
+def test_a_questions_word_comes_back_where_the_audio_prefers_it(ct2, resume_bank, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Beam search hears espeak-ng's "module" as "modules"; scored again, the audio bears
+    out the question's word "module" better."""
+    from mockint.terms import bank_terms, hotwords
+
+    from .conftest import espeak
+
+    wav = espeak("The Pydantic schemas lived in their own module, apart from the backend.",
+                 tmp_path / "said.wav")  # fmt: skip
+    pad = np.zeros(8000, np.float32)
+    said = np.concatenate([pad, load_audio(wav), pad, pad])
+    hints = hotwords(resume_bank.get("Q95"), bank_terms(resume_bank))
+    assert {"module", "schemas"} <= set(hints.split(";")[2].replace(",", " ").split())
+    heard = ct2.transcribe(said, hotwords=hints.rpartition(";")[0]).text
+    fixed = ct2.transcribe(said, hotwords=hints).text
+    assert "modules" in heard, heard
+    assert fixed == heard.replace("modules", "module"), fixed
 
 
 @pytest.mark.slow
