@@ -63,7 +63,7 @@ def respelled(t: Transcript, hotwords: str | None, scores: Scores | None = None)
     piper-tts). With ``scores``, words that sound only roughly like a question's term
     ("authentic" -> Pydantic) are replaced too when the audio bears the term out nearly as
     well (:func:`mockint.terms.supported`; :data:`PRIOR_WEIGHT`), and words that sound like
-    one of the question's own plain words ("scheme as" -> schemas) when the audio bears the
+    one of the question's own plain words ("back in" -> backend) when the audio bears the
     word out better. ``hotwords`` as :func:`mockint.terms.hotwords` makes it."""
     if not hotwords or not t.text:
         return t
