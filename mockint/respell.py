@@ -85,10 +85,9 @@ def respelled(t: Transcript, hotwords: str | None, scores: Scores | None = None)
     if scores is None or phonemes is None:
         return out
     out = _checked(out, near, scores.net, phonemes, common, margin=TERM_MARGIN)
-    own = question_words(hotwords)
+    own, terms = question_words(hotwords)
     if not own:
         return out
-    terms = {k.lower() for k in known if not (k.isalpha() and k.islower())}
     return _checked(out, own, scores.audio, phonemes, common, margin=None,
                     max_distance=WORD_SOUND_ALIKE, limit=WORD_CANDIDATES, keep=terms)
 

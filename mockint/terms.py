@@ -124,11 +124,18 @@ def hint_terms(hints: str | None) -> tuple[set[str], set[str]]:
     return parts[0], set().union(*parts)
 
 
-def question_words(hints: str | None) -> frozenset[str]:
-    """The question's own plain words of a :func:`hotwords` string (its third part)."""
+@functools.lru_cache(maxsize=8)  # the same hotwords come with every phrase of an answer
+def question_words(hints: str | None) -> tuple[frozenset[str], frozenset[str]]:
+    """The question's own plain words of a :func:`hotwords` string (its third part), and
+    all its terms in lower case (which a plain word never replaces)."""
     parts = (hints or "").split(";", 2)
-    return frozenset(w.strip() for w in parts[2].split(",") if w.strip()) if len(parts) > 2 \
-        else frozenset()
+    own = {w.strip() for w in parts[2].split(",") if w.strip()} if len(parts) > 2 else set()
+    return frozenset(own), frozenset(k.lower() for k in hint_terms(hints)[1] if _is_term(k))
+
+
+def _is_term(word: str) -> bool:
+    """Whether a word of a :func:`hotwords` string is a term, not a plain lower-case word."""
+    return not (word.isalpha() and word.islower())
 
 
 @functools.lru_cache(maxsize=8)  # the same hotwords come with every phrase of an answer
@@ -140,7 +147,7 @@ def joinable(
     synchronous" is "asynchronous", "may be" is not "maybe"; none without ``common``)."""
     near, known = hint_terms(hints)
     return frozenset(near), frozenset(
-        k for k in known if not (k.isalpha() and k.islower()) or (common and k not in common))
+        k for k in known if _is_term(k) or (common and k not in common))
 
 
 def _key(s: str) -> str:
