@@ -216,6 +216,13 @@ _NEAR = frozenset((x, y) for group in (_VOWELS, *_KIN) for x in group for y in g
 _REDUCED = frozenset("əᵻɪɐ")
 
 
+def full_vowels(phonemes: str) -> int:
+    """How many syllables of a phoneme string have a full vowel (not only a reduced one:
+    "router is", ɹaʊɾɚɹɪz, has two, as routers has; "endpoint to" three, endpoints two)."""
+    nuclei = re.findall(f"[{_VOWELS}ː]+", phonemes)
+    return sum(1 for n in nuclei if set(n) - _REDUCED - {"ː"})
+
+
 def _likeness(a: str, b: str, most: float = float("inf")) -> float:
     """An edit distance between phoneme strings in which near sounds cost half: a vowel
     for another, a consonant for its kin (d/t, s/z, m/n), a reduced vowel put in or left

@@ -349,8 +349,8 @@ def test_a_questions_own_words_are_put_back_only_where_the_audio_prefers_them() 
     from mockint.respell import WORD_CANDIDATES, Scores, respelled
     from mockint.transcript import Segment, Transcript
 
-    text = "Pydantic scheme as lived in the back in. Salary ran the jobs."
-    t = Transcript(text, (Segment("Pydantic scheme as lived in the back in.", 0, 2),
+    text = "Pydantic scheme is lived in the back in. Salary ran the jobs."
+    t = Transcript(text, (Segment("Pydantic scheme is lived in the back in.", 0, 2),
                           Segment("Salary ran the jobs.", 2, 3)), (), 3.0)  # fmt: skip
     hints = "Pydantic, Salary; Redis; backend, celery, schemas"
     asked: list[list[str]] = []
@@ -370,15 +370,76 @@ def test_a_questions_own_words_are_put_back_only_where_the_audio_prefers_them() 
     # a term ("Salary", here) is never traded for a plain word, however the audio scores
     asked.clear()
     out = respelled(t, hints, Scores(by_audio({"celery": 9.0, "backend": 0.1})))
-    assert out.text == "Pydantic scheme as lived in the backend. Salary ran the jobs."
+    assert out.text == "Pydantic scheme is lived in the backend. Salary ran the jobs."
     assert asked and not any("celery" in s for s in asked[-1])
     assert len(asked[-1]) - 1 <= WORD_CANDIDATES
-    # what counts is the audio alone: the decoder's taste (given silence) lends nothing
+    # for one word heard as another what counts is the audio alone: the decoder's taste
+    # (given silence) lends nothing ...
+    one = Transcript("Rotters group the endpoints.")
+    taste = Scores(by_audio({"routers": -0.5}), by_audio({"routers": -10.0}))
+    assert respelled(one, "Pydantic; Redis; routers", taste).text == one.text
+    assert respelled(one, "Pydantic; Redis; routers", Scores(
+        by_audio({"routers": 0.5}))).text == "routers group the endpoints."
+    # ... but a word heard as two ("scheme is") is taken where the audio bears it out
+    # better net of that taste, as a term is
     taste = Scores(by_audio({"schemas": -0.5}), by_audio({"schemas": -10.0}))
-    assert respelled(t, hints, taste).text == text
+    assert respelled(t, hints, taste).text.startswith("Pydantic schemas lived")
+    worse = Scores(by_audio({"schemas": -5.0}), by_audio({"schemas": -2.0}))
+    assert respelled(t, hints, worse).text == text
+    # (where the second word is only a weak syllable of the one: "endpoint to" is not
+    # endpoints, whatever the scores)
+    apart = Transcript("We had an endpoint to update it.")
+    merged = "We had an endpoints update it."
+    taste = Scores(lambda ts: [0.0 if x == apart.text else -0.5 if x == merged else -20.0
+                               for x in ts],
+                   lambda ts: [0.0 if x == apart.text else -10.0 if x == merged else 0.0
+                               for x in ts])  # fmt: skip
+    assert respelled(apart, "Pydantic; Redis; endpoints", taste).text == apart.text
     # and a question's words are tried only as its hotwords' third part
     assert respelled(t, "Pydantic, Salary; backend, schemas", Scores(
         by_audio({"schemas": 5.0, "backend": 5.0}))).text == text
+
+
+def test_an_unsure_word_is_tried_for_a_term_further_off_and_taken_only_if_better() -> None:
+    from mockint.respell import Scores, respelled
+    from mockint.transcript import Segment, Transcript, Word
+
+    text = "Models and credit operations, of course, were in a repository."
+    said = [w.strip(",.") for w in text.split()]
+
+    def heard(unsure: str) -> Transcript:
+        words = tuple(Word(w, i * 0.3, i * 0.3 + 0.3, 0.3 if w == unsure else 0.95)
+                      for i, w in enumerate(said))  # fmt: skip
+        return Transcript(text, (Segment(text, 0, 3),), words, 3.0)
+
+    asked: list[str] = []
+
+    def score(gain: float, prior: float, term: str = "CRUD") -> Scores:
+        def by(g: float):  # type: ignore[no-untyped-def]
+            def s(texts):  # type: ignore[no-untyped-def]
+                asked.extend(texts)
+                return [g if term in x else -20.0 if x != text else 0.0 for x in texts]
+
+            return s
+
+        return Scores(by(gain), by(prior))
+
+    hints = "CRUD, CORS, Pydantic"
+    # "credit" is a common word and 0.75 edits a phoneme from CRUD: tried only where the
+    # recogniser was unsure of it, and taken where the audio net of the decoder's taste
+    # (-2 + 0.75 * 6 = +2.5) bears CRUD out better than what was heard
+    out = respelled(heard("credit"), hints, score(-2.0, -6.0))
+    assert out.text == "Models and CRUD operations, of course, were in a repository."
+    assert out.segments[0].text == out.text
+    asked.clear()
+    assert respelled(heard("Models"), hints, score(-2.0, -6.0)).text == text
+    assert not any("CRUD" in x for x in asked)  # a sure word is not asked about
+    # within the terms' margin is not enough for a word so far off: better, or not at all
+    assert respelled(heard("credit"), hints, score(-2.0, 0.0)).text == text
+    # a common word that sounds just like a term the audio cannot tell apart: never asked
+    asked.clear()
+    assert respelled(heard("course"), hints, score(9.0, 0.0, "of CORS")).text == text
+    assert asked and not any("of CORS" in x for x in asked)
 
 
 def test_a_texts_score_is_what_the_audio_adds_to_the_decoders_taste() -> None:
