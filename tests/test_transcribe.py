@@ -134,7 +134,10 @@ def test_words_dropped_under_a_long_word_are_heard(engine, transcriber, ct2, mon
 
     again = hearer._dropped_heard(hearer.load(), audio, dropped, voiced_frames(audio))
     assert len(again.words) >= len(words) - 1, again.text
-    assert wer([ref], [again.text]) <= wer([ref], [heard.text]) + 0.02, again.text
+    # decoded again with less context, at most one word may come out otherwise ("styles"
+    # -> "miles" on a CPU without AVX2, where int8 kernels differ)
+    one_word = 1.01 / len(normalise(ref))
+    assert wer([ref], [again.text]) <= wer([ref], [heard.text]) + one_word, again.text
     assert all(kept[-1].end - 0.01 <= w.start <= w.end <= words[-1].end + 0.01
                for w in again.words[len(kept):])  # fmt: skip
     assert again.segments and again.segments[-1].text.endswith(again.words[-1].text)
