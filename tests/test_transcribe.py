@@ -69,6 +69,20 @@ def test_non_speech_gives_an_empty_transcript(kind: str, engine: str, transcribe
     assert t.text == "" and t.words == () and t.segments == (), t
 
 
+def _counted_decodes(engine: str, transcriber) -> list[float]:  # type: ignore[no-untyped-def]
+    """Wrap the engine's own decode call (one per window and temperature) to count it."""
+    model = transcriber.load()
+    target, name = (model.model, "generate") if engine == "ct2" else (model, "decode")
+    inner, calls = getattr(target, name), []
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1.0)
+        return inner(*args, **kwargs)
+
+    setattr(target, name, counted)  # this instance only
+    return calls
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ["openai", "ct2"])
 def test_an_unsure_decode_is_kept_not_sampled_again(engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -76,11 +90,17 @@ def test_an_unsure_decode_is_kept_not_sampled_again(engine, tmp_path) -> None:  
     audio = load_audio(espeak("Zorbak mintel fasquo dreniv plotu, kresh vandu imorel.",
                               tmp_path / "unsure.wav"))  # fmt: skip
     cold = make_transcriber(WhisperOptions(engine=engine, temperatures=(0.0,)))
-    kept = make_transcriber(WhisperOptions(engine=engine)).transcribe(audio)
-    assert kept.text and kept.text == cold.transcribe(audio).text
+    kept = make_transcriber(WhisperOptions(engine=engine))
+    decodes = _counted_decodes(engine, kept)
+    heard = kept.transcribe(audio).text
+    assert heard and heard == cold.transcribe(audio).text
+    assert len(decodes) == 1  # one window, decoded once: not tried again hotter
     hotter = make_transcriber(WhisperOptions(engine=engine, resample_unsure=True))
+    decodes = _counted_decodes(engine, hotter)
     sampled = hotter.transcribe(audio).text
-    assert sampled != kept.text  # (what the option changes; seeded, so it repeats)
+    # the option tries again hotter (CTranslate2 then keeps the likeliest decode, which on
+    # some CPUs is the cold one, so the text need not change); seeded, so it repeats
+    assert len(decodes) > 1
     assert make_transcriber(WhisperOptions(engine=engine, resample_unsure=True)).transcribe(
         audio).text == sampled  # fmt: skip
 
