@@ -183,12 +183,18 @@ def respell(text: str, terms: AbstractSet[str]) -> str:
                 continue  # one word is rejoined only across a hyphen
             if any(text[a:b][-1] in ".,;:!?" for a, b in window[:-1]):
                 continue  # a word ends a clause: the next one starts another
-            term = keys.get(_key(raw))
+            term, rest = keys.get(_key(raw)), ""
+            last = text[window[-1][0] : window[-1][1]]
+            if term is None and n > 1 and "-" in last.strip("-"):
+                # the term ends inside a hyphenated word: "CPU heavy-code" -> "CPU-heavy code"
+                head, rest = last.split("-", 1)
+                raw = text[window[0][0] : window[-1][0]] + head
+                term, rest = keys.get(_key(raw)), " " + rest
             if term is not None and raw.rstrip(".,;:!?") != term:
                 tail = raw[len(raw.rstrip(".,;:!?")) :]
                 if term.islower() and raw[0].isupper():
                     term = term.capitalize()  # a plain word starting a sentence
-                out.append(term + tail)
+                out.append(term + tail + rest)
                 i += n
                 break
         else:

@@ -248,6 +248,10 @@ def test_words_that_spell_a_term_apart_are_joined_and_nothing_else() -> None:
     said = respell("I chose fast API with Postgre SQL.", terms)
     assert said == "I chose FastAPI with PostgreSQL."
     assert respell("It is fast. API calls go out.", terms) == "It is fast. API calls go out."
+    # a term that ends inside a hyphenated word is split from the rest of it
+    said = respell("Not CPU heavy-code, but fast API-based work.", {"CPU-heavy", "FastAPI"})
+    assert said == "Not CPU-heavy code, but FastAPI based work."
+    assert respell("a CPU light-code", {"CPU-heavy"}) == "a CPU light-code"
     assert respell("a fast api", set()) == "a fast api"
     # a "dot" said for a term's "." is joined too, the term's other words unchanged
     dotted = {"self.retry", "uvicorn.workers.UvicornWorker", "app.get"}
