@@ -116,6 +116,7 @@ def live_run(tmp: Path, answer: Path, model: str, said: str) -> dict[str, float]
         "shown_to_sound": sound_at - ev["question"]["t"],
         "shown_to_play": ev["question_playing"]["t"] - ev["question"]["t"],
         "stop_to_result": shown - ev["recording_stopped"]["t"],
+        "stop_to_text": ev["transcribed"]["t"] - ev["recording_stopped"]["t"],
         "last_word_to_result": shown - (played + last_voiced(answer)),
         "launch_to_question": ev["question_playing"]["t"] - launched,
         "peak_mb": peak[0] / 1e6,
@@ -152,7 +153,8 @@ def main() -> int:
             " --silence 2.5; wer: % of the transcript practice graded"
         )
         runs = [live_run(tmp, answer, args.model, q.model_answer) for _ in range(args.runs)]
-    keys = ["shown_to_sound", "shown_to_play", "stop_to_result", "last_word_to_result",
+    keys = ["shown_to_sound", "shown_to_play", "stop_to_result", "stop_to_text",
+            "last_word_to_result",
             "launch_to_question", "peak_mb", "score", "wer"]  # fmt: skip
     print(f"{'run':<6}" + "".join(f"{k:>20}" for k in keys))
     for i, r in enumerate(runs, 1):

@@ -418,6 +418,7 @@ class Practice:
         """Finish the transcript, keep the audio, grade and store; show the result."""
         self.ui.transcribing()
         transcript = rec.listener.finish(timeout=None if rec.failure is None else 30)
+        self.event("transcribed", words=len(transcript.words))
         audio_path = str(rec.path)
         with contextlib.suppress(OSError, RuntimeError):
             audio_path = str(finalise_recording(rec.path))
