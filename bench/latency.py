@@ -2,12 +2,13 @@
 
     scripts/virtual-audio.sh must be running:  source scripts/virtual-audio.sh start
     .venv/bin/python bench/latency.py [--runs 3] [--model tiny.en] [--question Q131 --wpm 160]
+                                      [--closing "That is my answer."]
 
 Part 1 (offline): the FLEURS utterances joined into one long answer with pauses,
 transcribed whole and phrase by phrase (as practice does while listening): WER of each.
 Part 2 (live): `mockint practice` hears a question's model answer (Q1's, ~60 s) in
-espeak-ng's voice played into the
-virtual microphone. For each run: seconds from the end of the recording (the
+espeak-ng's voice played into the virtual microphone (with --closing, then a short
+sentence after a pause: too short to be a phrase of its own, it is the tail). For each run: seconds from the end of the recording (the
 end-of-answer decision) to the graded result on screen, from the last spoken
 word to the result, from launch to the first question being spoken, from the question
 shown to its first sound at the speaker (captured from the virtual speaker), and the
@@ -133,6 +134,9 @@ def main() -> int:
     ap.add_argument("--skip-offline", action="store_true")
     ap.add_argument("--question", default="Q1", help="whose model answer is spoken (Q1)")
     ap.add_argument("--wpm", type=int, default=150, help="espeak-ng's rate (150)")
+    ap.add_argument(
+        "--closing", default="", help="a short sentence said 1.2 s after the answer (as many end)"
+    )
     args = ap.parse_args()
     if not args.skip_offline:
         phrases_vs_whole(args.model)
@@ -146,13 +150,18 @@ def main() -> int:
         (tmp / "home" / "bank").mkdir(parents=True)
         (tmp / "home" / "bank" / "bench.toml").write_text(to_toml(Bank("bench", (q,))))
         answer = tmp / "answer.wav"
-        length = compose(answer, 0.5, espeak_wav(q.model_answer, tmp / "q.wav", wpm=args.wpm), 0.2)
+        said = q.model_answer + (" " + args.closing if args.closing else "")
+        parts: list[np.ndarray | float] = [espeak_wav(q.model_answer, tmp / "q.wav", wpm=args.wpm)]
+        if args.closing:
+            parts += [1.2, espeak_wav(args.closing, tmp / "c.wav", wpm=args.wpm)]
+        length = compose(answer, 0.5, *parts, 0.2)
+        closing = f", then '{args.closing}' after 1.2 s" if args.closing else ""
         print(
-            f"\nLive: a {length:.0f} s spoken answer ({q.id}'s model answer, espeak-ng en-us "
-            f"{args.wpm} wpm) through the virtual microphone, {args.model}, {args.runs} runs,"
-            " --silence 2.5; wer: % of the transcript practice graded"
+            f"\nLive: a {length:.0f} s spoken answer ({q.id}'s model answer{closing}; espeak-ng "
+            f"en-us {args.wpm} wpm) through the virtual microphone, {args.model}, {args.runs} "
+            "runs, --silence 2.5; wer: % of the transcript practice graded"
         )
-        runs = [live_run(tmp, answer, args.model, q.model_answer) for _ in range(args.runs)]
+        runs = [live_run(tmp, answer, args.model, said) for _ in range(args.runs)]
     keys = ["shown_to_sound", "shown_to_play", "stop_to_result", "stop_to_text",
             "last_word_to_result",
             "launch_to_question", "peak_mb", "score", "wer"]  # fmt: skip

@@ -24,6 +24,8 @@ from mockint.vad import FRAME, VoiceDetector
 PAD = 0.3
 # a phrase starts this long (s) before the frames that proved speech had begun
 ONSET_LEAD = 0.2
+# a stretch of the answer, as (first, end) sample
+Span = tuple[int, int]
 # frames of level history kept (2 s), searched for a quiet place to cut a long phrase
 RMS_HISTORY = 67
 CUT_SEARCH = 50  # the last 1.5 s ...
@@ -53,13 +55,19 @@ class EndpointOptions:
     # or not: the tail left when the answer ends must be transcribed within the silence
     # (20 s at RTF 0.07 is 1.4 s, inside the 1.9 s between a phrase's cut and the end)
     max_phrase: float = 20.0
+    # silence (s) after a phrase too short to cut on its own (under min_phrase) at which it
+    # is transcribed already, in case the answer is over: if it is, the stop does not wait
+    # for it (its audio is what the end would have sent); if speech comes back, the phrase
+    # goes on and that transcript is dropped
+    tail_pause: float = 1.0
     # a silence inside the answer at least this long (s) is a long pause (delivery)
     long_pause: float = 2.5
 
 
 @dataclass(frozen=True)
 class Endpoint:
-    """An event from :class:`Endpointer`: kind is 'speech', 'phrase' or 'end'; at is a sample."""
+    """An event from :class:`Endpointer`: kind is 'speech', 'phrase', 'tail' (the open
+    phrase may be the last: its last voiced sample) or 'end'; at is a sample."""
 
     kind: str
     at: int
@@ -83,6 +91,7 @@ class Endpointer:
         self.last_voiced = 0  # end sample of the last voiced frame
         self.phrase_start = 0
         self._phrase_cut = True  # no phrase open
+        self._tail_sent = False  # a "tail" event for the silence so far
         self.ended = False
         # silences inside the answer at least `long_pause` long: (start, seconds), from the
         # voice detector's frames (what delivery reports; word times miss or invent them)
@@ -109,6 +118,7 @@ class Endpointer:
                 if self.started and not self.ended and gap >= self.o.long_pause:
                     self.pauses.append((self.last_voiced / SAMPLE_RATE, gap))
                 self.last_voiced = self._pos
+                self._tail_sent = False
             if not self.started:
                 if sum(self._recent) >= self.o.onset_frames:
                     self.started = True
@@ -139,6 +149,9 @@ class Endpointer:
                 events.append(Endpoint("phrase", cut))
                 self.phrase_start = cut
                 self._phrase_cut = True
+            elif not self._phrase_cut and not self._tail_sent and silent >= self.o.tail_pause:
+                events.append(Endpoint("tail", self.last_voiced))
+                self._tail_sent = True
             if silent >= self.o.silence:
                 self.ended = True
                 events.append(Endpoint("end", self._pos))
@@ -161,13 +174,16 @@ class PhraseTranscriber:
     rest and returns the joined transcript. Phrases are not primed with the text
     before them: with tiny.en that prompt set off repetition loops (WER on FLEURS
     phrases rose from 5% to 20%). ``hotwords`` (the question's terms) go with each.
+    A phrase submitted with a ``tentative`` key is held apart (the newest only) until
+    :meth:`finish` is told to end with it.
     """
 
     def __init__(self, transcriber: Transcriber, hotwords: str | None = None):
         self.transcriber = transcriber
         self.hotwords = hotwords
-        self._q: queue.Queue[tuple[np.ndarray, float] | None] = queue.Queue()
+        self._q: queue.Queue[tuple[np.ndarray, float, Span | None] | None] = queue.Queue()
         self._parts: list[Transcript] = []
+        self._tentative: dict[Span, Transcript] = {}
         self._error: BaseException | None = None
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._work, name="transcriber", daemon=True)
@@ -178,40 +194,51 @@ class PhraseTranscriber:
             item = self._q.get()
             if item is None:
                 break
-            audio, offset = item
+            audio, offset, key = item
             if self._error is not None:
                 continue
             try:
-                t = self.transcriber.transcribe(audio, hotwords=self.hotwords)
-                self._parts.append(t.shifted(offset))
+                t = self.transcriber.transcribe(audio, hotwords=self.hotwords).shifted(offset)
             except BaseException as e:  # surfaced by finish()
                 self._error = e
+                continue
+            if key is None:
+                self._parts.append(t)
+            else:
+                self._tentative = {key: t}
         self._done.set()
 
-    def submit(self, audio: np.ndarray, offset: float) -> None:
-        """Queue a phrase that starts ``offset`` seconds into the answer."""
-        self._q.put((np.asarray(audio, dtype=np.float32), offset))
+    def submit(self, audio: np.ndarray, offset: float, tentative: Span | None = None) -> None:
+        """Queue a phrase that starts ``offset`` seconds into the answer (held apart under
+        the key ``tentative`` if given)."""
+        self._q.put((np.asarray(audio, dtype=np.float32), offset, tentative))
 
     @property
     def text(self) -> str:
         """What has been transcribed so far."""
         return " ".join(p.text for p in list(self._parts) if p.text)
 
-    def finish(self, duration: float, timeout: float | None = None) -> Transcript:
-        """Wait for every queued phrase; return the whole transcript."""
+    def finish(
+        self, duration: float, timeout: float | None = None, tail: Span | None = None
+    ) -> Transcript:
+        """Wait for every queued phrase; return the whole transcript, ending with the
+        tentative phrase ``tail`` if given."""
         self._q.put(None)
         if not self._done.wait(timeout):
             raise TimeoutError("transcription did not finish in time")
         if self._error is not None:
             raise self._error
-        return joined(self._parts, duration)
+        last = [self._tentative[tail]] if tail is not None else []
+        return joined(self._parts + last, duration)
 
 
 class Listener:
     """Endpointing and phrase transcription over a stream of 16 kHz blocks.
 
-    Each phrase goes to a worker thread as soon as the endpointer cuts it, so
-    when the answer ends only its tail is left to transcribe.
+    Each phrase goes to a worker thread as soon as the endpointer cuts it, and
+    the last one (too short to cut) once a silence says it may be the last, so
+    when the answer ends there is rarely anything left to transcribe. Without
+    ``early_tail`` (offline, where nobody waits) the tail waits for the end.
     """
 
     def __init__(
@@ -221,12 +248,15 @@ class Listener:
         options: EndpointOptions | None = None,
         events: Callable[..., None] | None = None,
         hotwords: str | None = None,
+        early_tail: bool = True,
     ):
         self.ep = Endpointer(vad, options)
         self.phrases = PhraseTranscriber(transcriber, hotwords)
         self.chunks: list[np.ndarray] = []
         self.samples = 0
         self.cut = 0  # first sample not yet sent for transcription
+        self.early_tail = early_tail
+        self._tail: Span | None = None  # the stretch sent early, in case it is the last
         self._event = events or (lambda *_a, **_k: None)
 
     def feed(self, block: np.ndarray) -> bool:
@@ -242,9 +272,20 @@ class Listener:
                 self.phrases.submit(_slice(self.chunks, self.cut, ev.at), self.cut / SAMPLE_RATE)
                 self._event("phrase", start=self.cut / SAMPLE_RATE, end=ev.at / SAMPLE_RATE)
                 self.cut = ev.at
+            elif ev.kind == "tail" and self.early_tail:
+                span = self._tail_span(ev.at)
+                if span[1] > span[0]:
+                    self._tail = span
+                    self.phrases.submit(_slice(self.chunks, *span), span[0] / SAMPLE_RATE, span)
+                    self._event("tail", start=span[0] / SAMPLE_RATE, end=span[1] / SAMPLE_RATE)
             elif ev.kind == "end":
                 ended = True
         return ended
+
+    def _tail_span(self, last_voiced: int) -> Span:
+        """What is left to send if the answer ends now: up to just after the last speech."""
+        end = min(max(last_voiced + int(PAD * SAMPLE_RATE), self.cut), self.samples)
+        return self.cut, end
 
     @property
     def pauses(self) -> list[tuple[float, float]]:
@@ -260,12 +301,17 @@ class Listener:
         return self.phrases.text
 
     def finish(self, timeout: float | None = None) -> Transcript:
-        """Send the tail (up to just after the last speech) and return the whole transcript."""
+        """Send the tail (up to just after the last speech), unless the same stretch was
+        sent early, and return the whole transcript."""
+        duration = self.samples / SAMPLE_RATE
         if self.ep.started:
-            end = min(max(self.ep.last_voiced + int(PAD * SAMPLE_RATE), self.cut), self.samples)
-            if end > self.cut:
-                self.phrases.submit(_slice(self.chunks, self.cut, end), self.cut / SAMPLE_RATE)
-        return self.phrases.finish(self.samples / SAMPLE_RATE, timeout=timeout)
+            span = self._tail_span(self.ep.last_voiced)
+            if span == self._tail:
+                self._event("tail_kept", start=span[0] / SAMPLE_RATE, end=span[1] / SAMPLE_RATE)
+                return self.phrases.finish(duration, timeout=timeout, tail=span)
+            if span[1] > span[0]:
+                self.phrases.submit(_slice(self.chunks, *span), span[0] / SAMPLE_RATE)
+        return self.phrases.finish(duration, timeout=timeout)
 
     def abandon(self) -> None:
         self.phrases.finish(0.0, timeout=30)
@@ -291,7 +337,7 @@ def transcribe_by_phrases(
     hotwords: str | None = None,
 ) -> Transcript:
     """Transcribe a recording the way practice does while listening: phrase by phrase."""
-    listener = Listener(transcriber, vad, options, hotwords=hotwords)
+    listener = Listener(transcriber, vad, options, hotwords=hotwords, early_tail=False)
     for i in range(0, len(audio), block):
         listener.feed(audio[i : i + block])
     return listener.finish()

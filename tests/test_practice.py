@@ -14,7 +14,7 @@ from mockint import audio as audio_mod
 from mockint.audio import SAMPLE_RATE, StreamingWav, load_audio
 from mockint.bank import Bank, Question
 from mockint.devices import ArrayRecorder, DeviceError
-from mockint.listen import Endpointer, EndpointOptions, PhraseTranscriber, _slice
+from mockint.listen import Endpointer, EndpointOptions, Listener, PhraseTranscriber, _slice
 from mockint.practice import (
     Interrupted,
     Listening,
@@ -199,20 +199,37 @@ def test_mid_answer_pause_cuts_a_phrase_but_does_not_end() -> None:
     ep = Endpointer(EnergyVad(), EndpointOptions(silence=2.5, phrase_pause=0.6))
     audio = answer_audio(("speech", 4.5), ("silence", 1.5), ("speech", 2.0), ("silence", 3.0))
     events = feed(ep, audio)
-    # what follows the cut is too short to send alone (min_phrase 4 s): it goes as the tail
-    assert [k for k, _ in events] == ["speech", "phrase", "end"]
+    # what follows the cut is too short to send alone (min_phrase 4 s): it goes as the tail,
+    # once a silence says the answer may be over
+    assert [k for k, _ in events] == ["speech", "phrase", "tail", "end"]
     assert 4.5 < events[1][1] < 4.9  # cut inside the pause, just after the speech
+    assert events[2][1] == pytest.approx(8.0, abs=0.1)  # the last voiced sample
     assert events[-1][1] == pytest.approx(8.0 + 2.5, abs=0.1)
 
 
 def test_short_phrases_wait_for_more_context() -> None:
     """Whisper hears a phrase better with the words around it: no cut before min_phrase."""
     ep = Endpointer(EnergyVad(), EndpointOptions(silence=2.5, phrase_pause=0.6, min_phrase=4.0))
-    audio = answer_audio(("speech", 2.0), ("silence", 1.0), ("speech", 2.0), ("silence", 1.0),
+    audio = answer_audio(("speech", 2.0), ("silence", 0.9), ("speech", 2.0), ("silence", 0.9),
                          ("speech", 2.0), ("silence", 3.0))  # fmt: skip
     events = feed(ep, audio)
-    assert [k for k, _ in events] == ["speech", "phrase", "end"]
-    assert 5.0 < events[1][1] < 5.4  # after the second stretch (5 s in), not the first
+    assert [k for k, _ in events] == ["speech", "phrase", "tail", "end"]
+    assert 4.9 < events[1][1] < 5.3  # after the second stretch (4.9 s in), not the first
+
+
+def test_a_short_last_phrase_is_offered_once_per_silence() -> None:
+    """A phrase too short to cut is offered as the possible tail after tail_pause of
+    silence, once; speech coming back opens the offer again for the next silence."""
+    ep = Endpointer(EnergyVad(), EndpointOptions(silence=2.5, min_phrase=4.0, tail_pause=1.0))
+    audio = answer_audio(("speech", 1.0), ("silence", 1.5), ("speech", 1.0), ("silence", 3.0))
+    events = feed(ep, audio)
+    assert [k for k, _ in events] == ["speech", "tail", "tail", "end"]
+    assert events[1][1] == pytest.approx(1.0, abs=0.1)  # the last voiced sample then
+    assert events[2][1] == pytest.approx(3.5, abs=0.1)
+    # a silence shorter than tail_pause offers nothing; one that ends the answer first neither
+    quick = Endpointer(EnergyVad(), EndpointOptions(silence=0.8, tail_pause=1.0))
+    assert [k for k, _ in feed(quick, answer_audio(("speech", 2.0), ("silence", 2.0)))] == [
+        "speech", "end"]  # fmt: skip
 
 
 def test_long_speech_without_pauses_is_cut_at_its_quietest_moment() -> None:
@@ -245,6 +262,45 @@ def test_phrase_transcriber_joins_in_order_with_offsets() -> None:
     t = pt.finish(9.0)
     assert t.text == "100 200" and t.duration == 9.0
     assert [w.start for w in t.words] == pytest.approx([0.1, 5.1])
+
+
+class Lengths:
+    """Transcribes any audio as its length in samples, and keeps every length it was given."""
+
+    name = "lengths"
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def transcribe(self, audio: np.ndarray, hotwords: str | None = None) -> Transcript:
+        self.calls.append(len(audio))
+        return Transcript(f"{len(audio)}")
+
+
+def listen(audio: np.ndarray, early_tail: bool) -> tuple[Transcript, list[int], list[str]]:
+    t, events = Lengths(), []
+    listener = Listener(t, EnergyVad(), EndpointOptions(silence=2.5),
+                        lambda name, **_: events.append(name), early_tail=early_tail)  # fmt: skip
+    for i in range(0, len(audio), 480):
+        if listener.feed(audio[i : i + 480]):
+            break
+    return listener.finish(), t.calls, events
+
+
+def test_the_last_short_phrase_is_transcribed_before_the_answer_ends() -> None:
+    """The stop does not wait for the last phrase: it was sent at the silence's start,
+    and the transcript is what sending it at the end gives."""
+    audio = answer_audio(("speech", 5.0), ("silence", 1.0), ("speech", 2.0), ("silence", 3.0))
+    late, late_calls, _ = listen(audio, early_tail=False)
+    early, early_calls, events = listen(audio, early_tail=True)
+    assert events == ["speech_start", "phrase", "tail"]  # sent before the end, not at it
+    assert early.text == late.text and early_calls == late_calls and len(early_calls) == 2
+    # speech after the offer: that transcript is dropped, the phrase goes on whole
+    resumed = answer_audio(("speech", 1.0), ("silence", 1.5), ("speech", 1.0), ("silence", 3.0))
+    late, late_calls, _ = listen(resumed, early_tail=False)
+    early, early_calls, _ = listen(resumed, early_tail=True)
+    assert early.text == late.text == str(late_calls[-1])
+    assert len(early_calls) == 2 and early_calls[-1] == late_calls[-1] > early_calls[0]
 
 
 # --- the loop -------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ def test_practice_session_through_the_virtual_microphone(
     (home / "bank" / "e2e.toml").write_text(to_toml(Bank("e2e", (q10, q195))))
 
     # Q10's model answer, spoken in two halves with a 1.6 s pause (shorter than --silence
-    # 2.5), after 1 s of silence; then another question's answer to Q195.
+    # 2.5), after 1 s of silence; then part of another question's answer to Q195 ...
     sentences = q10.model_answer.split(". ")
     half = len(sentences) // 2
     first = espeak_wav(". ".join(sentences[:half]) + ".", tmp_path / "a.wav")
@@ -43,7 +43,11 @@ def test_practice_session_through_the_virtual_microphone(
     right = tmp_path / "right.wav"
     right_len = compose(right, 1.0, first, 1.6, second, 0.5)
     wrong = tmp_path / "wrong.wav"
-    compose(wrong, 0.5, espeak_wav(q175.model_answer, tmp_path / "c.wav"), 0.5)
+    # (its first sentence, 9 s, cut as a phrase at the pause after it), ending in a short
+    # sentence, which is sent for transcription early in the silence after it
+    off_topic = q175.model_answer.split(". ")[0] + "."
+    closing = espeak_wav("That is all.", tmp_path / "d.wav")
+    compose(wrong, 0.5, espeak_wav(off_topic, tmp_path / "c.wav"), 1.2, closing, 0.5)
 
     capture = tmp_path / "speaker.raw"
     run = start_practice(home, ["--bank", "e2e", "--silence", "2.5"], capture_to=capture)
@@ -75,6 +79,10 @@ def test_practice_session_through_the_virtual_microphone(
     assert graded["Q10"]["score"] >= 60
     assert graded["Q195"]["score"] <= 30
     assert graded["Q10"]["score"] - graded["Q195"]["score"] >= 40
+    # the closing sentence was transcribed during the silence, and that transcript kept
+    later = [e["event"] for e in events[events.index(stops[1]) :]]
+    assert "tail_kept" in later and later.index("tail_kept") < later.index("graded")
+    assert graded["Q195"]["transcript"].rstrip(".").endswith("all")
 
     with Store(home / "mockint.db") as s:
         attempts = s.attempts()
