@@ -175,7 +175,8 @@ class PhraseTranscriber:
     before them: with tiny.en that prompt set off repetition loops (WER on FLEURS
     phrases rose from 5% to 20%). ``hotwords`` (the question's terms) go with each.
     A phrase submitted with a ``tentative`` key is held apart (the newest only) until
-    :meth:`finish` is told to end with it.
+    :meth:`finish` is told to end with it; one not yet begun when another phrase is
+    submitted is skipped (the candidate went on: that phrase holds its audio).
     """
 
     def __init__(self, transcriber: Transcriber, hotwords: str | None = None):
@@ -184,6 +185,7 @@ class PhraseTranscriber:
         self._q: queue.Queue[tuple[np.ndarray, float, Span | None] | None] = queue.Queue()
         self._parts: list[Transcript] = []
         self._tentative: dict[Span, Transcript] = {}
+        self._wanted: Span | None = None  # the tentative phrase still worth transcribing
         self._error: BaseException | None = None
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._work, name="transcriber", daemon=True)
@@ -195,7 +197,7 @@ class PhraseTranscriber:
             if item is None:
                 break
             audio, offset, key = item
-            if self._error is not None:
+            if self._error is not None or (key is not None and key != self._wanted):
                 continue
             try:
                 t = self.transcriber.transcribe(audio, hotwords=self.hotwords).shifted(offset)
@@ -211,6 +213,7 @@ class PhraseTranscriber:
     def submit(self, audio: np.ndarray, offset: float, tentative: Span | None = None) -> None:
         """Queue a phrase that starts ``offset`` seconds into the answer (held apart under
         the key ``tentative`` if given)."""
+        self._wanted = tentative
         self._q.put((np.asarray(audio, dtype=np.float32), offset, tentative))
 
     @property
