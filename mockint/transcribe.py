@@ -285,19 +285,22 @@ class WhisperTranscriber(_Engine):
                                   task="transcribe")  # fmt: skip
         start = list(tokenizer.sot_sequence_including_notimestamps)
 
+        known: dict[str, float] = {}  # what was heard is asked again by each pass
+
         def score(texts: Sequence[str]) -> list[float]:
-            out = []
             with self._lock, torch.no_grad():
                 if not encoded:
                     mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(audio), model.dims.n_mels)
                     encoded.append(model.embed_audio(mel[None].to(model.device)))
                 for text in texts:
+                    if text in known:
+                        continue
                     said = tokenizer.encode(" " + text.strip())
                     tokens = torch.tensor([start + said], device=model.device)
                     logits = model.logits(tokens, encoded[0])[0, len(start) - 1 : -1]
                     picked = logits.log_softmax(-1)[torch.arange(len(said)), torch.tensor(said)]
-                    out.append(float(picked.sum()))
-            return out
+                    known[text] = float(picked.sum())
+            return [known[t] for t in texts]
 
         return score
 
@@ -394,11 +397,16 @@ class CT2Transcriber(_Engine):
                               language=self.options.language)  # fmt: skip
         start = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
 
+        known: dict[str, float] = {}  # what was heard is asked again by each pass
+
         def one(text: str) -> float:
-            tokens = tokenizer.encode(" " + text.strip())
-            with self._lock:
-                (found,) = keeper.model.align(encoding, start, [tokens], min(frames, 3000))
-            return float(np.log(np.maximum(np.asarray(found.text_token_probs), 1e-12)).sum())
+            if text not in known:
+                tokens = tokenizer.encode(" " + text.strip())
+                with self._lock:
+                    (found,) = keeper.model.align(encoding, start, [tokens], min(frames, 3000))
+                probs = np.maximum(np.asarray(found.text_token_probs), 1e-12)
+                known[text] = float(np.log(probs).sum())
+            return known[text]
 
         return lambda texts: [one(t) for t in texts]
 
