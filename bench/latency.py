@@ -8,8 +8,9 @@ Part 1 (offline): the FLEURS utterances joined into one long answer with pauses,
 transcribed whole and phrase by phrase (as practice does while listening): WER of each.
 Part 2 (live): `mockint practice` hears a question's model answer (Q1's, ~60 s) in
 espeak-ng's voice played into the virtual microphone (with --closing, then a short
-sentence after a pause: too short to be a phrase of its own, it is the tail). For each run: seconds from the end of the recording (the
-end-of-answer decision) to the graded result on screen, from the last spoken
+sentence after a pause: too short to be a phrase of its own, it is the tail). For
+each run: seconds from the end of the recording (the end-of-answer decision) to the
+graded result on screen, and to the transcript being ready, from the last spoken
 word to the result, from launch to the first question being spoken, from the question
 shown to its first sound at the speaker (captured from the virtual speaker), and the
 peak memory of mockint's processes, and the WER of the transcript it graded. Medians
