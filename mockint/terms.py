@@ -355,8 +355,8 @@ def sound_alike(
     i = 0
     while i < len(spans):
         best = closest(i)
-        if best is not None and best[1] > 1 and bare[i] in FUNCTION_WORDS and closest(i + 1):
-            best = None  # "a model serialiser": the article stays, the rest is the term
+        if best is not None and best[1] > 1 and _needless(best, closest(i + 1), bare[i]):
+            best = None  # "a model serialiser", "use model serialiser": the first word stays
         if best is None:
             out.append(text[spans[i][0] : spans[i][1]])
             i += 1
@@ -365,6 +365,17 @@ def sound_alike(
         out.append(_put(text, spans, i, n, term))
         i += n
     return " ".join(out)
+
+
+def _needless(
+    best: tuple[float, int, str], after: tuple[float, int, str] | None, first: str
+) -> bool:
+    """Whether a window's first word is not part of the term it matches: a function word
+    before a window that matches alone ("a model serialiser"), or any word before one that
+    matches the same term as closely without it ("use model serialiser": "use" was said)."""
+    if after is None:
+        return False
+    return first in FUNCTION_WORDS or (after[2] == best[2] and after[0] <= best[0])
 
 
 @dataclass(frozen=True)

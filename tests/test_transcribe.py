@@ -297,6 +297,9 @@ def test_words_that_sound_like_a_term_become_it_and_nothing_else_does() -> None:
     plain = "Of course the team reviewed the ready code and the rest of it, with Redis."
     assert sound_alike(plain, terms, ph, common=common) == plain
     assert sound_alike(plain, terms, ph) != plain  # without the common words: "of CORS"
+    # a word before the term's words stays when the term matches as well without it
+    assert (sound_alike("Most of the time I use model serialiser.", terms, ph, common=common)
+            == "Most of the time I use ModelSerializer.")  # fmt: skip
     assert sound_alike("salary", set(), ph) == "salary"
     # words holding a term may be heard for a longer term that spells it, and only that
     sql = {"PostgreSQL", "MySQL", "SQL", "Redis", "URL", "URLs"}
