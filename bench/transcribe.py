@@ -6,6 +6,11 @@ Both sides are normalised with whisper's EnglishTextNormalizer. RTF is
 transcription time over audio duration (lower is faster), after one warm-up
 call per engine, with word timestamps and the voice gate on as in practice. The
 engines run interleaved clip by clip, so the machine's load falls on all alike.
+
+Beside them runs plain faster-whisper (its own ``transcribe``, int8, beam 1 and 5,
+word timestamps, no voice gate, on the same weights folder): the reference the default
+engine's speed is judged against on whatever machine this runs (an RTF bound set on
+one machine does not carry to another; the ratio does).
 """
 
 from __future__ import annotations
@@ -14,12 +19,15 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mockint.audio import load_audio  # noqa: E402
-from mockint.models import WHISPER_MODELS, ModelError, find_checkpoint  # noqa: E402
+from mockint.models import WHISPER_MODELS, ModelError, ct2_model_dir, find_checkpoint  # noqa: E402
 from mockint.transcribe import WhisperOptions, make_transcriber  # noqa: E402
 from mockint.wer import wer  # noqa: E402
 
@@ -35,7 +43,7 @@ def main() -> int:
     audio = [load_audio(p) for p, _ in clips]
     total = sum(len(a) for a in audio) / 16000
     print(f"FLEURS-en: {len(clips)} utterances, {total:.1f} s of speech; threads={args.threads}")
-    print(f"{'model':<10} {'engine':<18} {'WER':>7} {'RTF':>6} {'seconds':>8}")
+    print(f"{'model':<10} {'engine':<28} {'WER':>7} {'RTF':>6} {'seconds':>8}")
     setups = [("openai", 1, "float32"), ("ct2", 1, "int8"), ("ct2", 5, "int8"),
               ("ct2", 1, "float32"), ("ct2", 5, "float32")]  # fmt: skip
     for name in args.models:
@@ -44,9 +52,10 @@ def main() -> int:
         except ModelError as e:
             print(f"{name:<10} skipped: {e}")
             continue
-        engines = [make_transcriber(WhisperOptions(model=name, threads=args.threads, engine=e,
-                                                   beam_size=b, compute_type=c))
-                   for e, b, c in setups]  # fmt: skip
+        engines: list = [make_transcriber(WhisperOptions(model=name, threads=args.threads,
+                                                         engine=e, beam_size=b, compute_type=c))
+                         for e, b, c in setups]  # fmt: skip
+        engines += [_Plain(name, args.threads, 1), _Plain(name, args.threads, 5)]
         for t in engines:
             t.transcribe(audio[0])  # warm-up: model load, first-call JIT
         hyps: list[list[str]] = [[] for _ in engines]
@@ -56,11 +65,32 @@ def main() -> int:
                 start = time.perf_counter()
                 hyps[i].append(t.transcribe(a).text)
                 spent[i] += time.perf_counter() - start
-        for (engine, beam, kind), h, sec in zip(setups, hyps, spent, strict=True):
+        labels = [*setups, ("faster-whisper", 1, "int8"), ("faster-whisper", 5, "int8")]
+        for (engine, beam, kind), h, sec in zip(labels, hyps, spent, strict=True):
             err = wer([r for _, r in clips], h)
             label = f"{engine} {kind} beam {beam}"
-            print(f"{name:<10} {label:<18} {err:>6.1%} {sec / total:>6.3f} {sec:>8.1f}")
+            print(f"{name:<10} {label:<28} {err:>6.1%} {sec / total:>6.3f} {sec:>8.1f}")
     return 0
+
+
+class _Plain:
+    """faster-whisper as its README runs it: int8, word timestamps, its defaults."""
+
+    def __init__(self, name: str, threads: int, beam: int):
+        import os
+
+        from faster_whisper import WhisperModel
+
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        folder, _ = ct2_model_dir(name)
+        self.beam = beam
+        self.model = WhisperModel(str(folder), device="cpu", compute_type="int8",
+                                  cpu_threads=max(1, threads))  # fmt: skip
+
+    def transcribe(self, audio: np.ndarray) -> SimpleNamespace:
+        found, _ = self.model.transcribe(audio, language="en", beam_size=self.beam,
+                                         word_timestamps=True)  # fmt: skip
+        return SimpleNamespace(text=" ".join(s.text.strip() for s in found))
 
 
 if __name__ == "__main__":
