@@ -26,6 +26,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -81,7 +82,7 @@ def phrases_vs_whole(model: str) -> None:
     print(f"  phrase by phrase WER {wer([ref], [phr]):6.1%}  ({phr_s:.1f} s)")
 
 
-def live_run(tmp: Path, answer: Path, model: str, said: str) -> dict[str, float]:
+def live_run(tmp: Path, answer: Path, model: str, said: str) -> dict[str, Any]:
     home = tmp / "home"
     spk = tmp / "speaker.raw"
     run = start_practice(home, ["--bank", "bench", "--model", model], capture_to=spk)
@@ -107,8 +108,11 @@ def live_run(tmp: Path, answer: Path, model: str, said: str) -> dict[str, float]
         done.set()
         if run.proc.poll() is None:
             run.proc.kill()
-    ev = {e["event"]: e for e in run.events()}
+    events = run.events()
+    ev = {e["event"]: e for e in events}
     shown = ev["result_shown"]["t"]
+    stopped = ev["recording_stopped"]["t"]
+    late = [e for e in events if e["event"] == "transcribed_phrase" and e["t"] > stopped]
     # when the question's first sound reached the (virtual) speaker: the capture ends at
     # captured_until, so its first loud sample is that many samples earlier (+-30 ms)
     pcm = np.frombuffer(spk.read_bytes(), dtype="<i2")
@@ -125,6 +129,11 @@ def live_run(tmp: Path, answer: Path, model: str, said: str) -> dict[str, float]
         "score": ev["graded"]["score"],
         "answer_s": ev["recording_stopped"]["seconds"],
         "wer": 100 * wer([said], [ev["graded"]["transcript"]]),
+        # phrases still being transcribed at the stop: what the wait was spent on
+        "late": "; ".join(f"phrase at {e['start']:.1f} s ({e['seconds']:.1f} s of audio"
+                          f"{', tentative' if e['tentative'] else ''}) done "
+                          f"{e['t'] - stopped:.2f} s after the stop, took {e['took']:.2f} s"
+                          for e in late),  # fmt: skip
     }
 
 
@@ -172,6 +181,9 @@ def main() -> int:
     print(
         f"{'median':<6}" + "".join(f"{statistics.median(r[k] for r in runs):>20.2f}" for k in keys)
     )
+    for i, r in enumerate(runs, 1):
+        if r["late"]:
+            print(f"run {i}: {r['late']}")
     print(
         "targets: shown_to_sound <= 0.5 s (question on screen to its first sound at the"
         " speaker); stop_to_result <= 0.3 s (each <= 0.6); last_word_to_result <= 3.5 s"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -79,14 +80,18 @@ def device_name(device: int | str | None) -> str:
 
 
 class EventLog:
-    """One JSON line per loop event, with wall-clock time (``--events``, for benchmarks)."""
+    """One JSON line per loop event, with wall-clock time (``--events``, for benchmarks);
+    the transcriber's worker thread writes too, so lines are written one at a time."""
 
     def __init__(self, path: Path | None):
         self._f = open(path, "a", buffering=1) if path else None  # noqa: SIM115
+        self._lock = threading.Lock()
 
     def __call__(self, name: str, data: dict[str, Any]) -> None:
         if self._f is not None:
-            self._f.write(json.dumps({"t": time.time(), "event": name, **data}, default=str) + "\n")
+            line = json.dumps({"t": time.time(), "event": name, **data}, default=str) + "\n"
+            with self._lock:
+                self._f.write(line)
 
     def close(self) -> None:
         if self._f is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -176,12 +177,20 @@ class PhraseTranscriber:
     phrases rose from 5% to 20%). ``hotwords`` (the question's terms) go with each.
     A phrase submitted with a ``tentative`` key is held apart (the newest only) until
     :meth:`finish` is told to end with it; one not yet begun when another phrase is
-    submitted is skipped (the candidate went on: that phrase holds its audio).
+    submitted is skipped (the candidate went on: that phrase holds its audio). Each
+    phrase done is reported to ``events`` ("transcribed_phrase": where it starts, its
+    seconds of audio, and the seconds it took), so a slow result can be traced to a phrase.
     """
 
-    def __init__(self, transcriber: Transcriber, hotwords: str | None = None):
+    def __init__(
+        self,
+        transcriber: Transcriber,
+        hotwords: str | None = None,
+        events: Callable[..., None] | None = None,
+    ):
         self.transcriber = transcriber
         self.hotwords = hotwords
+        self._event = events or (lambda *_a, **_k: None)
         self._q: queue.Queue[tuple[np.ndarray, float, Span | None] | None] = queue.Queue()
         self._parts: list[Transcript] = []
         self._tentative: dict[Span, Transcript] = {}
@@ -199,11 +208,15 @@ class PhraseTranscriber:
             audio, offset, key = item
             if self._error is not None or (key is not None and key != self._wanted):
                 continue
+            began = time.perf_counter()
             try:
                 t = self.transcriber.transcribe(audio, hotwords=self.hotwords).shifted(offset)
             except BaseException as e:  # surfaced by finish()
                 self._error = e
                 continue
+            took = time.perf_counter() - began
+            self._event("transcribed_phrase", start=round(offset, 2), tentative=key is not None,
+                        seconds=round(len(audio) / SAMPLE_RATE, 2), took=round(took, 3))
             if key is None:
                 self._parts.append(t)
             else:
@@ -254,13 +267,13 @@ class Listener:
         early_tail: bool = True,
     ):
         self.ep = Endpointer(vad, options)
-        self.phrases = PhraseTranscriber(transcriber, hotwords)
+        self._event = events or (lambda *_a, **_k: None)
+        self.phrases = PhraseTranscriber(transcriber, hotwords, self._event)
         self.chunks: list[np.ndarray] = []
         self.samples = 0
         self.cut = 0  # first sample not yet sent for transcription
         self.early_tail = early_tail
         self._tail: Span | None = None  # the stretch sent early, in case it is the last
-        self._event = events or (lambda *_a, **_k: None)
 
     def feed(self, block: np.ndarray) -> bool:
         """Take one block; True once the answer has ended (silence after speech)."""

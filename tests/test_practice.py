@@ -278,13 +278,25 @@ class Lengths:
 
 
 def listen(audio: np.ndarray, early_tail: bool) -> tuple[Transcript, list[int], list[str]]:
-    t, events = Lengths(), []
-    listener = Listener(t, EnergyVad(), EndpointOptions(silence=2.5),
-                        lambda name, **_: events.append(name), early_tail=early_tail)  # fmt: skip
+    """The transcript, the lengths transcribed, and the listener's events but for the
+    worker's reports of phrases done, which are checked against the lengths here."""
+    t, events, done = Lengths(), [], []
+
+    def event(name: str, **data: float) -> None:
+        if name == "transcribed_phrase":
+            done.append(data)
+        else:
+            events.append(name)
+
+    listener = Listener(t, EnergyVad(), EndpointOptions(silence=2.5), event,
+                        early_tail=early_tail)  # fmt: skip
     for i in range(0, len(audio), 480):
         if listener.feed(audio[i : i + 480]):
             break
-    return listener.finish(), t.calls, events
+    out = listener.finish()
+    assert [round(c / 16000, 2) for c in t.calls] == [d["seconds"] for d in done]
+    assert all(d["took"] >= 0 for d in done)
+    return out, t.calls, events
 
 
 def test_the_last_short_phrase_is_transcribed_before_the_answer_ends() -> None:
