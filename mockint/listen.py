@@ -53,8 +53,9 @@ class EndpointOptions:
     long_phrase: float = 12.0
     short_pause: float = 0.25
     # at this length (s) the phrase is cut at its quietest 30 ms of the last 1.5 s, pause
-    # or not: the tail left when the answer ends must be transcribed within the silence
-    # (20 s at RTF 0.07 is 1.4 s, inside the 1.9 s between a phrase's cut and the end)
+    # or not: the tail left when the answer ends must be transcribed within the silence,
+    # and it is not always (1.9 s between a phrase's cut and the end; with the term checks
+    # a 16 s phrase took 4.4 s offline, 5-6 s live; 8-12 s phrases ~2.2 s: README)
     max_phrase: float = 20.0
     # silence (s) after a phrase too short to cut on its own (under min_phrase) at which it
     # is transcribed already, in case the answer is over: if it is, the stop does not wait
