@@ -21,8 +21,11 @@ Reported per voice and engine: WER (whisper's English normaliser); term accuracy
 share of the bank's technical terms said in the answers (FastAPI, Celery, JWT, ...)
 found as words in the transcript; false terms, the share of the question's terms that a
 transcript holds although its answer did not say them, over the wrong and off-topic
-answers (another question's model answer, restatements, keyword lists); loops (an
-n-gram 4+ times in a row); and the real-time factor.
+answers (another question's model answer, restatements, keyword lists); inserted, the
+same share over every answer (a model answer's "time I" heard as Python is an insertion
+too), a term counted as said where the answer says it with or without a final s or
+inside a hyphened word ("JSON-ready"); loops
+(an n-gram 4+ times in a row); and the real-time factor.
 """
 
 from __future__ import annotations
@@ -139,10 +142,14 @@ def main() -> int:
     words = bank_words(bank, terms)
     hints = [hotwords(bank.get(q), terms, words) for q, _, _ in items]
     wrong = [k in ("other", "restate", "keywords") for _, k, _ in items]
+    unsaid = [[x for x in hint_terms(h)[0] if x not in s and x.removesuffix("s") not in s
+               and x + "s" not in s and not heard(x, t.replace("-", " "))]
+              for s, h, (_, _, t) in zip(said, hints, items, strict=True)]  # fmt: skip
+    asked = sum(map(len, unsaid)) or 1
     print(f"{len(items)} answers ({sum(wrong)} wrong or off topic), {sum(map(len, said))} "
           f"distinct technical terms said; {args.model}, 1 thread")  # fmt: skip
-    print(f"{'voice':<10} {'engine':<14} {'WER':>6} {'terms':>7} {'false':>6} {'loops':>5} "
-          f"{'RTF':>6}")  # fmt: skip
+    print(f"{'voice':<10} {'engine':<14} {'WER':>6} {'terms':>7} {'false':>6} {'ins.':>6} "
+          f"{'loops':>5} {'RTF':>6}")  # fmt: skip
     engines = {e: make_transcriber(WhisperOptions(args.model, engine=e, beam_size=args.beam))
                for e in args.engines}  # fmt: skip
     if "ct2" in engines and args.hotwords:
@@ -167,8 +174,9 @@ def main() -> int:
                         for a, h in zip(audio, hints, strict=True)]  # fmt: skip
                 rtf = (time.perf_counter() - start) / seconds
                 found = sum(heard(x, h) for s, h in zip(said, hyps, strict=True) for x in s)
-                offered = false = 0
-                for s, h, hint, w in zip(said, hyps, hints, wrong, strict=True):
+                offered = false = inserted = 0
+                for s, h, hint, w, u in zip(said, hyps, hints, wrong, unsaid, strict=True):
+                    inserted += sum(heard(x, h) for x in u)
                     if w:
                         extra = [x for x in hint_terms(hint)[0] if x not in s]
                         offered += len(extra)
@@ -177,7 +185,8 @@ def main() -> int:
                 total = sum(map(len, said)) or 1
                 label = name
                 print(f"{voice:<10} {label:<14} {err:>6.1%} {found / total:>7.1%} "
-                      f"{false / max(offered, 1):>6.1%} {sum(map(loops, hyps)):>5} "
+                      f"{false / max(offered, 1):>6.1%} {inserted / asked:>6.1%} "
+                      f"{sum(map(loops, hyps)):>5} "
                       f"{rtf:>6.3f}", flush=True)  # fmt: skip
     return 0
 
