@@ -124,6 +124,19 @@ def _part_of(heard: str, term: str) -> bool:
     return len(word) >= 3 and word in term.lower() and word != term.lower()
 
 
+def _surely_heard(t: Transcript) -> dict[int, bool]:
+    """For each word of the transcript's text that is one of the recogniser's words (the
+    same word where the two run alike), whether it was heard with probability UNSURE or
+    more; words put in by the steps before are not in it."""
+    import difflib
+
+    said = [w.strip(".,;:!?\"'()").lower() for w in t.text.split()]
+    heard = [w.text.strip(".,;:!?\"'()").lower() for w in t.words]
+    match = difflib.SequenceMatcher(None, said, heard, autojunk=False)
+    return {a + k: t.words[b + k].probability >= UNSURE
+            for a, b, n in match.get_matching_blocks() for k in range(n)}  # fmt: skip
+
+
 def _candidates(
     t: Transcript,
     targets: AbstractSet[str],
@@ -138,7 +151,7 @@ def _candidates(
     unsurely, within :data:`UNSURE_SOUND_ALIKE`, common words too but for one that sounds
     just like the term (course, CORS); unsure ones first. Plain words: within
     :data:`WORD_SOUND_ALIKE`, the closest :data:`WORD_CANDIDATES`."""
-    from mockint.terms import CHECKED_SOUND_ALIKE, SOUND_ALIKE
+    from mockint.terms import CHECKED_SOUND_ALIKE, FUNCTION_WORDS, SOUND_ALIKE
     from mockint.terms import term_candidates as candidates
 
     if not terms:
@@ -146,12 +159,16 @@ def _candidates(
                                        limit=None) if not _bare(c.heard) & keep]  # fmt: skip
         return found[:WORD_CANDIDATES], set()
     unsure = {b for w in t.words if w.probability < UNSURE for b in _bare(w.text)}
+    plain = common | FUNCTION_WORDS
+    sure = _surely_heard(t)
     ranked: list[tuple[bool, Candidate]] = []  # (heard surely, candidate)
     wider: set[int] = set()
     for c in candidates(t.text, targets, phonemes, UNSURE_SOUND_ALIKE, frozenset(), limit=None):
         if c.words == 1 and _part_of(c.heard, c.term):
             continue  # "serializers" is not ModelSerializer: that would add a word unheard
         alone = c.words == 1 and _bare(c.heard) <= common
+        if _bare(c.heard) <= plain and all(sure.get(k) for k in range(c.start, c.start + c.words)):
+            continue  # everyday words each heard surely ("time I" is not Python)
         if c.distance <= CHECKED_SOUND_ALIKE and not alone:
             ranked.append((not _bare(c.heard) & unsure, c))
         elif _bare(c.heard) & unsure and not (alone and c.distance <= SOUND_ALIKE):

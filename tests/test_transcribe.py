@@ -472,6 +472,29 @@ def test_an_unsure_word_is_tried_for_a_term_further_off_and_taken_only_if_better
     assert asked and not any("of CORS" in x for x in asked)
 
 
+def test_everyday_words_heard_surely_are_not_asked_about_for_a_term() -> None:
+    from mockint.respell import Scores, respelled
+    from mockint.transcript import Segment, Transcript, Word
+
+    text = "Most of the time I use ModelSerializer."
+    # the recogniser heard "model serialiser", which an earlier step made one term
+    said = ["Most", "of", "the", "time", "I", "use", "model", "serialiser."]
+
+    def heard(unsure: str) -> Transcript:
+        words = tuple(Word(w, i * 0.3, i * 0.3 + 0.3, 0.3 if w == unsure else 0.9)
+                      for i, w in enumerate(said))  # fmt: skip
+        return Transcript(text, (Segment(text, 0, 3),), words, 3.0)
+
+    def near(texts):  # type: ignore[no-untyped-def]
+        return [-1.0 if "Python" in x else 0.0 for x in texts]  # within the terms' margin
+
+    hints = "Python, ModelSerializer"
+    assert respelled(heard(""), hints, Scores(near)).text == text
+    # where the recogniser was unsure of one of them, the audio decides as before
+    assert respelled(heard("time"), hints, Scores(near)).text == (
+        "Most of the Python use ModelSerializer.")
+
+
 def test_a_texts_score_is_what_the_audio_adds_to_the_decoders_taste() -> None:
     from mockint.respell import PRIOR_WEIGHT, Scores
 
