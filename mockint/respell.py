@@ -149,7 +149,8 @@ def _candidates(
     where the score is higher than what was heard. Terms: windows within
     :data:`CHECKED_SOUND_ALIKE` of one, no common word alone; and, where a word was heard
     unsurely, within :data:`UNSURE_SOUND_ALIKE`, common words too but for one that sounds
-    just like the term (course, CORS); unsure ones first. Plain words: within
+    just like the term (course, CORS); unsure ones first; never everyday words each heard
+    surely ("time I" for Python, :func:`_surely_heard`). Plain words: within
     :data:`WORD_SOUND_ALIKE`, the closest :data:`WORD_CANDIDATES`."""
     from mockint.terms import CHECKED_SOUND_ALIKE, FUNCTION_WORDS, SOUND_ALIKE
     from mockint.terms import term_candidates as candidates
