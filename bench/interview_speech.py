@@ -24,8 +24,8 @@ transcript holds although its answer did not say them, over the wrong and off-to
 answers (another question's model answer, restatements, keyword lists); inserted, the
 same share over every answer (a model answer's "time I" heard as Python is an insertion
 too), a term counted as said where the answer says it with or without a final s or
-inside a hyphened word ("JSON-ready"); loops
-(an n-gram 4+ times in a row); and the real-time factor.
+inside a hyphened word ("JSON-ready"); loops (an n-gram 4+ times in a row); and the
+real-time factor.
 """
 
 from __future__ import annotations
