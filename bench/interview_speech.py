@@ -24,8 +24,10 @@ transcript holds although its answer did not say them, over the wrong and off-to
 answers (another question's model answer, restatements, keyword lists); inserted, the
 same share over every answer (a model answer's "time I" heard as Python is an insertion
 too), a term counted as said where the answer says it with or without a final s or
-inside a hyphened word ("JSON-ready"); loops (an n-gram 4+ times in a row); and the
-real-time factor.
+inside a hyphened word ("JSON-ready"); bank+, how many of the bank's terms (any
+question's, as spelled: "it" is not IT) transcripts hold that their answers did not say,
+in all; loops (an n-gram 4+
+times in a row); and the real-time factor.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -125,6 +128,13 @@ def loops(text: str) -> int:
     return 0
 
 
+def not_said(terms: Iterable[str], said: set[str], text: str) -> list[str]:
+    """The terms an answer did not say: not among ``said`` (its terms, nor with a plural s
+    on or off) nor anywhere in its ``text`` as a word (case aside, "CPU-heavy" says CPU)."""
+    return [x for x in terms if x not in said and x.removesuffix("s") not in said
+            and x + "s" not in said and not heard(x, text.replace("-", " "))]  # fmt: skip
+
+
 def main() -> int:
     # long: one table, voice by voice; the measures are a few lines each
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -142,14 +152,14 @@ def main() -> int:
     words = bank_words(bank, terms)
     hints = [hotwords(bank.get(q), terms, words) for q, _, _ in items]
     wrong = [k in ("other", "restate", "keywords") for _, k, _ in items]
-    unsaid = [[x for x in hint_terms(h)[0] if x not in s and x.removesuffix("s") not in s
-               and x + "s" not in s and not heard(x, t.replace("-", " "))]
+    unsaid = [not_said(hint_terms(h)[0], s, t)
               for s, h, (_, _, t) in zip(said, hints, items, strict=True)]  # fmt: skip
+    unsaid_bank = [not_said(terms, s, t) for s, (_, _, t) in zip(said, items, strict=True)]
     asked = sum(map(len, unsaid)) or 1
     print(f"{len(items)} answers ({sum(wrong)} wrong or off topic), {sum(map(len, said))} "
           f"distinct technical terms said; {args.model}, 1 thread")  # fmt: skip
     print(f"{'voice':<10} {'engine':<14} {'WER':>6} {'terms':>7} {'false':>6} {'ins.':>6} "
-          f"{'loops':>5} {'RTF':>6}")  # fmt: skip
+          f"{'bank+':>5} {'loops':>5} {'RTF':>6}")  # fmt: skip
     engines = {e: make_transcriber(WhisperOptions(args.model, engine=e, beam_size=args.beam))
                for e in args.engines}  # fmt: skip
     if "ct2" in engines and args.hotwords:
@@ -181,11 +191,14 @@ def main() -> int:
                         extra = [x for x in hint_terms(hint)[0] if x not in s]
                         offered += len(extra)
                         false += sum(heard(x, h) for x in extra)
+                banked = sum(len(set(u) & set(terms_in(h, terms)))  # as spelled: "it" is no IT
+                             for u, h in zip(unsaid_bank, hyps, strict=True))  # fmt: skip
                 err = wer([as_said(t) for _, _, t in items], hyps)
                 total = sum(map(len, said)) or 1
                 label = name
                 print(f"{voice:<10} {label:<14} {err:>6.1%} {found / total:>7.1%} "
                       f"{false / max(offered, 1):>6.1%} {inserted / asked:>6.1%} "
+                      f"{banked:>5} "
                       f"{sum(map(loops, hyps)):>5} "
                       f"{rtf:>6.3f}", flush=True)  # fmt: skip
     return 0
