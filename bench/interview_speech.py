@@ -26,8 +26,7 @@ same share over every answer (a model answer's "time I" heard as Python is an in
 too), a term counted as said where the answer says it with or without a final s or
 inside a hyphened word ("JSON-ready"); bank+, how many of the bank's terms (any
 question's, as spelled: "it" is not IT) transcripts hold that their answers did not say,
-in all; loops (an n-gram 4+
-times in a row); and the real-time factor.
+in all; loops (an n-gram 4+ times in a row); and the real-time factor.
 """
 
 from __future__ import annotations
@@ -191,15 +190,14 @@ def main() -> int:
                         extra = [x for x in hint_terms(hint)[0] if x not in s]
                         offered += len(extra)
                         false += sum(heard(x, h) for x in extra)
-                banked = sum(len(set(u) & set(terms_in(h, terms)))  # as spelled: "it" is no IT
+                banked = sum(len(set(u) & set(terms_in(h, terms)))  # as spelled: "it" is not IT
                              for u, h in zip(unsaid_bank, hyps, strict=True))  # fmt: skip
                 err = wer([as_said(t) for _, _, t in items], hyps)
                 total = sum(map(len, said)) or 1
                 label = name
                 print(f"{voice:<10} {label:<14} {err:>6.1%} {found / total:>7.1%} "
                       f"{false / max(offered, 1):>6.1%} {inserted / asked:>6.1%} "
-                      f"{banked:>5} "
-                      f"{sum(map(loops, hyps)):>5} "
+                      f"{banked:>5} {sum(map(loops, hyps)):>5} "
                       f"{rtf:>6.3f}", flush=True)  # fmt: skip
     return 0
 
