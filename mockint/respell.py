@@ -114,8 +114,13 @@ def respelled(t: Transcript, hotwords: str | None, scores: Scores | None = None)
     return _checked(out, own, scores, phonemes, common, terms=False, keep=terms)
 
 
+def _plain(word: str) -> str:
+    """A word as compared: lower case, its punctuation off."""
+    return word.strip(".,;:!?\"'()").lower()
+
+
 def _bare(words: str) -> set[str]:
-    return {w.strip(".,;:!?\"'()").lower() for w in words.split()}
+    return {_plain(w) for w in words.split()}
 
 
 def _part_of(heard: str, term: str) -> bool:
@@ -130,8 +135,8 @@ def _surely_heard(t: Transcript) -> dict[int, bool]:
     more; words put in by the steps before are not in it."""
     import difflib
 
-    said = [w.strip(".,;:!?\"'()").lower() for w in t.text.split()]
-    heard = [w.text.strip(".,;:!?\"'()").lower() for w in t.words]
+    said = [_plain(w) for w in t.text.split()]
+    heard = [_plain(w.text) for w in t.words]
     match = difflib.SequenceMatcher(None, said, heard, autojunk=False)
     return {a + k: t.words[b + k].probability >= UNSURE
             for a, b, n in match.get_matching_blocks() for k in range(n)}  # fmt: skip
