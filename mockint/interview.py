@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -98,6 +99,14 @@ class EventLog:
             self._f.close()
 
 
+def score_workers(threads: int, cores: int | None = None) -> int:
+    """How many candidate texts the transcriber's audio check scores at once in practice:
+    two where the cores allow. The recording process leaves a core nearly idle, and the
+    check is what a long last phrase waits on after the stop (README, Measured here)."""
+    cores = cores if cores is not None else os.cpu_count() or 1
+    return 2 if cores >= 2 * max(1, threads) else 1
+
+
 def practise(
     bank: Bank,
     paths: Paths,
@@ -120,6 +129,7 @@ def practise(
     recorder = SoundDeviceRecorder(devices.input_device)
     recorder.check()
     model_proc = ModelProcess(WhisperOptions(devices.model, threads=devices.threads,
+                                             workers=score_workers(devices.threads),
                                              engine=devices.engine),
                               on_status=ui.status)  # fmt: skip
     model_proc.start()

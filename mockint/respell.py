@@ -64,17 +64,18 @@ UNSURE_SOUND_ALIKE = 0.8
 @dataclass(frozen=True)
 class Scores:
     """How well the audio just decoded bears out other texts: given the audio, and (when
-    there is one) given silence."""
+    there is one) given silence; ``both`` gives the two at once where an engine computes
+    them side by side."""
 
     audio: Scorer
     silence: Scorer | None = None
+    both: Callable[[Sequence[str]], tuple[list[float], list[float]]] | None = None
 
     def net(self, texts: Sequence[str]) -> list[float]:
         """Each text's score by the audio less :data:`PRIOR_WEIGHT` times by silence."""
-        heard = self.audio(texts)
         if self.silence is None:
-            return heard
-        prior = self.silence(texts)
+            return self.audio(texts)
+        heard, prior = self.both(texts) if self.both else (self.audio(texts), self.silence(texts))
         return [a - PRIOR_WEIGHT * b for a, b in zip(heard, prior, strict=True)]
 
 

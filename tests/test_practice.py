@@ -639,3 +639,11 @@ def test_behavioural_answers_get_star_feedback_and_a_note(tmp_path: Path) -> Non
     assert star.measured.startswith("The response time dropped")
     stored = p.store.attempts()[0]
     assert stored.notes[-1].startswith("STAR: situation, task, actions and a measured result")
+
+
+def test_practice_scores_two_texts_at_once_only_where_cores_are_spare() -> None:
+    from mockint.interview import score_workers
+
+    assert score_workers(1, cores=2) == 2 and score_workers(1, cores=8) == 2
+    assert score_workers(1, cores=1) == 1  # one core: the recorder needs its share
+    assert score_workers(2, cores=2) == 1 and score_workers(2, cores=4) == 2

@@ -506,6 +506,40 @@ def test_a_texts_score_is_what_the_audio_adds_to_the_decoders_taste() -> None:
     assert rare - heard == pytest.approx(-6.0 + 10.0 * PRIOR_WEIGHT)
     assert common - heard == pytest.approx(-1.0) and 0 < PRIOR_WEIGHT < 1
 
+    # an engine that scores both at once is asked once, not twice
+    asked: list[int] = []
+
+    def both(ts):  # type: ignore[no-untyped-def]
+        asked.append(len(ts))
+        return [by_audio[t] for t in ts], [by_silence[t] for t in ts]
+
+    together = Scores(score.audio, score.silence, both)
+    assert together.net(["we use the AI", "we use Thirdi-AI"]) == [heard, rare] and asked == [2]
+
+
+@pytest.mark.slow
+def test_two_workers_hear_and_score_the_same_as_one(ct2, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Practice's two workers (the encoder on two threads, candidate texts scored two at
+    a time) change how soon a transcript comes, not what it says or how texts score."""
+    from mockint.transcribe import CT2Transcriber, WhisperOptions
+
+    from .conftest import espeak
+
+    said = load_audio(espeak("FastAPI handles authentication with OAuth2 and JWT tokens.",
+                             tmp_path / "said.wav"))  # fmt: skip
+    two = CT2Transcriber(WhisperOptions(workers=2))
+    keeper = two.load().model
+    assert keeper.encoder is not keeper.model  # the encoder's own, on two threads
+    hints = "FastAPI, OAuth2, JWT"
+    one_t, two_t = ct2.transcribe(said, hotwords=hints), two.transcribe(said, hotwords=hints)
+    assert one_t == two_t and "OAuth2" in two_t.text, (one_t.text, two_t.text)
+    assert two._pool is not None  # the audio check ran on the pool
+    texts = [one_t.text, one_t.text.replace("OAuth2", "R2"), "Nothing like it was said."]
+    (_, s1), (_, s2) = (t._decode(t.load(), said, len(said) / 16000, hints) for t in (ct2, two))
+    assert s1 is not None and s2 is not None
+    assert s2.net(texts) == pytest.approx(s1.net(texts), abs=1e-4)
+    assert s2.audio(texts) == pytest.approx(s1.audio(texts), abs=1e-4)
+
 
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ["openai", "ct2"])
