@@ -71,12 +71,20 @@ class Scores:
     silence: Scorer | None = None
     both: Callable[[Sequence[str]], tuple[list[float], list[float]]] | None = None
 
+    def parts(self, texts: Sequence[str]) -> tuple[list[float], list[float] | None]:
+        """Each text's score by the audio, and by silence (None without a scorer for it)."""
+        if self.silence is None:
+            return self.audio(texts), None
+        return self.both(texts) if self.both else (self.audio(texts), self.silence(texts))
+
     def net(self, texts: Sequence[str]) -> list[float]:
         """Each text's score by the audio less :data:`PRIOR_WEIGHT` times by silence."""
-        if self.silence is None:
-            return self.audio(texts)
-        heard, prior = self.both(texts) if self.both else (self.audio(texts), self.silence(texts))
-        return [a - PRIOR_WEIGHT * b for a, b in zip(heard, prior, strict=True)]
+        heard, prior = self.parts(texts)
+        return heard if prior is None else _net(heard, prior)
+
+
+def _net(heard: Sequence[float], prior: Sequence[float]) -> list[float]:
+    return [a - PRIOR_WEIGHT * b for a, b in zip(heard, prior, strict=True)]
 
 
 def respelled(t: Transcript, hotwords: str | None, scores: Scores | None = None) -> Transcript:
@@ -199,9 +207,12 @@ def _checked(
     """``t`` with words that sound like one of ``targets`` (:func:`_candidates`) replaced
     where the audio bears the target out. A term: by its net score (:meth:`Scores.net`),
     within :data:`mockint.terms.TERM_MARGIN` of what was heard, or better for a wider
-    candidate. A plain word: better by the audio alone, or, for words heard apart ("scheme
-    as" for schemas, within :data:`SPLIT_SOUND_ALIKE`), better by the net score. A tie
-    keeps what was heard; words of ``keep`` (lower case) are never replaced."""
+    candidate; or by the audio alone where that is better than what was heard (net of
+    the decoder's taste, a term likelier than the garbled words heard would be held
+    back: "pison" for Python, "post-gorecule" for PostgreSQL). A plain word: better by
+    the audio alone, or, for words heard apart ("scheme as" for schemas, within
+    :data:`SPLIT_SOUND_ALIKE`), better by the net score. A tie keeps what was heard;
+    words of ``keep`` (lower case) are never replaced."""
     from mockint.terms import TERM_MARGIN, full_vowels, put_terms, supported
     from mockint.terms import term_candidates as candidates
 
@@ -209,17 +220,21 @@ def _checked(
     if not found:
         return t
     texts = [t.text] + [c.text for c in found]
-    heard, *rest = scores.net(texts) if terms else scores.audio(texts)
+    audio, prior = scores.parts(texts) if terms else (scores.audio(texts), None)
+    heard, *rest = audio if prior is None else _net(audio, prior)
     gains = [p - heard for p in rest]
+    if prior is not None:  # a term the audio alone bears out better: a search error mended
+        gains = [max(g, a - audio[0]) if a > audio[0] else g
+                 for g, a in zip(gains, audio[1:], strict=True)]  # fmt: skip
     if not terms:
         strict = set(range(len(found)))
         apart = [i for i, c in enumerate(found) if c.words > 1
                  and c.distance <= SPLIT_SOUND_ALIKE  # the word heard apart adds no full
                  and full_vowels(phonemes(c.heard)) <= full_vowels(phonemes(c.term))]  # vowel
         if apart and scores.silence is not None:  # net: the audio less the decoder's taste
-            prior = scores.silence([t.text] + [found[i].text for i in apart])
-            for i, p in zip(apart, prior[1:], strict=True):
-                gains[i] = max(gains[i], gains[i] - PRIOR_WEIGHT * (p - prior[0]))
+            taste = scores.silence([t.text] + [found[i].text for i in apart])
+            for i, p in zip(apart, taste[1:], strict=True):
+                gains[i] = max(gains[i], gains[i] - PRIOR_WEIGHT * (p - taste[0]))
     gains = [g if g > 0 or i not in strict else -math.inf for i, g in enumerate(gains)]
     taken = supported(found, gains, TERM_MARGIN if terms else 0.0)
     if not taken:

@@ -466,6 +466,10 @@ def test_an_unsure_word_is_tried_for_a_term_further_off_and_taken_only_if_better
     assert not any("CRUD" in x for x in asked)  # a sure word is not asked about
     # within the terms' margin is not enough for a word so far off: better, or not at all
     assert respelled(heard("credit"), hints, score(-2.0, 0.0)).text == text
+    # better by the audio alone is better, though the decoder likes the term more than
+    # the words it heard (net: 1 - 0.75 * 20 = -14); worse by the audio is not
+    assert "CRUD" in respelled(heard("credit"), hints, score(1.0, 20.0)).text
+    assert respelled(heard("credit"), hints, score(-1.0, 20.0)).text == text
     # a common word that sounds just like a term the audio cannot tell apart: never asked
     asked.clear()
     assert respelled(heard("course"), hints, score(9.0, 0.0, "of CORS")).text == text
