@@ -6,9 +6,10 @@ joined; words that sound like one of the question's terms are replaced. With the
 recogniser's :class:`Scores` for the same audio, rougher sound-alikes are tried and
 the audio decides: a question's term is taken where the audio, net of the decoder's
 taste in words, bears it out nearly as well as what was heard (better, where it sounds
-further off but the recogniser was unsure of what it heard); a question's plain word
-only where the audio bears it out better (a search error of the decoder, not a guess),
-or, heard as two words, better net of the decoder's taste. Word times stay as heard.
+further off but the recogniser was unsure of what it heard), or the audio alone bears
+it out better; a question's plain word only where the audio bears it out better (a
+search error of the decoder, not a guess), or, heard as two words, better net of the
+decoder's taste. Word times stay as heard.
 """
 
 from __future__ import annotations
