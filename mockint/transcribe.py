@@ -151,8 +151,6 @@ class _Engine:
         self._lock = threading.Lock()
         self._on_status = on_status or (lambda _m: None)
         self._silence: list[Any] = []  # the encoder's output for silence, once made
-        self._pool: Any = None  # threads that score candidate texts, when options.workers > 1
-        self._scorers: queue.Queue[Any] = queue.Queue()  # models free to score a text
 
     def _name(self) -> str:
         return f"whisper-{self.options.model}"
@@ -317,6 +315,15 @@ class CT2Transcriber(_Engine):
     """Whisper on CTranslate2 (faster-whisper), int8 on the CPU, read straight from the
     weights package after its sha256 is checked; nothing is fetched."""
 
+    def __init__(
+        self,
+        options: WhisperOptions | None = None,
+        on_status: Callable[[str], None] | None = None,
+    ):
+        super().__init__(options, on_status)
+        self._scorers: queue.Queue[Any] = queue.Queue()  # models free to score a text
+        self._pool: Any = None  # threads that score texts, when options.workers > 1
+
     def _name(self) -> str:
         return f"whisper-{self.options.model}-ct2-{self.options.compute_type}"
 
@@ -428,21 +435,18 @@ class CT2Transcriber(_Engine):
             probs = np.maximum(np.asarray(found.text_token_probs), 1e-12)
             return float(np.log(probs).sum())
 
-        def by(which: Sequence[int]) -> Callable[[Sequence[str]], list[list[float]]]:
-            def score(texts: Sequence[str]) -> list[list[float]]:
-                todo = list(dict.fromkeys((k, t) for k in which for t in texts))
-                todo = [job for job in todo if job not in known]
-                with self._lock:
-                    known.update(zip(todo, self._each(one, todo), strict=True))
-                return [[known[k, t] for t in texts] for k in which]
-
-            return score
+        def scored(which: tuple[int, ...], texts: Sequence[str]) -> list[list[float]]:
+            todo = [job for job in dict.fromkeys((k, t) for k in which for t in texts)
+                    if job not in known]  # fmt: skip
+            with self._lock:
+                known.update(zip(todo, self._each(one, todo), strict=True))
+            return [[known[k, t] for t in texts] for k in which]
 
         def both(texts: Sequence[str]) -> tuple[list[float], list[float]]:
-            heard, prior = by([0, 1])(texts)
+            heard, prior = scored((0, 1), texts)
             return heard, prior
 
-        return Scores(lambda texts: by([0])(texts)[0], lambda texts: by([1])(texts)[0], both)
+        return Scores(lambda ts: scored((0,), ts)[0], lambda ts: scored((1,), ts)[0], both)
 
     def _each(self, f: Callable[[Any], float], jobs: list[Any]) -> list[float]:
         """``f`` over ``jobs``, ``options.workers`` at a time (CTranslate2 lets go of the
