@@ -111,13 +111,13 @@ def respelled(t: Transcript, hotwords: str | None, scores: Scores | None = None)
         text = respell(text, known)
         if phonemes is None:
             return text
-        return sound_alike(text, near, phonemes, common=common)
+        return sound_alike(text, near, phonemes, common=common, known=known)
 
     out = replace(t, text=fix(t.text), segments=tuple(replace(s, text=fix(s.text))
                                                       for s in t.segments))  # fmt: skip
     if scores is None or phonemes is None:
         return out
-    out = _checked(out, near, scores, phonemes, common, terms=True)
+    out = _checked(out, near, scores, phonemes, common, terms=True, known=known)
     own, terms = question_words(hotwords)
     if not own:
         return out
@@ -195,6 +195,19 @@ def _candidates(
     return chosen, {i for i, c in enumerate(chosen) if id(c) in wider}
 
 
+def _as_judged(
+    gains: Sequence[float], found: Sequence[Candidate], strict: AbstractSet[int], names: set[int]
+) -> list[float]:
+    """The gains :func:`mockint.terms.supported` judges: a candidate of ``strict`` (by index)
+    only where better than what was heard; one whose words heard hold a made-up name (of
+    ``names``, by word) within :data:`mockint.terms.NAME_MARGIN` instead of the terms'."""
+    from mockint.terms import NAME_MARGIN, TERM_MARGIN
+
+    out = [g if g > 0 or i not in strict else -math.inf for i, g in enumerate(gains)]
+    return [g + NAME_MARGIN - TERM_MARGIN if names & set(range(c.start, c.start + c.words))
+            else g for g, c in zip(out, found, strict=True)]  # fmt: skip
+
+
 def _checked(
     t: Transcript,
     targets: AbstractSet[str],
@@ -204,6 +217,7 @@ def _checked(
     *,
     terms: bool,
     keep: AbstractSet[str] = frozenset(),
+    known: AbstractSet[str] | None = None,
 ) -> Transcript:
     """``t`` with words that sound like one of ``targets`` (:func:`_candidates`) replaced
     where the audio bears the target out. A term: by its net score (:meth:`Scores.net`),
@@ -213,8 +227,10 @@ def _checked(
     back: "pison" for Python, "post-gorecule" for PostgreSQL). A plain word: better by
     the audio alone, or, for words heard apart ("scheme as" for schemas, within
     :data:`SPLIT_SOUND_ALIKE`), better by the net score. A tie keeps what was heard;
-    words of ``keep`` (lower case) are never replaced."""
-    from mockint.terms import TERM_MARGIN, full_vowels, put_terms, supported
+    words of ``keep`` (lower case) are never replaced. Where the words heard hold a name
+    the recogniser made up (not one of ``known``), a term within
+    :data:`mockint.terms.NAME_MARGIN`."""
+    from mockint.terms import TERM_MARGIN, full_vowels, made_up, put_terms, supported
     from mockint.terms import term_candidates as candidates
 
     found, strict = _candidates(t, targets, phonemes, common, terms, keep)
@@ -236,8 +252,8 @@ def _checked(
             taste = scores.silence([t.text] + [found[i].text for i in apart])
             for i, p in zip(apart, taste[1:], strict=True):
                 gains[i] = max(gains[i], gains[i] - PRIOR_WEIGHT * (p - taste[0]))
-    gains = [g if g > 0 or i not in strict else -math.inf for i, g in enumerate(gains)]
-    taken = supported(found, gains, TERM_MARGIN if terms else 0.0)
+    names = made_up(t.text, common, known) if terms and known is not None else set()
+    taken = supported(found, _as_judged(gains, found, strict, names), TERM_MARGIN if terms else 0.0)
     if not taken:
         return t
     pairs = {(c.heard, c.term) for c in taken}

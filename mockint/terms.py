@@ -7,6 +7,7 @@ Pure: found in the bank's own text by their spelling, no list to keep up to date
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
@@ -253,6 +254,8 @@ def _likeness(a: str, b: str, most: float = float("inf")) -> float:
 
 # how far (phoneme edits per phoneme of the term) heard words may sound from a term
 SOUND_ALIKE = 0.25
+# ... and how far where the window holds a name the recogniser made up (:func:`made_up`)
+NAME_SOUND_ALIKE = 0.35
 # ... and how far when the recogniser checks the term against the audio (supported)
 CHECKED_SOUND_ALIKE = 0.7
 # ... by :func:`_likeness` per phoneme, times this (its half-cost edits make it smaller:
@@ -315,12 +318,25 @@ def _within(held: AbstractSet[str], term: str) -> bool:
     return all(h in low and h != low for h in held)
 
 
+def made_up(text: str, common: AbstractSet[str], known: AbstractSet[str]) -> set[int]:
+    """Which of ``text``'s words (by index) are names the recogniser made up ("ThetaDAI",
+    "HDAI"): spelled as a term is (:func:`_shape_is_term`), of three letters or more and
+    letters only, and neither one of ``known`` (the bank's terms) nor a common word."""
+    lower = {k.lower() for k in known}
+    spans, bare = _words(text)
+    words = [text[a:b].strip(".,;:!?\"'()") for a, b in spans]
+    return {k for k, (word, w) in enumerate(zip(words, bare, strict=True))
+            if len(word.replace("-", "")) >= 3 and word.replace("-", "").isalpha()
+            and _shape_is_term(word) and w not in lower and w not in common}  # fmt: skip
+
+
 def sound_alike(
     text: str,
     terms: AbstractSet[str],
     phonemes: Callable[[str], str],
     max_distance: float = SOUND_ALIKE,
     common: AbstractSet[str] = frozenset(),
+    known: AbstractSet[str] | None = None,
 ) -> str:
     """Replace words that sound like one of ``terms`` but are spelled otherwise ("readies"
     -> "Redis", "the pens" -> "Depends"), one to three words at a time within a clause.
@@ -330,24 +346,30 @@ def sound_alike(
     term only for a longer term that spells it ("Postker SQL" -> PostgreSQL, never "Redis
     queue" -> anything); the closest match under ``max_distance`` wins. A single word in
     ``common`` (the most frequent English words) is never replaced: "of course" stays,
-    not "of CORS".
+    not "of CORS". A window holding a name the recogniser made up (:func:`made_up`; with
+    ``known``, the bank's terms) is also read as spelled and may be
+    :data:`NAME_SOUND_ALIKE` away.
     """
     keyed = _sounds(terms, phonemes)
     if not keyed or not text:
         return text
     spans, bare = _words(text)
     lower_terms = {t.lower() for t in terms}
+    coined = made_up(text, common, known) if known is not None else set()
 
     @functools.cache  # the article guard asks for the next word's too
     def closest(i: int) -> tuple[float, int, str] | None:
         best: tuple[float, int, str] | None = None
         for n, words, held in _windows_at(i, text, spans, bare, lower_terms, common, True):
-            heard_key = phonemes(" ".join(words))
-            for term, key in keyed:
+            heard = [(phonemes(" ".join(words)), max_distance)]
+            if coined & set(range(i, i + n)):  # as spelled too: espeak-ng reads "ThetaDAI" by
+                spelled = [text[a:b].strip(".,;:!?\"'()") for a, b in spans[i : i + n]]  # parts
+                heard.append((phonemes(" ".join(spelled)), NAME_SOUND_ALIKE))
+            for (heard_key, most), (term, key) in itertools.product(heard, keyed):
                 if held and not _within(held, term):
                     continue
                 d = _distance(heard_key, key) / len(key)
-                if d <= max_distance and (best is None or d < best[0]):
+                if d <= most and (best is None or d < best[0]):
                     best = (d, n, term)
         return best
 
@@ -430,6 +452,9 @@ def term_candidates(
 # to be taken (bench/interview_speech.py: at 4, no false terms were added to wrong
 # answers; taken on sound alone, half of them got one)
 TERM_MARGIN = 4.0
+# ... or this much less well where the words heard hold a name the recogniser made up
+# (:func:`made_up`): what was heard is no word either ("The HDAI" for Thirdi-AI)
+NAME_MARGIN = 6.0
 
 
 def supported(

@@ -307,6 +307,24 @@ def test_words_that_sound_like_a_term_become_it_and_nothing_else_does() -> None:
     assert sound_alike(heard, sql, ph, common=common) == heard.replace("Postker SQL", "PostgreSQL")
 
 
+def test_a_name_the_recogniser_made_up_may_sound_a_little_farther_from_the_term() -> None:
+    from mockint.phonetic import common_words, phonemizer
+    from mockint.terms import sound_alike
+
+    ph, common = phonemizer(), common_words()
+    assert ph is not None
+    terms = {"Thirdi-AI", "Redis"}
+    # Piper's "Thirdi-AI" as tiny.en spells it: 0.33 edits a phoneme from the term as spelled
+    heard = "ThetaDAI is a project, and thetaDAI was built to solve it."
+    fixed = "Thirdi-AI is a project, and Thirdi-AI was built to solve it."
+    assert sound_alike(heard, terms, ph, common=common, known=terms) == fixed
+    # without the bank's terms nothing tells a made-up name from a known one: 0.25 holds
+    assert sound_alike(heard, terms, ph, common=common) == heard
+    # plain words as far, a bank term, and a short acronym are not made-up names
+    for kept in ("Third AI is a project.", "Thirdi-AI uses Redis.", "Third AI is Redis."):
+        assert sound_alike(kept, terms, ph, common=common, known=terms) == kept
+
+
 def test_respelled_puts_terms_back_in_text_and_segments_but_keeps_word_times() -> None:
     from mockint.respell import respelled
     from mockint.transcript import Segment, Transcript, Word
@@ -372,6 +390,12 @@ def test_respelled_asks_the_scorer_and_changes_segments_alike() -> None:
     assert [s.text for s in out.segments] == ["We sign tokens with OAuth2.", "Pages load fast."]
     assert asked[0][0] == text and all("OAuth2" in s for s in asked[0][1:])
     assert respelled(t, "OAuth2, JWT", likes("OAuth2", -12.0)).text == text
+    assert respelled(t, "OAuth2, JWT", likes("OAuth2", -5.0)).text == text  # TERM_MARGIN 4
+    # where the words heard hold a name the recogniser made up: within NAME_MARGIN (6)
+    named = Transcript("The HDAI is a platform.", (Segment("The HDAI is a platform.", 0, 2),))
+    fixed = "Thirdi-AI is a platform."
+    assert respelled(named, "Thirdi-AI", likes("Thirdi-AI", -5.0)).text == fixed
+    assert respelled(named, "Thirdi-AI", likes("Thirdi-AI", -7.0)).text == named.text
     assert respelled(t, "OAuth2, JWT").text == text  # no scorer: no rough likeness taken
 
 
