@@ -362,9 +362,9 @@ def sound_alike(
         best: tuple[float, int, str] | None = None
         for n, words, held in _windows_at(i, text, spans, bare, lower_terms, common, True):
             heard = [(phonemes(" ".join(words)), max_distance)]
-            if coined & set(range(i, i + n)):  # as spelled too: espeak-ng reads "ThetaDAI" by
-                spelled = [text[a:b].strip(".,;:!?\"'()") for a, b in spans[i : i + n]]  # parts
-                heard.append((phonemes(" ".join(spelled)), NAME_SOUND_ALIKE))
+            if coined & set(range(i, i + n)):  # as spelled too: "ThetaDAI" is read by parts
+                spelled = [text[a:b].strip(".,;:!?\"'()") for a, b in spans[i : i + n]]
+                heard.append((phonemes(" ".join(spelled)), max(NAME_SOUND_ALIKE, max_distance)))
             for (heard_key, most), (term, key) in itertools.product(heard, keyed):
                 if held and not _within(held, term):
                     continue
