@@ -157,7 +157,7 @@ def main() -> int:
     asked = sum(map(len, unsaid)) or 1
     print(f"{len(items)} answers ({sum(wrong)} wrong or off topic), {sum(map(len, said))} "
           f"distinct technical terms said; {args.model}, 1 thread")  # fmt: skip
-    print(f"{'voice':<10} {'engine':<14} {'WER':>6} {'terms':>7} {'false':>6} {'ins.':>6} "
+    print(f"{'voice':<10} {'engine':<14} {'WER':>7} {'terms':>7} {'false':>6} {'ins.':>6} "
           f"{'bank+':>5} {'loops':>5} {'RTF':>6}")  # fmt: skip
     engines = {e: make_transcriber(WhisperOptions(args.model, engine=e, beam_size=args.beam))
                for e in args.engines}  # fmt: skip
@@ -195,7 +195,8 @@ def main() -> int:
                 err = wer([as_said(t) for _, _, t in items], hyps)
                 total = sum(map(len, said)) or 1
                 label = name
-                print(f"{voice:<10} {label:<14} {err:>6.1%} {found / total:>7.1%} "
+                # two decimals: the lines (6%, 95%) are as close as that
+                print(f"{voice:<10} {label:<14} {err:>7.2%} {found / total:>7.2%} "
                       f"{false / max(offered, 1):>6.1%} {inserted / asked:>6.1%} "
                       f"{banked:>5} {sum(map(loops, hyps)):>5} "
                       f"{rtf:>6.3f}", flush=True)  # fmt: skip
