@@ -129,6 +129,11 @@ def _plain(word: str) -> str:
     return word.strip(".,;:!?\"'()").lower()
 
 
+def _said(words: str) -> str:
+    """Words as compared for sameness: "ridies," is "ridies"."""
+    return " ".join(_plain(w) for w in words.split())
+
+
 def _bare(words: str) -> set[str]:
     return {_plain(w) for w in words.split()}
 
@@ -229,7 +234,8 @@ def _checked(
     :data:`SPLIT_SOUND_ALIKE`), better by the net score. A tie keeps what was heard;
     words of ``keep`` (lower case) are never replaced. Where the words heard hold a name
     the recogniser made up (not one of ``known``), a term within
-    :data:`mockint.terms.NAME_MARGIN`."""
+    :data:`mockint.terms.NAME_MARGIN`. Words taken for a target once are taken alike
+    wherever else the phrase holds them ("ridies," and "ridies" for Redis)."""
     from mockint.terms import TERM_MARGIN, full_vowels, made_up, put_terms, supported
     from mockint.terms import term_candidates as candidates
 
@@ -256,14 +262,14 @@ def _checked(
     taken = supported(found, _as_judged(gains, found, strict, names), TERM_MARGIN if terms else 0.0)
     if not taken:
         return t
-    pairs = {(c.heard, c.term) for c in taken}
+    pairs = {(_said(c.heard), c.term) for c in taken}
     chosen = {term for _, term in pairs}  # every window: the one heard may not be closest
 
     def same(segment: str) -> str:
-        """The segment with the words replaced in the whole text replaced alike."""
+        """The segment with the words replaced anywhere replaced alike wherever heard."""
         there = candidates(segment, chosen, phonemes, UNSURE_SOUND_ALIKE, limit=None)
-        alike = [c for c in there if (c.heard, c.term) in pairs]
+        alike = [c for c in there if (_said(c.heard), c.term) in pairs]
         return put_terms(segment, supported(alike, [0.0] * len(alike)))
 
     segments = tuple(replace(s, text=same(s.text)) for s in t.segments)
-    return replace(t, text=put_terms(t.text, taken), segments=segments)
+    return replace(t, text=same(put_terms(t.text, taken)), segments=segments)

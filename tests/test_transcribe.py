@@ -399,6 +399,26 @@ def test_respelled_asks_the_scorer_and_changes_segments_alike() -> None:
     assert respelled(t, "OAuth2, JWT").text == text  # no scorer: no rough likeness taken
 
 
+def test_words_taken_for_a_term_once_are_taken_alike_wherever_heard() -> None:
+    from mockint.respell import Scores, respelled
+    from mockint.transcript import Segment, Transcript
+
+    text = "I run ridies, and ridies as a service."
+    parts = (Segment("I run ridies,", 0, 1), Segment("and ridies as a service.", 1, 2))
+    t = Transcript(text, parts)
+
+    def score(texts):  # type: ignore[no-untyped-def]
+        # the audio bears the first out (-2), not the second on its own (-12)
+        return [-2.0 if "Redis, and ridies" in x else -12.0 if "Redis" in x else 0.0
+                for x in texts]  # fmt: skip
+
+    out = respelled(t, "Redis, Celery", Scores(score))
+    assert out.text == "I run Redis, and Redis as a service."
+    assert [s.text for s in out.segments] == ["I run Redis,", "and Redis as a service."]
+    refused = respelled(t, "Redis, Celery", Scores(lambda ts: [0.0] + [-12.0] * (len(ts) - 1)))
+    assert refused.text == text
+
+
 def test_a_questions_own_words_are_put_back_only_where_the_audio_prefers_them() -> None:
     from mockint.respell import WORD_CANDIDATES, Scores, respelled
     from mockint.transcript import Segment, Transcript
