@@ -268,7 +268,12 @@ MIN_PHONEMES = 4
 def _words(text: str) -> tuple[list[tuple[int, int]], list[str]]:
     """Each word's span in ``text``, and the word bare (punctuation off, lower case)."""
     spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
-    return spans, [text[a:b].strip(".,;:!?\"'()").lower() for a, b in spans]
+    return spans, [w.lower() for w in _as_spelled(text, spans)]
+
+
+def _as_spelled(text: str, spans: list[tuple[int, int]]) -> list[str]:
+    """Each word of ``text`` (by its span) as spelled, its punctuation off."""
+    return [text[a:b].strip(".,;:!?\"'()") for a, b in spans]
 
 
 def _windows_at(
@@ -324,7 +329,7 @@ def made_up(text: str, common: AbstractSet[str], known: AbstractSet[str]) -> set
     letters only, and neither one of ``known`` (the bank's terms) nor a common word."""
     lower = {k.lower() for k in known}
     spans, bare = _words(text)
-    words = [text[a:b].strip(".,;:!?\"'()") for a, b in spans]
+    words = _as_spelled(text, spans)
     return {k for k, (word, w) in enumerate(zip(words, bare, strict=True))
             if len(word.replace("-", "")) >= 3 and word.replace("-", "").isalpha()
             and _shape_is_term(word) and w not in lower and w not in common}  # fmt: skip
@@ -356,6 +361,7 @@ def sound_alike(
     spans, bare = _words(text)
     lower_terms = {t.lower() for t in terms}
     coined = made_up(text, common, known) if known is not None else set()
+    spelled = _as_spelled(text, spans) if coined else []
 
     @functools.cache  # the article guard asks for the next word's too
     def closest(i: int) -> tuple[float, int, str] | None:
@@ -363,8 +369,8 @@ def sound_alike(
         for n, words, held in _windows_at(i, text, spans, bare, lower_terms, common, True):
             heard = [(phonemes(" ".join(words)), max_distance)]
             if coined & set(range(i, i + n)):  # as spelled too: "ThetaDAI" is read by parts
-                spelled = [text[a:b].strip(".,;:!?\"'()") for a, b in spans[i : i + n]]
-                heard.append((phonemes(" ".join(spelled)), max(NAME_SOUND_ALIKE, max_distance)))
+                as_spelled = " ".join(spelled[i : i + n])
+                heard.append((phonemes(as_spelled), max(NAME_SOUND_ALIKE, max_distance)))
             for (heard_key, most), (term, key) in itertools.product(heard, keyed):
                 if held and not _within(held, term):
                     continue
