@@ -39,8 +39,10 @@ def main() -> int:
         lines, seconds = [], 0.0
         for q in bank.questions[: args.answers]:
             wav = Path(tmp) / f"{q.id}.wav"
-            subprocess.run(["espeak-ng", "-v", "en-us", "-s", "160", "-w", str(wav),
-                            q.model_answer], check=True)  # fmt: skip
+            subprocess.run(
+                ["espeak-ng", "-v", "en-us", "-s", "160", "-w", str(wav), q.model_answer],
+                check=True,
+            )
             seconds += sf.info(str(wav)).duration
             lines.append(json.dumps({"question": q.id, "audio": str(wav)}))
         src = Path(tmp) / "batch.jsonl"
@@ -49,12 +51,18 @@ def main() -> int:
         print(f"{len(lines)} spoken answers, {seconds:.0f} s of audio")
         for jobs in args.jobs:
             t = time.perf_counter()
-            r = subprocess.run([MOCKINT, "grade", "--batch", str(src), "--json", "--jobs",
-                                str(jobs)], env=env, capture_output=True, text=True)  # fmt: skip
+            r = subprocess.run(
+                [MOCKINT, "grade", "--batch", str(src), "--json", "--jobs", str(jobs)],
+                env=env,
+                capture_output=True,
+                text=True,
+            )
             took = time.perf_counter() - t
             n = len(r.stdout.splitlines())
-            print(f"--jobs {jobs}: {took:.1f} s, {n / took:.2f} answers/s, "
-                  f"{seconds / took:.1f} audio-seconds/s (exit {r.returncode})")
+            print(
+                f"--jobs {jobs}: {took:.1f} s, {n / took:.2f} answers/s, "
+                f"{seconds / took:.1f} audio-seconds/s (exit {r.returncode})"
+            )
     return 0
 
 

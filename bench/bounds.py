@@ -37,12 +37,19 @@ def batch(lines: int, home: Path) -> str:
     src = home.parent / "batch.jsonl"
     with open(src, "w") as f:
         for i in range(lines):
-            f.write(json.dumps({"question": qs[i % 200].id,
-                                "text": qs[(i * 7) % 200].model_answer}) + "\n")  # fmt: skip
+            f.write(
+                json.dumps({"question": qs[i % 200].id, "text": qs[(i * 7) % 200].model_answer})
+                + "\n"
+            )
     env = {**os.environ, "MOCKINT_HOME": str(home)}
     t = time.perf_counter()
-    p = subprocess.Popen([MOCKINT, "grade", "--batch", str(src), "--json", "--save"], env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+    p = subprocess.Popen(
+        [MOCKINT, "grade", "--batch", str(src), "--json", "--save"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     assert p.stdout is not None
     first = None
     n = 0
@@ -53,14 +60,16 @@ def batch(lines: int, home: Path) -> str:
     p.wait()
     total = time.perf_counter() - t
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return (f"batch of {lines:,} lines: first result after {first:.1f} s, all {n:,} in "
-            f"{total:.0f} s ({n / total:.0f} lines/s), peak memory {peak:.0f} MB, "
-            f"exit {p.returncode}")  # fmt: skip
+    return (
+        f"batch of {lines:,} lines: first result after {first:.1f} s, all {n:,} in "
+        f"{total:.0f} s ({n / total:.0f} lines/s), peak memory {peak:.0f} MB, "
+        f"exit {p.returncode}"
+    )
 
 
 def huge_answers() -> str:
-    from mockint.embed import MiniLMEmbedder
-    from mockint.grade import grade
+    from mockint.grading.embed import MiniLMEmbedder
+    from mockint.grading.grade import grade
 
     bank = load_file(ROOT / "bank" / "resume.toml")
     q = bank.get("Q9")
@@ -81,8 +90,12 @@ def big_bank(home: Path) -> str:
     src = home.parent / "big.txt"
     lines = ["Big bank", "", "- General: Q1-Q5000", ""]
     for i in range(1, 5001):
-        lines += [f"Q{i}. What is question {i} about?", "Answer:",
-                  f"It is about topic {i}, and why it matters. " * 8, ""]  # fmt: skip
+        lines += [
+            f"Q{i}. What is question {i} about?",
+            "Answer:",
+            f"It is about topic {i}, and why it matters. " * 8,
+            "",
+        ]
     src.write_text("\n".join(lines))
     env = {**os.environ, "MOCKINT_HOME": str(home)}
 
@@ -94,8 +107,10 @@ def big_bank(home: Path) -> str:
     imp = timed("bank", "import", str(src), "--name", "big")
     listing = min(timed("bank", "list", "--bank", "big") for _ in range(3))
     show = min(timed("bank", "show", "Q4999", "--bank", "big") for _ in range(3))
-    return (f"5,000-question bank: import {imp:.2f} s; 'bank list' {listing:.2f} s, "
-            f"'bank show' {show:.2f} s (whole processes)")  # fmt: skip
+    return (
+        f"5,000-question bank: import {imp:.2f} s; 'bank list' {listing:.2f} s, "
+        f"'bank show' {show:.2f} s (whole processes)"
+    )
 
 
 def main() -> int:

@@ -37,16 +37,23 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mockint.bank import Bank, Question, load_file  # noqa: E402
-from mockint.embed import MiniLMEmbedder  # noqa: E402
-from mockint.grade import GradeOptions, grade_many  # noqa: E402
+from mockint.grading.embed import MiniLMEmbedder  # noqa: E402
+from mockint.grading.grade import GradeOptions, grade_many  # noqa: E402
 from mockint.text import split_sentences  # noqa: E402
 
 # key-point coverage by sentence similarity alone, without novelty, echo, hedge, relevance
 # or list rules, on the mapping of the similarity-only grader mockint began with
 PLAIN = GradeOptions(
-    recall_weight=0.0, echo_share=2.0, fluent_share=0.0, min_content=0,
-    novelty=0.0, given_share=0.0, relevant=0.0, floor=0.3, ceiling=0.6,
-)  # fmt: skip
+    recall_weight=0.0,
+    echo_share=2.0,
+    fluent_share=0.0,
+    min_content=0,
+    novelty=0.0,
+    given_share=0.0,
+    relevant=0.0,
+    floor=0.3,
+    ceiling=0.6,
+)
 SHARED = ROOT.parent / "shared" / "eval" / "mohler" / "mohler_dataset_edited.csv"
 
 
@@ -77,10 +84,15 @@ def mohler(path: Path, embedder: Memo, options: GradeOptions) -> tuple[float, fl
     cov = np.array([g.coverage for g in grades])
     cv = float("nan")
     if options.novelty:  # the grid is of mockint's mapping, not plain coverage's
-        scores = np.array([
-            [g.score for g in grade_many(items, embedder, replace(options, floor=lo, ceiling=hi))]
-            for lo, hi in GRID
-        ])  # fmt: skip
+        scores = np.array(
+            [
+                [
+                    g.score
+                    for g in grade_many(items, embedder, replace(options, floor=lo, ceiling=hi))
+                ]
+                for lo, hi in GRID
+            ]
+        )
         cv = cross_validated(scores, human, [r["question"] for r in rows])
     return float(np.corrcoef(ours, human)[0, 1]), float(np.corrcoef(cov, human)[0, 1]), cv
 
@@ -124,18 +136,24 @@ def interview(
         kinds.setdefault(r["kind"], []).append(s)
     out = {k: float(np.mean(v)) for k, v in kinds.items()}
     out["restate max"] = max(kinds["restate"])
-    out["one_point - fair"] = float(np.mean([
-        s - 100 / len(split_sentences(q.model_answer))
-        for r, s, (_, q) in zip(rows, scores, items, strict=True) if r["kind"] == "one_point"
-    ]))  # fmt: skip
+    out["one_point - fair"] = float(
+        np.mean(
+            [
+                s - 100 / len(split_sentences(q.model_answer))
+                for r, s, (_, q) in zip(rows, scores, items, strict=True)
+                if r["kind"] == "one_point"
+            ]
+        )
+    )
     return right / total, out
 
 
 def by_rule(bank: Bank, embedder: Memo, options: GradeOptions) -> str:
     """Restatements and single model-answer sentences made by rule from the whole bank."""
     qs = bank.questions
-    said = [(f"I would say {q.text.rstrip('?')[0].lower()}{q.text.rstrip('?')[1:]}.", q)
-            for q in qs]  # fmt: skip
+    said = [
+        (f"I would say {q.text.rstrip('?')[0].lower()}{q.text.rstrip('?')[1:]}.", q) for q in qs
+    ]
     rs = [g.score for g in grade_many(said, embedder, options)]
     one, fair = [], []
     for q in qs:
@@ -143,9 +161,11 @@ def by_rule(bank: Bank, embedder: Memo, options: GradeOptions) -> str:
         one += [(x, q) for x in sents]
         fair += [100 / len(sents)] * len(sents)
     gap = np.array([g.score for g in grade_many(one, embedder, options)]) - np.array(fair)
-    return (f"'I would say <question>' x {len(qs)}: mean {np.mean(rs):.1f}, "
-            f"{sum(r >= 50 for r in rs)} at 50 or more; one model-answer sentence x {len(one)}: "
-            f"score - fair share {gap.mean():+.1f} (median {np.median(gap):+.1f})")  # fmt: skip
+    return (
+        f"'I would say <question>' x {len(qs)}: mean {np.mean(rs):.1f}, "
+        f"{sum(r >= 50 for r in rs)} at 50 or more; one model-answer sentence x {len(one)}: "
+        f"score - fair share {gap.mean():+.1f} (median {np.median(gap):+.1f})"
+    )
 
 
 def main() -> int:
@@ -177,8 +197,8 @@ def throughput(bank: Bank, embedder: MiniLMEmbedder) -> str:
     """Batch grading speed (answers/s) with cold and warm caches, like `grade --batch`."""
     import json as _json
 
-    from mockint.assess import grade_batch
-    from mockint.grade import _caches
+    from mockint.grading.assess import grade_batch
+    from mockint.grading.grade import _caches
 
     qs = bank.questions
     lines = [

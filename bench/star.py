@@ -16,7 +16,7 @@ import argparse
 import json
 from pathlib import Path
 
-from mockint.star import PARTS, analyse
+from mockint.grading.star import PARTS, analyse
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "star-answers.jsonl"
 
@@ -27,8 +27,10 @@ def main() -> int:
     args = ap.parse_args()
     rows = [json.loads(line) for line in DATA.read_text().splitlines() if line.strip()]
     held_n = sum(r["set"] == "held-out" for r in rows)
-    print(f"{len(rows)} answers; accuracy per part: all / development {len(rows) - held_n}"
-          f" / held-out {held_n}")  # fmt: skip
+    print(
+        f"{len(rows)} answers; accuracy per part: all / development {len(rows) - held_n}"
+        f" / held-out {held_n}"
+    )
     worst = 1.0
     for part in PARTS:
         hits = []
@@ -41,8 +43,10 @@ def main() -> int:
         worst = min(worst, acc)
         dev = [h for h, r in zip(hits, rows, strict=True) if r["set"] != "held-out"]
         held = [h for h, r in zip(hits, rows, strict=True) if r["set"] == "held-out"]
-        print(f"{part:<10} {acc:.3f}   {sum(dev) / len(dev):.3f}   {sum(held) / len(held):.3f}"
-              f"   (labelled present {sum(r[part] for r in rows)})")  # fmt: skip
+        print(
+            f"{part:<10} {acc:.3f}   {sum(dev) / len(dev):.3f}   {sum(held) / len(held):.3f}"
+            f"   (labelled present {sum(r[part] for r in rows)})"
+        )
     print(f"lowest part accuracy {worst:.3f} (target >= 0.85)")
     return 0
 

@@ -26,10 +26,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mockint.audio import load_audio  # noqa: E402
-from mockint.models import WHISPER_MODELS, ModelError, ct2_model_dir, find_checkpoint  # noqa: E402
-from mockint.transcribe import WhisperOptions, make_transcriber  # noqa: E402
-from mockint.wer import wer  # noqa: E402
+from bench.wer import wer  # noqa: E402
+from mockint.hearing.transcribe import WhisperOptions, make_transcriber  # noqa: E402
+from mockint.models.registry import WHISPER_MODELS, ModelError, ct2_model_dir, find_checkpoint  # noqa: E402
+from mockint.sound.audio import load_audio  # noqa: E402
 
 
 def main() -> int:
@@ -44,17 +44,27 @@ def main() -> int:
     total = sum(len(a) for a in audio) / 16000
     print(f"FLEURS-en: {len(clips)} utterances, {total:.1f} s of speech; threads={args.threads}")
     print(f"{'model':<10} {'engine':<28} {'WER':>7} {'RTF':>6} {'seconds':>8}")
-    setups = [("openai", 1, "float32"), ("ct2", 1, "int8"), ("ct2", 5, "int8"),
-              ("ct2", 1, "float32"), ("ct2", 5, "float32")]  # fmt: skip
+    setups = [
+        ("openai", 1, "float32"),
+        ("ct2", 1, "int8"),
+        ("ct2", 5, "int8"),
+        ("ct2", 1, "float32"),
+        ("ct2", 5, "float32"),
+    ]
     for name in args.models:
         try:
             find_checkpoint(name)
         except ModelError as e:
             print(f"{name:<10} skipped: {e}")
             continue
-        engines: list = [make_transcriber(WhisperOptions(model=name, threads=args.threads,
-                                                         engine=e, beam_size=b, compute_type=c))
-                         for e, b, c in setups]  # fmt: skip
+        engines: list = [
+            make_transcriber(
+                WhisperOptions(
+                    model=name, threads=args.threads, engine=e, beam_size=b, compute_type=c
+                )
+            )
+            for e, b, c in setups
+        ]
         engines += [_Plain(name, args.threads, 1), _Plain(name, args.threads, 5)]
         for t in engines:
             t.transcribe(audio[0])  # warm-up: model load, first-call JIT
@@ -84,12 +94,14 @@ class _Plain:
         os.environ["HF_HUB_OFFLINE"] = "1"
         folder, _ = ct2_model_dir(name)
         self.beam = beam
-        self.model = WhisperModel(str(folder), device="cpu", compute_type="int8",
-                                  cpu_threads=max(1, threads))  # fmt: skip
+        self.model = WhisperModel(
+            str(folder), device="cpu", compute_type="int8", cpu_threads=max(1, threads)
+        )
 
     def transcribe(self, audio: np.ndarray) -> SimpleNamespace:
-        found, _ = self.model.transcribe(audio, language="en", beam_size=self.beam,
-                                         word_timestamps=True)  # fmt: skip
+        found, _ = self.model.transcribe(
+            audio, language="en", beam_size=self.beam, word_timestamps=True
+        )
         return SimpleNamespace(text=" ".join(s.text.strip() for s in found))
 
 

@@ -22,9 +22,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mockint.audio import SAMPLE_RATE  # noqa: E402
-from mockint.listen import Endpointer, EndpointOptions  # noqa: E402
-from mockint.vad import FRAME, SileroVad  # noqa: E402
+from mockint.hearing.listen import Endpointer, EndpointOptions  # noqa: E402
+from mockint.hearing.vad import FRAME, SileroVad  # noqa: E402
+from mockint.sound.audio import SAMPLE_RATE  # noqa: E402
 
 
 class WebRtcVad:
@@ -79,8 +79,8 @@ def false_speech(make_vad: object, n: np.ndarray) -> float:
 
 
 def main() -> int:
-    from mockint.audio import load_audio
-    from mockint.transcribe import WhisperTranscriber
+    from mockint.hearing.transcribe import WhisperTranscriber
+    from mockint.sound.audio import load_audio
     from tests.conftest import fleurs
 
     t = WhisperTranscriber()

@@ -1,3 +1,3 @@
-from mockint.cli import cli
+from mockint.cli.main import cli
 
 cli(prog_name="mockint")

@@ -94,8 +94,9 @@ def _kind(value: object, where: str, path: str) -> str:
         return "technical"
     k = str(value).strip().lower().replace("behavioral", "behavioural")
     if k not in KINDS:
-        raise BankError(path, None, f"{where}: kind {str(value)[:40]!r} must be "
-                        f"{' or '.join(KINDS)}")  # fmt: skip
+        raise BankError(
+            path, None, f"{where}: kind {str(value)[:40]!r} must be {' or '.join(KINDS)}"
+        )
     return k
 
 
@@ -121,8 +122,9 @@ def parse_text(text: str, path: str = "<text>", name: str = "") -> Bank:
     lines = _clean(text)
     for k, raw in enumerate(lines, 1):
         if len(raw) > MAX_LINE_CHARS:
-            raise BankError(path, k, f"line of {len(raw):,} characters: at most "
-                            f"{MAX_LINE_CHARS:,} (split it)")  # fmt: skip
+            raise BankError(
+                path, k, f"line of {len(raw):,} characters: at most {MAX_LINE_CHARS:,} (split it)"
+            )
     ranges: list[tuple[str, int, int, int]] = []  # name, first, last, line
     title = ""
     i = 0
@@ -214,14 +216,20 @@ def _toml_line(key: str, value: str, text: str) -> int | None:
 def _checked(q: Question, path: str, line: int | None) -> Question:
     """The question, if every field is within the limits; else a BankError saying which."""
     if not ID_RE.match(q.id):
-        raise BankError(path, line, f"id '{q.id[:40]}' is not usable: use letters, digits, "
-                        "'-' or '_' (at most 32)")  # fmt: skip
-    for what, value, limit in (("category", q.category, MAX_TEXT_CHARS),
-                               ("question text", q.text, MAX_TEXT_CHARS),
-                               ("answer", q.model_answer, MAX_ANSWER_CHARS)):  # fmt: skip
+        raise BankError(
+            path,
+            line,
+            f"id '{q.id[:40]}' is not usable: use letters, digits, '-' or '_' (at most 32)",
+        )
+    for what, value, limit in (
+        ("category", q.category, MAX_TEXT_CHARS),
+        ("question text", q.text, MAX_TEXT_CHARS),
+        ("answer", q.model_answer, MAX_ANSWER_CHARS),
+    ):
         if len(value) > limit:
-            raise BankError(path, line, f"{q.id}: {what} of {len(value):,} characters: at "
-                            f"most {limit:,}")  # fmt: skip
+            raise BankError(
+                path, line, f"{q.id}: {what} of {len(value):,} characters: at most {limit:,}"
+            )
     return q
 
 
@@ -251,7 +259,7 @@ def parse_toml(text: str, path: str = "<toml>", name: str = "") -> Bank:
         qid = str(qid).strip() if isinstance(qid, str | int) else ""
         where = f"question {k}" + (f" ({qid})" if qid else "")
         if not qid:
-            raise BankError(path, None, f"{where} has no id (a string such as \"Q{k}\")")
+            raise BankError(path, None, f'{where} has no id (a string such as "Q{k}")')
         if normalise_id(qid) in seen:
             raise BankError(path, _toml_line("id", qid, text), f"duplicate id {qid}")
         seen.add(normalise_id(qid))
@@ -260,13 +268,17 @@ def parse_toml(text: str, path: str = "<toml>", name: str = "") -> Bank:
             value = item.get(f, "")
             if not isinstance(value, str):
                 kind = type(value).__name__
-                raise BankError(path, _toml_line("id", qid, text),
-                                f"{where}: {f} must be a string, not {kind}")  # fmt: skip
+                raise BankError(
+                    path, _toml_line("id", qid, text), f"{where}: {f} must be a string, not {kind}"
+                )
             if not value.strip():
                 raise BankError(path, _toml_line("id", qid, text), f"{where} has no {f}")
             fields[f] = value.strip()
-        kind = _kind(item.get("kind"), where, path) if "kind" in item else \
-            kinds.get(fields["category"], "technical")  # fmt: skip
+        kind = (
+            _kind(item.get("kind"), where, path)
+            if "kind" in item
+            else kinds.get(fields["category"], "technical")
+        )
         q = Question(qid, fields["category"], fields["text"], fields["answer"], kind)
         questions.append(_checked(q, path, None))
     return Bank(
@@ -303,8 +315,9 @@ def to_toml(bank: Bank) -> str:
         out.append(f"title = {_toml_str(bank.title)}")
     if bank.source:
         out.append(f"source = {_toml_str(bank.source)}")
-    whole = [c for c in bank.categories
-             if all(q.behavioural for q in bank.questions if q.category == c)]  # fmt: skip
+    whole = [
+        c for c in bank.categories if all(q.behavioural for q in bank.questions if q.category == c)
+    ]
     for c in whole:
         out += ["", "[[category]]", f"name = {_toml_str(c)}", 'kind = "behavioural"']
     for q in bank.questions:
@@ -335,8 +348,9 @@ def load_file(path: Path, name: str = "") -> Bank:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise BankError(str(path), None, f"{size:,} bytes: a bank file holds at most "
-                            f"{MAX_FILE_BYTES:,}")  # fmt: skip
+            raise BankError(
+                str(path), None, f"{size:,} bytes: a bank file holds at most {MAX_FILE_BYTES:,}"
+            )
         raw = path.read_bytes()
     except OSError as e:
         raise BankError(str(path), None, f"cannot read: {e.strerror}") from e
@@ -427,8 +441,9 @@ def import_bank(
     try:
         write_atomic(out, to_toml(bank))
     except OSError as e:
-        raise BankError(str(out), None, f"cannot write: {e.strerror}: free some space or "
-                        "check the permissions") from None  # fmt: skip
+        raise BankError(
+            str(out), None, f"cannot write: {e.strerror}: free some space or check the permissions"
+        ) from None
     return out
 
 

@@ -29,11 +29,21 @@ nor s t don let lets i'm it's we're they're
 FUNCTION_WORDS = frozenset(_FUNCTION.split())
 
 HEDGES = (
-    "i don't know", "i do not know", "don't know", "not sure", "i'm not sure",
-    "can't remember", "cannot remember", "don't remember", "no idea", "not familiar",
-    "never heard", "i forgot", "haven't used", "have not used",
-)  # fmt: skip
-
+    "i don't know",
+    "i do not know",
+    "don't know",
+    "not sure",
+    "i'm not sure",
+    "can't remember",
+    "cannot remember",
+    "don't remember",
+    "no idea",
+    "not familiar",
+    "never heard",
+    "i forgot",
+    "haven't used",
+    "have not used",
+)
 
 
 def sentence_ranges(text: str) -> list[Range]:

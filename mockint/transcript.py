@@ -60,8 +60,10 @@ class Transcript:
         """The inverse of :meth:`to_dict` (also reads unrounded data)."""
         return cls(
             str(d.get("text", "")),
-            tuple(Segment(str(s["text"]), float(s["start"]), float(s["end"]))
-                  for s in d.get("segments", [])),  # fmt: skip
+            tuple(
+                Segment(str(s["text"]), float(s["start"]), float(s["end"]))
+                for s in d.get("segments", [])
+            ),
             words_from_dicts(d.get("words", [])),
             float(d.get("duration", 0.0)),
         )
@@ -71,8 +73,9 @@ class Transcript:
         return Transcript(
             self.text,
             tuple(Segment(s.text, s.start + offset, s.end + offset) for s in self.segments),
-            tuple(Word(w.text, w.start + offset, w.end + offset, w.probability)
-                  for w in self.words),  # fmt: skip
+            tuple(
+                Word(w.text, w.start + offset, w.end + offset, w.probability) for w in self.words
+            ),
             self.duration,
         )
 

@@ -18,11 +18,11 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from mockint.assess import Assessment
 from mockint.bank import Question
-from mockint.delivery import describe as describe_delivery
-from mockint.practice import Action, CategorySummary, Choice, Listening
-from mockint.report import Missed
+from mockint.grading.assess import Assessment
+from mockint.grading.delivery import describe as describe_delivery
+from mockint.rehearsal.practice import Action, CategorySummary, Choice, Listening
+from mockint.reports.report import Missed
 
 
 class Keys:
@@ -208,8 +208,14 @@ def attempt_lines(a: Any, question: Question | None) -> list[Line]:
         title=f"a{a.id} · {a.question_id} [{a.category}] · {when}",
         question=question.text if question else None,
         status=a.status,
-        notes=[*a.notes, *([f"graded on your corrected transcript (heard: {a.heard})"]
-                           if a.heard is not None else [])],
+        notes=[
+            *a.notes,
+            *(
+                [f"graded on your corrected transcript (heard: {a.heard})"]
+                if a.heard is not None
+                else []
+            ),
+        ],
         delivery=a.delivery,
         recording=a.audio_path,
     )
@@ -253,8 +259,15 @@ def _score_style(score: float) -> str:
 
 
 _ACTIONS: dict[str, Action] = {"enter": "done", "s": "skip", "q": "quit", "h": "hint"}
-_CHOICES: dict[str, Choice] = {"enter": "next", "n": "next", "r": "retry", "p": "repeat",
-                               "e": "edit", "m": "model", "q": "quit"}  # fmt: skip
+_CHOICES: dict[str, Choice] = {
+    "enter": "next",
+    "n": "next",
+    "r": "retry",
+    "p": "repeat",
+    "e": "edit",
+    "m": "model",
+    "q": "quit",
+}
 
 
 def clock(seconds: float) -> str:
@@ -296,8 +309,10 @@ class ConsoleUI:
         )
 
     def listening(self, s: Listening) -> None:
-        timer = Text(f"{clock(s.elapsed)} · {clock(s.remaining + 0.999)} left",
-                     style="bold red" if s.warn else "bold")  # fmt: skip
+        timer = Text(
+            f"{clock(s.elapsed)} · {clock(s.remaining + 0.999)} left",
+            style="bold red" if s.warn else "bold",
+        )
         state = Text(
             "● speaking" if s.speaking else "○ listening", style="green" if s.speaking else "dim"
         )
@@ -309,8 +324,11 @@ class ConsoleUI:
             parts.append(Text(s.partial[-300:], style="dim italic"))
         if s.hint:
             parts.append(Text(f"Hint: {s.hint}", style="cyan"))
-        keys = "Enter: done · s: skip · q: quit" if s.live else \
-            "Enter: done · h: hint · s: skip · q: quit"  # fmt: skip
+        keys = (
+            "Enter: done · s: skip · q: quit"
+            if s.live
+            else "Enter: done · h: hint · s: skip · q: quit"
+        )
         parts.append(Text(keys, style="dim"))
         view = Group(*parts)
         if self._live is None:
@@ -330,22 +348,31 @@ class ConsoleUI:
 
     def taken(self, attempt_id: int, seconds: float) -> None:
         self._stop_live()
-        self.console.print(Text(f"Answer kept ({clock(seconds)}, attempt {attempt_id}); "
-                                "scores come at the end.", style="dim"))  # fmt: skip
+        self.console.print(
+            Text(
+                f"Answer kept ({clock(seconds)}, attempt {attempt_id}); scores come at the end.",
+                style="dim",
+            )
+        )
 
     def model_answer(self, q: Question) -> None:
         self._stop_live()
-        self.console.print(Panel(Text(q.model_answer), title="Model answer · any key: stop",
-                                 title_align="left"))  # fmt: skip
+        self.console.print(
+            Panel(Text(q.model_answer), title="Model answer · any key: stop", title_align="left")
+        )
 
     def interrupted(self) -> bool:
         return self.keys.poll() is not None
 
     def mic_check_start(self, sentence: str, seconds: float) -> None:
         self._stop_live()
-        self.console.print(Panel(Text(f"Say: \"{sentence}\"", style="bold"),
-                                 title=f"Microphone check ({seconds:.0f} s) · s: skip",
-                                 title_align="left"))  # fmt: skip
+        self.console.print(
+            Panel(
+                Text(f'Say: "{sentence}"', style="bold"),
+                title=f"Microphone check ({seconds:.0f} s) · s: skip",
+                title_align="left",
+            )
+        )
 
     def mic_level(self, elapsed: float, level_db: float) -> bool:
         view = Text.assemble(_meter(level_db), f"  {level_db:5.0f} dBFS  {clock(elapsed)}")
@@ -358,10 +385,14 @@ class ConsoleUI:
 
     def mic_check_result(self, c: Any) -> None:
         self._stop_live()
-        self.console.print(Text(f"Heard: \"{c.heard}\"" if c.heard else "Heard: nothing"))
+        self.console.print(Text(f'Heard: "{c.heard}"' if c.heard else "Heard: nothing"))
         self.console.print(Text(c.figures(), style="dim"))
-        self.console.print(Text(("✓ " if c.passed else "✗ ") + c.line,
-                                style="bold green" if c.passed else "bold red"))  # fmt: skip
+        self.console.print(
+            Text(
+                ("✓ " if c.passed else "✗ ") + c.line,
+                style="bold green" if c.passed else "bold red",
+            )
+        )
 
     def action(self) -> Action | None:
         k = self.keys.poll()
@@ -408,10 +439,12 @@ class ConsoleUI:
             for a in answers:
                 covered = sum(k.get("status") == "covered" for k in a.key_points)
                 self.console.print(
-                    Text.assemble(f"  a{a.id}  {a.question_id:<6} ",
-                                  (f"{a.score:>3.0f}/100", _score_style(a.score)),
-                                  f"  {covered} of {len(a.key_points)} key points"
-                                  + (f"  · {a.notes[0]}" if a.notes else ""))  # fmt: skip
+                    Text.assemble(
+                        f"  a{a.id}  {a.question_id:<6} ",
+                        (f"{a.score:>3.0f}/100", _score_style(a.score)),
+                        f"  {covered} of {len(a.key_points)} key points"
+                        + (f"  · {a.notes[0]}" if a.notes else ""),
+                    )
                 )
         t = Table(title="This session", title_justify="left")
         t.add_column("Category")

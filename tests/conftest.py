@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from mockint.bank import Bank, load_file
-from mockint.grade import Tokens
+from mockint.grading.grade import Tokens
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -69,7 +69,7 @@ def resume_bank() -> Bank:
 @pytest.fixture(scope="session")
 def embedder():  # type: ignore[no-untyped-def]
     """The real all-MiniLM-L6-v2, loaded once for the whole run."""
-    from mockint.embed import MiniLMEmbedder
+    from mockint.grading.embed import MiniLMEmbedder
 
     e = MiniLMEmbedder()
     e.load()
@@ -79,7 +79,7 @@ def embedder():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def transcriber():  # type: ignore[no-untyped-def]
     """The real converted Whisper tiny.en, loaded once for the whole run."""
-    from mockint.transcribe import WhisperTranscriber
+    from mockint.hearing.transcribe import WhisperTranscriber
 
     t = WhisperTranscriber()
     t.load()
@@ -106,7 +106,7 @@ def joined_fleurs(gap: float = 1.0) -> tuple[np.ndarray, str]:
     ten recordings whose levels differ by 45 dB) and its leading and trailing
     silence trimmed (some clips hold 2 s of it), so the pauses are the ``gap``.
     """
-    from mockint.audio import load_audio
+    from mockint.sound.audio import load_audio
 
     parts, refs = [], []
     for path, ref in fleurs():

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from mockint.audio import AudioError, load_audio
+from mockint.sound.audio import AudioError, load_audio
 
 
 def tone(sr: int, seconds: float = 1.0, hz: float = 440.0) -> np.ndarray:

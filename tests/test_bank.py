@@ -141,4 +141,6 @@ def test_the_resume_banks_career_and_soft_skill_categories_are_behavioural() -> 
     b = load_file(ROOT / "bank" / "resume.toml")
     kinds = {q.category: q.kind for q in b.questions}
     assert {c for c, k in kinds.items() if k == "behavioural"} == {
-        "General profile and career", "Soft skills and behavioural questions"}  # fmt: skip
+        "General profile and career",
+        "Soft skills and behavioural questions",
+    }

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from mockint import config
-from mockint.cli import cli
-from mockint.store import Store
+from mockint.cli.main import cli
+from mockint.storage.store import Store
 
 from .conftest import FLEURS, espeak
 
@@ -198,8 +198,10 @@ def test_a_restatement_says_why_on_screen_in_review_and_in_reports(home: Path) -
     assert f"  · {why}\n" in run("review", "a1").stdout
     d = json.loads(run("report", "--format", "json").stdout)
     assert d["items"][0]["notes"] == [why] and d["weakest"][0]["notes"] == [why]
-    assert f"  Q163  How do you configure Celery with Redis as a broker and result backend?\n" \
+    assert (
+        f"  Q163  How do you configure Celery with Redis as a broker and result backend?\n"
         f"{'':>16}{why}\n" in run("report").stdout
+    )
 
 
 @pytest.mark.slow
@@ -264,7 +266,7 @@ def test_grade_batch_keeps_order_and_survives_bad_lines(
                 "reference": "Two plus two is four.",
                 "text": "It is four, two plus two.",
             }
-        ),  # fmt: skip
+        ),
         json.dumps({"question": "Q10", "audio": str(tmp_path / "missing.wav")}),
         json.dumps({"question": "Q10", "text": resume_bank.get("Q175").model_answer}),
         json.dumps({"question": "Q10"}),
@@ -293,12 +295,19 @@ def test_grade_batch_keeps_order_and_survives_bad_lines(
 
 @pytest.mark.slow
 def test_grade_batch_transcribes_audio_in_several_processes_in_order(
-    tmp_path: Path, resume_bank  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    resume_bank,  # type: ignore[no-untyped-def]
 ) -> None:
     qids = ["Q8", "Q175", "Q10"]
-    lines = [json.dumps({"question": q, "audio": str(espeak(resume_bank.get(q).model_answer,
-                                                             tmp_path / f"{q}.wav"))})
-             for q in qids]  # fmt: skip
+    lines = [
+        json.dumps(
+            {
+                "question": q,
+                "audio": str(espeak(resume_bank.get(q).model_answer, tmp_path / f"{q}.wav")),
+            }
+        )
+        for q in qids
+    ]
     lines.insert(1, json.dumps({"question": "Q8", "audio": str(tmp_path / "missing.wav")}))
     src = tmp_path / "audio.jsonl"
     src.write_text("\n".join(lines) + "\n")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mockint.delivery import measure
+from mockint.grading.delivery import measure
 from mockint.transcript import Word
 
 
@@ -49,10 +49,14 @@ def test_flags_fast_and_slow_pace_and_long_answers() -> None:
 
 
 def test_delivery_in_plain_words_with_singulars_and_plurals() -> None:
-    from mockint.delivery import describe
+    from mockint.grading.delivery import describe
 
-    one = {"wpm": 140.9, "fillers_per_minute": 0.0, "long_pauses": [{"at": 22, "seconds": 3}],
-           "seconds": 41.2}  # fmt: skip
+    one = {
+        "wpm": 140.9,
+        "fillers_per_minute": 0.0,
+        "long_pauses": [{"at": 22, "seconds": 3}],
+        "seconds": 41.2,
+    }
     assert describe(one) == [
         "Pace 141 words/min (target 110-170)",
         "Fillers 0.0 per minute",

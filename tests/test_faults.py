@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from mockint import store as store_mod
-from mockint.cli import cli
-from mockint.store import Attempt, Store
+from mockint.cli.main import cli
+from mockint.storage import store as store_mod
+from mockint.storage.store import Attempt, Store
 
 from .test_report import fill
 
@@ -52,11 +52,20 @@ def tree(root: Path) -> dict[str, bytes]:
 @pytest.mark.parametrize("damage", ["garbage", "truncated"])
 @pytest.mark.parametrize(
     "command",
-    [["report"], ["review"], ["review", "a1"], ["history"], ["bank", "list", "--due"],
-     ["report", "--format", "html"]],
-)  # fmt: skip
+    [
+        ["report"],
+        ["review"],
+        ["review", "a1"],
+        ["history"],
+        ["bank", "list", "--due"],
+        ["report", "--format", "html"],
+    ],
+)
 def test_a_damaged_store_is_one_line_and_left_as_it_was(
-    home: Path, resume_bank, damage: str, command: list[str]  # type: ignore[no-untyped-def]
+    home: Path,
+    resume_bank,
+    damage: str,
+    command: list[str],  # type: ignore[no-untyped-def]
 ) -> None:
     fill(home, resume_bank)
     db = home / "mockint.db"
@@ -101,7 +110,9 @@ def test_grade_save_keeps_the_answer_when_the_store_is_damaged(home: Path) -> No
 
 
 def test_a_busy_store_is_waited_on_then_one_line(
-    home: Path, resume_bank, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    home: Path,
+    resume_bank,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     fill(home, resume_bank)
     monkeypatch.setattr(store_mod, "BUSY_SECONDS", 0.3)
@@ -122,14 +133,16 @@ def test_a_busy_store_is_waited_on_then_one_line(
 
 def test_stores_created_at_once_by_many_processes_all_work(tmp_path: Path) -> None:
     code = (
-        "import sys; from mockint.store import Store, Attempt\n"
+        "import sys; from mockint.storage.store import Store, Attempt\n"
         "with Store(sys.argv[1]) as s:\n"
         "    s.add_attempt(Attempt('b', 'Q1', 'C', 'x', 50.0, 0.5))\n"
     )
     for n in range(20):  # 120 stores made by 6 processes at once
         db = tmp_path / f"s{n}.db"
-        procs = [subprocess.Popen([sys.executable, "-c", code, str(db)], stderr=subprocess.PIPE)
-                 for _ in range(6)]  # fmt: skip
+        procs = [
+            subprocess.Popen([sys.executable, "-c", code, str(db)], stderr=subprocess.PIPE)
+            for _ in range(6)
+        ]
         errs = [p.communicate()[1].decode() for p in procs]
         assert all(p.returncode == 0 for p in procs), errs
         with Store(db) as s:
@@ -144,8 +157,9 @@ def tmpfs(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
     def mount(options: str) -> Path:
         d = tmp_path / f"fs{len(mounts)}"
         d.mkdir()
-        r = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(d)],
-                           capture_output=True, text=True)  # fmt: skip
+        r = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(d)], capture_output=True, text=True
+        )
         if r.returncode != 0:
             pytest.skip(f"cannot mount a tmpfs here ({r.stderr.strip()}): run as root")
         mounts.append(d)
@@ -157,7 +171,9 @@ def tmpfs(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
 
 
 def test_a_read_only_data_directory_still_reports(
-    tmpfs, resume_bank, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    tmpfs,
+    resume_bank,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     h = tmpfs("size=8m")
     monkeypatch.setenv("MOCKINT_HOME", str(h))
@@ -172,7 +188,10 @@ def test_a_read_only_data_directory_still_reports(
 
 
 def test_a_full_disk_leaves_no_empty_files_and_changes_nothing(
-    tmp_path: Path, tmpfs, resume_bank, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    tmpfs,
+    resume_bank,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     h = tmp_path / "home"
     monkeypatch.setenv("MOCKINT_HOME", str(h))
@@ -221,8 +240,9 @@ def rebuild(
     if raw_db is not None:
         files["mockint.db"] = raw_db(files["mockint.db"])
     files.update(extra or {})
-    manifest["files"] = {n: {"sha256": hashlib.sha256(d).hexdigest(), "size": len(d)}
-                         for n, d in files.items()}  # fmt: skip
+    manifest["files"] = {
+        n: {"sha256": hashlib.sha256(d).hexdigest(), "size": len(d)} for n, d in files.items()
+    }
     body = manifest_edit(manifest) if manifest_edit else manifest
     with zipfile.ZipFile(dest, "w") as z:
         z.writestr("manifest.json", json.dumps(body))
@@ -235,12 +255,14 @@ HOSTILE: dict[str, dict[str, object]] = {
     "escaping path": {
         "edit_db": lambda db: db.execute(
             "UPDATE attempts SET audio_path = 'recordings/../../../../escaped.flac' "
-            "WHERE audio_path IS NOT NULL"),
+            "WHERE audio_path IS NOT NULL"
+        ),
         "extra": {"recordings/../../../../escaped.flac": b"x"},
     },
     "absolute path": {
         "edit_db": lambda db: db.execute(
-            "UPDATE attempts SET audio_path = '/etc/hostname' WHERE audio_path IS NOT NULL"),
+            "UPDATE attempts SET audio_path = '/etc/hostname' WHERE audio_path IS NOT NULL"
+        ),
     },
     "score not a number": {"edit_db": lambda db: db.execute("UPDATE attempts SET score = 'high'")},
     "score out of range": {"edit_db": lambda db: db.execute("UPDATE attempts SET score = 1e9")},
@@ -248,15 +270,20 @@ HOSTILE: dict[str, dict[str, object]] = {
     "missing table": {"edit_db": lambda db: db.execute("DROP TABLE sessions")},
     "manifest a list": {"manifest_edit": lambda m: [m]},
     "schema version text": {"manifest_edit": lambda m: {**m, "schema_version": "abc"}},
-    "entry outside the manifest": {"manifest_edit": lambda m: {
-        **m, "files": {"mockint.db": m["files"]["mockint.db"]}}},
+    "entry outside the manifest": {
+        "manifest_edit": lambda m: {**m, "files": {"mockint.db": m["files"]["mockint.db"]}}
+    },
     "damaged pages": {"raw_db": lambda d: d[:4096] + b"\xff" * 4096 + d[8192:]},
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("case", sorted(HOSTILE))
 def test_a_hostile_archive_is_refused_whole(
-    case: str, tmp_path: Path, home: Path, resume_bank, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    case: str,
+    tmp_path: Path,
+    home: Path,
+    resume_bank,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     fill(home, resume_bank)
     good = tmp_path / "good.zip"
@@ -275,7 +302,10 @@ def test_a_hostile_archive_is_refused_whole(
 
 
 def test_an_archive_with_an_extra_column_imports_what_it_knows(
-    tmp_path: Path, home: Path, resume_bank, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    home: Path,
+    resume_bank,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     fill(home, resume_bank)
     good = tmp_path / "good.zip"
@@ -288,9 +318,12 @@ def test_an_archive_with_an_extra_column_imports_what_it_knows(
 
 
 def test_an_archive_entry_past_the_cap_is_refused_unread(
-    tmp_path: Path, home: Path, resume_bank, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    home: Path,
+    resume_bank,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
-    from mockint import archive
+    from mockint.storage import archive
 
     fill(home, resume_bank)
     good = tmp_path / "good.zip"
@@ -305,7 +338,7 @@ def test_an_archive_entry_past_the_cap_is_refused_unread(
         for info in z.infolist():
             out.writestr(info, z.read(info))
         link = zipfile.ZipInfo("recordings/link.flac")
-        link.external_attr = (0o120777 << 16)
+        link.external_attr = 0o120777 << 16
         out.writestr(link, "/etc/passwd")
     (tmp_path / "link.zip").write_bytes(buf.getvalue())
     one_error(run("import", str(tmp_path / "link.zip")))
@@ -316,8 +349,9 @@ def test_identical_answers_survive_a_round_trip_and_import_twice_adds_nothing(
 ) -> None:
     with Store(home / "mockint.db") as s:
         for _ in range(3):  # the same answer three times in the same second
-            s.add_attempt(Attempt("resume", "Q8", "C", "same", 50.0, 0.5, graded_at="t",
-                                  started_at="t"))  # fmt: skip
+            s.add_attempt(
+                Attempt("resume", "Q8", "C", "same", 50.0, 0.5, graded_at="t", started_at="t")
+            )
     zpath = tmp_path / "b.zip"
     assert run("export", str(zpath)).output == f"Exported 3 answers and 0 recordings to {zpath}\n"
     monkeypatch.setenv("MOCKINT_HOME", str(tmp_path / "other"))
@@ -331,13 +365,14 @@ BANKS = {
     "question a list of strings": 'question = ["a", "b"]\n',
     "question a list of numbers": "question = [1, 2]\n",
     "bank a string": 'bank = "x"\n[[question]]\nid = "Q1"\ncategory = "C"\ntext = "T?"\n'
-                     'answer = "A."\n',
+    'answer = "A."\n',
     "text a list": '[[question]]\nid = "Q1"\ncategory = "C"\ntext = ["a", "b"]\nanswer = "A."\n',
     "answer a boolean": '[[question]]\nid = "Q1"\ncategory = "C"\ntext = "T?"\nanswer = true\n',
     "id escaping": '[[question]]\nid = "../../x"\ncategory = "C"\ntext = "T?"\nanswer = "A."\n',
     "answer too long": '[[question]]\nid = "Q1"\ncategory = "C"\ntext = "T?"\nanswer = "'
-                       + "A" * 30_000 + '"\n',
-}  # fmt: skip
+    + "A" * 30_000
+    + '"\n',
+}
 
 
 @pytest.mark.parametrize("case", sorted(BANKS))
@@ -399,8 +434,9 @@ def test_bad_samples_and_lying_headers_are_clear_errors(tmp_path: Path) -> None:
 def test_usage_errors_are_one_line() -> None:
     r = run("grade", "-q", "Q1")
     assert r.exit_code == 2
-    assert r.output == ("Error: give exactly one of --audio FILE or --text TEXT "
-                        "(see 'mockint grade --help')\n")  # fmt: skip
+    assert r.output == (
+        "Error: give exactly one of --audio FILE or --text TEXT (see 'mockint grade --help')\n"
+    )
 
 
 def test_review_lists_answers_graded_outside_a_session(home: Path) -> None:

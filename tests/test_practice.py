@@ -10,19 +10,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mockint import audio as audio_mod
-from mockint.audio import SAMPLE_RATE, StreamingWav, load_audio
 from mockint.bank import Bank, Question
-from mockint.devices import ArrayRecorder, DeviceError
-from mockint.listen import Endpointer, EndpointOptions, Listener, PhraseTranscriber, _slice
-from mockint.practice import (
+from mockint.hearing.listen import Endpointer, EndpointOptions, Listener, PhraseTranscriber, _slice
+from mockint.rehearsal.practice import (
     Interrupted,
     Listening,
     Practice,
     PracticeOptions,
     order_questions,
 )
-from mockint.store import Store
+from mockint.sound import audio as audio_mod
+from mockint.sound.audio import SAMPLE_RATE, StreamingWav, load_audio
+from mockint.sound.devices import ArrayRecorder, DeviceError
+from mockint.storage.store import Store
 from mockint.transcript import Transcript
 
 from .conftest import HashingEmbedder
@@ -210,8 +210,14 @@ def test_mid_answer_pause_cuts_a_phrase_but_does_not_end() -> None:
 def test_short_phrases_wait_for_more_context() -> None:
     """Whisper hears a phrase better with the words around it: no cut before min_phrase."""
     ep = Endpointer(EnergyVad(), EndpointOptions(silence=2.5, phrase_pause=0.6, min_phrase=4.0))
-    audio = answer_audio(("speech", 2.0), ("silence", 0.9), ("speech", 2.0), ("silence", 0.9),
-                         ("speech", 2.0), ("silence", 3.0))  # fmt: skip
+    audio = answer_audio(
+        ("speech", 2.0),
+        ("silence", 0.9),
+        ("speech", 2.0),
+        ("silence", 0.9),
+        ("speech", 2.0),
+        ("silence", 3.0),
+    )
     events = feed(ep, audio)
     assert [k for k, _ in events] == ["speech", "phrase", "tail", "end"]
     assert 4.9 < events[1][1] < 5.3  # after the second stretch (4.9 s in), not the first
@@ -229,7 +235,9 @@ def test_a_short_last_phrase_is_offered_once_per_silence() -> None:
     # a silence shorter than tail_pause offers nothing; one that ends the answer first neither
     quick = Endpointer(EnergyVad(), EndpointOptions(silence=0.8, tail_pause=1.0))
     assert [k for k, _ in feed(quick, answer_audio(("speech", 2.0), ("silence", 2.0)))] == [
-        "speech", "end"]  # fmt: skip
+        "speech",
+        "end",
+    ]
 
 
 def test_long_speech_without_pauses_is_cut_at_its_quietest_moment() -> None:
@@ -288,8 +296,7 @@ def listen(audio: np.ndarray, early_tail: bool) -> tuple[Transcript, list[int], 
         else:
             events.append(name)
 
-    listener = Listener(t, EnergyVad(), EndpointOptions(silence=2.5), event,
-                        early_tail=early_tail)  # fmt: skip
+    listener = Listener(t, EnergyVad(), EndpointOptions(silence=2.5), event, early_tail=early_tail)
     for i in range(0, len(audio), 480):
         if listener.feed(audio[i : i + 480]):
             break
@@ -501,7 +508,7 @@ def test_full_disk_stops_cleanly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 def test_killed_process_leaves_a_playable_recording(tmp_path: Path) -> None:
     path = tmp_path / "answer.wav"
     code = (
-        "import os, numpy as np; from mockint.audio import StreamingWav; "
+        "import os, numpy as np; from mockint.sound.audio import StreamingWav; "
         f"w = StreamingWav({str(path)!r}); "
         "[w.write(np.full(480, 0.1, np.float32)) for _ in range(200)]; os._exit(9)"
     )
@@ -511,7 +518,7 @@ def test_killed_process_leaves_a_playable_recording(tmp_path: Path) -> None:
 
 
 def test_weakest_first_follows_the_review_schedule() -> None:
-    from mockint.store import Attempt
+    from mockint.storage.store import Attempt
 
     def att(qid: str, score: float, when: str) -> Attempt:
         return Attempt("test", qid, "Code", "", score, 0.0, graded_at=when)
@@ -531,7 +538,7 @@ def test_weakest_first_follows_the_review_schedule() -> None:
 def test_no_tts_engine_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     import pyttsx3
 
-    from mockint.speech import Pyttsx3Speaker, SpeechError
+    from mockint.sound.speech import Pyttsx3Speaker, SpeechError
 
     def broken(*a: object, **k: object) -> None:
         raise RuntimeError("This means you probably do not have eSpeak or eSpeak-ng installed!")
@@ -546,7 +553,7 @@ def test_no_tts_engine_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_tts_renders_a_question_to_speech() -> None:
-    from mockint.speech import Pyttsx3Speaker
+    from mockint.sound.speech import Pyttsx3Speaker
 
     audio, sr = Pyttsx3Speaker().synthesize("How do you keep your code clean?")
     assert sr > 8000 and 1.0 < len(audio) / sr < 5.0
@@ -554,12 +561,19 @@ def test_tts_renders_a_question_to_speech() -> None:
 
 
 def test_long_pauses_come_from_voice_activity_not_word_times() -> None:
-    from mockint.delivery import measure
-    from mockint.listen import voice_pauses
+    from mockint.grading.delivery import measure
+    from mockint.hearing.listen import voice_pauses
     from mockint.transcript import Word
 
-    audio = answer_audio(("silence", 1.0), ("speech", 3.0), ("silence", 3.0), ("speech", 2.0),
-                         ("silence", 1.0), ("speech", 1.0), ("silence", 2.0))  # fmt: skip
+    audio = answer_audio(
+        ("silence", 1.0),
+        ("speech", 3.0),
+        ("silence", 3.0),
+        ("speech", 2.0),
+        ("silence", 1.0),
+        ("speech", 1.0),
+        ("silence", 2.0),
+    )
     [(at, seconds)] = voice_pauses(audio, EnergyVad())
     assert at == pytest.approx(4.0, abs=0.05) and seconds == pytest.approx(3.0, abs=0.05)
     # word times with a gap the recording does not have (a misheard stretch) add no pause
@@ -599,8 +613,13 @@ def test_live_mode_takes_one_answer_each_and_scores_only_in_the_summary(tmp_path
 
 def test_live_mode_ignores_the_hint_key(tmp_path: Path) -> None:
     ui = ScriptedUI(keys={0.5: "h"})
-    p = make(tmp_path, Recorders(answer_audio(("speech", 2.0), ("silence", 3.0))), ui,
-             count=1, mode="live")  # fmt: skip
+    p = make(
+        tmp_path,
+        Recorders(answer_audio(("speech", 2.0), ("silence", 3.0))),
+        ui,
+        count=1,
+        mode="live",
+    )
     p.run(p.plan())
     assert not any(s.hint for s in ui.states)
 
@@ -626,9 +645,11 @@ def test_model_answer_is_shown_and_spoken_in_practice_mode(tmp_path: Path) -> No
 def test_behavioural_answers_get_star_feedback_and_a_note(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    story = ("Last year on the DHL project the tracking API was slow. I had to make it fast. "
-             "I added an index and I cached the results. The response time dropped from "
-             "three seconds to two hundred milliseconds.")  # fmt: skip
+    story = (
+        "Last year on the DHL project the tracking API was slow. I had to make it fast. "
+        "I added an index and I cached the results. The response time dropped from "
+        "three seconds to two hundred milliseconds."
+    )
     ui = ScriptedUI()
     p = make(tmp_path, Recorders(answer_audio(("speech", 1.0), ("silence", 3.0))), ui, count=1)
     p.bank = Bank("test", (replace(BANK.questions[2], kind="behavioural"),))
@@ -642,7 +663,7 @@ def test_behavioural_answers_get_star_feedback_and_a_note(tmp_path: Path) -> Non
 
 
 def test_practice_scores_two_texts_at_once_only_where_cores_are_spare() -> None:
-    from mockint.interview import score_workers
+    from mockint.rehearsal.interview import score_workers
 
     assert score_workers(1, cores=2) == 2 and score_workers(1, cores=8) == 2
     assert score_workers(1, cores=1) == 1  # one core: the recorder needs its share

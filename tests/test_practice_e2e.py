@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from bench.wer import wer
 from mockint.bank import Bank, to_toml
-from mockint.store import Store
-from mockint.wer import wer
+from mockint.storage.store import Store
 
 from .virtual_audio import (
     compose,
@@ -124,8 +124,8 @@ def test_review_play_replays_the_recording_from_a_second(tmp_path: Path, home: P
 
     import numpy as np
 
-    from mockint.audio import write_audio
-    from mockint.store import Attempt
+    from mockint.sound.audio import write_audio
+    from mockint.storage.store import Attempt
 
     t = np.arange(3 * 16000) / 16000
     wav = write_audio(
@@ -137,16 +137,28 @@ def test_review_play_replays_the_recording_from_a_second(tmp_path: Path, home: P
         )
     raw = tmp_path / "speaker.raw"
     cap = subprocess.Popen(
-        ["parec", "--device=speaker.monitor", "--rate=16000", "--channels=1", "--format=s16le",
-         "--latency-msec=20", str(raw)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            "parec",
+            "--device=speaker.monitor",
+            "--rate=16000",
+            "--channels=1",
+            "--format=s16le",
+            "--latency-msec=20",
+            str(raw),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     time.sleep(0.3)
     exe = Path(sys.executable).parent / "mockint"
     env = dict(os.environ, MOCKINT_HOME=str(home))
     out = subprocess.run(
         [str(exe), "review", f"a{aid}", "--play", "--from", "1"],
-        capture_output=True, text=True, env=env, timeout=60,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     time.sleep(0.3)
     cap.terminate()
     cap.wait()

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench.wer import wer
 from mockint.bank import Bank, to_toml
-from mockint.wer import wer
 
 from .virtual_audio import (
     compose,
@@ -45,8 +45,9 @@ def _one_question_bank(home: Path, resume_bank: Bank, qid: str = "Q10") -> str:
 def _spoken(home: Path, tmp_path: Path, args: list[str], env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
     """Run a one-question session (no answer given); the question as heard on the speaker."""
     capture = tmp_path / "speaker.raw"
-    run = start_practice(home, ["--bank", "one", "--max-seconds", "10", *args],
-                         capture_to=capture, env=env)  # fmt: skip
+    run = start_practice(
+        home, ["--bank", "one", "--max-seconds", "10", *args], capture_to=capture, env=env
+    )
     try:
         run.wait_for(lambda e: e["event"] == "recording", timeout=90)
         assert run.capture is not None
@@ -62,7 +63,8 @@ def _spoken(home: Path, tmp_path: Path, args: list[str], env: dict[str, str] | N
 
 
 def _heard(raw: np.ndarray) -> str:
-    from mockint.transcribe import WhisperOptions, make_transcriber
+    from mockint.hearing.engines import make_transcriber
+    from mockint.hearing.transcribe import WhisperOptions
 
     return make_transcriber(WhisperOptions()).transcribe(raw).text
 
@@ -146,9 +148,14 @@ def test_mic_check_verdicts(case: str, verdict: str, code: int, tmp_path: Path, 
     wav = _check_audio(case, tmp_path)
     env = dict(os.environ, MOCKINT_HOME=str(home))
     exe = Path(sys.executable).parent / "mockint"
-    proc = subprocess.Popen([str(exe), "check", "--seconds", "5"], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env=env)  # fmt: skip
+    proc = subprocess.Popen(
+        [str(exe), "check", "--seconds", "5"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
     lines = read_lines(proc)
     end = time.monotonic() + 30
     while not any("Microphone check" in line for line in lines) and time.monotonic() < end:
@@ -164,7 +171,7 @@ def test_mic_check_verdicts(case: str, verdict: str, code: int, tmp_path: Path, 
         heard = next(line for line in out.splitlines() if line.startswith("Heard: "))
         assert wer(["I am ready for my interview today."], [heard[7:].strip('"')]) <= 0.2, heard
     # a pass is remembered (practice then skips its check); a failure is not
-    from mockint.miccheck import remembered
+    from mockint.rehearsal.miccheck import remembered
 
     assert remembered(home / "mic-check.json", "default") == (code == 0)
 
@@ -198,8 +205,12 @@ def test_live_mode_shows_no_score_hint_or_model_answer_until_the_summary(
     first = tmp_path / "a.wav"
     compose(first, 0.5, espeak_wav(q10.model_answer, tmp_path / "a0.wav"), 0.3)
     second = tmp_path / "b.wav"
-    compose(second, 0.5, espeak_wav("I give feedback kindly and I ask questions.",
-                                    tmp_path / "b0.wav"), 0.3)  # fmt: skip
+    compose(
+        second,
+        0.5,
+        espeak_wav("I give feedback kindly and I ask questions.", tmp_path / "b0.wav"),
+        0.3,
+    )
     run = start_practice(home, ["--bank", "live", "--mode", "live", "--silence", "1.5"])
     try:
         run.wait_for(lambda e: e["event"] == "recording" and e["id"] == "Q10", timeout=90)
@@ -212,23 +223,34 @@ def test_live_mode_shows_no_score_hint_or_model_answer_until_the_summary(
             run.proc.kill()
     assert run.proc.returncode == 0, out
     before, summary = out.split("Your answers:", 1)
-    for hidden in ("Score:", "Hint:", "Model answer", "Covered (", "Missed (", "h: hint",
-                   "m: model answer", "r: retry", "STAR"):  # fmt: skip
+    for hidden in (
+        "Score:",
+        "Hint:",
+        "Model answer",
+        "Covered (",
+        "Missed (",
+        "h: hint",
+        "m: model answer",
+        "r: retry",
+        "STAR",
+    ):
         assert hidden not in before, (hidden, before)
     assert before.count("scores come at the end") == 2
     assert "Q10" in summary and "Q195" in summary and "/100" in summary
     events = run.events()
     assert not [e for e in events if e["event"] in ("result_shown", "hint")]
-    from mockint.store import Store
+    from mockint.storage.store import Store
 
     with Store(home / "mockint.db") as s:
-        assert [(a.question_id, a.mode) for a in s.attempts()] == [("Q10", "live"),
-                                                                   ("Q195", "live")]  # fmt: skip
+        assert [(a.question_id, a.mode) for a in s.attempts()] == [
+            ("Q10", "live"),
+            ("Q195", "live"),
+        ]
         assert s.attempts(mode="practice") == []
 
 
 def test_speech_stops_when_asked(resume_bank: Bank) -> None:
-    from mockint.speech import PiperSpeaker
+    from mockint.sound.speech import PiperSpeaker
 
     sp = PiperSpeaker()
     text = resume_bank.get("Q131").model_answer  # ~35 s spoken

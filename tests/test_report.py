@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mockint.audio import write_audio
 from mockint.bank import Bank
-from mockint.cli import cli
-from mockint.render import render_csv, render_html, render_json, render_md
-from mockint.report import build, sparkline
-from mockint.store import Attempt, Store
+from mockint.cli.main import cli
+from mockint.reports.render import render_csv, render_html, render_json, render_md
+from mockint.reports.report import build, sparkline
+from mockint.sound.audio import write_audio
+from mockint.storage.store import Attempt, Store
 
 from .test_audio import tone
 
@@ -31,9 +31,13 @@ def run(*args: str) -> object:
 def fill(home: Path, resume_bank: Bank) -> list[int]:
     """Six answers in two categories over three days, one interrupted, one with audio."""
     rows = [
-        ("Q1", 40.0, "2026-11-01"), ("Q2", 60.0, "2026-11-01"), ("Q1", 80.0, "2026-11-02"),
-        ("Q151", 30.0, "2026-11-02"), ("Q152", 50.0, "2026-11-03"), ("Q151", 70.0, "2026-11-03"),
-    ]  # fmt: skip
+        ("Q1", 40.0, "2026-11-01"),
+        ("Q2", 60.0, "2026-11-01"),
+        ("Q1", 80.0, "2026-11-02"),
+        ("Q151", 30.0, "2026-11-02"),
+        ("Q152", 50.0, "2026-11-03"),
+        ("Q151", 70.0, "2026-11-03"),
+    ]
     audio = write_audio(home / "recordings" / "2026-11-03" / "a.flac", tone(16000, 2.0))
     ids = []
     with Store(home / "mockint.db") as s:
@@ -41,20 +45,43 @@ def fill(home: Path, resume_bank: Bank) -> list[int]:
         for i, (qid, score, day) in enumerate(rows):
             q = resume_bank.get(qid)
             kp = [
-                {"text": "Point one.", "covered": True, "status": "covered", "similarity": 0.8,
-                 "match": "I said it"},
-                {"text": "Point two.", "covered": False, "status": "missed", "similarity": 0.3,
-                 "match": "other"},
+                {
+                    "text": "Point one.",
+                    "covered": True,
+                    "status": "covered",
+                    "similarity": 0.8,
+                    "match": "I said it",
+                },
+                {
+                    "text": "Point two.",
+                    "covered": False,
+                    "status": "missed",
+                    "similarity": 0.3,
+                    "match": "other",
+                },
             ]
-            ids.append(s.add_attempt(Attempt(
-                "resume", qid, q.category, f"Well, I said it about {qid}.", score, score / 100,
-                key_points=kp, session_id=sid, started_at=f"{day}T10:0{i}:00+00:00",
-                graded_at=f"{day}T10:0{i}:30+00:00", duration=30.0,
-                audio_path=str(audio) if i == 5 else None,
-                models={"embedder": {"name": "all-MiniLM-L6-v2", "sha256": "53aa5117abc"}},
-            )))  # fmt: skip
-        s.add_attempt(Attempt("resume", "Q3", CATS[0], "cut", 5.0, 0.1, session_id=sid,
-                              status="interrupted"))  # fmt: skip
+            ids.append(
+                s.add_attempt(
+                    Attempt(
+                        "resume",
+                        qid,
+                        q.category,
+                        f"Well, I said it about {qid}.",
+                        score,
+                        score / 100,
+                        key_points=kp,
+                        session_id=sid,
+                        started_at=f"{day}T10:0{i}:00+00:00",
+                        graded_at=f"{day}T10:0{i}:30+00:00",
+                        duration=30.0,
+                        audio_path=str(audio) if i == 5 else None,
+                        models={"embedder": {"name": "all-MiniLM-L6-v2", "sha256": "53aa5117abc"}},
+                    )
+                )
+            )
+        s.add_attempt(
+            Attempt("resume", "Q3", CATS[0], "cut", 5.0, 0.1, session_id=sid, status="interrupted")
+        )
         s.end_session(sid)
     return ids
 
@@ -87,15 +114,35 @@ def test_sparkline() -> None:
 
 def progress_store(home: Path, resume_bank: Bank) -> None:
     """Answers whose progress is worked out by hand in the test below."""
-    rows = [("Q1", 40), ("Q2", 70), ("Q151", 30), ("Q1", 80), ("Q152", 50), ("Q175", 55),
-            ("Q151", 70), ("Q1", 60), ("Q152", 20)]  # fmt: skip
-    kp = [{"text": "Point one.", "covered": True, "status": "covered", "match": "it"},
-          {"text": "Point two.", "covered": False, "status": "missed", "match": ""}]  # fmt: skip
+    rows = [
+        ("Q1", 40),
+        ("Q2", 70),
+        ("Q151", 30),
+        ("Q1", 80),
+        ("Q152", 50),
+        ("Q175", 55),
+        ("Q151", 70),
+        ("Q1", 60),
+        ("Q152", 20),
+    ]
+    kp = [
+        {"text": "Point one.", "covered": True, "status": "covered", "match": "it"},
+        {"text": "Point two.", "covered": False, "status": "missed", "match": ""},
+    ]
     with Store(home / "mockint.db") as s:
         for i, (qid, score) in enumerate(rows):
-            s.add_attempt(Attempt("resume", qid, resume_bank.get(qid).category, "it", score,
-                                  score / 100, key_points=kp,
-                                  graded_at=f"2026-11-{i + 1:02d}T10:00:00+00:00"))  # fmt: skip
+            s.add_attempt(
+                Attempt(
+                    "resume",
+                    qid,
+                    resume_bank.get(qid).category,
+                    "it",
+                    score,
+                    score / 100,
+                    key_points=kp,
+                    graded_at=f"2026-11-{i + 1:02d}T10:00:00+00:00",
+                )
+            )
 
 
 def test_progress_per_question_agrees_in_every_format(home: Path, resume_bank: Bank) -> None:
@@ -103,14 +150,22 @@ def test_progress_per_question_agrees_in_every_format(home: Path, resume_bank: B
     with Store(home / "mockint.db") as s:
         r = build(s.attempts(), resume_bank)
     # by hand: Q1 40 -> 80 -> 60 (+20), Q151 30 -> 70 (+40), Q152 50 -> 20 (-30); Q2, Q175 once
-    expected = [("Q1", 3, 40, 80, 60, 20), ("Q151", 2, 30, 70, 70, 40),
-                ("Q152", 2, 50, 50, 20, -30)]
+    expected = [
+        ("Q1", 3, 40, 80, 60, 20),
+        ("Q151", 2, 30, 70, 70, 40),
+        ("Q152", 2, 50, 50, 20, -30),
+    ]
     d = json.loads(render_json(r))
-    assert [(p["question_id"], p["attempts"], p["first"], p["best"], p["latest"], p["change"])
-            for p in d["progress"]] == expected  # fmt: skip
+    assert [
+        (p["question_id"], p["attempts"], p["first"], p["best"], p["latest"], p["change"])
+        for p in d["progress"]
+    ] == expected
     # category progress: the mean change of its re-answered questions; n/a with none
     assert [(c["name"], c["trend"]) for c in d["categories"]] == [
-        (CATS[0], 20.0), (CATS[1], 5.0), ("Databases (PostgreSQL and MySQL)", None)]
+        (CATS[0], 20.0),
+        (CATS[1], 5.0),
+        ("Databases (PostgreSQL and MySQL)", None),
+    ]
     text = run("report").stdout
     assert "n/a" in text and "+5" in text
     for qid, n, first, best, latest, change in expected:
@@ -121,18 +176,27 @@ def test_progress_per_question_agrees_in_every_format(home: Path, resume_bank: B
     assert "| 5 |" not in md and "+5 |" in md and "| n/a |" in md
     rows = list(csv.DictReader(io.StringIO(render_csv(r))))
     last = {row["question_id"]: row for row in rows}
-    got = [(q, int(last[q]["answer_number"]), float(last[q]["change_since_first"]))
-           for q in ("Q1", "Q151", "Q152")]  # fmt: skip
+    got = [
+        (q, int(last[q]["answer_number"]), float(last[q]["change_since_first"]))
+        for q in ("Q1", "Q151", "Q152")
+    ]
     assert got == [(q, n, c) for q, n, _, _, _, c in expected]
     page = render_html(r)
     for qid, n, first, best, latest, change in expected:
-        assert (f'data-question="{qid}" data-attempts="{n}" data-first="{float(first)}" '
-                f'data-best="{float(best)}" data-latest="{float(latest)}" '
-                f'data-change="{float(change)}"') in page
+        assert (
+            f'data-question="{qid}" data-attempts="{n}" data-first="{float(first)}" '
+            f'data-best="{float(best)}" data-latest="{float(latest)}" '
+            f'data-change="{float(change)}"'
+        ) in page
     assert 'data-trend=""' in page and "<td>n/a</td>" in page
     # what to study next: the key point missed in every answer, grouped by question
-    assert d["missed"][0] == {"question_id": "Q1", "question": resume_bank.get("Q1").text,
-                              "text": "Point two.", "missed": 3, "answers": 3}  # fmt: skip
+    assert d["missed"][0] == {
+        "question_id": "Q1",
+        "question": resume_bank.get("Q1").text,
+        "text": "Point two.",
+        "missed": 3,
+        "answers": 3,
+    }
     assert "What to study next" in text and "Point two. (missed in 3 of 3)" in text
 
 
@@ -225,8 +289,11 @@ def test_export_import_round_trip_and_damaged_archive(
         ("Q2", 60.0, "complete"),
     ]
     audio = [a.audio_path for a in got if a.audio_path]
-    assert len(audio) == 1 and Path(audio[0]).read_bytes() == (
-        home / "recordings" / "2026-11-03" / "a.flac").read_bytes()  # fmt: skip
+    assert (
+        len(audio) == 1
+        and Path(audio[0]).read_bytes()
+        == (home / "recordings" / "2026-11-03" / "a.flac").read_bytes()
+    )
     r = run("import", str(zpath))
     assert r.stdout.startswith("Imported 0 answers (7 already here)")
 
@@ -255,8 +322,11 @@ def test_review_a_question_and_compare_best_with_latest(home: Path, resume_bank:
     r = run("review", "q1")
     assert r.exit_code == 0
     assert r.stdout.splitlines()[1:] == [
-        "3 answers:", "  a1        40  2026-11-01 10:00", "  a4        80  2026-11-04 10:00",
-        "  a8        60  2026-11-08 10:00"]  # fmt: skip
+        "3 answers:",
+        "  a1        40  2026-11-01 10:00",
+        "  a4        80  2026-11-04 10:00",
+        "  a8        60  2026-11-08 10:00",
+    ]
     r = run("review", "Q1", "--compare")
     assert r.exit_code == 0
     out = r.stdout
@@ -274,8 +344,17 @@ def test_review_edit_regrades_on_the_corrected_transcript(
 
     q = resume_bank.get("Q175")
     with Store(home / "mockint.db") as s:
-        s.add_attempt(Attempt("resume", "Q175", q.category, "I run explain on the query.", 10.0,
-                              0.1, key_points=[]))  # fmt: skip
+        s.add_attempt(
+            Attempt(
+                "resume",
+                "Q175",
+                q.category,
+                "I run explain on the query.",
+                10.0,
+                0.1,
+                key_points=[],
+            )
+        )
     monkeypatch.setattr(click, "edit", lambda text, **_k: q.model_answer)
     r = run("review", "a1", "--edit")
     assert r.exit_code == 0, r.output
@@ -292,8 +371,9 @@ def test_reports_filter_on_mode(home: Path, resume_bank: Bank) -> None:
     fill(home, resume_bank)
     q = resume_bank.get("Q191")
     with Store(home / "mockint.db") as s:
-        s.add_attempt(Attempt("resume", "Q191", q.category, "I plan my week.", 35.0, 0.3,
-                              mode="live"))  # fmt: skip
+        s.add_attempt(
+            Attempt("resume", "Q191", q.category, "I plan my week.", 35.0, 0.3, mode="live")
+        )
     r = run("report", "--mode", "live", "--format", "json")
     data = json.loads(r.stdout)
     assert [(i["question_id"], i["mode"]) for i in data["items"]] == [("Q191", "live")]

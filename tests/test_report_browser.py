@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from mockint.bank import Bank
-from mockint.render import render_html, render_json
-from mockint.report import build
-from mockint.store import Store
+from mockint.reports.render import render_html, render_json
+from mockint.reports.report import build
+from mockint.storage.store import Store
 
 from .test_report import fill
 
@@ -23,19 +23,33 @@ pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--no-first-run", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def chromium(page: Path, tmp: Path, *extra: str) -> tuple[str, str]:
     exe = shutil.which("chromium")
     assert exe, "chromium is not installed: run 'make test' (it installs it)"
     out = subprocess.run(
-        [exe, *FLAGS, f"--user-data-dir={tmp / 'profile'}", "--enable-logging=stderr", "--v=1",
-         *extra, page.as_uri()],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [
+            exe,
+            *FLAGS,
+            f"--user-data-dir={tmp / 'profile'}",
+            "--enable-logging=stderr",
+            "--v=1",
+            *extra,
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     return out.stdout, out.stderr
 
@@ -98,8 +112,9 @@ def test_html_report_in_chromium_matches_json(
     assert dom.count('class="attempt"') == expected["attempts"]
 
     shot = tmp_path / "report.png"
-    _, log = chromium(page, tmp_path, f"--screenshot={shot}", "--window-size=1200,2400",
-                      "--hide-scrollbars")  # fmt: skip
+    _, log = chromium(
+        page, tmp_path, f"--screenshot={shot}", "--window-size=1200,2400", "--hide-scrollbars"
+    )
     assert problems(page, log) == []
     assert shot.stat().st_size > 20_000  # a rendered page, not a blank one
 
@@ -127,8 +142,9 @@ def durations(page: Path, tmp: Path) -> tuple[list[object], str]:
     beside it, reads them through an iframe; the report itself has no script)."""
     harness = page.with_name(f"harness-{page.stem}.html")
     harness.write_text(HARNESS % page.name)
-    dom, log = chromium(harness, tmp, "--allow-file-access-from-files",
-                        "--virtual-time-budget=15000", "--dump-dom")  # fmt: skip
+    dom, log = chromium(
+        harness, tmp, "--allow-file-access-from-files", "--virtual-time-budget=15000", "--dump-dom"
+    )
     harness.unlink()
     m = re.search(r'<pre id="out">(.*?)</pre>', dom)
     assert m, dom[-500:]
@@ -140,7 +156,7 @@ def test_html_report_plays_each_recording_from_the_data_directory(
 ) -> None:
     from click.testing import CliRunner
 
-    from mockint.cli import cli
+    from mockint.cli.main import cli
 
     fill(home, resume_bank)  # one answer has a 2.0 s recording
     r = CliRunner().invoke(cli, ["report", "--format", "html"])
@@ -154,8 +170,9 @@ def test_html_report_plays_each_recording_from_the_data_directory(
 
     # --embed-audio: one portable file, anywhere
     portable = tmp_path / "elsewhere" / "portable.html"
-    r = CliRunner().invoke(cli, ["report", "--format", "html", "--embed-audio", "-o",
-                                 str(portable)])  # fmt: skip
+    r = CliRunner().invoke(
+        cli, ["report", "--format", "html", "--embed-audio", "-o", str(portable)]
+    )
     assert r.exit_code == 0 and "1 recordings inside" in r.output
     found, log = durations(portable, tmp_path)
     assert len(found) == 1 and found[0] == pytest.approx(2.0, abs=0.1), found

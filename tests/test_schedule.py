@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from mockint.bank import Question
-from mockint.schedule import INTERVALS, due, schedule
-from mockint.store import Attempt
+from mockint.rehearsal.schedule import INTERVALS, due, schedule
+from mockint.storage.store import Attempt
 
 QS = [Question(f"Q{i}", "C", f"q{i}?", "a.") for i in range(1, 5)]
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)

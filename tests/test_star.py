@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mockint.star import PARTS, analyse
+from mockint.grading.star import PARTS, analyse
 
 DATA = Path(__file__).parent / "data" / "star-answers.jsonl"
 
@@ -28,21 +28,26 @@ def test_a_full_story_has_every_part_with_its_span() -> None:
 def test_generic_habits_are_actions_without_a_story() -> None:
     s = analyse("I usually ask questions first, I check the tickets and I talk to my manager.")
     assert s.action and not s.situation and not s.result
-    assert s.note == ("STAR: set the scene (where and when); say what you had to achieve; "
-                      "end with the outcome")  # fmt: skip
+    assert s.note == (
+        "STAR: set the scene (where and when); say what you had to achieve; end with the outcome"
+    )
 
 
 def test_we_without_i_is_not_the_candidates_action() -> None:
-    s = analyse("Last year on ProcureMate the search was slow. We rewrote the query and we "
-                "added caching. In the end it ran in one second instead of twelve.")  # fmt: skip
+    s = analyse(
+        "Last year on ProcureMate the search was slow. We rewrote the query and we "
+        "added caching. In the end it ran in one second instead of twelve."
+    )
     assert not s.action and s.only_we
     assert "say what you did yourself, not what 'we' did" in s.note
     assert s.measured  # "one second instead of twelve"
 
 
 def test_an_unmeasured_result_is_noted() -> None:
-    s = analyse("At my last job the client changed the export format late. I built the new "
-                "export over a weekend. The client accepted it in the demo.")  # fmt: skip
+    s = analyse(
+        "At my last job the client changed the export format late. I built the new "
+        "export over a weekend. The client accepted it in the demo."
+    )
     assert s.result and not s.measured
     assert s.missing == ["task", "measured"]
     assert "measure the result (a number, a before and after)" in s.note

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mockint.errors import StoreError
-from mockint.store import MIGRATIONS, Attempt, Store
+from mockint.storage.store import MIGRATIONS, Attempt, Store
 
 
 def attempt(**kw: object) -> Attempt:
@@ -98,7 +98,9 @@ def test_migration_backfills_key_point_status(tmp_path: Path) -> None:
     db.close()
     with Store(path) as s:
         assert [k["status"] for k in s.attempts()[0].key_points] == [
-            "covered", "missed", "partly covered"
+            "covered",
+            "missed",
+            "partly covered",
         ]
 
 
@@ -118,9 +120,11 @@ def test_migration_7_makes_every_earlier_answer_practice(tmp_path: Path) -> None
         with db:
             fn(db)
     db.execute("PRAGMA user_version = 6")
-    db.execute("INSERT INTO attempts (bank, question_id, category, started_at, graded_at, "
-               "transcript, score, coverage, key_points, words, models, uid) VALUES ('b', 'Q1', "
-               "'c', 't', 't', 'x', 1, 0, '[]', '[]', '{}', 'u1')")  # fmt: skip
+    db.execute(
+        "INSERT INTO attempts (bank, question_id, category, started_at, graded_at, "
+        "transcript, score, coverage, key_points, words, models, uid) VALUES ('b', 'Q1', "
+        "'c', 't', 't', 'x', 1, 0, '[]', '[]', '{}', 'u1')"
+    )
     db.commit()
     db.close()
     with Store(tmp_path / "m.db") as s:
@@ -130,7 +134,7 @@ def test_migration_7_makes_every_earlier_answer_practice(tmp_path: Path) -> None
 def test_untrusted_rows_carry_a_known_mode_or_are_refused() -> None:
     from dataclasses import asdict
 
-    from mockint.intake import attempt_from_data
+    from mockint.storage.intake import attempt_from_data
 
     row = asdict(attempt(mode="live"))
     assert attempt_from_data(row).mode == "live"

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mockint.audio import load_audio
-from mockint.transcribe import WhisperOptions, make_transcriber
-from mockint.wer import edit_distance, normalise, wer
+from bench.wer import edit_distance, normalise, wer
+from mockint.hearing.engines import make_transcriber
+from mockint.hearing.transcribe import WhisperOptions
+from mockint.sound.audio import load_audio
 
 from .conftest import espeak, fleurs
 from .noises import NON_SPEECH
@@ -40,8 +41,8 @@ def test_silence_transcribes_to_nothing(transcriber) -> None:  # type: ignore[no
 @pytest.mark.slow
 def test_phrase_transcript_is_as_good_as_the_whole_recording(transcriber) -> None:  # type: ignore[no-untyped-def]
     """Practice transcribes phrase by phrase while the candidate speaks: no worse than whole."""
-    from mockint.listen import transcribe_by_phrases
-    from mockint.vad import default_vad
+    from mockint.hearing.listen import transcribe_by_phrases
+    from mockint.hearing.vad import default_vad
 
     from .conftest import joined_fleurs
 
@@ -54,7 +55,7 @@ def test_phrase_transcript_is_as_good_as_the_whole_recording(transcriber) -> Non
 
 @pytest.fixture(scope="module")
 def ct2():  # type: ignore[no-untyped-def]
-    from mockint.transcribe import CT2Transcriber
+    from mockint.hearing.engines import CT2Transcriber
 
     t = CT2Transcriber()
     t.load()
@@ -87,8 +88,9 @@ def _counted_decodes(engine: str, transcriber) -> list[float]:  # type: ignore[n
 @pytest.mark.parametrize("engine", ["openai", "ct2"])
 def test_an_unsure_decode_is_kept_not_sampled_again(engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
     # words no one knows: decoded at temperature 0 with a mean log-probability under -1
-    audio = load_audio(espeak("Zorbak mintel fasquo dreniv plotu, kresh vandu imorel.",
-                              tmp_path / "unsure.wav"))  # fmt: skip
+    audio = load_audio(
+        espeak("Zorbak mintel fasquo dreniv plotu, kresh vandu imorel.", tmp_path / "unsure.wav")
+    )
     cold = make_transcriber(WhisperOptions(engine=engine, temperatures=(0.0,)))
     kept = make_transcriber(WhisperOptions(engine=engine))
     decodes = _counted_decodes(engine, kept)
@@ -101,8 +103,10 @@ def test_an_unsure_decode_is_kept_not_sampled_again(engine, tmp_path) -> None:  
     # the option tries again hotter (CTranslate2 then keeps the likeliest decode, which on
     # some CPUs is the cold one, so the text need not change); seeded, so it repeats
     assert len(decodes) > 1
-    assert make_transcriber(WhisperOptions(engine=engine, resample_unsure=True)).transcribe(
-        audio).text == sampled  # fmt: skip
+    assert (
+        make_transcriber(WhisperOptions(engine=engine, resample_unsure=True)).transcribe(audio).text
+        == sampled
+    )
 
 
 @pytest.mark.slow
@@ -120,11 +124,17 @@ def test_the_ct2_engine_hears_what_openai_whisper_hears(transcriber, ct2) -> Non
 
 
 def test_a_word_stretched_over_others_marks_words_dropped_before_it() -> None:
-    from mockint.transcribe import STRETCHED_WORD, dropped_stretches
+    from mockint.hearing.transcribe import STRETCHED_WORD, dropped_stretches
     from mockint.transcript import Segment, Transcript, Word
 
-    said = [("This", 0.0, 0.3), ("is", 0.3, 0.5), ("simple.", 0.5, 1.0), ("Using", 12.0, 12.2),
-            ("the", 12.2, 12.4), ("Synchronous", 12.4, 15.3)]  # fmt: skip
+    said = [
+        ("This", 0.0, 0.3),
+        ("is", 0.3, 0.5),
+        ("simple.", 0.5, 1.0),
+        ("Using", 12.0, 12.2),
+        ("the", 12.2, 12.4),
+        ("Synchronous", 12.4, 15.3),
+    ]
     segments = (Segment("This is simple.", 0.0, 1.0), Segment("Using the Synchronous", 12.0, 15.3))
     t = Transcript("", segments, tuple(Word(*w) for w in said), 16.0)
     # from the stretched word back to its segment's start (not into the segment before)
@@ -150,7 +160,7 @@ def test_words_dropped_under_a_long_word_are_heard(engine, transcriber, ct2, mon
     kept, last = words[:-k], words[-k]
     stretched = (*kept, Word(last.text, last.start, words[-1].end))
     dropped = Transcript("", (Segment("", 0.0, words[-1].end),), stretched, heard.duration)
-    from mockint.vad import voiced_frames
+    from mockint.hearing.vad import voiced_frames
 
     again = hearer._dropped_heard(hearer.load(), audio, dropped, voiced_frames(audio))
     assert len(again.words) >= len(words) - 1, again.text
@@ -158,19 +168,26 @@ def test_words_dropped_under_a_long_word_are_heard(engine, transcriber, ct2, mon
     # -> "miles" on a CPU without AVX2, where int8 kernels differ)
     one_word = 1.01 / len(normalise(ref))
     assert wer([ref], [again.text]) <= wer([ref], [heard.text]) + one_word, again.text
-    assert all(kept[-1].end - 0.01 <= w.start <= w.end <= words[-1].end + 0.01
-               for w in again.words[len(kept):])  # fmt: skip
+    assert all(
+        kept[-1].end - 0.01 <= w.start <= w.end <= words[-1].end + 0.01
+        for w in again.words[len(kept) :]
+    )
     assert again.segments and again.segments[-1].text.endswith(again.words[-1].text)
     # the same word stretched over silence instead: not decoded again
     decoded = []
     monkeypatch.setattr(hearer, "_decode", lambda *a: decoded.append(a) or (dropped, None))
     quiet = np.concatenate([audio, np.zeros(16000 * 3, np.float32)])
     end = len(audio) / 16000
-    over_pause = Transcript("", (Segment("", 0.0, end + 3),),
-                            (*words[:-1], Word(words[-1].text, words[-1].start, end + 3)),
-                            end + 3)  # fmt: skip
-    assert hearer._dropped_heard(hearer.load(), quiet, over_pause,
-                                 voiced_frames(quiet)) is over_pause and not decoded  # fmt: skip
+    over_pause = Transcript(
+        "",
+        (Segment("", 0.0, end + 3),),
+        (*words[:-1], Word(words[-1].text, words[-1].start, end + 3)),
+        end + 3,
+    )
+    assert (
+        hearer._dropped_heard(hearer.load(), quiet, over_pause, voiced_frames(quiet)) is over_pause
+        and not decoded
+    )
 
 
 def test_loops_and_stray_punctuation_are_not_speech() -> None:
@@ -178,8 +195,11 @@ def test_loops_and_stray_punctuation_are_not_speech() -> None:
 
     assert clean(Transcript(". . . .", (Segment(". . . .", 0, 1),))).text == ""
     looped = ["I", "think", "go", "go", "go", "go", "go", "go", "we", "should"]
-    t = clean(Transcript("", (Segment("", 0, 20),),
-                         tuple(Word(w, i, i + 0.5) for i, w in enumerate(looped)), 20))  # fmt: skip
+    t = clean(
+        Transcript(
+            "", (Segment("", 0, 20),), tuple(Word(w, i, i + 0.5) for i, w in enumerate(looped)), 20
+        )
+    )
     assert t.text == "I think go we should" and t.segments[0].text == t.text
     phrase = ("a little bit of " * 10 + "and done.").split()
     t = clean(Transcript("", (), tuple(Word(w, i, i + 0.5) for i, w in enumerate(phrase)), 60))
@@ -193,22 +213,37 @@ def test_pieces_not_led_by_a_space_continue_their_word() -> None:
     """Whisper decodes a spelled acronym as " H", "-T", "-T", "-P": one word, not four."""
     from mockint.transcript import spoken_words
 
-    words = spoken_words([(" an", 0.0, 0.2, 0.9), (" H", 0.2, 0.3, 0.8), ("-T", 0.3, 0.4, 0.7),
-                          ("-T", 0.4, 0.5, 0.9), ("-P", 0.5, 0.6, 0.9),
-                          (" exception.", 0.6, 1.2, 0.9)])  # fmt: skip
+    words = spoken_words(
+        [
+            (" an", 0.0, 0.2, 0.9),
+            (" H", 0.2, 0.3, 0.8),
+            ("-T", 0.3, 0.4, 0.7),
+            ("-T", 0.4, 0.5, 0.9),
+            ("-P", 0.5, 0.6, 0.9),
+            (" exception.", 0.6, 1.2, 0.9),
+        ]
+    )
     assert [w.text for w in words] == ["an", "H-T-T-P", "exception."]
     assert (words[1].start, words[1].end, words[1].probability) == (0.2, 0.6, 0.7)
     assert spoken_words([("-T", 0.0, 0.1, 1.0), (" ", 0.1, 0.2, 1.0)])[0].text == "-T"
 
 
 def test_a_banks_terms_and_a_questions_hotwords(resume_bank) -> None:  # type: ignore[no-untyped-def]
-    from mockint.terms import bank_terms, find_terms, heard, hint_terms, hotwords, question_hints
+    from mockint.hearing.vocabulary import (
+        bank_terms,
+        find_terms,
+        heard,
+        hint_terms,
+        hotwords,
+        question_hints,
+    )
 
     terms = bank_terms(resume_bank)
     assert {"FastAPI", "Pydantic", "Celery", "Redis", "JWT", "ORM", "DRF", "CORS"} <= terms
     assert not {"The", "However", "Python's", "code", "I"} & terms
     assert find_terms(["We use celery for tasks. Then Celery retries, and Celery logs."]) == {
-        "Celery"}  # capitalised inside sentences more often than not
+        "Celery"
+    }  # capitalised inside sentences more often than not
     assert find_terms(["Async helps with I/O-bound work; I/O-bound code waits."]) == set()
     assert "O-bound" not in terms
     hints = hotwords(resume_bank.get("Q163"), terms)
@@ -224,8 +259,8 @@ def test_a_banks_terms_and_a_questions_hotwords(resume_bank) -> None:  # type: i
 
 
 def test_the_banks_rarer_words_are_joined_where_heard_apart(resume_bank) -> None:  # type: ignore[no-untyped-def]
-    from mockint.respell import respelled
-    from mockint.terms import bank_terms, bank_words, hotwords
+    from mockint.hearing.respell import respelled
+    from mockint.hearing.vocabulary import bank_terms, bank_words, hotwords
     from mockint.transcript import Transcript
 
     words = bank_words(resume_bank)
@@ -235,13 +270,14 @@ def test_the_banks_rarer_words_are_joined_where_heard_apart(resume_bank) -> None
     heard = Transcript("Each row kept time stamps at the end point. I set up the stand up.")
     hints = hotwords(q, bank_terms(resume_bank), words)
     assert respelled(heard, hints).text == (
-        "Each row kept timestamps at the endpoint. I set up the stand up.")
+        "Each row kept timestamps at the endpoint. I set up the stand up."
+    )
     assert respelled(heard, hotwords(q, bank_terms(resume_bank))).text == heard.text
 
 
 def test_words_that_spell_a_term_apart_are_joined_and_nothing_else() -> None:
-    from mockint.respell import respelled
-    from mockint.terms import respell
+    from mockint.hearing.respell import respelled
+    from mockint.hearing.terms import respell
     from mockint.transcript import Segment, Transcript
 
     terms = {"FastAPI", "PostgreSQL", "ModelSerializer", "JWT"}
@@ -273,33 +309,38 @@ def test_words_that_spell_a_term_apart_are_joined_and_nothing_else() -> None:
 
 
 def test_without_the_common_words_list_only_plain_words_are_not_joined(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import mockint.phonetic
-    from mockint.respell import respelled
+    import mockint.hearing.phonetic
+    from mockint.hearing.respell import respelled
     from mockint.transcript import Transcript
 
-    monkeypatch.setattr(mockint.phonetic, "common_words", lambda: frozenset())
+    monkeypatch.setattr(mockint.hearing.phonetic, "common_words", lambda: frozenset())
     t = respelled(Transcript("We call boto 3 a sync, may be."), "FastAPI; boto3, async, maybe")
     assert t.text == "We call boto3 a sync, may be."
 
 
 def test_words_that_sound_like_a_term_become_it_and_nothing_else_does() -> None:
-    from mockint.phonetic import common_words, phonemizer
-    from mockint.terms import sound_alike
+    from mockint.hearing.phonetic import common_words, phonemizer
+    from mockint.hearing.terms import sound_alike
 
     ph, common = phonemizer(), common_words()
     assert ph is not None and "course" in common and "salary" not in common
     terms = {"Redis", "Celery", "Django", "ModelSerializer", "self.retry", "CORS"}
-    fixed = sound_alike("I used readies with salary in dango, a model serialiser and self "
-                        "dot retry.", terms, ph, common=common)  # fmt: skip
-    assert fixed == ("I used Redis with Celery in Django, a ModelSerializer and "
-                     "self.retry.")  # fmt: skip
+    fixed = sound_alike(
+        "I used readies with salary in dango, a model serialiser and self dot retry.",
+        terms,
+        ph,
+        common=common,
+    )
+    assert fixed == ("I used Redis with Celery in Django, a ModelSerializer and self.retry.")
     # words far from every term, function words and terms already heard stay as they are
     plain = "Of course the team reviewed the ready code and the rest of it, with Redis."
     assert sound_alike(plain, terms, ph, common=common) == plain
     assert sound_alike(plain, terms, ph) != plain  # without the common words: "of CORS"
     # a word before the term's words stays when the term matches as well without it
-    assert (sound_alike("Most of the time I use model serialiser.", terms, ph, common=common)
-            == "Most of the time I use ModelSerializer.")  # fmt: skip
+    assert (
+        sound_alike("Most of the time I use model serialiser.", terms, ph, common=common)
+        == "Most of the time I use ModelSerializer."
+    )
     assert sound_alike("salary", set(), ph) == "salary"
     # words holding a term may be heard for a longer term that spells it, and only that
     sql = {"PostgreSQL", "MySQL", "SQL", "Redis", "URL", "URLs"}
@@ -308,8 +349,8 @@ def test_words_that_sound_like_a_term_become_it_and_nothing_else_does() -> None:
 
 
 def test_a_name_the_recogniser_made_up_may_sound_a_little_farther_from_the_term() -> None:
-    from mockint.phonetic import common_words, phonemizer
-    from mockint.terms import sound_alike
+    from mockint.hearing.phonetic import common_words, phonemizer
+    from mockint.hearing.terms import sound_alike
 
     ph, common = phonemizer(), common_words()
     assert ph is not None
@@ -326,7 +367,7 @@ def test_a_name_the_recogniser_made_up_may_sound_a_little_farther_from_the_term(
 
 
 def test_respelled_puts_terms_back_in_text_and_segments_but_keeps_word_times() -> None:
-    from mockint.respell import respelled
+    from mockint.hearing.respell import respelled
     from mockint.transcript import Segment, Transcript, Word
 
     words = (Word("readies", 0.0, 0.5), Word("queue", 0.5, 0.9))
@@ -337,8 +378,15 @@ def test_respelled_puts_terms_back_in_text_and_segments_but_keeps_word_times() -
 
 
 def test_rough_sound_alikes_are_candidates_only_the_audio_can_confirm() -> None:
-    from mockint.phonetic import common_words, phonemizer
-    from mockint.terms import Candidate, _distance, _likeness, put_terms, supported, term_candidates
+    from mockint.hearing.phonetic import common_words, phonemizer
+    from mockint.hearing.terms import (
+        Candidate,
+        _distance,
+        _likeness,
+        put_terms,
+        supported,
+        term_candidates,
+    )
 
     ph, common = phonemizer(), common_words()
     assert ph is not None
@@ -356,8 +404,10 @@ def test_rough_sound_alikes_are_candidates_only_the_audio_can_confirm() -> None:
     assert [c.term for c in taken] == ["OAuth2"]
     assert put_terms(text, taken) == "I log in with OAuth2, then validate with authentic schemas."
     # two readings of the same words: the better one, never both
-    two = [Candidate(0, 2, "all two", "OAuth2", 0.4, "OAuth2"),
-           Candidate(1, 1, "two", "Tue", 0.3, "all Tue")]  # fmt: skip
+    two = [
+        Candidate(0, 2, "all two", "OAuth2", 0.4, "OAuth2"),
+        Candidate(1, 1, "two", "Tue", 0.3, "all Tue"),
+    ]
     assert supported(two, [-0.5, 0.0]) == [two[1]] and supported(two, [0.0, -0.5]) == [two[0]]
     assert term_candidates("", {"OAuth2"}, ph) == [] and put_terms("as heard", []) == "as heard"
     # near sounds cost half (a vowel for a vowel, a reduced vowel, no length marks): Piper's
@@ -370,12 +420,16 @@ def test_rough_sound_alikes_are_candidates_only_the_audio_can_confirm() -> None:
 
 
 def test_respelled_asks_the_scorer_and_changes_segments_alike() -> None:
-    from mockint.respell import Scores, respelled
+    from mockint.hearing.respell import Scores, respelled
     from mockint.transcript import Segment, Transcript
 
     text = "We sign tokens with all two. Pages load fast."
-    t = Transcript(text, (Segment("We sign tokens with all two.", 0, 2),
-                          Segment("Pages load fast.", 2, 3)), (), 3.0)  # fmt: skip
+    t = Transcript(
+        text,
+        (Segment("We sign tokens with all two.", 0, 2), Segment("Pages load fast.", 2, 3)),
+        (),
+        3.0,
+    )
     asked: list[list[str]] = []
 
     def likes(term: str, gain: float):  # type: ignore[no-untyped-def]
@@ -400,7 +454,7 @@ def test_respelled_asks_the_scorer_and_changes_segments_alike() -> None:
 
 
 def test_words_taken_for_a_term_once_are_taken_alike_wherever_heard() -> None:
-    from mockint.respell import Scores, respelled
+    from mockint.hearing.respell import Scores, respelled
     from mockint.transcript import Segment, Transcript
 
     text = "I run ridies, and ridies as a service."
@@ -409,8 +463,7 @@ def test_words_taken_for_a_term_once_are_taken_alike_wherever_heard() -> None:
 
     def score(texts):  # type: ignore[no-untyped-def]
         # the audio bears the first out (-2), not the second on its own (-12)
-        return [-2.0 if "Redis, and ridies" in x else -12.0 if "Redis" in x else 0.0
-                for x in texts]  # fmt: skip
+        return [-2.0 if "Redis, and ridies" in x else -12.0 if "Redis" in x else 0.0 for x in texts]
 
     out = respelled(t, "Redis, Celery", Scores(score))
     assert out.text == "I run Redis, and Redis as a service."
@@ -420,12 +473,19 @@ def test_words_taken_for_a_term_once_are_taken_alike_wherever_heard() -> None:
 
 
 def test_a_questions_own_words_are_put_back_only_where_the_audio_prefers_them() -> None:
-    from mockint.respell import WORD_CANDIDATES, Scores, respelled
+    from mockint.hearing.respell import WORD_CANDIDATES, Scores, respelled
     from mockint.transcript import Segment, Transcript
 
     text = "Pydantic scheme is lived in the back in. Salary ran the jobs."
-    t = Transcript(text, (Segment("Pydantic scheme is lived in the back in.", 0, 2),
-                          Segment("Salary ran the jobs.", 2, 3)), (), 3.0)  # fmt: skip
+    t = Transcript(
+        text,
+        (
+            Segment("Pydantic scheme is lived in the back in.", 0, 2),
+            Segment("Salary ran the jobs.", 2, 3),
+        ),
+        (),
+        3.0,
+    )
     hints = "Pydantic, Salary; Redis; backend, celery, schemas"
     asked: list[list[str]] = []
 
@@ -439,8 +499,10 @@ def test_a_questions_own_words_are_put_back_only_where_the_audio_prefers_them() 
     # better by the audio than what was heard: taken, in the text and its segment alike
     out = respelled(t, hints, Scores(by_audio({"schemas": 0.5, "backend": -0.5})))
     assert out.text == "Pydantic schemas lived in the back in. Salary ran the jobs."
-    assert [s.text for s in out.segments] == ["Pydantic schemas lived in the back in.",
-                                              "Salary ran the jobs."]  # fmt: skip
+    assert [s.text for s in out.segments] == [
+        "Pydantic schemas lived in the back in.",
+        "Salary ran the jobs.",
+    ]
     # a term ("Salary", here) is never traded for a plain word, however the audio scores
     asked.clear()
     out = respelled(t, hints, Scores(by_audio({"celery": 9.0, "backend": 0.1})))
@@ -452,8 +514,10 @@ def test_a_questions_own_words_are_put_back_only_where_the_audio_prefers_them() 
     one = Transcript("Rotters group the endpoints.")
     taste = Scores(by_audio({"routers": -0.5}), by_audio({"routers": -10.0}))
     assert respelled(one, "Pydantic; Redis; routers", taste).text == one.text
-    assert respelled(one, "Pydantic; Redis; routers", Scores(
-        by_audio({"routers": 0.5}))).text == "routers group the endpoints."
+    assert (
+        respelled(one, "Pydantic; Redis; routers", Scores(by_audio({"routers": 0.5}))).text
+        == "routers group the endpoints."
+    )
     # ... but a word heard as two ("scheme is") is taken where the audio bears it out
     # better net of that taste, as a term is
     taste = Scores(by_audio({"schemas": -0.5}), by_audio({"schemas": -10.0}))
@@ -464,26 +528,34 @@ def test_a_questions_own_words_are_put_back_only_where_the_audio_prefers_them() 
     # endpoints, whatever the scores)
     apart = Transcript("We had an endpoint to update it.")
     merged = "We had an endpoints update it."
-    taste = Scores(lambda ts: [0.0 if x == apart.text else -0.5 if x == merged else -20.0
-                               for x in ts],
-                   lambda ts: [0.0 if x == apart.text else -10.0 if x == merged else 0.0
-                               for x in ts])  # fmt: skip
+    taste = Scores(
+        lambda ts: [0.0 if x == apart.text else -0.5 if x == merged else -20.0 for x in ts],
+        lambda ts: [0.0 if x == apart.text else -10.0 if x == merged else 0.0 for x in ts],
+    )
     assert respelled(apart, "Pydantic; Redis; endpoints", taste).text == apart.text
     # and a question's words are tried only as its hotwords' third part
-    assert respelled(t, "Pydantic, Salary; backend, schemas", Scores(
-        by_audio({"schemas": 5.0, "backend": 5.0}))).text == text
+    assert (
+        respelled(
+            t,
+            "Pydantic, Salary; backend, schemas",
+            Scores(by_audio({"schemas": 5.0, "backend": 5.0})),
+        ).text
+        == text
+    )
 
 
 def test_an_unsure_word_is_tried_for_a_term_further_off_and_taken_only_if_better() -> None:
-    from mockint.respell import Scores, respelled
+    from mockint.hearing.respell import Scores, respelled
     from mockint.transcript import Segment, Transcript, Word
 
     text = "Models and credit operations, of course, were in a repository."
     said = [w.strip(",.") for w in text.split()]
 
     def heard(unsure: str) -> Transcript:
-        words = tuple(Word(w, i * 0.3, i * 0.3 + 0.3, 0.3 if w == unsure else 0.95)
-                      for i, w in enumerate(said))  # fmt: skip
+        words = tuple(
+            Word(w, i * 0.3, i * 0.3 + 0.3, 0.3 if w == unsure else 0.95)
+            for i, w in enumerate(said)
+        )
         return Transcript(text, (Segment(text, 0, 3),), words, 3.0)
 
     asked: list[str] = []
@@ -521,7 +593,7 @@ def test_an_unsure_word_is_tried_for_a_term_further_off_and_taken_only_if_better
 
 
 def test_everyday_words_heard_surely_are_not_asked_about_for_a_term() -> None:
-    from mockint.respell import Scores, respelled
+    from mockint.hearing.respell import Scores, respelled
     from mockint.transcript import Segment, Transcript, Word
 
     text = "Most of the time I use ModelSerializer."
@@ -529,8 +601,9 @@ def test_everyday_words_heard_surely_are_not_asked_about_for_a_term() -> None:
     said = ["Most", "of", "the", "time", "I", "use", "model", "serialiser."]
 
     def heard(unsure: str) -> Transcript:
-        words = tuple(Word(w, i * 0.3, i * 0.3 + 0.3, 0.3 if w == unsure else 0.9)
-                      for i, w in enumerate(said))  # fmt: skip
+        words = tuple(
+            Word(w, i * 0.3, i * 0.3 + 0.3, 0.3 if w == unsure else 0.9) for i, w in enumerate(said)
+        )
         return Transcript(text, (Segment(text, 0, 3),), words, 3.0)
 
     def near(texts):  # type: ignore[no-untyped-def]
@@ -540,11 +613,12 @@ def test_everyday_words_heard_surely_are_not_asked_about_for_a_term() -> None:
     assert respelled(heard(""), hints, Scores(near)).text == text
     # where the recogniser was unsure of one of them, the audio decides as before
     assert respelled(heard("time"), hints, Scores(near)).text == (
-        "Most of the Python use ModelSerializer.")
+        "Most of the Python use ModelSerializer."
+    )
 
 
 def test_a_texts_score_is_what_the_audio_adds_to_the_decoders_taste() -> None:
-    from mockint.respell import PRIOR_WEIGHT, Scores
+    from mockint.hearing.respell import PRIOR_WEIGHT, Scores
 
     by_audio = {"we use the AI": -10.0, "we use Thirdi-AI": -16.0, "we use Django": -11.0}
     by_silence = {"we use the AI": -20.0, "we use Thirdi-AI": -30.0, "we use Django": -20.0}
@@ -569,12 +643,14 @@ def test_a_texts_score_is_what_the_audio_adds_to_the_decoders_taste() -> None:
 def test_two_workers_hear_and_score_the_same_as_one(ct2, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Practice's two workers (the encoder on two threads, candidate texts scored two at
     a time) change how soon a transcript comes, not what it says or how texts score."""
-    from mockint.transcribe import CT2Transcriber, WhisperOptions
+    from mockint.hearing.engines import CT2Transcriber
+    from mockint.hearing.transcribe import WhisperOptions
 
     from .conftest import espeak
 
-    said = load_audio(espeak("FastAPI handles authentication with OAuth2 and JWT tokens.",
-                             tmp_path / "said.wav"))  # fmt: skip
+    said = load_audio(
+        espeak("FastAPI handles authentication with OAuth2 and JWT tokens.", tmp_path / "said.wav")
+    )
     two = CT2Transcriber(WhisperOptions(workers=2))
     keeper = two.load().model
     assert keeper.encoder is not keeper.model  # the encoder's own, on two threads
@@ -597,8 +673,9 @@ def test_a_misheard_term_returns_only_where_said(engine, transcriber, ct2, tmp_p
     like the question's terms in an answer that never said them stay as they are."""
     from .conftest import espeak
 
-    said = espeak("FastAPI handles authentication with OAuth2 and JWT tokens.",
-                  tmp_path / "said.wav")  # fmt: skip
+    said = espeak(
+        "FastAPI handles authentication with OAuth2 and JWT tokens.", tmp_path / "said.wav"
+    )
     hearer = transcriber if engine == "openai" else ct2
     t = hearer.transcribe(load_audio(said), hotwords="FastAPI, OAuth2, JWT")
     assert "OAuth2" in t.text.split() and "JWT" in t.text.split(), t.text
@@ -606,8 +683,8 @@ def test_a_misheard_term_returns_only_where_said(engine, transcriber, ct2, tmp_p
     t = hearer.transcribe(load_audio(other), hotwords="Pydantic, OAuth2, JWT")
     assert "authentic" in t.text and not {"Pydantic", "OAuth2"} & set(t.text.split()), t.text
     # ... though both were candidates ("authentic" -> Pydantic, "good too" -> OAuth2)
-    from mockint.phonetic import common_words, phonemizer
-    from mockint.terms import term_candidates
+    from mockint.hearing.phonetic import common_words, phonemizer
+    from mockint.hearing.terms import term_candidates
 
     ph = phonemizer()
     assert ph is not None
@@ -619,12 +696,14 @@ def test_a_misheard_term_returns_only_where_said(engine, transcriber, ct2, tmp_p
 def test_a_questions_word_comes_back_where_the_audio_prefers_it(ct2, resume_bank, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Beam search hears espeak-ng's "module" as "modules"; scored again, the audio bears
     out the question's word "module" better."""
-    from mockint.terms import bank_terms, hotwords
+    from mockint.hearing.vocabulary import bank_terms, hotwords
 
     from .conftest import espeak
 
-    wav = espeak("The Pydantic schemas lived in their own module, apart from the backend.",
-                 tmp_path / "said.wav")  # fmt: skip
+    wav = espeak(
+        "The Pydantic schemas lived in their own module, apart from the backend.",
+        tmp_path / "said.wav",
+    )
     pad = np.zeros(8000, np.float32)
     said = np.concatenate([pad, load_audio(wav), pad, pad])
     hints = hotwords(resume_bank.get("Q95"), bank_terms(resume_bank))
@@ -645,9 +724,11 @@ def test_common_words_that_sound_like_a_term_stay_themselves(ct2, tmp_path) -> N
     from .conftest import espeak
 
     hints = "Redis, Celery, PostgreSQL, EXPLAIN, CRUD; "
-    answers = ["We release a new version every week and the team is ready.",
-               "The data is ready, so I post the results and explain them.",
-               "I read the logs, then I explained the plan in a short post."]  # fmt: skip
+    answers = [
+        "We release a new version every week and the team is ready.",
+        "The data is ready, so I post the results and explain them.",
+        "I read the logs, then I explained the plan in a short post.",
+    ]
     for i, said in enumerate(answers):
         wav = espeak(said, tmp_path / f"{i}.wav", voice="en-gb")
         t = ct2.transcribe(load_audio(wav), hotwords=hints)

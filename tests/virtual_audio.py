@@ -34,7 +34,7 @@ def pulse_ready() -> bool:
 
 def espeak_wav(text: str, path: Path, wpm: int = 160) -> np.ndarray:
     """espeak-ng's rendering of text, as 16 kHz float32 (also written to ``path``)."""
-    from mockint.audio import load_audio
+    from mockint.sound.audio import load_audio
 
     subprocess.run(["espeak-ng", "-v", "en-us", "-s", str(wpm), "-w", str(path), text], check=True)
     return load_audio(path)
@@ -102,17 +102,29 @@ def start_practice(
     capture = None
     if capture_to is not None:
         capture = subprocess.Popen(
-            ["parec", "--device=speaker.monitor", "--rate=16000", "--channels=1",
-             "--format=s16le", "--latency-msec=20", str(capture_to)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            [
+                "parec",
+                "--device=speaker.monitor",
+                "--rate=16000",
+                "--channels=1",
+                "--format=s16le",
+                "--latency-msec=20",
+                str(capture_to),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(0.3)
     exe = Path(sys.executable).parent / "mockint"
     proc = subprocess.Popen(
         [str(exe), "practice", "--events", str(events), *args],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, env=env, cwd=ROOT,
-    )  # fmt: skip
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
     return Run(events, proc, capture)
 
 

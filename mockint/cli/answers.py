@@ -23,7 +23,8 @@ from mockint.cli.common import (
 
 
 def _transcriber(model: str, threads: int, engine: str) -> Any:
-    from mockint.transcribe import WhisperOptions, make_transcriber
+    from mockint.hearing.engines import make_transcriber
+    from mockint.hearing.transcribe import WhisperOptions
 
     check_model(model)
     o = WhisperOptions(model=model, threads=threads, engine=engine)
@@ -41,7 +42,7 @@ def transcribe(file: Path, model: str, threads: int, engine: str, as_json: bool)
 
     Example: mockint transcribe answer.flac --json
     """
-    from mockint.audio import load_audio
+    from mockint.sound.audio import load_audio
 
     audio = load_audio(file)
     t = _transcriber(model, threads, engine)
@@ -57,17 +58,23 @@ def transcribe(file: Path, model: str, threads: int, engine: str, as_json: bool)
 @click.option("--audio", type=click.Path(dir_okay=False, path_type=Path), help="Recorded answer.")
 @click.option("--text", help="The answer as text.")
 @click.option(
-    "--batch", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    "--batch",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="JSON Lines of answers to grade (see README); one result per line.",
-)  # fmt: skip
+)
 @bank_option
 @model_option
 @threads_option
 @engine_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--save", is_flag=True, help="Record the attempt in the history.")
-@click.option("--jobs", type=click.IntRange(1, 16), default=1, show_default=True,
-              help="--batch: processes transcribing its audio answers.")  # fmt: skip
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 16),
+    default=1,
+    show_default=True,
+    help="--batch: processes transcribing its audio answers.",
+)
 def grade(
     qid: str | None,
     audio: Path | None,
@@ -87,8 +94,8 @@ def grade(
 
     Example: mockint grade --batch answers.jsonl --json
     """
-    from mockint.assess import Assessor, save_to
-    from mockint.embed import MiniLMEmbedder
+    from mockint.grading.assess import Assessor, save_to
+    from mockint.grading.embed import MiniLMEmbedder
     from mockint.ui import assessment_lines, plain
 
     if batch is not None:
@@ -122,10 +129,10 @@ def grade(
 def _assess_audio(b: Any, q: Any, audio: Path, save: bool, transcriber: Any) -> Any:
     """Transcribe a recorded answer (leaning toward its question's terms) and grade it;
     with ``save``, keep a copy of the recording in the data directory."""
-    from mockint.assess import Assessor, keep_recording
-    from mockint.audio import load_audio
-    from mockint.embed import MiniLMEmbedder
-    from mockint.terms import bank_terms, bank_words, hotwords
+    from mockint.grading.assess import Assessor, keep_recording
+    from mockint.grading.embed import MiniLMEmbedder
+    from mockint.hearing.vocabulary import bank_terms, bank_words, hotwords
+    from mockint.sound.audio import load_audio
 
     samples = load_audio(audio)
     assessor = Assessor(MiniLMEmbedder(on_status=status), transcriber)
@@ -144,15 +151,21 @@ def _assess_audio(b: Any, q: Any, audio: Path, save: bool, transcriber: Any) -> 
 
 
 def _grade_batch(
-    path: Path, bank_name: str | None, model: str, threads: int, engine: str, as_json: bool,
-    save: bool, jobs: int,
-) -> None:  # fmt: skip
+    path: Path,
+    bank_name: str | None,
+    model: str,
+    threads: int,
+    engine: str,
+    as_json: bool,
+    save: bool,
+    jobs: int,
+) -> None:
     """Grade every line, printing (and saving) each result as it comes; exit 1 if any failed."""
-    from mockint.assess import grade_batch
-    from mockint.assess import save as save_attempt
-    from mockint.audio import load_audio
-    from mockint.embed import MiniLMEmbedder
-    from mockint.store import Store
+    from mockint.grading.assess import grade_batch
+    from mockint.grading.assess import save as save_attempt
+    from mockint.grading.embed import MiniLMEmbedder
+    from mockint.sound.audio import load_audio
+    from mockint.storage.store import Store
 
     b = load_bank(bank_name)
     made: list[Any] = []
@@ -166,8 +179,8 @@ def _grade_batch(
 
     pool = None
     if jobs > 1:
-        from mockint.transcribe import WhisperOptions
-        from mockint.worker import TranscribePool
+        from mockint.hearing.transcribe import WhisperOptions
+        from mockint.rehearsal.worker import TranscribePool
 
         check_model(model)
         pool = TranscribePool(WhisperOptions(model=model, threads=threads, engine=engine), jobs)
@@ -179,12 +192,19 @@ def _grade_batch(
     store = Store(config.paths().db) if save else None
     try:
         with lines:
-            for r in grade_batch(lines, b, MiniLMEmbedder(on_status=status), transcriber,
-                                 load_audio, transcribe_many=pool):  # fmt: skip
+            for r in grade_batch(
+                lines,
+                b,
+                MiniLMEmbedder(on_status=status),
+                transcriber,
+                load_audio,
+                transcribe_many=pool,
+            ):
                 result = r.to_dict()
                 if store is not None and r.assessment is not None and not r.adhoc:
-                    result["attempt_id"] = save_attempt(store, r.assessment,
-                                                        pending=config.paths().pending)  # fmt: skip
+                    result["attempt_id"] = save_attempt(
+                        store, r.assessment, pending=config.paths().pending
+                    )
                 failed += r.error is not None
                 _print_line(result, as_json)
     except UnicodeDecodeError as e:
@@ -206,8 +226,10 @@ def _print_line(result: dict[str, Any], as_json: bool) -> None:
     elif "error" in result:
         click.echo(f"line {result['line']:>4}  error: {result['error']}")
     else:
-        click.echo(f"line {result['line']:>4}  {result['question_id']:>8}  "
-                   f"{result['score']:>5.1f}  {result['question'][:60]}")  # fmt: skip
+        click.echo(
+            f"line {result['line']:>4}  {result['question_id']:>8}  "
+            f"{result['score']:>5.1f}  {result['question'][:60]}"
+        )
 
 
 @click.command(name="import-pending")
@@ -216,8 +238,8 @@ def import_pending_cmd() -> None:
 
     Example: mockint import-pending
     """
-    from mockint.intake import import_pending
-    from mockint.store import Store
+    from mockint.storage.intake import import_pending
+    from mockint.storage.store import Store
 
     paths = config.paths()
     with Store(paths.db) as store:

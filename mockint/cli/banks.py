@@ -97,12 +97,11 @@ def bank_list(bank_name: str | None, category: tuple[str, ...], as_json: bool, d
                 click.echo(f"  {q.id:>5}  {q.text}")
 
 
-
 def _list_due(b: Bank, qs: list[Question], as_json: bool) -> None:
     """What the review schedule brings back now, most overdue first."""
     from datetime import datetime, timezone
 
-    from mockint.schedule import due as due_now
+    from mockint.rehearsal.schedule import due as due_now
 
     store = open_store()
     history = []
@@ -111,12 +110,22 @@ def _list_due(b: Bank, qs: list[Question], as_json: bool) -> None:
             history = store.attempts(bank=b.name)
     items = due_now(qs, history, datetime.now(timezone.utc))
     if as_json:
-        emit_json({"bank": b.name, "due": [
-            {"id": d.question.id, "category": d.question.category, "text": d.question.text,
-             "box": d.box, "last_score": d.last_score,
-             "due_at": d.due_at.isoformat() if d.due_at else None}
-            for d in items
-        ]})  # fmt: skip
+        emit_json(
+            {
+                "bank": b.name,
+                "due": [
+                    {
+                        "id": d.question.id,
+                        "category": d.question.category,
+                        "text": d.question.text,
+                        "box": d.box,
+                        "last_score": d.last_score,
+                        "due_at": d.due_at.isoformat() if d.due_at else None,
+                    }
+                    for d in items
+                ],
+            }
+        )
         return
     click.echo(f"Bank '{b.name}': {len(items)} of {len(qs)} questions due")
     for d in items:

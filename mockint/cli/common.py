@@ -25,17 +25,27 @@ category_option = click.option(
     "--category", "-c", multiple=True, help="Only this category (repeatable)."
 )
 model_option = click.option(
-    "--model", "-m", default="tiny.en", show_default=True, metavar="M",
+    "--model",
+    "-m",
+    default="tiny.en",
+    show_default=True,
+    metavar="M",
     help="Whisper model: tiny.en or base.",
-)  # fmt: skip
+)
 engine_option = click.option(
-    "--engine", type=click.Choice(["ct2", "openai"]), default="ct2", show_default=True,
+    "--engine",
+    type=click.Choice(["ct2", "openai"]),
+    default="ct2",
+    show_default=True,
     help="Whisper engine: CTranslate2 int8 (fast) or openai-whisper fp32 (reference).",
-)  # fmt: skip
+)
 threads_option = click.option(
-    "--threads", default=1, show_default=True, type=click.IntRange(1, 64),
+    "--threads",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
     help="CPU threads for Whisper.",
-)  # fmt: skip
+)
 
 
 def status(msg: str) -> None:
@@ -93,7 +103,7 @@ def check_categories(bank: Bank, categories: tuple[str, ...]) -> None:
 
 def check_model(model: str) -> None:
     """A known, prepared Whisper model, or a one-line error with the fix."""
-    from mockint.models import WHISPER_MODELS, find_checkpoint
+    from mockint.models.registry import WHISPER_MODELS, find_checkpoint
 
     if model not in WHISPER_MODELS:
         raise click.BadParameter(
@@ -110,7 +120,7 @@ def device(value: str | None) -> int | str | None:
 
 def open_store() -> Any:
     """The store, or None when nothing has been recorded yet (never creates one to read)."""
-    from mockint.store import Store
+    from mockint.storage.store import Store
 
     db = config.paths().db
     return Store(db, readonly=True) if db.exists() else None

@@ -17,7 +17,7 @@ def models(ctx: click.Context) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    from mockint.models import statuses
+    from mockint.models.registry import statuses
 
     for s in statuses():
         size = f"{s.size / 1e6:.0f} MB" if s.size else "-"
@@ -38,7 +38,7 @@ def models_prepare(names: tuple[str, ...], all_: bool, force: bool) -> None:
 
     Example: mockint models prepare tiny.en base
     """
-    from mockint.models import DEFAULT_WHISPER, WHISPER_MODELS, prepare
+    from mockint.models.registry import DEFAULT_WHISPER, WHISPER_MODELS, prepare
 
     todo = list(WHISPER_MODELS) if all_ else list(names) or [DEFAULT_WHISPER]
     for name in todo:
@@ -58,7 +58,7 @@ def devices() -> None:
 
     Example: mockint devices
     """
-    from mockint.devices import list_devices
+    from mockint.sound.devices import list_devices
 
     devs = list_devices()
     if not devs:
@@ -82,7 +82,7 @@ def voices(language: str | None) -> None:
 
     Example: mockint voices --language en
     """
-    from mockint.speech import list_voices
+    from mockint.sound.speech import list_voices
 
     for engine, v in list_voices():
         langs = ",".join(v.languages)
@@ -111,7 +111,7 @@ def check(input_device: str | None, seconds: float, model: str) -> None:
     Example: mockint check --input-device 2
     """
     from mockint.cli.common import check_model, device
-    from mockint.interview import check_device
+    from mockint.rehearsal.interview import check_device
     from mockint.ui import ConsoleUI
 
     check_model(model)

@@ -28,18 +28,32 @@ from mockint.cli.common import (
 @click.option("--session", "session_id", type=int, help="Only this session.")
 @bank_option
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "html", "md", "json", "csv"]), default="text",
-    show_default=True, help="Output format (md: Markdown).",
-)  # fmt: skip
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write here ('-': stdout; HTML goes to the data directory).")  # fmt: skip
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "html", "md", "json", "csv"]),
+    default="text",
+    show_default=True,
+    help="Output format (md: Markdown).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write here ('-': stdout; HTML goes to the data directory).",
+)
 @click.option("--embed-audio", is_flag=True, help="HTML: put the recordings inside the page.")
 @click.option("--open", "open_", is_flag=True, help="Open the written report (HTML) in a browser.")
 @mode_option
 def report(
-    since: Any, session_id: int | None, bank_name: str | None, fmt: str, output: Path | None,
-    embed_audio: bool, open_: bool, mode: str | None,
-) -> None:  # fmt: skip
+    since: Any,
+    session_id: int | None,
+    bank_name: str | None,
+    fmt: str,
+    output: Path | None,
+    embed_audio: bool,
+    open_: bool,
+    mode: str | None,
+) -> None:
     """Scores by category, progress per question, what to study next.
 
     HTML is one self-contained page, written into the data directory unless -o
@@ -49,8 +63,8 @@ def report(
 
     Example: mockint report --format html --open
     """
-    from mockint.render import RENDERERS, render_html
-    from mockint.report import build
+    from mockint.reports.render import RENDERERS, render_html
+    from mockint.reports.report import build
 
     store = open_store()
     if store is None:
@@ -62,13 +76,14 @@ def report(
         attempts = store.attempts(session_id=session_id, bank=name, since=since_s, mode=mode)
     attempts = [a for a in attempts if a.status == "complete"]
     if not attempts:
-        what = ", ".join(x for x in (f"bank '{name}'" if name else "",
-                                     f"{mode} mode" if mode else "") if x)  # fmt: skip
+        what = ", ".join(
+            x for x in (f"bank '{name}'" if name else "", f"{mode} mode" if mode else "") if x
+        )
         click.echo(f"No graded answers match ({what})." if what else EMPTY)
         return
     rep = build(attempts, bank_or_none(name or ""))
     if output is None and (fmt == "html" or open_):
-        output = config.paths().home / f"report.{ {'text': 'txt'}.get(fmt, fmt)}"
+        output = config.paths().home / f"report.{ {'text': 'txt'}.get(fmt, fmt) }"
     if output is None or str(output) == "-":
         click.echo(RENDERERS[fmt](rep), nl=False)
         return
@@ -81,8 +96,10 @@ def report(
     try:
         config.write_atomic(output, text)
     except OSError as e:
-        raise click.ClickException(f"{output}: cannot write ({e.strerror}): free some space "
-                                   "or choose another place with -o") from None  # fmt: skip
+        raise click.ClickException(
+            f"{output}: cannot write ({e.strerror}): free some space "
+            "or choose another place with -o"
+        ) from None
     size = f" ({len(text.encode()) / 1e6:.1f} MB, {embedded} recordings inside)" if embedded else ""
     click.echo(f"Wrote {output}{size}", err=True)
     if open_:
@@ -104,7 +121,8 @@ def _audio_links(rep: Any, where: Path, embed: bool) -> tuple[dict[int, str], in
             continue
         if embed:
             kind = {".flac": "audio/flac", ".wav": "audio/wav", ".ogg": "audio/ogg"}.get(
-                p.suffix.lower(), "application/octet-stream")  # fmt: skip
+                p.suffix.lower(), "application/octet-stream"
+            )
             links[a.id] = f"data:{kind};base64,{base64.b64encode(p.read_bytes()).decode()}"
         else:
             links[a.id] = quote(Path(os.path.relpath(p.resolve(), where)).as_posix())
@@ -120,9 +138,14 @@ def _audio_links(rep: Any, where: Path, embed: bool) -> tuple[dict[int, str], in
 @bank_option
 @output_device_option
 def review(
-    target: str | None, play: bool, start: float, compare: bool, edit: bool,
-    bank_name: str | None, output_device: str | None,
-) -> None:  # fmt: skip
+    target: str | None,
+    play: bool,
+    start: float,
+    compare: bool,
+    edit: bool,
+    bank_name: str | None,
+    output_device: str | None,
+) -> None:
     """List sessions; a session's answers; one answer (and replay it); a question's answers.
 
     Example: mockint review a12 --play --from 5
@@ -156,9 +179,9 @@ def review(
 
 def _correct(a: Any) -> Any:
     """Open the attempt's transcript in $EDITOR; regrade what comes back; store both."""
-    from mockint.assess import Assessor, correct, from_attempt
-    from mockint.embed import MiniLMEmbedder
-    from mockint.store import Store
+    from mockint.grading.assess import Assessor, correct, from_attempt
+    from mockint.grading.embed import MiniLMEmbedder
+    from mockint.storage.store import Store
 
     b = bank_or_none(a.bank)
     try:
@@ -166,8 +189,9 @@ def _correct(a: Any) -> Any:
     except KeyError:
         q = None
     if q is None:
-        raise click.ClickException(f"question {a.question_id} of bank '{a.bank}' is gone: "
-                                   "its answers cannot be regraded")  # fmt: skip
+        raise click.ClickException(
+            f"question {a.question_id} of bank '{a.bank}' is gone: its answers cannot be regraded"
+        )
     text = click.edit(a.transcript, require_save=True)
     if text is None or not text.strip() or text.strip() == a.transcript.strip():
         click.echo("Transcript unchanged.", err=True)
@@ -202,14 +226,18 @@ def _review_question(store: Any, target: str, compare: bool, bank_name: str | No
     from mockint.ui import compare_lines, plain
 
     name = pick_bank(store, bank_name)
-    mine = [a for a in store.attempts(bank=name) if a.status == "complete"
-            and normalise_id(a.question_id) == normalise_id(target)]  # fmt: skip
+    mine = [
+        a
+        for a in store.attempts(bank=name)
+        if a.status == "complete" and normalise_id(a.question_id) == normalise_id(target)
+    ]
     if not mine:
         if re.fullmatch(r"[aA]\d+", target):
             raise click.ClickException(f"no attempt '{target}': see 'mockint review SESSION'")
         raise click.BadParameter(
-            f"'{target}' is no session, attempt (a12) or answered question (Q12) of bank "
-            f"'{name}'", param_hint="'TARGET'")  # fmt: skip
+            f"'{target}' is no session, attempt (a12) or answered question (Q12) of bank '{name}'",
+            param_hint="'TARGET'",
+        )
     b = bank_or_none(name or "")
     q = None
     if b is not None:
@@ -246,8 +274,8 @@ def _show_attempt(a: Any) -> None:
 
 
 def _play(a: Any, start: float, output: str | None) -> None:
-    from mockint.audio import SAMPLE_RATE, load_audio
-    from mockint.devices import play
+    from mockint.sound.audio import SAMPLE_RATE, load_audio
+    from mockint.sound.devices import play
 
     if not a.audio_path:
         raise click.ClickException(f"attempt a{a.id} has no recording (it was typed)")
@@ -263,7 +291,7 @@ def history(bank_name: str | None, mode: str | None) -> None:
 
     Example: mockint history
     """
-    from mockint.report import build, sparkline
+    from mockint.reports.report import build, sparkline
 
     store = open_store()
     if store is None:
@@ -277,8 +305,10 @@ def history(bank_name: str | None, mode: str | None) -> None:
         click.echo(EMPTY)
         return
     width = max(len(c.name) for c in rep.categories)
-    click.echo(f"Bank {rep.bank}: readiness {rep.readiness:.0f}/100, "
-               f"{rep.practised} of {rep.bank_questions} questions practised")  # fmt: skip
+    click.echo(
+        f"Bank {rep.bank}: readiness {rep.readiness:.0f}/100, "
+        f"{rep.practised} of {rep.bank_questions} questions practised"
+    )
     for c in rep.categories:
         scores = [s for _, s in c.series][-30:]
         click.echo(
@@ -294,7 +324,7 @@ def export_cmd(file: Path) -> None:
 
     Example: mockint export ~/mockint-backup.zip
     """
-    from mockint.archive import export
+    from mockint.storage.archive import export
 
     n, recs = export(config.paths(), file)
     click.echo(f"Exported {n} answers and {recs} recordings to {file}")
@@ -309,7 +339,7 @@ def import_cmd(file: Path) -> None:
 
     Example: mockint import ~/mockint-backup.zip
     """
-    from mockint.archive import import_archive
+    from mockint.storage.archive import import_archive
 
     r = import_archive(file, config.paths())
     click.echo(

@@ -1,4 +1,4 @@
-"""``mockint practice``: the session itself lives in :mod:`mockint.practice`."""
+"""``mockint practice``: the session itself lives in :mod:`mockint.rehearsal.practice`."""
 
 from __future__ import annotations
 
@@ -117,8 +117,8 @@ def practice(
     Example: mockint practice --category FastAPI --count 3 --mode live
     """
     # long: twenty options in the signature; the body is short
-    from mockint.interview import DeviceOptions, EventLog, practise
-    from mockint.practice import Interrupted, PracticeOptions
+    from mockint.rehearsal.interview import DeviceOptions, EventLog, practise
+    from mockint.rehearsal.practice import Interrupted, PracticeOptions
     from mockint.ui import ConsoleUI
 
     log = EventLog(events)
@@ -133,10 +133,21 @@ def practice(
             b,
             config.paths(),
             ui,
-            PracticeOptions(category, count, order, max_seconds, silence=silence, seed=seed,
-                            mode=mode),  # fmt: skip
-            DeviceOptions(device(input_device), device(output_device), not no_tts, voice, rate,
-                          model, threads, engine, tts_engine, checking),  # fmt: skip
+            PracticeOptions(
+                category, count, order, max_seconds, silence=silence, seed=seed, mode=mode
+            ),
+            DeviceOptions(
+                device(input_device),
+                device(output_device),
+                not no_tts,
+                voice,
+                rate,
+                model,
+                threads,
+                engine,
+                tts_engine,
+                checking,
+            ),
             resume=resume,
             events=log,
         )

@@ -1,0 +1,66 @@
+"""The ``mockint`` command line: parse, call the library, format. Nothing else.
+
+Commands live in one module per group of tasks; every user-fixable failure the
+library raises (a :class:`~mockint.errors.MockintError`) becomes one
+``Error: ...`` line and exit code 1, here, in one place.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from mockint import __version__
+from mockint.cli import answers, banks, hardware, history, rehearse
+from mockint.errors import MockintError
+
+
+class _Group(click.Group):
+    """A group that turns any MockintError raised by a command into ``Error: ...``, and
+    prints usage errors as one line too."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MockintError as e:
+            raise click.ClickException(str(e)) from None
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        run: Any = super().main
+        if kwargs.pop("standalone_mode", True) is False:
+            return run(*args, standalone_mode=False, **kwargs)
+        try:
+            rv = run(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as e:
+            where = f" (see '{e.ctx.command_path} --help')" if e.ctx is not None else ""
+            click.echo(f"Error: {e.format_message()}{where}", err=True)
+            sys.exit(e.exit_code)
+        except click.ClickException as e:
+            e.show()
+            sys.exit(e.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        if isinstance(rv, int) and rv:
+            sys.exit(rv)
+        return rv
+
+
+@click.group(name="mockint", cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mockint")
+def cli() -> None:
+    """Rehearse job interviews aloud: hear a question, answer it, see your grade.
+
+    Everything runs offline. Data lives in one directory (MOCKINT_HOME).
+
+    Example: mockint grade --question Q1 --audio answer.wav
+    """
+
+
+for _module in (banks, hardware, answers, rehearse, history):
+    for _command in _module.COMMANDS:
+        cli.add_command(_command)
+
+__all__ = ["cli"]

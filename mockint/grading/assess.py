@@ -1,0 +1,461 @@
+"""Assessment: an answer (audio, transcript or text) graded and measured, ready to keep.
+
+:class:`Assessor` is the one builder of an :class:`Assessment`: it transcribes if
+need be, grades (``grade.py``) and measures delivery (``delivery.py``), and notes
+which models did it. :func:`save` stores one; :func:`grade_batch` grades JSON Lines.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import shutil
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mockint.bank import MAX_ANSWER_CHARS, MAX_TEXT_CHARS, Bank, Question
+from mockint.errors import MockintError, StoreError
+from mockint.grading.delivery import Delivery, measure
+from mockint.grading.grade import Embedder, Grade, GradeOptions, grade_many
+from mockint.grading.star import Star
+from mockint.grading.star import analyse as analyse_star
+from mockint.hearing.transcribe import Transcriber
+from mockint.hearing.vocabulary import bank_terms, bank_words, hotwords
+from mockint.storage.intake import import_pending, keep_pending
+from mockint.storage.store import Attempt, Store, new_uid, now
+from mockint.transcript import Transcript, words_from_dicts, words_to_dicts
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """One graded answer, ready to show or store."""
+
+    bank: str
+    question: Question
+    transcript: Transcript
+    grade: Grade
+    models: dict[str, dict[str, str | None]]
+    audio_path: str | None = None
+    started_at: str = ""
+    delivery: Delivery | None = None
+    # STAR feedback, for behavioural questions (it informs; the score is the grade)
+    star: Star | None = None
+
+    @property
+    def notes(self) -> list[str]:
+        """The grader's notes, then the STAR note (what is stored and shown)."""
+        return [*self.grade.notes, *([self.star.note] if self.star else [])]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields of ``grade --json`` (README lists them)."""
+        return {
+            "bank": self.bank,
+            "question_id": self.question.id,
+            "category": self.question.category,
+            "question": self.question.text,
+            "transcript": self.transcript.text,
+            "score": self.grade.score,
+            "coverage": round(self.grade.coverage, 4),
+            "hedges": list(self.grade.hedges),
+            "notes": self.notes,
+            "star": self.star.to_dict() if self.star else None,
+            "key_points": [k.to_dict() for k in self.grade.key_points],
+            "duration": round(self.transcript.duration, 3),
+            "words": words_to_dicts(self.transcript.words),
+            "audio": self.audio_path,
+            "delivery": self.delivery.to_dict() if self.delivery else None,
+            "models": self.models,
+        }
+
+
+def model_info(m: object) -> dict[str, str | None]:
+    """A model's name and sha256, as an attempt records them."""
+    return {"name": str(getattr(m, "name", type(m).__name__)), "sha256": getattr(m, "sha256", None)}
+
+
+class Assessor:
+    """Transcribe (if needed) and grade answers with models loaded once."""
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        transcriber: Transcriber | None = None,
+        options: GradeOptions | None = None,
+    ):
+        self.embedder = embedder
+        self.transcriber = transcriber
+        self.options = options or GradeOptions()
+
+    def assess_text(self, bank: str, question: Question, text: str) -> Assessment:
+        """Grade a typed (or already transcribed) answer."""
+        return self.assess_transcript(bank, question, Transcript(text.strip()), None, now())
+
+    def assess_audio(
+        self,
+        bank: str,
+        question: Question,
+        audio: np.ndarray,
+        audio_path: str | None = None,
+        hotwords: str | None = None,
+    ) -> Assessment:
+        """Transcribe 16 kHz mono audio (leaning toward ``hotwords``), then grade it."""
+        if self.transcriber is None:
+            raise ValueError("no transcriber given")
+        from mockint.hearing.listen import voice_pauses
+        from mockint.hearing.vad import default_vad
+
+        started = now()
+        transcript = self.transcriber.transcribe(audio, hotwords=hotwords)
+        pauses = voice_pauses(audio, default_vad())
+        return self.assess_transcript(bank, question, transcript, audio_path, started, pauses)
+
+    def assess_transcript(
+        self,
+        bank: str,
+        question: Question,
+        t: Transcript,
+        audio_path: str | None,
+        started: str,
+        pauses: Sequence[tuple[float, float]] | None = None,
+    ) -> Assessment:
+        """Grade an answer already transcribed (by phrases, while it was spoken); ``pauses``
+        are its long pauses from voice activity."""
+        g = grade_many([(t.text, question)], self.embedder, self.options)[0]
+        return self.build(bank, question, t, g, audio_path, started, pauses)
+
+    def build(
+        self,
+        bank: str,
+        question: Question,
+        t: Transcript,
+        g: Grade,
+        audio_path: str | None,
+        started: str = "",
+        pauses: Sequence[tuple[float, float]] | None = None,
+    ) -> Assessment:
+        """The Assessment of a graded transcript: delivery measured, models noted."""
+        models = {"embedder": model_info(self.embedder)}
+        if audio_path is not None and self.transcriber is not None:
+            models["transcriber"] = model_info(self.transcriber)
+        return Assessment(
+            bank,
+            question,
+            t,
+            g,
+            models,
+            audio_path,
+            started or now(),
+            measure(t.words, pauses=pauses),
+            analyse_star(t.text) if question.behavioural else None,
+        )
+
+
+def keep_recording(src: Path, recordings: Path, question_id: str) -> Path:
+    """Copy an answer's audio file into ``recordings/`` under a dated, unique name."""
+    stamp = datetime.now()
+    d = recordings / stamp.strftime("%Y-%m-%d")
+    d.mkdir(parents=True, exist_ok=True)
+    base = f"{stamp.strftime('%H%M%S')}-{question_id}-{src.stem}"
+    out = d / f"{base}{src.suffix.lower()}"
+    n = 1
+    while out.exists():
+        n += 1
+        out = d / f"{base}-{n}{src.suffix.lower()}"
+    shutil.copy2(src, out)
+    return out
+
+
+def to_attempt(
+    a: Assessment, session_id: int | None = None, status: str = "complete", mode: str = "practice"
+) -> Attempt:
+    """The stored form of an assessment (a fresh identity)."""
+    return Attempt(
+        bank=a.bank,
+        question_id=a.question.id,
+        category=a.question.category,
+        transcript=a.transcript.text,
+        score=a.grade.score,
+        coverage=a.grade.coverage,
+        key_points=[k.to_dict() for k in a.grade.key_points],
+        words=words_to_dicts(a.transcript.words),
+        models=a.models,
+        audio_path=a.audio_path,
+        duration=a.transcript.duration or None,
+        session_id=session_id,
+        started_at=a.started_at,
+        status=status,
+        delivery=a.delivery.to_dict() if a.delivery else None,
+        notes=a.notes,
+        uid=new_uid(),
+        mode=mode,
+    )
+
+
+def save(
+    store: Store,
+    a: Assessment,
+    session_id: int | None = None,
+    status: str = "complete",
+    pending: Path | None = None,
+    mode: str = "practice",
+) -> int:
+    """Store an assessment as one attempt (its own transaction); return the attempt id.
+
+    If the store cannot take it and ``pending`` is given, the attempt is kept there
+    as JSON and the StoreError says where.
+    """
+    attempt = to_attempt(a, session_id, status, mode)
+    try:
+        return store.add_attempt(attempt)
+    except StoreError as e:
+        if pending is None:
+            raise
+        raise StoreError(kept_aside(e, attempt, pending)) from None
+
+
+def from_attempt(a: Attempt, question: Question) -> Assessment:
+    """A stored attempt as an Assessment (to regrade it)."""
+    from mockint.grading.delivery import Delivery
+    from mockint.grading.grade import KeyPoint
+
+    points = tuple(
+        KeyPoint(
+            str(k.get("text", "")),
+            float(k.get("similarity", 0)),
+            bool(k.get("covered")),
+            str(k.get("match", "")),
+            str(k.get("status", "missed")),
+            float(k.get("recall", 0)),
+            float(k.get("strength", 0)),
+        )
+        for k in a.key_points
+    )
+    g = Grade(a.score, a.coverage, points, (), tuple(a.notes))
+    t = Transcript(a.transcript, (), words_from_dicts(a.words), a.duration or 0.0)
+    d = a.delivery
+    delivery = None
+    if d:
+        delivery = Delivery(
+            int(d.get("words", 0)),
+            float(d.get("seconds", 0)),
+            float(d.get("wpm", 0)),
+            int(d.get("fillers", 0)),
+            float(d.get("fillers_per_minute", 0)),
+            dict(d.get("filler_words", {})),
+            [(p["at"], p["seconds"]) for p in d.get("long_pauses", [])],
+            list(d.get("flags", [])),
+        )
+    return Assessment(a.bank, question, t, g, a.models, a.audio_path, a.started_at, delivery)
+
+
+def correct(
+    store: Store, attempt_id: int, a: Assessment, text: str, assessor: Assessor
+) -> Assessment:
+    """Regrade a stored answer on the user's corrected transcript; the store keeps what was
+    heard beside it. Delivery stays as measured from the recording."""
+    from dataclasses import replace
+
+    t = replace(a.transcript, text=text.strip())
+    g = grade_many([(t.text, a.question)], assessor.embedder, assessor.options)[0]
+    fixed = replace(a, transcript=t, grade=g)
+    store.regrade(attempt_id, to_attempt(fixed), heard=a.transcript.text)
+    return fixed
+
+
+def save_to(db: Path, pending: Path, a: Assessment) -> int:
+    """Open the store, bring in answers kept earlier, store this one; keep it aside if the
+    store cannot take it (the StoreError says where)."""
+    attempt = to_attempt(a)
+    try:
+        with Store(db) as store:
+            import_pending(store, pending)
+            return store.add_attempt(attempt)
+    except StoreError as e:
+        raise StoreError(kept_aside(e, attempt, pending)) from None
+
+
+def kept_aside(e: StoreError, attempt: Attempt, pending: Path) -> str:
+    """The store's error, with where the graded answer is kept instead."""
+    try:
+        path = keep_pending(attempt, pending)
+    except OSError as err:
+        return f"{e}; the graded answer could not be kept either ({err.strerror})"
+    return f"{e}; the graded answer is kept in {path}: 'mockint import-pending' brings it in"
+
+
+# --- batch grading --------------------------------------------------------------------------
+
+ADHOC_CATEGORY = "(ad hoc)"
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """One line of a batch: its number, and an assessment or the error that stopped it."""
+
+    line: int
+    assessment: Assessment | None = None
+    error: str | None = None
+    # graded against a reference given on the line, not a bank question (never stored)
+    adhoc: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.assessment is None:
+            return {"line": self.line, "error": self.error}
+        return {"line": self.line, **self.assessment.to_dict()}
+
+
+@dataclass(frozen=True)
+class _Item:
+    line: int
+    question: Question
+    transcript: Transcript | None  # None: an audio answer not transcribed yet
+    audio: str | None
+    adhoc: bool
+    hints: str | None = None  # hotwords for its transcription
+
+
+def _parse_line(n: int, raw: str, bank: Bank) -> _Item:
+    """One JSON line as an item to grade; ValueError or a MockintError says what is wrong."""
+    try:
+        item = json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"JSONDecodeError: {e.msg}") from None
+    if not isinstance(item, dict):
+        raise ValueError("each line must be a JSON object")
+    adhoc = "question" not in item
+    if not adhoc:
+        try:
+            q = bank.get(str(item["question"]))
+        except KeyError:
+            raise ValueError(f"no question '{item['question']}' in bank '{bank.name}'") from None
+    elif "question_text" in item and "reference" in item:
+        if not re.search(r"\w", str(item["reference"])):
+            raise ValueError("'reference' is empty: give the model answer to grade against")
+        if len(str(item["reference"])) > MAX_ANSWER_CHARS:
+            raise ValueError(f"'reference' is longer than {MAX_ANSWER_CHARS:,} characters")
+        if len(str(item["question_text"])) > MAX_TEXT_CHARS:
+            raise ValueError(f"'question_text' is longer than {MAX_TEXT_CHARS:,} characters")
+        q = Question(
+            f"line-{n}", ADHOC_CATEGORY, str(item["question_text"]), str(item["reference"])
+        )
+    else:
+        raise ValueError("give 'question' (a bank id), or 'question_text' and 'reference'")
+    if "text" in item:
+        return _Item(n, q, Transcript(str(item["text"]).strip()), None, adhoc)
+    if "audio" in item:
+        hints = None if adhoc else hotwords(q, _terms(bank), _words(bank))
+        return _Item(n, q, None, str(item["audio"]), adhoc, hints)
+    raise ValueError("give the answer as 'text' or 'audio'")
+
+
+@functools.lru_cache(maxsize=4)
+def _terms(bank: Bank) -> frozenset[str]:
+    return frozenset(bank_terms(bank))
+
+
+@functools.lru_cache(maxsize=4)
+def _words(bank: Bank) -> frozenset[str]:
+    return frozenset(bank_words(bank, _terms(bank)))
+
+
+def grade_batch(
+    lines: Iterable[str],
+    bank: Bank,
+    embedder: Embedder,
+    transcriber: Callable[[], Transcriber],
+    load_audio: Callable[[str], np.ndarray],
+    options: GradeOptions | None = None,
+    chunk: int = 64,
+    transcribe_many: TranscribeMany | None = None,
+) -> Iterator[BatchResult]:
+    """Grade JSON Lines: ``{"question": ID, "text"|"audio": ...}`` or, for a question
+    outside the bank, ``{"question_text": ..., "reference": ..., "text": ...}``.
+
+    Yields one result per non-blank line, in order, as each chunk of lines is
+    graded (text answers of a chunk are embedded together), so memory stays flat
+    and results come while the rest is read. A bad line gets an error and the
+    rest still run. The transcriber is made only if a line needs it; the audio answers
+    of a chunk go to ``transcribe_many`` (several processes) when it is given.
+    """
+
+    def one_by_one(todo: list[tuple[str, str | None]]) -> list[Transcript | str]:
+        out: list[Transcript | str] = []
+        for path, hints in todo:
+            try:
+                out.append(transcriber().transcribe(load_audio(path), hotwords=hints))
+            except MockintError as e:
+                out.append(str(e))
+        return out
+
+    pending: list[_Item | BatchResult] = []
+    for n, raw in enumerate(lines, 1):
+        if not raw.strip():
+            continue
+        try:
+            pending.append(_parse_line(n, raw, bank))
+        except (ValueError, MockintError) as e:  # one bad line must not stop the rest
+            pending.append(BatchResult(n, error=str(e)))
+        if len(pending) >= chunk:
+            pending = _transcribe(pending, transcribe_many or one_by_one)
+            yield from _grade_chunk(pending, bank, embedder, transcriber, options)
+            pending = []
+    pending = _transcribe(pending, transcribe_many or one_by_one)
+    yield from _grade_chunk(pending, bank, embedder, transcriber, options)
+
+
+# audio files (path, hotwords) -> each one's transcript, or the error that stopped it
+TranscribeMany = Callable[[list[tuple[str, str | None]]], list[Transcript | str]]
+
+
+def _transcribe(
+    pending: list[_Item | BatchResult], many: TranscribeMany
+) -> list[_Item | BatchResult]:
+    """The chunk with its audio answers transcribed (in order; failures become errors)."""
+    from dataclasses import replace
+
+    todo = [p for p in pending if isinstance(p, _Item) and p.transcript is None]
+    if not todo:
+        return pending
+    heard = dict(
+        zip((p.line for p in todo), many([(str(p.audio), p.hints) for p in todo]), strict=True)
+    )
+    out: list[_Item | BatchResult] = []
+    for p in pending:
+        got = heard.get(p.line) if isinstance(p, _Item) else None
+        if isinstance(got, str):
+            out.append(BatchResult(p.line, error=got))
+        elif got is not None and isinstance(p, _Item):
+            out.append(replace(p, transcript=got))
+        else:
+            out.append(p)
+    return out
+
+
+def _grade_chunk(
+    pending: list[_Item | BatchResult],
+    bank: Bank,
+    embedder: Embedder,
+    transcriber: Callable[[], Transcriber],
+    options: GradeOptions | None,
+) -> Iterator[BatchResult]:
+    todo = [p for p in pending if isinstance(p, _Item) and p.transcript is not None]
+    grades = iter(
+        grade_many(
+            [(p.transcript.text, p.question) for p in todo if p.transcript], embedder, options
+        )
+    )
+    for p in pending:
+        if isinstance(p, BatchResult) or p.transcript is None:
+            yield p if isinstance(p, BatchResult) else BatchResult(p.line, error="not heard")
+            continue
+        assessor = Assessor(embedder, transcriber() if p.audio is not None else None)
+        a = assessor.build(
+            "" if p.adhoc else bank.name, p.question, p.transcript, next(grades), p.audio
+        )
+        yield BatchResult(p.line, a, adhoc=p.adhoc)

@@ -1,0 +1,198 @@
+"""The default Whisper engine: CTranslate2 (faster-whisper's runtime, int8) reading the
+weights package itself, with the audio check's scoring pool beside it.
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from mockint.hearing.respell import Scores
+from mockint.hearing.transcribe import SEED, WINDOW, Engine, WhisperOptions, holds_speech
+from mockint.transcript import Segment, Transcript, spoken_words
+
+
+class CT2Transcriber(Engine):
+    """Whisper on CTranslate2 (faster-whisper), int8 on the CPU, read straight from the
+    weights package after its sha256 is checked; nothing is fetched."""
+
+    def __init__(
+        self,
+        options: WhisperOptions | None = None,
+        on_status: Callable[[str], None] | None = None,
+    ):
+        super().__init__(options, on_status)
+        self._scorers: queue.Queue[Any] = queue.Queue()  # models free to score a text
+        self._pool: Any = None  # threads that score texts, when options.workers > 1
+
+    def _name(self) -> str:
+        return f"whisper-{self.options.model}-ct2-{self.options.compute_type}"
+
+    def load(self) -> Any:
+        """Load the model now (it is otherwise loaded on first use)."""
+        with self._lock:
+            if self._model is None:
+                import os
+
+                from mockint.models.registry import ModelError, ct2_model_dir
+
+                folder, self.sha256 = ct2_model_dir(self.options.model)
+                os.environ["HF_HUB_OFFLINE"] = "1"
+                self._on_status(f"Loading Whisper {self.options.model}…")
+                try:
+                    import ctranslate2
+                    from faster_whisper import WhisperModel
+                except ImportError as e:
+                    raise ModelError(
+                        f"faster-whisper is not installed ({e}): run 'make setup'"
+                    ) from e
+                # CTranslate2 seeds each of its threads' samplers once, on first use (not
+                # per decode): a model's run of transcripts repeats from its first
+                ctranslate2.set_random_seed(SEED)
+                o = self.options
+                threads, workers = max(1, o.threads), max(1, o.workers)
+                model = WhisperModel(
+                    str(folder), device="cpu", compute_type=o.compute_type, cpu_threads=threads
+                )
+
+                def again(n: int) -> Any:  # the same weights, on n threads
+                    return ctranslate2.models.Whisper(
+                        str(folder), device="cpu", compute_type=o.compute_type, intra_threads=n
+                    )
+
+                # beam search and sampling stay on the one model (its seeded draws too);
+                # the encoder and the audio check get copies when there are more workers
+                encoder = again(threads * workers) if workers > 1 else None
+                model.model = _KeepsEncoding(model.model, encoder)
+                for m in [model.model.model] + [again(threads) for _ in range(workers - 1)]:
+                    self._scorers.put(m)
+                # the encoder's output for 30 s of silence, which candidates are scored by too:
+                # one encoder pass (0.4 s), made with the model (practice preloads it while
+                # the first question is spoken) rather than on the first phrase that needs it
+                features = model.feature_extractor(np.zeros(16000 * int(WINDOW), np.float32))
+                self._silence = [model.encode(features[:, :3000])]
+                self._model = model
+            return self._model
+
+    def _decode(
+        self, model: Any, audio: np.ndarray, duration: float, hotwords: str | None
+    ) -> tuple[Transcript, Scores | None]:
+        """The decoder leans toward ``hotwords`` (the question's technical terms) only when
+        ``options.use_hotwords`` says so. Audio of one window (30 s; a practice phrase)
+        comes with a scorer that reuses the window's encoding."""
+        from mockint.hearing.vocabulary import question_hints
+
+        o = self.options
+        lean = question_hints(hotwords) if o.use_hotwords else ""
+        keeper: _KeepsEncoding = model.model
+        unsure = o.log_prob_threshold if o.resample_unsure else None
+        with self._lock:
+            keeper.first = None
+            found, _ = model.transcribe(
+                audio,
+                language=o.language,
+                beam_size=o.beam_size,
+                temperature=list(o.temperatures),
+                compression_ratio_threshold=o.compression_ratio_threshold,
+                log_prob_threshold=unsure,
+                no_speech_threshold=o.no_speech_threshold if o.resample_unsure else None,
+                word_timestamps=o.word_timestamps,
+                initial_prompt=o.initial_prompt,
+                hotwords=lean or None,
+                condition_on_previous_text=False,
+                vad_filter=False,  # gated above with mockint's own detector
+            )
+            segs = [s for s in found if holds_speech(o, s.no_speech_prob, s.avg_logprob)]
+            encoding = keeper.first
+        segments = tuple(Segment(s.text.strip(), float(s.start), float(s.end)) for s in segs)
+        words = tuple(
+            w
+            for s in segs
+            for w in spoken_words(
+                [(w.word, w.start, w.end, w.probability) for w in (s.words or [])]
+            )
+        )
+        text = " ".join(s.text for s in segments).strip()
+        one_window = encoding is not None and duration <= WINDOW
+        if not one_window:
+            return Transcript(text, segments, words, duration), None
+        frames = len(audio) // 160
+        score = self._scores(model, (encoding, self._silence[0]), frames)
+        return Transcript(text, segments, words, duration), score
+
+    def _scores(self, model: Any, encodings: tuple[Any, Any], frames: int) -> Scores:
+        """Texts' log-probabilities under the decoder given the window's encoding and
+        given silence's, with no timestamps (CTranslate2's align, one text a call: ~60-80
+        ms each on one thread, where a batch was measured slower; ``options.workers``
+        calls at a time, both scores of a text set in one go)."""
+        from faster_whisper.tokenizer import Tokenizer
+
+        keeper: _KeepsEncoding = model.model
+        tokenizer = Tokenizer(
+            model.hf_tokenizer,
+            keeper.is_multilingual,
+            task="transcribe",
+            language=self.options.language,
+        )
+        start = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+        known: dict[tuple[int, str], float] = {}  # what was heard is asked by each pass
+
+        def one(job: tuple[int, str]) -> float:
+            tokens = tokenizer.encode(" " + job[1].strip())
+            scorer = self._scorers.get()
+            try:
+                (found,) = scorer.align(encodings[job[0]], start, [tokens], min(frames, 3000))
+            finally:
+                self._scorers.put(scorer)
+            probs = np.maximum(np.asarray(found.text_token_probs), 1e-12)
+            return float(np.log(probs).sum())
+
+        def scored(which: tuple[int, ...], texts: Sequence[str]) -> list[list[float]]:
+            todo = [
+                job
+                for job in dict.fromkeys((k, t) for k in which for t in texts)
+                if job not in known
+            ]
+            with self._lock:
+                known.update(zip(todo, self._each(one, todo), strict=True))
+            return [[known[k, t] for t in texts] for k in which]
+
+        def both(texts: Sequence[str]) -> tuple[list[float], list[float]]:
+            heard, prior = scored((0, 1), texts)
+            return heard, prior
+
+        return Scores(lambda ts: scored((0,), ts)[0], lambda ts: scored((1,), ts)[0], both)
+
+    def _each(self, f: Callable[[Any], float], jobs: list[Any]) -> list[float]:
+        """``f`` over ``jobs``, ``options.workers`` at a time (CTranslate2 lets go of the
+        GIL while it computes), in order."""
+        if self.options.workers <= 1 or len(jobs) <= 1:
+            return [f(j) for j in jobs]
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(self.options.workers, "mockint-score")
+        return list(self._pool.map(f, jobs))
+
+
+class _KeepsEncoding:
+    """faster-whisper's CTranslate2 model, keeping the first window it encodes so that
+    other texts can be scored against the same audio without encoding it again; windows
+    are encoded by ``encoder`` where there is one (the same weights on more threads)."""
+
+    def __init__(self, model: Any, encoder: Any = None):
+        self.model = model
+        self.encoder = encoder or model
+        self.first: Any = None
+
+    def encode(self, features: Any, *args: Any, **kwargs: Any) -> Any:
+        out = self.encoder.encode(features, *args, **kwargs)
+        if self.first is None:
+            self.first = out
+        return out
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.model, name)

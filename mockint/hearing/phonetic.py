@@ -1,0 +1,67 @@
+"""How words sound: espeak-ng's phonemes (through piper-tts's bundled espeak-ng bridge).
+
+The adapter behind :func:`mockint.hearing.terms.sound_alike`, which corrects a misheard
+technical term ("readies" -> Redis) by comparing how the heard words and the
+question's terms sound. Imported only where a transcriber corrects; when piper-tts
+is missing there is no correction (:func:`phonemizer` returns None).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+
+_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=1)
+def phonemizer() -> Callable[[str], str] | None:
+    """A function from text to its US English phonemes (IPA, stress and spaces removed),
+    or None when espeak-ng's bridge is not installed."""
+    try:
+        from piper import espeakbridge
+        from piper.phonemize_espeak import ESPEAK_DATA_DIR
+    except ImportError:
+        return None
+    with _lock:
+        espeakbridge.initialize(str(ESPEAK_DATA_DIR))
+
+    @functools.lru_cache(maxsize=65536)
+    def phonemes(text: str) -> str:
+        with _lock:
+            espeakbridge.set_voice("en-us")
+            parts = espeakbridge.get_phonemes(text)
+        raw = "".join(p for p, _, _ in parts)
+        return "".join(c for c in raw if c not in "ˈˌ ʲ-")
+
+    return phonemes
+
+
+# BPE ranks below this are the most frequent English words (GPT-2's merges, in order)
+COMMON_RANK = 5000
+
+
+@functools.lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """The ~2,400 most common English words (those GPT-2's tokenizer, which Whisper uses,
+    merges first), read from openai-whisper's ``gpt2.tiktoken``; empty if it is missing.
+
+    A misheard term is not put in place of one of these ("of course" stays, not "of CORS").
+    """
+    import base64
+
+    from mockint.models.registry import package_file
+
+    ranks = package_file("whisper", "assets/gpt2.tiktoken")
+    if ranks is None:
+        return frozenset()
+    out = set()
+    for line in ranks.read_bytes().splitlines():
+        token, rank = line.split()
+        if int(rank) >= COMMON_RANK:
+            continue
+        word = base64.b64decode(token)
+        if word.startswith(b" ") and word[1:].isalpha():
+            out.add(word[1:].decode("latin-1").lower())
+    return frozenset(out)

@@ -1,0 +1,382 @@
+"""Sounding out a bank's terms in what was heard: which heard words sound like a term
+(by phonemes), and the candidates a transcript could hold instead.
+
+Pure but for the phonemizer passed in; the vocabulary comes from :mod:`mockint.hearing.vocabulary`.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+
+from mockint.hearing.vocabulary import hint_terms, is_term, shape_is_term
+from mockint.text import FUNCTION_WORDS
+
+
+@functools.lru_cache(maxsize=8)  # the same hotwords come with every phrase of an answer
+def joinable(
+    hints: str, common: frozenset[str] = frozenset()
+) -> tuple[frozenset[str], frozenset[str]]:
+    """The question's terms of a :func:`hotwords` string, and what is joined where heard
+    apart: all its terms, and its plain words where they are not ``common`` ("a
+    synchronous" is "asynchronous", "may be" is not "maybe"; none without ``common``)."""
+    near, known = hint_terms(hints)
+    return frozenset(near), frozenset(
+        k for k in known if is_term(k) or (common and k not in common)
+    )
+
+
+def _key(s: str) -> str:
+    return "".join(c for c in s.lower() if c.isalnum())
+
+
+@functools.lru_cache(maxsize=8)  # the same terms come with every phrase of an answer
+def _join_keys(terms: frozenset[str]) -> dict[str, str]:
+    """Each term (of 4+ letters and digits) by its letters and digits; a dotted term also
+    by its letters with "dot" said for each "."."""
+    keys = {_key(t): t for t in terms if len(_key(t)) >= 4}
+    keys.update({_key(t.replace(".", " dot ")): t for t in terms if "." in t.strip(".")})
+    return keys
+
+
+def respell(text: str, terms: AbstractSet[str]) -> str:
+    """Join words that spell a term apart ("fast API" -> "FastAPI", "Postgre SQL" ->
+    "PostgreSQL", "stand-up" -> "standup", "self dot retry" -> "self.retry"): the letters
+    are the speaker's, only the spacing (and a "dot" said for ".") is the term's, so
+    nothing the answer did not say can appear."""
+    keys = _join_keys(frozenset(terms))
+    if not keys:
+        return text
+    spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+    out, i = [], 0
+    while i < len(spans):
+        for n in (6, 5, 4, 3, 2, 1):  # "uvicorn dot workers dot uvicorn worker"
+            window = spans[i : i + n]
+            if len(window) < n:
+                continue
+            raw = text[window[0][0] : window[-1][1]]
+            if n == 1 and "-" not in raw:
+                continue  # one word is rejoined only across a hyphen
+            if any(text[a:b][-1] in ".,;:!?" for a, b in window[:-1]):
+                continue  # a word ends a clause: the next one starts another
+            term, rest = keys.get(_key(raw)), ""
+            last = text[window[-1][0] : window[-1][1]]
+            if term is None and n > 1 and "-" in last.strip("-"):
+                # the term ends inside a hyphenated word: "CPU heavy-code" -> "CPU-heavy code"
+                head, rest = last.split("-", 1)
+                raw = text[window[0][0] : window[-1][0]] + head
+                term, rest = keys.get(_key(raw)), " " + rest
+            if term is not None and raw.rstrip(".,;:!?") != term:
+                tail = raw[len(raw.rstrip(".,;:!?")) :]
+                if term.islower() and raw[0].isupper():
+                    term = term.capitalize()  # a plain word starting a sentence
+                out.append(term + tail + rest)
+                i += n
+                break
+        else:
+            out.append(text[spans[i][0] : spans[i][1]])
+            i += 1
+    return " ".join(out)
+
+
+@functools.lru_cache(maxsize=65536)  # the same windows are weighed twice per phrase
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance between two strings."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+_VOWELS = "aeiouæɑɒɔəɚɛɜɝɪʊʌᵻɐ"
+# consonants heard for one another: voiced and voiceless twins, nasals, liquids, glides
+_KIN = ("pb", "tdɾ", "kgɡ", "fv", "θð", "sz", "ʃʒ", "mnŋ", "lɹ", "wʊ", "jiɪ")
+_NEAR = frozenset((x, y) for group in (_VOWELS, *_KIN) for x in group for y in group)
+_REDUCED = frozenset("əᵻɪɐ")
+
+
+def full_vowels(phonemes: str) -> int:
+    """How many syllables of a phoneme string have a full vowel (not only a reduced one:
+    "router is", ɹaʊɾɚɹɪz, has two, as routers has; "endpoint to" three, endpoints two)."""
+    nuclei = re.findall(f"[{_VOWELS}ː]+", phonemes)
+    return sum(1 for n in nuclei if set(n) - _REDUCED - {"ː"})
+
+
+def _likeness(a: str, b: str, most: float = float("inf")) -> float:
+    """An edit distance between phoneme strings in which near sounds cost half: a vowel
+    for another, a consonant for its kin (d/t, s/z, m/n), a reduced vowel put in or left
+    out; length marks are not counted. "3D's" (θɹiːdiːz) is 1.5 from Redis (ɹᵻdiz), 4 by
+    :func:`_distance`. Past ``most`` it stops and gives infinity."""
+    a, b = a.replace("ː", ""), b.replace("ː", "")
+    gaps = [0.5 if y in _REDUCED else 1.0 for y in b]
+    prev = [0.0]
+    for g in gaps:
+        prev.append(prev[-1] + g)
+    for x in a:
+        gx = 0.5 if x in _REDUCED else 1.0
+        cur = [prev[0] + gx]
+        for j, y in enumerate(b):
+            swap = 0.0 if x == y else 0.5 if (x, y) in _NEAR else 1.0
+            cur.append(min(prev[j + 1] + gx, cur[j] + gaps[j], prev[j] + swap))
+        if min(cur) > most:
+            return float("inf")
+        prev = cur
+    return prev[-1]
+
+
+# how far (phoneme edits per phoneme of the term) heard words may sound from a term
+SOUND_ALIKE = 0.25
+# ... and how far where the window holds a name the recogniser made up (:func:`made_up`)
+NAME_SOUND_ALIKE = 0.35
+# ... and how far when the recogniser checks the term against the audio (supported)
+CHECKED_SOUND_ALIKE = 0.7
+# ... by :func:`_likeness` per phoneme, times this (its half-cost edits make it smaller:
+# "readings" is 0.40 from Redis by likeness, 0.8 by plain edits)
+LIKENESS_SCALE = 1.75
+# terms shorter than this many phonemes are too easy to find by accident
+MIN_PHONEMES = 4
+
+
+def _words(text: str) -> tuple[list[tuple[int, int]], list[str]]:
+    """Each word's span in ``text``, and the word bare (punctuation off, lower case)."""
+    spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+    return spans, [w.lower() for w in _as_spelled(text, spans)]
+
+
+def _as_spelled(text: str, spans: list[tuple[int, int]]) -> list[str]:
+    """Each word of ``text`` (by its span) as spelled, its punctuation off."""
+    return [text[a:b].strip(".,;:!?\"'()") for a, b in spans]
+
+
+def _windows_at(
+    i: int,
+    text: str,
+    spans: list[tuple[int, int]],
+    bare: list[str],
+    lower_terms: AbstractSet[str],
+    common: AbstractSet[str],
+    holding: bool = False,
+) -> Iterator[tuple[int, list[str], set[str]]]:
+    """The one- to three-word windows from word ``i`` a term may have been heard as: within
+    a clause, holding a word other than a function word and no term already (with
+    ``holding``, windows holding terms and another such word too), each with the terms it
+    holds; a single word in ``common`` never ("of course" stays, not "of CORS")."""
+    for n in (1, 2, 3):
+        window = spans[i : i + n]
+        words = bare[i : i + n]
+        if len(window) < n or any(text[b - 1] in ".,;:!?" for _, b in window[:-1]):
+            return  # past the end, or across a clause
+        held = {w for w in words if w in lower_terms}
+        if (held and not holding) or all(w in FUNCTION_WORDS for w in words):
+            continue
+        if held and all(w in held or w in FUNCTION_WORDS for w in words):
+            continue  # "URL" is not "URLs", nor "the SQL" MySQL
+        if n == 1 and words[0] in common:
+            continue
+        yield n, words, held
+
+
+def _sounds(terms: AbstractSet[str], phonemes: Callable[[str], str]) -> list[tuple[str, str]]:
+    """Each term with its phonemes, those too short to find by sound left out."""
+    keyed = [(t, phonemes(t)) for t in terms]
+    return [(t, k) for t, k in keyed if len(k) >= MIN_PHONEMES]
+
+
+def _put(text: str, spans: list[tuple[int, int]], i: int, n: int, term: str) -> str:
+    """The term in place of words i..i+n, the last word's closing punctuation kept."""
+    last = text[spans[i + n - 1][0] : spans[i + n - 1][1]]
+    return term + last[len(last.rstrip(".,;:!?")) :]
+
+
+def _within(held: AbstractSet[str], term: str) -> bool:
+    """Whether a longer ``term`` spells each of the (lower-case) terms ``held`` inside it:
+    "poster SQL" holds SQL and may be PostgreSQL, not Redis."""
+    low = term.lower()
+    return all(h in low and h != low for h in held)
+
+
+def made_up(text: str, common: AbstractSet[str], known: AbstractSet[str]) -> set[int]:
+    """Which of ``text``'s words (by index) are names the recogniser made up ("ThetaDAI",
+    "HDAI"): spelled as a term is (:func:`shape_is_term`), of three letters or more and
+    letters only, and neither one of ``known`` (the bank's terms) nor a common word."""
+    lower = {k.lower() for k in known}
+    spans, bare = _words(text)
+    words = _as_spelled(text, spans)
+    return {
+        k
+        for k, (word, w) in enumerate(zip(words, bare, strict=True))
+        if len(word.replace("-", "")) >= 3
+        and word.replace("-", "").isalpha()
+        and shape_is_term(word)
+        and w not in lower
+        and w not in common
+    }
+
+
+def sound_alike(
+    text: str,
+    terms: AbstractSet[str],
+    phonemes: Callable[[str], str],
+    max_distance: float = SOUND_ALIKE,
+    common: AbstractSet[str] = frozenset(),
+    known: AbstractSet[str] | None = None,
+) -> str:
+    """Replace words that sound like one of ``terms`` but are spelled otherwise ("readies"
+    -> "Redis", "the pens" -> "Depends"), one to three words at a time within a clause.
+
+    ``phonemes`` gives a text's phonemes (:func:`mockint.hearing.phonetic.phonemizer`). Only
+    windows holding a word other than a function word are tried, and a window holding a
+    term only for a longer term that spells it ("Postker SQL" -> PostgreSQL, never "Redis
+    queue" -> anything); the closest match under ``max_distance`` wins. A single word in
+    ``common`` (the most frequent English words) is never replaced: "of course" stays,
+    not "of CORS". A window holding a name the recogniser made up (:func:`made_up`; with
+    ``known``, the bank's terms) is also read as spelled and may be
+    :data:`NAME_SOUND_ALIKE` away.
+    """
+    keyed = _sounds(terms, phonemes)
+    if not keyed or not text:
+        return text
+    spans, bare = _words(text)
+    lower_terms = {t.lower() for t in terms}
+    coined = made_up(text, common, known) if known is not None else set()
+    spelled = _as_spelled(text, spans) if coined else []
+
+    @functools.cache  # the article guard asks for the next word's too
+    def closest(i: int) -> tuple[float, int, str] | None:
+        best: tuple[float, int, str] | None = None
+        for n, words, held in _windows_at(i, text, spans, bare, lower_terms, common, True):
+            heard = [(phonemes(" ".join(words)), max_distance)]
+            if coined & set(range(i, i + n)):  # as spelled too: "ThetaDAI" is read by parts
+                as_spelled = " ".join(spelled[i : i + n])
+                heard.append((phonemes(as_spelled), max(NAME_SOUND_ALIKE, max_distance)))
+            for (heard_key, most), (term, key) in itertools.product(heard, keyed):
+                if held and not _within(held, term):
+                    continue
+                d = _distance(heard_key, key) / len(key)
+                if d <= most and (best is None or d < best[0]):
+                    best = (d, n, term)
+        return best
+
+    out: list[str] = []
+    i = 0
+    while i < len(spans):
+        best = closest(i)
+        if best is not None and best[1] > 1 and _needless(best, closest(i + 1), bare[i]):
+            best = None  # "a model serialiser", "use model serialiser": the first word stays
+        if best is None:
+            out.append(text[spans[i][0] : spans[i][1]])
+            i += 1
+            continue
+        _, n, term = best
+        out.append(_put(text, spans, i, n, term))
+        i += n
+    return " ".join(out)
+
+
+def _needless(
+    best: tuple[float, int, str], after: tuple[float, int, str] | None, first: str
+) -> bool:
+    """Whether a window's first word is not part of the term it matches: a function word
+    before a window that matches alone ("a model serialiser"), or any word before one that
+    matches the same term as closely without it ("use model serialiser": "use" was said)."""
+    if after is None:
+        return False
+    return first in FUNCTION_WORDS or (after[2] == best[2] and after[0] <= best[0])
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A term that words of a transcript may have been misheard for."""
+
+    start: int  # the first word's index
+    words: int  # how many words it replaces
+    heard: str  # those words, as heard
+    term: str
+    distance: float  # phoneme edits per phoneme of the term
+    text: str  # the whole transcript with the term in their place
+
+
+def term_candidates(
+    text: str,
+    terms: AbstractSet[str],
+    phonemes: Callable[[str], str],
+    max_distance: float = CHECKED_SOUND_ALIKE,
+    common: AbstractSet[str] = frozenset(),
+    limit: int | None = 8,
+) -> list[Candidate]:
+    """Every one- to three-word window of ``text`` that sounds within ``max_distance`` of
+    one of ``terms`` ("authentic" for Pydantic, "all two" for OAuth2) by plain phoneme
+    edits or by :func:`_likeness` (times :data:`LIKENESS_SCALE`: "3D's" for Redis), the
+    closest first, at most ``limit`` (None: all). Too loose to take on sound alone:
+    :func:`supported` keeps those the audio bears out."""
+    keyed = _sounds(terms, phonemes)
+    if not keyed or not text:
+        return []
+    spans, bare = _words(text)
+    lower_terms = {t.lower() for t in terms}
+    found = []
+    for i in range(len(spans)):
+        for n, words, _ in _windows_at(i, text, spans, bare, lower_terms, common):
+            heard_key = phonemes(" ".join(words))
+            for term, key in keyed:
+                d = _distance(heard_key, key) / len(key)
+                size = len(key.replace("ː", ""))  # or nearer by likeness: "3D's" for Redis
+                most = min(d, max_distance) * size / LIKENESS_SCALE
+                d = min(d, LIKENESS_SCALE * _likeness(heard_key, key, most) / size)
+                if d <= max_distance:
+                    a, b = spans[i][0], spans[i + n - 1][1]
+                    new = text[:a] + _put(text, spans, i, n, term) + text[b:]
+                    found.append(Candidate(i, n, text[a:b], term, round(d, 4), new))
+    found.sort(key=lambda c: (c.distance, c.start))
+    return found[:limit]
+
+
+# how much less well (natural log; the recogniser's scores, transcribe.PRIOR_WEIGHT) the
+# audio may bear out the transcript with a term put in than the one heard, for the term
+# to be taken (bench/interview_speech.py: at 4, no false terms were added to wrong
+# answers; taken on sound alone, half of them got one)
+TERM_MARGIN = 4.0
+# ... or this much less well where the words heard hold a name the recogniser made up
+# (:func:`made_up`): what was heard is no word either ("The HDAI" for Thirdi-AI)
+NAME_MARGIN = 6.0
+
+
+def supported(
+    candidates: Sequence[Candidate], gains: Sequence[float], margin: float = TERM_MARGIN
+) -> list[Candidate]:
+    """The candidates the audio bears out: ``gains`` (the recogniser's log-probability of
+    each candidate's text less that of the text it heard) at least ``-margin``, the best
+    first, none overlapping one taken before it."""
+    taken: list[Candidate] = []
+    used: set[int] = set()
+    for gain, c in sorted(zip(gains, candidates, strict=True), key=lambda gc: -gc[0]):
+        where = set(range(c.start, c.start + c.words))
+        if gain >= -margin and not where & used:
+            used |= where
+            taken.append(c)
+    return taken
+
+
+def put_terms(text: str, taken: Sequence[Candidate]) -> str:
+    """``text`` with each candidate's term in place of the words it was heard as."""
+    if not taken:
+        return text
+    spans, _ = _words(text)
+    at = {c.start: c for c in taken}
+    out, i = [], 0
+    while i < len(spans):
+        c = at.get(i)
+        if c is None:
+            out.append(text[spans[i][0] : spans[i][1]])
+            i += 1
+        else:
+            out.append(_put(text, spans, i, c.words, c.term))
+            i += c.words
+    return " ".join(out)

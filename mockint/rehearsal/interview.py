@@ -1,0 +1,235 @@
+"""Wiring the real microphone, speaker and models into a practice session.
+
+:func:`practise` checks the devices, starts the model process, loads the
+interviewer's voice while the models load, runs the microphone check once
+(until one passes), then hands everything to :class:`practice.Practice`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from mockint.bank import Bank
+from mockint.config import Paths
+from mockint.hearing.transcribe import Transcriber
+from mockint.models.registry import DEFAULT_WHISPER
+from mockint.rehearsal.miccheck import (
+    SECONDS,
+    SENTENCE,
+    MicCheck,
+    record_check,
+    remember,
+    remembered,
+)
+from mockint.rehearsal.practice import (
+    CategorySummary,
+    Events,
+    Practice,
+    PracticeOptions,
+    PracticeUI,
+)
+from mockint.sound.devices import Recorder
+from mockint.storage.intake import import_pending
+from mockint.storage.store import Store
+
+if TYPE_CHECKING:
+    from mockint.sound.speech import Speaker
+
+
+class InterviewUI(PracticeUI, Protocol):
+    """The practice screen plus the microphone check's."""
+
+    def mic_check_start(self, sentence: str, seconds: float) -> None:
+        """Ask the candidate to say ``sentence`` for ``seconds``."""
+
+    def mic_level(self, elapsed: float, level_db: float) -> bool:
+        """Show the input level; True skips the check."""
+
+    def mic_check_result(self, c: MicCheck) -> None:
+        """The figures, what was heard and the verdict line."""
+
+
+@dataclass(frozen=True)
+class DeviceOptions:
+    """Which microphone, speaker, voice and Whisper model a session uses."""
+
+    input_device: int | str | None = None
+    output_device: int | str | None = None
+    # speak the questions (False: only show them)
+    tts: bool = True
+    voice: str | None = None
+    rate: int = 165
+    model: str = DEFAULT_WHISPER
+    threads: int = 1
+    # the Whisper engine: "ct2" (CTranslate2 int8) or "openai" (openai-whisper fp32)
+    engine: str = "ct2"
+    # the voice engine: "piper" (falls back to pyttsx3 when missing) or "pyttsx3"
+    tts_engine: str = "piper"
+    # microphone check before the first question: "auto" (until one passes), "always", "never"
+    check: str = "auto"
+
+    @property
+    def input_name(self) -> str:
+        """The input device as the microphone check remembers it."""
+        return device_name(self.input_device)
+
+
+def device_name(device: int | str | None) -> str:
+    """How a passed microphone check names its device ("default" for the default one)."""
+    return "default" if device is None else str(device)
+
+
+class EventLog:
+    """One JSON line per loop event, with wall-clock time (``--events``, for benchmarks);
+    the transcriber's worker thread writes too, so lines are written one at a time."""
+
+    def __init__(self, path: Path | None):
+        self._f = open(path, "a", buffering=1) if path else None  # noqa: SIM115
+        self._lock = threading.Lock()
+
+    def __call__(self, name: str, data: dict[str, Any]) -> None:
+        if self._f is not None:
+            line = json.dumps({"t": time.time(), "event": name, **data}, default=str) + "\n"
+            with self._lock:
+                self._f.write(line)
+
+    def close(self) -> None:
+        if self._f is not None:
+            self._f.close()
+
+
+def score_workers(threads: int, cores: int | None = None) -> int:
+    """The transcriber's workers in practice (``WhisperOptions.workers``: the encoder's
+    threads, texts the audio check scores at once): two where the cores allow. The
+    recording process leaves a core nearly idle, and a long last phrase's transcription
+    is what the candidate waits on after the stop (README, Measured here)."""
+    cores = cores if cores is not None else os.cpu_count() or 1
+    return 2 if cores >= 2 * max(1, threads) else 1
+
+
+def practise(
+    bank: Bank,
+    paths: Paths,
+    ui: InterviewUI,
+    options: PracticeOptions,
+    devices: DeviceOptions,
+    resume: bool = False,
+    events: Events | None = None,
+) -> list[CategorySummary]:
+    """Run a session with the real microphone, speaker and models (in a child process).
+
+    Devices are checked before anything starts; the voice loads while the models do;
+    the microphone is checked once (until a check passes) before the first question.
+    """
+    from mockint.hearing.transcribe import WhisperOptions
+    from mockint.rehearsal.worker import ModelProcess, RemoteEmbedder, RemoteTranscriber
+    from mockint.sound.devices import SoundDeviceRecorder
+    from mockint.sound.speech import SilentSpeaker
+
+    recorder = SoundDeviceRecorder(devices.input_device)
+    recorder.check()
+    model_proc = ModelProcess(
+        WhisperOptions(
+            devices.model,
+            threads=devices.threads,
+            workers=score_workers(devices.threads),
+            engine=devices.engine,
+        ),
+        on_status=ui.status,
+    )
+    model_proc.start()
+    speaker: Speaker = SilentSpeaker()
+    try:
+        if devices.tts:
+            speaker = speaker_for(devices, ui.status)
+        if events is not None:
+            events("voice", {"engine": getattr(speaker, "engine", "none")})
+        transcriber = RemoteTranscriber(model_proc)
+        with Store(paths.db) as store:
+            added, _ = import_pending(store, paths.pending)
+            if added:
+                ui.status(f"Stored {added} answer(s) kept aside while the store was unavailable.")
+            p = Practice(
+                bank,
+                store,
+                paths.recordings,
+                speaker,
+                recorder,
+                transcriber,
+                RemoteEmbedder(model_proc),
+                ui,
+                options,
+                events=events,
+            )
+            questions = p.resume_plan() if resume else p.plan()
+            if questions:  # (none: run() says so, with no check first)
+                p.prepare(questions[0].text)  # the voice renders it during the check
+                if devices.check == "always" or (
+                    devices.check == "auto" and not remembered(paths.mic_check, devices.input_name)
+                ):
+                    check_microphone(recorder, transcriber, ui, paths.mic_check, devices.input_name)
+            return p.run(questions)
+    finally:
+        closer = getattr(speaker, "close", None)
+        if closer is not None:
+            closer()  # renders in progress end first
+        model_proc.close()
+
+
+def speaker_for(devices: DeviceOptions, notice: Callable[[str], None]) -> Speaker:
+    """The interviewer's voice: Piper unless ``--tts pyttsx3`` (or Piper is missing)."""
+    from mockint.sound.speech import SpeechOptions, make_speaker
+
+    return make_speaker(
+        devices.tts_engine,
+        SpeechOptions(devices.voice, devices.rate, devices.output_device),
+        notice,
+    )
+
+
+def check_device(
+    input_device: int | str | None, model: str, paths: Paths, ui: InterviewUI, seconds: float
+) -> MicCheck | None:
+    """``mockint check``: the microphone check on a real device with a Whisper model."""
+    from mockint.hearing.engines import make_transcriber
+    from mockint.hearing.transcribe import WhisperOptions
+    from mockint.sound.devices import SoundDeviceRecorder
+
+    recorder = SoundDeviceRecorder(input_device)
+    recorder.check()
+    transcriber = make_transcriber(WhisperOptions(model), on_status=ui.status)
+    return check_microphone(
+        recorder, transcriber, ui, paths.mic_check, device_name(input_device), seconds
+    )
+
+
+def check_microphone(
+    recorder: Recorder,
+    transcriber: Transcriber | None,
+    ui: InterviewUI,
+    remember_in: Path | None = None,
+    device: str = "default",
+    seconds: float = SECONDS,
+) -> MicCheck | None:
+    """The microphone check, on screen: say the sentence, see the verdict (None: skipped).
+
+    A result is remembered per device in ``remember_in``.
+    """
+    ui.mic_check_start(SENTENCE, seconds)
+    c = record_check(recorder, transcriber, seconds, ui.mic_level)
+    if c is None:
+        ui.status("Microphone check skipped.")
+        return None
+    ui.mic_check_result(c)
+    if remember_in is not None:
+        with contextlib.suppress(OSError):
+            remember(remember_in, device, c)
+    return c

@@ -1,0 +1,480 @@
+"""The practice loop: ask, listen, transcribe while listening, grade, store.
+
+:class:`Practice` takes its devices, models and screen as arguments (tests inject
+their own); :func:`practise` wires the real ones. Each attempt is stored the
+moment it is graded; keys reach the loop as actions from the UI.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from mockint.bank import Bank, Question
+from mockint.errors import DeviceError, PracticeError
+from mockint.grading.assess import Assessment, Assessor, save
+from mockint.grading.grade import Embedder
+from mockint.hearing.listen import EndpointOptions, Listener
+from mockint.hearing.transcribe import Transcriber
+from mockint.hearing.vad import VoiceDetector
+from mockint.hearing.vocabulary import bank_terms, bank_words, hotwords
+from mockint.rehearsal.miccheck import FLOOR_DB, rms_db
+from mockint.reports.report import Missed, most_missed
+from mockint.sound.audio import StreamingWav, finalise_recording
+from mockint.sound.devices import Recorder
+from mockint.sound.speech import Speaker
+from mockint.storage.store import Attempt, Store, now
+
+# what the candidate can do while answering, and after a result
+Action = Literal["done", "skip", "quit", "hint"]
+Choice = Literal["next", "retry", "repeat", "quit", "edit", "model"]
+
+
+@dataclass(frozen=True)
+class PracticeOptions:
+    """What a practice session asks and how it listens."""
+
+    # categories to draw from (all if empty)
+    categories: tuple[str, ...] = ()
+    # how many questions (all selected if None)
+    count: int | None = None
+    # "bank" order, "random", or "weakest" first
+    order: str = "bank"
+    # hard limit on one answer (s), and when to warn that time is running out (s left)
+    max_seconds: float = 120.0
+    warn_seconds: float = 30.0
+    # silence (s) after speech that ends the answer
+    silence: float = 2.5
+    # random order seed (None: different each time)
+    seed: int | None = None
+    # "practice": hints, the model answer and retakes; "live": one take per question and
+    # no score until the end, as in a real interview
+    mode: str = "practice"
+
+    @property
+    def live(self) -> bool:
+        return self.mode == "live"
+
+
+@dataclass(frozen=True)
+class Listening:
+    """The state of a recording, for the live display (~10 updates a second)."""
+
+    elapsed: float
+    remaining: float
+    level_db: float
+    speaking: bool
+    warn: bool
+    partial: str
+    # the latest hint asked for ("" for none); live mode offers none
+    hint: str = ""
+    live: bool = False
+
+
+@dataclass(frozen=True)
+class CategorySummary:
+    category: str
+    attempts: int
+    mean: float
+    best: float
+
+
+class PracticeUI(Protocol):
+    """What the loop shows and asks; ``ui.ConsoleUI`` is the terminal's."""
+
+    def status(self, message: str) -> None: ...
+
+    def question(self, q: Question, index: int, total: int) -> None: ...
+
+    def listening(self, state: Listening) -> None: ...
+
+    def transcribing(self) -> None: ...
+
+    def result(self, a: Assessment, attempt_id: int) -> None: ...
+
+    def taken(self, attempt_id: int, seconds: float) -> None:
+        """Live mode: the answer is kept; its score waits for the summary."""
+
+    def model_answer(self, q: Question) -> None:
+        """Show the model answer (it is spoken as it shows)."""
+
+    def interrupted(self) -> bool:
+        """A key was pressed to stop what is being spoken."""
+
+    def action(self) -> Action | None:
+        """What the candidate asked for while answering since the last call, if anything."""
+
+    def choose(self) -> Choice:
+        """After a result: the next question, answer again, hear it again, correct the
+        transcript, or quit."""
+
+    def edit(self, text: str) -> str | None:
+        """The transcript as the candidate corrects it (None: left as it was)."""
+
+    def summary(
+        self,
+        rows: list[CategorySummary],
+        missed: Sequence[Missed] = (),
+        answers: Sequence[Attempt] = (),
+    ) -> None:
+        """The session's per-category figures, each answer's score, and the key points
+        missed most."""
+
+
+Events = Callable[[str, dict[str, Any]], None]
+
+
+class Interrupted(Exception):
+    """The session stopped early; attempts so far are kept.
+
+    ``by_user`` for Ctrl-C or quit while answering; otherwise the message says what failed.
+    """
+
+    def __init__(self, message: str, attempt_id: int | None = None, by_user: bool = False):
+        super().__init__(message)
+        self.attempt_id = attempt_id
+        self.by_user = by_user
+
+
+def order_questions(
+    questions: list[Question],
+    order: str,
+    attempts: list[Attempt],
+    seed: int | None = None,
+) -> list[Question]:
+    """Arrange questions: bank order, random, or weakest first (the review schedule)."""
+    import random
+
+    if order == "random":
+        out = list(questions)
+        random.Random(seed).shuffle(out)
+        return out
+    if order == "weakest":
+        from mockint.rehearsal.schedule import weakest_first
+
+        return weakest_first(questions, attempts, datetime.now(timezone.utc))
+    return list(questions)
+
+
+def summarise(attempts: list[Attempt]) -> list[CategorySummary]:
+    """Per-category attempts, mean and best score, in first-seen order."""
+    by: dict[str, list[float]] = {}
+    for a in attempts:
+        if a.status == "complete":
+            by.setdefault(a.category, []).append(a.score)
+    return [CategorySummary(c, len(s), round(sum(s) / len(s), 1), max(s)) for c, s in by.items()]
+
+
+@dataclass(frozen=True)
+class Recording:
+    """How one answer's recording ended."""
+
+    path: Path
+    listener: Listener
+    started_at: str
+    # "silence", "done" (Enter), "skip", "limit" or "interrupted"
+    reason: str
+    seconds: float
+    failure: BaseException | None = None
+
+
+class Practice:
+    """One practice session: ask, listen, transcribe while listening, grade, store.
+
+    Devices and models come in; the UI and an event sink go out.
+    """
+
+    def __init__(
+        self,
+        bank: Bank,
+        store: Store,
+        recordings: Path,
+        speaker: Speaker,
+        recorder: Recorder,
+        transcriber: Transcriber,
+        embedder: Embedder,
+        ui: PracticeUI,
+        options: PracticeOptions | None = None,
+        vad: VoiceDetector | None = None,
+        events: Events | None = None,
+    ):
+        self.bank, self.store, self.recordings = bank, store, recordings
+        self.speaker, self.recorder = speaker, recorder
+        self.transcriber, self.embedder = transcriber, embedder
+        self.ui = ui
+        self.o = options or PracticeOptions()
+        self.vad = vad
+        self.assessor = Assessor(embedder, transcriber)
+        self._events = events or (lambda _n, _d: None)
+        self.session_id: int | None = None
+        self.last: tuple[Assessment, int] | None = None  # the latest result shown
+        self.terms = bank_terms(bank)  # what the transcriber leans toward, per question
+        self.words = bank_words(bank, self.terms)  # ... and joins where heard apart
+        # where a graded answer is kept when the store cannot take it
+        self.pending = recordings.parent / "pending"
+
+    def event(self, name: str, **data: Any) -> None:
+        self._events(name, data)
+
+    # -- planning ---------------------------------------------------------------------------
+
+    def plan(self) -> list[Question]:
+        """The questions for a new session."""
+        qs = self.bank.select(self.o.categories)
+        history = self.store.attempts(bank=self.bank.name)
+        qs = order_questions(qs, self.o.order, history, self.o.seed)
+        return qs[: self.o.count] if self.o.count else qs
+
+    def resume_plan(self) -> list[Question]:
+        """The unanswered questions of the last unfinished session (which it continues)."""
+        found = self.store.unfinished_session(self.bank.name)
+        if found is None:
+            raise PracticeError(
+                f"no unfinished session of bank '{self.bank.name}' to resume: "
+                "start one with 'mockint practice'"
+            )
+        sid, ids = found
+        done = {
+            a.question_id for a in self.store.attempts(session_id=sid) if a.status == "complete"
+        }
+        self.session_id = sid
+        out = []
+        for qid in ids:
+            if qid in done:
+                continue
+            try:
+                out.append(self.bank.get(qid))
+            except KeyError:
+                continue  # the bank changed since; skip what is gone
+        return out
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def preload(self) -> threading.Thread:
+        """Load the models in the background (while the first question is spoken)."""
+
+        def load() -> None:
+            for m in (self.transcriber, self.embedder):
+                loader = getattr(m, "load", None)
+                if loader is not None:
+                    with contextlib.suppress(Exception):  # errors resurface on first use
+                        loader()
+
+        t = threading.Thread(target=load, name="preload", daemon=True)
+        t.start()
+        return t
+
+    def run(self, questions: list[Question]) -> list[CategorySummary]:
+        """Ask each question in turn; return the session's per-category summary."""
+        if not questions:
+            raise PracticeError("no questions to ask: check --category and --count")
+        if self.session_id is None:
+            self.session_id = self.store.start_session(
+                self.bank.name,
+                options={"questions": [q.id for q in questions], "mode": self.o.mode},
+            )
+        self.event("session", id=self.session_id, questions=[q.id for q in questions])
+        self.preload()
+        total = len(questions)
+        for i, q in enumerate(questions, 1):
+            choice = "repeat"
+            while choice != "next":
+                if choice == "repeat":
+                    self.prepare(q.text, wait=True)  # shown when its voice can start
+                    self.ui.question(q, i, total)
+                    self.event("question", id=q.id)
+                    self.speaker.say(q.text, on_start=lambda: self.event("question_playing"))
+                    self.event("question_spoken", id=q.id)
+                if i < total:  # render the next question now: no phrase is being transcribed yet
+                    self.prepare(questions[i].text)
+                if self.answer(q) is None or self.o.live:  # skipped, or live: one take
+                    break
+                choice = self.ui.choose()
+                while choice in ("edit", "model"):
+                    if choice == "edit":
+                        self.correct_last()
+                    else:
+                        self.ui.model_answer(q)
+                        self.speaker.say(q.model_answer, stop=self.ui.interrupted)
+                    choice = self.ui.choose()
+                if choice == "quit":
+                    self.event("quit")
+                    return self.finish()
+        return self.finish()
+
+    def prepare(self, text: str, wait: bool = False) -> None:
+        """Let the speaker render ``text`` ahead, if it can (``wait``: until it is done)."""
+        prepare = getattr(self.speaker, "prepare", None)
+        if prepare is not None:
+            prepare(text, wait=wait)
+
+    def finish(self) -> list[CategorySummary]:
+        assert self.session_id is not None
+        self.store.end_session(self.session_id)
+        done = [
+            a for a in self.store.attempts(session_id=self.session_id) if a.status == "complete"
+        ]
+        rows = summarise(done)
+        self.ui.summary(rows, most_missed(done, self.bank, limit=8), done)
+        self.event("summary", rows=[r.__dict__ for r in rows])
+        return rows
+
+    def answer(self, q: Question) -> Assessment | None:
+        """Record one answer, transcribing phrases as they end; grade and store it.
+
+        Returns None when the candidate skips the question.
+        """
+        rec = self.record(q)
+        if rec.reason == "skip":
+            rec.listener.abandon()
+            rec.path.unlink(missing_ok=True)
+            self.event("skipped", id=q.id)
+            return None
+        return self.conclude(q, rec)
+
+    def record(self, q: Question) -> Recording:
+        """Record until silence, Enter, skip, the time limit, or a failure."""
+        from mockint.hearing.vad import default_vad
+
+        stamp = datetime.now()
+        path = (
+            self.recordings
+            / stamp.strftime("%Y-%m-%d")
+            / f"{stamp.strftime('%H%M%S')}-s{self.session_id}-{q.id}.wav"
+        )
+        try:
+            wav = StreamingWav(path)
+        except OSError as e:
+            raise PracticeError(
+                f"cannot write {path}: {e.strerror}: free some space or "
+                "set MOCKINT_HOME to another disk"
+            ) from e
+        listener = Listener(
+            self.transcriber,
+            self.vad or default_vad(),
+            EndpointOptions(silence=self.o.silence),
+            self.event,
+            hotwords(q, self.terms, self.words),
+        )
+        started_at = now()
+        reason = "limit"
+        failure: BaseException | None = None
+        self.recorder.start()
+        self.event("recording", id=q.id, path=str(path))
+        try:
+            reason = self._listen(wav, listener, q)
+        except (KeyboardInterrupt, DeviceError) as e:
+            failure, reason = e, "interrupted"
+        except OSError as e:
+            failure = PracticeError(
+                f"cannot write {path}: {e.strerror}: free some space, then "
+                "'mockint practice --resume'"
+            )
+            reason = "interrupted"
+        finally:
+            self.recorder.stop()
+            with contextlib.suppress(OSError):
+                wav.close()
+        self.event("recording_stopped", reason=reason, seconds=wav.seconds)
+        return Recording(path, listener, started_at, reason, wav.seconds, failure)
+
+    def _listen(self, wav: StreamingWav, listener: Listener, q: Question) -> str:
+        """Feed blocks to the file and the listener until the answer ends; say why it ended."""
+        last_ui = -1.0  # audio time of the last display update (audio time keeps tests exact)
+        shown_hint = ""
+        while True:
+            block = self.recorder.read(0.05)
+            if block is not None:
+                wav.write(block)
+                if listener.feed(block):
+                    return "silence"
+            elapsed = wav.seconds
+            action = self.ui.action()
+            if action == "quit":
+                raise KeyboardInterrupt
+            if action == "hint":
+                if not self.o.live:
+                    shown_hint = self.hint(q, listener.text)
+                    last_ui = -1.0
+                continue
+            if action is not None:
+                return action
+            if elapsed >= self.o.max_seconds:
+                return "limit"
+            if elapsed - last_ui >= 0.1:
+                last_ui = elapsed
+                remaining = max(0.0, self.o.max_seconds - elapsed)
+                self.ui.listening(
+                    Listening(
+                        elapsed,
+                        remaining,
+                        FLOOR_DB if block is None else rms_db(block),
+                        listener.speaking,
+                        remaining <= self.o.warn_seconds,
+                        listener.text,
+                        shown_hint,
+                        self.o.live,
+                    )
+                )
+
+    def conclude(self, q: Question, rec: Recording) -> Assessment:
+        """Finish the transcript, keep the audio, grade and store; show the result."""
+        self.ui.transcribing()
+        transcript = rec.listener.finish(timeout=None if rec.failure is None else 30)
+        self.event("transcribed", words=len(transcript.words))
+        audio_path = str(rec.path)
+        with contextlib.suppress(OSError, RuntimeError):
+            audio_path = str(finalise_recording(rec.path))
+        a = self.assessor.assess_transcript(
+            self.bank.name, q, transcript, audio_path, rec.started_at, rec.listener.pauses
+        )
+        status = "complete" if rec.failure is None else "interrupted"
+        attempt_id = save(self.store, a, self.session_id, status, self.pending, self.o.mode)
+        self.event(
+            "graded",
+            id=q.id,
+            attempt=attempt_id,
+            score=a.grade.score,
+            transcript=transcript.text,
+            status=status,
+        )
+        if isinstance(rec.failure, KeyboardInterrupt):
+            raise Interrupted("interrupted", attempt_id, by_user=True) from None
+        if rec.failure is not None:
+            raise Interrupted(str(rec.failure), attempt_id) from rec.failure
+        if self.o.live:
+            self.ui.taken(attempt_id, rec.seconds)
+            self.event("taken", id=q.id, attempt=attempt_id)
+        else:
+            self.ui.result(a, attempt_id)
+            self.event("result_shown", id=q.id, attempt=attempt_id)
+        self.last = (a, attempt_id)
+        return a
+
+    def hint(self, q: Question, said: str) -> str:
+        """The start of the next key point the answer so far has not covered."""
+        from mockint.grading.grade import hint
+
+        text = hint(said, q, self.embedder)
+        self.event("hint", id=q.id, hint=text)
+        return text or "You have covered every key point: wrap up."
+
+    def correct_last(self) -> None:
+        """Let the candidate fix what was heard; regrade, store, show the result again."""
+        from mockint.grading.assess import correct
+
+        if self.last is None:
+            return
+        a, attempt_id = self.last
+        text = self.ui.edit(a.transcript.text)
+        if text is None or not text.strip() or text.strip() == a.transcript.text:
+            return
+        fixed = correct(self.store, attempt_id, a, text, self.assessor)
+        self.event("corrected", attempt=attempt_id, score=fixed.grade.score)
+        self.ui.result(fixed, attempt_id)
+        self.last = (fixed, attempt_id)

@@ -1,0 +1,215 @@
+"""Whisper and the embedding model in a child process, for live practice.
+
+PortAudio's callbacks need this process's GIL every few milliseconds. Importing
+torch (dlopen of libtorch holds the GIL for seconds) or decoding with Whisper
+in a thread here starved them: a 3.6 s question took 9.4 s to play, with
+underruns. In a child process the models use the other core and the audio
+keeps time. :class:`RemoteTranscriber` and :class:`RemoteEmbedder` are the
+usual Transcriber and Embedder protocols over a pipe.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from mockint.errors import AudioError, MockintError, ModelError
+from mockint.grading.grade import Tokens
+from mockint.hearing.transcribe import WhisperOptions
+from mockint.models.registry import EMBEDDER_NAME, EMBEDDER_SHA256
+from mockint.transcript import Transcript
+
+# errors raised in the child that are raised again as they are here
+_KINDS: dict[str, type[MockintError]] = {"ModelError": ModelError, "AudioError": AudioError}
+
+
+def _serve(conn: Any, options: WhisperOptions) -> None:
+    """The child's loop: one request in, one reply out, until told to stop or the pipe closes."""
+    import signal
+
+    from mockint.grading.embed import MiniLMEmbedder
+    from mockint.hearing.engines import make_transcriber
+
+    # Ctrl-C is the parent's to handle: it still needs us to transcribe what was said.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def status(msg: str) -> None:
+        conn.send(("status", msg))
+
+    transcriber: Any = make_transcriber(options, on_status=status)
+    embedder = MiniLMEmbedder(on_status=status)
+    while True:
+        try:
+            op, args = conn.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            return
+        if op == "stop":
+            return
+        try:
+            if op == "load_transcriber":
+                transcriber.load()
+                result: Any = transcriber.sha256
+            elif op == "load_embedder":
+                embedder.load()
+                result = None
+            elif op == "transcribe":
+                t = transcriber.transcribe(args[0], hotwords=args[1])
+                result = t  # frozen dataclasses pickle as they are
+            elif op == "tokens":
+                result = embedder.tokens(args[0])
+            else:
+                raise ValueError(f"unknown request {op}")
+            conn.send(("ok", result))
+        except KeyboardInterrupt:
+            return
+        except BaseException as e:  # sent back, raised there
+            conn.send(("error", (type(e).__name__, str(e))))
+
+
+class ModelProcess:
+    """A child process holding the models; requests are served one at a time."""
+
+    def __init__(self, options: WhisperOptions, on_status: Callable[[str], None] | None = None):
+        self.options = options
+        self.on_status = on_status or (lambda _m: None)
+        self._lock = threading.Lock()
+        self._conn: Any = None
+        self._proc: Any = None
+
+    def start(self) -> None:
+        if self._proc is not None:
+            return
+        ctx = mp.get_context("spawn")  # fork after threads (PortAudio's) is unsafe
+        parent, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_serve, args=(child, self.options), daemon=True)
+        self._proc.start()
+        child.close()
+        self._conn = parent
+
+    def call(self, op: str, *args: Any) -> Any:
+        """Send a request and wait for its reply, relaying status messages."""
+        with self._lock:
+            self.start()
+            try:
+                self._conn.send((op, args))
+                while True:
+                    kind, payload = self._conn.recv()
+                    if kind == "status":
+                        self.on_status(payload)
+                        continue
+                    break
+            except (EOFError, OSError, BrokenPipeError) as e:
+                code = self._proc.exitcode if self._proc is not None else None
+                raise ModelError(
+                    f"the model process stopped (exit code {code}): run the command again"
+                ) from e
+        if kind == "error":
+            name, message = payload
+            error = _KINDS.get(name)
+            if error is not None:
+                raise error(message)
+            raise RuntimeError(f"{name}: {message}")
+        return payload
+
+    def close(self) -> None:
+        if self._proc is None:
+            return
+        try:
+            with self._lock:
+                self._conn.send(("stop", ()))
+        except (OSError, BrokenPipeError):
+            pass
+        self._proc.join(timeout=5)
+        if self._proc.is_alive():
+            self._proc.kill()
+        self._proc = None
+
+
+class RemoteTranscriber:
+    """A Transcriber served by a :class:`ModelProcess`."""
+
+    def __init__(self, process: ModelProcess):
+        self.process = process
+        o = process.options
+        self.name = f"whisper-{o.model}" + ("-ct2-int8" if o.engine == "ct2" else "")
+        self.sha256: str | None = None
+
+    def load(self) -> None:
+        if self.sha256 is None:
+            self.sha256 = self.process.call("load_transcriber")
+
+    def transcribe(self, audio: np.ndarray, hotwords: str | None = None) -> Transcript:
+        self.load()
+        t: Transcript = self.process.call(
+            "transcribe", np.asarray(audio, dtype=np.float32), hotwords
+        )
+        return t
+
+
+class RemoteEmbedder:
+    """An Embedder served by a :class:`ModelProcess`."""
+
+    name = EMBEDDER_NAME
+    sha256 = EMBEDDER_SHA256
+
+    def __init__(self, process: ModelProcess):
+        self.process = process
+        self._loaded = False
+
+    def load(self) -> None:
+        if not self._loaded:
+            self.process.call("load_embedder")
+            self._loaded = True
+
+    def tokens(self, texts: Sequence[str]) -> list[Tokens]:
+        return list(self.process.call("tokens", list(texts)))
+
+
+# --- batch transcription in several processes ------------------------------------------------
+
+_POOLED: Any = None  # the transcriber of one pool process
+
+
+def _pool_start(options: WhisperOptions) -> None:
+    global _POOLED
+    from mockint.hearing.engines import make_transcriber
+
+    _POOLED = make_transcriber(options)
+    _POOLED.load()
+
+
+def _pool_transcribe(job: tuple[str, str | None]) -> Transcript | str:
+    from mockint.sound.audio import load_audio
+
+    try:
+        t: Transcript = _POOLED.transcribe(load_audio(job[0]), hotwords=job[1])
+        return t
+    except MockintError as e:
+        return str(e)
+
+
+class TranscribePool:
+    """Audio files transcribed by ``jobs`` processes, each loading the model once; the
+    results come back in order (a file that fails gives its error message)."""
+
+    def __init__(self, options: WhisperOptions, jobs: int):
+        self.options, self.jobs = options, jobs
+        self._pool: Any = None
+
+    def __call__(self, todo: list[tuple[str, str | None]]) -> list[Transcript | str]:
+        if self._pool is None:
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._pool = ProcessPoolExecutor(
+                self.jobs, mp.get_context("spawn"), _pool_start, (self.options,)
+            )
+        return list(self._pool.map(_pool_transcribe, todo))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None

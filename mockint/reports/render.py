@@ -1,0 +1,225 @@
+"""The score report as text, Markdown, JSON or CSV (from a :class:`~mockint.reports.report.Report`);
+HTML is :mod:`mockint.reports.html`.
+
+The JSON form is the schema other tools read (see README, "Report formats").
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+
+from mockint.grading.delivery import describe as describe_delivery
+from mockint.reports.html import render_html
+from mockint.reports.report import Report, sparkline
+
+
+def render_json(r: Report) -> str:
+    return json.dumps(r.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+CSV_COLUMNS = [
+    "attempt_id",
+    "session_id",
+    "bank",
+    "question_id",
+    "category",
+    "graded_at",
+    "score",
+    "key_points",
+    "covered",
+    "duration",
+    "transcript",
+    "notes",
+    "answer_number",
+    "change_since_first",
+    "mode",
+]
+
+
+def render_csv(r: Report) -> str:
+    """One row per attempt (columns: CSV_COLUMNS); answer_number counts the answers to its
+    question so far, change_since_first is its score minus the first answer's."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(CSV_COLUMNS)
+    first: dict[str, float] = {}
+    count: dict[str, int] = {}
+    for a in r.items:
+        first.setdefault(a.question_id, a.score)
+        count[a.question_id] = count.get(a.question_id, 0) + 1
+        w.writerow(
+            [
+                a.id,
+                a.session_id,
+                _cell(r.bank),
+                _cell(a.question_id),
+                _cell(a.category),
+                a.graded_at,
+                a.score,
+                len(a.key_points),
+                sum(1 for k in a.key_points if k.get("covered")),
+                a.duration if a.duration is not None else "",
+                _cell(a.transcript),
+                _cell("; ".join(a.notes)),
+                count[a.question_id],
+                round(a.score - first[a.question_id], 1),
+                a.mode,
+            ]
+        )
+    return buf.getvalue()
+
+
+def _cell(text: str) -> str:
+    """Text a spreadsheet will not run: a leading = + - @ (or tab, CR) gets a quote before it."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _signed(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:+.0f}"
+
+
+def render_text(r: Report, width: int = 100) -> str:
+    """The report as rich tables (for a terminal)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console(record=True, width=width, file=io.StringIO(), highlight=False)
+    con.print(
+        f"[bold]Bank {r.bank}[/bold]: {r.attempts} answers to {r.practised} of "
+        f"{r.bank_questions} questions, {r.first_at[:10]} to {r.last_at[:10]}. "
+        f"Readiness [bold]{r.readiness:.0f}/100[/bold] (mean latest score)."
+    )
+    t = Table(title="By category", title_justify="left")
+    for col, just in [
+        ("Category", "left"),
+        ("Answers", "right"),
+        ("Questions", "right"),
+        ("Mean", "right"),
+        ("Best", "right"),
+        ("Latest", "right"),
+        ("Progress", "right"),
+        ("", "left"),
+    ]:
+        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    for c in r.categories:
+        t.add_row(
+            c.name,
+            str(c.attempts),
+            f"{c.questions}/{c.bank_questions}",
+            f"{c.mean:.0f}",
+            f"{c.best:.0f}",
+            f"{c.latest:.0f}",
+            _signed(c.trend),
+            sparkline([s for _, s in c.series][-20:]),
+        )
+    con.print(t)
+    if r.progress:
+        p = Table(title="Progress by question (answered more than once)", title_justify="left")
+        for col in ("Question", "Answers", "First", "Best", "Latest", "Change"):
+            p.add_column(col, justify="left" if col == "Question" else "right")
+        for q in r.progress:
+            p.add_row(
+                f"{q.question_id} {q.question}"[:60],
+                str(q.attempts),
+                f"{q.first:.0f}",
+                f"{q.best:.0f}",
+                f"{q.latest:.0f}",
+                f"{q.change:+.0f}",
+            )
+        con.print(p)
+    if r.weakest:
+        con.print("[bold]Weakest questions[/bold]")
+        for w in r.weakest:
+            con.print(f"  {w['latest']:>5.0f}  {w['question_id']:>5}  {w['question']}")
+            for note in w.get("notes", []):
+                con.print(f"{'':>16}[dim]{note}[/dim]")
+    for line in _study_lines(r):
+        con.print(line)
+    if r.delivery:
+        con.print("[bold]Delivery[/bold] (means over the spoken answers)")
+        for line in describe_delivery(r.delivery):
+            con.print(f"  {line}")
+    if r.models:
+        con.print(
+            "[dim]Models: "
+            + ", ".join(f"{m['name']} ({m['sha256'][:12]})" for m in r.models)
+            + "[/dim]"
+        )
+    return con.export_text()
+
+
+def _study_lines(r: Report) -> list[str]:
+    if not r.missed:
+        return []
+    out, current = ["[bold]What to study next[/bold] (key points missed most often)"], None
+    for m in r.missed:
+        if m.question_id != current:
+            current = m.question_id
+            out.append(f"  {m.question_id}  {m.question}")
+        out.append(f"    - {m.text} (missed in {m.missed} of {m.answers})")
+    return out
+
+
+def render_md(r: Report) -> str:
+    """Markdown to paste into notes or an issue: summary, categories, weakest questions,
+    progress per question, what to study next."""
+    out = [
+        f"# Interview practice: {r.bank}",
+        "",
+        f"{r.attempts} answers to {r.practised} of {r.bank_questions} questions, "
+        f"{r.first_at[:10]} to {r.last_at[:10]}. **Readiness {r.readiness:.0f}/100** "
+        "(mean of each question's latest score).",
+        "",
+        "## By category",
+        "",
+        "| Category | Answers | Questions | Mean | Best | Latest | Progress |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    out += [
+        f"| {_md(c.name)} | {c.attempts} | {c.questions}/{c.bank_questions} | "
+        f"{c.mean:.0f} | {c.best:.0f} | {c.latest:.0f} | {_signed(c.trend)} |"
+        for c in r.categories
+    ]
+    if r.weakest:
+        out += ["", "## Weakest questions", ""]
+        out += [f"- {w['latest']:.0f} · {w['question_id']} {_md(w['question'])}" for w in r.weakest]
+    if r.progress:
+        out += [
+            "",
+            "## Progress by question",
+            "",
+            "| Question | Answers | First | Best | Latest | Change |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        out += [
+            f"| {p.question_id} {_md(p.question)} | {p.attempts} | {p.first:.0f} | "
+            f"{p.best:.0f} | {p.latest:.0f} | {p.change:+.0f} |"
+            for p in r.progress
+        ]
+    if r.missed:
+        out += ["", "## What to study next", ""]
+        current = None
+        for m in r.missed:
+            if m.question_id != current:
+                current = m.question_id
+                out.append(f"- **{m.question_id}** {_md(m.question)}")
+            out.append(f"  - {_md(m.text)} (missed in {m.missed} of {m.answers})")
+    if r.delivery:
+        out += ["", "## Delivery (means)", ""] + [f"- {x}" for x in describe_delivery(r.delivery)]
+    return "\n".join(out) + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+RENDERERS: dict[str, Callable[[Report], str]] = {
+    "text": render_text,
+    "html": render_html,
+    "json": render_json,
+    "csv": render_csv,
+    "md": render_md,
+}

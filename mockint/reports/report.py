@@ -1,0 +1,275 @@
+"""The score report's figures: aggregation of stored attempts (pure).
+
+:func:`build` turns stored attempts and the bank into a :class:`Report`;
+:mod:`mockint.reports.render` turns a Report into text, HTML, JSON or CSV.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from mockint.bank import Bank, Question
+from mockint.storage.store import Attempt
+
+SCHEMA_VERSION = 1
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+@dataclass(frozen=True)
+class CategoryStats:
+    """One category's figures over the selected attempts."""
+
+    name: str
+    attempts: int
+    questions: int  # distinct questions answered
+    bank_questions: int  # questions the bank has in this category
+    mean: float
+    best: float
+    latest: float
+    # progress: the mean change (latest minus first) over the category's questions answered
+    # more than once; None (n/a) when none was
+    trend: float | None
+    series: list[tuple[str, float]] = field(default_factory=list)  # (graded_at, score)
+    reanswered: int = 0  # questions answered more than once
+
+
+@dataclass(frozen=True)
+class QuestionProgress:
+    """One question answered more than once: where it started, its best, where it is."""
+
+    question_id: str
+    category: str
+    question: str
+    attempts: int
+    first: float
+    best: float
+    latest: float
+    change: float  # latest minus first (points)
+    series: list[tuple[str, float]] = field(default_factory=list)  # (graded_at, score)
+
+
+@dataclass(frozen=True)
+class Missed:
+    """A key point missed in several answers to its question."""
+
+    question_id: str
+    question: str
+    text: str
+    missed: int  # answers that missed it
+    answers: int  # answers to its question
+
+
+@dataclass(frozen=True)
+class AttemptView:
+    """One attempt, with what the report shows beside it."""
+
+    id: int
+    session_id: int | None
+    question_id: str
+    category: str
+    question: str
+    model_answer: str
+    graded_at: str
+    score: float
+    transcript: str
+    key_points: list[dict[str, Any]]
+    duration: float | None
+    audio_path: str | None
+    delivery: dict[str, Any] | None
+    notes: list[str] = field(default_factory=list)  # why the score was lowered
+    # what was heard, when the user corrected the transcript (the corrected one was graded)
+    heard: str | None = None
+    # "practice" or "live"
+    mode: str = "practice"
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything the report shows."""
+
+    bank: str
+    attempts: int
+    readiness: float  # mean of each answered question's latest score
+    practised: int  # questions answered at least once
+    bank_questions: int
+    categories: list[CategoryStats]
+    weakest: list[dict[str, Any]]  # question_id, category, question, latest
+    delivery: dict[str, float] | None  # means over attempts that measured delivery
+    models: list[dict[str, str]]  # name, sha256
+    first_at: str
+    last_at: str
+    items: list[AttemptView]
+    progress: list[QuestionProgress] = field(default_factory=list)
+    missed: list[Missed] = field(default_factory=list)  # most often missed first
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["schema_version"] = SCHEMA_VERSION
+        for c in d["categories"] + d["progress"]:
+            c["series"] = [{"graded_at": t, "score": s} for t, s in c["series"]]
+        return d
+
+
+def _mean(xs: Sequence[float]) -> float:
+    return round(sum(xs) / len(xs), 1) if xs else 0.0
+
+
+def trend(progress: Sequence[QuestionProgress]) -> float | None:
+    """The mean change over questions answered more than once (None if there are none)."""
+    return round(_mean([p.change for p in progress]), 1) if progress else None
+
+
+def question_progress(done: Sequence[Attempt], bank: Bank | None) -> list[QuestionProgress]:
+    """Per question answered more than once (oldest first): first, best, latest, change."""
+    by_q: dict[str, list[Attempt]] = {}
+    for a in done:
+        by_q.setdefault(a.question_id, []).append(a)
+    texts = {q.id: q.text for q in bank.questions} if bank else {}
+    out = []
+    for qid, xs in by_q.items():
+        if len(xs) < 2:
+            continue
+        scores = [round(a.score, 1) for a in xs]
+        series = [(a.graded_at, s) for a, s in zip(xs, scores, strict=True)]
+        out.append(
+            QuestionProgress(
+                qid,
+                xs[0].category,
+                texts.get(qid, ""),
+                len(xs),
+                scores[0],
+                max(scores),
+                scores[-1],
+                round(scores[-1] - scores[0], 1),
+                series,
+            )
+        )
+    return out
+
+
+def most_missed(done: Sequence[Attempt], bank: Bank | None, limit: int = 10) -> list[Missed]:
+    """The key points missed most often across answers, by question (missed twice or more
+    first; with few answers, once)."""
+    texts = {q.id: q.text for q in bank.questions} if bank else {}
+    answers: dict[str, int] = {}
+    counts: dict[tuple[str, str], int] = {}
+    for a in done:
+        answers[a.question_id] = answers.get(a.question_id, 0) + 1
+        for k in a.key_points:
+            if k.get("status") == "missed":
+                key = (a.question_id, str(k.get("text", "")))
+                counts[key] = counts.get(key, 0) + 1
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], -kv[1] / answers[kv[0][0]]))
+    top = [Missed(q, texts.get(q, ""), t, n, answers[q]) for (q, t), n in ranked[:limit]]
+    order = list(dict.fromkeys(m.question_id for m in top))  # grouped by question
+    return sorted(top, key=lambda m: order.index(m.question_id))
+
+
+def build(attempts: Sequence[Attempt], bank: Bank | None, weakest: int = 5) -> Report:
+    """Aggregate complete attempts (oldest first) into a Report."""
+    done = [a for a in attempts if a.status == "complete"]
+    questions = {q.id: q for q in bank.questions} if bank else {}
+    progress = question_progress(done, bank)
+    latest: dict[str, Attempt] = {}
+    for a in done:
+        latest[a.question_id] = a
+    weak = sorted(latest.values(), key=lambda a: a.score)[:weakest]
+    models: dict[tuple[str, str], dict[str, str]] = {}
+    for a in done:
+        for m in a.models.values():
+            key = (str(m.get("name")), str(m.get("sha256")))
+            models[key] = {"name": key[0], "sha256": key[1]}
+    return Report(
+        bank=bank.name if bank else (done[0].bank if done else ""),
+        attempts=len(done),
+        readiness=_mean([a.score for a in latest.values()]),
+        practised=len(latest),
+        bank_questions=len(questions),
+        categories=_categories(done, bank, progress),
+        weakest=[
+            {
+                "question_id": a.question_id,
+                "category": a.category,
+                "question": questions[a.question_id].text if a.question_id in questions else "",
+                "latest": round(a.score, 1),
+                "notes": list(a.notes),
+            }
+            for a in weak
+        ],
+        delivery=_delivery_means(done),
+        models=sorted(models.values(), key=lambda m: m["name"]),
+        first_at=done[0].graded_at if done else "",
+        last_at=done[-1].graded_at if done else "",
+        items=[_view(a, questions.get(a.question_id)) for a in done],
+        progress=progress,
+        missed=most_missed(done, bank),
+    )
+
+
+def _categories(
+    done: Sequence[Attempt], bank: Bank | None, progress: Sequence[QuestionProgress]
+) -> list[CategoryStats]:
+    """Per category, in the bank's order (categories the bank lacks last)."""
+    order = bank.categories if bank else []
+    by_cat: dict[str, list[Attempt]] = {}
+    for a in done:
+        by_cat.setdefault(a.category, []).append(a)
+    names = [c for c in order if c in by_cat] + [c for c in by_cat if c not in order]
+    cats = []
+    for c in names:
+        xs = by_cat[c]
+        scores = [a.score for a in xs]
+        mine = [p for p in progress if p.category == c]
+        cats.append(
+            CategoryStats(
+                c,
+                len(xs),
+                len({a.question_id for a in xs}),
+                sum(1 for q in bank.questions if q.category == c) if bank else 0,
+                _mean(scores),
+                round(max(scores), 1),
+                round(scores[-1], 1),
+                trend(mine),
+                [(a.graded_at, round(a.score, 1)) for a in xs],
+                len(mine),
+            )
+        )
+    return cats
+
+
+def _delivery_means(done: Sequence[Attempt]) -> dict[str, float] | None:
+    measured = [a.delivery for a in done if a.delivery]
+    if not measured:
+        return None
+    keys = sorted({k for d in measured for k, v in d.items() if isinstance(v, int | float)})
+    return {
+        k: _mean([float(d[k]) for d in measured if isinstance(d.get(k), int | float)]) for k in keys
+    }
+
+
+def _view(a: Attempt, q: Question | None) -> AttemptView:
+    return AttemptView(
+        a.id or 0,
+        a.session_id,
+        a.question_id,
+        a.category,
+        q.text if q else "",
+        q.model_answer if q else "",
+        a.graded_at,
+        round(a.score, 1),
+        a.transcript,
+        a.key_points,
+        a.duration,
+        a.audio_path,
+        a.delivery,
+        list(a.notes),
+        a.heard,
+        a.mode,
+    )
+
+
+def sparkline(scores: Sequence[float]) -> str:
+    """Scores 0-100 as block characters."""
+    return "".join(SPARKS[min(7, int(s / 100 * 8))] for s in scores)

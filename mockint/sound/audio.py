@@ -1,0 +1,173 @@
+"""Audio files: read, check, resample, write; the streaming WAV of a recording.
+
+The one internal format is 16 kHz mono float32 (``SAMPLE_RATE``). Files are read
+with soundfile (libsndfile: WAV, FLAC, OGG/Vorbis/Opus; no ffmpeg).
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from math import gcd
+from pathlib import Path
+
+import numpy as np
+
+from mockint.errors import AudioError
+
+SAMPLE_RATE = 16000
+FORMATS = "WAV, FLAC or OGG"
+
+__all__ = [
+    "SAMPLE_RATE",
+    "AudioError",
+    "StreamingWav",
+    "finalise_recording",
+    "load_audio",
+    "resample",
+    "write_audio",
+]
+
+
+def _check_wav_length(path: Path, head: bytes, size: int) -> None:
+    """libsndfile reads a cut-off WAV without complaint: compare its data chunk to the file."""
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return
+    pos = 12
+    while pos + 8 <= len(head):
+        cid, clen = head[pos : pos + 4], struct.unpack("<I", head[pos + 4 : pos + 8])[0]
+        if cid == b"data":
+            # 0 and 0xFFFFFFFF are written by streaming recorders that never finalised.
+            if clen not in (0, 0xFFFFFFFF) and pos + 8 + clen > size:
+                raise AudioError(
+                    f"{path}: truncated WAV: the header promises {clen} bytes of audio but the "
+                    f"file holds {size - pos - 8}; record or export it again"
+                )
+            # a header far shorter than the audio after it would silently drop the answer
+            # (a recording killed mid-answer lags by half a second at most: that is kept)
+            if clen not in (0, 0xFFFFFFFF) and size - pos - 8 - clen > max(clen, 1 << 20):
+                raise AudioError(
+                    f"{path}: broken WAV header: it counts {clen} bytes of audio but the file "
+                    f"holds {size - pos - 8}; export it again (e.g. sox {path.name} fixed.wav)"
+                )
+            return
+        pos += 8 + clen + (clen & 1)
+
+
+def load_audio(path: str | Path) -> np.ndarray:
+    """Read an audio file as 16 kHz mono float32 in [-1, 1].
+
+    Any sample rate; stereo is averaged to mono. Raises :class:`AudioError` for a
+    missing, empty, truncated or non-audio file.
+    """
+    import soundfile as sf
+
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        with open(p, "rb") as f:
+            head = f.read(4096)
+    except FileNotFoundError:
+        raise AudioError(f"{p}: no such file") from None
+    except OSError as e:
+        raise AudioError(f"{p}: cannot read: {e.strerror}") from e
+    if size == 0:
+        raise AudioError(f"{p}: the file is empty; record the answer again")
+    _check_wav_length(p, head, size)
+    try:
+        data, sr = sf.read(str(p), dtype="float32", always_2d=True)
+    except sf.LibsndfileError as e:
+        detail = str(e).replace(f"Error opening '{p}': ", "").rstrip(".")
+        raise AudioError(f"{p}: not a readable audio file ({detail}); use {FORMATS}") from e
+    if data.shape[0] == 0:
+        raise AudioError(f"{p}: the file holds no audio; record the answer again")
+    if not np.isfinite(data).all():
+        raise AudioError(f"{p}: holds invalid samples (NaN or infinity); record or export it again")
+    return resample(data.mean(axis=1), int(sr))
+
+
+def resample(x: np.ndarray, sr: int, target: int = SAMPLE_RATE) -> np.ndarray:
+    """Resample mono audio to ``target`` Hz (polyphase; exact ratio)."""
+    x = np.asarray(x, dtype=np.float32)
+    if sr == target:
+        return x
+    from scipy.signal import resample_poly
+
+    g = gcd(sr, target)
+    return resample_poly(x, target // g, sr // g).astype(np.float32)
+
+
+def write_audio(path: str | Path, audio: np.ndarray, sr: int = SAMPLE_RATE) -> Path:
+    """Write mono float32 audio; the format follows the suffix (.wav, .flac, .ogg)."""
+    import soundfile as sf
+
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(str(p), np.asarray(audio, dtype=np.float32), sr)
+    return p
+
+
+class StreamingWav:
+    """A WAV file written as audio arrives, its header kept valid as it grows.
+
+    A killed process leaves a playable file holding everything up to the last
+    :meth:`flush` (called about twice a second by :meth:`write`).
+    """
+
+    def __init__(self, path: Path, sr: int = SAMPLE_RATE, flush_every: float = 0.5):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.sr = sr
+        self._f = open(self.path, "wb")  # noqa: SIM115
+        self._frames = 0
+        self._unflushed = 0
+        self._flush_frames = int(sr * flush_every)
+        self._header()
+
+    def _header(self) -> None:
+        data = self._frames * 2
+        self._f.seek(0)
+        self._f.write(
+            b"RIFF"
+            + struct.pack("<I", 36 + data)
+            + b"WAVE"
+            + b"fmt "
+            + struct.pack("<IHHIIHH", 16, 1, 1, self.sr, self.sr * 2, 2, 16)
+            + b"data"
+            + struct.pack("<I", data)
+        )
+        self._f.seek(0, 2)
+
+    def write(self, block: np.ndarray) -> None:
+        pcm = (np.clip(block, -1.0, 1.0) * 32767.0).astype("<i2")
+        self._f.write(pcm.tobytes())
+        self._frames += len(pcm)
+        self._unflushed += len(pcm)
+        if self._unflushed >= self._flush_frames:
+            self.flush()
+
+    def flush(self) -> None:
+        self._header()
+        self._f.flush()
+        os.fsync(self._f.fileno())
+        self._unflushed = 0
+
+    @property
+    def seconds(self) -> float:
+        return self._frames / self.sr
+
+    def close(self) -> None:
+        if not self._f.closed:
+            self.flush()
+            self._f.close()
+
+
+def finalise_recording(wav: Path) -> Path:
+    """Turn a finished streaming WAV into FLAC beside it (half the size); return the FLAC."""
+    import soundfile as sf
+
+    data, sr = sf.read(str(wav), dtype="int16")
+    flac = wav.with_suffix(".flac")
+    sf.write(str(flac), data, sr, format="FLAC", subtype="PCM_16")
+    wav.unlink()
+    return flac

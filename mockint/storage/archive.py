@@ -1,0 +1,415 @@
+"""Moving practice between machines: export the store and recordings to a zip, import it.
+
+An archive is untrusted input. Import checks all of it before it writes anything:
+entry names (only ``manifest.json``, ``mockint.db`` and ``recordings/...``, no
+``..``, no absolute paths, no links), sizes (each entry and the whole, against
+the caps below and the manifest, read through a bounded reader so a lying header
+cannot exhaust memory), every checksum, the database's integrity and every row
+by type and range. Then it merges in one transaction, matching answers by their
+identity: a refused archive changes nothing and says which entry or row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import sqlite3
+import stat
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+
+from mockint.config import Paths
+from mockint.errors import ArchiveError, StoreError
+from mockint.storage.intake import attempt_from_data
+from mockint.storage.store import MIGRATIONS, Attempt, Store, now
+
+FORMAT = "mockint-export"
+VERSION = 2  # 2: the manifest gives each file's size beside its sha256
+
+# Caps (README, "Export and import"): far above a real history, far below harm.
+MAX_DB_BYTES = 512 * 1024 * 1024
+MAX_RECORDING_BYTES = 64 * 1024 * 1024  # about 30 minutes of FLAC
+MAX_TOTAL_BYTES = 8 * 1024 * 1024 * 1024
+MAX_ENTRIES = 100_000
+
+_SAFE_PART = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\- ]{0,127}$")
+_JSON_COLUMNS = ("key_points", "words", "models", "delivery", "notes")
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    attempts: int
+    duplicates: int
+    sessions: int
+    recordings: int
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+def export(paths: Paths, dest: Path) -> tuple[int, int]:
+    """Write the store (a consistent snapshot) and every recording it names to ``dest``.
+
+    Only recordings inside the data directory are shipped. Returns (attempts, recordings).
+    """
+    if not paths.db.exists():
+        raise ArchiveError(f"{paths.db}: no practice history to export yet")
+    tmpzip = dest.with_name(f".{dest.name}.tmp")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            snap = Path(tmp) / "mockint.db"
+            attempts, recordings = _snapshot(paths, snap)
+            files = {"mockint.db": snap, **recordings}
+            manifest = {
+                "format": FORMAT,
+                "version": VERSION,
+                "schema_version": len(MIGRATIONS),
+                "created": now(),
+                "attempts": attempts,
+                "files": {
+                    name: {"sha256": _sha_file(p), "size": p.stat().st_size}
+                    for name, p in files.items()
+                },
+            }
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            with zipfile.ZipFile(tmpzip, "w", zipfile.ZIP_DEFLATED) as z:
+                z.writestr("manifest.json", json.dumps(manifest, indent=2))
+                for name, p in files.items():
+                    z.write(p, name)
+            tmpzip.replace(dest)
+    except OSError as e:
+        tmpzip.unlink(missing_ok=True)
+        raise ArchiveError(
+            f"{dest}: cannot write ({e.strerror}): free some space or choose another place"
+        ) from None
+    except sqlite3.Error as e:
+        tmpzip.unlink(missing_ok=True)
+        raise StoreError(f"{paths.db}: cannot be read for export ({e})") from None
+    return attempts, len(recordings)
+
+
+def _snapshot(paths: Paths, snap: Path) -> tuple[int, dict[str, Path]]:
+    """Copy the store to ``snap`` (consistent even while another process writes), its
+    audio paths made archive names; return the attempt count and the recordings to ship."""
+    with Store(paths.db, readonly=True) as src:
+        dst = sqlite3.connect(str(snap))
+        src.db.backup(dst)
+    home = paths.home.resolve()
+    recordings: dict[str, Path] = {}
+    rows = dst.execute("SELECT id, audio_path FROM attempts").fetchall()
+    for attempt_id, audio in rows:
+        p = Path(audio).resolve() if audio else None
+        if p is None or not p.is_file() or not p.is_relative_to(home):
+            # not ours to ship (outside the data directory) or gone: keep the row, not the path
+            dst.execute("UPDATE attempts SET audio_path = NULL WHERE id = ?", (attempt_id,))
+            continue
+        recs = paths.recordings.resolve()
+        rel = (
+            p.relative_to(recs).parts
+            if p.is_relative_to(recs)
+            else ("other", f"{attempt_id}-{p.name}")
+        )
+        name = f"recordings/{PurePosixPath(*rel).as_posix()}"
+        recordings[name] = p
+        dst.execute("UPDATE attempts SET audio_path = ? WHERE id = ?", (name, attempt_id))
+    dst.commit()
+    dst.execute("PRAGMA journal_mode=DELETE")
+    dst.close()
+    return len(rows), recordings
+
+
+def _sha_file(p: Path) -> str:
+    h = hashlib.sha256()
+    with open(p, "rb") as f:
+        while block := f.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+# --- checking an archive ----------------------------------------------------------------------
+
+
+class _Refused(Exception):
+    """Why an archive is refused (becomes an ArchiveError naming the file)."""
+
+
+def _safe_name(name: str) -> bool:
+    """A recording's archive name: recordings/ and plain relative parts, nothing else."""
+    parts = name.split("/")
+    return (
+        len(parts) >= 2
+        and parts[0] == "recordings"
+        and "\\" not in name
+        and all(_SAFE_PART.match(p) and p not in (".", "..") for p in parts[1:])
+    )
+
+
+def _manifest(z: zipfile.ZipFile) -> dict[str, Any]:
+    try:
+        info = z.getinfo("manifest.json")
+    except KeyError:
+        raise _Refused("not a mockint export (no manifest.json)") from None
+    try:
+        manifest = json.loads(_read(z, info, 1 << 20))
+    except ValueError as e:
+        raise _Refused(f"manifest.json is not valid JSON ({e})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise _Refused("not a mockint export")
+    version = manifest.get("schema_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise _Refused("manifest.json: schema_version must be a whole number")
+    if version > len(MIGRATIONS):
+        raise _Refused("made by a newer mockint: upgrade mockint first")
+    files = manifest.get("files")
+    if not isinstance(files, dict) or "mockint.db" not in files:
+        raise _Refused("the archive holds no database")
+    return manifest
+
+
+def _expected(entry: Any) -> tuple[str, int | None]:
+    """(sha256, size) of a manifest entry (version 1 gave only the sha256)."""
+    if isinstance(entry, str):
+        return entry, None
+    if (
+        isinstance(entry, dict)
+        and isinstance(entry.get("sha256"), str)
+        and isinstance(entry.get("size"), int)
+    ):
+        return entry["sha256"], int(entry["size"])
+    raise _Refused("manifest.json: each file needs a sha256 (and a size)")
+
+
+def _check_entries(z: zipfile.ZipFile, manifest: dict[str, Any]) -> dict[str, zipfile.ZipInfo]:
+    """Every entry named safely, listed, within the caps, and matching its checksum."""
+    infos = z.infolist()
+    if len(infos) > MAX_ENTRIES:
+        raise _Refused(f"{len(infos):,} entries: at most {MAX_ENTRIES:,}")
+    files: dict[str, Any] = manifest["files"]
+    by_name: dict[str, zipfile.ZipInfo] = {}
+    total = 0
+    for info in infos:
+        name = info.filename
+        if name == "manifest.json":
+            continue
+        if name != "mockint.db" and not _safe_name(name):
+            raise _Refused(f"entry '{name[:80]}': not a name mockint writes (outside recordings/)")
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise _Refused(f"entry '{name}': a link, not a file")
+        if name in by_name:
+            raise _Refused(f"entry '{name}' appears twice")
+        if name not in files:
+            raise _Refused(f"entry '{name}' is not in the manifest")
+        cap = MAX_DB_BYTES if name == "mockint.db" else MAX_RECORDING_BYTES
+        sha, size = _expected(files[name])
+        if info.file_size > cap or (size is not None and size > cap):
+            raise _Refused(
+                f"entry '{name}': {max(info.file_size, size or 0):,} bytes, more "
+                f"than the {cap:,} allowed"
+            )
+        total += info.file_size
+        if total > MAX_TOTAL_BYTES:
+            raise _Refused(f"more than {MAX_TOTAL_BYTES:,} bytes in all")
+        h, n = hashlib.sha256(), 0
+        for block in _blocks(z, info, cap):
+            h.update(block)
+            n += len(block)
+        if h.hexdigest() != sha or (size is not None and n != size):
+            raise _Refused(f"{name} does not match its checksum")
+        by_name[name] = info
+    missing = [n for n in files if n not in by_name]
+    if missing:
+        raise _Refused(f"{missing[0]} is missing")
+    return by_name
+
+
+def _blocks(z: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> Iterator[bytes]:
+    """An entry's bytes in blocks, stopping past ``cap`` whatever its header says."""
+    n = 0
+    with z.open(info) as f:
+        while block := f.read(1 << 20):
+            n += len(block)
+            if n > cap:
+                raise _Refused(f"entry '{info.filename}' holds more than {cap:,} bytes")
+            yield block
+
+
+def _read(z: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
+    return b"".join(_blocks(z, info, cap))
+
+
+def _copy(z: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, out: IO[bytes]) -> None:
+    for block in _blocks(z, info, cap):
+        out.write(block)
+
+
+Rows = tuple[list[dict[str, Any]], list[Attempt], int]
+
+
+def _rows(db_path: Path, names: dict[str, zipfile.ZipInfo]) -> Rows:
+    """The archive's sessions and attempts, every row checked; and its schema version."""
+    raw = sqlite3.connect(str(db_path))
+    try:
+        if raw.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+            raise _Refused("the database is damaged (integrity check failed)")
+        version = int(raw.execute("PRAGMA user_version").fetchone()[0])
+    except sqlite3.Error as e:
+        raise _Refused(f"the database is damaged ({e})") from None
+    finally:
+        raw.close()
+    try:
+        with Store(db_path) as theirs:  # brings an older schema up to date
+            sessions = [dict(r) for r in theirs.db.execute("SELECT * FROM sessions ORDER BY id")]
+            rows = [dict(r) for r in theirs.db.execute("SELECT * FROM attempts ORDER BY id")]
+    except (StoreError, sqlite3.Error) as e:
+        raise _Refused(f"the database is not a mockint store ({e})") from None
+    for s in sessions:
+        ok = (
+            isinstance(s.get("id"), int)
+            and isinstance(s.get("started_at"), str)
+            and isinstance(s.get("bank"), str)
+            and isinstance(s.get("kind"), str)
+            and isinstance(s.get("ended_at"), str | None)
+            and _json_object(s.get("options"))
+        )
+        if not ok:
+            raise _Refused(f"session {s.get('id')!r}: not a valid session row")
+    session_ids = {s["id"] for s in sessions}
+    attempts = []
+    for r in rows:
+        try:
+            for k in _JSON_COLUMNS:
+                r[k] = json.loads(r[k]) if isinstance(r[k], str) else r[k]
+            a = attempt_from_data({k: v for k, v in r.items() if k in Attempt.__dataclass_fields__})
+        except (ValueError, TypeError) as e:
+            raise _Refused(f"answer row {r.get('id')!r}: {e}") from None
+        if a.session_id is not None and a.session_id not in session_ids:
+            raise _Refused(f"answer row {a.id}: session {a.session_id} does not exist")
+        if a.audio_path is not None and a.audio_path not in names:
+            raise _Refused(
+                f"answer row {a.id}: recording '{a.audio_path[:80]}' is not in the archive"
+            )
+        attempts.append(a)
+    return sessions, attempts, version
+
+
+def _json_object(x: Any) -> bool:
+    try:
+        return isinstance(json.loads(x), dict)
+    except (TypeError, ValueError):
+        return False
+
+
+# --- import -------------------------------------------------------------------------------------
+
+
+def import_archive(src: Path, paths: Paths) -> ImportResult:
+    """Merge an export into this data directory; answers already here are skipped."""
+    try:
+        z = zipfile.ZipFile(src)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise ArchiveError(
+            f"{src}: not a readable zip archive ({e}); nothing was imported"
+        ) from None
+    with z, tempfile.TemporaryDirectory() as tmp:
+        try:
+            names = _check_entries(z, _manifest(z))
+            theirs = Path(tmp) / "mockint.db"
+            with open(theirs, "wb") as out:
+                _copy(z, names["mockint.db"], MAX_DB_BYTES, out)
+            sessions, attempts, version = _rows(theirs, names)
+        except _Refused as e:
+            raise ArchiveError(f"{src}: {e}; nothing was imported") from None
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error, RuntimeError) as e:
+            raise ArchiveError(f"{src}: damaged archive ({e}); nothing was imported") from None
+        dest_dir = paths.recordings / "imported" / _slug(src.stem)
+        return _merge(z, names, sessions, attempts, version, dest_dir, paths)
+
+
+def _slug(stem: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-")[:64] or "archive"
+
+
+def _merge(
+    z: zipfile.ZipFile,
+    names: dict[str, zipfile.ZipInfo],
+    sessions: list[dict[str, Any]],
+    attempts: list[Attempt],
+    version: int,
+    dest_dir: Path,
+    paths: Paths,
+) -> ImportResult:
+    """Write it all in one transaction; on any failure remove what was copied."""
+    # long: the transaction and its undo belong together; split, the undo would drift away
+    home = paths.home.resolve()
+    copied: list[Path] = []
+    with Store(paths.db) as ours:
+        known = {a.uid for a in ours.attempts()}
+        # archives made before answers had an identity are matched by their content
+        content = {_key(a) for a in ours.attempts()} if version < 5 else set()
+        added = dupes = recs = 0
+        sid_map: dict[int, int] = {}
+        try:
+            with ours.transaction():
+                for s in sessions:
+                    cur = ours.db.execute(
+                        "INSERT INTO sessions (started_at, ended_at, bank, kind, options) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        (s["started_at"], s["ended_at"], s["bank"], s["kind"], s["options"]),
+                    )
+                    sid_map[int(s["id"])] = int(cur.lastrowid or 0)
+                for a in attempts:
+                    if a.uid in known or _key(a) in content:
+                        dupes += 1
+                        continue
+                    known.add(a.uid)
+                    if version < 5:
+                        content.add(_key(a))
+                    audio = None
+                    if a.audio_path is not None:
+                        out = dest_dir / a.audio_path.removeprefix("recordings/")
+                        if not out.resolve().is_relative_to(home):  # checked names; and yet
+                            raise ArchiveError(f"{a.audio_path}: outside the data directory")
+                        if not out.exists():
+                            out.parent.mkdir(parents=True, exist_ok=True)
+                            copied.append(out)
+                            with open(out, "wb") as f:
+                                _copy(z, names[a.audio_path], MAX_RECORDING_BYTES, f)
+                        audio, recs = str(out), recs + 1
+                    sid = sid_map.get(a.session_id) if a.session_id is not None else None
+                    ours.insert_attempt(replace(a, audio_path=audio, session_id=sid, id=None))
+                    added += 1
+                # sessions whose attempts were all duplicates are not worth keeping
+                for new in sid_map.values():
+                    ours.db.execute(
+                        "DELETE FROM sessions WHERE id = ? AND NOT EXISTS "
+                        "(SELECT 1 FROM attempts WHERE session_id = ?)",
+                        (new, new),
+                    )
+                kept = sum(
+                    1
+                    for new in sid_map.values()
+                    if ours.db.execute("SELECT 1 FROM sessions WHERE id = ?", (new,)).fetchone()
+                )
+        except BaseException as e:
+            for p in copied:
+                p.unlink(missing_ok=True)
+            if dest_dir.is_dir() and not any(p.is_file() for p in dest_dir.rglob("*")):
+                shutil.rmtree(dest_dir, ignore_errors=True)
+            if isinstance(e, OSError):
+                raise ArchiveError(
+                    f"{dest_dir}: cannot write ({e.strerror}): free some space; "
+                    "nothing was imported"
+                ) from None
+            raise
+    return ImportResult(added, dupes, int(kept), recs)
+
+
+def _key(a: Attempt) -> tuple[str, str, str, str, str]:
+    return (a.bank, a.question_id, a.started_at, a.graded_at, a.transcript)

@@ -1,0 +1,492 @@
+"""The SQLite store: sessions and attempts, numbered migrations, WAL.
+
+Each attempt is written in its own transaction the moment it is graded, so a
+crash loses at most the answer in progress. Every SQLite failure leaves here as
+a :class:`~mockint.errors.StoreError` that names the file and the fix; a busy
+store is waited on for ``BUSY_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TypeVar
+
+from mockint.errors import StoreError
+
+# how long a command waits for another process that holds the store's write lock
+BUSY_SECONDS = 10.0
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = []
+
+
+def migration(fn: Callable[[sqlite3.Connection], None]) -> Callable[[sqlite3.Connection], None]:
+    """Register a schema migration; they run in the order they are defined."""
+    MIGRATIONS.append(fn)
+    return fn
+
+
+@migration
+def m001_initial(db: sqlite3.Connection) -> None:
+    _run(
+        db,
+        """
+        CREATE TABLE sessions (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            ended_at TEXT,
+            bank TEXT NOT NULL,
+            kind TEXT NOT NULL DEFAULT 'practice',
+            options TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE TABLE attempts (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER REFERENCES sessions(id),
+            bank TEXT NOT NULL,
+            question_id TEXT NOT NULL,
+            category TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            graded_at TEXT NOT NULL,
+            audio_path TEXT,
+            duration REAL,
+            transcript TEXT NOT NULL,
+            words TEXT NOT NULL DEFAULT '[]',
+            score REAL NOT NULL,
+            coverage REAL NOT NULL,
+            key_points TEXT NOT NULL DEFAULT '[]',
+            models TEXT NOT NULL DEFAULT '{}',
+            status TEXT NOT NULL DEFAULT 'complete'
+        );
+        CREATE INDEX attempts_question ON attempts(bank, question_id);
+        CREATE INDEX attempts_session ON attempts(session_id);
+        """,
+    )
+
+
+@migration
+def m002_delivery_and_time_index(db: sqlite3.Connection) -> None:
+    # delivery: pace, fillers and pauses measured from word times (JSON, None if not measured)
+    _run(
+        db,
+        """
+        ALTER TABLE attempts ADD COLUMN delivery TEXT;
+        CREATE INDEX attempts_graded ON attempts(graded_at);
+        """,
+    )
+
+
+@migration
+def m003_key_point_status(db: sqlite3.Connection) -> None:
+    # Key points stored before statuses existed carry only `covered`: give each its status,
+    # so readers need no fallback.
+    rows = db.execute("SELECT id, key_points FROM attempts").fetchall()
+    for attempt_id, raw in rows:
+        try:
+            points = json.loads(raw)
+        except ValueError:
+            continue
+        if not isinstance(points, list):
+            continue
+        todo = [k for k in points if isinstance(k, dict) and "status" not in k]
+        for k in todo:
+            k["status"] = "covered" if k.get("covered") else "missed"
+        if todo:
+            db.execute(
+                "UPDATE attempts SET key_points = ? WHERE id = ?", (json.dumps(points), attempt_id)
+            )
+
+
+@migration
+def m004_attempt_notes(db: sqlite3.Connection) -> None:
+    # notes: why a score was lowered ("restates the question", ...), JSON list of strings
+    _run(db, "ALTER TABLE attempts ADD COLUMN notes TEXT NOT NULL DEFAULT '[]'")
+
+
+@migration
+def m005_attempt_uid(db: sqlite3.Connection) -> None:
+    # An answer's identity, made when it is graded: export and import match answers by it,
+    # so identical answers saved in the same second stay distinct.
+    _run(
+        db,
+        """
+        ALTER TABLE attempts ADD COLUMN uid TEXT;
+        UPDATE attempts SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL;
+        CREATE UNIQUE INDEX attempts_uid ON attempts(uid)
+        """,
+    )
+
+
+@migration
+def m006_attempt_heard(db: sqlite3.Connection) -> None:
+    # heard: what the recogniser heard, kept when the user corrected the transcript (which
+    # is then what was graded); NULL when the transcript is as heard
+    _run(db, "ALTER TABLE attempts ADD COLUMN heard TEXT")
+
+
+@migration
+def m007_attempt_mode(db: sqlite3.Connection) -> None:
+    # mode: "practice" (hints, model answer, retakes) or "live" (one take, no help); every
+    # answer before modes existed was practice
+    _run(db, "ALTER TABLE attempts ADD COLUMN mode TEXT NOT NULL DEFAULT 'practice'")
+
+
+def _run(db: sqlite3.Connection, script: str) -> None:
+    # Not executescript(): it commits first, which would break the migration's transaction.
+    for stmt in script.split(";"):
+        if stmt.strip():
+            db.execute(stmt)
+
+
+def now() -> str:
+    """The current UTC time as ISO 8601 with seconds."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One graded answer as stored."""
+
+    bank: str
+    question_id: str
+    category: str
+    transcript: str
+    score: float
+    coverage: float
+    key_points: list[dict[str, Any]] = field(default_factory=list)
+    words: list[dict[str, Any]] = field(default_factory=list)
+    models: dict[str, Any] = field(default_factory=dict)
+    audio_path: str | None = None
+    duration: float | None = None
+    session_id: int | None = None
+    started_at: str = ""
+    graded_at: str = ""
+    status: str = "complete"
+    delivery: dict[str, Any] | None = None
+    id: int | None = None
+    # why the score was lowered, if it was (as the grader said it)
+    notes: list[str] = field(default_factory=list)
+    # identity, made when the answer is graded (a random 32-digit hex)
+    uid: str = ""
+    # what was heard, when the user corrected the transcript (None: graded as heard)
+    heard: str | None = None
+    # "practice" or "live" (see MODES)
+    mode: str = "practice"
+
+
+# how an answer was given: with help and retakes, or one take as in a real interview
+MODES = ("practice", "live")
+
+
+def new_uid() -> str:
+    """A fresh attempt identity."""
+    return uuid.uuid4().hex
+
+
+def explain(path: Path, e: Exception) -> str:
+    """One line for a SQLite failure: the file, what happened, and the fix."""
+    msg = str(e)
+    low = msg.lower()
+    if "locked" in low or "busy" in low:
+        return (
+            f"{path}: busy: another mockint process has held it for over "
+            f"{BUSY_SECONDS:.0f} s: let that finish, then run the command again"
+        )
+    if "full" in low:
+        return f"{path}: the disk is full: free some space, then run the command again"
+    if "readonly" in low or "read-only" in low or "unable to open" in low:
+        return (
+            f"{path}: cannot write ({msg}): make {path.parent} writable, or set "
+            "MOCKINT_HOME to a writable directory"
+        )
+    if "not a database" in low or "malformed" in low or "corrupt" in low:
+        return (
+            f"{path}: the practice history is damaged ({msg}): move it aside "
+            f"(mv {path} {path}.damaged), then 'mockint import' a backup if you "
+            "have one"
+        )
+    return f"{path}: the practice history cannot be used ({msg})"
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _guarded(fn: F) -> F:
+    """Turn SQLite failures (and damaged rows) inside a Store method into a StoreError."""
+
+    @functools.wraps(fn)
+    def wrapper(self: Store, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(self, *args, **kwargs)
+        except sqlite3.Error as e:
+            raise StoreError(explain(self.path, e)) from None
+        except (ValueError, TypeError) as e:  # a row that does not decode
+            damaged = sqlite3.DatabaseError(f"malformed row: {e}")
+            raise StoreError(explain(self.path, damaged)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+_JSON_FIELDS = ("key_points", "words", "models", "delivery", "notes")
+
+
+class Store:
+    """The practice history in one SQLite file.
+
+    ``readonly`` opens an existing store for reading only (reports, review): it works
+    in a read-only directory too, and never migrates.
+    """
+
+    def __init__(self, path: Path, readonly: bool = False):
+        self.path = Path(path)
+        self.readonly = readonly
+        deadline = time.monotonic() + BUSY_SECONDS
+        while True:
+            try:
+                self._open()
+                return
+            except sqlite3.OperationalError as e:
+                # Another process creating or upgrading the same store can make SQLite answer
+                # "busy" at once, without waiting: try again until the deadline.
+                busy = "locked" in str(e) or "busy" in str(e)
+                if not busy or time.monotonic() > deadline:
+                    raise StoreError(explain(self.path, e)) from None
+                time.sleep(0.05)
+            except sqlite3.Error as e:
+                raise StoreError(explain(self.path, e)) from None
+            except OSError as e:
+                raise StoreError(
+                    explain(self.path, sqlite3.OperationalError(f"unable to open: {e.strerror}"))
+                ) from None
+
+    def _open(self) -> None:
+        self.db = self._connect()
+        try:
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.migrate()
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.close()
+            raise
+
+    def _connect(self) -> sqlite3.Connection:
+        if not self.readonly:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(
+                str(self.path), timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False
+            )
+            db.execute("PRAGMA journal_mode=WAL")
+            return db
+        uri = self.path.resolve().as_uri()
+        try:
+            db = sqlite3.connect(
+                f"{uri}?mode=ro",
+                uri=True,
+                timeout=BUSY_SECONDS,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            return db
+        except sqlite3.OperationalError:
+            # a WAL store in a read-only directory: nobody can be writing it, read it as is
+            return sqlite3.connect(
+                f"{uri}?immutable=1", uri=True, isolation_level=None, check_same_thread=False
+            )
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self) -> None:
+        """Apply every migration newer than the file's ``user_version``, each atomically."""
+        if self.readonly:
+            if self.schema_version < len(MIGRATIONS):
+                raise StoreError(
+                    f"{self.path}: made by an older mockint: run a command that writes "
+                    "('mockint import-pending') once to upgrade it"
+                )
+            return
+        for n, fn in enumerate(MIGRATIONS, 1):
+            if self.schema_version >= n:
+                continue
+            with self._tx():
+                if self.schema_version < n:  # another process may have got here first
+                    fn(self.db)
+                    self.db.execute(f"PRAGMA user_version = {n}")
+
+    @_guarded
+    def start_session(
+        self, bank: str, kind: str = "practice", options: dict[str, Any] | None = None
+    ) -> int:
+        """Open a session and return its id."""
+        cur = self.db.execute(
+            "INSERT INTO sessions (started_at, bank, kind, options) VALUES (?, ?, ?, ?)",
+            (now(), bank, kind, json.dumps(options or {})),
+        )
+        return int(cur.lastrowid or 0)
+
+    @_guarded
+    def end_session(self, session_id: int) -> None:
+        self.db.execute("UPDATE sessions SET ended_at = ? WHERE id = ?", (now(), session_id))
+
+    @_guarded
+    def unfinished_session(self, bank: str) -> tuple[int, list[str]] | None:
+        """The newest session of ``bank`` never ended, with its planned question ids."""
+        r = self.db.execute(
+            "SELECT id, options FROM sessions WHERE bank = ? AND ended_at IS NULL "
+            "AND kind = 'practice' ORDER BY id DESC LIMIT 1",
+            (bank,),
+        ).fetchone()
+        if r is None:
+            return None
+        return int(r["id"]), list(json.loads(r["options"]).get("questions", []))
+
+    @_guarded
+    def add_attempt(self, a: Attempt) -> int:
+        """Write one attempt in its own transaction; return its id."""
+        with self._tx():
+            return self.insert_attempt(a)
+
+    @_guarded
+    def insert_attempt(self, a: Attempt) -> int:
+        """Insert an attempt inside the caller's transaction; return its id."""
+        row = {
+            "session_id": a.session_id,
+            "bank": a.bank,
+            "question_id": a.question_id,
+            "category": a.category,
+            "started_at": a.started_at or now(),
+            "graded_at": a.graded_at or now(),
+            "audio_path": a.audio_path,
+            "duration": a.duration,
+            "transcript": a.transcript,
+            "score": a.score,
+            "coverage": a.coverage,
+            "status": a.status,
+            "uid": a.uid or new_uid(),
+            "mode": a.mode,
+            "heard": a.heard,
+            **{k: json.dumps(getattr(a, k)) for k in _JSON_FIELDS},
+        }
+        cols = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        cur = self.db.execute(f"INSERT INTO attempts ({cols}) VALUES ({marks})", list(row.values()))
+        return int(cur.lastrowid or 0)
+
+    @_guarded
+    def attempts(
+        self,
+        session_id: int | None = None,
+        bank: str | None = None,
+        since: str | None = None,
+        mode: str | None = None,
+    ) -> list[Attempt]:
+        """Stored attempts, oldest first, optionally of one session, bank or mode, or since
+        a time."""
+        sql, args = "SELECT * FROM attempts WHERE 1=1", list[object]()
+        if mode is not None:
+            sql += " AND mode = ?"
+            args.append(mode)
+        if session_id is not None:
+            sql += " AND session_id = ?"
+            args.append(session_id)
+        if bank is not None:
+            sql += " AND bank = ?"
+            args.append(bank)
+        if since is not None:
+            sql += " AND graded_at >= ?"
+            args.append(since)
+        rows = self.db.execute(sql + " ORDER BY id", args).fetchall()
+        return [self._attempt(r) for r in rows]
+
+    @_guarded
+    def sessions(self) -> list[dict[str, Any]]:
+        """Every session with its attempt count and mean score, newest first."""
+        rows = self.db.execute(
+            "SELECT s.*, COUNT(a.id) AS attempts, AVG(a.score) AS mean FROM sessions s "
+            "LEFT JOIN attempts a ON a.session_id = s.id AND a.status = 'complete' "
+            "GROUP BY s.id ORDER BY s.id DESC"
+        ).fetchall()
+        return [dict(r) for r in rows]
+
+    @_guarded
+    def banks(self) -> list[str]:
+        """The banks that have attempts, in the order first practised."""
+        rows = self.db.execute("SELECT bank FROM attempts GROUP BY bank ORDER BY MIN(id)")
+        return [str(r[0]) for r in rows]
+
+    @_guarded
+    def regrade(self, attempt_id: int, a: Attempt, heard: str | None) -> None:
+        """Replace an attempt's transcript and grade (a corrected transcript, regraded),
+        keeping what was first heard."""
+        with self._tx():
+            self.db.execute(
+                "UPDATE attempts SET transcript = ?, score = ?, coverage = ?, key_points = ?, "
+                "notes = ?, heard = COALESCE(heard, ?) WHERE id = ?",
+                (
+                    a.transcript,
+                    a.score,
+                    a.coverage,
+                    json.dumps(a.key_points),
+                    json.dumps(a.notes),
+                    heard,
+                    attempt_id,
+                ),
+            )
+
+    @_guarded
+    def attempt(self, attempt_id: int) -> Attempt | None:
+        r = self.db.execute("SELECT * FROM attempts WHERE id = ?", (attempt_id,)).fetchone()
+        return self._attempt(r) if r else None
+
+    @staticmethod
+    def _attempt(r: sqlite3.Row) -> Attempt:
+        d = dict(r)
+        for k in _JSON_FIELDS:
+            d[k] = json.loads(d[k]) if d[k] is not None else None
+        return Attempt(**d)
+
+    @_guarded
+    def has_uid(self, uid: str) -> bool:
+        found = self.db.execute("SELECT 1 FROM attempts WHERE uid = ?", (uid,)).fetchone()
+        return found is not None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction (taken at once, waiting for a busy store)."""
+        try:
+            with self._tx():
+                yield
+        except sqlite3.Error as e:
+            raise StoreError(explain(self.path, e)) from None
+
+    @contextmanager
+    def _tx(self) -> Iterator[None]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):  # a failed COMMIT may have rolled back
+                self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
