@@ -13,12 +13,23 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Word:
-    """One recognised word and where it lies in the audio (seconds)."""
+    """One word of the transcript and where it lies in the audio (seconds).
+
+    ``text`` is the word as shown; ``heard`` is what the recogniser heard there when a
+    correction changed it (``None``: shown as heard). One shown word may stand for several
+    heard ones ("fast API" -> "FastAPI"): its times then span them all.
+    """
 
     text: str
     start: float
     end: float
     probability: float = 1.0
+    heard: str | None = None
+
+    @property
+    def as_heard(self) -> str:
+        """The word as the recogniser heard it."""
+        return self.text if self.heard is None else self.heard
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,18 @@ class Transcript:
     segments: tuple[Segment, ...] = ()
     words: tuple[Word, ...] = ()
     duration: float = 0.0
+
+    @property
+    def changes(self) -> list[tuple[int, str, str]]:
+        """(word index, as heard, as shown) of every word a correction changed."""
+        return [(i, w.heard, w.text) for i, w in enumerate(self.words) if w.heard is not None]
+
+    @property
+    def heard_text(self) -> str:
+        """The transcript as the recogniser heard it, before any correction."""
+        if not self.changes:
+            return self.text
+        return " ".join(w.as_heard for w in self.words)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (times rounded to 10 ms), as JSON output and the store keep it."""
@@ -74,29 +97,39 @@ class Transcript:
             self.text,
             tuple(Segment(s.text, s.start + offset, s.end + offset) for s in self.segments),
             tuple(
-                Word(w.text, w.start + offset, w.end + offset, w.probability) for w in self.words
+                Word(w.text, w.start + offset, w.end + offset, w.probability, w.heard)
+                for w in self.words
             ),
             self.duration,
         )
 
 
 def words_to_dicts(words: Sequence[Word]) -> list[dict[str, Any]]:
-    """Words as plain data, times rounded to 10 ms."""
-    return [
-        {
+    """Words as plain data, times rounded to 10 ms; a corrected word also has ``heard``."""
+    out: list[dict[str, Any]] = []
+    for w in words:
+        d: dict[str, Any] = {
             "text": w.text,
             "start": round(w.start, 2),
             "end": round(w.end, 2),
             "probability": round(w.probability, 3),
         }
-        for w in words
-    ]
+        if w.heard is not None:
+            d["heard"] = w.heard
+        out.append(d)
+    return out
 
 
 def words_from_dicts(rows: Sequence[dict[str, Any]]) -> tuple[Word, ...]:
     """Words from plain data (as stored)."""
     return tuple(
-        Word(str(w["text"]), float(w["start"]), float(w["end"]), float(w.get("probability", 1.0)))
+        Word(
+            str(w["text"]),
+            float(w["start"]),
+            float(w["end"]),
+            float(w.get("probability", 1.0)),
+            None if w.get("heard") is None else str(w["heard"]),
+        )
         for w in rows
     )
 
