@@ -309,7 +309,11 @@ def marked(text: str, words: Sequence[Word], mark: str = "{shown} (heard: {heard
 def words_if_corrected(rows: Sequence[dict[str, Any]]) -> tuple[Word, ...]:
     """Stored words (as :func:`words_to_dicts` keeps them) where a correction changed one,
     else none: what marking a stored transcript needs, without reading every answer's."""
-    return words_from_dicts(rows) if any("heard" in w for w in rows) else ()
+    import itertools
+
+    # map over a C method: this runs over every word of every answer a report reads
+    found = any(map(dict.__contains__, rows, itertools.repeat("heard")))
+    return words_from_dicts(rows) if found else ()
 
 
 def described(changed: Sequence[tuple[int, str, str]]) -> str:

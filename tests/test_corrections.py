@@ -347,7 +347,7 @@ def test_review_edit_undo_regrades_stores_and_the_json_shows_it(
     r = run("review", "a1", "--edit", "--undo", "all")
     assert r.exit_code == 0 and "Put 1 word back as heard" in r.output
     item = json.loads(run("report", "--format", "json").stdout)["items"][0]
-    assert item["transcript"] == SAID and item["corrections"] == []
+    assert item["transcript"] == SAID and item["corrections"] == [] and item["heard_text"] is None
 
 
 def test_review_undo_refuses_what_is_not_there(
@@ -409,12 +409,12 @@ def test_each_report_format_marks_corrected_words() -> None:
     ) in md
     rows = list(csv.DictReader(io.StringIO(render_csv(r))))
     assert [(x["corrected_words"], x["heard_transcript"]) for x in rows] == [
-        ("0", SAID),
+        ("0", ""),
         ("2", SAID),
-        ("0", "I cache in Redis."),
+        ("0", ""),
     ]
     items = json.loads(render_json(r))["items"]
-    assert [x["heard_text"] for x in items] == [SAID, SAID, "I cache in Redis."]
+    assert [x["heard_text"] for x in items] == [None, SAID, None]  # None: as shown
     assert items[1]["corrections"] == [
         {"word": 3, "at": 12, "heard": "readies", "shown": "Redis"},
         {"word": 8, "at": 36, "heard": "salary", "shown": "Celery"},

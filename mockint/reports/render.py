@@ -46,7 +46,7 @@ def render_csv(r: Report) -> str:
     """One row per attempt (columns: CSV_COLUMNS); answer_number counts the answers to its
     question so far, change_since_first is its score minus the first answer's;
     corrected_words counts the words a correction changed, heard_transcript is the
-    transcript as the recogniser heard it."""
+    transcript as the recogniser heard it (empty when nothing was corrected)."""
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(CSV_COLUMNS)
@@ -73,7 +73,7 @@ def render_csv(r: Report) -> str:
                 round(a.score - first[a.question_id], 1),
                 a.mode,
                 len(a.corrections),
-                _cell(a.heard_text),
+                _cell(a.heard_text or ""),
             ]
         )
     return buf.getvalue()

@@ -88,8 +88,8 @@ class AttemptView:
     # the stored words, "at": where it starts in the transcript, "heard": ..., "shown":
     # ...}; numbered from 1 in this order for undo
     corrections: list[dict[str, Any]] = field(default_factory=list)
-    # the transcript as the recogniser heard it (the transcript itself when nothing changed)
-    heard_text: str = ""
+    # the transcript as the recogniser heard it (None: as shown, nothing was corrected)
+    heard_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -258,7 +258,7 @@ def _delivery_means(done: Sequence[Attempt]) -> dict[str, float] | None:
 
 def _view(a: Attempt, q: Question | None) -> AttemptView:
     words = words_if_corrected(a.words or [])
-    changed = _changed(a.transcript, words)
+    changed = _changed(a.transcript, words) if words else []
     return AttemptView(
         a.id or 0,
         a.session_id,
@@ -277,7 +277,7 @@ def _view(a: Attempt, q: Question | None) -> AttemptView:
         a.heard,
         a.mode,
         changed,
-        " ".join(w.as_heard for w in words) if changed else a.transcript,
+        " ".join(w.as_heard for w in words) if changed else None,
     )
 
 
