@@ -67,9 +67,11 @@ class Transcript:
         return " ".join(w.as_heard for w in self.words)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data (times rounded to 10 ms), as JSON output and the store keep it."""
+        """Plain data (times rounded to 10 ms), as JSON output and the store keep it; with
+        ``heard_text``, the text as heard (each corrected word's ``heard`` in its place)."""
         return {
             "text": self.text,
+            "heard_text": self.heard_text,
             "duration": round(self.duration, 3),
             "segments": [
                 {"text": s.text, "start": round(s.start, 2), "end": round(s.end, 2)}

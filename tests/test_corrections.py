@@ -68,6 +68,9 @@ def test_a_corrector_output_becomes_one_word_list_holding_what_was_heard() -> No
     assert t.text == " ".join(w.text for w in t.words) and t.segments[0].text == SHOWN
     assert t.changes == [(3, "readies", "Redis"), (8, "salary", "Celery")]
     assert t.heard_text == SAID
+    d = t.to_dict()  # `mockint transcribe --json`
+    assert d["text"] == SHOWN and d["heard_text"] == SAID and d["words"][8]["heard"] == "salary"
+    assert Transcript.from_dict(d) == replace(t, segments=(Segment(SHOWN, 0.0, 5.0),))
 
 
 def test_words_joined_split_dropped_or_put_in_keep_their_times_and_what_was_heard() -> None:
