@@ -7,7 +7,7 @@ depends on nothing else in mockint.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 
@@ -67,9 +67,11 @@ class Transcript:
         return " ".join(w.as_heard for w in self.words)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data (times rounded to 10 ms), as JSON output and the store keep it."""
+        """Plain data (times rounded to 10 ms), as JSON output and the store keep it; with
+        ``heard_text``, the text as heard (each corrected word's ``heard`` in its place)."""
         return {
             "text": self.text,
+            "heard_text": self.heard_text,
             "duration": round(self.duration, 3),
             "segments": [
                 {"text": s.text, "start": round(s.start, 2), "end": round(s.end, 2)}
@@ -205,3 +207,123 @@ def clean(t: Transcript) -> Transcript:
     text = " ".join(tokens[i] for i in _collapse(tokens)) if _has_text(t.text) else ""
     kept = tuple(s for s in t.segments if _has_text(s.text)) if text else ()
     return Transcript(text, kept, (), t.duration)
+
+
+# --- corrections: what was heard beside what is shown ------------------------------------------
+
+
+def _groups(heard: Sequence[str], shown: Sequence[str]) -> list[tuple[int, int, int, int]]:
+    """(heard from, to, shown from, to) spans pairing the two word lists: each unchanged
+    word alone, each changed run whole; a run with nothing on one side (a word dropped
+    or put in) joins the span before it (or after, at the start)."""
+    import difflib
+
+    out: list[tuple[int, int, int, int]] = []
+    match = difflib.SequenceMatcher(None, list(heard), list(shown), autojunk=False)
+    for tag, i1, i2, j1, j2 in match.get_opcodes():
+        if tag == "equal":
+            out += [(i1 + k, i1 + k + 1, j1 + k, j1 + k + 1) for k in range(i2 - i1)]
+        else:
+            out.append((i1, i2, j1, j2))
+    k = 0
+    while len(out) > 1 and k < len(out):
+        i1, i2, j1, j2 = out[k]
+        if i1 < i2 and j1 < j2:
+            k += 1
+            continue
+        at = k - 1 if k > 0 else k + 1
+        a, b = sorted((k, at))
+        out[a : b + 1] = [(out[a][0], out[b][1], out[a][2], out[b][3])]
+        k = a
+    return out
+
+
+def shown_as(heard: Transcript, shown: Transcript) -> Transcript:
+    """A corrector's output (``shown``, its text changed from ``heard``'s) as one word list:
+    each word it changed carries what was heard there, the text and segments are the
+    words'. A corrector that keeps its own words (they differ from ``heard``'s) is taken as
+    it is; so is a transcript without words."""
+    if not heard.words or shown.words != heard.words or shown.text == heard.text:
+        return shown
+    said = [w.text for w in heard.words]
+    new = shown.text.split()
+    if not new:
+        return shown
+    words: list[Word] = []
+    for i1, i2, j1, j2 in _groups(said, new):
+        if i2 - i1 == j2 - j1:
+            words += [
+                w if w.text == t else replace(w, text=t, heard=w.text)
+                for w, t in zip(heard.words[i1:i2], new[j1:j2], strict=True)
+            ]
+            continue
+        first, last = heard.words[i1], heard.words[i2 - 1]
+        p = min(w.probability for w in heard.words[i1:i2])
+        text, was = " ".join(new[j1:j2]), " ".join(said[i1:i2])
+        words.append(Word(text, first.start, last.end, p, None if text == was else was))
+    return _from_words(shown, tuple(words))
+
+
+def _from_words(t: Transcript, words: tuple[Word, ...]) -> Transcript:
+    """``t`` with these words, its text and segments made of them."""
+    segments = tuple(
+        replace(s, text=" ".join(w.text for w in words if s.holds(w.start))) for s in t.segments
+    )
+    return Transcript(" ".join(w.text for w in words), segments, words, t.duration)
+
+
+def restored(t: Transcript, which: Sequence[int] | None = None) -> Transcript:
+    """``t`` with corrected words put back as heard: those of ``which`` (word indices),
+    or all. The words put back are as heard (``heard`` None). Nothing changes once the user
+    has retyped the text (it is then theirs)."""
+    if not t.changes or not as_shown(t.text, t.words):
+        return t
+    back = set(range(len(t.words)) if which is None else which)
+    words = tuple(
+        Word(w.heard, w.start, w.end, w.probability) if i in back and w.heard is not None else w
+        for i, w in enumerate(t.words)
+    )
+    return t if words == t.words else _from_words(t, words)
+
+
+def as_shown(text: str, words: Sequence[Word]) -> bool:
+    """Whether ``text`` is the words' text (not retyped by the user since)."""
+    return text == " ".join(w.text for w in words)
+
+
+def corrections(text: str, words: Sequence[Word]) -> list[tuple[int, str, str]]:
+    """(word index, as heard, as shown) of each corrected word the text still shows; none
+    once the user has retyped the text."""
+    if not as_shown(text, words):
+        return []
+    return [(i, w.heard, w.text) for i, w in enumerate(words) if w.heard is not None]
+
+
+def marked(text: str, words: Sequence[Word], mark: str = "{shown} (heard: {heard})") -> str:
+    """The text with each corrected word marked, by default "Redis (heard: readies)"."""
+    if not any(w.heard is not None for w in words) or not as_shown(text, words):
+        return text
+    return " ".join(
+        w.text if w.heard is None else mark.format(shown=w.text, heard=w.heard) for w in words
+    )
+
+
+def words_if_corrected(rows: Sequence[dict[str, Any]]) -> tuple[Word, ...]:
+    """Stored words (as :func:`words_to_dicts` keeps them) where a correction changed one,
+    else none: what marking a stored transcript needs, without reading every answer's."""
+    import itertools
+
+    # map over a C method: this runs over every word of every answer a report reads
+    found = any(map(dict.__contains__, rows, itertools.repeat("heard")))
+    return words_from_dicts(rows) if found else ()
+
+
+def described(changed: Sequence[tuple[int, str, str]]) -> str:
+    """How many words were corrected, each numbered as undo takes it: "2 words corrected:
+    1. Redis (heard: readies) · 2. Celery (heard: salary)" ("" for none)."""
+    if not changed:
+        return ""
+    each = " · ".join(
+        f"{k}. {shown} (heard: {heard})" for k, (_, heard, shown) in enumerate(changed, 1)
+    )
+    return f"{len(changed)} word{'s' if len(changed) != 1 else ''} corrected: {each}"

@@ -23,6 +23,7 @@ from mockint.grading.assess import Assessment
 from mockint.grading.delivery import describe as describe_delivery
 from mockint.rehearsal.practice import Action, CategorySummary, Choice, Listening
 from mockint.reports.report import Missed
+from mockint.transcript import Word, corrections, described, marked, words_if_corrected
 
 
 class Keys:
@@ -146,8 +147,11 @@ def graded_lines(
     delivery: dict[str, Any] | None = None,
     recording: str | None = None,
     star: dict[str, str] | None = None,
+    words: Sequence[Word] = (),
+    undo: str = "",
 ) -> list[Line]:
-    """A graded answer as lines: what was said, the score and why, each key point, delivery."""
+    """A graded answer as lines: what was said (each corrected word marked with what was
+    heard, and how to ``undo`` it), the score and why, each key point, delivery."""
     out: list[Line] = []
     if title:
         out.append((title, "bold"))
@@ -155,7 +159,10 @@ def graded_lines(
         out.append((question, ""))
     if out:
         out.append(("", ""))
-    out += [("Your answer:", "bold"), (f"  {transcript or '(nothing was said)'}", ""), ("", "")]
+    shown = marked(transcript, words)
+    out += [("Your answer:", "bold"), (f"  {shown or '(nothing was said)'}", "")]
+    out += correction_lines(corrections(transcript, words), undo)
+    out.append(("", ""))
     state = f" ({status})" if status and status != "complete" else ""
     out.append((f"Score: {score:.0f}/100{state}", f"bold {_score_style(score)}"))
     out += [(f"  · {n}", "dim") for n in notes]
@@ -184,6 +191,11 @@ def graded_lines(
     return out
 
 
+def correction_lines(changed: Sequence[tuple[int, str, str]], undo: str = "") -> list[Line]:
+    """How many words a correction changed, each numbered (the number undoes it)."""
+    return [(f"  {x}", "dim") for x in (described(changed), undo) if x and changed]
+
+
 def assessment_lines(a: Assessment, title: bool = True) -> list[Line]:
     """The lines of a fresh assessment (``grade``, the practice result)."""
     q = a.question
@@ -195,12 +207,14 @@ def assessment_lines(a: Assessment, title: bool = True) -> list[Line]:
         notes=a.notes,
         delivery=a.delivery.to_dict() if a.delivery else None,
         star=a.star.to_dict() if a.star else None,
+        words=a.transcript.words,
     )
 
 
 def attempt_lines(a: Any, question: Question | None) -> list[Line]:
     """The lines of a stored attempt (``review``)."""
     when = a.graded_at[:16].replace("T", " ")
+    words = words_if_corrected(a.words or [])
     return graded_lines(
         a.transcript,
         a.score,
@@ -218,6 +232,8 @@ def attempt_lines(a: Any, question: Question | None) -> list[Line]:
         ],
         delivery=a.delivery,
         recording=a.audio_path,
+        words=words,
+        undo=f"undo: mockint review a{a.id} --edit --undo all (or --undo N for one)",
     )
 
 
@@ -238,7 +254,10 @@ def compare_lines(best: Any, latest: Any, width: int = 38) -> list[Line]:
         for x, y in zip(lb or [""] * len(rb), rb or [""] * len(lb), strict=True):
             out.append((f"  {x:<{width + 22}}  {y}", ""))
     for title, a in ((left, best), (right, latest)):
-        out += [("", ""), (f"Answer, {title}:", "bold"), (f"  {a.transcript or '(nothing)'}", "")]
+        words = words_if_corrected(a.words or [])
+        shown = marked(a.transcript, words)
+        out += [("", ""), (f"Answer, {title}:", "bold"), (f"  {shown or '(nothing)'}", "")]
+        out += correction_lines(corrections(a.transcript, words))
     return out
 
 
@@ -265,6 +284,7 @@ _CHOICES: dict[str, Choice] = {
     "r": "retry",
     "p": "repeat",
     "e": "edit",
+    "u": "undo",
     "m": "model",
     "q": "quit",
 }
@@ -283,6 +303,7 @@ class ConsoleUI:
         self.console = console or Console(highlight=False)
         self.keys = keys or Keys()
         self._live: Live | None = None
+        self._corrected = 0  # words corrected in the result on screen
 
     def close(self) -> None:
         self._stop_live()
@@ -344,6 +365,7 @@ class ConsoleUI:
         self._stop_live()
         for text, style in assessment_lines(a, title=False):
             self.console.print(Text(text, style=style))
+        self._corrected = len(a.corrections)
         self.console.print(Text(f"Saved as attempt {attempt_id}.", style="dim"))
 
     def taken(self, attempt_id: int, seconds: float) -> None:
@@ -401,13 +423,26 @@ class ConsoleUI:
     def choose(self) -> Choice:
         self.console.print(
             "[dim]Enter: next · r: retry · p: hear the question again · "
-            "m: model answer · e: correct the transcript · q: quit[/dim]"
+            "m: model answer · e: correct the transcript · "
+            + ("u: undo corrections · " if self._corrected else "")
+            + "q: quit[/dim]"
         )
         while True:
             k = self.keys.wait()
             choice = _CHOICES.get(k)
             if choice:
                 return choice
+
+    def undo(self, changed: Sequence[tuple[int, str, str]]) -> list[int]:
+        """Which corrections to undo (by number): the one there is, else one by its number
+        key or all with ``a`` (any other key: none)."""
+        n = len(changed)
+        if n > 1:
+            self.console.print(Text(f"Undo which? 1-{min(n, 9)}: that one · a: all", "dim"))
+        k = self.keys.wait() if n > 1 else "a"
+        return (
+            list(range(1, n + 1)) if k == "a" else [int(k)] if k in tuple("123456789"[:n]) else []
+        )
 
     def edit(self, text: str) -> str | None:
         """The corrected transcript: in $EDITOR at a terminal, else the next input line."""

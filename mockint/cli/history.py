@@ -135,6 +135,12 @@ def _audio_links(rep: Any, where: Path, embed: bool) -> tuple[dict[int, str], in
 @click.option("--from", "start", type=click.FloatRange(0), default=0.0, help="Play from SECONDS.")
 @click.option("--compare", is_flag=True, help="QUESTION: the best and the latest side by side.")
 @click.option("--edit", is_flag=True, help="ATTEMPT: correct its transcript ($EDITOR); regrade.")
+@click.option(
+    "--undo",
+    multiple=True,
+    metavar="N|all",
+    help="ATTEMPT: put corrected word N (as numbered) back as heard, or all; regrade.",
+)
 @bank_option
 @output_device_option
 def review(
@@ -143,6 +149,7 @@ def review(
     start: float,
     compare: bool,
     edit: bool,
+    undo: tuple[str, ...],
     bank_name: str | None,
     output_device: str | None,
 ) -> None:
@@ -151,6 +158,8 @@ def review(
     Example: mockint review a12 --play --from 5
 
     Example: mockint review Q12 --compare
+
+    Example: mockint review a12 --edit --undo all
     """
     store = open_store()
     if store is None:
@@ -170,19 +179,51 @@ def review(
         if a is None:
             _review_question(store, target, compare, bank_name)
             return
-    if edit:
+    if undo:
+        a = _undo(a, undo)
+    elif edit:
         a = _correct(a)
     _show_attempt(a)
     if play:
         _play(a, start, output_device)
 
 
-def _correct(a: Any) -> Any:
-    """Open the attempt's transcript in $EDITOR; regrade what comes back; store both."""
-    from mockint.grading.assess import Assessor, correct, from_attempt
+def _undo(a: Any, picked: tuple[str, ...]) -> Any:
+    """Put the attempt's corrected words back as heard (by number, or all); regrade; store."""
+    from mockint.grading.assess import Assessor, from_attempt, undo_corrections
     from mockint.grading.embed import MiniLMEmbedder
     from mockint.storage.store import Store
+    from mockint.ui import plural
 
+    fresh = from_attempt(a, _question(a))
+    n = len(fresh.corrections)
+    if n == 0:
+        raise click.ClickException(f"a{a.id} has no corrected words to undo")
+    which: list[int] = []
+    for p in picked:
+        if p.lower() == "all":
+            which = list(range(1, n + 1))
+        elif p.isdigit() and 1 <= int(p) <= n:
+            which.append(int(p))
+        else:
+            raise click.BadParameter(
+                f"'{p}' is no correction of a{a.id}: give 1 to {n} or 'all'",
+                param_hint="'--undo'",
+            )
+    with Store(config.paths().db) as store:
+        assessor = Assessor(MiniLMEmbedder(on_status=status))
+        undo_corrections(store, a.id, fresh, assessor, sorted(set(which)))
+        fixed = store.attempt(a.id) or a
+    back = plural(len(set(which)), "word")
+    click.echo(
+        f"Put {back} back as heard; regraded a{a.id}: {a.score:.0f} -> {fixed.score:.0f}.",
+        err=True,
+    )
+    return fixed
+
+
+def _question(a: Any) -> Any:
+    """The attempt's question, to regrade against; a ClickException if it is gone."""
     b = bank_or_none(a.bank)
     try:
         q = b.get(a.question_id) if b is not None else None
@@ -192,6 +233,16 @@ def _correct(a: Any) -> Any:
         raise click.ClickException(
             f"question {a.question_id} of bank '{a.bank}' is gone: its answers cannot be regraded"
         )
+    return q
+
+
+def _correct(a: Any) -> Any:
+    """Open the attempt's transcript in $EDITOR; regrade what comes back; store both."""
+    from mockint.grading.assess import Assessor, correct, from_attempt
+    from mockint.grading.embed import MiniLMEmbedder
+    from mockint.storage.store import Store
+
+    q = _question(a)
     text = click.edit(a.transcript, require_save=True)
     if text is None or not text.strip() or text.strip() == a.transcript.strip():
         click.echo("Transcript unchanged.", err=True)

@@ -29,7 +29,13 @@ from mockint.hearing.transcribe import Transcriber
 from mockint.hearing.vocabulary import bank_terms, bank_words, hotwords
 from mockint.storage.intake import import_pending, keep_pending
 from mockint.storage.store import Attempt, Store, new_uid, now
-from mockint.transcript import Transcript, words_from_dicts, words_to_dicts
+from mockint.transcript import (
+    Transcript,
+    corrections,
+    restored,
+    words_from_dicts,
+    words_to_dicts,
+)
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,12 @@ class Assessment:
         """The grader's notes, then the STAR note (what is stored and shown)."""
         return [*self.grade.notes, *([self.star.note] if self.star else [])]
 
+    @property
+    def corrections(self) -> list[tuple[int, str, str]]:
+        """(word index, as heard, as shown) of each word a correction changed, as the
+        transcript still shows it (none once the user retyped it)."""
+        return corrections(self.transcript.text, self.transcript.words)
+
     def to_dict(self) -> dict[str, Any]:
         """The fields of ``grade --json`` (README lists them)."""
         return {
@@ -68,6 +80,8 @@ class Assessment:
             "key_points": [k.to_dict() for k in self.grade.key_points],
             "duration": round(self.transcript.duration, 3),
             "words": words_to_dicts(self.transcript.words),
+            "heard_text": self.transcript.heard_text,
+            "corrected_words": len(self.corrections),
             "audio": self.audio_path,
             "delivery": self.delivery.to_dict() if self.delivery else None,
             "models": self.models,
@@ -264,7 +278,30 @@ def correct(
     t = replace(a.transcript, text=text.strip())
     g = grade_many([(t.text, a.question)], assessor.embedder, assessor.options)[0]
     fixed = replace(a, transcript=t, grade=g)
-    store.regrade(attempt_id, to_attempt(fixed), heard=a.transcript.text)
+    store.regrade(attempt_id, to_attempt(fixed), heard=a.transcript.heard_text)
+    return fixed
+
+
+def undo_corrections(
+    store: Store,
+    attempt_id: int,
+    a: Assessment,
+    assessor: Assessor,
+    which: Sequence[int] | None = None,
+) -> Assessment:
+    """Put corrected words back as heard (``which``: their numbers, 1 for the first
+    correction, or all), regrade and store as :func:`correct` does; the words put back are
+    stored as heard. Unchanged (not stored) when there is nothing to put back."""
+    from dataclasses import replace
+
+    changed = a.corrections
+    picked = [changed[n - 1][0] for n in which or range(1, len(changed) + 1)]
+    t = restored(a.transcript, picked)
+    if t == a.transcript:
+        return a
+    g = grade_many([(t.text, a.question)], assessor.embedder, assessor.options)[0]
+    fixed = replace(a, transcript=t, grade=g)
+    store.regrade(attempt_id, to_attempt(fixed), heard=None)
     return fixed
 
 

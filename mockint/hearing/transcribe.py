@@ -22,7 +22,7 @@ import numpy as np
 
 from mockint.hearing.respell import Scorer, Scores, respelled
 from mockint.models.registry import DEFAULT_WHISPER
-from mockint.transcript import Segment, Transcript, clean, spoken_words
+from mockint.transcript import Segment, Transcript, clean, shown_as, spoken_words
 
 
 class Transcriber(Protocol):
@@ -170,7 +170,7 @@ class Engine:
             return Transcript("", duration=duration)
         heard, score = self._decode(model, audio, duration, hotwords)
         heard = self._dropped_heard(model, audio, clean(heard), voiced)
-        return respelled(heard, hotwords, score)
+        return shown_as(heard, respelled(heard, hotwords, score))
 
     def _dropped_heard(
         self, model: Any, audio: np.ndarray, heard: Transcript, voiced: np.ndarray

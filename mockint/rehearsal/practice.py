@@ -32,7 +32,7 @@ from mockint.storage.store import Attempt, Store, now
 
 # what the candidate can do while answering, and after a result
 Action = Literal["done", "skip", "quit", "hint"]
-Choice = Literal["next", "retry", "repeat", "quit", "edit", "model"]
+Choice = Literal["next", "retry", "repeat", "quit", "edit", "model", "undo"]
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,9 @@ class PracticeUI(Protocol):
 
     def edit(self, text: str) -> str | None:
         """The transcript as the candidate corrects it (None: left as it was)."""
+
+    def undo(self, changed: Sequence[tuple[int, str, str]]) -> list[int]:
+        """Which of the corrected words (numbered from 1, as shown) to put back as heard."""
 
     def summary(
         self,
@@ -295,9 +298,11 @@ class Practice:
                 if self.answer(q) is None or self.o.live:  # skipped, or live: one take
                     break
                 choice = self.ui.choose()
-                while choice in ("edit", "model"):
+                while choice in ("edit", "model", "undo"):
                     if choice == "edit":
                         self.correct_last()
+                    elif choice == "undo":
+                        self.undo_last()
                     else:
                         self.ui.model_answer(q)
                         self.speaker.say(q.model_answer, stop=self.ui.interrupted)
@@ -476,5 +481,20 @@ class Practice:
             return
         fixed = correct(self.store, attempt_id, a, text, self.assessor)
         self.event("corrected", attempt=attempt_id, score=fixed.grade.score)
+        self.ui.result(fixed, attempt_id)
+        self.last = (fixed, attempt_id)
+
+    def undo_last(self) -> None:
+        """Put corrected words the candidate picks back as heard; regrade, store, show."""
+        from mockint.grading.assess import undo_corrections
+
+        if self.last is None or not self.last[0].corrections:
+            return
+        a, attempt_id = self.last
+        which = self.ui.undo(a.corrections)
+        if not which:
+            return
+        fixed = undo_corrections(self.store, attempt_id, a, self.assessor, which)
+        self.event("undone", attempt=attempt_id, words=len(which), score=fixed.grade.score)
         self.ui.result(fixed, attempt_id)
         self.last = (fixed, attempt_id)

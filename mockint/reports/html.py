@@ -31,6 +31,8 @@ th:first-child,td:first-child{text-align:left}
 .cols h4{margin:.2rem 0;font-size:.85rem;color:#4a5563;text-transform:uppercase;
 letter-spacing:.03em}
 mark{background:#fff1a8;padding:0 .1em}
+.corrected{text-decoration:underline dotted #9a6700;text-underline-offset:.2em}
+.heard{color:#8a5300;font-size:.85em}
 .kp{margin:.15rem 0} .kp.covered::before{content:'✓ ';color:#1a7f37}
 .kp.missed::before{content:'✗ ';color:#c62828} .kp.missed{color:#6b2222}
 .kp.partly::before{content:'~ ';color:#9a6700}
@@ -95,6 +97,34 @@ def _line(name: str, ys: Sequence[float], top: float = 100.0, unit: str = "") ->
         f'height="{h}" viewBox="0 0 {w} {h}">{grid}'
         f'<polyline points="{pts}" fill="none" stroke="#0969da" stroke-width="2"/>{dots}</svg>'
     )
+
+
+def _marked(text: str, spans: Sequence[str], corrected: Sequence[dict[str, Any]]) -> str:
+    """:func:`_highlight`, with each corrected word (``at`` its offset in the text) marked
+    with what was heard."""
+    if not corrected:
+        return _highlight(text, spans)
+    found = [(i, i + len(x)) for x in spans if x and (i := text.find(x)) >= 0]
+    words = [(int(c["at"]), int(c["at"]) + len(c["shown"]), str(c["heard"])) for c in corrected]
+    cuts = sorted(
+        {0, len(text), *(x for m in found for x in m), *(x for w in words for x in w[:2])}
+    )
+    out = []
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        piece = html.escape(text[a:b])
+        for start, end, heard in words:
+            if start <= a and b <= end:
+                h = html.escape(heard)
+                piece = (
+                    f'<span class="corrected" title="heard: {h}" data-heard="{h}">{piece}</span>'
+                )
+        if any(m <= a and b <= n for m, n in found):
+            piece = f"<mark>{piece}</mark>"
+        out.append(piece)
+        out += [
+            f'<span class="heard"> (heard: {html.escape(w[2])})</span>' for w in words if w[1] == b
+        ]
+    return "".join(out)
 
 
 def _highlight(text: str, spans: Sequence[str]) -> str:
@@ -230,8 +260,21 @@ def _attempt(a: AttemptView, audio: Mapping[int, str]) -> str:
         )
         + player
         + (f'<ul class="plain muted">{said}</ul>' if said else "")
-        + f'<div class="cols"><div><h4>Your answer</h4><p>{_highlight(a.transcript, spans)}</p>'
+        + _corrected_note(a)
+        + '<div class="cols"><div><h4>Your answer</h4>'
+        + f"<p>{_marked(a.transcript, spans, a.corrections)}</p>"
         f"</div><div><h4>Model answer: key points</h4>{kps}</div></div></section>"
+    )
+
+
+def _corrected_note(a: AttemptView) -> str:
+    """How many words a correction changed, and how to undo it."""
+    n = len(a.corrections)
+    if not n:
+        return ""
+    return (
+        f'<p class="note corrections" data-corrected="{n}">{n} word{"s" if n != 1 else ""} '
+        f"corrected (undo: <code>mockint review a{a.id} --edit --undo all</code>)</p>"
     )
 
 

@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 from mockint.grading.delivery import describe as describe_delivery
 from mockint.reports.html import render_html
-from mockint.reports.report import Report, sparkline
+from mockint.reports.report import AttemptView, Report, sparkline
+from mockint.transcript import described
 
 
 def render_json(r: Report) -> str:
@@ -36,12 +37,16 @@ CSV_COLUMNS = [
     "answer_number",
     "change_since_first",
     "mode",
+    "corrected_words",
+    "heard_transcript",
 ]
 
 
 def render_csv(r: Report) -> str:
     """One row per attempt (columns: CSV_COLUMNS); answer_number counts the answers to its
-    question so far, change_since_first is its score minus the first answer's."""
+    question so far, change_since_first is its score minus the first answer's;
+    corrected_words counts the words a correction changed, heard_transcript is the
+    transcript as the recogniser heard it (empty when nothing was corrected)."""
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(CSV_COLUMNS)
@@ -67,6 +72,8 @@ def render_csv(r: Report) -> str:
                 count[a.question_id],
                 round(a.score - first[a.question_id], 1),
                 a.mode,
+                len(a.corrections),
+                _cell(a.heard_text or ""),
             ]
         )
     return buf.getvalue()
@@ -136,7 +143,7 @@ def render_text(r: Report, width: int = 100) -> str:
             con.print(f"  {w['latest']:>5.0f}  {w['question_id']:>5}  {w['question']}")
             for note in w.get("notes", []):
                 con.print(f"{'':>16}[dim]{note}[/dim]")
-    for line in _study_lines(r):
+    for line in _study_lines(r) + _corrected_lines(r):
         con.print(line)
     if r.delivery:
         con.print("[bold]Delivery[/bold] (means over the spoken answers)")
@@ -161,6 +168,42 @@ def _study_lines(r: Report) -> list[str]:
             out.append(f"  {m.question_id}  {m.question}")
         out.append(f"    - {m.text} (missed in {m.missed} of {m.answers})")
     return out
+
+
+# the answers with corrected words a text or Markdown report lists (latest first)
+CORRECTED_SHOWN = 20
+UNDO = "undo: mockint review aN --edit --undo N|all"
+
+
+def _corrected(r: Report) -> tuple[str, list[tuple[AttemptView, str]]]:
+    """The corrected words' summary line, and the latest answers with any, each with its
+    words marked ("Redis (heard: readies)")."""
+    mine = [a for a in r.items if a.corrections]
+    if not mine:
+        return "", []
+    n = sum(len(a.corrections) for a in mine)
+    head = f"{n} word{'s' if n != 1 else ''} corrected in {len(mine)} of {len(r.items)} answers"
+    rows = [
+        (a, described([(c["word"], c["heard"], c["shown"]) for c in a.corrections]))
+        for a in reversed(mine[-CORRECTED_SHOWN:])
+    ]
+    return head, rows
+
+
+def _more(r: Report, shown: int) -> list[str]:
+    rest = sum(1 for a in r.items if a.corrections) - shown
+    return [f"  ... and {rest} more answers (the JSON report lists them all)"] if rest > 0 else []
+
+
+def _corrected_lines(r: Report) -> list[str]:
+    """The text report's corrected words, as rich markup."""
+    from rich.markup import escape
+
+    head, rows = _corrected(r)
+    if not head:
+        return []
+    out = [f"  a{a.id:<5} {a.question_id:>5}  {line}" for a, line in rows] + _more(r, len(rows))
+    return ["[bold]Corrected words[/bold]", *(escape(x) for x in [f"  {head} ({UNDO})", *out])]
 
 
 def render_md(r: Report) -> str:
@@ -207,6 +250,11 @@ def render_md(r: Report) -> str:
                 current = m.question_id
                 out.append(f"- **{m.question_id}** {_md(m.question)}")
             out.append(f"  - {_md(m.text)} (missed in {m.missed} of {m.answers})")
+    head, rows = _corrected(r)
+    if head:
+        out += ["", "## Corrected words", "", f"{head} (undo: `{UNDO[6:]}`).", ""]
+        out += [f"- a{a.id} · {a.question_id}: {_md(line)}" for a, line in rows]
+        out += [f"- {x.strip()}" for x in _more(r, len(rows))]
     if r.delivery:
         out += ["", "## Delivery (means)", ""] + [f"- {x}" for x in describe_delivery(r.delivery)]
     return "\n".join(out) + "\n"

@@ -12,6 +12,7 @@ from typing import Any
 
 from mockint.bank import Bank, Question
 from mockint.storage.store import Attempt
+from mockint.transcript import Word, corrections, words_if_corrected
 
 SCHEMA_VERSION = 1
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -83,6 +84,12 @@ class AttemptView:
     heard: str | None = None
     # "practice" or "live"
     mode: str = "practice"
+    # each word a correction changed, as the transcript shows it: {"word": its index among
+    # the stored words, "at": where it starts in the transcript, "heard": ..., "shown":
+    # ...}; numbered from 1 in this order for undo
+    corrections: list[dict[str, Any]] = field(default_factory=list)
+    # the transcript as the recogniser heard it (None: as shown, nothing was corrected)
+    heard_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -250,6 +257,8 @@ def _delivery_means(done: Sequence[Attempt]) -> dict[str, float] | None:
 
 
 def _view(a: Attempt, q: Question | None) -> AttemptView:
+    words = words_if_corrected(a.words or [])
+    changed = _changed(a.transcript, words) if words else []
     return AttemptView(
         a.id or 0,
         a.session_id,
@@ -267,7 +276,21 @@ def _view(a: Attempt, q: Question | None) -> AttemptView:
         list(a.notes),
         a.heard,
         a.mode,
+        changed,
+        " ".join(w.as_heard for w in words) if changed else None,
     )
+
+
+def _changed(text: str, words: Sequence[Word]) -> list[dict[str, Any]]:
+    """:attr:`AttemptView.corrections` of a transcript and its words."""
+    if not corrections(text, words):
+        return []
+    out, at = [], 0
+    for i, w in enumerate(words):
+        if w.heard is not None:
+            out.append({"word": i, "at": at, "heard": w.heard, "shown": w.text})
+        at += len(w.text) + 1
+    return out
 
 
 def sparkline(scores: Sequence[float]) -> str:

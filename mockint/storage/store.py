@@ -437,14 +437,15 @@ class Store:
 
     @_guarded
     def regrade(self, attempt_id: int, a: Attempt, heard: str | None) -> None:
-        """Replace an attempt's transcript and grade (a corrected transcript, regraded),
-        keeping what was first heard."""
+        """Replace an attempt's transcript, words and grade (a corrected transcript, or
+        corrected words put back as heard, regraded), keeping what was first heard."""
         with self._tx():
             self.db.execute(
-                "UPDATE attempts SET transcript = ?, score = ?, coverage = ?, key_points = ?, "
-                "notes = ?, heard = COALESCE(heard, ?) WHERE id = ?",
+                "UPDATE attempts SET transcript = ?, words = ?, score = ?, coverage = ?, "
+                "key_points = ?, notes = ?, heard = COALESCE(heard, ?) WHERE id = ?",
                 (
                     a.transcript,
+                    json.dumps(a.words),
                     a.score,
                     a.coverage,
                     json.dumps(a.key_points),
