@@ -63,7 +63,7 @@ def report(
 
     Example: mockint report --format html --open
     """
-    from mockint.reports.render import RENDERERS, render_html
+    from mockint.reports.render import RENDERERS
     from mockint.reports.report import build
 
     store = open_store()
@@ -87,6 +87,14 @@ def report(
     if output is None or str(output) == "-":
         click.echo(RENDERERS[fmt](rep), nl=False)
         return
+    _write_report(rep, fmt, output, embed_audio, open_)
+
+
+def _write_report(rep: Any, fmt: str, output: Path, embed_audio: bool, open_: bool) -> None:
+    """Render the report into ``output`` (HTML with its recordings linked or embedded);
+    say where it went, and open it in the browser with ``--open``."""
+    from mockint.reports.render import RENDERERS, render_html
+
     embedded = 0
     if fmt == "html":
         audio, embedded = _audio_links(rep, output.resolve().parent, embed_audio)
@@ -179,8 +187,8 @@ def review(
 
 def _correct(a: Any) -> Any:
     """Open the attempt's transcript in $EDITOR; regrade what comes back; store both."""
-    from mockint.grading.assess import Assessor, correct, from_attempt
-    from mockint.grading.embed import MiniLMEmbedder
+    from mockint.grading.assess import correct, from_attempt
+    from mockint.rehearsal.offline import assessor
     from mockint.storage.store import Store
 
     b = bank_or_none(a.bank)
@@ -197,7 +205,7 @@ def _correct(a: Any) -> Any:
         click.echo("Transcript unchanged.", err=True)
         return a
     with Store(config.paths().db) as store:
-        correct(store, a.id, from_attempt(a, q), text, Assessor(MiniLMEmbedder(on_status=status)))
+        correct(store, a.id, from_attempt(a, q), text, assessor(status))
         fixed = store.attempt(a.id) or a
     click.echo(f"Regraded a{a.id}: {a.score:.0f} -> {fixed.score:.0f}.", err=True)
     return fixed

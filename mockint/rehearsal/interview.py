@@ -169,19 +169,33 @@ def practise(
                 options,
                 events=events,
             )
-            questions = p.resume_plan() if resume else p.plan()
-            if questions:  # (none: run() says so, with no check first)
-                p.prepare(questions[0].text)  # the voice renders it during the check
-                if devices.check == "always" or (
-                    devices.check == "auto" and not remembered(paths.mic_check, devices.input_name)
-                ):
-                    check_microphone(recorder, transcriber, ui, paths.mic_check, devices.input_name)
-            return p.run(questions)
+            return _run_checked(p, recorder, transcriber, ui, paths, devices, resume)
     finally:
         closer = getattr(speaker, "close", None)
         if closer is not None:
             closer()  # renders in progress end first
         model_proc.close()
+
+
+def _run_checked(
+    p: Practice,
+    recorder: Recorder,
+    transcriber: Transcriber,
+    ui: InterviewUI,
+    paths: Paths,
+    devices: DeviceOptions,
+    resume: bool,
+) -> list[CategorySummary]:
+    """Plan the questions, check the microphone while the first one renders (once per
+    device until a check passes, unless told otherwise), then run the session."""
+    questions = p.resume_plan() if resume else p.plan()
+    if questions:  # (none: run() says so, with no check first)
+        p.prepare(questions[0].text)  # the voice renders it during the check
+        if devices.check == "always" or (
+            devices.check == "auto" and not remembered(paths.mic_check, devices.input_name)
+        ):
+            check_microphone(recorder, transcriber, ui, paths.mic_check, devices.input_name)
+    return p.run(questions)
 
 
 def speaker_for(devices: DeviceOptions, notice: Callable[[str], None]) -> Speaker:
