@@ -460,7 +460,7 @@ class Practice:
         """The start of the next key point the answer so far has not covered."""
         from mockint.grading.grade import hint
 
-        text = hint(said, q, self.embedder)
+        text = hint(said, q, self.embedder, cache=self.assessor.cache)
         self.event("hint", id=q.id, hint=text)
         return text or "You have covered every key point: wrap up."
 
