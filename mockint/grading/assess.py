@@ -74,9 +74,9 @@ class Assessment:
         }
 
 
-def model_info(m: object) -> dict[str, str | None]:
+def model_info(m: Transcriber | Embedder) -> dict[str, str | None]:
     """A model's name and sha256, as an attempt records them."""
-    return {"name": str(getattr(m, "name", type(m).__name__)), "sha256": getattr(m, "sha256", None)}
+    return {"name": m.name, "sha256": m.sha256}
 
 
 class Assessor:

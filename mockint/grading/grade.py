@@ -61,11 +61,18 @@ class Tokens(NamedTuple):
 
 
 class Embedder(Protocol):
-    """Anything that encodes texts into contextual token vectors (one Tokens per text)."""
+    """Anything that encodes texts into contextual token vectors (one Tokens per text).
+    An embedder with a model subclasses this for the defaults of ``sha256`` and ``load``."""
 
     name: str
+    # the model file's hash, as an attempt records it (None: no model file)
+    sha256: str | None = None
 
     def tokens(self, texts: Sequence[str]) -> list[Tokens]: ...
+
+    def load(self) -> object:
+        """Load the model now (it is otherwise loaded on first use)."""
+        return None
 
 
 @dataclass(frozen=True)

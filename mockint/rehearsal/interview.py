@@ -151,7 +151,7 @@ def practise(
         if devices.tts:
             speaker = speaker_for(devices, ui.status)
         if events is not None:
-            events("voice", {"engine": getattr(speaker, "engine", "none")})
+            events("voice", {"engine": speaker.engine})
         transcriber = RemoteTranscriber(model_proc)
         with Store(paths.db) as store:
             added, _ = import_pending(store, paths.pending)
@@ -159,21 +159,19 @@ def practise(
                 ui.status(f"Stored {added} answer(s) kept aside while the store was unavailable.")
             p = Practice(
                 bank,
-                store,
-                paths.recordings,
-                speaker,
-                recorder,
-                transcriber,
-                RemoteEmbedder(model_proc),
-                ui,
-                options,
+                store=store,
+                recordings=paths.recordings,
+                speaker=speaker,
+                recorder=recorder,
+                transcriber=transcriber,
+                embedder=RemoteEmbedder(model_proc),
+                ui=ui,
+                options=options,
                 events=events,
             )
             return _run_checked(p, recorder, transcriber, ui, paths, devices, resume)
     finally:
-        closer = getattr(speaker, "close", None)
-        if closer is not None:
-            closer()  # renders in progress end first
+        speaker.close()  # renders in progress end first
         model_proc.close()
 
 
