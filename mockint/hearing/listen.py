@@ -160,10 +160,6 @@ class Endpointer:
         return events
 
     @property
-    def position(self) -> int:
-        return self._pos
-
-    @property
     def in_pause(self) -> bool:
         """No speech in the last PAD seconds."""
         return self._pos - self.last_voiced > int(PAD * SAMPLE_RATE)

@@ -15,12 +15,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from mockint.bank import Bank
 from mockint.config import Paths
-from mockint.hearing.transcribe import Transcriber
-from mockint.models.registry import DEFAULT_WHISPER
+from mockint.hearing.transcribe import Transcriber, WhisperOptions
 from mockint.rehearsal.miccheck import (
     SECONDS,
     SENTENCE,
@@ -37,11 +36,9 @@ from mockint.rehearsal.practice import (
     PracticeUI,
 )
 from mockint.sound.devices import Recorder
+from mockint.sound.speech import Speaker, SpeechOptions
 from mockint.storage.intake import import_pending
 from mockint.storage.store import Store
-
-if TYPE_CHECKING:
-    from mockint.sound.speech import Speaker
 
 
 class InterviewUI(PracticeUI, Protocol):
@@ -66,11 +63,11 @@ class DeviceOptions:
     # speak the questions (False: only show them)
     tts: bool = True
     voice: str | None = None
-    rate: int = 165
-    model: str = DEFAULT_WHISPER
-    threads: int = 1
+    rate: int = SpeechOptions.rate
+    model: str = WhisperOptions.model
+    threads: int = WhisperOptions.threads
     # the Whisper engine: "ct2" (CTranslate2 int8) or "openai" (openai-whisper fp32)
-    engine: str = "ct2"
+    engine: str = WhisperOptions.engine
     # the voice engine: "piper" (falls back to pyttsx3 when missing) or "pyttsx3"
     tts_engine: str = "piper"
     # microphone check before the first question: "auto" (until one passes), "always", "never"

@@ -49,7 +49,7 @@ class PracticeOptions:
     max_seconds: float = 120.0
     warn_seconds: float = 30.0
     # silence (s) after speech that ends the answer
-    silence: float = 2.5
+    silence: float = EndpointOptions.silence
     # random order seed (None: different each time)
     seed: int | None = None
     # "practice": hints, the model answer and retakes; "live": one take per question and
