@@ -671,3 +671,43 @@ def test_practice_scores_two_texts_at_once_only_where_cores_are_spare() -> None:
     assert score_workers(1, cores=2) == 2 and score_workers(1, cores=8) == 2
     assert score_workers(1, cores=1) == 1  # one core: the recorder needs its share
     assert score_workers(2, cores=2) == 1 and score_workers(2, cores=4) == 2
+
+
+def test_a_phrase_boundary_leaves_no_full_stop_inside_a_sentence() -> None:
+    from mockint.transcript import Segment, Word, joined
+
+    def phrase(text: str, start: float) -> Transcript:
+        words = tuple(Word(w, start + i, start + i + 0.5) for i, w in enumerate(text.split()))
+        return Transcript(text, (Segment(text, start, start + len(words)),), words)
+
+    parts = [
+        phrase("It puts the job on a broker.", 0.0),
+        phrase("Redis in my case.", 10.0),
+        phrase("and returns at once, e.g.", 20.0),
+        phrase("when it is done etc.", 30.0),
+        phrase("and so on...", 40.0),
+        phrase("and that was it.", 50.0),
+    ]
+    t = joined(parts, 60.0)
+    assert t.text == (
+        "It puts the job on a broker. Redis in my case and returns at once, e.g. "
+        "when it is done etc. and so on... and that was it."
+    )
+    assert " ".join(w.text for w in t.words) == t.text
+    assert " ".join(s.text for s in t.segments) == t.text
+    assert [w.start for w in t.words] == [w.start for p in parts for w in p.words]
+
+    class Says:
+        name = "says"
+
+        def __init__(self, *texts: str) -> None:
+            self.texts = list(texts)
+
+        def transcribe(self, audio: np.ndarray, hotwords: str | None = None) -> Transcript:
+            return Transcript(self.texts.pop(0))
+
+    pt = PhraseTranscriber(Says("Redis in my case.", "and returns"))
+    pt.submit(np.zeros(100), 0.0)
+    pt.submit(np.zeros(100), 5.0)
+    assert pt.finish(9.0).text == "Redis in my case and returns"
+    assert pt.text == "Redis in my case and returns"  # the live text shows the same

@@ -234,7 +234,7 @@ class PhraseTranscriber:
     @property
     def text(self) -> str:
         """What has been transcribed so far."""
-        return " ".join(p.text for p in list(self._parts) if p.text)
+        return joined(list(self._parts), 0.0).text
 
     def finish(
         self, duration: float, timeout: float | None = None, tail: Span | None = None
