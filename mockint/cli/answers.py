@@ -59,7 +59,7 @@ def transcribe(file: Path, model: str, threads: int, engine: str, as_json: bool)
 @click.option(
     "--batch",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="JSON Lines of answers to grade (see README); one result per line.",
+    help="JSON Lines of answers to grade (see docs/usage.md); one result per line.",
 )
 @bank_option
 @model_option

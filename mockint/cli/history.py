@@ -59,7 +59,7 @@ def report(
     HTML is one self-contained page, written into the data directory unless -o
     says otherwise, with charts, every answer beside its model answer and a
     player for its recording; JSON and CSV are for other tools (schemas in
-    README), Markdown for notes.
+    docs/usage.md), Markdown for notes.
 
     Example: mockint report --format html --open
     """

@@ -53,7 +53,7 @@ class Assessment:
         return [*self.grade.notes, *([self.star.note] if self.star else [])]
 
     def to_dict(self) -> dict[str, Any]:
-        """The fields of ``grade --json`` (README lists them)."""
+        """The fields of ``grade --json`` (docs/usage.md lists them)."""
         return {
             "bank": self.bank,
             "question_id": self.question.id,

@@ -107,7 +107,7 @@ def score_workers(threads: int, cores: int | None = None) -> int:
     """The transcriber's workers in practice (``WhisperOptions.workers``: the encoder's
     threads, texts the audio check scores at once): two where the cores allow. The
     recording process leaves a core nearly idle, and a long last phrase's transcription
-    is what the candidate waits on after the stop (README, Measured here)."""
+    is what the candidate waits on after the stop (docs/measurements.md, latency)."""
     cores = cores if cores is not None else os.cpu_count() or 1
     return 2 if cores >= 2 * max(1, threads) else 1
 
