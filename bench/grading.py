@@ -198,19 +198,19 @@ def throughput(bank: Bank, embedder: MiniLMEmbedder) -> str:
     import json as _json
 
     from mockint.grading.assess import grade_batch
-    from mockint.grading.grade import _caches
+    from mockint.grading.grade import TokenCache
 
     qs = bank.questions
     lines = [
         _json.dumps({"question": qs[i % 30].id, "text": qs[(i * 7) % 200].model_answer})
         for i in range(120)
     ]
-    _caches.clear()
+    cache = TokenCache(embedder)
     t = time.perf_counter()
-    list(grade_batch(lines, bank, embedder, lambda: None, lambda p: None))  # type: ignore[arg-type,return-value]
+    list(grade_batch(lines, bank, embedder, lambda: None, lambda p: None, cache=cache))  # type: ignore[arg-type,return-value]
     cold = len(lines) / (time.perf_counter() - t)
     t = time.perf_counter()
-    list(grade_batch(lines, bank, embedder, lambda: None, lambda p: None))  # type: ignore[arg-type,return-value]
+    list(grade_batch(lines, bank, embedder, lambda: None, lambda p: None, cache=cache))  # type: ignore[arg-type,return-value]
     warm = len(lines) / (time.perf_counter() - t)
     return (
         f"grade --batch, 120 answers of ~100 words to 30 questions: {cold:.1f} answers/s "

@@ -31,7 +31,7 @@ else:  # pragma: no cover
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
-# What a bank may hold (README, "Question banks"): enough for any real bank, and small
+# What a bank may hold (docs/banks.md): enough for any real bank, and small
 # enough that a hostile one cannot exhaust memory or time.
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_QUESTIONS = 10_000
@@ -234,7 +234,7 @@ def _checked(q: Question, path: str, line: int | None) -> Question:
 
 
 def parse_toml(text: str, path: str = "<toml>", name: str = "") -> Bank:
-    """Parse the TOML bank form (see README: ``[[question]]`` tables), checking every type."""
+    """Parse the TOML bank form (docs/banks.md: ``[[question]]`` tables), checking every type."""
     try:
         data = tomllib.loads(text.lstrip("\ufeff"))
     except tomllib.TOMLDecodeError as e:

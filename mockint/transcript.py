@@ -151,13 +151,49 @@ def spoken_words(pieces: Sequence[tuple[str, float, float, float]]) -> tuple[Wor
 
 
 def joined(parts: Sequence[Transcript], duration: float) -> Transcript:
-    """One transcript from consecutive phrase transcripts (already shifted)."""
+    """One transcript from consecutive phrase transcripts (already shifted). A phrase is
+    decoded on its own, so the recogniser ends it with a full stop even where the speaker
+    paused mid-sentence; where the next phrase goes on in lower case, that stop goes
+    ("in my case. and returns" -> "in my case and returns")."""
+    said = [p for p in parts if p.text]
+    parts = [
+        _unstopped(p) if nxt.text.lstrip()[:1].islower() else p
+        for p, nxt in zip(said, said[1:], strict=False)
+    ] + said[-1:]
     return Transcript(
-        " ".join(p.text for p in parts if p.text).strip(),
+        " ".join(p.text for p in parts).strip(),
         tuple(s for p in parts for s in p.segments),
         tuple(w for p in parts for w in p.words),
         duration,
     )
+
+
+# words whose full stop is their own, not a sentence's end
+_ABBREVIATIONS = {"etc", "vs", "approx", "mr", "mrs", "ms", "dr"}
+
+
+def _stopped(text: str) -> bool:
+    """Whether ``text`` ends with one full stop that ends a sentence (not "...", "e.g.",
+    "Node.js." or "etc.")."""
+    last = text.rstrip().rsplit(maxsplit=1)[-1] if text.strip() else ""
+    if not last.endswith(".") or last.endswith(".."):
+        return False
+    word = last[:-1]
+    return "." not in word and word.lower() not in _ABBREVIATIONS
+
+
+def _unstopped(t: Transcript) -> Transcript:
+    """``t`` without the full stop that ends it, in its text, last segment and last word."""
+    if not _stopped(t.text):
+        return t
+    segments, words = list(t.segments), list(t.words)
+    if segments and _stopped(segments[-1].text):
+        s = segments[-1]
+        segments[-1] = Segment(s.text.rstrip()[:-1], s.start, s.end)
+    if words and _stopped(words[-1].text):
+        w = words[-1]
+        words[-1] = Word(w.text[:-1], w.start, w.end, w.probability, w.heard)
+    return Transcript(t.text.rstrip()[:-1], tuple(segments), tuple(words), t.duration)
 
 
 # An n-gram said this many times in a row is a decoding loop, not speech.

@@ -35,7 +35,7 @@ fi
 pip=(.venv/bin/python -m pip --disable-pip-version-check -q)
 
 # 3. torch first, CPU build: otherwise a dependency pulls a multi-GB CUDA build.
-#    Elsewhere, point TORCH_SPEC at a CPU wheel or index (see README).
+#    Elsewhere, point TORCH_SPEC at a CPU wheel or index (see README or docs/models.md).
 if ! .venv/bin/python -c 'import torch' 2>/dev/null; then
   say "Installing ${TORCH_SPEC:-torch==2.13.0}"
   # shellcheck disable=SC2086

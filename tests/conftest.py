@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from mockint.bank import Bank, load_file
-from mockint.grading.grade import Tokens
+from mockint.grading.grade import Embedder, Tokens
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -28,7 +28,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return h
 
 
-class HashingEmbedder:
+class HashingEmbedder(Embedder):
     """A real Embedder without a model: each lower-cased word is a token whose vector is
     fixed by the word's hash (near-orthogonal to other words', context ignored).
 

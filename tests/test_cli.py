@@ -319,3 +319,21 @@ def test_grade_batch_transcribes_audio_in_several_processes_in_order(
     assert two[1]["error"].endswith("missing.wav: no such file")
     assert [o.get("transcript") for o in two] == [o.get("transcript") for o in one]
     assert all(o["score"] >= 70 for o in (two[0], two[2], two[3]))
+
+
+def test_option_defaults_are_read_from_the_library(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each default is written once, in the options dataclass the command fills."""
+    import click
+
+    from mockint.cli.rehearse import practice
+    from mockint.hearing.transcribe import WhisperOptions
+    from mockint.rehearsal.interview import DeviceOptions
+    from mockint.rehearsal.practice import PracticeOptions
+
+    monkeypatch.setattr(PracticeOptions, "silence", 3.5)
+    monkeypatch.setattr(DeviceOptions, "rate", 150)
+    monkeypatch.setattr(WhisperOptions, "engine", "openai")
+    ctx = click.Context(practice)
+    defaults = {p.name: p.get_default(ctx) for p in practice.params}
+    assert (defaults["silence"], defaults["rate"], defaults["engine"]) == (3.5, 150, "openai")
+    assert "[default: 3.5;" in practice.get_help(ctx)

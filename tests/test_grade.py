@@ -220,3 +220,31 @@ def test_the_evidence_shown_carries_the_key_points_own_content(embedder, resume_
     g = grade(said, q, embedder)
     [k] = [k for k in g.key_points if k.text.startswith("Templates define")]
     assert k.status != "missed" and k.match.startswith("Templates decide")
+
+
+def test_a_token_cache_keeps_the_model_answer_between_calls(fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    from mockint.grading.grade import TokenCache
+
+    asked: list[str] = []
+
+    class Counting:
+        name = "counting"
+
+        def tokens(self, texts):  # type: ignore[no-untyped-def]
+            asked.extend(texts)
+            return fake_embedder.tokens(texts)
+
+    e = Counting()
+    cache = TokenCache(e)
+    first = grade("Clean code is what I like.", Q, e, cache=cache)
+    asked.clear()
+    again = grade("Clean code is what I like.", Q, e, cache=cache)
+    assert again.score == first.score
+    assert "Clean code is what I like." in asked  # the answer is encoded each time
+    kept = [Q.text, "I enjoy solving logical problems.", "Testing matters to me."]
+    assert not set(kept) & set(asked)  # the question and model answer are not
+    asked.clear()
+    grade("Clean code is what I like.", Q, e)  # no cache: this call only
+    assert set(kept) <= set(asked)
+    with pytest.raises(ValueError, match="another embedder"):
+        grade("x", Q, fake_embedder, cache=cache)

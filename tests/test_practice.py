@@ -12,6 +12,7 @@ import pytest
 
 from mockint.bank import Bank, Question
 from mockint.hearing.listen import Endpointer, EndpointOptions, Listener, PhraseTranscriber, _slice
+from mockint.hearing.transcribe import Transcriber
 from mockint.rehearsal.practice import (
     Interrupted,
     Listening,
@@ -22,6 +23,7 @@ from mockint.rehearsal.practice import (
 from mockint.sound import audio as audio_mod
 from mockint.sound.audio import SAMPLE_RATE, StreamingWav, load_audio
 from mockint.sound.devices import ArrayRecorder, DeviceError
+from mockint.sound.speech import Speaker
 from mockint.storage.store import Store
 from mockint.transcript import Transcript
 
@@ -49,7 +51,7 @@ def answer_audio(*parts: tuple[str, float]) -> np.ndarray:
     return np.concatenate([speech(s) if k == "speech" else silence(s) for k, s in parts])
 
 
-class FakeTranscriber:
+class FakeTranscriber(Transcriber):
     """Says the same sentence for every phrase; counts what it was given."""
 
     name = "fake-whisper"
@@ -64,7 +66,7 @@ class FakeTranscriber:
         return Transcript(self.text, duration=len(audio) / SR)
 
 
-class FakeSpeaker:
+class FakeSpeaker(Speaker):
     def __init__(self) -> None:
         self.said: list[str] = []
 
@@ -164,14 +166,14 @@ def make(tmp_path: Path, recorder: object, ui: ScriptedUI, **opts: object) -> Pr
     store = Store(tmp_path / "m.db")
     return Practice(
         BANK,
-        store,
-        tmp_path / "rec",
-        FakeSpeaker(),
-        recorder,  # type: ignore[arg-type]
-        FakeTranscriber(),
-        HashingEmbedder(),
-        ui,
-        PracticeOptions(**opts),  # type: ignore[arg-type]
+        store=store,
+        recordings=tmp_path / "rec",
+        speaker=FakeSpeaker(),
+        recorder=recorder,  # type: ignore[arg-type]
+        transcriber=FakeTranscriber(),
+        embedder=HashingEmbedder(),
+        ui=ui,
+        options=PracticeOptions(**opts),  # type: ignore[arg-type]
         vad=EnergyVad(),
     )
 
@@ -433,8 +435,9 @@ def test_quit_ends_the_session_and_resume_continues_it(tmp_path: Path) -> None:
     # quitting ends the session; a session stopped by Ctrl-C stays open to resume
     ui2 = ScriptedUI(keys={1.0: "q"})
     p2 = make(tmp_path, Recorders(speech(5.0)), ui2)
-    with pytest.raises(Interrupted):
+    with pytest.raises(Interrupted) as stopped:
         p2.run(p2.plan())
+    assert stopped.value.by_user and stopped.value.attempt_id is not None
     p3 = make(tmp_path, Recorders(one, one, one), ScriptedUI())
     todo = p3.resume_plan()
     assert [q.id for q in todo] == ["Q1", "Q2", "Q3"]  # the interrupted Q1 is asked again
@@ -668,3 +671,43 @@ def test_practice_scores_two_texts_at_once_only_where_cores_are_spare() -> None:
     assert score_workers(1, cores=2) == 2 and score_workers(1, cores=8) == 2
     assert score_workers(1, cores=1) == 1  # one core: the recorder needs its share
     assert score_workers(2, cores=2) == 1 and score_workers(2, cores=4) == 2
+
+
+def test_a_phrase_boundary_leaves_no_full_stop_inside_a_sentence() -> None:
+    from mockint.transcript import Segment, Word, joined
+
+    def phrase(text: str, start: float) -> Transcript:
+        words = tuple(Word(w, start + i, start + i + 0.5) for i, w in enumerate(text.split()))
+        return Transcript(text, (Segment(text, start, start + len(words)),), words)
+
+    parts = [
+        phrase("It puts the job on a broker.", 0.0),
+        phrase("Redis in my case.", 10.0),
+        phrase("and returns at once, e.g.", 20.0),
+        phrase("when it is done etc.", 30.0),
+        phrase("and so on...", 40.0),
+        phrase("and that was it.", 50.0),
+    ]
+    t = joined(parts, 60.0)
+    assert t.text == (
+        "It puts the job on a broker. Redis in my case and returns at once, e.g. "
+        "when it is done etc. and so on... and that was it."
+    )
+    assert " ".join(w.text for w in t.words) == t.text
+    assert " ".join(s.text for s in t.segments) == t.text
+    assert [w.start for w in t.words] == [w.start for p in parts for w in p.words]
+
+    class Says:
+        name = "says"
+
+        def __init__(self, *texts: str) -> None:
+            self.texts = list(texts)
+
+        def transcribe(self, audio: np.ndarray, hotwords: str | None = None) -> Transcript:
+            return Transcript(self.texts.pop(0))
+
+    pt = PhraseTranscriber(Says("Redis in my case.", "and returns"))
+    pt.submit(np.zeros(100), 0.0)
+    pt.submit(np.zeros(100), 5.0)
+    assert pt.finish(9.0).text == "Redis in my case and returns"
+    assert pt.text == "Redis in my case and returns"  # the live text shows the same

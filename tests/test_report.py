@@ -386,3 +386,18 @@ def test_reports_filter_on_mode(home: Path, resume_bank: Bank) -> None:
     assert r.exit_code == 0
     r = run("report", "--mode", "live", "--bank", "resume", "--since", "2030-01-01")
     assert r.stdout == "No graded answers match (bank 'resume', live mode).\n"
+
+
+def test_chart_axis_labels_fit_inside_the_chart() -> None:
+    """A y label ends 4 px left of the plot, right-aligned: its start must stay inside
+    the SVG even for a pace of 208.6 words a minute (at most 0.6 em a character)."""
+    import re
+
+    from mockint.reports.html import _line
+
+    for ys, top in (([150.0, 208.6], 100.0), ([40.0, 90.0], 100.0), ([1234.5], 10.0)):
+        svg = _line("Pace", ys, top)
+        labels = re.findall(r'<text x="([\d.]+)"[^>]*font-size="(\d+)"[^>]*>([^<]+)</text>', svg)
+        assert len(labels) == 3
+        for x, size, text in labels:
+            assert float(x) - 0.6 * int(size) * len(text) >= 0, (text, x)

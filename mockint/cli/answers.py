@@ -23,12 +23,11 @@ from mockint.cli.common import (
 
 
 def _transcriber(model: str, threads: int, engine: str) -> Any:
-    from mockint.hearing.engines import make_transcriber
     from mockint.hearing.transcribe import WhisperOptions
+    from mockint.rehearsal import offline
 
     check_model(model)
-    o = WhisperOptions(model=model, threads=threads, engine=engine)
-    return make_transcriber(o, on_status=status)
+    return offline.transcriber(WhisperOptions(model=model, threads=threads, engine=engine), status)
 
 
 @click.command()
@@ -60,7 +59,7 @@ def transcribe(file: Path, model: str, threads: int, engine: str, as_json: bool)
 @click.option(
     "--batch",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="JSON Lines of answers to grade (see README); one result per line.",
+    help="JSON Lines of answers to grade (see docs/usage.md); one result per line.",
 )
 @bank_option
 @model_option
@@ -94,8 +93,8 @@ def grade(
 
     Example: mockint grade --batch answers.jsonl --json
     """
-    from mockint.grading.assess import Assessor, save_to
-    from mockint.grading.embed import MiniLMEmbedder
+    from mockint.grading.assess import save_to
+    from mockint.rehearsal import offline
     from mockint.ui import assessment_lines, plain
 
     if batch is not None:
@@ -112,7 +111,7 @@ def grade(
     if audio is not None:
         result = _assess_audio(b, q, audio, save, _transcriber(model, threads, engine))
     else:
-        result = Assessor(MiniLMEmbedder(on_status=status)).assess_text(b.name, q, text or "")
+        result = offline.assessor(status).assess_text(b.name, q, text or "")
     attempt_id = None
     try:
         if save:
@@ -129,13 +128,13 @@ def grade(
 def _assess_audio(b: Any, q: Any, audio: Path, save: bool, transcriber: Any) -> Any:
     """Transcribe a recorded answer (leaning toward its question's terms) and grade it;
     with ``save``, keep a copy of the recording in the data directory."""
-    from mockint.grading.assess import Assessor, keep_recording
-    from mockint.grading.embed import MiniLMEmbedder
+    from mockint.grading.assess import keep_recording
     from mockint.hearing.vocabulary import bank_terms, bank_words, hotwords
+    from mockint.rehearsal import offline
     from mockint.sound.audio import load_audio
 
     samples = load_audio(audio)
-    assessor = Assessor(MiniLMEmbedder(on_status=status), transcriber)
+    assessor = offline.assessor(status, transcriber)
     kept = str(audio)
     if save:
         try:
@@ -161,45 +160,27 @@ def _grade_batch(
     jobs: int,
 ) -> None:
     """Grade every line, printing (and saving) each result as it comes; exit 1 if any failed."""
-    from mockint.grading.assess import grade_batch
+    from contextlib import closing
+
     from mockint.grading.assess import save as save_attempt
-    from mockint.grading.embed import MiniLMEmbedder
-    from mockint.sound.audio import load_audio
+    from mockint.hearing.transcribe import WhisperOptions
+    from mockint.rehearsal.offline import grade_lines
     from mockint.storage.store import Store
 
     b = load_bank(bank_name)
-    made: list[Any] = []
-
-    def transcriber() -> Any:
-        if not made:
-            made.append(_transcriber(model, threads, engine))
-            if jobs > 1:
-                made[0].load()  # for its name and hash; the pool transcribes
-        return made[0]
-
-    pool = None
+    options = WhisperOptions(model=model, threads=threads, engine=engine)
     if jobs > 1:
-        from mockint.hearing.transcribe import WhisperOptions
-        from mockint.rehearsal.worker import TranscribePool
-
-        check_model(model)
-        pool = TranscribePool(WhisperOptions(model=model, threads=threads, engine=engine), jobs)
+        check_model(model)  # before the processes start
     try:
         lines = open(path, encoding="utf-8")  # noqa: SIM115 (closed below)
     except OSError as e:
         raise click.ClickException(f"{path}: cannot read ({e.strerror}): check the path") from None
     failed = 0
     store = Store(config.paths().db) if save else None
+    results = grade_lines(lines, b, options, jobs, status, lambda: check_model(model))
     try:
-        with lines:
-            for r in grade_batch(
-                lines,
-                b,
-                MiniLMEmbedder(on_status=status),
-                transcriber,
-                load_audio,
-                transcribe_many=pool,
-            ):
+        with lines, closing(results):
+            for r in results:
                 result = r.to_dict()
                 if store is not None and r.assessment is not None and not r.adhoc:
                     result["attempt_id"] = save_attempt(
@@ -214,8 +195,6 @@ def _grade_batch(
     finally:
         if store is not None:
             store.close()
-        if pool is not None:
-            pool.close()
     if failed:
         raise click.ClickException(f"{path}: {failed} of the lines failed (see their errors)")
 

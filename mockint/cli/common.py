@@ -14,6 +14,31 @@ from mockint.errors import BankError
 
 EMPTY = "No answers yet: run 'mockint practice' (or 'mockint grade --save') first."
 
+
+class LibraryDefault:
+    """A click option's default read from the library, where it is written once: a
+    field of an options dataclass, or a constant ("mockint.hearing.transcribe:
+    WhisperOptions.model"). Read when needed (for the help, or when the option is not
+    given), so a command's module is imported only when that command runs; help shows
+    the value itself."""
+
+    def __init__(self, where: str):
+        self.module, _, self.name = where.partition(":")
+
+    def __call__(self) -> Any:
+        import importlib
+
+        value: Any = importlib.import_module(self.module)
+        for part in self.name.split("."):
+            value = getattr(value, part)  # a dataclass field's default is its class attribute
+        return value
+
+    def __str__(self) -> str:
+        return str(self())
+
+
+WHISPER = "mockint.hearing.transcribe:WhisperOptions"
+
 bank_option = click.option("--bank", "bank_name", metavar="NAME", help="Question bank to use.")
 mode_option = click.option(
     "--mode", type=click.Choice(["practice", "live"]), help="Only answers given in this mode."
@@ -27,7 +52,7 @@ category_option = click.option(
 model_option = click.option(
     "--model",
     "-m",
-    default="tiny.en",
+    default=LibraryDefault(f"{WHISPER}.model"),
     show_default=True,
     metavar="M",
     help="Whisper model: tiny.en or base.",
@@ -35,13 +60,13 @@ model_option = click.option(
 engine_option = click.option(
     "--engine",
     type=click.Choice(["ct2", "openai"]),
-    default="ct2",
+    default=LibraryDefault(f"{WHISPER}.engine"),
     show_default=True,
     help="Whisper engine: CTranslate2 int8 (fast) or openai-whisper fp32 (reference).",
 )
 threads_option = click.option(
     "--threads",
-    default=1,
+    default=LibraryDefault(f"{WHISPER}.threads"),
     show_default=True,
     type=click.IntRange(1, 64),
     help="CPU threads for Whisper.",

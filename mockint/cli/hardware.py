@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from mockint import config
-from mockint.cli.common import status
+from mockint.cli.common import LibraryDefault, status
 
 
 @click.group(invoke_without_command=True)
@@ -96,11 +96,16 @@ def voices(language: str | None) -> None:
 @click.option(
     "--seconds",
     type=click.FloatRange(2, 30),
-    default=5.0,
+    default=LibraryDefault("mockint.rehearsal.miccheck:SECONDS"),
     show_default=True,
     help="How long to record.",
 )
-@click.option("--model", default="tiny.en", show_default=True, help="Whisper model.")
+@click.option(
+    "--model",
+    default=LibraryDefault("mockint.hearing.transcribe:WhisperOptions.model"),
+    show_default=True,
+    help="Whisper model.",
+)
 def check(input_device: str | None, seconds: float, model: str) -> None:
     """Check the microphone: level, peak, noise floor, and a sentence heard back.
 

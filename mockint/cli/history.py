@@ -59,11 +59,11 @@ def report(
     HTML is one self-contained page, written into the data directory unless -o
     says otherwise, with charts, every answer beside its model answer and a
     player for its recording; JSON and CSV are for other tools (schemas in
-    README), Markdown for notes.
+    docs/usage.md), Markdown for notes.
 
     Example: mockint report --format html --open
     """
-    from mockint.reports.render import RENDERERS, render_html
+    from mockint.reports.render import RENDERERS
     from mockint.reports.report import build
 
     store = open_store()
@@ -87,6 +87,14 @@ def report(
     if output is None or str(output) == "-":
         click.echo(RENDERERS[fmt](rep), nl=False)
         return
+    _write_report(rep, fmt, output, embed_audio, open_)
+
+
+def _write_report(rep: Any, fmt: str, output: Path, embed_audio: bool, open_: bool) -> None:
+    """Render the report into ``output`` (HTML with its recordings linked or embedded);
+    say where it went, and open it in the browser with ``--open``."""
+    from mockint.reports.render import RENDERERS, render_html
+
     embedded = 0
     if fmt == "html":
         audio, embedded = _audio_links(rep, output.resolve().parent, embed_audio)
@@ -190,8 +198,8 @@ def review(
 
 def _undo(a: Any, picked: tuple[str, ...]) -> Any:
     """Put the attempt's corrected words back as heard (by number, or all); regrade; store."""
-    from mockint.grading.assess import Assessor, from_attempt, undo_corrections
-    from mockint.grading.embed import MiniLMEmbedder
+    from mockint.grading.assess import from_attempt, undo_corrections
+    from mockint.rehearsal.offline import assessor
     from mockint.storage.store import Store
     from mockint.ui import plural
 
@@ -211,8 +219,7 @@ def _undo(a: Any, picked: tuple[str, ...]) -> Any:
                 param_hint="'--undo'",
             )
     with Store(config.paths().db) as store:
-        assessor = Assessor(MiniLMEmbedder(on_status=status))
-        undo_corrections(store, a.id, fresh, assessor, sorted(set(which)))
+        undo_corrections(store, a.id, fresh, assessor(status), sorted(set(which)))
         fixed = store.attempt(a.id) or a
     back = plural(len(set(which)), "word")
     click.echo(
@@ -238,8 +245,8 @@ def _question(a: Any) -> Any:
 
 def _correct(a: Any) -> Any:
     """Open the attempt's transcript in $EDITOR; regrade what comes back; store both."""
-    from mockint.grading.assess import Assessor, correct, from_attempt
-    from mockint.grading.embed import MiniLMEmbedder
+    from mockint.grading.assess import correct, from_attempt
+    from mockint.rehearsal.offline import assessor
     from mockint.storage.store import Store
 
     q = _question(a)
@@ -248,7 +255,7 @@ def _correct(a: Any) -> Any:
         click.echo("Transcript unchanged.", err=True)
         return a
     with Store(config.paths().db) as store:
-        correct(store, a.id, from_attempt(a, q), text, Assessor(MiniLMEmbedder(on_status=status)))
+        correct(store, a.id, from_attempt(a, q), text, assessor(status))
         fixed = store.attempt(a.id) or a
     click.echo(f"Regraded a{a.id}: {a.score:.0f} -> {fixed.score:.0f}.", err=True)
     return fixed

@@ -8,6 +8,7 @@ import click
 
 from mockint import config
 from mockint.cli.common import (
+    LibraryDefault,
     bank_option,
     category_option,
     check_categories,
@@ -28,28 +29,28 @@ from mockint.cli.common import (
 @click.option(
     "--order",
     type=click.Choice(["bank", "random", "weakest"]),
-    default="bank",
+    default=LibraryDefault("mockint.rehearsal.practice:PracticeOptions.order"),
     show_default=True,
     help="Question order: as in the bank, shuffled, or weakest first.",
 )
 @click.option(
     "--max-seconds",
     type=click.FloatRange(10, 3600),
-    default=120,
+    default=LibraryDefault("mockint.rehearsal.practice:PracticeOptions.max_seconds"),
     show_default=True,
     help="Longest answer, in seconds.",
 )
 @click.option(
     "--silence",
     type=click.FloatRange(0.5, 30),
-    default=2.5,
+    default=LibraryDefault("mockint.rehearsal.practice:PracticeOptions.silence"),
     show_default=True,
     help="Seconds of silence that end an answer.",
 )
 @click.option(
     "--mode",
     type=click.Choice(["practice", "live"]),
-    default="practice",
+    default=LibraryDefault("mockint.rehearsal.practice:PracticeOptions.mode"),
     show_default=True,
     help="practice: hints (h), the model answer (m), retakes; live: one take per "
     "question, scores only at the end.",
@@ -58,7 +59,7 @@ from mockint.cli.common import (
     "--tts",
     "tts_engine",
     type=click.Choice(["piper", "pyttsx3"]),
-    default="piper",
+    default=LibraryDefault("mockint.rehearsal.interview:DeviceOptions.tts_engine"),
     show_default=True,
     help="Voice engine: Piper (neural) or pyttsx3 (espeak-ng).",
 )
@@ -66,7 +67,7 @@ from mockint.cli.common import (
 @click.option(
     "--rate",
     type=click.IntRange(80, 400),
-    default=165,
+    default=LibraryDefault("mockint.rehearsal.interview:DeviceOptions.rate"),
     show_default=True,
     help="Speaking rate, words per minute.",
 )

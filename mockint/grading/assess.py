@@ -22,7 +22,7 @@ import numpy as np
 from mockint.bank import MAX_ANSWER_CHARS, MAX_TEXT_CHARS, Bank, Question
 from mockint.errors import MockintError, StoreError
 from mockint.grading.delivery import Delivery, measure
-from mockint.grading.grade import Embedder, Grade, GradeOptions, grade_many
+from mockint.grading.grade import Embedder, Grade, GradeOptions, TokenCache, grade_many
 from mockint.grading.star import Star
 from mockint.grading.star import analyse as analyse_star
 from mockint.hearing.transcribe import Transcriber
@@ -65,7 +65,7 @@ class Assessment:
         return corrections(self.transcript.text, self.transcript.words)
 
     def to_dict(self) -> dict[str, Any]:
-        """The fields of ``grade --json`` (README lists them)."""
+        """The fields of ``grade --json`` (docs/usage.md lists them)."""
         return {
             "bank": self.bank,
             "question_id": self.question.id,
@@ -88,9 +88,9 @@ class Assessment:
         }
 
 
-def model_info(m: object) -> dict[str, str | None]:
+def model_info(m: Transcriber | Embedder) -> dict[str, str | None]:
     """A model's name and sha256, as an attempt records them."""
-    return {"name": str(getattr(m, "name", type(m).__name__)), "sha256": getattr(m, "sha256", None)}
+    return {"name": m.name, "sha256": m.sha256}
 
 
 class Assessor:
@@ -101,10 +101,13 @@ class Assessor:
         embedder: Embedder,
         transcriber: Transcriber | None = None,
         options: GradeOptions | None = None,
+        cache: TokenCache | None = None,
     ):
         self.embedder = embedder
         self.transcriber = transcriber
         self.options = options or GradeOptions()
+        # the model answers' vectors, kept while this assessor grades
+        self.cache = cache if cache is not None else TokenCache(embedder)
 
     def assess_text(self, bank: str, question: Question, text: str) -> Assessment:
         """Grade a typed (or already transcribed) answer."""
@@ -140,7 +143,7 @@ class Assessor:
     ) -> Assessment:
         """Grade an answer already transcribed (by phrases, while it was spoken); ``pauses``
         are its long pauses from voice activity."""
-        g = grade_many([(t.text, question)], self.embedder, self.options)[0]
+        g = grade_many([(t.text, question)], self.embedder, self.options, self.cache)[0]
         return self.build(bank, question, t, g, audio_path, started, pauses)
 
     def build(
@@ -276,7 +279,7 @@ def correct(
     from dataclasses import replace
 
     t = replace(a.transcript, text=text.strip())
-    g = grade_many([(t.text, a.question)], assessor.embedder, assessor.options)[0]
+    g = grade_many([(t.text, a.question)], assessor.embedder, assessor.options, assessor.cache)[0]
     fixed = replace(a, transcript=t, grade=g)
     store.regrade(attempt_id, to_attempt(fixed), heard=a.transcript.heard_text)
     return fixed
@@ -410,6 +413,7 @@ def grade_batch(
     options: GradeOptions | None = None,
     chunk: int = 64,
     transcribe_many: TranscribeMany | None = None,
+    cache: TokenCache | None = None,
 ) -> Iterator[BatchResult]:
     """Grade JSON Lines: ``{"question": ID, "text"|"audio": ...}`` or, for a question
     outside the bank, ``{"question_text": ..., "reference": ..., "text": ...}``.
@@ -418,8 +422,10 @@ def grade_batch(
     graded (text answers of a chunk are embedded together), so memory stays flat
     and results come while the rest is read. A bad line gets an error and the
     rest still run. The transcriber is made only if a line needs it; the audio answers
-    of a chunk go to ``transcribe_many`` (several processes) when it is given.
+    of a chunk go to ``transcribe_many`` (several processes) when it is given. The model
+    answers' vectors are kept in ``cache`` (or one of this batch's own).
     """
+    cache = cache if cache is not None else TokenCache(embedder)
 
     def one_by_one(todo: list[tuple[str, str | None]]) -> list[Transcript | str]:
         out: list[Transcript | str] = []
@@ -440,10 +446,10 @@ def grade_batch(
             pending.append(BatchResult(n, error=str(e)))
         if len(pending) >= chunk:
             pending = _transcribe(pending, transcribe_many or one_by_one)
-            yield from _grade_chunk(pending, bank, embedder, transcriber, options)
+            yield from _grade_chunk(pending, bank, embedder, transcriber, options, cache)
             pending = []
     pending = _transcribe(pending, transcribe_many or one_by_one)
-    yield from _grade_chunk(pending, bank, embedder, transcriber, options)
+    yield from _grade_chunk(pending, bank, embedder, transcriber, options, cache)
 
 
 # audio files (path, hotwords) -> each one's transcript, or the error that stopped it
@@ -480,18 +486,16 @@ def _grade_chunk(
     embedder: Embedder,
     transcriber: Callable[[], Transcriber],
     options: GradeOptions | None,
+    cache: TokenCache,
 ) -> Iterator[BatchResult]:
     todo = [p for p in pending if isinstance(p, _Item) and p.transcript is not None]
-    grades = iter(
-        grade_many(
-            [(p.transcript.text, p.question) for p in todo if p.transcript], embedder, options
-        )
-    )
+    said = [(p.transcript.text, p.question) for p in todo if p.transcript]
+    grades = iter(grade_many(said, embedder, options, cache))
     for p in pending:
         if isinstance(p, BatchResult) or p.transcript is None:
             yield p if isinstance(p, BatchResult) else BatchResult(p.line, error="not heard")
             continue
-        assessor = Assessor(embedder, transcriber() if p.audio is not None else None)
+        assessor = Assessor(embedder, transcriber() if p.audio is not None else None, cache=cache)
         a = assessor.build(
             "" if p.adhoc else bank.name, p.question, p.transcript, next(grades), p.audio
         )

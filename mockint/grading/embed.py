@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from mockint.grading.grade import Tokens
+from mockint.grading.grade import Embedder, Tokens
 from mockint.models.registry import (
     EMBEDDER_NAME,
     EMBEDDER_SHA256,
@@ -17,7 +17,7 @@ from mockint.models.registry import (
 )
 
 
-class MiniLMEmbedder:
+class MiniLMEmbedder(Embedder):
     """sentence-transformers all-MiniLM-L6-v2, loaded once from site-packages."""
 
     name = EMBEDDER_NAME

@@ -61,11 +61,18 @@ class Tokens(NamedTuple):
 
 
 class Embedder(Protocol):
-    """Anything that encodes texts into contextual token vectors (one Tokens per text)."""
+    """Anything that encodes texts into contextual token vectors (one Tokens per text).
+    An embedder with a model subclasses this for the defaults of ``sha256`` and ``load``."""
 
     name: str
+    # the model file's hash, as an attempt records it (None: no model file)
+    sha256: str | None = None
 
     def tokens(self, texts: Sequence[str]) -> list[Tokens]: ...
+
+    def load(self) -> object:
+        """Load the model now (it is otherwise loaded on first use)."""
+        return None
 
 
 @dataclass(frozen=True)
@@ -208,8 +215,9 @@ class _Encoded:
         return kept, np.array(vecs, dtype=np.float32).reshape(len(vecs), self.raw.shape[1])
 
 
-class _Cache:
-    """Token vectors of the model answers' sentences, which recur for every answer."""
+class TokenCache:
+    """Token vectors of the model answers' sentences, which recur for every answer: owned
+    by whoever grades many answers with one embedder (an Assessor, a batch), passed in."""
 
     def __init__(self, embedder: Embedder):
         self.embedder = embedder
@@ -230,26 +238,22 @@ class _Cache:
         }
 
 
-_caches: dict[int, _Cache] = {}
-
-
-def _cache_for(embedder: Embedder) -> _Cache:
-    c = _caches.get(id(embedder))
-    if c is None or c.embedder is not embedder:
-        c = _caches[id(embedder)] = _Cache(embedder)
-    return c
-
-
 def grade_many(
     items: Sequence[tuple[str, Question]],
     embedder: Embedder,
     options: GradeOptions | None = None,
+    cache: TokenCache | None = None,
 ) -> list[Grade]:
-    """Grade many (answer text, question) pairs with one batched encoder pass."""
+    """Grade many (answer text, question) pairs with one batched encoder pass; ``cache``
+    keeps the model answers' vectors from one call to the next (none: this call only)."""
     o = options or GradeOptions()
+    if cache is None:
+        cache = TokenCache(embedder)
+    elif cache.embedder is not embedder:
+        raise ValueError("the cache holds another embedder's vectors")
     texts = [_first_words(t, o.max_words) for t, _ in items]
     refs = {q.model_answer for _, q in items} | {q.text for _, q in items}
-    enc = _cache_for(embedder).encode(texts + list(refs), refs, o.unit_words)
+    enc = cache.encode(texts + list(refs), refs, o.unit_words)
     out = []
     for text, (full, q) in zip(texts, items, strict=True):
         g = _grade_one(text, q, enc[text], enc[q.model_answer], enc[q.text], o)
@@ -423,16 +427,23 @@ def grade(
     question: Question,
     embedder: Embedder,
     options: GradeOptions | None = None,
+    cache: TokenCache | None = None,
 ) -> Grade:
     """Grade ``answer_text`` against ``question.model_answer``."""
-    return grade_many([(answer_text, question)], embedder, options)[0]
+    return grade_many([(answer_text, question)], embedder, options, cache)[0]
 
 
-def hint(answer_text: str, question: Question, embedder: Embedder, words: int = 6) -> str:
+def hint(
+    answer_text: str,
+    question: Question,
+    embedder: Embedder,
+    words: int = 6,
+    cache: TokenCache | None = None,
+) -> str:
     """The first words of the first key point the answer so far has not covered ("" if
     every one is covered)."""
     points = (
-        grade(answer_text, question, embedder).key_points
+        grade(answer_text, question, embedder, cache=cache).key_points
         if answer_text.strip()
         else [
             KeyPoint(question.model_answer[a:b], 0.0, False, "")

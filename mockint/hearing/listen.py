@@ -160,10 +160,6 @@ class Endpointer:
         return events
 
     @property
-    def position(self) -> int:
-        return self._pos
-
-    @property
     def in_pause(self) -> bool:
         """No speech in the last PAD seconds."""
         return self._pos - self.last_voiced > int(PAD * SAMPLE_RATE)
@@ -238,7 +234,7 @@ class PhraseTranscriber:
     @property
     def text(self) -> str:
         """What has been transcribed so far."""
-        return " ".join(p.text for p in list(self._parts) if p.text)
+        return joined(list(self._parts), 0.0).text
 
     def finish(
         self, duration: float, timeout: float | None = None, tail: Span | None = None

@@ -246,8 +246,7 @@ def _checked(
     the recogniser made up (not one of ``known``), a term within
     :data:`mockint.hearing.terms.NAME_MARGIN`. Words taken for a target once are taken alike
     wherever else the phrase holds them ("ridies," and "ridies" for Redis)."""
-    from mockint.hearing.terms import TERM_MARGIN, full_vowels, made_up, put_terms, supported
-    from mockint.hearing.terms import term_candidates as candidates
+    from mockint.hearing.terms import TERM_MARGIN, made_up, supported
 
     found, strict = _candidates(t, targets, phonemes, common, terms, keep)
     if not found:
@@ -263,21 +262,48 @@ def _checked(
         ]
     if not terms:
         strict = set(range(len(found)))
-        apart = [
-            i
-            for i, c in enumerate(found)
-            if c.words > 1
-            and c.distance <= SPLIT_SOUND_ALIKE  # the word heard apart adds no full
-            and full_vowels(phonemes(c.heard)) <= full_vowels(phonemes(c.term))
-        ]  # vowel
-        if apart and scores.silence is not None:  # net: the audio less the decoder's taste
-            taste = scores.silence([t.text] + [found[i].text for i in apart])
-            for i, p in zip(apart, taste[1:], strict=True):
-                gains[i] = max(gains[i], gains[i] - PRIOR_WEIGHT * (p - taste[0]))
+        gains = _apart_gains(t, found, gains, scores, phonemes)
     names = made_up(t.text, common, known) if terms and known is not None else set()
     taken = supported(found, _as_judged(gains, found, strict, names), TERM_MARGIN if terms else 0.0)
     if not taken:
         return t
+    return _replaced_alike(t, taken, phonemes)
+
+
+def _apart_gains(
+    t: Transcript,
+    found: Sequence[Candidate],
+    gains: list[float],
+    scores: Scores,
+    phonemes: Callable[[str], str],
+) -> list[float]:
+    """``gains`` with a plain word heard apart ("scheme as" for schemas) judged by its net
+    score: the audio less the decoder's taste, where that is better."""
+    from mockint.hearing.terms import full_vowels
+
+    apart = [
+        i
+        for i, c in enumerate(found)
+        if c.words > 1
+        and c.distance <= SPLIT_SOUND_ALIKE  # the word heard apart adds no full
+        and full_vowels(phonemes(c.heard)) <= full_vowels(phonemes(c.term))
+    ]  # vowel
+    gains = list(gains)
+    if apart and scores.silence is not None:  # net: the audio less the decoder's taste
+        taste = scores.silence([t.text] + [found[i].text for i in apart])
+        for i, p in zip(apart, taste[1:], strict=True):
+            gains[i] = max(gains[i], gains[i] - PRIOR_WEIGHT * (p - taste[0]))
+    return gains
+
+
+def _replaced_alike(
+    t: Transcript, taken: Sequence[Candidate], phonemes: Callable[[str], str]
+) -> Transcript:
+    """``t`` with the ``taken`` replacements made, and words taken for a target once
+    taken alike wherever else the phrase holds them."""
+    from mockint.hearing.terms import put_terms, supported
+    from mockint.hearing.terms import term_candidates as candidates
+
     pairs = {(_said(c.heard), c.term) for c in taken}
     chosen = {term for _, term in pairs}  # every window: the one heard may not be closest
 

@@ -26,9 +26,16 @@ from mockint.transcript import Segment, Transcript, clean, shown_as, spoken_word
 
 
 class Transcriber(Protocol):
-    """Anything that turns 16 kHz mono float32 audio into a Transcript."""
+    """Anything that turns 16 kHz mono float32 audio into a Transcript. An engine that
+    loads a model subclasses this for the defaults of ``sha256`` and ``load``."""
 
     name: str
+    # the model file's hash, as an attempt records it (None: no model file, or not loaded)
+    sha256: str | None = None
+
+    def load(self) -> object:
+        """Load the model now (it is otherwise loaded on first use)."""
+        return None
 
     def transcribe(self, audio: np.ndarray, hotwords: str | None = None) -> Transcript:
         """``hotwords``: terms the answer is likely to use (its question's); engines that
@@ -124,7 +131,7 @@ def dropped_stretches(t: Transcript) -> list[tuple[int, int]]:
     return out
 
 
-class Engine:
+class Engine(Transcriber):
     """What both Whisper engines share: options, a model loaded once, the voice gate."""
 
     def __init__(

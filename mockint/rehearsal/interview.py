@@ -15,12 +15,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from mockint.bank import Bank
 from mockint.config import Paths
-from mockint.hearing.transcribe import Transcriber
-from mockint.models.registry import DEFAULT_WHISPER
+from mockint.hearing.transcribe import Transcriber, WhisperOptions
 from mockint.rehearsal.miccheck import (
     SECONDS,
     SENTENCE,
@@ -37,11 +36,9 @@ from mockint.rehearsal.practice import (
     PracticeUI,
 )
 from mockint.sound.devices import Recorder
+from mockint.sound.speech import Speaker, SpeechOptions
 from mockint.storage.intake import import_pending
 from mockint.storage.store import Store
-
-if TYPE_CHECKING:
-    from mockint.sound.speech import Speaker
 
 
 class InterviewUI(PracticeUI, Protocol):
@@ -66,11 +63,11 @@ class DeviceOptions:
     # speak the questions (False: only show them)
     tts: bool = True
     voice: str | None = None
-    rate: int = 165
-    model: str = DEFAULT_WHISPER
-    threads: int = 1
+    rate: int = SpeechOptions.rate
+    model: str = WhisperOptions.model
+    threads: int = WhisperOptions.threads
     # the Whisper engine: "ct2" (CTranslate2 int8) or "openai" (openai-whisper fp32)
-    engine: str = "ct2"
+    engine: str = WhisperOptions.engine
     # the voice engine: "piper" (falls back to pyttsx3 when missing) or "pyttsx3"
     tts_engine: str = "piper"
     # microphone check before the first question: "auto" (until one passes), "always", "never"
@@ -110,7 +107,7 @@ def score_workers(threads: int, cores: int | None = None) -> int:
     """The transcriber's workers in practice (``WhisperOptions.workers``: the encoder's
     threads, texts the audio check scores at once): two where the cores allow. The
     recording process leaves a core nearly idle, and a long last phrase's transcription
-    is what the candidate waits on after the stop (README, Measured here)."""
+    is what the candidate waits on after the stop (docs/measurements.md, latency)."""
     cores = cores if cores is not None else os.cpu_count() or 1
     return 2 if cores >= 2 * max(1, threads) else 1
 
@@ -151,7 +148,7 @@ def practise(
         if devices.tts:
             speaker = speaker_for(devices, ui.status)
         if events is not None:
-            events("voice", {"engine": getattr(speaker, "engine", "none")})
+            events("voice", {"engine": speaker.engine})
         transcriber = RemoteTranscriber(model_proc)
         with Store(paths.db) as store:
             added, _ = import_pending(store, paths.pending)
@@ -159,29 +156,41 @@ def practise(
                 ui.status(f"Stored {added} answer(s) kept aside while the store was unavailable.")
             p = Practice(
                 bank,
-                store,
-                paths.recordings,
-                speaker,
-                recorder,
-                transcriber,
-                RemoteEmbedder(model_proc),
-                ui,
-                options,
+                store=store,
+                recordings=paths.recordings,
+                speaker=speaker,
+                recorder=recorder,
+                transcriber=transcriber,
+                embedder=RemoteEmbedder(model_proc),
+                ui=ui,
+                options=options,
                 events=events,
             )
-            questions = p.resume_plan() if resume else p.plan()
-            if questions:  # (none: run() says so, with no check first)
-                p.prepare(questions[0].text)  # the voice renders it during the check
-                if devices.check == "always" or (
-                    devices.check == "auto" and not remembered(paths.mic_check, devices.input_name)
-                ):
-                    check_microphone(recorder, transcriber, ui, paths.mic_check, devices.input_name)
-            return p.run(questions)
+            return _run_checked(p, recorder, transcriber, ui, paths, devices, resume)
     finally:
-        closer = getattr(speaker, "close", None)
-        if closer is not None:
-            closer()  # renders in progress end first
+        speaker.close()  # renders in progress end first
         model_proc.close()
+
+
+def _run_checked(
+    p: Practice,
+    recorder: Recorder,
+    transcriber: Transcriber,
+    ui: InterviewUI,
+    paths: Paths,
+    devices: DeviceOptions,
+    resume: bool,
+) -> list[CategorySummary]:
+    """Plan the questions, check the microphone while the first one renders (once per
+    device until a check passes, unless told otherwise), then run the session."""
+    questions = p.resume_plan() if resume else p.plan()
+    if questions:  # (none: run() says so, with no check first)
+        p.prepare(questions[0].text)  # the voice renders it during the check
+        if devices.check == "always" or (
+            devices.check == "auto" and not remembered(paths.mic_check, devices.input_name)
+        ):
+            check_microphone(recorder, transcriber, ui, paths.mic_check, devices.input_name)
+    return p.run(questions)
 
 
 def speaker_for(devices: DeviceOptions, notice: Callable[[str], None]) -> Speaker:

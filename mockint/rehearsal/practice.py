@@ -49,7 +49,7 @@ class PracticeOptions:
     max_seconds: float = 120.0
     warn_seconds: float = 30.0
     # silence (s) after speech that ends the answer
-    silence: float = 2.5
+    silence: float = EndpointOptions.silence
     # random order seed (None: different each time)
     seed: int | None = None
     # "practice": hints, the model answer and retakes; "live": one take per question and
@@ -180,21 +180,33 @@ class Recording:
     path: Path
     listener: Listener
     started_at: str
-    # "silence", "done" (Enter), "skip", "limit" or "interrupted"
+    # "silence", "done" (Enter), "skip", "limit", "quit" (q) or "interrupted" (a failure,
+    # or Ctrl-C)
     reason: str
     seconds: float
     failure: BaseException | None = None
+
+    @property
+    def by_user(self) -> bool:
+        """The candidate stopped the session while answering (q or Ctrl-C)."""
+        return self.reason == "quit" or isinstance(self.failure, KeyboardInterrupt)
+
+    @property
+    def complete(self) -> bool:
+        """The answer ended as answers do, not cut short by a quit or a failure."""
+        return self.failure is None and self.reason != "quit"
 
 
 class Practice:
     """One practice session: ask, listen, transcribe while listening, grade, store.
 
-    Devices and models come in; the UI and an event sink go out.
+    Devices and models come in, by name; the UI and an event sink go out.
     """
 
     def __init__(
         self,
         bank: Bank,
+        *,
         store: Store,
         recordings: Path,
         speaker: Speaker,
@@ -263,10 +275,8 @@ class Practice:
 
         def load() -> None:
             for m in (self.transcriber, self.embedder):
-                loader = getattr(m, "load", None)
-                if loader is not None:
-                    with contextlib.suppress(Exception):  # errors resurface on first use
-                        loader()
+                with contextlib.suppress(Exception):  # errors resurface on first use
+                    m.load()
 
         t = threading.Thread(target=load, name="preload", daemon=True)
         t.start()
@@ -314,9 +324,7 @@ class Practice:
 
     def prepare(self, text: str, wait: bool = False) -> None:
         """Let the speaker render ``text`` ahead, if it can (``wait``: until it is done)."""
-        prepare = getattr(self.speaker, "prepare", None)
-        if prepare is not None:
-            prepare(text, wait=wait)
+        self.speaker.prepare(text, wait=wait)
 
     def finish(self) -> list[CategorySummary]:
         assert self.session_id is not None
@@ -400,15 +408,13 @@ class Practice:
                     return "silence"
             elapsed = wav.seconds
             action = self.ui.action()
-            if action == "quit":
-                raise KeyboardInterrupt
             if action == "hint":
                 if not self.o.live:
                     shown_hint = self.hint(q, listener.text)
                     last_ui = -1.0
                 continue
             if action is not None:
-                return action
+                return action  # "done", "skip" or "quit"
             if elapsed >= self.o.max_seconds:
                 return "limit"
             if elapsed - last_ui >= 0.1:
@@ -430,7 +436,7 @@ class Practice:
     def conclude(self, q: Question, rec: Recording) -> Assessment:
         """Finish the transcript, keep the audio, grade and store; show the result."""
         self.ui.transcribing()
-        transcript = rec.listener.finish(timeout=None if rec.failure is None else 30)
+        transcript = rec.listener.finish(timeout=None if rec.complete else 30)
         self.event("transcribed", words=len(transcript.words))
         audio_path = str(rec.path)
         with contextlib.suppress(OSError, RuntimeError):
@@ -438,7 +444,7 @@ class Practice:
         a = self.assessor.assess_transcript(
             self.bank.name, q, transcript, audio_path, rec.started_at, rec.listener.pauses
         )
-        status = "complete" if rec.failure is None else "interrupted"
+        status = "complete" if rec.complete else "interrupted"
         attempt_id = save(self.store, a, self.session_id, status, self.pending, self.o.mode)
         self.event(
             "graded",
@@ -448,7 +454,7 @@ class Practice:
             transcript=transcript.text,
             status=status,
         )
-        if isinstance(rec.failure, KeyboardInterrupt):
+        if rec.by_user:
             raise Interrupted("interrupted", attempt_id, by_user=True) from None
         if rec.failure is not None:
             raise Interrupted(str(rec.failure), attempt_id) from rec.failure
@@ -465,7 +471,7 @@ class Practice:
         """The start of the next key point the answer so far has not covered."""
         from mockint.grading.grade import hint
 
-        text = hint(said, q, self.embedder)
+        text = hint(said, q, self.embedder, cache=self.assessor.cache)
         self.event("hint", id=q.id, hint=text)
         return text or "You have covered every key point: wrap up."
 

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from mockint.errors import AudioError, MockintError, ModelError
-from mockint.grading.grade import Tokens
-from mockint.hearing.transcribe import WhisperOptions
+from mockint.grading.grade import Embedder, Tokens
+from mockint.hearing.transcribe import Transcriber, WhisperOptions
 from mockint.models.registry import EMBEDDER_NAME, EMBEDDER_SHA256
 from mockint.transcript import Transcript
 
@@ -129,7 +129,7 @@ class ModelProcess:
         self._proc = None
 
 
-class RemoteTranscriber:
+class RemoteTranscriber(Transcriber):
     """A Transcriber served by a :class:`ModelProcess`."""
 
     def __init__(self, process: ModelProcess):
@@ -150,7 +150,7 @@ class RemoteTranscriber:
         return t
 
 
-class RemoteEmbedder:
+class RemoteEmbedder(Embedder):
     """An Embedder served by a :class:`ModelProcess`."""
 
     name = EMBEDDER_NAME

@@ -76,9 +76,13 @@ def _line(name: str, ys: Sequence[float], top: float = 100.0, unit: str = "") ->
     w, h, pad = 320, 120, 28
     n = len(ys)
     top = max(top, max(ys, default=0.0)) or 1.0
+    marks = (0, round(top / 2, 1), round(top, 1))
+    # the y labels end 4 px left of the plot: leave room for the longest (a digit of a
+    # 10 px font is at most 0.6 em wide), or "208.6" shows as ":08.6"
+    left = max(pad, 4 + 2 + 6 * max(len(f"{g:g}") for g in marks))
 
     def x(i: int) -> float:
-        return pad + (w - 2 * pad) * (i / (n - 1) if n > 1 else 0.5)
+        return left + (w - left - pad) * (i / (n - 1) if n > 1 else 0.5)
 
     def y(s: float) -> float:
         return h - pad - (h - 2 * pad) * s / top
@@ -88,9 +92,9 @@ def _line(name: str, ys: Sequence[float], top: float = 100.0, unit: str = "") ->
         f'<circle cx="{x(i):.1f}" cy="{y(s):.1f}" r="3" fill="#0969da"/>' for i, s in enumerate(ys)
     )
     grid = "".join(
-        f'<line x1="{pad}" x2="{w - pad}" y1="{y(g):.1f}" y2="{y(g):.1f}" stroke="#e3e7ec"/>'
-        f'<text x="{pad - 4}" y="{y(g) + 4:.1f}" font-size="10" text-anchor="end">{g:g}</text>'
-        for g in (0, round(top / 2, 1), round(top, 1))
+        f'<line x1="{left}" x2="{w - pad}" y1="{y(g):.1f}" y2="{y(g):.1f}" stroke="#e3e7ec"/>'
+        f'<text x="{left - 4}" y="{y(g) + 4:.1f}" font-size="10" text-anchor="end">{g:g}</text>'
+        for g in marks
     )
     return (
         f'<svg role="img" aria-label="{html.escape(name)} over time{unit}" width="{w}" '

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 from collections.abc import Callable
+from typing import Any
 
 from mockint.grading.delivery import describe as describe_delivery
 from mockint.reports.html import render_html
@@ -91,7 +92,6 @@ def _signed(x: float | None) -> str:
 def render_text(r: Report, width: int = 100) -> str:
     """The report as rich tables (for a terminal)."""
     from rich.console import Console
-    from rich.table import Table
 
     con = Console(record=True, width=width, file=io.StringIO(), highlight=False)
     con.print(
@@ -99,6 +99,34 @@ def render_text(r: Report, width: int = 100) -> str:
         f"{r.bank_questions} questions, {r.first_at[:10]} to {r.last_at[:10]}. "
         f"Readiness [bold]{r.readiness:.0f}/100[/bold] (mean latest score)."
     )
+    con.print(_category_table(r))
+    if r.progress:
+        con.print(_progress_table(r))
+    if r.weakest:
+        con.print("[bold]Weakest questions[/bold]")
+        for w in r.weakest:
+            con.print(f"  {w['latest']:>5.0f}  {w['question_id']:>5}  {w['question']}")
+            for note in w.get("notes", []):
+                con.print(f"{'':>16}[dim]{note}[/dim]")
+    for line in _study_lines(r) + _corrected_lines(r):
+        con.print(line)
+    if r.delivery:
+        con.print("[bold]Delivery[/bold] (means over the spoken answers)")
+        for line in describe_delivery(r.delivery):
+            con.print(f"  {line}")
+    if r.models:
+        con.print(
+            "[dim]Models: "
+            + ", ".join(f"{m['name']} ({m['sha256'][:12]})" for m in r.models)
+            + "[/dim]"
+        )
+    return con.export_text()
+
+
+def _category_table(r: Report) -> Any:
+    """Scores by category, with each category's trend and latest scores as a sparkline."""
+    from rich.table import Table
+
     t = Table(title="By category", title_justify="left")
     for col, just in [
         ("Category", "left"),
@@ -122,40 +150,26 @@ def render_text(r: Report, width: int = 100) -> str:
             _signed(c.trend),
             sparkline([s for _, s in c.series][-20:]),
         )
-    con.print(t)
-    if r.progress:
-        p = Table(title="Progress by question (answered more than once)", title_justify="left")
-        for col in ("Question", "Answers", "First", "Best", "Latest", "Change"):
-            p.add_column(col, justify="left" if col == "Question" else "right")
-        for q in r.progress:
-            p.add_row(
-                f"{q.question_id} {q.question}"[:60],
-                str(q.attempts),
-                f"{q.first:.0f}",
-                f"{q.best:.0f}",
-                f"{q.latest:.0f}",
-                f"{q.change:+.0f}",
-            )
-        con.print(p)
-    if r.weakest:
-        con.print("[bold]Weakest questions[/bold]")
-        for w in r.weakest:
-            con.print(f"  {w['latest']:>5.0f}  {w['question_id']:>5}  {w['question']}")
-            for note in w.get("notes", []):
-                con.print(f"{'':>16}[dim]{note}[/dim]")
-    for line in _study_lines(r) + _corrected_lines(r):
-        con.print(line)
-    if r.delivery:
-        con.print("[bold]Delivery[/bold] (means over the spoken answers)")
-        for line in describe_delivery(r.delivery):
-            con.print(f"  {line}")
-    if r.models:
-        con.print(
-            "[dim]Models: "
-            + ", ".join(f"{m['name']} ({m['sha256'][:12]})" for m in r.models)
-            + "[/dim]"
+    return t
+
+
+def _progress_table(r: Report) -> Any:
+    """First, best and latest score of each question answered more than once."""
+    from rich.table import Table
+
+    p = Table(title="Progress by question (answered more than once)", title_justify="left")
+    for col in ("Question", "Answers", "First", "Best", "Latest", "Change"):
+        p.add_column(col, justify="left" if col == "Question" else "right")
+    for q in r.progress:
+        p.add_row(
+            f"{q.question_id} {q.question}"[:60],
+            str(q.attempts),
+            f"{q.first:.0f}",
+            f"{q.best:.0f}",
+            f"{q.latest:.0f}",
+            f"{q.change:+.0f}",
         )
-    return con.export_text()
+    return p
 
 
 def _study_lines(r: Report) -> list[str]:

@@ -21,7 +21,7 @@ import queue
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -42,8 +42,11 @@ class Voice:
 class Speaker(Protocol):
     """Anything that can say a question aloud (blocking until it has been heard).
 
-    A speaker may also have ``prepare(text)``: render ahead what it will say next.
+    A speaker subclasses this for the defaults of the members it does without.
     """
+
+    # the voice engine's name, as the event log records it
+    engine: str = "none"
 
     def say(
         self,
@@ -53,6 +56,15 @@ class Speaker(Protocol):
     ) -> None:
         """Speak ``text``, blocking; ``on_start`` is called as the sound begins; when
         ``stop()`` turns true the speech ends early."""
+
+    def prepare(self, text: str, wait: bool = False) -> None:
+        """Render ``text`` ahead, if the speaker can (``wait``: until it is done), so that
+        saying it starts at once."""
+        return None
+
+    def close(self) -> None:
+        """Let go of the voice (renders in progress end first)."""
+        return None
 
 
 @dataclass(frozen=True)
@@ -69,7 +81,7 @@ class SpeechOptions:
     timeout: float = 5.0
 
 
-class SilentSpeaker:
+class SilentSpeaker(Speaker):
     """``--no-tts``: the question is only shown."""
 
     def say(
@@ -87,7 +99,7 @@ _ENGINE_HELP = (
 )
 
 
-class Pyttsx3Speaker:
+class Pyttsx3Speaker(Speaker):
     """pyttsx3's espeak driver: synthesise to WAV, then play with sounddevice."""
 
     engine = "pyttsx3"
@@ -193,7 +205,7 @@ def piper_voices() -> list[Voice]:
     return [Voice(VOICE_ID, "joe (Piper, neural)", ("en_US",))]
 
 
-class PiperSpeaker:
+class PiperSpeaker(Speaker):
     """Speaks with Piper: synthesis one sentence ahead of playback."""
 
     engine = "piper"
@@ -281,9 +293,8 @@ class PiperSpeaker:
         try:
             play_stream(chunks, sr, self.options.output_device, on_start, stop)
         finally:
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()  # a stopped _ahead ends its thread
+            if isinstance(chunks, Generator):
+                chunks.close()  # a stopped _ahead ends its thread
 
 
 _END = object()

@@ -1,0 +1,76 @@
+"""The real models wired for grading without a microphone: ``mockint transcribe``,
+``mockint grade`` (one answer or a batch) and regrading an edited transcript.
+
+The CLI parses and formats; the Whisper engine, the embedder and the processes that
+transcribe a batch are built here, each model loaded on first use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterable
+from typing import Any
+
+from mockint.bank import Bank
+from mockint.grading.assess import Assessor, BatchResult, grade_batch
+from mockint.hearing.transcribe import Transcriber, WhisperOptions
+
+Status = Callable[[str], None]
+
+
+def transcriber(options: WhisperOptions, on_status: Status | None = None) -> Transcriber:
+    """The Whisper engine ``options`` name (loaded on its first transcription)."""
+    from mockint.hearing.engines import make_transcriber
+
+    return make_transcriber(options, on_status=on_status)
+
+
+def assessor(on_status: Status | None = None, transcriber: Transcriber | None = None) -> Assessor:
+    """An assessor grading with the MiniLM embedder (and ``transcriber``, for audio)."""
+    from mockint.grading.embed import MiniLMEmbedder
+
+    return Assessor(MiniLMEmbedder(on_status=on_status), transcriber)
+
+
+def grade_lines(
+    lines: Iterable[str],
+    bank: Bank,
+    options: WhisperOptions,
+    jobs: int = 1,
+    on_status: Status | None = None,
+    before_transcribing: Callable[[], None] = lambda: None,
+) -> Generator[BatchResult, None, None]:
+    """:func:`mockint.grading.assess.grade_batch` with the real models: the audio answers
+    are transcribed by one engine made when a line first needs it, or, with ``jobs`` > 1,
+    by that many processes (the pool starts at once). ``before_transcribing`` runs before
+    either is made (a check that the model is there). Close the iterator when done: that
+    stops the processes."""
+    from mockint.grading.embed import MiniLMEmbedder
+    from mockint.rehearsal.worker import TranscribePool
+    from mockint.sound.audio import load_audio
+
+    made: list[Any] = []  # the engine, once made
+
+    def once() -> Transcriber:
+        if not made:
+            before_transcribing()
+            made.append(transcriber(options, on_status))
+            if jobs > 1:
+                made[0].load()  # for its name and hash; the pool transcribes
+        return made[0]
+
+    pool = None
+    if jobs > 1:
+        before_transcribing()
+        pool = TranscribePool(options, jobs)
+    try:
+        yield from grade_batch(
+            lines,
+            bank,
+            MiniLMEmbedder(on_status=on_status),
+            once,
+            load_audio,
+            transcribe_many=pool,
+        )
+    finally:
+        if pool is not None:
+            pool.close()
