@@ -326,8 +326,15 @@ def export_cmd(file: Path) -> None:
     """
     from mockint.storage.archive import export
 
-    n, recs = export(config.paths(), file)
-    click.echo(f"Exported {n} answers and {recs} recordings to {file}")
+    r = export(config.paths(), file)
+    click.echo(f"Exported {r.attempts} answers and {r.recordings} recordings to {file}")
+    if r.left_out:
+        n = len(r.left_out)
+        click.echo(
+            f"Warning: {n} recording{'s' if n != 1 else ''} left out (gone, or outside "
+            f"{config.paths().home}), first {r.left_out[0]}: those answers travel without audio",
+            err=True,
+        )
 
 
 @click.command(name="import")
