@@ -114,9 +114,12 @@ def _audio_links(rep: Any, where: Path, embed: bool) -> tuple[dict[int, str], in
     import os
     from urllib.parse import quote
 
+    from mockint.storage.recordings import resolve
+
+    home = config.paths().home
     links: dict[int, str] = {}
     for a in rep.items:
-        p = Path(a.audio_path) if a.audio_path else None
+        p = resolve(home, a.audio_path)  # only recordings inside the data directory
         if p is None or not p.is_file():
             continue
         if embed:
@@ -276,10 +279,17 @@ def _show_attempt(a: Any) -> None:
 def _play(a: Any, start: float, output: str | None) -> None:
     from mockint.sound.audio import SAMPLE_RATE, load_audio
     from mockint.sound.devices import play
+    from mockint.storage.recordings import resolve
 
     if not a.audio_path:
         raise click.ClickException(f"attempt a{a.id} has no recording (it was typed)")
-    audio = load_audio(a.audio_path)
+    home = config.paths().home
+    p = resolve(home, a.audio_path)
+    if p is None or not p.is_file():
+        raise click.ClickException(
+            f"attempt a{a.id}: its recording {a.audio_path} is gone (or outside {home})"
+        )
+    audio = load_audio(p)
     play(audio[int(start * SAMPLE_RATE) :], SAMPLE_RATE, device(output))
 
 
