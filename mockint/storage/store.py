@@ -30,6 +30,7 @@ from mockint.storage.recordings import resolve, to_stored
 # how long a command waits for another process that holds the store's write lock
 BUSY_SECONDS = 10.0
 
+
 def now() -> str:
     """The current UTC time as ISO 8601 with seconds."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -70,9 +70,10 @@ class _Budget:
 
 
 @contextlib.contextmanager
-def guarded(path: Path, seconds: float = BUDGET_SECONDS) -> Iterator[sqlite3.Connection]:
-    """A hardened connection to ``path``; SQLite errors leave as :class:`Unsafe`,
-    Ctrl-C as KeyboardInterrupt."""
+def guarded(path: Path, seconds: float | None = None) -> Iterator[sqlite3.Connection]:
+    """A hardened connection to ``path`` (statements stopped past ``seconds``, by default
+    ``BUDGET_SECONDS``); SQLite errors leave as :class:`Unsafe`, Ctrl-C as KeyboardInterrupt."""
+    seconds = BUDGET_SECONDS if seconds is None else seconds
     budget = _Budget(seconds)
     heap = None
     db = sqlite3.connect(str(path), isolation_level=None)
@@ -103,7 +104,7 @@ def _harden(db: sqlite3.Connection, budget: _Budget) -> None:
         category = getattr(sqlite3, name, None)
         if category is not None:
             db.setlimit(category, value)
-    db.set_progress_handler(budget, 1000)
+    db.set_progress_handler(budget, 100)
     pages = int(db.execute("PRAGMA page_count").fetchone()[0])
     for pragma in (
         "trusted_schema = OFF",
