@@ -423,3 +423,13 @@ def test_a_read_only_store_with_a_wal_shows_every_committed_answer(
     r = run("export", str(tmp_path / "e.zip"))
     assert r.exit_code == 0 and r.stdout.startswith("Exported 9 answers"), r.output
     assert sorted(p.name for p in h.iterdir()) == ["mockint.db", "mockint.db-wal"]
+
+
+def test_a_time_that_would_start_a_formula_is_quoted_in_csv(home: Path) -> None:
+    # imports refuse it; a store edited by hand can still hold it
+    with Store(home / "mockint.db") as s:
+        aid = s.add_attempt(answer())
+        s.db.execute("UPDATE attempts SET graded_at = '=cmd|calc' WHERE id = ?", (aid,))
+    r = run("report", "--format", "csv")
+    assert r.exit_code == 0, r.output
+    assert ",'=cmd|calc," in r.output and ",=cmd" not in r.output

@@ -136,7 +136,7 @@ def expected(v: int) -> sqlite3.Connection:
 
 
 def _index_shape(db: sqlite3.Connection, table: str) -> dict[str, tuple[object, ...]]:
-    out = {}
+    out: dict[str, tuple[object, ...]] = {}
     for _, name, unique, _origin, partial in db.execute(f"PRAGMA index_list('{table}')"):
         cols = tuple(r[2] for r in db.execute(f"PRAGMA index_info('{name}')"))
         out[str(name)] = (unique, partial, cols)
