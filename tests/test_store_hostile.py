@@ -433,3 +433,55 @@ def test_a_time_that_would_start_a_formula_is_quoted_in_csv(home: Path) -> None:
     r = run("report", "--format", "csv")
     assert r.exit_code == 0, r.output
     assert ",'=cmd|calc," in r.output and ",=cmd" not in r.output
+
+
+# --- reports straight from the store --------------------------------------------------------------
+
+
+def test_the_store_counted_report_equals_the_one_built_from_whole_answers(
+    home: Path, resume_bank
+) -> None:  # type: ignore[no-untyped-def]
+    import random
+
+    from mockint.reports.gather import gather
+    from mockint.reports.render import RENDERERS
+    from mockint.reports.report import build
+    from mockint.storage.queries import Selection
+
+    sys.path.insert(0, str(ROOT))
+    from bench.report import fill
+
+    with Store(home / "mockint.db") as s:
+        fill(s, resume_bank, 400, seed=3)
+        rng = random.Random(4)
+        rows = s.db.execute("SELECT id FROM attempts").fetchall()
+        for (aid,) in rows:  # some without delivery, interrupted, live, other models, notes
+            r = rng.random()
+            if r < 0.1:
+                s.db.execute("UPDATE attempts SET delivery = NULL WHERE id = ?", (aid,))
+            elif r < 0.2:
+                s.db.execute("UPDATE attempts SET status = 'interrupted' WHERE id = ?", (aid,))
+            elif r < 0.3:
+                s.db.execute(
+                    "UPDATE attempts SET mode = 'live', notes = '[\"n\"]' WHERE id = ?", (aid,)
+                )
+            elif r < 0.35:
+                s.db.execute(
+                    'UPDATE attempts SET models = \'{"embedder": {"name": "all-MiniLM-L6-v2", '
+                    '"sha256": "0ther"}}\' WHERE id = ?',
+                    (aid,),
+                )
+        selections = [
+            Selection(bank="resume"),
+            Selection(bank="resume", mode="live"),
+            Selection(bank="resume", since="2026-10-01"),
+            Selection(session_id=1, bank="resume", mode="practice"),
+        ]
+        for sel in selections:
+            whole = build(s.attempts(sel.session_id, sel.bank, sel.since, sel.mode), resume_bank)
+            counted = gather(s, sel, resume_bank, items=True)
+            assert counted == whole
+            assert counted.delivery and counted.missed and len(counted.models) >= 1
+            for fmt, render in RENDERERS.items():
+                assert render(counted) == render(whole), fmt
+        assert gather(s, Selection(bank="none"), resume_bank) is None

@@ -63,8 +63,9 @@ def report(
 
     Example: mockint report --format html --open
     """
+    from mockint.reports.gather import LISTING, gather
     from mockint.reports.render import RENDERERS, render_html
-    from mockint.reports.report import build
+    from mockint.storage.queries import Selection
 
     store = open_store()
     if store is None:
@@ -73,15 +74,14 @@ def report(
     with store:
         name = pick_bank(store, bank_name)
         since_s = since.strftime("%Y-%m-%d") if since else None
-        attempts = store.attempts(session_id=session_id, bank=name, since=since_s, mode=mode)
-    attempts = [a for a in attempts if a.status == "complete"]
-    if not attempts:
+        sel = Selection(session_id, name, since_s, mode)
+        rep = gather(store, sel, bank_or_none(name or ""), items=fmt in LISTING)
+    if rep is None:
         what = ", ".join(
             x for x in (f"bank '{name}'" if name else "", f"{mode} mode" if mode else "") if x
         )
         click.echo(f"No graded answers match ({what})." if what else EMPTY)
         return
-    rep = build(attempts, bank_or_none(name or ""))
     if output is None and (fmt == "html" or open_):
         output = config.paths().home / f"report.{ {'text': 'txt'}.get(fmt, fmt) }"
     if output is None or str(output) == "-":
@@ -301,7 +301,9 @@ def history(bank_name: str | None, mode: str | None) -> None:
 
     Example: mockint history
     """
-    from mockint.reports.report import build, sparkline
+    from mockint.reports.gather import gather
+    from mockint.reports.report import sparkline
+    from mockint.storage.queries import Selection
 
     store = open_store()
     if store is None:
@@ -309,9 +311,8 @@ def history(bank_name: str | None, mode: str | None) -> None:
         return
     with store:
         name = pick_bank(store, bank_name)
-        attempts = store.attempts(bank=name, mode=mode)
-    rep = build(attempts, bank_or_none(name or ""))
-    if not rep.categories:
+        rep = gather(store, Selection(bank=name, mode=mode), bank_or_none(name or ""))
+    if rep is None or not rep.categories:
         click.echo(EMPTY)
         return
     width = max(len(c.name) for c in rep.categories)
