@@ -347,10 +347,11 @@ def test_an_archive_entry_past_the_cap_is_refused_unread(
 def test_identical_answers_survive_a_round_trip_and_import_twice_adds_nothing(
     tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    T = "2026-11-03T10:00:00+00:00"
     with Store(home / "mockint.db") as s:
         for _ in range(3):  # the same answer three times in the same second
             s.add_attempt(
-                Attempt("resume", "Q8", "C", "same", 50.0, 0.5, graded_at="t", started_at="t")
+                Attempt("resume", "Q8", "C", "same", 50.0, 0.5, graded_at=T, started_at=T)
             )
     zpath = tmp_path / "b.zip"
     assert run("export", str(zpath)).output == f"Exported 3 answers and 0 recordings to {zpath}\n"

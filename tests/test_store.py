@@ -36,14 +36,18 @@ def test_new_store_is_migrated_and_in_wal(tmp_path: Path) -> None:
 def test_attempt_round_trip(tmp_path: Path) -> None:
     with Store(tmp_path / "m.db") as s:
         sid = s.start_session("resume")
-        aid = s.add_attempt(attempt(session_id=sid, audio_path="/r/a.flac", duration=3.5))
+        rec = str(tmp_path / "recordings" / "a.flac")
+        aid = s.add_attempt(attempt(session_id=sid, audio_path=rec, duration=3.5))
+        # kept relative to the data directory, so a moved directory keeps it
+        stored = s.db.execute("SELECT audio_path FROM attempts").fetchone()[0]
+        assert stored == "recordings/a.flac"
     with Store(tmp_path / "m.db") as s:  # reopening runs no migration twice
         a = s.attempt(aid)
         assert a is not None
         assert a.key_points == [{"text": "k", "covered": True}]
         assert a.words[0]["end"] == 0.4
         assert a.models["embedder"]["sha256"] == "y"
-        assert (a.session_id, a.audio_path, a.duration) == (sid, "/r/a.flac", 3.5)
+        assert (a.session_id, a.audio_path, a.duration) == (sid, rec, 3.5)
         assert a.started_at and a.graded_at
         assert [x.id for x in s.attempts(session_id=sid)] == [aid]
 

@@ -138,7 +138,7 @@ def _assess_audio(b: Any, q: Any, audio: Path, save: bool, transcriber: Any) -> 
     kept = str(audio)
     if save:
         try:
-            kept = str(keep_recording(audio, config.paths().recordings, q.id))
+            kept = str(keep_recording(samples, config.paths().recordings, q.id, audio.stem))
         except OSError as e:
             raise click.ClickException(
                 f"{config.paths().recordings}: cannot keep the recording ({e.strerror}): "
@@ -225,7 +225,7 @@ def import_pending_cmd() -> None:
         added, refused = import_pending(store, paths.pending)
     click.echo(f"Stored {added} kept answer{'s' if added != 1 else ''} ({paths.pending}).")
     if refused:
-        raise click.ClickException(f"{len(refused)} kept files could not be read: {refused[0]}")
+        raise click.ClickException(f"{len(refused)} kept files were not taken in: {refused[0]}")
 
 
 COMMANDS = [transcribe, grade, import_pending_cmd]

@@ -63,8 +63,9 @@ def report(
 
     Example: mockint report --format html --open
     """
+    from mockint.reports.gather import LISTING, gather
     from mockint.reports.render import RENDERERS
-    from mockint.reports.report import build
+    from mockint.storage.queries import Selection
 
     store = open_store()
     if store is None:
@@ -73,15 +74,14 @@ def report(
     with store:
         name = pick_bank(store, bank_name)
         since_s = since.strftime("%Y-%m-%d") if since else None
-        attempts = store.attempts(session_id=session_id, bank=name, since=since_s, mode=mode)
-    attempts = [a for a in attempts if a.status == "complete"]
-    if not attempts:
+        sel = Selection(session_id, name, since_s, mode)
+        rep = gather(store, sel, bank_or_none(name or ""), items=fmt in LISTING)
+    if rep is None:
         what = ", ".join(
             x for x in (f"bank '{name}'" if name else "", f"{mode} mode" if mode else "") if x
         )
         click.echo(f"No graded answers match ({what})." if what else EMPTY)
         return
-    rep = build(attempts, bank_or_none(name or ""))
     if output is None and (fmt == "html" or open_):
         output = config.paths().home / f"report.{ {'text': 'txt'}.get(fmt, fmt) }"
     if output is None or str(output) == "-":
@@ -122,9 +122,12 @@ def _audio_links(rep: Any, where: Path, embed: bool) -> tuple[dict[int, str], in
     import os
     from urllib.parse import quote
 
+    from mockint.storage.recordings import resolve
+
+    home = config.paths().home
     links: dict[int, str] = {}
     for a in rep.items:
-        p = Path(a.audio_path) if a.audio_path else None
+        p = resolve(home, a.audio_path)  # only recordings inside the data directory
         if p is None or not p.is_file():
             continue
         if embed:
@@ -334,10 +337,17 @@ def _show_attempt(a: Any) -> None:
 def _play(a: Any, start: float, output: str | None) -> None:
     from mockint.sound.audio import SAMPLE_RATE, load_audio
     from mockint.sound.devices import play
+    from mockint.storage.recordings import resolve
 
     if not a.audio_path:
         raise click.ClickException(f"attempt a{a.id} has no recording (it was typed)")
-    audio = load_audio(a.audio_path)
+    home = config.paths().home
+    p = resolve(home, a.audio_path)
+    if p is None or not p.is_file():
+        raise click.ClickException(
+            f"attempt a{a.id}: its recording {a.audio_path} is gone (or outside {home})"
+        )
+    audio = load_audio(p)
     play(audio[int(start * SAMPLE_RATE) :], SAMPLE_RATE, device(output))
 
 
@@ -349,7 +359,9 @@ def history(bank_name: str | None, mode: str | None) -> None:
 
     Example: mockint history
     """
-    from mockint.reports.report import build, sparkline
+    from mockint.reports.gather import gather
+    from mockint.reports.report import sparkline
+    from mockint.storage.queries import Selection
 
     store = open_store()
     if store is None:
@@ -357,9 +369,8 @@ def history(bank_name: str | None, mode: str | None) -> None:
         return
     with store:
         name = pick_bank(store, bank_name)
-        attempts = store.attempts(bank=name, mode=mode)
-    rep = build(attempts, bank_or_none(name or ""))
-    if not rep.categories:
+        rep = gather(store, Selection(bank=name, mode=mode), bank_or_none(name or ""))
+    if rep is None or not rep.categories:
         click.echo(EMPTY)
         return
     width = max(len(c.name) for c in rep.categories)
@@ -384,8 +395,15 @@ def export_cmd(file: Path) -> None:
     """
     from mockint.storage.archive import export
 
-    n, recs = export(config.paths(), file)
-    click.echo(f"Exported {n} answers and {recs} recordings to {file}")
+    r = export(config.paths(), file)
+    click.echo(f"Exported {r.attempts} answers and {r.recordings} recordings to {file}")
+    if r.left_out:
+        n = len(r.left_out)
+        click.echo(
+            f"Warning: {n} recording{'s' if n != 1 else ''} left out (gone, or outside "
+            f"{config.paths().home}), first {r.left_out[0]}: those answers travel without audio",
+            err=True,
+        )
 
 
 @click.command(name="import")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-import shutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -173,19 +172,27 @@ class Assessor:
         )
 
 
-def keep_recording(src: Path, recordings: Path, question_id: str) -> Path:
-    """Copy an answer's audio file into ``recordings/`` under a dated, unique name."""
+def keep_recording(samples: np.ndarray, recordings: Path, question_id: str, stem: str) -> Path:
+    """Keep an answer's audio (16 kHz mono, as :func:`~mockint.sound.audio.load_audio`
+    gives it) in ``recordings/`` as FLAC under a dated, unique name: a 48 kHz stereo WAV
+    becomes a fraction of its size, so an export of it stays importable."""
+    import soundfile as sf
+
     stamp = datetime.now()
     d = recordings / stamp.strftime("%Y-%m-%d")
     d.mkdir(parents=True, exist_ok=True)
-    base = f"{stamp.strftime('%H%M%S')}-{question_id}-{src.stem}"
-    out = d / f"{base}{src.suffix.lower()}"
+    base = f"{stamp.strftime('%H%M%S')}-{question_id}-{stem}"
+    out = d / f"{base}.flac"
     n = 1
     while out.exists():
         n += 1
-        out = d / f"{base}-{n}{src.suffix.lower()}"
-    shutil.copy2(src, out)
-    return out
+        out = d / f"{base}-{n}.flac"
+    try:
+        sf.write(str(out), np.asarray(samples, dtype=np.float32), 16_000, "PCM_16", format="FLAC")
+        return out
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise
 
 
 def to_attempt(

@@ -63,7 +63,7 @@ def render_csv(r: Report) -> str:
                 _cell(r.bank),
                 _cell(a.question_id),
                 _cell(a.category),
-                a.graded_at,
+                _cell(a.graded_at),
                 a.score,
                 len(a.key_points),
                 sum(1 for k in a.key_points if k.get("covered")),
@@ -72,7 +72,7 @@ def render_csv(r: Report) -> str:
                 _cell("; ".join(a.notes)),
                 count[a.question_id],
                 round(a.score - first[a.question_id], 1),
-                a.mode,
+                _cell(a.mode),
                 len(a.corrections),
                 _cell(a.heard_text or ""),
             ]

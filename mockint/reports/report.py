@@ -6,9 +6,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from mockint.bank import Bank, Question
 from mockint.storage.store import Attempt
@@ -128,9 +128,24 @@ def trend(progress: Sequence[QuestionProgress]) -> float | None:
     return round(_mean([p.change for p in progress]), 1) if progress else None
 
 
-def question_progress(done: Sequence[Attempt], bank: Bank | None) -> list[QuestionProgress]:
+class Scored(Protocol):
+    """What the figures read of an answer (a stored Attempt, or the store's light row)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def question_id(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def graded_at(self) -> str: ...
+    @property
+    def score(self) -> float: ...
+
+
+def question_progress(done: Sequence[Scored], bank: Bank | None) -> list[QuestionProgress]:
     """Per question answered more than once (oldest first): first, best, latest, change."""
-    by_q: dict[str, list[Attempt]] = {}
+    by_q: dict[str, list[Scored]] = {}
     for a in done:
         by_q.setdefault(a.question_id, []).append(a)
     texts = {q.id: q.text for q in bank.questions} if bank else {}
@@ -159,37 +174,95 @@ def question_progress(done: Sequence[Attempt], bank: Bank | None) -> list[Questi
 def most_missed(done: Sequence[Attempt], bank: Bank | None, limit: int = 10) -> list[Missed]:
     """The key points missed most often across answers, by question (missed twice or more
     first; with few answers, once)."""
-    texts = {q.id: q.text for q in bank.questions} if bank else {}
-    answers: dict[str, int] = {}
     counts: dict[tuple[str, str], int] = {}
     for a in done:
-        answers[a.question_id] = answers.get(a.question_id, 0) + 1
         for k in a.key_points:
             if k.get("status") == "missed":
                 key = (a.question_id, str(k.get("text", "")))
                 counts[key] = counts.get(key, 0) + 1
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], -kv[1] / answers[kv[0][0]]))
-    top = [Missed(q, texts.get(q, ""), t, n, answers[q]) for (q, t), n in ranked[:limit]]
+    return rank_missed([(q, t, n) for (q, t), n in counts.items()], done, bank, limit)
+
+
+def rank_missed(
+    counts: Sequence[tuple[str, str, int]],
+    done: Sequence[Scored],
+    bank: Bank | None,
+    limit: int = 10,
+) -> list[Missed]:
+    """(question, key point, times missed), in the order first missed, ranked: most often
+    first, then most often for its question's answers; grouped by question."""
+    texts = {q.id: q.text for q in bank.questions} if bank else {}
+    answers: dict[str, int] = {}
+    for a in done:
+        answers[a.question_id] = answers.get(a.question_id, 0) + 1
+    ranked = sorted(counts, key=lambda c: (-c[2], -c[2] / answers[c[0]]))
+    top = [Missed(q, texts.get(q, ""), t, n, answers[q]) for q, t, n in ranked[:limit]]
     order = list(dict.fromkeys(m.question_id for m in top))  # grouped by question
     return sorted(top, key=lambda m: order.index(m.question_id))
+
+
+@dataclass(frozen=True)
+class Tallies:
+    """The figures counted over whole answers (by the store in SQL, or from Attempts)."""
+
+    missed: list[tuple[str, str, int]]  # (question id, key point, times), first-missed order
+    models: list[dict[str, Any]]  # each answer's distinct ``models`` object
+    delivery: dict[str, tuple[float, int]]  # figure -> (sum, answers that measured it)
+    notes: Callable[[Any], list[str]]  # an answer's notes (asked of the weakest only)
+
+
+def tallies(done: Sequence[Attempt]) -> Tallies:
+    """The tallies of complete attempts held in memory."""
+    counts: dict[tuple[str, str], int] = {}
+    for a in done:
+        for k in a.key_points:
+            if k.get("status") == "missed":
+                key = (a.question_id, str(k.get("text", "")))
+                counts[key] = counts.get(key, 0) + 1
+    sums: dict[str, tuple[float, int]] = {}
+    for d in (a.delivery for a in done if a.delivery):
+        for figure, v in d.items():
+            if isinstance(v, int | float):
+                s, n = sums.get(figure, (0.0, 0))
+                sums[figure] = (s + float(v), n + 1)
+    return Tallies(
+        [(q, t, n) for (q, t), n in counts.items()],
+        [a.models for a in done],
+        sums,
+        lambda a: list(a.notes),
+    )
 
 
 def build(attempts: Sequence[Attempt], bank: Bank | None, weakest: int = 5) -> Report:
     """Aggregate complete attempts (oldest first) into a Report."""
     done = [a for a in attempts if a.status == "complete"]
     questions = {q.id: q for q in bank.questions} if bank else {}
+    items = [attempt_view(a, questions.get(a.question_id)) for a in done]
+    return assemble(done, bank, tallies(done), items, weakest)
+
+
+def assemble(
+    done: Sequence[Scored],
+    bank: Bank | None,
+    t: Tallies,
+    items: list[AttemptView],
+    weakest: int = 5,
+    bank_name: str = "",
+) -> Report:
+    """A Report from the complete answers' figures (oldest first) and their tallies."""
+    questions = {q.id: q for q in bank.questions} if bank else {}
     progress = question_progress(done, bank)
-    latest: dict[str, Attempt] = {}
+    latest: dict[str, Scored] = {}
     for a in done:
         latest[a.question_id] = a
     weak = sorted(latest.values(), key=lambda a: a.score)[:weakest]
     models: dict[tuple[str, str], dict[str, str]] = {}
-    for a in done:
-        for m in a.models.values():
+    for ms in t.models:
+        for m in ms.values():
             key = (str(m.get("name")), str(m.get("sha256")))
             models[key] = {"name": key[0], "sha256": key[1]}
     return Report(
-        bank=bank.name if bank else (done[0].bank if done else ""),
+        bank=bank.name if bank else (bank_name or getattr(done[0], "bank", "") if done else ""),
         attempts=len(done),
         readiness=_mean([a.score for a in latest.values()]),
         practised=len(latest),
@@ -201,26 +274,26 @@ def build(attempts: Sequence[Attempt], bank: Bank | None, weakest: int = 5) -> R
                 "category": a.category,
                 "question": questions[a.question_id].text if a.question_id in questions else "",
                 "latest": round(a.score, 1),
-                "notes": list(a.notes),
+                "notes": t.notes(a),
             }
             for a in weak
         ],
-        delivery=_delivery_means(done),
+        delivery={k: round(s / n, 1) for k, (s, n) in sorted(t.delivery.items())} or None,
         models=sorted(models.values(), key=lambda m: m["name"]),
         first_at=done[0].graded_at if done else "",
         last_at=done[-1].graded_at if done else "",
-        items=[_view(a, questions.get(a.question_id)) for a in done],
+        items=items,
         progress=progress,
-        missed=most_missed(done, bank),
+        missed=rank_missed(t.missed, done, bank),
     )
 
 
 def _categories(
-    done: Sequence[Attempt], bank: Bank | None, progress: Sequence[QuestionProgress]
+    done: Sequence[Scored], bank: Bank | None, progress: Sequence[QuestionProgress]
 ) -> list[CategoryStats]:
     """Per category, in the bank's order (categories the bank lacks last)."""
     order = bank.categories if bank else []
-    by_cat: dict[str, list[Attempt]] = {}
+    by_cat: dict[str, list[Scored]] = {}
     for a in done:
         by_cat.setdefault(a.category, []).append(a)
     names = [c for c in order if c in by_cat] + [c for c in by_cat if c not in order]
@@ -246,17 +319,8 @@ def _categories(
     return cats
 
 
-def _delivery_means(done: Sequence[Attempt]) -> dict[str, float] | None:
-    measured = [a.delivery for a in done if a.delivery]
-    if not measured:
-        return None
-    keys = sorted({k for d in measured for k, v in d.items() if isinstance(v, int | float)})
-    return {
-        k: _mean([float(d[k]) for d in measured if isinstance(d.get(k), int | float)]) for k in keys
-    }
-
-
-def _view(a: Attempt, q: Question | None) -> AttemptView:
+def attempt_view(a: Attempt, q: Question | None) -> AttemptView:
+    """One complete answer as the report shows it (corrected words listed)."""
     words = words_if_corrected(a.words or [])
     changed = _changed(a.transcript, words) if words else []
     return AttemptView(

@@ -28,7 +28,10 @@ from typing import IO, Any
 from mockint.config import Paths
 from mockint.errors import ArchiveError, StoreError
 from mockint.storage.intake import attempt_from_data
-from mockint.storage.store import MIGRATIONS, Attempt, Store, now
+from mockint.storage.migrations import MIGRATIONS
+from mockint.storage.recordings import resolve
+from mockint.storage.store import Attempt, Store, now
+from mockint.storage.untrusted import Unsafe, guarded, open_checked
 
 FORMAT = "mockint-export"
 VERSION = 2  # 2: the manifest gives each file's size beside its sha256
@@ -44,6 +47,14 @@ _JSON_COLUMNS = ("key_points", "words", "models", "delivery", "notes")
 
 
 @dataclass(frozen=True)
+class ExportResult:
+    attempts: int
+    recordings: int
+    # recordings a row names that were not shipped (gone, or outside the data directory)
+    left_out: list[str]
+
+
+@dataclass(frozen=True)
 class ImportResult:
     attempts: int
     duplicates: int
@@ -54,10 +65,10 @@ class ImportResult:
 # --- export ---------------------------------------------------------------------------------
 
 
-def export(paths: Paths, dest: Path) -> tuple[int, int]:
+def export(paths: Paths, dest: Path) -> ExportResult:
     """Write the store (a consistent snapshot) and every recording it names to ``dest``.
 
-    Only recordings inside the data directory are shipped. Returns (attempts, recordings).
+    Only recordings inside the data directory are shipped; the result says which were not.
     """
     if not paths.db.exists():
         raise ArchiveError(f"{paths.db}: no practice history to export yet")
@@ -65,7 +76,7 @@ def export(paths: Paths, dest: Path) -> tuple[int, int]:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             snap = Path(tmp) / "mockint.db"
-            attempts, recordings = _snapshot(paths, snap)
+            attempts, recordings, left_out = _snapshot(paths, snap)
             files = {"mockint.db": snap, **recordings}
             manifest = {
                 "format": FORMAT,
@@ -92,25 +103,29 @@ def export(paths: Paths, dest: Path) -> tuple[int, int]:
     except sqlite3.Error as e:
         tmpzip.unlink(missing_ok=True)
         raise StoreError(f"{paths.db}: cannot be read for export ({e})") from None
-    return attempts, len(recordings)
+    return ExportResult(attempts, len(recordings), left_out)
 
 
-def _snapshot(paths: Paths, snap: Path) -> tuple[int, dict[str, Path]]:
+def _snapshot(paths: Paths, snap: Path) -> tuple[int, dict[str, Path], list[str]]:
     """Copy the store to ``snap`` (consistent even while another process writes), its
-    audio paths made archive names; return the attempt count and the recordings to ship."""
+    audio paths made archive names; return the attempt count, the recordings to ship and
+    what was left out (outside the data directory, or gone)."""
     with Store(paths.db, readonly=True) as src:
         dst = sqlite3.connect(str(snap))
         src.db.backup(dst)
-    home = paths.home.resolve()
+    recs = paths.recordings.resolve()
     recordings: dict[str, Path] = {}
+    left_out: list[str] = []
     rows = dst.execute("SELECT id, audio_path FROM attempts").fetchall()
     for attempt_id, audio in rows:
-        p = Path(audio).resolve() if audio else None
-        if p is None or not p.is_file() or not p.is_relative_to(home):
+        if not audio:
+            continue
+        p = resolve(paths.home, audio)
+        if p is None or not p.is_file():
             # not ours to ship (outside the data directory) or gone: keep the row, not the path
+            left_out.append(f"a{attempt_id}: {audio}")
             dst.execute("UPDATE attempts SET audio_path = NULL WHERE id = ?", (attempt_id,))
             continue
-        recs = paths.recordings.resolve()
         rel = (
             p.relative_to(recs).parts
             if p.is_relative_to(recs)
@@ -122,7 +137,7 @@ def _snapshot(paths: Paths, snap: Path) -> tuple[int, dict[str, Path]]:
     dst.commit()
     dst.execute("PRAGMA journal_mode=DELETE")
     dst.close()
-    return len(rows), recordings
+    return len(rows), recordings, left_out
 
 
 def _sha_file(p: Path) -> str:
@@ -253,22 +268,17 @@ Rows = tuple[list[dict[str, Any]], list[Attempt], int]
 
 
 def _rows(db_path: Path, names: dict[str, zipfile.ZipInfo]) -> Rows:
-    """The archive's sessions and attempts, every row checked; and its schema version."""
-    raw = sqlite3.connect(str(db_path))
+    """The archive's sessions and attempts, every row checked; and its schema version.
+
+    The database is opened hardened and its schema checked before any row is read."""
     try:
-        if raw.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-            raise _Refused("the database is damaged (integrity check failed)")
-        version = int(raw.execute("PRAGMA user_version").fetchone()[0])
-    except sqlite3.Error as e:
-        raise _Refused(f"the database is damaged ({e})") from None
-    finally:
-        raw.close()
-    try:
-        with Store(db_path) as theirs:  # brings an older schema up to date
-            sessions = [dict(r) for r in theirs.db.execute("SELECT * FROM sessions ORDER BY id")]
-            rows = [dict(r) for r in theirs.db.execute("SELECT * FROM attempts ORDER BY id")]
-    except (StoreError, sqlite3.Error) as e:
-        raise _Refused(f"the database is not a mockint store ({e})") from None
+        with guarded(db_path) as db:
+            version = open_checked(db)
+            db.row_factory = sqlite3.Row
+            sessions = [dict(r) for r in db.execute("SELECT * FROM sessions ORDER BY id")]
+            rows = [dict(r) for r in db.execute("SELECT * FROM attempts ORDER BY id")]
+    except Unsafe as e:
+        raise _Refused(str(e)) from None
     for s in sessions:
         ok = (
             isinstance(s.get("id"), int)
@@ -287,7 +297,7 @@ def _rows(db_path: Path, names: dict[str, zipfile.ZipInfo]) -> Rows:
             for k in _JSON_COLUMNS:
                 r[k] = json.loads(r[k]) if isinstance(r[k], str) else r[k]
             a = attempt_from_data({k: v for k, v in r.items() if k in Attempt.__dataclass_fields__})
-        except (ValueError, TypeError) as e:
+        except (ValueError, TypeError, RecursionError) as e:
             raise _Refused(f"answer row {r.get('id')!r}: {e}") from None
         if a.session_id is not None and a.session_id not in session_ids:
             raise _Refused(f"answer row {a.id}: session {a.session_id} does not exist")
@@ -350,13 +360,13 @@ def _merge(
     home = paths.home.resolve()
     copied: list[Path] = []
     with Store(paths.db) as ours:
-        known = {a.uid for a in ours.attempts()}
-        # archives made before answers had an identity are matched by their content
-        content = {_key(a) for a in ours.attempts()} if version < 5 else set()
         added = dupes = recs = 0
         sid_map: dict[int, int] = {}
         try:
             with ours.transaction():
+                # inside the write transaction: a concurrent import of the same archive
+                # waits, then finds these answers here
+                known, content = _here(ours, version)
                 for s in sessions:
                     cur = ours.db.execute(
                         "INSERT INTO sessions (started_at, ended_at, bank, kind, options) "
@@ -411,5 +421,16 @@ def _merge(
     return ImportResult(added, dupes, int(kept), recs)
 
 
-def _key(a: Attempt) -> tuple[str, str, str, str, str]:
+def _here(ours: Store, version: int) -> tuple[set[str], set[tuple[str, ...]]]:
+    """The identities of the answers already stored; for archives made before answers had
+    an identity, their content too."""
+    known = {str(r[0]) for r in ours.db.execute("SELECT uid FROM attempts")}
+    content: set[tuple[str, ...]] = set()
+    if version < 5:
+        sql = "SELECT bank, question_id, started_at, graded_at, transcript FROM attempts"
+        content = {tuple(r) for r in ours.db.execute(sql)}
+    return known, content
+
+
+def _key(a: Attempt) -> tuple[str, ...]:
     return (a.bank, a.question_id, a.started_at, a.graded_at, a.transcript)

@@ -1,19 +1,25 @@
 """What comes into the store from outside: an archive's rows, answers kept aside.
 
 Nothing from outside is trusted: :func:`attempt_from_data` checks every field by
-type and range before a row may be written. When the store cannot take a graded
-answer (damaged, full, busy, read-only), :func:`keep_pending` writes it beside the
-store as JSON and :func:`import_pending` brings it in later.
+type and range (times must be ISO 8601) before a row may be written. When the store
+cannot take a graded answer (damaged, full, busy, read-only), :func:`keep_pending`
+writes it as JSON into the data directory's private ``pending/`` and
+:func:`import_pending` brings it in later.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import os
+import stat
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from mockint.storage.store import MODES, Attempt, Store, new_uid
+from mockint.storage.recordings import resolve
+from mockint.storage.store import MODES, Attempt, Store, new_uid, now
 
 STATUSES = ("complete", "interrupted")
 KEY_POINT_STATUSES = ("covered", "partly covered", "missed")
@@ -84,6 +90,7 @@ def attempt_from_data(d: Any) -> Attempt:
     mode = d.get("mode", "practice")
     if mode not in MODES:
         raise ValueError(f"mode {str(mode)[:40]!r}: must be one of {', '.join(MODES)}")
+    started, graded = _time(d, "started_at"), _time(d, "graded_at")
     audio = d.get("audio_path")
     if audio is not None and not (isinstance(audio, str) and len(audio) <= _NAME_LIMIT):
         raise ValueError("audio_path: must be a path")
@@ -100,8 +107,8 @@ def attempt_from_data(d: Any) -> Attempt:
         audio_path=audio,
         duration=None if duration is None else float(duration),
         session_id=sid,
-        started_at=_s("started_at"),
-        graded_at=_s("graded_at"),
+        started_at=started,
+        graded_at=graded,
         status=status,
         delivery=delivery,
         id=aid,
@@ -125,6 +132,17 @@ def _text(d: dict[str, Any], key: str, default: str | None = None, limit: int = 
     return value
 
 
+def _time(d: dict[str, Any], key: str) -> str:
+    """An ISO 8601 time ('' for a kept answer: the store gives it the time it is stored)."""
+    value = _text(d, key, "", limit=40)
+    if value:
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{key} {value!r}: not an ISO 8601 time") from None
+    return value
+
+
 def _list(d: dict[str, Any], key: str, limit: int) -> list[Any]:
     value = d.get(key, [])
     if not isinstance(value, list) or len(value) > limit:
@@ -134,44 +152,54 @@ def _list(d: dict[str, Any], key: str, limit: int) -> list[Any]:
 
 # --- answers kept while the store cannot take them ---------------------------------------------
 
-
-def pending_dirs(pending: Path) -> list[Path]:
-    """Where kept answers go: beside the store, else (a full or read-only disk) the temp dir."""
-    import hashlib
-    import tempfile
-
-    key = hashlib.sha256(str(pending.resolve()).encode()).hexdigest()[:12]
-    return [pending, Path(tempfile.gettempdir()) / f"mockint-pending-{key}"]
+_PENDING_BYTES = 64 * 1024 * 1024  # one kept answer (its words included), read with this cap
 
 
 def keep_pending(a: Attempt, pending: Path) -> Path:
-    """Write an attempt as JSON beside the store (or in the temp dir if it cannot be written
-    there); return the file. OSError if it cannot be kept anywhere."""
+    """Write an attempt as JSON in ``pending`` (inside the data directory, private to the
+    user: 0700); return the file. OSError if it cannot be kept there: nothing is ever
+    written to, or read from, a shared temporary directory."""
     from dataclasses import asdict
 
     from mockint.config import write_atomic
 
-    a = a if a.uid else Attempt(**{**asdict(a), "uid": new_uid()})
-    data = json.dumps(asdict(a), indent=1)
-    first, fallback = pending_dirs(pending)
-    try:
-        return write_atomic(first / f"{a.uid}.json", data)
-    except OSError:
-        return write_atomic(fallback / f"{a.uid}.json", data)
+    a = replace(a, uid=a.uid or new_uid(), graded_at=a.graded_at or now())
+    pending.mkdir(mode=0o700, parents=True, exist_ok=True)
+    pending.chmod(0o700)
+    return write_atomic(pending / f"{a.uid}.json", json.dumps(asdict(a), indent=1))
 
 
 def import_pending(store: Store, pending: Path) -> tuple[int, list[str]]:
-    """Bring kept answers into the store (each once); return how many, and the files refused."""
+    """Bring kept answers into the store (each once); return how many, and the files refused
+    (a file that cannot be read, checked or removed stays, named in the list)."""
     added, refused = 0, []
-    files = [p for d in pending_dirs(pending) if d.is_dir() for p in sorted(d.glob("*.json"))]
+    files = sorted(pending.glob("*.json")) if pending.is_dir() else []
     for p in files:
         try:
-            a = attempt_from_data(json.loads(p.read_text(encoding="utf-8")))
-        except (OSError, ValueError) as e:
+            a = attempt_from_data(json.loads(_read_capped(p)))
+            if a.audio_path is not None and resolve(store.home, a.audio_path) is None:
+                raise ValueError(f"recording {a.audio_path[:80]!r} is outside {store.home}")
+        except (OSError, ValueError, RecursionError) as e:
             refused.append(f"{p}: {e}")
             continue
         if not store.has_uid(a.uid):
-            store.add_attempt(Attempt(**{**a.__dict__, "id": None, "session_id": None}))
+            store.add_attempt(replace(a, id=None, session_id=None))
             added += 1
-        p.unlink(missing_ok=True)
+        try:
+            p.unlink(missing_ok=True)
+        except OSError as e:  # stored; its identity keeps it from being stored twice
+            refused.append(f"{p}: stored, but cannot be removed ({e.strerror})")
     return added, refused
+
+
+def _read_capped(p: Path) -> str:
+    """A regular file's text, links not followed, at most ``_PENDING_BYTES`` (a FIFO or a
+    device planted in its place is refused, not waited on)."""
+    fd = os.open(p, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError("not a regular file")
+        data = f.read(_PENDING_BYTES + 1)
+    if len(data) > _PENDING_BYTES:
+        raise ValueError(f"more than {_PENDING_BYTES:,} bytes")
+    return data.decode("utf-8")

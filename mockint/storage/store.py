@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import shutil
 import sqlite3
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,128 +24,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from mockint.errors import StoreError
+from mockint.storage.migrations import MIGRATIONS, upgrade
+from mockint.storage.recordings import resolve, to_stored
 
 # how long a command waits for another process that holds the store's write lock
 BUSY_SECONDS = 10.0
-
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = []
-
-
-def migration(fn: Callable[[sqlite3.Connection], None]) -> Callable[[sqlite3.Connection], None]:
-    """Register a schema migration; they run in the order they are defined."""
-    MIGRATIONS.append(fn)
-    return fn
-
-
-@migration
-def m001_initial(db: sqlite3.Connection) -> None:
-    _run(
-        db,
-        """
-        CREATE TABLE sessions (
-            id INTEGER PRIMARY KEY,
-            started_at TEXT NOT NULL,
-            ended_at TEXT,
-            bank TEXT NOT NULL,
-            kind TEXT NOT NULL DEFAULT 'practice',
-            options TEXT NOT NULL DEFAULT '{}'
-        );
-        CREATE TABLE attempts (
-            id INTEGER PRIMARY KEY,
-            session_id INTEGER REFERENCES sessions(id),
-            bank TEXT NOT NULL,
-            question_id TEXT NOT NULL,
-            category TEXT NOT NULL,
-            started_at TEXT NOT NULL,
-            graded_at TEXT NOT NULL,
-            audio_path TEXT,
-            duration REAL,
-            transcript TEXT NOT NULL,
-            words TEXT NOT NULL DEFAULT '[]',
-            score REAL NOT NULL,
-            coverage REAL NOT NULL,
-            key_points TEXT NOT NULL DEFAULT '[]',
-            models TEXT NOT NULL DEFAULT '{}',
-            status TEXT NOT NULL DEFAULT 'complete'
-        );
-        CREATE INDEX attempts_question ON attempts(bank, question_id);
-        CREATE INDEX attempts_session ON attempts(session_id);
-        """,
-    )
-
-
-@migration
-def m002_delivery_and_time_index(db: sqlite3.Connection) -> None:
-    # delivery: pace, fillers and pauses measured from word times (JSON, None if not measured)
-    _run(
-        db,
-        """
-        ALTER TABLE attempts ADD COLUMN delivery TEXT;
-        CREATE INDEX attempts_graded ON attempts(graded_at);
-        """,
-    )
-
-
-@migration
-def m003_key_point_status(db: sqlite3.Connection) -> None:
-    # Key points stored before statuses existed carry only `covered`: give each its status,
-    # so readers need no fallback.
-    rows = db.execute("SELECT id, key_points FROM attempts").fetchall()
-    for attempt_id, raw in rows:
-        try:
-            points = json.loads(raw)
-        except ValueError:
-            continue
-        if not isinstance(points, list):
-            continue
-        todo = [k for k in points if isinstance(k, dict) and "status" not in k]
-        for k in todo:
-            k["status"] = "covered" if k.get("covered") else "missed"
-        if todo:
-            db.execute(
-                "UPDATE attempts SET key_points = ? WHERE id = ?", (json.dumps(points), attempt_id)
-            )
-
-
-@migration
-def m004_attempt_notes(db: sqlite3.Connection) -> None:
-    # notes: why a score was lowered ("restates the question", ...), JSON list of strings
-    _run(db, "ALTER TABLE attempts ADD COLUMN notes TEXT NOT NULL DEFAULT '[]'")
-
-
-@migration
-def m005_attempt_uid(db: sqlite3.Connection) -> None:
-    # An answer's identity, made when it is graded: export and import match answers by it,
-    # so identical answers saved in the same second stay distinct.
-    _run(
-        db,
-        """
-        ALTER TABLE attempts ADD COLUMN uid TEXT;
-        UPDATE attempts SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL;
-        CREATE UNIQUE INDEX attempts_uid ON attempts(uid)
-        """,
-    )
-
-
-@migration
-def m006_attempt_heard(db: sqlite3.Connection) -> None:
-    # heard: what the recogniser heard, kept when the user corrected the transcript (which
-    # is then what was graded); NULL when the transcript is as heard
-    _run(db, "ALTER TABLE attempts ADD COLUMN heard TEXT")
-
-
-@migration
-def m007_attempt_mode(db: sqlite3.Connection) -> None:
-    # mode: "practice" (hints, model answer, retakes) or "live" (one take, no help); every
-    # answer before modes existed was practice
-    _run(db, "ALTER TABLE attempts ADD COLUMN mode TEXT NOT NULL DEFAULT 'practice'")
-
-
-def _run(db: sqlite3.Connection, script: str) -> None:
-    # Not executescript(): it commits first, which would break the migration's transaction.
-    for stmt in script.split(";"):
-        if stmt.strip():
-            db.execute(stmt)
 
 
 def now() -> str:
@@ -247,7 +132,10 @@ class Store:
 
     def __init__(self, path: Path, readonly: bool = False):
         self.path = Path(path)
+        # the data directory: recordings are stored relative to it
+        self.home = self.path.parent
         self.readonly = readonly
+        self._copy_dir: str | None = None  # a private copy of a read-only WAL store
         deadline = time.monotonic() + BUSY_SECONDS
         while True:
             try:
@@ -274,8 +162,7 @@ class Store:
             self.db.execute("PRAGMA foreign_keys=ON")
             self.migrate()
         except BaseException:
-            with contextlib.suppress(sqlite3.Error):
-                self.db.close()
+            self.close()
             raise
 
     def _connect(self) -> sqlite3.Connection:
@@ -298,14 +185,37 @@ class Store:
             db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
             return db
         except sqlite3.OperationalError:
-            # a WAL store in a read-only directory: nobody can be writing it, read it as is
+            return self._unshared()
+
+    def _unshared(self) -> sqlite3.Connection:
+        """A WAL store in a read-only directory (no ``-shm``, none can be made): nobody can
+        be writing it. Without a WAL, read the file as it is; with one, read a private copy
+        of both, so committed answers still in the WAL are seen (``immutable`` hides them)."""
+        wal = self.path.with_name(self.path.name + "-wal")
+        if not wal.is_file() or wal.stat().st_size == 0:
+            uri = self.path.resolve().as_uri()
             return sqlite3.connect(
                 f"{uri}?immutable=1", uri=True, isolation_level=None, check_same_thread=False
             )
+        self._copy_dir = tempfile.mkdtemp(prefix="mockint-readonly-")
+        copy = Path(self._copy_dir) / self.path.name
+        try:
+            shutil.copyfile(self.path, copy)
+            shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+            db = sqlite3.connect(str(copy), isolation_level=None, check_same_thread=False)
+            db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # replays the WAL
+        except BaseException:
+            shutil.rmtree(self._copy_dir, ignore_errors=True)
+            self._copy_dir = None
+            raise
+        return db
 
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
             self.db.close()
+        if self._copy_dir is not None:
+            shutil.rmtree(self._copy_dir, ignore_errors=True)
+            self._copy_dir = None
 
     def __enter__(self) -> Store:
         return self
@@ -326,13 +236,7 @@ class Store:
                     "('mockint import-pending') once to upgrade it"
                 )
             return
-        for n, fn in enumerate(MIGRATIONS, 1):
-            if self.schema_version >= n:
-                continue
-            with self._tx():
-                if self.schema_version < n:  # another process may have got here first
-                    fn(self.db)
-                    self.db.execute(f"PRAGMA user_version = {n}")
+        upgrade(self.db)
 
     @_guarded
     def start_session(
@@ -377,7 +281,7 @@ class Store:
             "category": a.category,
             "started_at": a.started_at or now(),
             "graded_at": a.graded_at or now(),
-            "audio_path": a.audio_path,
+            "audio_path": to_stored(self.home, a.audio_path),
             "duration": a.duration,
             "transcript": a.transcript,
             "score": a.score,
@@ -460,11 +364,13 @@ class Store:
         r = self.db.execute("SELECT * FROM attempts WHERE id = ?", (attempt_id,)).fetchone()
         return self._attempt(r) if r else None
 
-    @staticmethod
-    def _attempt(r: sqlite3.Row) -> Attempt:
+    def _attempt(self, r: sqlite3.Row) -> Attempt:
         d = dict(r)
         for k in _JSON_FIELDS:
             d[k] = json.loads(d[k]) if d[k] is not None else None
+        # a recording is read from inside the data directory only, wherever it has moved
+        found = resolve(self.home, d["audio_path"])
+        d["audio_path"] = str(found) if found is not None else None
         return Attempt(**d)
 
     @_guarded

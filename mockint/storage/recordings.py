@@ -1,0 +1,57 @@
+"""Where an answer's recording is: stored relative to the data directory, read back only
+from inside it.
+
+The store keeps ``recordings/2026-11-03/a.flac``, not an absolute path, so a data
+directory moved or copied elsewhere keeps every recording. Whatever a row says (an
+imported archive, a kept-aside file, an old absolute path), a reader gets a path
+inside the data directory or nothing: a planted ``/home/me/.ssh/id_rsa`` is never
+played, shipped or embedded.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path, PurePosixPath
+
+
+def _inside(p: Path, home: Path) -> bool:
+    return p == home or p.is_relative_to(home)
+
+
+def to_stored(home: Path, audio: str | None) -> str | None:
+    """The form kept in the store: relative (POSIX) when inside ``home``, else as given."""
+    if not audio:
+        return audio
+    p = Path(audio)
+    if not p.is_absolute():
+        return PurePosixPath(*p.parts).as_posix()
+    for base in (home, home.resolve()):
+        normal = Path(os.path.normpath(p))
+        if normal.is_relative_to(base):
+            return normal.relative_to(base).as_posix()
+    return audio
+
+
+def moved(home: Path, audio: str) -> str | None:
+    """An absolute path from where the data directory used to be (``.../recordings/x``),
+    relative to ``home`` if that recording is here now; else None."""
+    parts = Path(audio).parts
+    for i in range(len(parts) - 1, -1, -1):
+        if parts[i] == "recordings":
+            rel = PurePosixPath(*parts[i:])
+            found = resolve(home, rel.as_posix())
+            return rel.as_posix() if found is not None and found.is_file() else None
+    return None
+
+
+def resolve(home: Path, stored: str | None) -> Path | None:
+    """The recording's path if it lies inside ``home`` (links followed), else None."""
+    if not stored:
+        return None
+    p = Path(stored)
+    p = p if p.is_absolute() else home / p
+    try:
+        real, base = p.resolve(), home.resolve()
+    except (OSError, RuntimeError):  # a link loop
+        return None
+    return real if _inside(real, base) and real != base else None

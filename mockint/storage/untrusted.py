@@ -1,0 +1,191 @@
+"""Opening a database nobody vouches for (an imported archive's), as SQLite advises.
+
+SQLite's "Defense Against the Dark Arts" (sqlite.org/security.html): schema code is not
+trusted (``trusted_schema=OFF``), defensive mode where Python offers it, tight limits
+on lengths and depths, no memory map, a bounded heap for the temporary store, a
+progress handler that stops any statement past a time budget (and lets Ctrl-C
+through), and, before a single row is read, a schema holding exactly the tables and
+indexes mockint makes: a view, trigger or extra object named like a table (a "view
+bomb" over a recursive CTE) is refused without being run. Row counts are bounded
+before rows are read; every value's size is bounded by ``SQLITE_LIMIT_LENGTH``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from mockint.storage.migrations import MIGRATIONS, upgrade, version
+
+# how long the import may spend inside SQLite, all statements together
+BUDGET_SECONDS = 300.0
+MAX_ROWS = 2_000_000  # answers (and sessions): twice the million a report is built for
+MAX_VALUE_BYTES = 32 * 1024 * 1024  # any one value (a transcript's words as JSON)
+HEAP_BYTES = 512 * 1024 * 1024  # SQLite's heap while the import runs (temp store included)
+
+_LIMITS = {
+    "SQLITE_LIMIT_LENGTH": MAX_VALUE_BYTES,
+    "SQLITE_LIMIT_SQL_LENGTH": 100_000,
+    "SQLITE_LIMIT_COLUMN": 100,
+    "SQLITE_LIMIT_EXPR_DEPTH": 50,
+    "SQLITE_LIMIT_COMPOUND_SELECT": 3,
+    "SQLITE_LIMIT_VDBE_OP": 25_000,
+    "SQLITE_LIMIT_FUNCTION_ARG": 8,
+    "SQLITE_LIMIT_ATTACHED": 0,
+    "SQLITE_LIMIT_LIKE_PATTERN_LENGTH": 50,
+    "SQLITE_LIMIT_VARIABLE_NUMBER": 100,
+    "SQLITE_LIMIT_TRIGGER_DEPTH": 1,
+}
+
+
+class Unsafe(Exception):
+    """Why the database is refused (one line)."""
+
+
+class Interrupted(Exception):
+    """The progress handler stopped a statement (Ctrl-C or the time budget)."""
+
+
+class _Budget:
+    """A progress handler: stop past the deadline; turn Ctrl-C into a stop, remembered."""
+
+    def __init__(self, seconds: float):
+        self.deadline = time.monotonic() + seconds
+        self.seconds = seconds
+        self.interrupted = False
+        self.expired = False
+
+    def __call__(self) -> int:
+        try:
+            if time.monotonic() > self.deadline:
+                self.expired = True
+                return 1
+            return 0
+        except KeyboardInterrupt:  # delivered while SQLite runs: stop it, re-raised after
+            self.interrupted = True
+            return 1
+
+
+@contextlib.contextmanager
+def guarded(path: Path, seconds: float | None = None) -> Iterator[sqlite3.Connection]:
+    """A hardened connection to ``path`` (statements stopped past ``seconds``, by default
+    ``BUDGET_SECONDS``); SQLite errors leave as :class:`Unsafe`, Ctrl-C as KeyboardInterrupt."""
+    seconds = BUDGET_SECONDS if seconds is None else seconds
+    budget = _Budget(seconds)
+    heap = None
+    db = sqlite3.connect(str(path), isolation_level=None)
+    try:
+        heap = int(db.execute("PRAGMA hard_heap_limit").fetchone()[0])
+        _harden(db, budget)
+        yield db
+    except sqlite3.Error as e:
+        if budget.interrupted:
+            raise KeyboardInterrupt from None
+        if budget.expired:
+            raise Unsafe(f"the database takes over {seconds:.0f} s to read") from None
+        raise Unsafe(f"the database is damaged or hostile ({e})") from None
+    finally:
+        with contextlib.suppress(sqlite3.Error):
+            if heap is not None:
+                db.execute(f"PRAGMA hard_heap_limit = {heap}")
+        db.close()
+        if budget.interrupted:
+            raise KeyboardInterrupt
+
+
+def _harden(db: sqlite3.Connection, budget: _Budget) -> None:
+    setconfig = getattr(db, "setconfig", None)  # Python >= 3.12
+    if setconfig is not None:
+        setconfig(sqlite3.SQLITE_DBCONFIG_DEFENSIVE, True)  # type: ignore[attr-defined]
+    for name, value in _LIMITS.items():
+        category = getattr(sqlite3, name, None)
+        if category is not None:
+            db.setlimit(category, value)
+    db.set_progress_handler(budget, 100)
+    pages = int(db.execute("PRAGMA page_count").fetchone()[0])
+    for pragma in (
+        "trusted_schema = OFF",
+        "cell_size_check = ON",
+        "mmap_size = 0",
+        "temp_store = MEMORY",
+        "cache_size = -65536",
+        f"hard_heap_limit = {HEAP_BYTES}",
+        # migrations may add an index and a column: room for that, not for a flood
+        f"max_page_count = {pages * 2 + 1000}",
+    ):
+        db.execute(f"PRAGMA {pragma}")
+
+
+# --- the schema, exactly ----------------------------------------------------------------------
+
+
+def _objects(db: sqlite3.Connection) -> dict[str, tuple[str, str]]:
+    rows = db.execute("SELECT type, name, tbl_name FROM sqlite_master").fetchall()
+    return {str(name): (str(kind), str(table)) for kind, name, table in rows}
+
+
+def expected(v: int) -> sqlite3.Connection:
+    """An empty store at schema version ``v`` (in memory), to compare against."""
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    for fn in MIGRATIONS[:v]:
+        fn(db)
+    return db
+
+
+def _index_shape(db: sqlite3.Connection, table: str) -> dict[str, tuple[object, ...]]:
+    out: dict[str, tuple[object, ...]] = {}
+    for _, name, unique, _origin, partial in db.execute(f"PRAGMA index_list('{table}')"):
+        cols = tuple(r[2] for r in db.execute(f"PRAGMA index_info('{name}')"))
+        out[str(name)] = (unique, partial, cols)
+    return out
+
+
+def check_schema(db: sqlite3.Connection) -> int:
+    """Refuse anything but mockint's own tables and indexes at the file's schema version
+    (extra plain columns are allowed: they are ignored); return that version."""
+    v = version(db)
+    if not 1 <= v <= len(MIGRATIONS):
+        raise Unsafe(f"schema version {v}: not one mockint made (1 to {len(MIGRATIONS)})")
+    ref = expected(v)
+    try:
+        want, got = _objects(ref), _objects(db)
+        for name, (kind, table) in sorted(got.items()):
+            if want.get(name) != (kind, table):
+                raise Unsafe(f"the database holds a {kind} '{name[:60]}' mockint never makes")
+        missing = sorted(set(want) - set(got))
+        if missing:
+            raise Unsafe(f"the database lacks '{missing[0]}'")
+        for table in (n for n, (kind, _) in want.items() if kind == "table"):
+            cols = {r[1]: r[6] for r in db.execute(f"PRAGMA table_xinfo('{table}')")}
+            if any(hidden for hidden in cols.values()):
+                raise Unsafe(f"table {table}: a generated or hidden column")
+            needed = {r[1] for r in ref.execute(f"PRAGMA table_info('{table}')")}
+            if not needed <= set(cols):
+                raise Unsafe(f"table {table}: lacks column {sorted(needed - set(cols))[0]}")
+            if _index_shape(db, table) != _index_shape(ref, table):
+                raise Unsafe(f"table {table}: its indexes are not mockint's")
+    finally:
+        ref.close()
+    return v
+
+
+def check_counts(db: sqlite3.Connection) -> None:
+    for table in ("sessions", "attempts"):
+        n = int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+        if n > MAX_ROWS:
+            raise Unsafe(f"{n:,} rows in {table}: at most {MAX_ROWS:,}")
+
+
+def open_checked(db: sqlite3.Connection) -> int:
+    """Check the schema, the file's integrity and the row counts; bring an older schema up
+    to date (checked again after); return the version the file was made with."""
+    v = check_schema(db)
+    if db.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+        raise Unsafe("the database is damaged (integrity check failed)")
+    check_counts(db)
+    upgrade(db)
+    check_schema(db)
+    return v

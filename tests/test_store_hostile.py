@@ -1,0 +1,487 @@
+"""The store against crafted archives, planted files and moved directories (issue 35):
+one `Error:` line, no traceback, nothing written where it should not be, nothing lost."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mockint.storage import untrusted
+from mockint.storage.migrations import MIGRATIONS
+from mockint.storage.store import Attempt, Store
+
+from .test_faults import one_error, rebuild, run, tree
+from .test_faults import tmpfs as tmpfs  # noqa: F401 (a fixture)
+
+T = "2026-11-03T10:00:00+00:00"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def answer(qid: str = "Q1", audio: Path | None = None, **kw: object) -> Attempt:
+    return Attempt(
+        "resume",
+        qid,
+        "General",
+        f"I said it about {qid}.",
+        60.0,
+        0.6,
+        graded_at=T,
+        started_at=T,
+        audio_path=str(audio) if audio else None,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def recording(path: Path, seconds: float = 1.0) -> Path:
+    from mockint.sound.audio import write_audio
+
+    t = np.arange(int(seconds * 16000)) / 16000
+    return write_audio(path, (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32))
+
+
+def with_recordings(home: Path, n: int = 3) -> list[Path]:
+    recs = [recording(home / "recordings" / "2026-11-03" / f"a{i}.flac") for i in range(n)]
+    with Store(home / "mockint.db") as s:
+        for i, p in enumerate(recs):
+            s.add_attempt(answer(f"Q{i + 1}", p))
+    return recs
+
+
+def archive(
+    dest: Path, db: Path, schema_version: int, extra: dict[str, bytes] | None = None
+) -> Path:
+    """An archive around ``db`` with a manifest whose checksums all match."""
+    files = {"mockint.db": db.read_bytes(), **(extra or {})}
+    manifest = {
+        "format": "mockint-export",
+        "version": 2,
+        "schema_version": schema_version,
+        "created": T,
+        "attempts": 0,
+        "files": {
+            n: {"sha256": hashlib.sha256(d).hexdigest(), "size": len(d)} for n, d in files.items()
+        },
+    }
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("manifest.json", json.dumps(manifest))
+        for n, d in files.items():
+            z.writestr(n, d)
+    return dest
+
+
+# --- hostile archive databases ------------------------------------------------------------------
+
+
+def test_a_view_bomb_archive_is_refused_in_seconds(tmp_path: Path, home: Path) -> None:
+    # attempts is a VIEW over an endless recursive CTE: names, sizes, checksums and
+    # integrity all pass; only the schema check stops it, before it is ever queried
+    db = tmp_path / "bomb.db"
+    con = sqlite3.connect(str(db))
+    con.execute("PRAGMA page_size = 512")
+    con.execute(
+        "CREATE TABLE sessions (id INTEGER PRIMARY KEY, started_at TEXT, ended_at TEXT, "
+        "bank TEXT, kind TEXT, options TEXT)"
+    )
+    con.execute(
+        "CREATE VIEW attempts AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+        "SELECT x AS id, NULL AS session_id, 'b' AS bank, 'Q1' AS question_id, 'C' AS category, "
+        "'' AS started_at, '' AS graded_at, NULL AS audio_path, NULL AS duration, "
+        "hex(randomblob(1000)) AS transcript FROM c ORDER BY transcript"
+    )
+    con.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+    con.commit()
+    con.close()
+    bomb = archive(tmp_path / "bomb.zip", db, len(MIGRATIONS))
+    assert bomb.stat().st_size < 2048
+    with Store(home / "mockint.db") as s:
+        s.add_attempt(answer())
+    before = tree(home)
+    t = time.monotonic()
+    line = one_error(run("import", str(bomb)))
+    assert time.monotonic() - t < 5
+    assert "view 'attempts'" in line and line.endswith("nothing was imported")
+    assert tree(home) == before
+
+
+HOSTILE_SCHEMA = {
+    "a trigger": (
+        "CREATE TRIGGER t AFTER INSERT ON sessions BEGIN DELETE FROM attempts; END",
+        "trigger 't'",
+    ),
+    "an extra table": ("CREATE TABLE extra (x)", "table 'extra'"),
+    "an extra view": ("CREATE VIEW v AS SELECT 1", "view 'v'"),
+    "an index of its own": ("CREATE INDEX mine ON attempts(transcript)", "index 'mine'"),
+    "a generated column": (
+        "ALTER TABLE attempts ADD COLUMN g TEXT AS (upper(transcript))",
+        "generated or hidden column",
+    ),
+    "an index made partial": (
+        "DROP INDEX attempts_graded; CREATE INDEX attempts_graded ON attempts(graded_at) "
+        "WHERE score > 0",
+        "indexes are not mockint's",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_SCHEMA))
+def test_an_archive_with_objects_mockint_never_makes_is_refused(
+    case: str, tmp_path: Path, home: Path, resume_bank, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from .test_report import fill
+
+    fill(home, resume_bank)
+    good = tmp_path / "good.zip"
+    assert run("export", str(good)).exit_code == 0
+    sql, said = HOSTILE_SCHEMA[case]
+
+    def edit(db: sqlite3.Connection) -> None:
+        db.executescript(sql)
+
+    bad = rebuild(good, tmp_path / "bad.zip", edit_db=edit)
+    monkeypatch.setenv("MOCKINT_HOME", str(tmp_path / "other"))
+    line = one_error(run("import", str(bad)))
+    assert said in line and line.endswith("nothing was imported")
+    assert not (tmp_path / "other" / "mockint.db").exists() or run("review").output.startswith("No")
+
+
+def test_row_counts_and_time_are_bounded(
+    tmp_path: Path, home: Path, resume_bank, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from .test_report import fill
+
+    fill(home, resume_bank)
+    good = tmp_path / "good.zip"
+    assert run("export", str(good)).exit_code == 0
+    monkeypatch.setenv("MOCKINT_HOME", str(tmp_path / "other"))
+    monkeypatch.setattr(untrusted, "MAX_ROWS", 3)
+    assert "rows in attempts: at most 3" in one_error(run("import", str(good)))
+    monkeypatch.setattr(untrusted, "MAX_ROWS", 1000)
+    monkeypatch.setattr(untrusted, "BUDGET_SECONDS", 0.0)
+    assert "takes over 0 s to read" in one_error(run("import", str(good)))
+    monkeypatch.setattr(untrusted, "MAX_VALUE_BYTES", 10)
+    monkeypatch.setattr(untrusted, "BUDGET_SECONDS", 60.0)
+    monkeypatch.setitem(untrusted._LIMITS, "SQLITE_LIMIT_LENGTH", 10)
+    assert "too big" in one_error(run("import", str(good)))
+    assert not (tmp_path / "other" / "mockint.db").exists()
+
+
+def test_ctrl_c_stops_an_import_and_its_temp_copy_goes(
+    tmp_path: Path, home: Path, resume_bank, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from mockint.config import Paths
+    from mockint.storage.archive import import_archive
+
+    from .test_report import fill
+
+    fill(home, resume_bank)
+    good = tmp_path / "good.zip"
+    assert run("export", str(good)).exit_code == 0
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    calls = []
+
+    def clock() -> float:  # Ctrl-C arrives while SQLite runs (inside the progress handler)
+        calls.append(1)
+        if len(calls) > 1:
+            raise KeyboardInterrupt
+        return 0.0
+
+    monkeypatch.setattr(untrusted.time, "monotonic", clock)
+    with pytest.raises(KeyboardInterrupt):
+        import_archive(good, Paths(tmp_path / "other"))
+    assert list(scratch.iterdir()) == []
+    assert not (tmp_path / "other" / "mockint.db").exists()
+
+
+def test_an_imported_time_that_is_no_time_is_refused_naming_its_row(
+    tmp_path: Path, home: Path, resume_bank, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from .test_report import fill
+
+    fill(home, resume_bank)
+    good = tmp_path / "good.zip"
+    assert run("export", str(good)).exit_code == 0
+    bad = rebuild(
+        good,
+        tmp_path / "bad.zip",
+        edit_db=lambda db: db.execute("UPDATE attempts SET graded_at = 'yesterday' WHERE id = 2"),
+    )
+    monkeypatch.setenv("MOCKINT_HOME", str(tmp_path / "other"))
+    line = one_error(run("import", str(bad)))
+    assert "answer row 2: graded_at 'yesterday': not an ISO 8601 time" in line
+    assert not (tmp_path / "other" / "mockint.db").exists()
+
+
+def old_archive(tmp_path: Path, n: int) -> Path:
+    """An archive made before answers had an identity (schema version 4)."""
+    db = tmp_path / "old.db"
+    con = sqlite3.connect(str(db), isolation_level=None)
+    for fn in MIGRATIONS[:4]:
+        fn(con)
+    con.execute("PRAGMA user_version = 4")
+    con.executemany(
+        "INSERT INTO attempts (bank, question_id, category, started_at, graded_at, transcript, "
+        "score, coverage) VALUES ('resume', ?, 'General', ?, ?, ?, 50, 0.5)",
+        [(f"Q{i % 9 + 1}", T, T, f"answer {i}") for i in range(n)],
+    )
+    con.close()
+    return archive(tmp_path / "old.zip", db, 4)
+
+
+def test_concurrent_imports_of_an_old_archive_add_each_answer_once(tmp_path: Path) -> None:
+    z = old_archive(tmp_path, 300)
+    home = tmp_path / "shared"
+    env = {**os.environ, "MOCKINT_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "mockint", "import", str(z)]
+    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True) for _ in range(3)]
+    outs = [p.communicate(timeout=120)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    assert sorted(o.split(" answers")[0] for o in outs) == ["Imported 0"] * 2 + ["Imported 300"]
+    with Store(home / "mockint.db") as s:
+        assert len(s.attempts()) == 300
+
+
+# --- kept-aside answers and planted recordings ----------------------------------------------------
+
+
+def test_kept_answers_live_in_the_data_directory_never_in_a_shared_temp_dir(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mockint.storage.intake import keep_pending
+
+    shared = tmp_path / "shared-tmp"
+    shared.mkdir()
+    monkeypatch.setenv("TMPDIR", str(shared))
+    monkeypatch.setattr(tempfile, "tempdir", str(shared))
+    # what the old fallback read: $TMPDIR/mockint-pending-<hash of the home path>
+    key = hashlib.sha256(str((home / "pending").resolve()).encode()).hexdigest()[:12]
+    planted = shared / f"mockint-pending-{key}"
+    planted.mkdir()
+    (planted / "x.json").write_text(json.dumps({**answer().__dict__, "score": 99.0, "uid": ""}))
+    kept = keep_pending(answer("Q5"), home / "pending")
+    assert kept.parent == home / "pending"
+    assert (home / "pending").stat().st_mode & 0o777 == 0o700
+    r = run("import-pending")
+    assert r.exit_code == 0 and r.output.startswith("Stored 1 kept answer "), r.output
+    with Store(home / "mockint.db") as s:
+        assert [a.question_id for a in s.attempts()] == ["Q5"]
+    assert (planted / "x.json").exists() and list(shared.iterdir()) == [planted]
+
+
+def test_a_planted_kept_answer_cannot_reach_a_secret_or_hang(tmp_path: Path, home: Path) -> None:
+    secret = tmp_path / "secret.flac"
+    recording(secret)
+    pending = home / "pending"
+    pending.mkdir(parents=True)
+    bad = {**answer().__dict__, "score": 99.0, "audio_path": str(secret), "uid": "a" * 32}
+    (pending / "bad.json").write_text(json.dumps(bad))
+    os.mkfifo(pending / "fifo.json")
+    (pending / "link.json").symlink_to(tmp_path / "secret.flac")
+    r = run("import-pending")
+    line = one_error(r)
+    assert "3 kept files were not taken in" in line
+    with Store(home / "mockint.db") as s:
+        assert s.attempts() == []
+
+
+def test_a_recording_path_outside_the_data_directory_is_never_read(
+    tmp_path: Path, home: Path
+) -> None:
+    secret = recording(tmp_path / "secret.flac", seconds=2.0)  # not the same bytes as a0
+    with_recordings(home, 1)
+    with Store(home / "mockint.db") as s:
+        aid = s.add_attempt(answer("Q2"))
+        # planted straight into the store (an old row, a hand edit): absolute and relative
+        s.db.execute("UPDATE attempts SET audio_path = ? WHERE id = ?", (str(secret), aid))
+        bid = s.add_attempt(answer("Q3"))
+        s.db.execute("UPDATE attempts SET audio_path = '../secret.flac' WHERE id = ?", (bid,))
+    encoded = base64.b64encode(secret.read_bytes()).decode()
+    for extra in ([], ["--embed-audio"]):
+        out = tmp_path / "r.html"
+        assert run("report", "--format", "html", "-o", str(out), *extra).exit_code == 0
+        page = out.read_text()
+        assert "secret" not in page and encoded[:200] not in page
+        assert page.count("<audio") == 1
+    assert "recording" in one_error(run("review", f"a{aid}", "--play"))
+    r = run("export", str(tmp_path / "e.zip"))
+    assert r.exit_code == 0 and "and 1 recordings" in r.stdout
+    assert r.stderr.startswith("Warning: 2 recordings left out")
+    with zipfile.ZipFile(tmp_path / "e.zip") as z:
+        assert [n for n in z.namelist() if n.startswith("recordings/")] == [
+            "recordings/2026-11-03/a0.flac"
+        ]
+
+
+# --- a moved data directory -----------------------------------------------------------------
+
+
+def test_a_moved_data_directory_keeps_every_recording(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_recordings(home, 3)
+    moved = tmp_path / "elsewhere" / "home"
+    moved.parent.mkdir()
+    home.rename(moved)
+    monkeypatch.setenv("MOCKINT_HOME", str(moved))
+    zpath = tmp_path / "e.zip"
+    r = run("export", str(zpath))
+    assert r.exit_code == 0 and r.stdout.startswith("Exported 3 answers and 3 recordings")
+    assert "Warning" not in r.stderr
+    out = moved / "r.html"
+    assert run("report", "--format", "html", "-o", str(out)).exit_code == 0
+    assert out.read_text().count('src="recordings/2026-11-03/a') == 3
+    played: list[int] = []
+    monkeypatch.setattr(
+        "mockint.sound.devices.play", lambda audio, sr, dev: played.append(len(audio))
+    )
+    assert run("review", "a2", "--play").exit_code == 0 and played == [16000]
+
+
+def test_a_migration_makes_old_absolute_paths_relative(tmp_path: Path) -> None:
+    old_home, home = tmp_path / "old", tmp_path / "new"
+    recording(home / "recordings" / "d" / "a.flac")
+    recording(home / "recordings" / "d" / "b.flac")
+    db = sqlite3.connect(str(home / "mockint.db"), isolation_level=None)
+    for fn in MIGRATIONS[:7]:
+        fn(db)
+    db.execute("PRAGMA user_version = 7")
+    paths = [
+        str(home / "recordings" / "d" / "a.flac"),  # inside: made relative
+        str(old_home / "recordings" / "d" / "b.flac"),  # moved before the upgrade: found
+        str(tmp_path / "elsewhere.flac"),  # outside: kept, never read
+    ]
+    for p in paths:
+        db.execute(
+            "INSERT INTO attempts (bank, question_id, category, started_at, graded_at, "
+            "transcript, score, coverage, audio_path, uid) VALUES "
+            "('b', 'Q1', 'C', ?, ?, 't', 1, 0, ?, lower(hex(randomblob(16))))",
+            (T, T, p),
+        )
+    db.close()
+    with Store(home / "mockint.db") as s:
+        stored = [r[0] for r in s.db.execute("SELECT audio_path FROM attempts ORDER BY id")]
+        read = [a.audio_path for a in s.attempts()]
+    assert stored == ["recordings/d/a.flac", "recordings/d/b.flac", paths[2]]
+    assert read == [str(home / "recordings/d/a.flac"), str(home / "recordings/d/b.flac"), None]
+
+
+@pytest.mark.slow
+def test_grade_save_keeps_a_16k_mono_flac(tmp_path: Path, home: Path) -> None:
+    import soundfile as sf
+
+    from .conftest import espeak
+
+    voice = espeak("I would use a queue so the work survives a restart.", tmp_path / "v.wav")
+    data, sr = sf.read(str(voice), dtype="float32")
+    idx = np.arange(int(len(data) * 48000 / sr)) * sr / 48000
+    up = np.interp(idx, np.arange(len(data)), data).astype(np.float32)
+    big = tmp_path / "big.wav"
+    sf.write(str(big), np.stack([up, up], axis=1), 48000)
+    r = run("grade", "-q", "Q10", "--audio", str(big), "--save")
+    assert r.exit_code == 0, r.output
+    with Store(home / "mockint.db") as s:
+        [a] = s.attempts()
+    assert a.audio_path and a.audio_path.endswith(".flac")
+    info = sf.info(a.audio_path)
+    assert (info.samplerate, info.channels, info.format) == (16000, 1, "FLAC")
+    assert Path(a.audio_path).stat().st_size < big.stat().st_size / 4
+
+
+# --- a read-only data directory with a WAL and no -shm ---------------------------------------
+
+
+def test_a_read_only_store_with_a_wal_shows_every_committed_answer(
+    tmp_path: Path, tmpfs, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    h = tmpfs("size=8m")
+    with Store(tmp_path / "mockint.db") as s:
+        s.db.execute("PRAGMA wal_autocheckpoint = 0")
+        for i in range(9):
+            s.add_attempt(answer(f"Q{i + 1}"))
+        # a crash, then a copy: the database and its WAL, no -shm
+        for name in ("mockint.db", "mockint.db-wal"):
+            (h / name).write_bytes((tmp_path / name).read_bytes())
+    assert (h / "mockint.db-wal").stat().st_size > 0
+    subprocess.run(["mount", "-o", "remount,ro", str(h)], check=True)
+    monkeypatch.setenv("MOCKINT_HOME", str(h))
+    r = run("report", "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["attempts"] == 9
+    r = run("export", str(tmp_path / "e.zip"))
+    assert r.exit_code == 0 and r.stdout.startswith("Exported 9 answers"), r.output
+    assert sorted(p.name for p in h.iterdir()) == ["mockint.db", "mockint.db-wal"]
+
+
+def test_a_time_that_would_start_a_formula_is_quoted_in_csv(home: Path) -> None:
+    # imports refuse it; a store edited by hand can still hold it
+    with Store(home / "mockint.db") as s:
+        aid = s.add_attempt(answer())
+        s.db.execute("UPDATE attempts SET graded_at = '=cmd|calc' WHERE id = ?", (aid,))
+    r = run("report", "--format", "csv")
+    assert r.exit_code == 0, r.output
+    assert ",'=cmd|calc," in r.output and ",=cmd" not in r.output
+
+
+# --- reports straight from the store --------------------------------------------------------------
+
+
+def test_the_store_counted_report_equals_the_one_built_from_whole_answers(
+    home: Path, resume_bank
+) -> None:  # type: ignore[no-untyped-def]
+    import random
+
+    from mockint.reports.gather import gather
+    from mockint.reports.render import RENDERERS
+    from mockint.reports.report import build
+    from mockint.storage.queries import Selection
+
+    sys.path.insert(0, str(ROOT))
+    from bench.report import fill
+
+    with Store(home / "mockint.db") as s:
+        fill(s, resume_bank, 400, seed=3)
+        rng = random.Random(4)
+        rows = s.db.execute("SELECT id FROM attempts").fetchall()
+        for (aid,) in rows:  # some without delivery, interrupted, live, other models, notes
+            r = rng.random()
+            if r < 0.1:
+                s.db.execute("UPDATE attempts SET delivery = NULL WHERE id = ?", (aid,))
+            elif r < 0.2:
+                s.db.execute("UPDATE attempts SET status = 'interrupted' WHERE id = ?", (aid,))
+            elif r < 0.3:
+                s.db.execute(
+                    "UPDATE attempts SET mode = 'live', notes = '[\"n\"]' WHERE id = ?", (aid,)
+                )
+            elif r < 0.35:
+                s.db.execute(
+                    'UPDATE attempts SET models = \'{"embedder": {"name": "all-MiniLM-L6-v2", '
+                    '"sha256": "0ther"}}\' WHERE id = ?',
+                    (aid,),
+                )
+        selections = [
+            Selection(bank="resume"),
+            Selection(bank="resume", mode="live"),
+            Selection(bank="resume", since="2026-10-01"),
+            Selection(session_id=1, bank="resume", mode="practice"),
+        ]
+        for sel in selections:
+            whole = build(s.attempts(sel.session_id, sel.bank, sel.since, sel.mode), resume_bank)
+            counted = gather(s, sel, resume_bank, items=True)
+            assert counted == whole
+            assert counted.delivery and counted.missed and len(counted.models) >= 1
+            for fmt, render in RENDERERS.items():
+                assert render(counted) == render(whole), fmt
+        assert gather(s, Selection(bank="none"), resume_bank) is None
