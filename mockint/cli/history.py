@@ -84,9 +84,10 @@ def report(
     rep = build(attempts, bank_or_none(name or ""))
     if output is None and (fmt == "html" or open_):
         output = config.paths().home / f"report.{ {'text': 'txt'}.get(fmt, fmt) }"
-    if output is None or str(output) == "-":
+    if output is None or config.is_stdout(output):
         click.echo(RENDERERS[fmt](rep), nl=False)
         return
+    config.output_place(output)  # a directory, device or FIFO: one line, before any work
     embedded = 0
     if fmt == "html":
         audio, embedded = _audio_links(rep, output.resolve().parent, embed_audio)
@@ -322,12 +323,17 @@ def history(bank_name: str | None, mode: str | None) -> None:
 def export_cmd(file: Path) -> None:
     """Save the practice history and recordings to FILE.zip (to move machines).
 
+    FILE '-' (or /dev/stdout) writes the archive to standard output.
+
     Example: mockint export ~/mockint-backup.zip
     """
     from mockint.storage.archive import export
 
+    to_stdout = config.is_stdout(file)
+    if not to_stdout:
+        config.output_place(file)  # a directory, device or FIFO: one line, before any work
     n, recs = export(config.paths(), file)
-    click.echo(f"Exported {n} answers and {recs} recordings to {file}")
+    click.echo(f"Exported {n} answers and {recs} recordings to {file}", err=to_stdout)
 
 
 @click.command(name="import")
