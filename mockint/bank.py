@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mockint.errors import BankError
+from mockint.terminal import control_char
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -145,6 +146,7 @@ def parse_text(text: str, path: str = "<text>", name: str = "") -> Bank:
         elif s and not title:
             title = s
         i += 1
+    _no_control(title, "the title", path)
     if not ranges:
         raise BankError(
             path, None, "no category ranges in the header: add lines like '- General: Q1–Q20'"
@@ -230,7 +232,20 @@ def _checked(q: Question, path: str, line: int | None) -> Question:
             raise BankError(
                 path, line, f"{q.id}: {what} of {len(value):,} characters: at most {limit:,}"
             )
+        _no_control(value, f"{q.id}: {what}", path, line)
     return q
+
+
+def _no_control(value: str, where: str, path: str, line: int | None = None) -> None:
+    """A control character (an escape sequence would reach the terminal): refused."""
+    found = control_char(value)
+    if found:
+        raise BankError(
+            path,
+            line,
+            f"{where} holds the control character {found}: remove it "
+            "(a bank holds plain text; tab and newline are fine)",
+        )
 
 
 def parse_toml(text: str, path: str = "<toml>", name: str = "") -> Bank:
@@ -246,6 +261,7 @@ def parse_toml(text: str, path: str = "<toml>", name: str = "") -> Bank:
     for key in ("name", "title", "source"):
         if not isinstance(meta.get(key, ""), str):
             raise BankError(path, None, f"bank {key} must be a string")
+        _no_control(meta.get(key, ""), f"bank {key}", path)
     items = data.get("question", [])
     if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
         raise BankError(path, None, "no questions found: add [[question]] tables")

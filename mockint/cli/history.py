@@ -21,6 +21,7 @@ from mockint.cli.common import (
     pick_bank,
     status,
 )
+from mockint.terminal import printable
 
 
 @click.command()
@@ -213,8 +214,10 @@ def _review_sessions(store: Any) -> None:
         mean = f"{s['mean']:.0f}" if s["mean"] is not None else "-"
         state = "" if s["ended_at"] else "  (unfinished: mockint practice --resume)"
         click.echo(
-            f"session {s['id']:>4}  {s['started_at'][:16].replace('T', ' ')}  "
-            f"{s['bank']:<12} {s['attempts']:>3} answers  mean {mean:>3}{state}"
+            printable(
+                f"session {s['id']:>4}  {s['started_at'][:16].replace('T', ' ')}  "
+                f"{s['bank']:<12} {s['attempts']:>3} answers  mean {mean:>3}{state}"
+            )
         )
     if loose:
         click.echo(f"\nGraded outside a session ({len(loose)}):")
@@ -244,7 +247,8 @@ def _review_question(store: Any, target: str, compare: bool, bank_name: str | No
     if b is not None:
         with contextlib.suppress(KeyError):
             q = b.get(mine[0].question_id)
-    click.echo(f"{mine[0].question_id} [{mine[0].category}] {q.text if q else ''}".rstrip())
+    head = f"{mine[0].question_id} [{mine[0].category}] {q.text if q else ''}"
+    click.echo(printable(head.rstrip()))
     click.echo(f"{len(mine)} answer{'s' if len(mine) != 1 else ''}:")
     for x in mine:
         click.echo(f"  a{x.id:<5} {x.score:>5.0f}  {x.graded_at[:16].replace('T', ' ')}")
@@ -256,8 +260,10 @@ def _review_question(store: Any, target: str, compare: bool, bank_name: str | No
 def _list_attempts(attempts: list[Any]) -> None:
     for x in attempts:
         click.echo(
-            f"a{x.id:<5} {x.question_id:>5}  {x.score:>5.0f}  {x.status:<11} {x.mode:<8} "
-            f"{x.graded_at[:16].replace('T', ' ')}  {x.category}"
+            printable(
+                f"a{x.id:<5} {x.question_id:>5}  {x.score:>5.0f}  {x.status:<11} {x.mode:<8} "
+                f"{x.graded_at[:16].replace('T', ' ')}  {x.category}"
+            )
         )
 
 
@@ -307,13 +313,14 @@ def history(bank_name: str | None, mode: str | None) -> None:
         return
     width = max(len(c.name) for c in rep.categories)
     click.echo(
-        f"Bank {rep.bank}: readiness {rep.readiness:.0f}/100, "
+        f"Bank {printable(rep.bank)}: readiness {rep.readiness:.0f}/100, "
         f"{rep.practised} of {rep.bank_questions} questions practised"
     )
     for c in rep.categories:
         scores = [s for _, s in c.series][-30:]
         click.echo(
-            f"{c.name:<{width}}  {sparkline(scores):<30}  latest {c.latest:>3.0f}  "
+            printable(f"{c.name:<{width}}")
+            + f"  {sparkline(scores):<30}  latest {c.latest:>3.0f}  "
             f"mean {c.mean:>3.0f}  progress {'n/a' if c.trend is None else f'{c.trend:+.0f}'}"
         )
 

@@ -7,13 +7,16 @@ The JSON form is the schema other tools read (see README, "Report formats").
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
+import re
 from collections.abc import Callable
 
 from mockint.grading.delivery import describe as describe_delivery
 from mockint.reports.html import render_html
 from mockint.reports.report import Report, sparkline
+from mockint.terminal import printable
 
 
 def render_json(r: Report) -> str:
@@ -88,7 +91,7 @@ def render_text(r: Report, width: int = 100) -> str:
 
     con = Console(record=True, width=width, file=io.StringIO(), highlight=False)
     con.print(
-        f"[bold]Bank {r.bank}[/bold]: {r.attempts} answers to {r.practised} of "
+        f"[bold]Bank {_safe(r.bank)}[/bold]: {r.attempts} answers to {r.practised} of "
         f"{r.bank_questions} questions, {r.first_at[:10]} to {r.last_at[:10]}. "
         f"Readiness [bold]{r.readiness:.0f}/100[/bold] (mean latest score)."
     )
@@ -106,7 +109,7 @@ def render_text(r: Report, width: int = 100) -> str:
         t.add_column(col, justify=just)  # type: ignore[arg-type]
     for c in r.categories:
         t.add_row(
-            c.name,
+            _safe(c.name),
             str(c.attempts),
             f"{c.questions}/{c.bank_questions}",
             f"{c.mean:.0f}",
@@ -122,7 +125,7 @@ def render_text(r: Report, width: int = 100) -> str:
             p.add_column(col, justify="left" if col == "Question" else "right")
         for q in r.progress:
             p.add_row(
-                f"{q.question_id} {q.question}"[:60],
+                _safe(f"{q.question_id} {q.question}"[:60]),
                 str(q.attempts),
                 f"{q.first:.0f}",
                 f"{q.best:.0f}",
@@ -133,9 +136,10 @@ def render_text(r: Report, width: int = 100) -> str:
     if r.weakest:
         con.print("[bold]Weakest questions[/bold]")
         for w in r.weakest:
-            con.print(f"  {w['latest']:>5.0f}  {w['question_id']:>5}  {w['question']}")
+            qid, text = _safe(f"{w['question_id']:>5}"), _safe(w["question"])
+            con.print(f"  {w['latest']:>5.0f}  {qid}  {text}")
             for note in w.get("notes", []):
-                con.print(f"{'':>16}[dim]{note}[/dim]")
+                con.print(f"{'':>16}[dim]{_safe(note)}[/dim]")
     for line in _study_lines(r):
         con.print(line)
     if r.delivery:
@@ -145,7 +149,7 @@ def render_text(r: Report, width: int = 100) -> str:
     if r.models:
         con.print(
             "[dim]Models: "
-            + ", ".join(f"{m['name']} ({m['sha256'][:12]})" for m in r.models)
+            + ", ".join(_safe(f"{m['name']} ({m['sha256'][:12]})") for m in r.models)
             + "[/dim]"
         )
     return con.export_text()
@@ -158,16 +162,24 @@ def _study_lines(r: Report) -> list[str]:
     for m in r.missed:
         if m.question_id != current:
             current = m.question_id
-            out.append(f"  {m.question_id}  {m.question}")
-        out.append(f"    - {m.text} (missed in {m.missed} of {m.answers})")
+            out.append(_safe(f"  {m.question_id}  {m.question}"))
+        out.append(_safe(f"    - {m.text}") + f" (missed in {m.missed} of {m.answers})")
     return out
+
+
+def _safe(text: str) -> str:
+    """Text from a bank or the store inside rich markup: its brackets escaped (``[/b]`` and
+    ``list[str]`` print as they are), its control characters made visible."""
+    from rich.markup import escape
+
+    return escape(printable(str(text)))
 
 
 def render_md(r: Report) -> str:
     """Markdown to paste into notes or an issue: summary, categories, weakest questions,
     progress per question, what to study next."""
     out = [
-        f"# Interview practice: {r.bank}",
+        f"# Interview practice: {_md(r.bank)}",
         "",
         f"{r.attempts} answers to {r.practised} of {r.bank_questions} questions, "
         f"{r.first_at[:10]} to {r.last_at[:10]}. **Readiness {r.readiness:.0f}/100** "
@@ -185,7 +197,9 @@ def render_md(r: Report) -> str:
     ]
     if r.weakest:
         out += ["", "## Weakest questions", ""]
-        out += [f"- {w['latest']:.0f} · {w['question_id']} {_md(w['question'])}" for w in r.weakest]
+        out += [
+            f"- {w['latest']:.0f} · {_md(w['question_id'])} {_md(w['question'])}" for w in r.weakest
+        ]
     if r.progress:
         out += [
             "",
@@ -195,7 +209,7 @@ def render_md(r: Report) -> str:
             "|---|---:|---:|---:|---:|---:|",
         ]
         out += [
-            f"| {p.question_id} {_md(p.question)} | {p.attempts} | {p.first:.0f} | "
+            f"| {_md(p.question_id)} {_md(p.question)} | {p.attempts} | {p.first:.0f} | "
             f"{p.best:.0f} | {p.latest:.0f} | {p.change:+.0f} |"
             for p in r.progress
         ]
@@ -205,7 +219,7 @@ def render_md(r: Report) -> str:
         for m in r.missed:
             if m.question_id != current:
                 current = m.question_id
-                out.append(f"- **{m.question_id}** {_md(m.question)}")
+                out.append(f"- **{_md(m.question_id)}** {_md(m.question)}")
             out.append(f"  - {_md(m.text)} (missed in {m.missed} of {m.answers})")
     if r.delivery:
         out += ["", "## Delivery (means)", ""] + [f"- {x}" for x in describe_delivery(r.delivery)]
@@ -213,6 +227,10 @@ def render_md(r: Report) -> str:
 
 
 def _md(text: str) -> str:
+    """Bank or store text in Markdown: shown as text, never run as HTML (a CommonMark
+    renderer passes raw HTML through), kept on its line and in its table cell."""
+    text = re.sub(r"([\\`\[\]])", r"\\\1", printable(str(text)))  # no code span, no link
+    text = html.escape(text, quote=False)
     return text.replace("|", "\\|").replace("\n", " ")
 
 
