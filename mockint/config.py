@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from mockint.errors import MockintError, OutputError
+from mockint.limits import kind_of
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 CHECKOUT_DIR = PACKAGE_DIR.parent
@@ -101,18 +102,6 @@ STDOUT_NAMES = ("-", "/dev/stdout")
 def is_stdout(path: Path | str) -> bool:
     """``-`` or ``/dev/stdout``: the output is written to standard output as it is."""
     return str(path) in STDOUT_NAMES
-
-
-def kind_of(mode: int) -> str:
-    """What a non-regular file is, in words (for messages)."""
-    kinds = (
-        (stat.S_ISDIR, "a directory"),
-        (stat.S_ISFIFO, "a FIFO (named pipe)"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISSOCK, "a socket"),
-    )
-    return next((name for test, name in kinds if test(mode)), "not a regular file")
 
 
 def output_place(path: Path) -> Path:
