@@ -126,7 +126,7 @@ class Assessor:
     ) -> Assessment:
         """Grade an answer already transcribed (by phrases, while it was spoken); ``pauses``
         are its long pauses from voice activity."""
-        g = grade_many([(t.text, question)], self.embedder, self.options)[0]
+        g = grade_capped([(t.text, question)], self.embedder, self.options)[0]
         return self.build(bank, question, t, g, audio_path, started, pauses)
 
     def build(
@@ -152,8 +152,29 @@ class Assessor:
             audio_path,
             started or now(),
             measure(t.words, pauses=pauses),
-            analyse_star(t.text) if question.behavioural else None,
+            analyse_star(t.text[:MAX_ANSWER_CHARS]) if question.behavioural else None,
         )
+
+
+def grade_capped(
+    items: Sequence[tuple[str, Question]], embedder: Embedder, options: GradeOptions | None
+) -> list[Grade]:
+    """``grade_many`` on the first MAX_ANSWER_CHARS of each answer (STAR reads as much): a
+    120 KB answer took 84 s. The transcript is kept whole; a cut answer's grade says so."""
+    from dataclasses import replace
+
+    grades = grade_many([(t[:MAX_ANSWER_CHARS], q) for t, q in items], embedder, options)
+    return [
+        replace(g, notes=(*g.notes, _cut_note(len(t)))) if len(t) > MAX_ANSWER_CHARS else g
+        for g, (t, _) in zip(grades, items, strict=True)
+    ]
+
+
+def _cut_note(chars: int) -> str:
+    return (
+        f"only the first {MAX_ANSWER_CHARS:,} of its {chars:,} characters were graded: "
+        "answer in fewer words"
+    )
 
 
 def keep_recording(src: Path, recordings: Path, question_id: str) -> Path:
@@ -262,7 +283,7 @@ def correct(
     from dataclasses import replace
 
     t = replace(a.transcript, text=text.strip())
-    g = grade_many([(t.text, a.question)], assessor.embedder, assessor.options)[0]
+    g = grade_capped([(t.text, a.question)], assessor.embedder, assessor.options)[0]
     fixed = replace(a, transcript=t, grade=g)
     store.regrade(attempt_id, to_attempt(fixed), heard=a.transcript.text)
     return fixed
@@ -446,7 +467,7 @@ def _grade_chunk(
 ) -> Iterator[BatchResult]:
     todo = [p for p in pending if isinstance(p, _Item) and p.transcript is not None]
     grades = iter(
-        grade_many(
+        grade_capped(
             [(p.transcript.text, p.question) for p in todo if p.transcript], embedder, options
         )
     )
