@@ -12,6 +12,8 @@ import click
 from mockint import config
 from mockint.cli.common import (
     EMPTY,
+    MAX_ID,
+    Seconds,
     bank_option,
     bank_or_none,
     device,
@@ -20,13 +22,14 @@ from mockint.cli.common import (
     output_device_option,
     pick_bank,
     status,
+    store_id,
 )
 from mockint.terminal import printable
 
 
 @click.command()
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Only answers since DATE.")
-@click.option("--session", "session_id", type=int, help="Only this session.")
+@click.option("--session", "session_id", type=click.IntRange(0, MAX_ID), help="Only this session.")
 @bank_option
 @click.option(
     "--format",
@@ -134,7 +137,7 @@ def _audio_links(rep: Any, where: Path, embed: bool) -> tuple[dict[int, str], in
 @click.command()
 @click.argument("target", required=False, metavar="[SESSION | aATTEMPT | QUESTION]")
 @click.option("--play", is_flag=True, help="Play the attempt's recording.")
-@click.option("--from", "start", type=click.FloatRange(0), default=0.0, help="Play from SECONDS.")
+@click.option("--from", "start", type=Seconds(0), default=0.0, help="Play from SECONDS.")
 @click.option("--compare", is_flag=True, help="QUESTION: the best and the latest side by side.")
 @click.option("--edit", is_flag=True, help="ATTEMPT: correct its transcript ($EDITOR); regrade.")
 @bank_option
@@ -162,13 +165,15 @@ def review(
         if target is None:
             _review_sessions(store)
             return
-        if target.isdigit():
-            attempts = store.attempts(session_id=int(target))
+        if re.fullmatch(r"[0-9]+", target):
+            session = store_id(target)
+            attempts = store.attempts(session_id=session) if session is not None else []
             if not attempts:
                 raise click.ClickException(f"no answers in session {target}: see 'mockint review'")
             _list_attempts(attempts)
             return
-        a = store.attempt(int(target[1:])) if re.fullmatch(r"[aA]\d+", target) else None
+        attempt_id = store_id(target[1:]) if target[:1] in ("a", "A") else None
+        a = store.attempt(attempt_id) if attempt_id is not None else None
         if a is None:
             _review_question(store, target, compare, bank_name)
             return
@@ -236,7 +241,7 @@ def _review_question(store: Any, target: str, compare: bool, bank_name: str | No
         if a.status == "complete" and normalise_id(a.question_id) == normalise_id(target)
     ]
     if not mine:
-        if re.fullmatch(r"[aA]\d+", target):
+        if re.fullmatch(r"[aA][0-9]+", target):
             raise click.ClickException(f"no attempt '{target}': see 'mockint review SESSION'")
         raise click.BadParameter(
             f"'{target}' is no session, attempt (a12) or answered question (Q12) of bank '{name}'",
@@ -352,8 +357,15 @@ def import_cmd(file: Path) -> None:
 
     Example: mockint import ~/mockint-backup.zip
     """
+    from mockint.limits import open_regular
     from mockint.storage.archive import import_archive
 
+    try:  # /dev/zero passes any size cap (st_size 0) and a FIFO blocks: neither is read
+        open_regular(file).close()
+    except OSError as e:
+        raise click.ClickException(
+            f"{file}: cannot be imported ({e.strerror}): give the .zip 'mockint export' wrote"
+        ) from None
     r = import_archive(file, config.paths())
     click.echo(
         f"Imported {r.attempts} answers ({r.duplicates} already here), "

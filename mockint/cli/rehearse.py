@@ -8,6 +8,7 @@ import click
 
 from mockint import config
 from mockint.cli.common import (
+    Seconds,
     bank_option,
     category_option,
     check_categories,
@@ -34,14 +35,14 @@ from mockint.cli.common import (
 )
 @click.option(
     "--max-seconds",
-    type=click.FloatRange(10, 3600),
+    type=Seconds(10, 3600),
     default=120,
     show_default=True,
     help="Longest answer, in seconds.",
 )
 @click.option(
     "--silence",
-    type=click.FloatRange(0.5, 30),
+    type=Seconds(0.5, 30),
     default=2.5,
     show_default=True,
     help="Seconds of silence that end an answer.",
