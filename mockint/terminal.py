@@ -30,3 +30,9 @@ def control_char(text: str) -> str | None:
 def printable(text: str) -> str:
     """``text`` with every control character (but tab and newline) shown as ``\\xNN``."""
     return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def json_safe(text: str) -> str:
+    """JSON text with DEL and the C1 controls as ``\\u`` escapes (json.dumps escapes only
+    C0): the same JSON to a parser, nothing a terminal acts on."""
+    return CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

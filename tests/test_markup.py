@@ -156,3 +156,15 @@ def test_a_plain_text_bank_with_an_escape_is_refused(tmp_path: Path) -> None:
     src.write_text("- General: Q1–Q1\nQ1. Why \x1b[2J?\nAnswer: because\n")
     with pytest.raises(BankError, match=r"Q1: question text holds the control character U\+001B"):
         load_file(src)
+
+
+def test_json_output_escapes_c1_controls_losslessly(hostile: Path) -> None:
+    import json
+
+    with Store(config.paths().db) as s:
+        s.add_attempt(Attempt("hostile", "Q1", CATEGORY, "csi \x9b31m del \x7f", 50.0, 0.5))
+    r = run("report", "--format", "json", "--bank", "hostile")
+    assert r.exit_code == 0, r.output
+    assert "\x9b" not in r.output and "\x7f" not in r.output and "\\u009b31m" in r.output
+    # the same JSON to a parser: the transcript comes back as it was stored
+    assert "csi \x9b31m del \x7f" in json.dumps(json.loads(r.output), ensure_ascii=False)

@@ -13,6 +13,7 @@ import click
 from mockint import config
 from mockint.bank import Bank, Question
 from mockint.errors import BankError
+from mockint.terminal import json_safe
 
 EMPTY = "No answers yet: run 'mockint practice' (or 'mockint grade --save') first."
 
@@ -81,7 +82,7 @@ def status(msg: str) -> None:
 
 
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    click.echo(json_safe(json.dumps(data, indent=2, ensure_ascii=False)))
 
 
 def bank_dirs() -> list[Path]:

@@ -16,11 +16,11 @@ from collections.abc import Callable
 from mockint.grading.delivery import describe as describe_delivery
 from mockint.reports.html import render_html
 from mockint.reports.report import Report, sparkline
-from mockint.terminal import printable
+from mockint.terminal import json_safe, printable
 
 
 def render_json(r: Report) -> str:
-    return json.dumps(r.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(r.to_dict(), indent=2, ensure_ascii=False)) + "\n"
 
 
 CSV_COLUMNS = [
