@@ -145,7 +145,7 @@ def render_text(r: Report, width: int = 100) -> str:
     if r.delivery:
         con.print("[bold]Delivery[/bold] (means over the spoken answers)")
         for line in describe_delivery(r.delivery):
-            con.print(f"  {line}")
+            con.print(f"  {_safe(line)}")
     if r.models:
         con.print(
             "[dim]Models: "
