@@ -14,6 +14,7 @@ Parsing is pure: it takes text and returns a :class:`Bank` or raises a
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 import sys
@@ -22,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mockint.errors import BankError
+from mockint.limits import read_capped, toml_depth
+from mockint.terminal import control_char
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -38,6 +41,7 @@ MAX_QUESTIONS = 10_000
 MAX_LINE_CHARS = 20_000
 MAX_TEXT_CHARS = 2_000  # a question, a category or a title
 MAX_ANSWER_CHARS = 20_000
+MAX_TOML_DEPTH = 32  # arrays and tables inside each other (a bank needs 2)
 
 
 @dataclass(frozen=True)
@@ -125,7 +129,7 @@ def parse_text(text: str, path: str = "<text>", name: str = "") -> Bank:
             raise BankError(
                 path, k, f"line of {len(raw):,} characters: at most {MAX_LINE_CHARS:,} (split it)"
             )
-    ranges: list[tuple[str, int, int, int]] = []  # name, first, last, line
+    ranges = _Ranges(path)
     title = ""
     i = 0
     # Header: everything before the first entry.
@@ -133,19 +137,12 @@ def parse_text(text: str, path: str = "<text>", name: str = "") -> Bank:
         s = lines[i].strip()
         m = _RANGE_RE.match(s) if len(s) <= MAX_TEXT_CHARS else None
         if m:
-            a, b = int(m["a"]), int(m["b"])
-            if a > b:
-                raise BankError(path, i + 1, f"range Q{a}–Q{b} runs backwards: write Q{b}–Q{a}")
-            for other, oa, ob, oline in ranges:
-                if a <= ob and oa <= b:
-                    raise BankError(
-                        path, i + 1, f"range Q{a}–Q{b} overlaps '{other}' (line {oline})"
-                    )
-            ranges.append((m["name"], a, b, i + 1))
+            ranges.add(m["name"], int(m["a"]), int(m["b"]), i + 1)
         elif s and not title:
             title = s
         i += 1
-    if not ranges:
+    _no_control(title, "the title", path)
+    if not ranges.items:
         raise BankError(
             path, None, "no category ranges in the header: add lines like '- General: Q1–Q20'"
         )
@@ -190,7 +187,7 @@ def parse_text(text: str, path: str = "<text>", name: str = "") -> Bank:
         body = re.sub(r"\n{2,}", "\n\n", body)
         if ans_line is None or not body:
             raise BankError(path, line, f"Q{n} has no answer: add a line 'Answer:' and the answer")
-        cat = next((c for c, a, b, _ in ranges if a <= n <= b), None)
+        cat = ranges.find(n)
         if cat is None:
             raise BankError(path, line, f"Q{n} is outside every category range in the header")
         kind = "behavioural" if BEHAVIOURAL_CATEGORY.search(cat) else "technical"
@@ -200,6 +197,37 @@ def parse_text(text: str, path: str = "<text>", name: str = "") -> Bank:
     return Bank(
         name or slug(Path(path).stem), tuple(questions), title=title, source=Path(path).name
     )
+
+
+class _Ranges:
+    """The header's category ranges, kept sorted: adding one and finding a question's
+    are a binary search, not a scan of all (20,000 ranges took a minute)."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.firsts: list[int] = []  # sorted; the ranges never overlap
+        self.items: list[tuple[int, str, int]] = []  # last, name, line (same order)
+
+    def add(self, name: str, a: int, b: int, line: int) -> None:
+        if a > b:
+            raise BankError(self.path, line, f"range Q{a}–Q{b} runs backwards: write Q{b}–Q{a}")
+        if len(self.items) >= MAX_QUESTIONS:
+            raise BankError(self.path, line, f"more than {MAX_QUESTIONS:,} category ranges")
+        k = bisect.bisect_left(self.firsts, a)
+        # only a neighbour can overlap: the range starting before a, or the next one
+        for j in (k - 1, k):
+            if 0 <= j < len(self.items) and a <= self.items[j][0] and self.firsts[j] <= b:
+                _, other, oline = self.items[j]
+                raise BankError(
+                    self.path, line, f"range Q{a}–Q{b} overlaps '{other}' (line {oline})"
+                )
+        self.firsts.insert(k, a)
+        self.items.insert(k, (b, name, line))
+
+    def find(self, n: int) -> str | None:
+        """The category whose range holds question ``n``."""
+        k = bisect.bisect_right(self.firsts, n) - 1
+        return self.items[k][1] if k >= 0 and n <= self.items[k][0] else None
 
 
 # --- TOML ----------------------------------------------------------------------------
@@ -230,11 +258,27 @@ def _checked(q: Question, path: str, line: int | None) -> Question:
             raise BankError(
                 path, line, f"{q.id}: {what} of {len(value):,} characters: at most {limit:,}"
             )
+        _no_control(value, f"{q.id}: {what}", path, line)
     return q
+
+
+def _no_control(value: str, where: str, path: str, line: int | None = None) -> None:
+    """A control character (an escape sequence would reach the terminal): refused."""
+    found = control_char(value)
+    if found:
+        raise BankError(
+            path,
+            line,
+            f"{where} holds the control character {found}: remove it "
+            "(a bank holds plain text; tab and newline are fine)",
+        )
 
 
 def parse_toml(text: str, path: str = "<toml>", name: str = "") -> Bank:
     """Parse the TOML bank form (docs/banks.md: ``[[question]]`` tables), checking every type."""
+    if toml_depth(text) > MAX_TOML_DEPTH:  # tomllib would recurse into it
+        why = f"arrays or tables nested over {MAX_TOML_DEPTH} deep (a bank needs 2)"
+        raise BankError(path, None, f"{why}: flatten it")
     try:
         data = tomllib.loads(text.lstrip("\ufeff"))
     except tomllib.TOMLDecodeError as e:
@@ -246,6 +290,7 @@ def parse_toml(text: str, path: str = "<toml>", name: str = "") -> Bank:
     for key in ("name", "title", "source"):
         if not isinstance(meta.get(key, ""), str):
             raise BankError(path, None, f"bank {key} must be a string")
+        _no_control(meta.get(key, ""), f"bank {key}", path)
     items = data.get("question", [])
     if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
         raise BankError(path, None, "no questions found: add [[question]] tables")
@@ -346,14 +391,15 @@ def slug(s: str) -> str:
 def load_file(path: Path, name: str = "") -> Bank:
     """Parse a bank file by its extension: ``.toml``, otherwise the plain-text format."""
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise BankError(
-                str(path), None, f"{size:,} bytes: a bank file holds at most {MAX_FILE_BYTES:,}"
-            )
-        raw = path.read_bytes()
+        raw = read_capped(path, MAX_FILE_BYTES)  # a FIFO or device is refused, never read
     except OSError as e:
-        raise BankError(str(path), None, f"cannot read: {e.strerror}") from e
+        raise BankError(
+            str(path), None, f"cannot read ({e.strerror}): give a readable bank file"
+        ) from e
+    if len(raw) > MAX_FILE_BYTES:
+        raise BankError(
+            str(path), None, f"more than {MAX_FILE_BYTES:,} bytes: a bank file holds at most that"
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:

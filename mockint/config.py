@@ -7,9 +7,18 @@ Installed elsewhere, it is ``$XDG_DATA_HOME/mockint`` (``~/.local/share/mockint`
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
+import sys
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
+
+from mockint.errors import MockintError, OutputError
+from mockint.limits import kind_of
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 CHECKOUT_DIR = PACKAGE_DIR.parent
@@ -56,7 +65,13 @@ def home_dir() -> Path:
     """The data directory: ``MOCKINT_HOME``, else the checkout, else the XDG data dir."""
     env = os.environ.get("MOCKINT_HOME")
     if env:
-        return Path(env).expanduser().resolve()
+        try:
+            return Path(env).expanduser().resolve()
+        except (OSError, RuntimeError) as e:  # RuntimeError: a symlink loop (Python < 3.13)
+            why = getattr(e, "strerror", None) or "a symlink loop"
+            raise MockintError(
+                f"MOCKINT_HOME={env}: cannot be used ({why}): point MOCKINT_HOME at a directory"
+            ) from None
     if _is_checkout(CHECKOUT_DIR):
         return CHECKOUT_DIR
     xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
@@ -80,21 +95,92 @@ def shipped_models_dir() -> Path | None:
     return d if _is_checkout(CHECKOUT_DIR) else None
 
 
+# Where output may go without a file in its place: written directly, never replaced.
+STDOUT_NAMES = ("-", "/dev/stdout")
+
+
+def is_stdout(path: Path | str) -> bool:
+    """``-`` or ``/dev/stdout``: the output is written to standard output as it is."""
+    return str(path) in STDOUT_NAMES
+
+
+def output_place(path: Path) -> Path:
+    """The file that writing ``path`` replaces: ``path`` itself when it is a regular file or
+    does not exist yet, or the regular file a symlink there points to (written through, the
+    link kept). Anything else (a directory, device, FIFO, socket, a dangling or looping
+    link) raises :class:`OutputError`: mockint never puts a file in such a thing's place."""
+    fix = "give the name of a file to write (or '-' for standard output)"
+    if not str(path) or str(path) == ".":
+        raise OutputError(f"an empty output path: {fix}")
+    try:
+        st = os.stat(path)  # follows a symlink to what it names
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise OutputError(
+                f"{path}: a symlink to nothing ({os.readlink(path)}): {fix}"
+            ) from None
+        return path
+    except OSError as e:
+        raise OutputError(f"{path}: cannot be written ({e.strerror}): {fix}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise OutputError(f"{path}: {kind_of(st.st_mode)}, not a regular file: {fix}")
+    if not os.path.islink(path):
+        return path
+    real = Path(os.path.realpath(path))
+    try:
+        same = os.stat(real, follow_symlinks=False)
+    except OSError:
+        same = None
+    if same is None or (same.st_dev, same.st_ino) != (st.st_dev, st.st_ino):
+        # e.g. /proc/self/fd/N naming a deleted file: there is no path to replace
+        raise OutputError(f"{path}: a link to {os.readlink(path)}, no file to replace: {fix}")
+    return real
+
+
+def _new_file_mode() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+@contextlib.contextmanager
+def atomic_writer(path: Path | str) -> Iterator[IO[bytes]]:
+    """A binary file that replaces ``path`` whole when the block ends, or not at all.
+
+    The temporary file is created beside the target by :func:`tempfile.mkstemp` (an
+    unpredictable name, opened ``O_EXCL|O_NOFOLLOW``, so a planted name or link cannot be
+    followed); on any failure it is removed. ``-`` and ``/dev/stdout`` are written directly.
+    What may be replaced is :func:`output_place`'s rule (OutputError otherwise); raises
+    OSError when the disk or the directory refuses (the caller says what to do).
+    """
+    if is_stdout(path):
+        out = sys.stdout.buffer
+        yield out
+        out.flush()
+        return
+    place = output_place(Path(path))
+    mode = stat.S_IMODE(place.stat().st_mode) if place.exists() else _new_file_mode()
+    place.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=place.parent, prefix=f".{place.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, place)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
 def write_atomic(path: Path, data: bytes | str) -> Path:
     """Write a file whole or not at all: a full disk leaves no empty or partial file.
 
-    Raises OSError (the caller says what to do); the temporary file is removed.
+    :func:`atomic_writer`'s rules; raises OSError (the caller says what to do) or
+    OutputError; the temporary file is removed.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data.encode("utf-8") if isinstance(data, str) else data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    with atomic_writer(path) as f:
+        f.write(data.encode("utf-8") if isinstance(data, str) else data)
+    return Path(path)

@@ -37,6 +37,10 @@ class BankError(MockintError):
         super().__init__(f"{where}: {message}" if where else message)
 
 
+class OutputError(MockintError):
+    """A place output cannot go (a directory, device, FIFO...); the message names it."""
+
+
 class ArchiveError(MockintError):
     """An export that cannot be written or an archive that cannot be imported."""
 

@@ -55,7 +55,9 @@ def sentence_ranges(text: str) -> list[Range]:
         start, end = _strip(text, start, end)
         if start >= end:
             continue
-        if out and _ABBREV.search(text[out[-1][0] : out[-1][1]]):
+        # the tail only (an abbreviation is short): searching the whole growing sentence
+        # was quadratic ("I. I. I. ..." of 120 KB took minutes)
+        if out and _ABBREV.search(text[max(out[-1][0], out[-1][1] - 8) : out[-1][1]]):
             out[-1] = (out[-1][0], end)
         else:
             out.append((start, end))

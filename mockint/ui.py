@@ -23,6 +23,7 @@ from mockint.grading.assess import Assessment
 from mockint.grading.delivery import describe as describe_delivery
 from mockint.rehearsal.practice import Action, CategorySummary, Choice, Listening
 from mockint.reports.report import Missed
+from mockint.terminal import printable
 from mockint.transcript import Word, corrections, described, marked, words_if_corrected
 
 
@@ -262,8 +263,14 @@ def compare_lines(best: Any, latest: Any, width: int = 38) -> list[Line]:
 
 
 def plain(lines: Sequence[Line]) -> str:
-    """Lines as plain text (for the command line's stdout)."""
-    return "".join(text + "\n" for text, _ in lines)
+    """Lines as plain text (for the command line's stdout), control characters made visible."""
+    return "".join(printable(text) + "\n" for text, _ in lines)
+
+
+def shown(text: str, style: str = "") -> Text:
+    """Text from a bank, the store or the user, for rich: never read as markup (a model
+    answer's ``[/b]`` or ``list[str]`` prints as it is), control characters made visible."""
+    return Text(printable(text), style=style)
 
 
 def _meter(level_db: float, width: int = 30) -> Text:
@@ -316,15 +323,15 @@ class ConsoleUI:
             self._live = None
 
     def status(self, message: str) -> None:
-        self.console.print(f"[dim]{message}[/dim]")
+        self.console.print(shown(message, "dim"))
 
     def question(self, q: Question, index: int, total: int) -> None:
         self._stop_live()
         self.console.print()
         self.console.print(
             Panel(
-                Text(q.text, style="bold"),
-                title=f"Question {index} of {total} · {q.id} · {q.category}",
+                shown(q.text, "bold"),
+                title=shown(f"Question {index} of {total} · {q.id} · {q.category}"),
                 title_align="left",
             )
         )
@@ -342,9 +349,9 @@ class ConsoleUI:
         if s.warn:
             parts.append(Text("Time is running out: wrap up your answer.", style="red"))
         if s.partial:
-            parts.append(Text(s.partial[-300:], style="dim italic"))
+            parts.append(shown(s.partial[-300:], "dim italic"))
         if s.hint:
-            parts.append(Text(f"Hint: {s.hint}", style="cyan"))
+            parts.append(shown(f"Hint: {s.hint}", "cyan"))
         keys = (
             "Enter: done · s: skip · q: quit"
             if s.live
@@ -364,7 +371,7 @@ class ConsoleUI:
     def result(self, a: Assessment, attempt_id: int) -> None:
         self._stop_live()
         for text, style in assessment_lines(a, title=False):
-            self.console.print(Text(text, style=style))
+            self.console.print(shown(text, style))
         self._corrected = len(a.corrections)
         self.console.print(Text(f"Saved as attempt {attempt_id}.", style="dim"))
 
@@ -380,7 +387,7 @@ class ConsoleUI:
     def model_answer(self, q: Question) -> None:
         self._stop_live()
         self.console.print(
-            Panel(Text(q.model_answer), title="Model answer · any key: stop", title_align="left")
+            Panel(shown(q.model_answer), title="Model answer · any key: stop", title_align="left")
         )
 
     def interrupted(self) -> bool:
@@ -407,7 +414,7 @@ class ConsoleUI:
 
     def mic_check_result(self, c: Any) -> None:
         self._stop_live()
-        self.console.print(Text(f'Heard: "{c.heard}"' if c.heard else "Heard: nothing"))
+        self.console.print(shown(f'Heard: "{c.heard}"' if c.heard else "Heard: nothing"))
         self.console.print(Text(c.figures(), style="dim"))
         self.console.print(
             Text(
@@ -475,10 +482,12 @@ class ConsoleUI:
                 covered = sum(k.get("status") == "covered" for k in a.key_points)
                 self.console.print(
                     Text.assemble(
-                        f"  a{a.id}  {a.question_id:<6} ",
+                        printable(f"  a{a.id}  {a.question_id:<6} "),
                         (f"{a.score:>3.0f}/100", _score_style(a.score)),
-                        f"  {covered} of {len(a.key_points)} key points"
-                        + (f"  · {a.notes[0]}" if a.notes else ""),
+                        printable(
+                            f"  {covered} of {len(a.key_points)} key points"
+                            + (f"  · {a.notes[0]}" if a.notes else "")
+                        ),
                     )
                 )
         t = Table(title="This session", title_justify="left")
@@ -487,7 +496,7 @@ class ConsoleUI:
         t.add_column("Mean", justify="right")
         t.add_column("Best", justify="right")
         for r in rows:
-            t.add_row(r.category, str(r.attempts), f"{r.mean:.0f}", f"{r.best:.0f}")
+            t.add_row(shown(r.category), str(r.attempts), f"{r.mean:.0f}", f"{r.best:.0f}")
         self.console.print()
         self.console.print(t)
         current = None
@@ -496,5 +505,5 @@ class ConsoleUI:
                 self.console.print(Text("What to study next (key points missed):", style="bold"))
             if m.question_id != current:
                 current = m.question_id
-                self.console.print(Text(f"  {m.question_id}  {m.question}"))
-            self.console.print(Text(f"    - {m.text}", style="dim"))
+                self.console.print(shown(f"  {m.question_id}  {m.question}"))
+            self.console.print(shown(f"    - {m.text}", "dim"))

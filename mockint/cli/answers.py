@@ -20,6 +20,7 @@ from mockint.cli.common import (
     status,
     threads_option,
 )
+from mockint.terminal import json_safe
 
 
 def _transcriber(model: str, threads: int, engine: str) -> Any:
@@ -201,7 +202,7 @@ def _grade_batch(
 
 def _print_line(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps(result, ensure_ascii=False))
+        click.echo(json_safe(json.dumps(result, ensure_ascii=False)))
     elif "error" in result:
         click.echo(f"line {result['line']:>4}  error: {result['error']}")
     else:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ import click
 from mockint import config
 from mockint.bank import Bank, Question
 from mockint.errors import BankError
+from mockint.terminal import json_safe
 
 EMPTY = "No answers yet: run 'mockint practice' (or 'mockint grade --save') first."
 
@@ -38,6 +41,30 @@ class LibraryDefault:
 
 
 WHISPER = "mockint.hearing.transcribe:WhisperOptions"
+# SQLite's integers are 64-bit: a larger id names nothing (and would overflow the query)
+MAX_ID = 2**63 - 1
+
+
+def store_id(text: str) -> int | None:
+    """An id typed by the user (digits only), or None when no row can have it."""
+    if not re.fullmatch(r"[0-9]+", text):
+        return None
+    n = int(text)
+    return n if n <= MAX_ID else None
+
+
+class Seconds(click.FloatRange):
+    """A FloatRange of seconds that refuses nan and inf too (nan passes every comparison:
+    --max-seconds nan never stopped a recording, --silence nan never ended an answer)."""
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        rv = super().convert(value, param, ctx)
+        if not math.isfinite(rv):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        return rv
+
 
 bank_option = click.option("--bank", "bank_name", metavar="NAME", help="Question bank to use.")
 mode_option = click.option(
@@ -79,7 +106,7 @@ def status(msg: str) -> None:
 
 
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    click.echo(json_safe(json.dumps(data, indent=2, ensure_ascii=False)))
 
 
 def bank_dirs() -> list[Path]:
@@ -140,7 +167,7 @@ def check_model(model: str) -> None:
 
 def device(value: str | None) -> int | str | None:
     """A device given on the command line: an index, or (part of) a name."""
-    return int(value) if value is not None and value.isdigit() else value
+    return int(value) if value is not None and re.fullmatch(r"[0-9]+", value) else value
 
 
 def open_store() -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from mockint import config
-from mockint.cli.common import LibraryDefault, status
+from mockint.cli.common import LibraryDefault, Seconds, status
 
 
 @click.group(invoke_without_command=True)
@@ -95,7 +95,7 @@ def voices(language: str | None) -> None:
 @click.option("--input-device", metavar="D", help="Microphone: index or name (mockint devices).")
 @click.option(
     "--seconds",
-    type=click.FloatRange(2, 30),
+    type=Seconds(2, 30),
     default=LibraryDefault("mockint.rehearsal.miccheck:SECONDS"),
     show_default=True,
     help="How long to record.",

@@ -12,6 +12,8 @@ import click
 from mockint import config
 from mockint.cli.common import (
     EMPTY,
+    MAX_ID,
+    Seconds,
     bank_option,
     bank_or_none,
     device,
@@ -20,12 +22,14 @@ from mockint.cli.common import (
     output_device_option,
     pick_bank,
     status,
+    store_id,
 )
+from mockint.terminal import printable
 
 
 @click.command()
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Only answers since DATE.")
-@click.option("--session", "session_id", type=int, help="Only this session.")
+@click.option("--session", "session_id", type=click.IntRange(0, MAX_ID), help="Only this session.")
 @bank_option
 @click.option(
     "--format",
@@ -84,9 +88,10 @@ def report(
         return
     if output is None and (fmt == "html" or open_):
         output = config.paths().home / f"report.{ {'text': 'txt'}.get(fmt, fmt) }"
-    if output is None or str(output) == "-":
+    if output is None or config.is_stdout(output):
         click.echo(RENDERERS[fmt](rep), nl=False)
         return
+    config.output_place(output)  # a directory, device or FIFO: one line, before any work
     _write_report(rep, fmt, output, embed_audio, open_)
 
 
@@ -143,7 +148,7 @@ def _audio_links(rep: Any, where: Path, embed: bool) -> tuple[dict[int, str], in
 @click.command()
 @click.argument("target", required=False, metavar="[SESSION | aATTEMPT | QUESTION]")
 @click.option("--play", is_flag=True, help="Play the attempt's recording.")
-@click.option("--from", "start", type=click.FloatRange(0), default=0.0, help="Play from SECONDS.")
+@click.option("--from", "start", type=Seconds(0), default=0.0, help="Play from SECONDS.")
 @click.option("--compare", is_flag=True, help="QUESTION: the best and the latest side by side.")
 @click.option("--edit", is_flag=True, help="ATTEMPT: correct its transcript ($EDITOR); regrade.")
 @click.option(
@@ -180,13 +185,15 @@ def review(
         if target is None:
             _review_sessions(store)
             return
-        if target.isdigit():
-            attempts = store.attempts(session_id=int(target))
+        if re.fullmatch(r"[0-9]+", target):
+            session = store_id(target)
+            attempts = store.attempts(session_id=session) if session is not None else []
             if not attempts:
                 raise click.ClickException(f"no answers in session {target}: see 'mockint review'")
             _list_attempts(attempts)
             return
-        a = store.attempt(int(target[1:])) if re.fullmatch(r"[aA]\d+", target) else None
+        attempt_id = store_id(target[1:]) if target[:1] in ("a", "A") else None
+        a = store.attempt(attempt_id) if attempt_id is not None else None
         if a is None:
             _review_question(store, target, compare, bank_name)
             return
@@ -273,8 +280,10 @@ def _review_sessions(store: Any) -> None:
         mean = f"{s['mean']:.0f}" if s["mean"] is not None else "-"
         state = "" if s["ended_at"] else "  (unfinished: mockint practice --resume)"
         click.echo(
-            f"session {s['id']:>4}  {s['started_at'][:16].replace('T', ' ')}  "
-            f"{s['bank']:<12} {s['attempts']:>3} answers  mean {mean:>3}{state}"
+            printable(
+                f"session {s['id']:>4}  {s['started_at'][:16].replace('T', ' ')}  "
+                f"{s['bank']:<12} {s['attempts']:>3} answers  mean {mean:>3}{state}"
+            )
         )
     if loose:
         click.echo(f"\nGraded outside a session ({len(loose)}):")
@@ -293,7 +302,7 @@ def _review_question(store: Any, target: str, compare: bool, bank_name: str | No
         if a.status == "complete" and normalise_id(a.question_id) == normalise_id(target)
     ]
     if not mine:
-        if re.fullmatch(r"[aA]\d+", target):
+        if re.fullmatch(r"[aA][0-9]+", target):
             raise click.ClickException(f"no attempt '{target}': see 'mockint review SESSION'")
         raise click.BadParameter(
             f"'{target}' is no session, attempt (a12) or answered question (Q12) of bank '{name}'",
@@ -304,7 +313,8 @@ def _review_question(store: Any, target: str, compare: bool, bank_name: str | No
     if b is not None:
         with contextlib.suppress(KeyError):
             q = b.get(mine[0].question_id)
-    click.echo(f"{mine[0].question_id} [{mine[0].category}] {q.text if q else ''}".rstrip())
+    head = f"{mine[0].question_id} [{mine[0].category}] {q.text if q else ''}"
+    click.echo(printable(head.rstrip()))
     click.echo(f"{len(mine)} answer{'s' if len(mine) != 1 else ''}:")
     for x in mine:
         click.echo(f"  a{x.id:<5} {x.score:>5.0f}  {x.graded_at[:16].replace('T', ' ')}")
@@ -316,8 +326,10 @@ def _review_question(store: Any, target: str, compare: bool, bank_name: str | No
 def _list_attempts(attempts: list[Any]) -> None:
     for x in attempts:
         click.echo(
-            f"a{x.id:<5} {x.question_id:>5}  {x.score:>5.0f}  {x.status:<11} {x.mode:<8} "
-            f"{x.graded_at[:16].replace('T', ' ')}  {x.category}"
+            printable(
+                f"a{x.id:<5} {x.question_id:>5}  {x.score:>5.0f}  {x.status:<11} {x.mode:<8} "
+                f"{x.graded_at[:16].replace('T', ' ')}  {x.category}"
+            )
         )
 
 
@@ -375,13 +387,14 @@ def history(bank_name: str | None, mode: str | None) -> None:
         return
     width = max(len(c.name) for c in rep.categories)
     click.echo(
-        f"Bank {rep.bank}: readiness {rep.readiness:.0f}/100, "
+        f"Bank {printable(rep.bank)}: readiness {rep.readiness:.0f}/100, "
         f"{rep.practised} of {rep.bank_questions} questions practised"
     )
     for c in rep.categories:
         scores = [s for _, s in c.series][-30:]
         click.echo(
-            f"{c.name:<{width}}  {sparkline(scores):<30}  latest {c.latest:>3.0f}  "
+            printable(f"{c.name:<{width}}")
+            + f"  {sparkline(scores):<30}  latest {c.latest:>3.0f}  "
             f"mean {c.mean:>3.0f}  progress {'n/a' if c.trend is None else f'{c.trend:+.0f}'}"
         )
 
@@ -391,12 +404,19 @@ def history(bank_name: str | None, mode: str | None) -> None:
 def export_cmd(file: Path) -> None:
     """Save the practice history and recordings to FILE.zip (to move machines).
 
+    FILE '-' (or /dev/stdout) writes the archive to standard output.
+
     Example: mockint export ~/mockint-backup.zip
     """
     from mockint.storage.archive import export
 
+    to_stdout = config.is_stdout(file)
+    if not to_stdout:
+        config.output_place(file)  # a directory, device or FIFO: one line, before any work
     r = export(config.paths(), file)
-    click.echo(f"Exported {r.attempts} answers and {r.recordings} recordings to {file}")
+    click.echo(
+        f"Exported {r.attempts} answers and {r.recordings} recordings to {file}", err=to_stdout
+    )
     if r.left_out:
         n = len(r.left_out)
         click.echo(
@@ -415,8 +435,15 @@ def import_cmd(file: Path) -> None:
 
     Example: mockint import ~/mockint-backup.zip
     """
+    from mockint.limits import open_regular
     from mockint.storage.archive import import_archive
 
+    try:  # /dev/zero passes any size cap (st_size 0) and a FIFO blocks: neither is read
+        open_regular(file).close()
+    except OSError as e:
+        raise click.ClickException(
+            f"{file}: cannot be imported ({e.strerror}): give the .zip 'mockint export' wrote"
+        ) from None
     r = import_archive(file, config.paths())
     click.echo(
         f"Imported {r.attempts} answers ({r.duplicates} already here), "

@@ -9,6 +9,7 @@ import click
 from mockint import config
 from mockint.cli.common import (
     LibraryDefault,
+    Seconds,
     bank_option,
     category_option,
     check_categories,
@@ -35,14 +36,14 @@ from mockint.cli.common import (
 )
 @click.option(
     "--max-seconds",
-    type=click.FloatRange(10, 3600),
+    type=Seconds(10, 3600),
     default=LibraryDefault("mockint.rehearsal.practice:PracticeOptions.max_seconds"),
     show_default=True,
     help="Longest answer, in seconds.",
 )
 @click.option(
     "--silence",
-    type=click.FloatRange(0.5, 30),
+    type=Seconds(0.5, 30),
     default=LibraryDefault("mockint.rehearsal.practice:PracticeOptions.silence"),
     show_default=True,
     help="Seconds of silence that end an answer.",

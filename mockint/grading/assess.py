@@ -142,7 +142,7 @@ class Assessor:
     ) -> Assessment:
         """Grade an answer already transcribed (by phrases, while it was spoken); ``pauses``
         are its long pauses from voice activity."""
-        g = grade_many([(t.text, question)], self.embedder, self.options, self.cache)[0]
+        g = grade_capped([(t.text, question)], self.embedder, self.options, self.cache)[0]
         return self.build(bank, question, t, g, audio_path, started, pauses)
 
     def build(
@@ -168,8 +168,32 @@ class Assessor:
             audio_path,
             started or now(),
             measure(t.words, pauses=pauses),
-            analyse_star(t.text) if question.behavioural else None,
+            analyse_star(t.text[:MAX_ANSWER_CHARS]) if question.behavioural else None,
         )
+
+
+def grade_capped(
+    items: Sequence[tuple[str, Question]],
+    embedder: Embedder,
+    options: GradeOptions | None,
+    cache: TokenCache | None = None,
+) -> list[Grade]:
+    """``grade_many`` on the first MAX_ANSWER_CHARS of each answer (STAR reads as much): a
+    120 KB answer took 84 s. The transcript is kept whole; a cut answer's grade says so."""
+    from dataclasses import replace
+
+    grades = grade_many([(t[:MAX_ANSWER_CHARS], q) for t, q in items], embedder, options, cache)
+    return [
+        replace(g, notes=(*g.notes, _cut_note(len(t)))) if len(t) > MAX_ANSWER_CHARS else g
+        for g, (t, _) in zip(grades, items, strict=True)
+    ]
+
+
+def _cut_note(chars: int) -> str:
+    return (
+        f"only the first {MAX_ANSWER_CHARS:,} of its {chars:,} characters were graded: "
+        "answer in fewer words"
+    )
 
 
 def keep_recording(samples: np.ndarray, recordings: Path, question_id: str, stem: str) -> Path:
@@ -286,7 +310,7 @@ def correct(
     from dataclasses import replace
 
     t = replace(a.transcript, text=text.strip())
-    g = grade_many([(t.text, a.question)], assessor.embedder, assessor.options, assessor.cache)[0]
+    g = grade_capped([(t.text, a.question)], assessor.embedder, assessor.options, assessor.cache)[0]
     fixed = replace(a, transcript=t, grade=g)
     store.regrade(attempt_id, to_attempt(fixed), heard=a.transcript.heard_text)
     return fixed
@@ -309,7 +333,7 @@ def undo_corrections(
     t = restored(a.transcript, picked)
     if t == a.transcript:
         return a
-    g = grade_many([(t.text, a.question)], assessor.embedder, assessor.options)[0]
+    g = grade_capped([(t.text, a.question)], assessor.embedder, assessor.options, assessor.cache)[0]
     fixed = replace(a, transcript=t, grade=g)
     store.regrade(attempt_id, to_attempt(fixed), heard=None)
     return fixed
@@ -497,7 +521,7 @@ def _grade_chunk(
 ) -> Iterator[BatchResult]:
     todo = [p for p in pending if isinstance(p, _Item) and p.transcript is not None]
     said = [(p.transcript.text, p.question) for p in todo if p.transcript]
-    grades = iter(grade_many(said, embedder, options, cache))
+    grades = iter(grade_capped(said, embedder, options, cache))
     for p in pending:
         if isinstance(p, BatchResult) or p.transcript is None:
             yield p if isinstance(p, BatchResult) else BatchResult(p.line, error="not heard")

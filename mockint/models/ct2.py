@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -194,10 +193,9 @@ def save_checkpoint(ckpt: dict[str, Any], path: Path) -> str:
     buf = io.BytesIO()
     torch.save(out, buf)
     data = buf.getvalue()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    from mockint.config import write_atomic
+
+    write_atomic(path, data)
     return hashlib.sha256(data).hexdigest()
 
 

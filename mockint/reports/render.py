@@ -1,25 +1,28 @@
 """The score report as text, Markdown, JSON or CSV (from a :class:`~mockint.reports.report.Report`);
 HTML is :mod:`mockint.reports.html`.
 
-The JSON form is the schema other tools read (see README, "Report formats").
+The JSON form is the schema other tools read (docs/usage.md, "Report formats").
 """
 
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 from mockint.grading.delivery import describe as describe_delivery
 from mockint.reports.html import render_html
 from mockint.reports.report import AttemptView, Report, sparkline
+from mockint.terminal import json_safe, printable
 from mockint.transcript import described
 
 
 def render_json(r: Report) -> str:
-    return json.dumps(r.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(r.to_dict(), indent=2, ensure_ascii=False)) + "\n"
 
 
 CSV_COLUMNS = [
@@ -95,7 +98,7 @@ def render_text(r: Report, width: int = 100) -> str:
 
     con = Console(record=True, width=width, file=io.StringIO(), highlight=False)
     con.print(
-        f"[bold]Bank {r.bank}[/bold]: {r.attempts} answers to {r.practised} of "
+        f"[bold]Bank {_safe(r.bank)}[/bold]: {r.attempts} answers to {r.practised} of "
         f"{r.bank_questions} questions, {r.first_at[:10]} to {r.last_at[:10]}. "
         f"Readiness [bold]{r.readiness:.0f}/100[/bold] (mean latest score)."
     )
@@ -105,19 +108,20 @@ def render_text(r: Report, width: int = 100) -> str:
     if r.weakest:
         con.print("[bold]Weakest questions[/bold]")
         for w in r.weakest:
-            con.print(f"  {w['latest']:>5.0f}  {w['question_id']:>5}  {w['question']}")
+            qid, text = _safe(f"{w['question_id']:>5}"), _safe(w["question"])
+            con.print(f"  {w['latest']:>5.0f}  {qid}  {text}")
             for note in w.get("notes", []):
-                con.print(f"{'':>16}[dim]{note}[/dim]")
+                con.print(f"{'':>16}[dim]{_safe(note)}[/dim]")
     for line in _study_lines(r) + _corrected_lines(r):
         con.print(line)
     if r.delivery:
         con.print("[bold]Delivery[/bold] (means over the spoken answers)")
         for line in describe_delivery(r.delivery):
-            con.print(f"  {line}")
+            con.print(f"  {_safe(line)}")
     if r.models:
         con.print(
             "[dim]Models: "
-            + ", ".join(f"{m['name']} ({m['sha256'][:12]})" for m in r.models)
+            + ", ".join(_safe(f"{m['name']} ({m['sha256'][:12]})") for m in r.models)
             + "[/dim]"
         )
     return con.export_text()
@@ -141,7 +145,7 @@ def _category_table(r: Report) -> Any:
         t.add_column(col, justify=just)  # type: ignore[arg-type]
     for c in r.categories:
         t.add_row(
-            c.name,
+            _safe(c.name),
             str(c.attempts),
             f"{c.questions}/{c.bank_questions}",
             f"{c.mean:.0f}",
@@ -162,7 +166,7 @@ def _progress_table(r: Report) -> Any:
         p.add_column(col, justify="left" if col == "Question" else "right")
     for q in r.progress:
         p.add_row(
-            f"{q.question_id} {q.question}"[:60],
+            _safe(f"{q.question_id} {q.question}"[:60]),
             str(q.attempts),
             f"{q.first:.0f}",
             f"{q.best:.0f}",
@@ -179,8 +183,8 @@ def _study_lines(r: Report) -> list[str]:
     for m in r.missed:
         if m.question_id != current:
             current = m.question_id
-            out.append(f"  {m.question_id}  {m.question}")
-        out.append(f"    - {m.text} (missed in {m.missed} of {m.answers})")
+            out.append(_safe(f"  {m.question_id}  {m.question}"))
+        out.append(_safe(f"    - {m.text}") + f" (missed in {m.missed} of {m.answers})")
     return out
 
 
@@ -211,20 +215,26 @@ def _more(r: Report, shown: int) -> list[str]:
 
 def _corrected_lines(r: Report) -> list[str]:
     """The text report's corrected words, as rich markup."""
-    from rich.markup import escape
-
     head, rows = _corrected(r)
     if not head:
         return []
     out = [f"  a{a.id:<5} {a.question_id:>5}  {line}" for a, line in rows] + _more(r, len(rows))
-    return ["[bold]Corrected words[/bold]", *(escape(x) for x in [f"  {head} ({UNDO})", *out])]
+    return ["[bold]Corrected words[/bold]", *(_safe(x) for x in [f"  {head} ({UNDO})", *out])]
+
+
+def _safe(text: str) -> str:
+    """Text from a bank or the store inside rich markup: its brackets escaped (``[/b]`` and
+    ``list[str]`` print as they are), its control characters made visible."""
+    from rich.markup import escape
+
+    return escape(printable(str(text)))
 
 
 def render_md(r: Report) -> str:
     """Markdown to paste into notes or an issue: summary, categories, weakest questions,
     progress per question, what to study next."""
     out = [
-        f"# Interview practice: {r.bank}",
+        f"# Interview practice: {_md(r.bank)}",
         "",
         f"{r.attempts} answers to {r.practised} of {r.bank_questions} questions, "
         f"{r.first_at[:10]} to {r.last_at[:10]}. **Readiness {r.readiness:.0f}/100** "
@@ -242,7 +252,9 @@ def render_md(r: Report) -> str:
     ]
     if r.weakest:
         out += ["", "## Weakest questions", ""]
-        out += [f"- {w['latest']:.0f} · {w['question_id']} {_md(w['question'])}" for w in r.weakest]
+        out += [
+            f"- {w['latest']:.0f} · {_md(w['question_id'])} {_md(w['question'])}" for w in r.weakest
+        ]
     if r.progress:
         out += [
             "",
@@ -252,7 +264,7 @@ def render_md(r: Report) -> str:
             "|---|---:|---:|---:|---:|---:|",
         ]
         out += [
-            f"| {p.question_id} {_md(p.question)} | {p.attempts} | {p.first:.0f} | "
+            f"| {_md(p.question_id)} {_md(p.question)} | {p.attempts} | {p.first:.0f} | "
             f"{p.best:.0f} | {p.latest:.0f} | {p.change:+.0f} |"
             for p in r.progress
         ]
@@ -262,7 +274,7 @@ def render_md(r: Report) -> str:
         for m in r.missed:
             if m.question_id != current:
                 current = m.question_id
-                out.append(f"- **{m.question_id}** {_md(m.question)}")
+                out.append(f"- **{_md(m.question_id)}** {_md(m.question)}")
             out.append(f"  - {_md(m.text)} (missed in {m.missed} of {m.answers})")
     head, rows = _corrected(r)
     if head:
@@ -275,6 +287,10 @@ def render_md(r: Report) -> str:
 
 
 def _md(text: str) -> str:
+    """Bank or store text in Markdown: shown as text, never run as HTML (a CommonMark
+    renderer passes raw HTML through), kept on its line and in its table cell."""
+    text = re.sub(r"([\\`\[\]])", r"\\\1", printable(str(text)))  # no code span, no link
+    text = html.escape(text, quote=False)
     return text.replace("|", "\\|").replace("\n", " ")
 
 

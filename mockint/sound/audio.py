@@ -10,12 +10,19 @@ import os
 import struct
 from math import gcd
 from pathlib import Path
+from typing import Any, NoReturn
 
 import numpy as np
 
 from mockint.errors import AudioError
+from mockint.limits import open_regular
 
 SAMPLE_RATE = 16000
+# What one answer file may decode to (README, "Limits"): as long as the longest answer
+# mockint records (--max-seconds 3600), and no more samples over all channels than an
+# hour of 16 kHz mono (230 MB as float32): 10 minutes of 48 kHz stereo.
+MAX_SECONDS = 3600
+MAX_DECODED_SAMPLES = MAX_SECONDS * SAMPLE_RATE
 FORMATS = "WAV, FLAC or OGG"
 
 __all__ = [
@@ -64,26 +71,50 @@ def load_audio(path: str | Path) -> np.ndarray:
 
     p = Path(path)
     try:
-        size = p.stat().st_size
-        with open(p, "rb") as f:
+        with open_regular(p) as f:  # a FIFO or device is refused, never read
+            size = os.fstat(f.fileno()).st_size
             head = f.read(4096)
     except FileNotFoundError:
         raise AudioError(f"{p}: no such file") from None
     except OSError as e:
-        raise AudioError(f"{p}: cannot read: {e.strerror}") from e
+        raise AudioError(f"{p}: cannot read ({e.strerror}): give a {FORMATS} file") from e
     if size == 0:
         raise AudioError(f"{p}: the file is empty; record the answer again")
     _check_wav_length(p, head, size)
     try:
-        data, sr = sf.read(str(p), dtype="float32", always_2d=True)
+        frames = _frames_allowed(p, sf.info(str(p)))
+        # read no more than allowed, whatever the header claimed
+        data, sr = sf.read(str(p), frames=frames + 1, dtype="float32", always_2d=True)
     except sf.LibsndfileError as e:
         detail = str(e).replace(f"Error opening '{p}': ", "").rstrip(".")
         raise AudioError(f"{p}: not a readable audio file ({detail}); use {FORMATS}") from e
+    if data.shape[0] > frames:
+        _too_long(p, data.shape[0], data.shape[1], int(sr))
     if data.shape[0] == 0:
         raise AudioError(f"{p}: the file holds no audio; record the answer again")
     if not np.isfinite(data).all():
         raise AudioError(f"{p}: holds invalid samples (NaN or infinity); record or export it again")
     return resample(data.mean(axis=1), int(sr))
+
+
+def _frames_allowed(p: Path, info: Any) -> int:
+    """How many frames of this file may be decoded: at most MAX_SECONDS long and
+    MAX_DECODED_SAMPLES over all its channels (checked before decoding: an 8-channel
+    192 kHz FLAC of 1 MB, mostly silence, decodes to 4 GB)."""
+    channels, sr = max(int(info.channels), 1), max(int(info.samplerate), 1)
+    allowed = min(MAX_SECONDS * sr, MAX_DECODED_SAMPLES // channels)
+    if info.frames > allowed:
+        _too_long(p, int(info.frames), channels, sr)
+    return allowed
+
+
+def _too_long(p: Path, frames: int, channels: int, sr: int) -> NoReturn:
+    raise AudioError(
+        f"{p}: {frames / sr / 60:.1f} minutes of {channels}-channel {sr} Hz audio is more than "
+        f"an answer may hold (an hour of 16 kHz mono, {MAX_DECODED_SAMPLES / 96000 / 60:.0f} "
+        "minutes of 48 kHz stereo): cut it or make it mono 16 kHz "
+        f"(e.g. sox {p.name} -r 16000 -c 1 answer.flac)"
+    )
 
 
 def resample(x: np.ndarray, sr: int, target: int = SAMPLE_RATE) -> np.ndarray:

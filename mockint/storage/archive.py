@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from mockint.config import Paths
+from mockint.config import Paths, atomic_writer
 from mockint.errors import ArchiveError, StoreError
 from mockint.storage.intake import attempt_from_data
 from mockint.storage.migrations import MIGRATIONS
@@ -72,7 +72,6 @@ def export(paths: Paths, dest: Path) -> ExportResult:
     """
     if not paths.db.exists():
         raise ArchiveError(f"{paths.db}: no practice history to export yet")
-    tmpzip = dest.with_name(f".{dest.name}.tmp")
     try:
         with tempfile.TemporaryDirectory() as tmp:
             snap = Path(tmp) / "mockint.db"
@@ -89,19 +88,16 @@ def export(paths: Paths, dest: Path) -> ExportResult:
                     for name, p in files.items()
                 },
             }
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            with zipfile.ZipFile(tmpzip, "w", zipfile.ZIP_DEFLATED) as z:
+            # the zip is written beside dest under a fresh name, then replaces it whole
+            with atomic_writer(dest) as out, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
                 z.writestr("manifest.json", json.dumps(manifest, indent=2))
                 for name, p in files.items():
                     z.write(p, name)
-            tmpzip.replace(dest)
     except OSError as e:
-        tmpzip.unlink(missing_ok=True)
         raise ArchiveError(
             f"{dest}: cannot write ({e.strerror}): free some space or choose another place"
         ) from None
     except sqlite3.Error as e:
-        tmpzip.unlink(missing_ok=True)
         raise StoreError(f"{paths.db}: cannot be read for export ({e})") from None
     return ExportResult(attempts, len(recordings), left_out)
 

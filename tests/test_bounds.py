@@ -1,0 +1,272 @@
+"""Bounds that hold whatever the input claims: bank size, ranges and nesting; decoded
+audio; FIFOs and devices; graded text; option values and ids. Each case ends in one
+`Error:` line (the file and the fix), quickly, with nothing written."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from click.testing import CliRunner, Result
+
+from mockint import config
+from mockint.bank import MAX_ANSWER_CHARS, MAX_FILE_BYTES, Question, parse_text
+from mockint.cli.main import cli
+from mockint.errors import BankError
+from mockint.grading.assess import Assessor
+from mockint.storage.store import Attempt, Store
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+def one_error(r: Result, *words: str) -> str:
+    assert r.exit_code != 0, r.output
+    lines = [x for x in r.output.splitlines() if x.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error: "), r.output
+    assert (
+        "Traceback" not in r.output and r.exception is None or isinstance(r.exception, SystemExit)
+    )
+    for w in words:
+        assert w in lines[0], (w, lines[0])
+    return lines[0]
+
+
+def no_banks_written(home: Path) -> None:
+    assert not (home / "bank").exists() or not list((home / "bank").iterdir())
+
+
+# --- banks ------------------------------------------------------------------------------------
+
+
+def test_a_header_of_many_ranges_is_read_in_linear_time(home: Path, tmp_path: Path) -> None:
+    """20,000 bullet ranges (400 KB) took a minute: each was compared with every other."""
+    n = 10_000
+    src = tmp_path / "big.txt"
+    src.write_text(
+        "".join(f"• C{i}: Q{i}–Q{i}\n" for i in range(n, 0, -1))  # worst order for a scan
+        + "".join(f"Q{i}. Why {i}?\nAnswer: because {i}\n" for i in range(1, n + 1))
+    )
+    started = time.monotonic()
+    r = run("bank", "import", str(src))
+    assert r.exit_code == 0, r.output
+    assert time.monotonic() - started < 20  # was minutes before the ranges were sorted
+    src.write_text("• C0: Q0–Q0\n" + src.read_text())  # one range too many
+    one_error(run("bank", "import", str(src), "--name", "b2"), "more than 10,000 category ranges")
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("- A: Q10–Q20\n- B: Q1–Q10\n", "range Q1–Q10 overlaps 'A' (line 1)"),
+        ("- A: Q1–Q5\n- B: Q20–Q30\n- C: Q4–Q25\n", "range Q4–Q25 overlaps 'A' (line 1)"),
+        ("- A: Q20–Q30\n- B: Q1–Q5\n- C: Q6–Q20\n", "range Q6–Q20 overlaps 'A' (line 1)"),
+        ("- A: Q5–Q1\n", "range Q5–Q1 runs backwards"),
+    ],
+)
+def test_overlapping_ranges_are_still_found(header: str, message: str) -> None:
+    with pytest.raises(BankError, match=re.escape(message)):
+        parse_text(header + "Q1. Why?\nAnswer: because\n", "b.txt")
+
+
+def test_each_question_finds_its_range() -> None:
+    b = parse_text(
+        "- C: Q7–Q9\n- A: Q1–Q3\n- B: Q4–Q6\n"
+        + "".join(f"Q{i}. Why {i}?\nAnswer: a\n" for i in (1, 3, 4, 6, 7, 9)),
+        "b.txt",
+    )
+    assert [q.category for q in b.questions] == ["A", "A", "B", "B", "C", "C"]
+    with pytest.raises(BankError, match="Q10 is outside every category range"):
+        parse_text("- A: Q1–Q3\nQ10. Why?\nAnswer: a\n", "b.txt")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "a = [\n" * 1500 + "]\n" * 1499,  # 2,999 lines: a RecursionError in tomllib
+        "a = " + "{b = " * 40 + "1" + "}" * 40,
+        "a = " + "[" * 100_000,
+    ],
+)
+def test_deeply_nested_toml_is_one_line(home: Path, tmp_path: Path, body: str) -> None:
+    src = tmp_path / "deep.toml"
+    src.write_text(body)
+    one_error(run("bank", "import", str(src)), str(src), "nested over 32 deep", "flatten it")
+    no_banks_written(home)
+
+
+def test_brackets_in_toml_strings_and_comments_are_not_nesting(tmp_path: Path) -> None:
+    from mockint.bank import load_file
+
+    src = tmp_path / "b.toml"
+    text = '"' + "[" * 40 + '"'
+    src.write_text(
+        f"# {'[' * 40}\n[[question]]\nid = \"Q1\"\ncategory = {text}\ntext = '{'{' * 40}'\n"
+        f'answer = """{"[" * 40}\n{"]" * 3}"""\n'
+    )
+    assert load_file(src).questions[0].category == "[" * 40
+
+
+def test_a_bank_over_the_size_cap_is_one_line(home: Path, tmp_path: Path) -> None:
+    src = tmp_path / "huge.toml"
+    src.write_bytes(b"# " + b"x" * MAX_FILE_BYTES + b"\n")
+    one_error(run("bank", "import", str(src)), str(src), f"more than {MAX_FILE_BYTES:,} bytes")
+    no_banks_written(home)
+
+
+# --- FIFOs and devices: refused where a regular file is expected, never read ------------------
+
+
+@pytest.fixture
+def fifo(tmp_path: Path) -> Path:
+    p = tmp_path / "answer.flac"
+    os.mkfifo(p)
+    return p
+
+
+@pytest.mark.parametrize("special", ["fifo", "/dev/zero"])
+@pytest.mark.parametrize(
+    "command",
+    [["import"], ["bank", "import"], ["transcribe"], ["grade", "-q", "Q1", "--audio"]],
+)
+def test_a_fifo_or_device_is_refused_at_once(
+    home: Path, fifo: Path, special: str, command: list[str]
+) -> None:
+    path = str(fifo) if special == "fifo" else special
+    started = time.monotonic()
+    line = one_error(run(*command, path), path, "not a regular file")
+    assert time.monotonic() - started < 10, line  # /dev/zero was read to 5 GB; a FIFO hung
+    assert not config.paths().db.exists()
+    no_banks_written(home)
+
+
+# --- decoded audio ----------------------------------------------------------------------------
+
+
+def test_audio_that_would_decode_to_gigabytes_is_refused_before_decoding(tmp_path: Path) -> None:
+    import soundfile as sf
+
+    bomb = tmp_path / "bomb.flac"  # 40 s of 8-channel 192 kHz silence: 62 KB, 245 MB decoded
+    with sf.SoundFile(bomb, "w", 192000, 8, format="FLAC", subtype="PCM_16") as f:
+        block = np.zeros((192000, 8), dtype="int16")
+        for _ in range(40):
+            f.write(block)
+    assert bomb.stat().st_size < 1_000_000
+    line = one_error(run("transcribe", str(bomb)), str(bomb), "8-channel 192000 Hz")
+    assert "mono 16 kHz" in line
+
+
+def test_the_audio_cap_admits_what_mockint_records_and_a_long_stereo_answer() -> None:
+    from mockint.sound import audio
+
+    def allowed(seconds: float, channels: int, sr: int) -> bool:
+        info = SimpleNamespace(frames=int(seconds * sr), channels=channels, samplerate=sr)
+        try:
+            audio._frames_allowed(Path("x.wav"), info)
+        except audio.AudioError:
+            return False
+        return True
+
+    assert allowed(3600, 1, 16000)  # the longest answer practice records (--max-seconds)
+    assert allowed(6 * 60, 2, 48000)  # a 6-minute 48 kHz stereo WAV
+    assert not allowed(3601, 1, 16000)
+    assert not allowed(11 * 60, 2, 48000)
+    assert not allowed(12 * 60, 8, 192000)  # the 954 KB FLAC that decoded to 4.4 GB
+
+
+# --- graded text ------------------------------------------------------------------------------
+
+
+def test_a_huge_typed_answer_is_graded_on_its_first_characters(fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    q = Question(
+        "Q1",
+        "Behavioural",
+        "Tell me about a conflict.",
+        "I listened to both sides, agreed a plan and we shipped on time.",
+        "behavioural",
+    )
+    text = "At my last job we disagreed about the plan, so I listened and we agreed. " * 1700
+    assert len(text) > 120_000
+    started = time.monotonic()
+    a = Assessor(fake_embedder).assess_text("b", q, text)
+    assert time.monotonic() - started < 30  # took 84 s: STAR split the whole text
+    assert a.transcript.text == text.strip()  # what was said is kept whole
+    cut = [n for n in a.notes if "characters were graded" in n]
+    assert cut == [
+        f"only the first {MAX_ANSWER_CHARS:,} of its {len(text.strip()):,} characters were "
+        "graded: answer in fewer words"
+    ]
+    assert a.star is not None
+    short = Assessor(fake_embedder).assess_text("b", q, text[:1000])
+    assert not [n for n in short.notes if "characters were graded" in n]
+
+
+def test_sentences_of_abbreviations_split_in_linear_time() -> None:
+    from mockint.text import sentence_ranges
+
+    text = "I. " * 40_000  # 120 KB: each sentence rejoined the last, searched whole (minutes)
+    started = time.monotonic()
+    assert sentence_ranges(text) == [(0, len(text) - 1)]
+    assert time.monotonic() - started < 20
+    assert sentence_ranges("We use e.g. Rust. It is B.Sc. level. Fine.") == [
+        (0, 17),
+        (18, 36),
+        (37, 42),
+    ]
+
+
+# --- option values and ids --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["practice", "--max-seconds", "nan"], "--max-seconds"),
+        (["practice", "--max-seconds", "inf"], "--max-seconds"),
+        (["practice", "--silence", "nan"], "--silence"),
+        (["practice", "--silence", "-1"], "--silence"),
+        (["review", "a1", "--from", "nan"], "--from"),
+        (["review", "a1", "--from", "inf"], "--from"),
+        (["check", "--seconds", "nan"], "--seconds"),
+        (["report", "--session", "99999999999999999999999"], "--session"),
+    ],
+)
+def test_non_finite_and_huge_option_values_are_one_line(
+    home: Path, args: list[str], option: str
+) -> None:
+    r = run(*args)
+    assert r.exit_code == 2
+    one_error(r, f"'{option}'")
+
+
+@pytest.fixture
+def store(home: Path) -> Path:
+    with Store(config.paths().db) as s:
+        s.add_attempt(Attempt("resume", "Q8", "C", "an answer", 50.0, 0.5))
+    return home
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("99999999999999999999999", "no answers in session 99999999999999999999999"),
+        ("a99999999999999999999999", "no attempt 'a99999999999999999999999'"),
+        ("²", "'²' is no session"),
+    ],
+)
+def test_huge_or_odd_ids_are_one_line(store: Path, target: str, message: str) -> None:
+    one_error(run("review", target), message)
+
+
+def test_a_symlink_loop_home_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    monkeypatch.setenv("MOCKINT_HOME", str(loop))
+    for args in (["report"], ["review"], ["bank", "list"]):
+        one_error(run(*args), "MOCKINT_HOME=", "point MOCKINT_HOME at a directory")

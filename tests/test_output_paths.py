@@ -1,0 +1,198 @@
+"""Where output may go: a regular file's place only, through a fresh temp name.
+
+`report -o`, `export` and every writer of the library (config.write_atomic) write
+into an existing regular file's place or a new name, never replace a directory,
+device, FIFO or socket, never follow a planted link to a temp name, and write
+`-` and /dev/stdout directly. Each refusal is one `Error:` line naming the path.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from mockint import config
+from mockint.cli.main import cli
+from mockint.errors import OutputError
+from mockint.storage.store import Attempt, Store
+
+
+@pytest.fixture
+def store(home: Path) -> Path:
+    with Store(config.paths().db) as s:
+        s.add_attempt(Attempt("resume", "Q8", "Loops", "an answer", 50.0, 0.5))
+    return home
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+def one_error(r: Result, *words: str) -> str:
+    """The output is exactly one `Error: ...` line holding every word; no traceback."""
+    assert r.exit_code != 0, r.output
+    lines = [x for x in r.output.splitlines() if x.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error: "), r.output
+    assert "Traceback" not in r.output
+    for w in words:
+        assert w in lines[0], (w, lines[0])
+    return lines[0]
+
+
+def entries(d: Path) -> set[str]:
+    return {p.name for p in d.iterdir()}
+
+
+# --- not a regular file: refused, left as it was ---------------------------------------------
+
+
+def _fifo(p: Path) -> Path:
+    os.mkfifo(p)
+    return p
+
+
+def _socket(p: Path) -> Path:
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(str(p))
+    s.close()
+    return p
+
+
+def _chardev(p: Path) -> Path:
+    if os.geteuid() != 0:
+        pytest.skip("creating a device node needs root")
+    os.mknod(p, stat.S_IFCHR | 0o666, os.makedev(1, 3))  # a scratch /dev/null
+    return p
+
+
+@pytest.mark.parametrize(
+    ("make", "kind"),
+    [(_fifo, "FIFO"), (_socket, "socket"), (_chardev, "character device")],
+)
+@pytest.mark.parametrize("command", ["report", "export"])
+def test_a_special_file_is_refused_and_kept(
+    store: Path, tmp_path: Path, make, kind: str, command: str
+) -> None:
+    target = make(tmp_path / "out" if command == "report" else tmp_path / "out.zip")
+    before = os.lstat(target)
+    args = ["report", "-o", str(target)] if command == "report" else ["export", str(target)]
+    one_error(run(*args), str(target), kind, "regular file")
+    after = os.lstat(target)
+    assert stat.S_IFMT(after.st_mode) == stat.S_IFMT(before.st_mode)
+    assert after.st_ino == before.st_ino
+    assert entries(tmp_path) == {"home", target.name}  # no temp file left beside it
+
+
+def test_a_directory_is_refused(store: Path, tmp_path: Path) -> None:
+    d = tmp_path / "dir"
+    d.mkdir()
+    for args in (["report", "-o", str(d)], ["export", str(d)]):
+        r = run(*args)
+        assert r.exit_code != 0 and "Traceback" not in r.output
+        assert "directory" in one_error(r, str(d))
+    with pytest.raises(OutputError, match="a directory"):
+        config.write_atomic(d, "x")
+    assert entries(d) == set()
+
+
+def test_an_empty_output_path_is_one_line(store: Path) -> None:
+    one_error(run("report", "-o", ""))
+
+
+# --- stdout: written directly -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["-", "/dev/stdout"])
+def test_stdout_is_written_directly(store: Path, name: str) -> None:
+    r = run("report", "--format", "json", "-o", name)
+    assert r.exit_code == 0, r.output
+    assert '"bank": "resume"' in r.output
+
+
+def test_export_to_stdout_streams_the_zip(store: Path) -> None:
+    r = CliRunner().invoke(cli, ["export", "-"])
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout_bytes[:2] == b"PK" and "Exported 1 answers" in r.stderr
+
+
+# --- links: a planted temp name is not followed; a link is written through or refused ---------
+
+
+def test_a_planted_temp_link_is_not_followed(store: Path, tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    (tmp_path / ".report.html.tmp").symlink_to(victim)
+    r = run("report", "--format", "html", "-o", str(tmp_path / "report.html"))
+    assert r.exit_code == 0, r.output
+    assert victim.read_text() == "precious"
+    assert (tmp_path / ".report.html.tmp").is_symlink()
+    assert "<html" in (tmp_path / "report.html").read_text()
+
+
+def test_a_link_to_a_regular_file_is_written_through(store: Path, tmp_path: Path) -> None:
+    real = tmp_path / "real.json"
+    real.write_text("old")
+    real.chmod(0o640)
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    assert run("report", "--format", "json", "-o", str(link)).exit_code == 0
+    assert link.is_symlink() and '"bank"' in real.read_text()
+    assert stat.S_IMODE(real.stat().st_mode) == 0o640  # the file keeps its permissions
+
+
+@pytest.mark.parametrize("fd", ["1", "pipe"])
+def test_a_link_to_an_open_descriptor_is_refused_not_replaced(
+    store: Path, tmp_path: Path, fd: str
+) -> None:
+    if fd == "pipe":
+        r_end, w_end = os.pipe()
+        fd = str(w_end)
+    link = tmp_path / "out.txt"
+    link.symlink_to(f"/proc/self/fd/{fd}")
+    one_error(run("report", "-o", str(link)), str(link))
+    assert link.is_symlink() and os.readlink(link) == f"/proc/self/fd/{fd}"
+
+
+def test_a_dangling_or_looping_link_is_one_line(store: Path, tmp_path: Path) -> None:
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere" / "x")
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    one_error(run("report", "-o", str(tmp_path / "dangling")), "symlink to nothing")
+    one_error(run("export", str(tmp_path / "loop")), str(tmp_path / "loop"))
+    assert not (tmp_path / "nowhere").exists()
+
+
+# --- the library's writer -------------------------------------------------------------------
+
+
+def test_write_atomic_uses_a_fresh_temp_name(tmp_path: Path) -> None:
+    target = tmp_path / "bank.toml"
+    victim = tmp_path / "victim"
+    victim.write_text("keep")
+    (tmp_path / ".bank.toml.tmp").symlink_to(victim)
+    config.write_atomic(target, "new")
+    assert target.read_text() == "new" and victim.read_text() == "keep"
+    assert entries(tmp_path) == {"bank.toml", "victim", ".bank.toml.tmp"}
+
+
+def test_write_atomic_leaves_nothing_when_writing_fails(tmp_path: Path) -> None:
+    class Boom(Exception):
+        pass
+
+    target = tmp_path / "x.txt"
+    target.write_text("old")
+    with pytest.raises(Boom), config.atomic_writer(target) as f:
+        f.write(b"half")
+        raise Boom
+    assert target.read_text() == "old" and entries(tmp_path) == {"x.txt"}
+
+
+def test_a_fifo_is_refused_by_write_atomic(tmp_path: Path) -> None:
+    fifo = _fifo(tmp_path / "mic-check.json")
+    with pytest.raises(OutputError, match="FIFO"):
+        config.write_atomic(fifo, "{}")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
