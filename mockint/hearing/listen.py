@@ -18,6 +18,7 @@ import numpy as np
 
 from mockint.hearing.transcribe import Transcriber
 from mockint.hearing.vad import FRAME, VoiceDetector
+from mockint.hearing.vocabulary import Hints
 from mockint.sound.audio import SAMPLE_RATE
 from mockint.transcript import Transcript, joined
 
@@ -175,7 +176,7 @@ class PhraseTranscriber:
     Submit each phrase as the endpointer cuts it; :meth:`finish` waits for the
     rest and returns the joined transcript. Phrases are not primed with the text
     before them: with tiny.en that prompt set off repetition loops (WER on FLEURS
-    phrases rose from 5% to 20%). ``hotwords`` (the question's terms) go with each.
+    phrases rose from 5% to 20%). ``hints`` (the question's vocabulary) go with each.
     A phrase submitted with a ``tentative`` key is held apart (the newest only) until
     :meth:`finish` is told to end with it; one not yet begun when another phrase is
     submitted is skipped (the candidate went on: that phrase holds its audio). Each
@@ -186,11 +187,11 @@ class PhraseTranscriber:
     def __init__(
         self,
         transcriber: Transcriber,
-        hotwords: str | None = None,
+        hints: Hints | None = None,
         events: Callable[..., None] | None = None,
     ):
         self.transcriber = transcriber
-        self.hotwords = hotwords
+        self.hints = hints
         self._event = events or (lambda *_a, **_k: None)
         self._q: queue.Queue[tuple[np.ndarray, float, Span | None] | None] = queue.Queue()
         self._parts: list[Transcript] = []
@@ -211,7 +212,7 @@ class PhraseTranscriber:
                 continue
             began = time.perf_counter()
             try:
-                t = self.transcriber.transcribe(audio, hotwords=self.hotwords).shifted(offset)
+                t = self.transcriber.transcribe(audio, hints=self.hints).shifted(offset)
             except BaseException as e:  # surfaced by finish()
                 self._error = e
                 continue
@@ -269,12 +270,12 @@ class Listener:
         vad: VoiceDetector,
         options: EndpointOptions | None = None,
         events: Callable[..., None] | None = None,
-        hotwords: str | None = None,
+        hints: Hints | None = None,
         early_tail: bool = True,
     ):
         self.ep = Endpointer(vad, options)
         self._event = events or (lambda *_a, **_k: None)
-        self.phrases = PhraseTranscriber(transcriber, hotwords, self._event)
+        self.phrases = PhraseTranscriber(transcriber, hints, self._event)
         self.chunks: list[np.ndarray] = []
         self.samples = 0
         self.cut = 0  # first sample not yet sent for transcription
@@ -356,13 +357,29 @@ def transcribe_by_phrases(
     vad: VoiceDetector,
     options: EndpointOptions | None = None,
     block: int = 480,
-    hotwords: str | None = None,
+    hints: Hints | None = None,
 ) -> Transcript:
     """Transcribe a recording the way practice does while listening: phrase by phrase."""
-    listener = Listener(transcriber, vad, options, hotwords=hotwords, early_tail=False)
+    return heard_by_phrases(audio, transcriber, vad, options, block, hints)[0]
+
+
+def heard_by_phrases(
+    audio: np.ndarray,
+    transcriber: Transcriber,
+    vad: VoiceDetector,
+    options: EndpointOptions | None = None,
+    block: int = 480,
+    hints: Hints | None = None,
+) -> tuple[Transcript, list[tuple[float, float]]]:
+    """A recording's transcript, phrase by phrase as practice hears it (each phrase gets the
+    same correction and audio check, whatever the recording's length), and its long pauses,
+    from the one pass of the voice detector. Unless ``options`` say otherwise, no silence
+    ends the answer: a recording is heard to its end."""
+    o = options or EndpointOptions(silence=float("inf"))
+    listener = Listener(transcriber, vad, o, hints=hints, early_tail=False)
     for i in range(0, len(audio), block):
         listener.feed(audio[i : i + block])
-    return listener.finish()
+    return listener.finish(), listener.pauses
 
 
 def _slice(chunks: list[np.ndarray], start: int, end: int) -> np.ndarray:
