@@ -69,9 +69,11 @@ class Both:
     def name(self) -> str:
         return self.engine.name
 
-    def transcribe(self, audio: np.ndarray, hints: Hints | None = None) -> Transcript:
+    def transcribe(
+        self, audio: np.ndarray, hints: Hints | None = None, voiced: np.ndarray | None = None
+    ) -> Transcript:
         began = time.perf_counter()
-        h = self.engine.hear(audio, hints)
+        h = self.engine.hear(audio, hints, voiced)
         mid = time.perf_counter()
         out = corrected(h.transcript, hints, h.score)
         self.decode += mid - began

@@ -248,7 +248,7 @@ class FakeEngine:
     def load(self) -> None:
         return None
 
-    def hear(self, audio: np.ndarray, hints: Hints | None = None):  # type: ignore[no-untyped-def]
+    def hear(self, audio: np.ndarray, hints: Hints | None = None, voiced: object = None):  # type: ignore[no-untyped-def]
         from mockint.hearing.transcribe import Heard
 
         return Heard(heard(self.text, unsure=["readies"]), prefers(self.gains))

@@ -59,7 +59,9 @@ class FakeTranscriber:
         self.text = text
         self.calls: list[float] = []
 
-    def transcribe(self, audio: np.ndarray, hints: object = None) -> Transcript:
+    def transcribe(
+        self, audio: np.ndarray, hints: object = None, voiced: object = None
+    ) -> Transcript:
         self.calls.append(len(audio) / SR)
         return Transcript(self.text, duration=len(audio) / SR)
 
@@ -259,7 +261,9 @@ def test_phrase_transcriber_joins_in_order_with_offsets() -> None:
     class Stamp:
         name = "stamp"
 
-        def transcribe(self, audio: np.ndarray, hints: object = None) -> Transcript:
+        def transcribe(
+            self, audio: np.ndarray, hints: object = None, voiced: object = None
+        ) -> Transcript:
             from mockint.transcript import Word
 
             return Transcript(f"{len(audio)}", words=(Word(f"{len(audio)}", 0.1, 0.2),))
@@ -280,7 +284,9 @@ class Lengths:
     def __init__(self) -> None:
         self.calls: list[int] = []
 
-    def transcribe(self, audio: np.ndarray, hints: object = None) -> Transcript:
+    def transcribe(
+        self, audio: np.ndarray, hints: object = None, voiced: object = None
+    ) -> Transcript:
         self.calls.append(len(audio))
         return Transcript(f"{len(audio)}")
 
@@ -334,9 +340,11 @@ def test_a_tentative_phrase_overtaken_before_it_began_is_not_transcribed() -> No
             super().__init__()
             self.go = threading.Event()
 
-        def transcribe(self, audio: np.ndarray, hints: object = None) -> Transcript:
+        def transcribe(
+            self, audio: np.ndarray, hints: object = None, voiced: object = None
+        ) -> Transcript:
             self.go.wait(10)
-            return super().transcribe(audio, hints)
+            return super().transcribe(audio, hints, voiced)
 
     t = Held()
     pt = PhraseTranscriber(t)

@@ -28,6 +28,8 @@ PAD = 0.3
 ONSET_LEAD = 0.2
 # a stretch of the answer, as (first, end) sample
 Span = tuple[int, int]
+# a phrase queued for transcription: audio, offset (s), tentative key, the detector's verdicts
+_Phrase = tuple[np.ndarray, float, "Span | None", "np.ndarray | None"]
 # frames of level history kept (2 s), searched for a quiet place to cut a long phrase
 RMS_HISTORY = 67
 CUT_SEARCH = 50  # the last 1.5 s ...
@@ -99,6 +101,9 @@ class Endpointer:
         # silences inside the answer at least `long_pause` long: (start, seconds), from the
         # voice detector's frames (what delivery reports; word times miss or invent them)
         self.pauses: list[tuple[float, float]] = []
+        # the detector's verdict on every frame so far: a phrase's go with it to the engine,
+        # which would otherwise run the detector over the phrase again
+        self.verdicts: list[bool] = []
 
     def feed(self, block: np.ndarray) -> list[Endpoint]:
         """Consume audio; return the events it caused."""
@@ -109,6 +114,7 @@ class Endpointer:
         for i in range(0, n, FRAME):
             frame = buf[i : i + FRAME]
             voiced = self.vad.is_speech(frame)
+            self.verdicts.append(voiced)
             self._pos += FRAME
             self._rms.append(float(np.sqrt(np.mean(frame**2))))
             if len(self._rms) > RMS_HISTORY:
@@ -164,6 +170,10 @@ class Endpointer:
     def position(self) -> int:
         return self._pos
 
+    def voiced(self, start: int, end: int) -> np.ndarray:
+        """The verdicts on the frames of samples [start, end) (by the frame each starts in)."""
+        return np.array(self.verdicts[start // FRAME : -(-end // FRAME)], bool)
+
     @property
     def in_pause(self) -> bool:
         """No speech in the last PAD seconds."""
@@ -193,7 +203,7 @@ class PhraseTranscriber:
         self.transcriber = transcriber
         self.hints = hints
         self._event = events or (lambda *_a, **_k: None)
-        self._q: queue.Queue[tuple[np.ndarray, float, Span | None] | None] = queue.Queue()
+        self._q: queue.Queue[_Phrase | None] = queue.Queue()
         self._parts: list[Transcript] = []
         self._tentative: dict[Span, Transcript] = {}
         self._wanted: Span | None = None  # the tentative phrase still worth transcribing
@@ -207,12 +217,12 @@ class PhraseTranscriber:
             item = self._q.get()
             if item is None:
                 break
-            audio, offset, key = item
+            audio, offset, key, voiced = item
             if self._error is not None or (key is not None and key != self._wanted):
                 continue
             began = time.perf_counter()
             try:
-                t = self.transcriber.transcribe(audio, hints=self.hints).shifted(offset)
+                t = self.transcriber.transcribe(audio, self.hints, voiced).shifted(offset)
             except BaseException as e:  # surfaced by finish()
                 self._error = e
                 continue
@@ -230,11 +240,18 @@ class PhraseTranscriber:
                 self._tentative = {key: t}
         self._done.set()
 
-    def submit(self, audio: np.ndarray, offset: float, tentative: Span | None = None) -> None:
+    def submit(
+        self,
+        audio: np.ndarray,
+        offset: float,
+        tentative: Span | None = None,
+        voiced: np.ndarray | None = None,
+    ) -> None:
         """Queue a phrase that starts ``offset`` seconds into the answer (held apart under
-        the key ``tentative`` if given)."""
+        the key ``tentative`` if given), with the voice detector's verdicts on its frames
+        where the caller has them."""
         self._wanted = tentative
-        self._q.put((np.asarray(audio, dtype=np.float32), offset, tentative))
+        self._q.put((np.asarray(audio, dtype=np.float32), offset, tentative, voiced))
 
     @property
     def text(self) -> str:
@@ -292,18 +309,24 @@ class Listener:
                 self.cut = max(self.cut, ev.at - int(PAD * SAMPLE_RATE))
                 self._event("speech_start", at=ev.at / SAMPLE_RATE)
             elif ev.kind == "phrase":
-                self.phrases.submit(_slice(self.chunks, self.cut, ev.at), self.cut / SAMPLE_RATE)
+                self._submit(self.cut, ev.at)
                 self._event("phrase", start=self.cut / SAMPLE_RATE, end=ev.at / SAMPLE_RATE)
                 self.cut = ev.at
             elif ev.kind == "tail" and self.early_tail:
                 span = self._tail_span(ev.at)
                 if span[1] > span[0]:
                     self._tail = span
-                    self.phrases.submit(_slice(self.chunks, *span), span[0] / SAMPLE_RATE, span)
+                    self._submit(*span, tentative=span)
                     self._event("tail", start=span[0] / SAMPLE_RATE, end=span[1] / SAMPLE_RATE)
             elif ev.kind == "end":
                 ended = True
         return ended
+
+    def _submit(self, start: int, end: int, tentative: Span | None = None) -> None:
+        """Send samples [start, end) to transcription, with the detector's verdicts."""
+        audio = _slice(self.chunks, start, end)
+        voiced = self.ep.voiced(start, end)
+        self.phrases.submit(audio, start / SAMPLE_RATE, tentative, voiced)
 
     def _tail_span(self, last_voiced: int) -> Span:
         """What is left to send if the answer ends now: up to just after the last speech."""
@@ -333,7 +356,7 @@ class Listener:
                 self._event("tail_kept", start=span[0] / SAMPLE_RATE, end=span[1] / SAMPLE_RATE)
                 return self.phrases.finish(duration, timeout=timeout, tail=span)
             if span[1] > span[0]:
-                self.phrases.submit(_slice(self.chunks, *span), span[0] / SAMPLE_RATE)
+                self._submit(*span)
         return self.phrases.finish(duration, timeout=timeout)
 
     def abandon(self) -> None:

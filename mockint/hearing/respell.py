@@ -67,9 +67,11 @@ class Corrector:
         """Load the engine's model now (it is otherwise loaded on first use)."""
         return self.engine.load()
 
-    def transcribe(self, audio: np.ndarray, hints: Hints | None = None) -> Transcript:
+    def transcribe(
+        self, audio: np.ndarray, hints: Hints | None = None, voiced: np.ndarray | None = None
+    ) -> Transcript:
         """The engine's transcript, corrected with the question's ``hints``."""
-        heard = self.engine.hear(audio, hints)
+        heard = self.engine.hear(audio, hints, voiced)
         return corrected(heard.transcript, hints, heard.score, self.options)
 
 

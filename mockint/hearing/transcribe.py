@@ -36,8 +36,12 @@ class Transcriber(Protocol):
 
     name: str
 
-    def transcribe(self, audio: np.ndarray, hints: Hints | None = None) -> Transcript:
-        """``hints``: the question's vocabulary (terms the answer is likely to use)."""
+    def transcribe(
+        self, audio: np.ndarray, hints: Hints | None = None, voiced: np.ndarray | None = None
+    ) -> Transcript:
+        """``hints``: the question's vocabulary (terms the answer is likely to use);
+        ``voiced``: the voice detector's verdict on each 30 ms frame, where the caller has
+        run it already (else the engine runs it)."""
 
 
 @dataclass(frozen=True)
@@ -166,14 +170,19 @@ class Engine:
         past one window)."""
         raise NotImplementedError
 
-    def transcribe(self, audio: np.ndarray, hints: Hints | None = None) -> Transcript:
+    def transcribe(
+        self, audio: np.ndarray, hints: Hints | None = None, voiced: np.ndarray | None = None
+    ) -> Transcript:
         """Transcribe 16 kHz mono float32 audio as heard, uncorrected (see :meth:`hear`)."""
-        return self.hear(audio, hints).transcript
+        return self.hear(audio, hints, voiced).transcript
 
-    def hear(self, audio: np.ndarray, hints: Hints | None = None) -> Heard:
+    def hear(
+        self, audio: np.ndarray, hints: Hints | None = None, voiced: np.ndarray | None = None
+    ) -> Heard:
         """Decode 16 kHz mono float32 audio: nothing when no voice is heard, else the
         engine's words, cleaned of loops, with a scorer of other texts for the same audio
-        (what a correction asks, :mod:`mockint.hearing.respell`)."""
+        (what a correction asks, :mod:`mockint.hearing.respell`). ``voiced``: the voice
+        detector's verdicts on the audio's frames, when the caller has them."""
         from mockint.hearing.vad import speech_seconds, voiced_frames
 
         model = self.load()
@@ -182,7 +191,8 @@ class Engine:
         # too short, digital silence, or no speech the voice detector can hear: nothing said
         if len(audio) < 1600 or not np.any(audio):
             return Heard(Transcript("", duration=duration))
-        voiced = voiced_frames(audio)
+        if voiced is None:
+            voiced = voiced_frames(audio)
         if speech_seconds(voiced) < self.options.min_speech:
             return Heard(Transcript("", duration=duration))
         heard, score = self._decode(model, audio, duration, hints)

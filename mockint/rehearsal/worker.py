@@ -58,7 +58,7 @@ def _serve(conn: Any, options: WhisperOptions) -> None:
                 embedder.load()
                 result = None
             elif op == "transcribe":
-                t = transcriber.transcribe(args[0], hints=args[1])
+                t = transcriber.transcribe(*args)
                 result = t  # frozen dataclasses pickle as they are
             elif op == "tokens":
                 result = embedder.tokens(args[0])
@@ -143,9 +143,12 @@ class RemoteTranscriber:
         if self.sha256 is None:
             self.sha256 = self.process.call("load_transcriber")
 
-    def transcribe(self, audio: np.ndarray, hints: Hints | None = None) -> Transcript:
+    def transcribe(
+        self, audio: np.ndarray, hints: Hints | None = None, voiced: np.ndarray | None = None
+    ) -> Transcript:
         self.load()
-        t: Transcript = self.process.call("transcribe", np.asarray(audio, dtype=np.float32), hints)
+        audio = np.asarray(audio, dtype=np.float32)
+        t: Transcript = self.process.call("transcribe", audio, hints, voiced)
         return t
 
 
