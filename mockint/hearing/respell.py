@@ -89,11 +89,12 @@ def corrected(
     if not hints or not t.words:
         return t
     from mockint.hearing.phonetic import common_words, english_words, phonemizer
+    from mockint.hearing.terms import FUNCTION_WORDS
 
     common = common_words()
     words = list(t.words)
     if o.join:
-        words = _joined(words, hints.joined, english_words())
+        words = _joined(words, hints.joined, english_words(), common | FUNCTION_WORDS)
     phonemes = phonemizer()
     if o.sound and score is not None and phonemes is not None and hints.terms:
         words = _sounded(words, set(hints.terms), score, phonemes, common, o)
@@ -111,12 +112,21 @@ def technical(term: str, english: AbstractSet[str]) -> bool:
     return shape_is_term(term) or (term[:1].isupper() and term.lower() not in english)
 
 
-def _joined(words: list[Word], terms: Sequence[str], english: AbstractSet[str]) -> list[Word]:
-    """The words with those spelling a technical term apart joined into it."""
+def _joined(
+    words: list[Word], terms: Sequence[str], english: AbstractSet[str], plain: AbstractSet[str]
+) -> list[Word]:
+    """The words with those spelling a technical term apart joined into it; not where they
+    are all common words ("red is" is not Redis, "be at" not BEAT: said apart, they are
+    what was said)."""
     from mockint.hearing.terms import joins
 
     keys = frozenset(t for t in terms if technical(t, english))
-    return put(words, joins([w.text for w in words], keys))
+    spans = [
+        (i, n, shown)
+        for i, n, shown in joins([w.text for w in words], keys)
+        if not _bare(" ".join(w.text for w in words[i : i + n])) <= plain
+    ]
+    return put(words, spans)
 
 
 def put(words: list[Word], spans: Sequence[tuple[int, int, str]]) -> list[Word]:
@@ -164,11 +174,11 @@ def _candidates(
     o: CorrectionOptions,
 ) -> list[Candidate]:
     """The terms to ask the audio about: windows of heard words within ``o.sound_alike`` of
-    a term, not one common word alone; where a word was heard unsurely, within
-    ``o.unsure_sound_alike``, a common word too unless it sounds just like the term ("of
-    course" is not asked about for CORS: the audio cannot tell them apart), unsure ones
-    first; never everyday words each heard surely ("time I" for Python)."""
-    from mockint.hearing.terms import FUNCTION_WORDS, SOUND_ALIKE, term_candidates
+    a term, or within ``o.unsure_sound_alike`` where a word was heard unsurely (those
+    first). Never a window of common words alone ("red is", "be at", "of course"): the
+    audio cannot tell them from a term that sounds the same (Redis, BEAT, CORS), and which
+    the decoder prefers there is its taste in words, not what was said."""
+    from mockint.hearing.terms import FUNCTION_WORDS, term_candidates
 
     text = " ".join(w.text for w in words)
     unsure = {k for k, w in enumerate(words) if w.probability < o.unsure}
@@ -177,15 +187,13 @@ def _candidates(
     widest = max(o.sound_alike, o.unsure_sound_alike)
     for c in term_candidates(text, terms, phonemes, widest, frozenset(), limit=None):
         where = set(range(c.start, c.start + c.words))
-        bare = _bare(c.heard)
+        if _bare(c.heard) <= plain:
+            continue  # ordinary words alone: homophones the audio cannot tell apart
         if c.words == 1 and _part_of(c.heard, c.term):
             continue  # "serializers" is not ModelSerializer: that would add a word unheard
-        if bare <= plain and not where & unsure:
-            continue  # everyday words each heard surely ("time I" is not Python)
-        alone = c.words == 1 and bare <= common
-        if c.distance <= o.sound_alike and not alone:
+        if c.distance <= o.sound_alike:
             ranked.append((not where & unsure, c))
-        elif where & unsure and not (alone and c.distance <= SOUND_ALIKE):
+        elif where & unsure:
             ranked.append((False, c))
     ranked.sort(key=lambda sc: sc[0])  # stable: by distance within each
     return [c for _, c in ranked[: o.candidates]]
