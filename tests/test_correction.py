@@ -279,3 +279,42 @@ def test_a_transcriber_made_for_practice_corrects_and_one_made_plain_does_not(en
     o = WhisperOptions(engine=engine)
     assert isinstance(make_transcriber(o), Corrector)
     assert isinstance(make_transcriber(o, correction=None), Engine)
+
+
+def test_a_long_recording_is_graded_phrase_by_phrase_as_practice_hears_it(
+    tmp_path: Path,
+    resume_bank,  # type: ignore[no-untyped-def]
+) -> None:
+    """Offline grading (grade --audio, --batch) hears a recording the way practice does,
+    phrase by phrase, each phrase with the question's hints and the voice detector's
+    verdicts: a recording over 30 s gets the same audio check as any other."""
+    from mockint.grading.assess import Assessor
+    from mockint.hearing.listen import heard_by_phrases, voice_pauses
+    from mockint.hearing.vad import default_vad
+    from mockint.hearing.vocabulary import bank_terms, hints_for
+    from mockint.sound.audio import load_audio
+
+    from .conftest import HashingEmbedder, espeak
+
+    q = resume_bank.get("Q163")
+    said = load_audio(espeak(" ".join([q.model_answer] * 2), tmp_path / "long.wav"))
+    gap = np.zeros(16000 * 3, np.float32)  # a long pause inside the answer
+    audio = np.concatenate([said, gap, said[: 16000 * 5]])
+    assert len(audio) > 16000 * 40
+    calls: list[tuple[float, object, object]] = []
+
+    class Phrases:
+        name = "phrases"
+
+        def transcribe(self, audio: np.ndarray, *more: object) -> Transcript:
+            calls.append((len(audio) / 16000, *more))
+            return Transcript(f"phrase{len(calls)}")
+
+    hints = hints_for(q, bank_terms(resume_bank))
+    a = Assessor(HashingEmbedder(), Phrases()).assess_audio("resume", q, audio, None, hints)
+    assert len(calls) >= 3 and all(seconds <= 25 for seconds, _, _ in calls), calls
+    assert all(h == hints and v is not None for _, h, v in calls)
+    assert a.transcript.text == " ".join(f"phrase{k}" for k in range(1, len(calls) + 1))
+    # the long pauses come from the same pass of the voice detector, as when listening
+    _, pauses = heard_by_phrases(audio, Phrases(), default_vad())
+    assert pauses == voice_pauses(audio, default_vad()) != []
