@@ -53,7 +53,7 @@ from mockint.transcript import Transcript  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 WRONG = ("other", "restate", "keywords", "trap")
-RIGHT = ("strong", "concise", "model", "fillers")
+RIGHT = ("strong", "concise", "model", "fillers", "correct")
 
 
 @dataclass
@@ -88,6 +88,7 @@ class Item:
     kind: str
     text: str
     sounds_like: tuple[str, ...] = ()
+    said_terms: tuple[str, ...] | None = None  # as the data gives them (else found in text)
 
 
 def heard_both(both: Both, audio: np.ndarray, hints: Hints) -> tuple[str, str]:
@@ -99,12 +100,24 @@ def heard_both(both: Both, audio: np.ndarray, hints: Hints) -> tuple[str, str]:
     return " ".join(p for p in both.plain if p), t.text
 
 
-def traps(bank: Bank, path: Path) -> list[Item]:
+def from_file(bank: Bank, path: Path, kind: str) -> list[Item]:
+    """Answers of a JSON Lines file: ``q`` (a bank question's number) or ``question`` (its
+    id), ``text``, and ``sounds_like``, ``said_terms`` where given."""
     rows = [json.loads(x) for x in path.open() if x.strip()]
-    return [
-        Item(bank.get(f"Q{r['q']}"), "trap", r["text"], tuple(r.get("sounds_like", ())))
-        for r in rows
-    ]
+    out = []
+    for r in rows:
+        qid = str(r["question"]) if "question" in r else f"Q{r['q']}"
+        said = r.get("said_terms")
+        out.append(
+            Item(
+                bank.get(qid if qid.startswith("Q") else f"Q{qid}"),
+                kind,
+                r["text"],
+                tuple(r.get("sounds_like", ())),
+                None if said is None else tuple(said),
+            )
+        )
+    return out
 
 
 def interview(bank: Bank, part: str) -> list[Item]:
@@ -146,7 +159,9 @@ def measure(items: list[Item], voice: Voice, both: Both, terms: set[str]) -> dic
             for i, h in zip(items, hyps, strict=True)
             for x in i.sounds_like
         )
-        said = [set(terms_in(i.text, terms)) for i in items]
+        said = [
+            set(terms_in(i.text, terms) if i.said_terms is None else i.said_terms) for i in items
+        ]
         total = sum(map(len, said)) or 1
         out[f"terms {name}"] = (
             sum(heard(x, h) for s, h in zip(said, hyps, strict=True) for x in s) / total
@@ -194,9 +209,9 @@ def diff(a: str, b: str) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("set", choices=["traps", "interview"])
+    ap.add_argument("set", choices=["traps", "interview", "correct"])
     ap.add_argument("--part", choices=["dev", "held"], default="dev")
-    ap.add_argument("--data", type=Path, help="traps: another JSON Lines file")
+    ap.add_argument("--data", type=Path, help="traps, correct: the JSON Lines file")
     ap.add_argument("--voices", nargs="*", default=["piper:1", "flite:1", "espeak:1"])
     ap.add_argument("--limit", type=int, default=0, help="only the first N answers")
     ap.add_argument("--json", action="store_true", help="one JSON line per voice")
@@ -204,7 +219,11 @@ def main() -> int:
     bank = load_file(ROOT / "bank" / "resume.toml")
     terms = bank_terms(bank)
     if args.set == "traps":
-        items = traps(bank, args.data or DATA / "traps-dev.jsonl")
+        items = from_file(bank, args.data or DATA / "traps-dev.jsonl", "trap")
+    elif args.set == "correct":
+        if args.data is None:
+            raise SystemExit("correct: give --data FILE (answers with said_terms)")
+        items = from_file(bank, args.data, "correct")
     else:
         items = interview(bank, args.part)
     items = items[: args.limit or None]

@@ -1,9 +1,10 @@
 """How words sound: espeak-ng's phonemes (through piper-tts's bundled espeak-ng bridge).
 
-The adapter behind :func:`mockint.hearing.terms.sound_alike`, which corrects a misheard
-technical term ("readies" -> Redis) by comparing how the heard words and the
-question's terms sound. Imported only where a transcriber corrects; when piper-tts
-is missing there is no correction (:func:`phonemizer` returns None).
+The adapter behind :func:`mockint.hearing.terms.term_candidates`, which finds the heard
+words that sound like a question's term ("readies" for Redis) for the audio to judge; and
+the English words of Whisper's tokenizer, which tell an ordinary word from a term.
+Imported only where a transcriber corrects; when piper-tts is missing no heard word is
+sounded out (:func:`phonemizer` returns None).
 """
 
 from __future__ import annotations
