@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.interview_speech import answers, as_said, not_said  # noqa: E402
-from bench.voices import Voice  # noqa: E402
+from bench.voices import CACHE, Voice  # noqa: E402
 from bench.wer import wer  # noqa: E402
 from mockint.bank import Bank, Question, load_file  # noqa: E402
 from mockint.hearing.engines import make_engine  # noqa: E402
@@ -173,6 +173,9 @@ def measure(items: list[Item], voice: Voice, both: Both, terms: set[str]) -> dic
             for x in not_said(hints_for(i.question, terms).terms, s, i.text)
         )
     out.update(neutrality(items, plain, fixed))
+    kept = CACHE / "results" / f"{voice.spec.replace(':', '-')}-{len(items)}-{items[0].kind}.json"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    kept.write_text(json.dumps({"plain": plain, "mockint": fixed}, indent=0))
     for i, p, f in zip(items, plain, fixed, strict=True):
         if p != f:
             print(f"    {i.question.id} {i.kind}: {diff(p, f)}", file=sys.stderr)
@@ -183,12 +186,23 @@ def neutrality(items: list[Item], plain: list[str], fixed: list[str]) -> dict[st
     """The most the correction raised a wrong answer's grade, and the share of the typed vs
     spoken grade gap of correct answers it closed."""
     gp, gf = grades(plain, items), grades(fixed, items)
-    wrong = [f - p for i, p, f in zip(items, gp, gf, strict=True) if i.kind in WRONG]
+    typed = grades([i.text for i in items], items)
+    wrong = [k for k, i in enumerate(items) if i.kind in WRONG]
+    out = {
+        "wrong raised max": max((gf[k] - gp[k] for k in wrong), default=0.0),
+        # raised past the grade of the answer as typed: what the correction added unsaid
+        "wrong over typed max": max((gf[k] - max(gp[k], typed[k]) for k in wrong), default=0.0),
+    }
+    for k in wrong:
+        if gf[k] - gp[k] > 2:
+            print(
+                f"    raised {items[k].question.id} {items[k].kind}: {gp[k]:.1f} -> "
+                f"{gf[k]:.1f} (typed {typed[k]:.1f}): {diff(plain[k], fixed[k])}",
+                file=sys.stderr,
+            )
     right = [k for k, i in enumerate(items) if i.kind in RIGHT]
-    out = {"wrong raised max": max(wrong, default=0.0)}
     if right:
-        typed = grades([items[k].text for k in right], [items[k] for k in right])
-        gap = sum(t - gp[k] for t, k in zip(typed, right, strict=True))
+        gap = sum(typed[k] - gp[k] for k in right)
         closed = sum(gf[k] - gp[k] for k in right)
         out["gap closed"] = closed / gap if abs(gap) > 1e-9 else float("nan")
         out["gap points"] = gap / len(right)
