@@ -48,11 +48,16 @@ sys.path.insert(0, str(ROOT))
 
 from bench.wer import wer  # noqa: E402
 from mockint.bank import Bank, load_file  # noqa: E402
+from mockint.hearing.engines import make_transcriber  # noqa: E402
 from mockint.hearing.listen import transcribe_by_phrases  # noqa: E402
-from mockint.hearing.terms import terms_in  # noqa: E402
-from mockint.hearing.transcribe import WhisperOptions, make_transcriber  # noqa: E402
+from mockint.hearing.transcribe import WhisperOptions  # noqa: E402
 from mockint.hearing.vad import default_vad  # noqa: E402
-from mockint.hearing.vocabulary import bank_terms, bank_words, heard, hint_terms, hotwords  # noqa: E402
+from mockint.hearing.vocabulary import (  # noqa: E402
+    bank_terms,
+    heard,
+    hints_for,
+    terms_in,  # noqa: E402
+)
 from mockint.sound.audio import load_audio, resample  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
@@ -159,12 +164,9 @@ def main() -> int:
     terms = bank_terms(bank)
     items = answers(bank)[: args.limit or None]
     said = [set(terms_in(t, terms)) for _, _, t in items]
-    words = bank_words(bank, terms)
-    hints = [hotwords(bank.get(q), terms, words) for q, _, _ in items]
+    hints = [hints_for(bank.get(q), terms) for q, _, _ in items]
     wrong = [k in ("other", "restate", "keywords") for _, k, _ in items]
-    unsaid = [
-        not_said(hint_terms(h)[0], s, t) for s, h, (_, _, t) in zip(said, hints, items, strict=True)
-    ]
+    unsaid = [not_said(h.terms, s, t) for s, h, (_, _, t) in zip(said, hints, items, strict=True)]
     unsaid_bank = [not_said(terms, s, t) for s, (_, _, t) in zip(said, items, strict=True)]
     asked = sum(map(len, unsaid)) or 1
     print(
@@ -205,7 +207,7 @@ def main() -> int:
                         ),
                         t,
                         default_vad(),
-                        hotwords=h,
+                        hints=h,
                     ).text
                     for a, h in zip(audio, hints, strict=True)
                 ]
@@ -215,7 +217,7 @@ def main() -> int:
                 for s, h, hint, w, u in zip(said, hyps, hints, wrong, unsaid, strict=True):
                     inserted += sum(heard(x, h) for x in u)
                     if w:
-                        extra = [x for x in hint_terms(hint)[0] if x not in s]
+                        extra = [x for x in hint.terms if x not in s]
                         offered += len(extra)
                         false += sum(heard(x, h) for x in extra)
                 banked = sum(

@@ -105,18 +105,21 @@ def test_a_corrector_that_keeps_its_own_words_or_changes_nothing_is_taken_as_it_
 
 def test_the_engine_hands_on_one_word_list(monkeypatch: pytest.MonkeyPatch) -> None:
     from mockint.hearing import vad
+    from mockint.hearing.respell import Corrector
     from mockint.hearing.transcribe import Engine
+    from mockint.hearing.vocabulary import Hints
 
     class Decoded(Engine):
         def load(self) -> None:
             return None
 
-        def _decode(self, model, audio, duration, hotwords):  # type: ignore[no-untyped-def]
+        def _decode(self, model, audio, duration, hints):  # type: ignore[no-untyped-def]
             return heard("we use fast API daily"), None
 
     monkeypatch.setattr(vad, "voiced_frames", lambda audio: np.ones(100, bool))
     monkeypatch.setattr(vad, "speech_seconds", lambda voiced, *a: 2.0)
-    t = Decoded().transcribe(np.full(16000, 0.1, np.float32), hotwords="FastAPI")
+    hints = Hints(("FastAPI",), ("FastAPI",))
+    t = Corrector(Decoded()).transcribe(np.full(16000, 0.1, np.float32), hints)
     assert t.text == "we use FastAPI daily" and t.changes == [(2, "fast API", "FastAPI")]
     assert t.heard_text == "we use fast API daily"
 
@@ -213,7 +216,9 @@ class CorrectingTranscriber:
     name = "fake-whisper"
     sha256 = "0" * 64
 
-    def transcribe(self, audio: np.ndarray, hotwords: str | None = None) -> Transcript:
+    def transcribe(
+        self, audio: np.ndarray, hints: object = None, voiced: object = None
+    ) -> Transcript:
         return corrected()
 
 

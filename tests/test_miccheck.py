@@ -61,7 +61,9 @@ def test_loud_enough_but_no_words_is_its_own_verdict() -> None:
 
 def test_record_check_reads_the_recorder_transcribes_and_can_be_skipped() -> None:
     class Heard:
-        def transcribe(self, audio: np.ndarray, hotwords: str | None = None) -> Transcript:
+        def transcribe(
+            self, audio: np.ndarray, hints: object = None, voiced: object = None
+        ) -> Transcript:
             self.seconds = len(audio) / SR
             return Transcript("I am ready for my interview today.")
 

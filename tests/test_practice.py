@@ -61,7 +61,9 @@ class FakeTranscriber(Transcriber):
         self.text = text
         self.calls: list[float] = []
 
-    def transcribe(self, audio: np.ndarray, hotwords: str | None = None) -> Transcript:
+    def transcribe(
+        self, audio: np.ndarray, hints: object = None, voiced: object = None
+    ) -> Transcript:
         self.calls.append(len(audio) / SR)
         return Transcript(self.text, duration=len(audio) / SR)
 
@@ -261,7 +263,9 @@ def test_phrase_transcriber_joins_in_order_with_offsets() -> None:
     class Stamp:
         name = "stamp"
 
-        def transcribe(self, audio: np.ndarray, hotwords: str | None = None) -> Transcript:
+        def transcribe(
+            self, audio: np.ndarray, hints: object = None, voiced: object = None
+        ) -> Transcript:
             from mockint.transcript import Word
 
             return Transcript(f"{len(audio)}", words=(Word(f"{len(audio)}", 0.1, 0.2),))
@@ -282,7 +286,9 @@ class Lengths:
     def __init__(self) -> None:
         self.calls: list[int] = []
 
-    def transcribe(self, audio: np.ndarray, hotwords: str | None = None) -> Transcript:
+    def transcribe(
+        self, audio: np.ndarray, hints: object = None, voiced: object = None
+    ) -> Transcript:
         self.calls.append(len(audio))
         return Transcript(f"{len(audio)}")
 
@@ -336,9 +342,11 @@ def test_a_tentative_phrase_overtaken_before_it_began_is_not_transcribed() -> No
             super().__init__()
             self.go = threading.Event()
 
-        def transcribe(self, audio: np.ndarray, hotwords: str | None = None) -> Transcript:
+        def transcribe(
+            self, audio: np.ndarray, hints: object = None, voiced: object = None
+        ) -> Transcript:
             self.go.wait(10)
-            return super().transcribe(audio, hotwords)
+            return super().transcribe(audio, hints, voiced)
 
     t = Held()
     pt = PhraseTranscriber(t)
@@ -703,7 +711,9 @@ def test_a_phrase_boundary_leaves_no_full_stop_inside_a_sentence() -> None:
         def __init__(self, *texts: str) -> None:
             self.texts = list(texts)
 
-        def transcribe(self, audio: np.ndarray, hotwords: str | None = None) -> Transcript:
+        def transcribe(
+            self, audio: np.ndarray, hints: object = None, voiced: object = None
+        ) -> Transcript:
             return Transcript(self.texts.pop(0))
 
     pt = PhraseTranscriber(Says("Redis in my case.", "and returns"))

@@ -130,7 +130,7 @@ def _assess_audio(b: Any, q: Any, audio: Path, save: bool, transcriber: Any) -> 
     """Transcribe a recorded answer (leaning toward its question's terms) and grade it;
     with ``save``, keep a copy of the recording in the data directory."""
     from mockint.grading.assess import keep_recording
-    from mockint.hearing.vocabulary import bank_terms, bank_words, hotwords
+    from mockint.hearing.vocabulary import bank_terms, hints_for
     from mockint.rehearsal import offline
     from mockint.sound.audio import load_audio
 
@@ -145,9 +145,7 @@ def _assess_audio(b: Any, q: Any, audio: Path, save: bool, transcriber: Any) -> 
                 f"{config.paths().recordings}: cannot keep the recording ({e.strerror}): "
                 "free some space, or grade without --save"
             ) from None
-    terms = bank_terms(b)
-    hints = hotwords(q, terms, bank_words(b, terms))
-    return assessor.assess_audio(b.name, q, samples, kept, hints)
+    return assessor.assess_audio(b.name, q, samples, kept, hints_for(q, bank_terms(b)))
 
 
 def _grade_batch(

@@ -25,7 +25,7 @@ from mockint.grading.grade import Embedder, Grade, GradeOptions, TokenCache, gra
 from mockint.grading.star import Star
 from mockint.grading.star import analyse as analyse_star
 from mockint.hearing.transcribe import Transcriber
-from mockint.hearing.vocabulary import bank_terms, bank_words, hotwords
+from mockint.hearing.vocabulary import Hints, bank_terms, hints_for
 from mockint.storage.intake import import_pending, keep_pending
 from mockint.storage.store import Attempt, Store, new_uid, now
 from mockint.transcript import (
@@ -118,17 +118,17 @@ class Assessor:
         question: Question,
         audio: np.ndarray,
         audio_path: str | None = None,
-        hotwords: str | None = None,
+        hints: Hints | None = None,
     ) -> Assessment:
-        """Transcribe 16 kHz mono audio (leaning toward ``hotwords``), then grade it."""
+        """Transcribe 16 kHz mono audio phrase by phrase as practice does (with the
+        question's ``hints``), then grade it."""
         if self.transcriber is None:
             raise ValueError("no transcriber given")
-        from mockint.hearing.listen import voice_pauses
+        from mockint.hearing.listen import heard_by_phrases
         from mockint.hearing.vad import default_vad
 
         started = now()
-        transcript = self.transcriber.transcribe(audio, hotwords=hotwords)
-        pauses = voice_pauses(audio, default_vad())
+        transcript, pauses = heard_by_phrases(audio, self.transcriber, default_vad(), hints=hints)
         return self.assess_transcript(bank, question, transcript, audio_path, started, pauses)
 
     def assess_transcript(
@@ -388,7 +388,7 @@ class _Item:
     transcript: Transcript | None  # None: an audio answer not transcribed yet
     audio: str | None
     adhoc: bool
-    hints: str | None = None  # hotwords for its transcription
+    hints: Hints | None = None  # the question's vocabulary, for its transcription
 
 
 def _parse_line(n: int, raw: str, bank: Bank) -> _Item:
@@ -420,7 +420,7 @@ def _parse_line(n: int, raw: str, bank: Bank) -> _Item:
     if "text" in item:
         return _Item(n, q, Transcript(str(item["text"]).strip()), None, adhoc)
     if "audio" in item:
-        hints = None if adhoc else hotwords(q, _terms(bank), _words(bank))
+        hints = None if adhoc else hints_for(q, _terms(bank))
         return _Item(n, q, None, str(item["audio"]), adhoc, hints)
     raise ValueError("give the answer as 'text' or 'audio'")
 
@@ -428,11 +428,6 @@ def _parse_line(n: int, raw: str, bank: Bank) -> _Item:
 @functools.lru_cache(maxsize=4)
 def _terms(bank: Bank) -> frozenset[str]:
     return frozenset(bank_terms(bank))
-
-
-@functools.lru_cache(maxsize=4)
-def _words(bank: Bank) -> frozenset[str]:
-    return frozenset(bank_words(bank, _terms(bank)))
 
 
 def grade_batch(
@@ -458,11 +453,15 @@ def grade_batch(
     """
     cache = cache if cache is not None else TokenCache(embedder)
 
-    def one_by_one(todo: list[tuple[str, str | None]]) -> list[Transcript | str]:
+    def one_by_one(todo: list[tuple[str, Hints | None]]) -> list[Transcript | str]:
+        from mockint.hearing.listen import heard_by_phrases
+        from mockint.hearing.vad import default_vad
+
         out: list[Transcript | str] = []
         for path, hints in todo:
             try:
-                out.append(transcriber().transcribe(load_audio(path), hotwords=hints))
+                audio = load_audio(path)
+                out.append(heard_by_phrases(audio, transcriber(), default_vad(), hints=hints)[0])
             except MockintError as e:
                 out.append(str(e))
         return out
@@ -483,8 +482,9 @@ def grade_batch(
     yield from _grade_chunk(pending, bank, embedder, transcriber, options, cache)
 
 
-# audio files (path, hotwords) -> each one's transcript, or the error that stopped it
-TranscribeMany = Callable[[list[tuple[str, str | None]]], list[Transcript | str]]
+# audio files (path, the question's hints) -> each one's transcript, or the error that
+# stopped it
+TranscribeMany = Callable[[list[tuple[str, Hints | None]]], list[Transcript | str]]
 
 
 def _transcribe(

@@ -6,13 +6,22 @@ from __future__ import annotations
 
 import queue
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mockint.hearing.respell import Scores
-from mockint.hearing.transcribe import SEED, WINDOW, Engine, WhisperOptions, holds_speech
+from mockint.hearing.transcribe import (
+    SEED,
+    WINDOW,
+    Engine,
+    Scorer,
+    WhisperOptions,
+    holds_speech,
+)
 from mockint.transcript import Segment, Transcript, spoken_words
+
+if TYPE_CHECKING:
+    from mockint.hearing.vocabulary import Hints
 
 
 class CT2Transcriber(Engine):
@@ -69,24 +78,17 @@ class CT2Transcriber(Engine):
                 model.model = _KeepsEncoding(model.model, encoder)
                 for m in [model.model.model] + [again(threads) for _ in range(workers - 1)]:
                     self._scorers.put(m)
-                # the encoder's output for 30 s of silence, which candidates are scored by too:
-                # one encoder pass (0.4 s), made with the model (practice preloads it while
-                # the first question is spoken) rather than on the first phrase that needs it
-                features = model.feature_extractor(np.zeros(16000 * int(WINDOW), np.float32))
-                self._silence = [model.encode(features[:, :3000])]
                 self._model = model
             return self._model
 
     def _decode(
-        self, model: Any, audio: np.ndarray, duration: float, hotwords: str | None
-    ) -> tuple[Transcript, Scores | None]:
-        """The decoder leans toward ``hotwords`` (the question's technical terms) only when
+        self, model: Any, audio: np.ndarray, duration: float, hints: Hints | None
+    ) -> tuple[Transcript, Scorer | None]:
+        """The decoder leans toward the question's terms (``hints``) only when
         ``options.use_hotwords`` says so. Audio of one window (30 s; a practice phrase)
         comes with a scorer that reuses the window's encoding."""
-        from mockint.hearing.vocabulary import question_hints
-
         o = self.options
-        lean = question_hints(hotwords) if o.use_hotwords else ""
+        lean = ", ".join(hints.terms) if hints and o.use_hotwords else ""
         keeper: _KeepsEncoding = model.model
         unsure = o.log_prob_threshold if o.resample_unsure else None
         with self._lock:
@@ -120,14 +122,13 @@ class CT2Transcriber(Engine):
         if not one_window:
             return Transcript(text, segments, words, duration), None
         frames = len(audio) // 160
-        score = self._scores(model, (encoding, self._silence[0]), frames)
+        score = self._scorer(model, encoding, frames)
         return Transcript(text, segments, words, duration), score
 
-    def _scores(self, model: Any, encodings: tuple[Any, Any], frames: int) -> Scores:
-        """Texts' log-probabilities under the decoder given the window's encoding and
-        given silence's, with no timestamps (CTranslate2's align, one text a call: ~60-80
-        ms each on one thread, where a batch was measured slower; ``options.workers``
-        calls at a time, both scores of a text set in one go)."""
+    def _scorer(self, model: Any, encoding: Any, frames: int) -> Scorer:
+        """Texts' log-probabilities under the decoder given the window's encoding, with no
+        timestamps (CTranslate2's align, one text a call: ~60-80 ms each on one thread,
+        where a batch was measured slower; ``options.workers`` calls at a time)."""
         from faster_whisper.tokenizer import Tokenizer
 
         keeper: _KeepsEncoding = model.model
@@ -138,33 +139,25 @@ class CT2Transcriber(Engine):
             language=self.options.language,
         )
         start = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
-        known: dict[tuple[int, str], float] = {}  # what was heard is asked by each pass
+        known: dict[str, float] = {}  # what was heard is asked by each pass
 
-        def one(job: tuple[int, str]) -> float:
-            tokens = tokenizer.encode(" " + job[1].strip())
+        def one(text: str) -> float:
+            tokens = tokenizer.encode(" " + text.strip())
             scorer = self._scorers.get()
             try:
-                (found,) = scorer.align(encodings[job[0]], start, [tokens], min(frames, 3000))
+                (found,) = scorer.align(encoding, start, [tokens], min(frames, 3000))
             finally:
                 self._scorers.put(scorer)
             probs = np.maximum(np.asarray(found.text_token_probs), 1e-12)
             return float(np.log(probs).sum())
 
-        def scored(which: tuple[int, ...], texts: Sequence[str]) -> list[list[float]]:
-            todo = [
-                job
-                for job in dict.fromkeys((k, t) for k in which for t in texts)
-                if job not in known
-            ]
+        def scored(texts: Sequence[str]) -> list[float]:
+            todo = [t for t in dict.fromkeys(texts) if t not in known]
             with self._lock:
                 known.update(zip(todo, self._each(one, todo), strict=True))
-            return [[known[k, t] for t in texts] for k in which]
+            return [known[t] for t in texts]
 
-        def both(texts: Sequence[str]) -> tuple[list[float], list[float]]:
-            heard, prior = scored((0, 1), texts)
-            return heard, prior
-
-        return Scores(lambda ts: scored((0,), ts)[0], lambda ts: scored((1,), ts)[0], both)
+        return scored
 
     def _each(self, f: Callable[[Any], float], jobs: list[Any]) -> list[float]:
         """``f`` over ``jobs``, ``options.workers`` at a time (CTranslate2 lets go of the

@@ -18,6 +18,7 @@ import numpy as np
 
 from mockint.hearing.transcribe import Transcriber
 from mockint.hearing.vad import FRAME, VoiceDetector
+from mockint.hearing.vocabulary import Hints
 from mockint.sound.audio import SAMPLE_RATE
 from mockint.transcript import Transcript, joined
 
@@ -27,6 +28,8 @@ PAD = 0.3
 ONSET_LEAD = 0.2
 # a stretch of the answer, as (first, end) sample
 Span = tuple[int, int]
+# a phrase queued for transcription: audio, offset (s), tentative key, the detector's verdicts
+_Phrase = tuple[np.ndarray, float, "Span | None", "np.ndarray | None"]
 # frames of level history kept (2 s), searched for a quiet place to cut a long phrase
 RMS_HISTORY = 67
 CUT_SEARCH = 50  # the last 1.5 s ...
@@ -98,6 +101,9 @@ class Endpointer:
         # silences inside the answer at least `long_pause` long: (start, seconds), from the
         # voice detector's frames (what delivery reports; word times miss or invent them)
         self.pauses: list[tuple[float, float]] = []
+        # the detector's verdict on every frame so far: a phrase's go with it to the engine,
+        # which would otherwise run the detector over the phrase again
+        self.verdicts: list[bool] = []
 
     def feed(self, block: np.ndarray) -> list[Endpoint]:
         """Consume audio; return the events it caused."""
@@ -108,6 +114,7 @@ class Endpointer:
         for i in range(0, n, FRAME):
             frame = buf[i : i + FRAME]
             voiced = self.vad.is_speech(frame)
+            self.verdicts.append(voiced)
             self._pos += FRAME
             self._rms.append(float(np.sqrt(np.mean(frame**2))))
             if len(self._rms) > RMS_HISTORY:
@@ -159,6 +166,10 @@ class Endpointer:
                 events.append(Endpoint("end", self._pos))
         return events
 
+    def voiced(self, start: int, end: int) -> np.ndarray:
+        """The verdicts on the frames of samples [start, end) (by the frame each starts in)."""
+        return np.array(self.verdicts[start // FRAME : -(-end // FRAME)], bool)
+
     @property
     def in_pause(self) -> bool:
         """No speech in the last PAD seconds."""
@@ -171,7 +182,7 @@ class PhraseTranscriber:
     Submit each phrase as the endpointer cuts it; :meth:`finish` waits for the
     rest and returns the joined transcript. Phrases are not primed with the text
     before them: with tiny.en that prompt set off repetition loops (WER on FLEURS
-    phrases rose from 5% to 20%). ``hotwords`` (the question's terms) go with each.
+    phrases rose from 5% to 20%). ``hints`` (the question's vocabulary) go with each.
     A phrase submitted with a ``tentative`` key is held apart (the newest only) until
     :meth:`finish` is told to end with it; one not yet begun when another phrase is
     submitted is skipped (the candidate went on: that phrase holds its audio). Each
@@ -182,13 +193,13 @@ class PhraseTranscriber:
     def __init__(
         self,
         transcriber: Transcriber,
-        hotwords: str | None = None,
+        hints: Hints | None = None,
         events: Callable[..., None] | None = None,
     ):
         self.transcriber = transcriber
-        self.hotwords = hotwords
+        self.hints = hints
         self._event = events or (lambda *_a, **_k: None)
-        self._q: queue.Queue[tuple[np.ndarray, float, Span | None] | None] = queue.Queue()
+        self._q: queue.Queue[_Phrase | None] = queue.Queue()
         self._parts: list[Transcript] = []
         self._tentative: dict[Span, Transcript] = {}
         self._wanted: Span | None = None  # the tentative phrase still worth transcribing
@@ -202,12 +213,12 @@ class PhraseTranscriber:
             item = self._q.get()
             if item is None:
                 break
-            audio, offset, key = item
+            audio, offset, key, voiced = item
             if self._error is not None or (key is not None and key != self._wanted):
                 continue
             began = time.perf_counter()
             try:
-                t = self.transcriber.transcribe(audio, hotwords=self.hotwords).shifted(offset)
+                t = self.transcriber.transcribe(audio, self.hints, voiced).shifted(offset)
             except BaseException as e:  # surfaced by finish()
                 self._error = e
                 continue
@@ -225,11 +236,18 @@ class PhraseTranscriber:
                 self._tentative = {key: t}
         self._done.set()
 
-    def submit(self, audio: np.ndarray, offset: float, tentative: Span | None = None) -> None:
+    def submit(
+        self,
+        audio: np.ndarray,
+        offset: float,
+        tentative: Span | None = None,
+        voiced: np.ndarray | None = None,
+    ) -> None:
         """Queue a phrase that starts ``offset`` seconds into the answer (held apart under
-        the key ``tentative`` if given)."""
+        the key ``tentative`` if given), with the voice detector's verdicts on its frames
+        where the caller has them."""
         self._wanted = tentative
-        self._q.put((np.asarray(audio, dtype=np.float32), offset, tentative))
+        self._q.put((np.asarray(audio, dtype=np.float32), offset, tentative, voiced))
 
     @property
     def text(self) -> str:
@@ -265,12 +283,12 @@ class Listener:
         vad: VoiceDetector,
         options: EndpointOptions | None = None,
         events: Callable[..., None] | None = None,
-        hotwords: str | None = None,
+        hints: Hints | None = None,
         early_tail: bool = True,
     ):
         self.ep = Endpointer(vad, options)
         self._event = events or (lambda *_a, **_k: None)
-        self.phrases = PhraseTranscriber(transcriber, hotwords, self._event)
+        self.phrases = PhraseTranscriber(transcriber, hints, self._event)
         self.chunks: list[np.ndarray] = []
         self.samples = 0
         self.cut = 0  # first sample not yet sent for transcription
@@ -287,18 +305,24 @@ class Listener:
                 self.cut = max(self.cut, ev.at - int(PAD * SAMPLE_RATE))
                 self._event("speech_start", at=ev.at / SAMPLE_RATE)
             elif ev.kind == "phrase":
-                self.phrases.submit(_slice(self.chunks, self.cut, ev.at), self.cut / SAMPLE_RATE)
+                self._submit(self.cut, ev.at)
                 self._event("phrase", start=self.cut / SAMPLE_RATE, end=ev.at / SAMPLE_RATE)
                 self.cut = ev.at
             elif ev.kind == "tail" and self.early_tail:
                 span = self._tail_span(ev.at)
                 if span[1] > span[0]:
                     self._tail = span
-                    self.phrases.submit(_slice(self.chunks, *span), span[0] / SAMPLE_RATE, span)
+                    self._submit(*span, tentative=span)
                     self._event("tail", start=span[0] / SAMPLE_RATE, end=span[1] / SAMPLE_RATE)
             elif ev.kind == "end":
                 ended = True
         return ended
+
+    def _submit(self, start: int, end: int, tentative: Span | None = None) -> None:
+        """Send samples [start, end) to transcription, with the detector's verdicts."""
+        audio = _slice(self.chunks, start, end)
+        voiced = self.ep.voiced(start, end)
+        self.phrases.submit(audio, start / SAMPLE_RATE, tentative, voiced)
 
     def _tail_span(self, last_voiced: int) -> Span:
         """What is left to send if the answer ends now: up to just after the last speech."""
@@ -328,7 +352,7 @@ class Listener:
                 self._event("tail_kept", start=span[0] / SAMPLE_RATE, end=span[1] / SAMPLE_RATE)
                 return self.phrases.finish(duration, timeout=timeout, tail=span)
             if span[1] > span[0]:
-                self.phrases.submit(_slice(self.chunks, *span), span[0] / SAMPLE_RATE)
+                self._submit(*span)
         return self.phrases.finish(duration, timeout=timeout)
 
     def abandon(self) -> None:
@@ -352,13 +376,29 @@ def transcribe_by_phrases(
     vad: VoiceDetector,
     options: EndpointOptions | None = None,
     block: int = 480,
-    hotwords: str | None = None,
+    hints: Hints | None = None,
 ) -> Transcript:
     """Transcribe a recording the way practice does while listening: phrase by phrase."""
-    listener = Listener(transcriber, vad, options, hotwords=hotwords, early_tail=False)
+    return heard_by_phrases(audio, transcriber, vad, options, block, hints)[0]
+
+
+def heard_by_phrases(
+    audio: np.ndarray,
+    transcriber: Transcriber,
+    vad: VoiceDetector,
+    options: EndpointOptions | None = None,
+    block: int = 480,
+    hints: Hints | None = None,
+) -> tuple[Transcript, list[tuple[float, float]]]:
+    """A recording's transcript, phrase by phrase as practice hears it (each phrase gets the
+    same correction and audio check, whatever the recording's length), and its long pauses,
+    from the one pass of the voice detector. Unless ``options`` say otherwise, no silence
+    ends the answer: a recording is heard to its end."""
+    o = options or EndpointOptions(silence=float("inf"))
+    listener = Listener(transcriber, vad, o, hints=hints, early_tail=False)
     for i in range(0, len(audio), block):
         listener.feed(audio[i : i + block])
-    return listener.finish()
+    return listener.finish(), listener.pauses
 
 
 def _slice(chunks: list[np.ndarray], start: int, end: int) -> np.ndarray:

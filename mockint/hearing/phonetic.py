@@ -1,9 +1,10 @@
 """How words sound: espeak-ng's phonemes (through piper-tts's bundled espeak-ng bridge).
 
-The adapter behind :func:`mockint.hearing.terms.sound_alike`, which corrects a misheard
-technical term ("readies" -> Redis) by comparing how the heard words and the
-question's terms sound. Imported only where a transcriber corrects; when piper-tts
-is missing there is no correction (:func:`phonemizer` returns None).
+The adapter behind :func:`mockint.hearing.terms.term_candidates`, which finds the heard
+words that sound like a question's term ("readies" for Redis) for the audio to judge; and
+the English words of Whisper's tokenizer, which tell an ordinary word from a term.
+Imported only where a transcriber corrects; when piper-tts is missing no heard word is
+sounded out (:func:`phonemizer` returns None).
 """
 
 from __future__ import annotations
@@ -43,25 +44,36 @@ COMMON_RANK = 5000
 
 
 @functools.lru_cache(maxsize=1)
-def common_words() -> frozenset[str]:
-    """The ~2,400 most common English words (those GPT-2's tokenizer, which Whisper uses,
-    merges first), read from openai-whisper's ``gpt2.tiktoken``; empty if it is missing.
-
-    A misheard term is not put in place of one of these ("of course" stays, not "of CORS").
-    """
+def _whole_words() -> tuple[tuple[str, int], ...]:
+    """Every whole English word of GPT-2's tokenizer (which Whisper uses), lower case, with
+    its merge rank, read from openai-whisper's ``gpt2.tiktoken``; none if it is missing."""
     import base64
 
     from mockint.models.registry import package_file
 
     ranks = package_file("whisper", "assets/gpt2.tiktoken")
     if ranks is None:
-        return frozenset()
-    out = set()
+        return ()
+    out = []
     for line in ranks.read_bytes().splitlines():
         token, rank = line.split()
-        if int(rank) >= COMMON_RANK:
-            continue
         word = base64.b64decode(token)
         if word.startswith(b" ") and word[1:].isalpha():
-            out.add(word[1:].decode("latin-1").lower())
-    return frozenset(out)
+            out.append((word[1:].decode("latin-1").lower(), int(rank)))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """The ~2,400 most common English words (those GPT-2's tokenizer merges first).
+
+    A misheard term is not put in place of one of these ("of course" stays, not "of CORS").
+    """
+    return frozenset(w for w, rank in _whole_words() if rank < COMMON_RANK)
+
+
+@functools.lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """The ~30,000 English words GPT-2's tokenizer holds whole ("framework", "platform",
+    "asynchronous"): a term spelled as one of them is an ordinary word, never joined into."""
+    return frozenset(w for w, _ in _whole_words())

@@ -1,139 +1,235 @@
-"""What the recogniser misheard, put back: the bank's terms and the question's own words.
+"""The correction: a step after the engine, which puts back the bank's technical terms the
+recogniser misheard, and only where it heard them or the audio itself prefers them.
 
-:func:`respelled` takes a transcript as heard and its question's
-:func:`mockint.hearing.terms.hotwords`. Words that spell a term or a bank word apart are
-joined; words that sound like one of the question's terms are replaced. With the
-recogniser's :class:`Scores` for the same audio, rougher sound-alikes are tried and
-the audio decides: a question's term is taken where the audio, net of the decoder's
-taste in words, bears it out nearly as well as what was heard (better, where it sounds
-further off but the recogniser was unsure of what it heard), or the audio alone bears
-it out better; a question's plain word only where the audio bears it out better (a
-search error of the decoder, not a guess), or, heard as two words, better net of the
-decoder's taste. Word times stay as heard.
+The rule the transcript keeps: every word in it was heard, or the audio prefers it. Two
+changes are made, and nothing else:
+
+- words heard spelling one of the bank's technical terms apart are joined into it ("fast
+  API" -> FastAPI): the letters were heard, only the spacing is the term's. Never into an
+  ordinary English word ("a synchronous" stays two words).
+- heard words that sound like one of the question's terms ("readies" for Redis) are
+  replaced by it where the decoder, given the audio, scores the phrase with the term
+  higher than the phrase as heard: no allowance for the decoder's taste in words, no
+  margin in the term's favour, each place checked on its own.
+
+Every change keeps what was heard in :attr:`mockint.transcript.Word.heard`; word times
+stay as heard (a joined word spans the words it joins).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
+from typing import Any
 
-from mockint.hearing.terms import Candidate
-from mockint.transcript import Transcript
+import numpy as np
 
-# how well the audio the recogniser just decoded bears out each text (natural log)
-Scorer = Callable[[Sequence[str]], list[float]]
-
-# A text's net score is its log-probability under the decoder given the audio, less this
-# share of its log-probability given silence (the decoder's own taste in words, whatever
-# is said): rare names ("Thirdi-AI", Pydantic) are unlikely to tiny.en's decoder in any
-# audio, and what counts is how much the audio raises them. On saved bench audio (0.7
-# edits per phoneme, margin 4): terms espeak-ng en-us 83.4% -> 86.8%, Piper 91.2% ->
-# 92.2%, no false terms; at 1.0 a false term appeared, at 0.5 half the gain.
-PRIOR_WEIGHT = 0.75
-
-# A question's own plain words ("schemas", "backend", "routers") are tried where heard
-# words sound within this many phoneme edits per phoneme of one, the closest
-# WORD_CANDIDATES of a phrase (each costs a decoder pass, ~60 ms), and taken only where
-# the audio scores them higher than what beam search kept. On saved bench audio: Piper
-# WER 6.45% -> 6.22%, espeak-ng en-us 11.88% -> 11.79%; at 0.7 and 8 the same on Piper.
-WORD_SOUND_ALIKE = 0.5
-WORD_CANDIDATES = 4
-
-# ... but a question's word heard as two ("scheme is" for schemas, "back in" for backend,
-# "status is" for statuses) within this many edits per phoneme is taken where the audio
-# bears it out better net of the decoder's taste (:meth:`Scores.net`), as a term is: the
-# decoder likes two common words more than one rarer word whatever is said; not where the
-# second word adds a full vowel ("endpoint to" is not endpoints). On saved bench audio,
-# with the unsure terms below: Piper WER 6.32% -> 6.18%, en-gb 13.43% -> 13.33%.
-SPLIT_SOUND_ALIKE = 0.35
-
-# The question's terms are tried, at most TERM_CANDIDATES a phrase, where heard words
-# sound within mockint.hearing.terms.CHECKED_SOUND_ALIKE of one and are not one common word
-# alone; and where the recogniser was unsure of a heard word (its probability under
-# UNSURE), within UNSURE_SOUND_ALIKE, a common word too ("credit" for CRUD) unless it
-# sounds just like the term ("course" for CORS, which the audio cannot tell apart): these
-# are asked first and taken only where the audio, net of the decoder's taste, bears the
-# term out better than what was heard. On saved bench audio: Piper terms 92.7% -> 93.2%
-# (CRUD twice), en-us 86.8% both, en-gb 87.3% -> 86.8%; no term put in where unsaid.
-TERM_CANDIDATES = 8
-UNSURE = 0.7
-UNSURE_SOUND_ALIKE = 0.8
+from mockint.hearing.terms import CHECKED_SOUND_ALIKE, Candidate
+from mockint.hearing.transcribe import Engine, Scorer, Transcriber
+from mockint.hearing.vocabulary import Hints
+from mockint.transcript import Segment, Transcript, Word
 
 
 @dataclass(frozen=True)
-class Scores:
-    """How well the audio just decoded bears out other texts: given the audio, and (when
-    there is one) given silence; ``both`` gives the two at once where an engine computes
-    them side by side."""
+class CorrectionOptions:
+    """What the correction may do (picklable: it travels to the model worker)."""
 
-    audio: Scorer
-    silence: Scorer | None = None
-    both: Callable[[Sequence[str]], tuple[list[float], list[float]]] | None = None
-
-    def parts(self, texts: Sequence[str]) -> tuple[list[float], list[float] | None]:
-        """Each text's score by the audio, and by silence (None without a scorer for it)."""
-        if self.silence is None:
-            return self.audio(texts), None
-        return self.both(texts) if self.both else (self.audio(texts), self.silence(texts))
-
-    def net(self, texts: Sequence[str]) -> list[float]:
-        """Each text's score by the audio less :data:`PRIOR_WEIGHT` times by silence."""
-        heard, prior = self.parts(texts)
-        return heard if prior is None else _net(heard, prior)
+    # join words heard spelling a technical term of the bank apart ("fast API" -> FastAPI)
+    join: bool = True
+    # ask the audio about the question's terms where heard words sound like one
+    sound: bool = True
+    # how far heard words may sound from a term to be asked about (phoneme edits per
+    # phoneme of the term); the audio, not this, decides
+    sound_alike: float = CHECKED_SOUND_ALIKE
+    # at most this many terms asked about a phrase: each costs a decoder pass (~60-80 ms)
+    candidates: int = 8
+    # a word heard with a probability under this is unsure ...
+    unsure: float = 0.7
+    # ... and asked about where it sounds this far from a term, even a common word
+    unsure_sound_alike: float = 0.8
 
 
-def _net(heard: Sequence[float], prior: Sequence[float]) -> list[float]:
-    return [a - PRIOR_WEIGHT * b for a, b in zip(heard, prior, strict=True)]
+class Corrector(Transcriber):
+    """A transcriber that is an engine and the correction after it: the engine decodes and
+    scores (:meth:`mockint.hearing.transcribe.Engine.hear`), :func:`corrected` decides."""
+
+    def __init__(self, engine: Engine, options: CorrectionOptions | None = None):
+        self.engine = engine
+        self.options = options or CorrectionOptions()
+        self.name = engine.name
+        self.sha256 = engine.sha256  # the engine's, once it has loaded its model
+
+    def load(self) -> Any:
+        """Load the engine's model now (it is otherwise loaded on first use)."""
+        model = self.engine.load()
+        self.sha256 = self.engine.sha256
+        return model
+
+    def transcribe(
+        self, audio: np.ndarray, hints: Hints | None = None, voiced: np.ndarray | None = None
+    ) -> Transcript:
+        """The engine's transcript, corrected with the question's ``hints``."""
+        heard = self.engine.hear(audio, hints, voiced)
+        self.sha256 = self.engine.sha256
+        return corrected(heard.transcript, hints, heard.score, self.options)
 
 
-def respelled(t: Transcript, hotwords: str | None, scores: Scores | None = None) -> Transcript:
-    """The transcript with terms put back where they were misheard: words that spell one of
-    the bank's apart joined ("fast API" -> "FastAPI"), then words that sound like one of the
-    question's replaced ("readies" -> "Redis", by espeak-ng's phonemes; skipped without
-    piper-tts). With ``scores``, words that sound only roughly like a question's term
-    ("authentic" -> Pydantic) are replaced too when the audio bears the term out nearly as
-    well (:func:`mockint.hearing.terms.supported`; :data:`PRIOR_WEIGHT`; an unsure "credit" ->
-    CRUD where better), and words that sound like one of the question's own plain words
-    ("Rotters" -> routers, "scheme is" -> schemas) when the audio bears the word out
-    better (:func:`_checked`). ``hotwords`` as :func:`mockint.hearing.terms.hotwords` makes it."""
-    if not hotwords or not t.text:
+def corrected(
+    t: Transcript,
+    hints: Hints | None,
+    score: Scorer | None = None,
+    options: CorrectionOptions | None = None,
+) -> Transcript:
+    """The transcript with the bank's terms put back: words spelling a term apart joined,
+    and, with ``score`` (the decoder's log-probability of a text given the audio heard),
+    words that sound like one of the question's terms replaced where the audio scores the
+    phrase with the term higher than as heard. Changed words keep what was heard."""
+    o = options or CorrectionOptions()
+    if not hints or not t.words:
         return t
-    from mockint.hearing.phonetic import common_words, phonemizer
-    from mockint.hearing.terms import joinable, respell, sound_alike
-    from mockint.hearing.vocabulary import question_words
+    from mockint.hearing.phonetic import common_words, english_words, phonemizer
+    from mockint.hearing.terms import FUNCTION_WORDS
 
-    phonemes = phonemizer()
     common = common_words()
-    near, known = joinable(hotwords, common)
+    words = list(t.words)
+    if o.join:
+        words = _joined(words, hints.joined, english_words(), common | FUNCTION_WORDS)
+    phonemes = phonemizer()
+    if o.sound and score is not None and phonemes is not None and hints.terms:
+        words = _sounded(words, set(hints.terms), score, phonemes, common, o)
+    if words == list(t.words):
+        return t
+    return rebuilt(t, words)
 
-    def fix(text: str) -> str:
-        text = respell(text, known)
-        if phonemes is None:
-            return text
-        return sound_alike(text, near, phonemes, common=common, known=known)
 
-    out = replace(
-        t, text=fix(t.text), segments=tuple(replace(s, text=fix(s.text)) for s in t.segments)
+def technical(term: str, english: AbstractSet[str]) -> bool:
+    """Whether a bank's term is technical (CamelCase, an acronym, a dotted name, a product's
+    name), not an ordinary English word (of ``english``, lower case) that a bank happens to
+    capitalise: Framework, Platform, Toolbar are words; Gunicorn, Dockerfile are not."""
+    from mockint.hearing.vocabulary import shape_is_term
+
+    return shape_is_term(term) or (term[:1].isupper() and term.lower() not in english)
+
+
+def _joined(
+    words: list[Word], terms: Sequence[str], english: AbstractSet[str], plain: AbstractSet[str]
+) -> list[Word]:
+    """The words with those spelling a technical term apart joined into it; not where they
+    are all common words ("red is" is not Redis, "be at" not BEAT: said apart, they are
+    what was said)."""
+    from mockint.hearing.terms import joins
+
+    keys = frozenset(t for t in terms if technical(t, english))
+    spans = [
+        (i, n, shown)
+        for i, n, shown in joins([w.text for w in words], keys)
+        if not _bare(" ".join(w.text for w in words[i : i + n])) <= plain
+    ]
+    return put(words, spans)
+
+
+def put(words: list[Word], spans: Sequence[tuple[int, int, str]]) -> list[Word]:
+    """The words with each span (first index, how many, word shown) made one word that
+    keeps what was heard there and spans its times."""
+    at = {i: (n, shown) for i, n, shown in spans}
+    out: list[Word] = []
+    i = 0
+    while i < len(words):
+        if i not in at:
+            out.append(words[i])
+            i += 1
+            continue
+        n, shown = at[i]
+        part = words[i : i + n]
+        heard = " ".join(w.as_heard for w in part)
+        out.append(
+            Word(
+                shown,
+                part[0].start,
+                part[-1].end,
+                min(w.probability for w in part),
+                None if shown == heard else heard,
+            )
+        )
+        i += n
+    return out
+
+
+def rebuilt(t: Transcript, words: Sequence[Word]) -> Transcript:
+    """``t`` with other words: its text their words joined as shown, each segment's text
+    the words starting in it."""
+    segments = tuple(
+        Segment(" ".join(w.text for w in words if s.holds(w.start)), s.start, s.end)
+        for s in t.segments
     )
-    if scores is None or phonemes is None:
-        return out
-    out = _checked(out, near, scores, phonemes, common, terms=True, known=known)
-    own, terms = question_words(hotwords)
-    if not own:
-        return out
-    return _checked(out, own, scores, phonemes, common, terms=False, keep=terms)
+    return replace(t, text=" ".join(w.text for w in words), segments=segments, words=tuple(words))
+
+
+def _candidates(
+    words: Sequence[Word],
+    terms: AbstractSet[str],
+    phonemes: Callable[[str], str],
+    common: AbstractSet[str],
+    o: CorrectionOptions,
+) -> list[Candidate]:
+    """The terms to ask the audio about: windows of heard words within ``o.sound_alike`` of
+    a term, or within ``o.unsure_sound_alike`` where a word was heard unsurely (those
+    first). Never a window of common words alone ("red is", "be at", "of course"): the
+    audio cannot tell them from a term that sounds the same (Redis, BEAT, CORS), and which
+    the decoder prefers there is its taste in words, not what was said."""
+    from mockint.hearing.terms import FUNCTION_WORDS, term_candidates
+
+    text = " ".join(w.text for w in words)
+    unsure = {k for k, w in enumerate(words) if w.probability < o.unsure}
+    plain = common | FUNCTION_WORDS
+    ranked: list[tuple[bool, Candidate]] = []  # (heard surely, candidate)
+    widest = max(o.sound_alike, o.unsure_sound_alike)
+    for c in term_candidates(text, terms, phonemes, widest, frozenset(), limit=None):
+        where = set(range(c.start, c.start + c.words))
+        if _bare(c.heard) <= plain:
+            continue  # ordinary words alone: homophones the audio cannot tell apart
+        if c.words == 1 and _part_of(c.heard, c.term):
+            continue  # "serializers" is not ModelSerializer: that would add a word unheard
+        if c.distance <= o.sound_alike:
+            ranked.append((not where & unsure, c))
+        elif where & unsure:
+            ranked.append((False, c))
+    ranked.sort(key=lambda sc: sc[0])  # stable: by distance within each
+    return [c for _, c in ranked[: o.candidates]]
+
+
+def _sounded(
+    words: list[Word],
+    terms: AbstractSet[str],
+    score: Scorer,
+    phonemes: Callable[[str], str],
+    common: AbstractSet[str],
+    o: CorrectionOptions,
+) -> list[Word]:
+    """The words with the question's terms put where the audio scores the phrase with the
+    term higher than the phrase as heard (each place on its own; several taken together
+    only where the audio prefers them together too)."""
+    from mockint.hearing.terms import put_terms, supported
+
+    found = _candidates(words, terms, phonemes, common, o)
+    if not found:
+        return words
+    text = " ".join(w.text for w in words)
+    heard, *rest = score([text] + [c.text for c in found])
+    taken = supported(found, [s - heard for s in rest])
+    if len(taken) > 1 and score([put_terms(text, taken)])[0] <= heard:
+        taken = taken[:1]  # each was better alone, not all of them at once
+    spans = []
+    for c in taken:
+        last = words[c.start + c.words - 1].text
+        spans.append((c.start, c.words, c.term + last[len(last.rstrip(".,;:!?")) :]))
+    return put(words, spans)
 
 
 def _plain(word: str) -> str:
     """A word as compared: lower case, its punctuation off."""
     return word.strip(".,;:!?\"'()").lower()
-
-
-def _said(words: str) -> str:
-    """Words as compared for sameness: "ridies," is "ridies"."""
-    return " ".join(_plain(w) for w in words.split())
 
 
 def _bare(words: str) -> set[str]:
@@ -144,174 +240,3 @@ def _part_of(heard: str, term: str) -> bool:
     """Whether a heard word (less a plural s) is spelled inside a longer term."""
     word = next(iter(_bare(heard)), "").removesuffix("s")
     return len(word) >= 3 and word in term.lower() and word != term.lower()
-
-
-def _surely_heard(t: Transcript) -> dict[int, bool]:
-    """For each word of the transcript's text that is one of the recogniser's words (the
-    same word where the two run alike), whether it was heard with probability UNSURE or
-    more; words put in by the steps before are not in it."""
-    import difflib
-
-    said = [_plain(w) for w in t.text.split()]
-    heard = [_plain(w.text) for w in t.words]
-    match = difflib.SequenceMatcher(None, said, heard, autojunk=False)
-    return {
-        a + k: t.words[b + k].probability >= UNSURE
-        for a, b, n in match.get_matching_blocks()
-        for k in range(n)
-    }
-
-
-def _candidates(
-    t: Transcript,
-    targets: AbstractSet[str],
-    phonemes: Callable[[str], str],
-    common: AbstractSet[str],
-    terms: bool,
-    keep: AbstractSet[str],
-) -> tuple[list[Candidate], set[int]]:
-    """What :func:`_checked` asks the scorer about, and (by index) those it takes only
-    where the score is higher than what was heard. Terms: windows within
-    :data:`CHECKED_SOUND_ALIKE` of one, no common word alone; and, where a word was heard
-    unsurely, within :data:`UNSURE_SOUND_ALIKE`, common words too but for one that sounds
-    just like the term (course, CORS); unsure ones first; never everyday words each heard
-    surely ("time I" for Python, :func:`_surely_heard`). Plain words: within
-    :data:`WORD_SOUND_ALIKE`, the closest :data:`WORD_CANDIDATES`."""
-    from mockint.hearing.terms import CHECKED_SOUND_ALIKE, FUNCTION_WORDS, SOUND_ALIKE
-    from mockint.hearing.terms import term_candidates as candidates
-
-    if not terms:
-        found = [
-            c
-            for c in candidates(t.text, targets, phonemes, WORD_SOUND_ALIKE, common, limit=None)
-            if not _bare(c.heard) & keep
-        ]
-        return found[:WORD_CANDIDATES], set()
-    unsure = {b for w in t.words if w.probability < UNSURE for b in _bare(w.text)}
-    plain = common | FUNCTION_WORDS
-    sure = _surely_heard(t)
-    ranked: list[tuple[bool, Candidate]] = []  # (heard surely, candidate)
-    wider: set[int] = set()
-    for c in candidates(t.text, targets, phonemes, UNSURE_SOUND_ALIKE, frozenset(), limit=None):
-        if c.words == 1 and _part_of(c.heard, c.term):
-            continue  # "serializers" is not ModelSerializer: that would add a word unheard
-        alone = c.words == 1 and _bare(c.heard) <= common
-        if _bare(c.heard) <= plain and all(sure.get(k) for k in range(c.start, c.start + c.words)):
-            continue  # everyday words each heard surely ("time I" is not Python)
-        if c.distance <= CHECKED_SOUND_ALIKE and not alone:
-            ranked.append((not _bare(c.heard) & unsure, c))
-        elif _bare(c.heard) & unsure and not (alone and c.distance <= SOUND_ALIKE):
-            ranked.append((False, c))
-            wider.add(id(c))
-    ranked.sort(key=lambda sc: sc[0])  # stable: by distance within each
-    chosen = [c for _, c in ranked[:TERM_CANDIDATES]]
-    return chosen, {i for i, c in enumerate(chosen) if id(c) in wider}
-
-
-def _as_judged(
-    gains: Sequence[float], found: Sequence[Candidate], strict: AbstractSet[int], names: set[int]
-) -> list[float]:
-    """The gains :func:`mockint.hearing.terms.supported` judges: a candidate of ``strict``
-    (by index) only where better than what was heard; one whose words heard hold a made-up name (of
-    ``names``, by word) within :data:`mockint.hearing.terms.NAME_MARGIN` instead of the terms'."""
-    from mockint.hearing.terms import NAME_MARGIN, TERM_MARGIN
-
-    out = [g if g > 0 or i not in strict else -math.inf for i, g in enumerate(gains)]
-    return [
-        g + NAME_MARGIN - TERM_MARGIN if names & set(range(c.start, c.start + c.words)) else g
-        for g, c in zip(out, found, strict=True)
-    ]
-
-
-def _checked(
-    t: Transcript,
-    targets: AbstractSet[str],
-    scores: Scores,
-    phonemes: Callable[[str], str],
-    common: AbstractSet[str],
-    *,
-    terms: bool,
-    keep: AbstractSet[str] = frozenset(),
-    known: AbstractSet[str] | None = None,
-) -> Transcript:
-    """``t`` with words that sound like one of ``targets`` (:func:`_candidates`) replaced
-    where the audio bears the target out. A term: by its net score (:meth:`Scores.net`),
-    within :data:`mockint.hearing.terms.TERM_MARGIN` of what was heard, or better for a wider
-    candidate; or by the audio alone where that is better than what was heard (net of
-    the decoder's taste, a term likelier than the garbled words heard would be held
-    back: "pison" for Python, "post-gorecule" for PostgreSQL). A plain word: better by
-    the audio alone, or, for words heard apart ("scheme as" for schemas, within
-    :data:`SPLIT_SOUND_ALIKE`), better by the net score. A tie keeps what was heard;
-    words of ``keep`` (lower case) are never replaced. Where the words heard hold a name
-    the recogniser made up (not one of ``known``), a term within
-    :data:`mockint.hearing.terms.NAME_MARGIN`. Words taken for a target once are taken alike
-    wherever else the phrase holds them ("ridies," and "ridies" for Redis)."""
-    from mockint.hearing.terms import TERM_MARGIN, made_up, supported
-
-    found, strict = _candidates(t, targets, phonemes, common, terms, keep)
-    if not found:
-        return t
-    texts = [t.text] + [c.text for c in found]
-    audio, prior = scores.parts(texts) if terms else (scores.audio(texts), None)
-    heard, *rest = audio if prior is None else _net(audio, prior)
-    gains = [p - heard for p in rest]
-    if prior is not None:  # a term the audio alone bears out better: a search error mended
-        gains = [
-            max(g, a - audio[0]) if a > audio[0] else g
-            for g, a in zip(gains, audio[1:], strict=True)
-        ]
-    if not terms:
-        strict = set(range(len(found)))
-        gains = _apart_gains(t, found, gains, scores, phonemes)
-    names = made_up(t.text, common, known) if terms and known is not None else set()
-    taken = supported(found, _as_judged(gains, found, strict, names), TERM_MARGIN if terms else 0.0)
-    if not taken:
-        return t
-    return _replaced_alike(t, taken, phonemes)
-
-
-def _apart_gains(
-    t: Transcript,
-    found: Sequence[Candidate],
-    gains: list[float],
-    scores: Scores,
-    phonemes: Callable[[str], str],
-) -> list[float]:
-    """``gains`` with a plain word heard apart ("scheme as" for schemas) judged by its net
-    score: the audio less the decoder's taste, where that is better."""
-    from mockint.hearing.terms import full_vowels
-
-    apart = [
-        i
-        for i, c in enumerate(found)
-        if c.words > 1
-        and c.distance <= SPLIT_SOUND_ALIKE  # the word heard apart adds no full
-        and full_vowels(phonemes(c.heard)) <= full_vowels(phonemes(c.term))
-    ]  # vowel
-    gains = list(gains)
-    if apart and scores.silence is not None:  # net: the audio less the decoder's taste
-        taste = scores.silence([t.text] + [found[i].text for i in apart])
-        for i, p in zip(apart, taste[1:], strict=True):
-            gains[i] = max(gains[i], gains[i] - PRIOR_WEIGHT * (p - taste[0]))
-    return gains
-
-
-def _replaced_alike(
-    t: Transcript, taken: Sequence[Candidate], phonemes: Callable[[str], str]
-) -> Transcript:
-    """``t`` with the ``taken`` replacements made, and words taken for a target once
-    taken alike wherever else the phrase holds them."""
-    from mockint.hearing.terms import put_terms, supported
-    from mockint.hearing.terms import term_candidates as candidates
-
-    pairs = {(_said(c.heard), c.term) for c in taken}
-    chosen = {term for _, term in pairs}  # every window: the one heard may not be closest
-
-    def same(segment: str) -> str:
-        """The segment with the words replaced anywhere replaced alike wherever heard."""
-        there = candidates(segment, chosen, phonemes, UNSURE_SOUND_ALIKE, limit=None)
-        alike = [c for c in there if (_said(c.heard), c.term) in pairs]
-        return put_terms(segment, supported(alike, [0.0] * len(alike)))
-
-    segments = tuple(replace(s, text=same(s.text)) for s in t.segments)
-    return replace(t, text=same(put_terms(t.text, taken)), segments=segments)

@@ -7,27 +7,12 @@ Pure but for the phonemizer passed in; the vocabulary comes from :mod:`mockint.h
 from __future__ import annotations
 
 import functools
-import itertools
 import re
 from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-from mockint.hearing.vocabulary import hint_terms, is_term, shape_is_term
 from mockint.text import FUNCTION_WORDS
-
-
-@functools.lru_cache(maxsize=8)  # the same hotwords come with every phrase of an answer
-def joinable(
-    hints: str, common: frozenset[str] = frozenset()
-) -> tuple[frozenset[str], frozenset[str]]:
-    """The question's terms of a :func:`hotwords` string, and what is joined where heard
-    apart: all its terms, and its plain words where they are not ``common`` ("a
-    synchronous" is "asynchronous", "may be" is not "maybe"; none without ``common``)."""
-    near, known = hint_terms(hints)
-    return frozenset(near), frozenset(
-        k for k in known if is_term(k) or (common and k not in common)
-    )
 
 
 def _key(s: str) -> str:
@@ -43,44 +28,32 @@ def _join_keys(terms: frozenset[str]) -> dict[str, str]:
     return keys
 
 
-def respell(text: str, terms: AbstractSet[str]) -> str:
-    """Join words that spell a term apart ("fast API" -> "FastAPI", "Postgre SQL" ->
-    "PostgreSQL", "stand-up" -> "standup", "self dot retry" -> "self.retry"): the letters
-    are the speaker's, only the spacing (and a "dot" said for ".") is the term's, so
-    nothing the answer did not say can appear."""
+def joins(words: Sequence[str], terms: AbstractSet[str]) -> list[tuple[int, int, str]]:
+    """Where words spell a term apart ("fast API" -> FastAPI, "Postgre SQL" -> PostgreSQL,
+    "self dot retry" -> self.retry; one word only across a hyphen: "Fast-API"): (first
+    word, how many, the term with the last word's closing punctuation). The letters are
+    the speaker's, only the spacing (and a "dot" said for ".") is the term's, so nothing
+    the answer did not say can appear. Never across a clause."""
     keys = _join_keys(frozenset(terms))
-    if not keys:
-        return text
-    spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
-    out, i = [], 0
-    while i < len(spans):
+    out: list[tuple[int, int, str]] = []
+    i = 0
+    while keys and i < len(words):
         for n in (6, 5, 4, 3, 2, 1):  # "uvicorn dot workers dot uvicorn worker"
-            window = spans[i : i + n]
-            if len(window) < n:
-                continue
-            raw = text[window[0][0] : window[-1][1]]
-            if n == 1 and "-" not in raw:
+            window = words[i : i + n]
+            if len(window) < n or (n == 1 and "-" not in window[0]):
                 continue  # one word is rejoined only across a hyphen
-            if any(text[a:b][-1] in ".,;:!?" for a, b in window[:-1]):
+            if any(w[-1:] in ".,;:!?" for w in window[:-1]):
                 continue  # a word ends a clause: the next one starts another
-            term, rest = keys.get(_key(raw)), ""
-            last = text[window[-1][0] : window[-1][1]]
-            if term is None and n > 1 and "-" in last.strip("-"):
-                # the term ends inside a hyphenated word: "CPU heavy-code" -> "CPU-heavy code"
-                head, rest = last.split("-", 1)
-                raw = text[window[0][0] : window[-1][0]] + head
-                term, rest = keys.get(_key(raw)), " " + rest
-            if term is not None and raw.rstrip(".,;:!?") != term:
-                tail = raw[len(raw.rstrip(".,;:!?")) :]
-                if term.islower() and raw[0].isupper():
-                    term = term.capitalize()  # a plain word starting a sentence
-                out.append(term + tail + rest)
+            raw = " ".join(window)
+            bare = raw.rstrip(".,;:!?")
+            term = keys.get(_key(raw))
+            if term is not None and bare != term:
+                out.append((i, n, term + raw[len(bare) :]))
                 i += n
                 break
         else:
-            out.append(text[spans[i][0] : spans[i][1]])
             i += 1
-    return " ".join(out)
+    return out
 
 
 @functools.lru_cache(maxsize=65536)  # the same windows are weighed twice per phrase
@@ -131,11 +104,10 @@ def _likeness(a: str, b: str, most: float = float("inf")) -> float:
     return prev[-1]
 
 
-# how far (phoneme edits per phoneme of the term) heard words may sound from a term
+# heard words this close to a term (phoneme edits per phoneme of the term) are not asked
+# about where they are one common word: the audio cannot tell "course" from CORS
 SOUND_ALIKE = 0.25
-# ... and how far where the window holds a name the recogniser made up (:func:`made_up`)
-NAME_SOUND_ALIKE = 0.35
-# ... and how far when the recogniser checks the term against the audio (supported)
+# how far heard words may sound from a term to be asked about (the audio decides)
 CHECKED_SOUND_ALIKE = 0.7
 # ... by :func:`_likeness` per phoneme, times this (its half-cost edits make it smaller:
 # "readings" is 0.40 from Redis by likeness, 0.8 by plain edits)
@@ -195,102 +167,6 @@ def _put(text: str, spans: list[tuple[int, int]], i: int, n: int, term: str) -> 
     return term + last[len(last.rstrip(".,;:!?")) :]
 
 
-def _within(held: AbstractSet[str], term: str) -> bool:
-    """Whether a longer ``term`` spells each of the (lower-case) terms ``held`` inside it:
-    "poster SQL" holds SQL and may be PostgreSQL, not Redis."""
-    low = term.lower()
-    return all(h in low and h != low for h in held)
-
-
-def made_up(text: str, common: AbstractSet[str], known: AbstractSet[str]) -> set[int]:
-    """Which of ``text``'s words (by index) are names the recogniser made up ("ThetaDAI",
-    "HDAI"): spelled as a term is (:func:`shape_is_term`), of three letters or more and
-    letters only, and neither one of ``known`` (the bank's terms) nor a common word."""
-    lower = {k.lower() for k in known}
-    spans, bare = _words(text)
-    words = _as_spelled(text, spans)
-    return {
-        k
-        for k, (word, w) in enumerate(zip(words, bare, strict=True))
-        if len(word.replace("-", "")) >= 3
-        and word.replace("-", "").isalpha()
-        and shape_is_term(word)
-        and w not in lower
-        and w not in common
-    }
-
-
-def sound_alike(
-    text: str,
-    terms: AbstractSet[str],
-    phonemes: Callable[[str], str],
-    max_distance: float = SOUND_ALIKE,
-    common: AbstractSet[str] = frozenset(),
-    known: AbstractSet[str] | None = None,
-) -> str:
-    """Replace words that sound like one of ``terms`` but are spelled otherwise ("readies"
-    -> "Redis", "the pens" -> "Depends"), one to three words at a time within a clause.
-
-    ``phonemes`` gives a text's phonemes (:func:`mockint.hearing.phonetic.phonemizer`). Only
-    windows holding a word other than a function word are tried, and a window holding a
-    term only for a longer term that spells it ("Postker SQL" -> PostgreSQL, never "Redis
-    queue" -> anything); the closest match under ``max_distance`` wins. A single word in
-    ``common`` (the most frequent English words) is never replaced: "of course" stays,
-    not "of CORS". A window holding a name the recogniser made up (:func:`made_up`; with
-    ``known``, the bank's terms) is also read as spelled and may be
-    :data:`NAME_SOUND_ALIKE` away.
-    """
-    keyed = _sounds(terms, phonemes)
-    if not keyed or not text:
-        return text
-    spans, bare = _words(text)
-    lower_terms = {t.lower() for t in terms}
-    coined = made_up(text, common, known) if known is not None else set()
-    spelled = _as_spelled(text, spans) if coined else []
-
-    @functools.cache  # the article guard asks for the next word's too
-    def closest(i: int) -> tuple[float, int, str] | None:
-        best: tuple[float, int, str] | None = None
-        for n, words, held in _windows_at(i, text, spans, bare, lower_terms, common, True):
-            heard = [(phonemes(" ".join(words)), max_distance)]
-            if coined & set(range(i, i + n)):  # as spelled too: "ThetaDAI" is read by parts
-                as_spelled = " ".join(spelled[i : i + n])
-                heard.append((phonemes(as_spelled), max(NAME_SOUND_ALIKE, max_distance)))
-            for (heard_key, most), (term, key) in itertools.product(heard, keyed):
-                if held and not _within(held, term):
-                    continue
-                d = _distance(heard_key, key) / len(key)
-                if d <= most and (best is None or d < best[0]):
-                    best = (d, n, term)
-        return best
-
-    out: list[str] = []
-    i = 0
-    while i < len(spans):
-        best = closest(i)
-        if best is not None and best[1] > 1 and _needless(best, closest(i + 1), bare[i]):
-            best = None  # "a model serialiser", "use model serialiser": the first word stays
-        if best is None:
-            out.append(text[spans[i][0] : spans[i][1]])
-            i += 1
-            continue
-        _, n, term = best
-        out.append(_put(text, spans, i, n, term))
-        i += n
-    return " ".join(out)
-
-
-def _needless(
-    best: tuple[float, int, str], after: tuple[float, int, str] | None, first: str
-) -> bool:
-    """Whether a window's first word is not part of the term it matches: a function word
-    before a window that matches alone ("a model serialiser"), or any word before one that
-    matches the same term as closely without it ("use model serialiser": "use" was said)."""
-    if after is None:
-        return False
-    return first in FUNCTION_WORDS or (after[2] == best[2] and after[0] <= best[0])
-
-
 @dataclass(frozen=True)
 class Candidate:
     """A term that words of a transcript may have been misheard for."""
@@ -338,27 +214,15 @@ def term_candidates(
     return found[:limit]
 
 
-# how much less well (natural log; the recogniser's scores, transcribe.PRIOR_WEIGHT) the
-# audio may bear out the transcript with a term put in than the one heard, for the term
-# to be taken (bench/interview_speech.py: at 4, no false terms were added to wrong
-# answers; taken on sound alone, half of them got one)
-TERM_MARGIN = 4.0
-# ... or this much less well where the words heard hold a name the recogniser made up
-# (:func:`made_up`): what was heard is no word either ("The HDAI" for Thirdi-AI)
-NAME_MARGIN = 6.0
-
-
-def supported(
-    candidates: Sequence[Candidate], gains: Sequence[float], margin: float = TERM_MARGIN
-) -> list[Candidate]:
-    """The candidates the audio bears out: ``gains`` (the recogniser's log-probability of
-    each candidate's text less that of the text it heard) at least ``-margin``, the best
-    first, none overlapping one taken before it."""
+def supported(candidates: Sequence[Candidate], gains: Sequence[float]) -> list[Candidate]:
+    """The candidates the audio prefers: ``gains`` (the decoder's log-probability, given the
+    audio, of each candidate's text less that of the text heard) above nothing (a tie keeps
+    what was heard), the best first, none overlapping one taken before it."""
     taken: list[Candidate] = []
     used: set[int] = set()
     for gain, c in sorted(zip(gains, candidates, strict=True), key=lambda gc: -gc[0]):
         where = set(range(c.start, c.start + c.words))
-        if gain >= -margin and not where & used:
+        if gain > 0 and not where & used:
             used |= where
             taken.append(c)
     return taken

@@ -16,13 +16,19 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from mockint.hearing.respell import Scorer, Scores, respelled
 from mockint.models.registry import DEFAULT_WHISPER
-from mockint.transcript import Segment, Transcript, clean, shown_as, spoken_words
+from mockint.transcript import Segment, Transcript, clean, spoken_words
+
+if TYPE_CHECKING:
+    from mockint.hearing.vocabulary import Hints
+
+# how well the audio just decoded bears out each text: the decoder's log-probability of
+# the text given that audio, with no timestamps (natural log)
+Scorer = Callable[[Sequence[str]], list[float]]
 
 
 class Transcriber(Protocol):
@@ -37,9 +43,21 @@ class Transcriber(Protocol):
         """Load the model now (it is otherwise loaded on first use)."""
         return None
 
-    def transcribe(self, audio: np.ndarray, hotwords: str | None = None) -> Transcript:
-        """``hotwords``: terms the answer is likely to use (its question's); engines that
-        can lean their decoding toward them do."""
+    def transcribe(
+        self, audio: np.ndarray, hints: Hints | None = None, voiced: np.ndarray | None = None
+    ) -> Transcript:
+        """``hints``: the question's vocabulary (terms the answer is likely to use);
+        ``voiced``: the voice detector's verdict on each 30 ms frame, where the caller has
+        run it already (else the engine runs it)."""
+
+
+@dataclass(frozen=True)
+class Heard:
+    """What an engine heard in some audio, and how it scores other texts for that audio
+    (None: audio longer than one window, or none heard)."""
+
+    transcript: Transcript
+    score: Scorer | None = None
 
 
 @dataclass(frozen=True)
@@ -145,7 +163,6 @@ class Engine(Transcriber):
         self._model: Any = None
         self._lock = threading.Lock()
         self._on_status = on_status or (lambda _m: None)
-        self._silence: list[Any] = []  # the encoder's output for silence, once made
 
     def _name(self) -> str:
         return f"whisper-{self.options.model}"
@@ -154,16 +171,25 @@ class Engine(Transcriber):
         raise NotImplementedError
 
     def _decode(
-        self, model: Any, audio: np.ndarray, duration: float, hotwords: str | None
-    ) -> tuple[Transcript, Scores | None]:
-        """The engine's transcript, and a scorer of other texts for the same audio (or
-        None: no term is then taken on a rough likeness)."""
+        self, model: Any, audio: np.ndarray, duration: float, hints: Hints | None
+    ) -> tuple[Transcript, Scorer | None]:
+        """The engine's transcript, and a scorer of other texts for the same audio (None
+        past one window)."""
         raise NotImplementedError
 
-    def transcribe(self, audio: np.ndarray, hotwords: str | None = None) -> Transcript:
-        """Transcribe 16 kHz mono float32 audio: nothing when no voice is heard, else the
-        engine's words, cleaned of loops, with the question's terms (``hotwords``) put back
-        where they were misheard."""
+    def transcribe(
+        self, audio: np.ndarray, hints: Hints | None = None, voiced: np.ndarray | None = None
+    ) -> Transcript:
+        """Transcribe 16 kHz mono float32 audio as heard, uncorrected (see :meth:`hear`)."""
+        return self.hear(audio, hints, voiced).transcript
+
+    def hear(
+        self, audio: np.ndarray, hints: Hints | None = None, voiced: np.ndarray | None = None
+    ) -> Heard:
+        """Decode 16 kHz mono float32 audio: nothing when no voice is heard, else the
+        engine's words, cleaned of loops, with a scorer of other texts for the same audio
+        (what a correction asks, :mod:`mockint.hearing.respell`). ``voiced``: the voice
+        detector's verdicts on the audio's frames, when the caller has them."""
         from mockint.hearing.vad import speech_seconds, voiced_frames
 
         model = self.load()
@@ -171,13 +197,13 @@ class Engine(Transcriber):
         duration = len(audio) / 16000
         # too short, digital silence, or no speech the voice detector can hear: nothing said
         if len(audio) < 1600 or not np.any(audio):
-            return Transcript("", duration=duration)
-        voiced = voiced_frames(audio)
+            return Heard(Transcript("", duration=duration))
+        if voiced is None:
+            voiced = voiced_frames(audio)
         if speech_seconds(voiced) < self.options.min_speech:
-            return Transcript("", duration=duration)
-        heard, score = self._decode(model, audio, duration, hotwords)
-        heard = self._dropped_heard(model, audio, clean(heard), voiced)
-        return shown_as(heard, respelled(heard, hotwords, score))
+            return Heard(Transcript("", duration=duration))
+        heard, score = self._decode(model, audio, duration, hints)
+        return Heard(self._dropped_heard(model, audio, clean(heard), voiced), score)
 
     def _dropped_heard(
         self, model: Any, audio: np.ndarray, heard: Transcript, voiced: np.ndarray
@@ -241,9 +267,9 @@ class WhisperTranscriber(Engine):
             return self._model
 
     def _decode(
-        self, model: Any, audio: np.ndarray, duration: float, hotwords: str | None
-    ) -> tuple[Transcript, Scores | None]:
-        """``hotwords`` do not reach the decoder: priming openai-whisper with the question's
+        self, model: Any, audio: np.ndarray, duration: float, hints: Hints | None
+    ) -> tuple[Transcript, Scorer | None]:
+        """``hints`` do not reach the decoder: priming openai-whisper with the question's
         words set off loops (see README)."""
         import torch
         import whisper
@@ -285,10 +311,7 @@ class WhisperTranscriber(Engine):
         text = " ".join(s.text for s in segments).strip()
         if duration > WINDOW:
             return Transcript(text, segments, words, duration), None
-        silence = self._scorer(model, np.zeros(0, np.float32), self._silence)
-        return Transcript(text, segments, words, duration), Scores(
-            self._scorer(model, audio, []), silence
-        )
+        return Transcript(text, segments, words, duration), self._scorer(model, audio, [])
 
     def _scorer(self, model: Any, audio: np.ndarray, encoded: list[Any]) -> Scorer:
         """Texts' log-probabilities under the decoder, with no timestamps; the audio is

@@ -6,17 +6,15 @@ Pure: found in the bank's own text by their spelling, no list to keep up to date
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 
 from mockint.bank import Bank, Question
 from mockint.text import FUNCTION_WORDS
 
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9+#.\-]*[A-Za-z0-9+#]|[A-Za-z]")
-# a plain word of 5+ letters (which respell joins where heard apart: "stand up" -> "standup")
-_SPELLING = re.compile(r"\b[A-Za-z][a-z]{4,}\b")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|\n\s*)$")
 
 
@@ -67,26 +65,6 @@ def bank_terms(bank: Bank) -> set[str]:
     return find_terms([q.text for q in bank.questions] + [q.model_answer for q in bank.questions])
 
 
-# a plain word ending in a particle: "set up", "log in", "hand over" are verbs as often as
-# "setup", "login", "handover" are nouns, so they are joined only for their own question
-_PHRASAL = re.compile(r"[a-z]{3,}(?:up|out|in|off|down|over)")
-
-
-def bank_words(bank: Bank, terms: AbstractSet[str] | None = None) -> set[str]:
-    """The plain words of 5+ letters (lower case) in a bank's questions and model answers,
-    but for its terms (``terms``: its :func:`bank_terms`, when the caller has them) and
-    words ending in a particle: what :func:`hotwords` joins where heard apart in any
-    answer ("time stamps" -> timestamps, "end point" -> endpoint)."""
-    words = {
-        w.lower()
-        for q in bank.questions
-        for t in (q.text, q.model_answer)
-        for w in _SPELLING.findall(t)
-    }
-    lower = {t.lower() for t in (bank_terms(bank) if terms is None else terms)}
-    return {w for w in words if w not in lower and not _PHRASAL.fullmatch(w)}
-
-
 def terms_in(text: str, terms: AbstractSet[str]) -> list[str]:
     """The terms a text says, in order, each time it says them (matched as whole words)."""
     return [m.group() for m in _TOKEN.finditer(text) if m.group() in terms]
@@ -98,53 +76,27 @@ def heard(term: str, transcript: str) -> bool:
     return term.lower().rstrip(".") in words
 
 
-def hotwords(
-    question: Question, terms: AbstractSet[str], words: AbstractSet[str] = frozenset()
-) -> str:
-    """What the transcriber is told of an answer to ``question``, in three parts split by
-    ';': the terms of the question and its model answer, once each, in order (what it
-    leans toward and listens for); the bank's other terms and its ``words``
-    (:func:`bank_words`), only joined where heard spelled apart (the letters are heard,
-    so no unsaid term can appear: "time stamps" -> timestamps); the question's own
-    longer plain words ("asynchronous", "schemas"), joined alike and tried where heard
-    words sound like them (:func:`mockint.hearing.respell.respelled`). :func:`hint_terms` and
-    :func:`question_words` read it back."""
+@dataclass(frozen=True)
+class Hints:
+    """What the transcriber is told of an answer's question (picklable: it travels to the
+    model worker). The correction replaces heard words only by :attr:`terms`, and only
+    where the audio prefers them; it joins words heard apart only into :attr:`joined`."""
+
+    # the technical terms of the question and its model answer, once each, in order: what
+    # an engine may lean its decoding toward and the correction listens for
+    terms: tuple[str, ...] = ()
+    # every technical term of the bank: joined where heard spelled apart ("fast API" ->
+    # FastAPI); the letters are the speaker's, only the spacing is the term's
+    joined: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.terms or self.joined)
+
+
+def hints_for(question: Question, terms: AbstractSet[str]) -> Hints:
+    """The :class:`Hints` of an answer to ``question``: the bank's ``terms``
+    (:func:`bank_terms`) that its text and model answer use, and all of them to join. The
+    model answer's plain words are never hints: it is the grading key, not what was said."""
     said = f"{question.text} {question.model_answer}"
-    near = dict.fromkeys(terms_in(said, terms))
-    lower = {t.lower() for t in terms}
-    own = {w.lower() for w in _SPELLING.findall(said)} - lower
-    rest = sorted(t for t in terms if t not in near) + sorted(set(words) - lower - own)
-    parts = [", ".join(near), ", ".join(rest), ", ".join(sorted(own))]
-    while len(parts) > 1 and not parts[-1]:
-        parts.pop()
-    return "; ".join(parts)
-
-
-def _parts(hints: str | None) -> list[set[str]]:
-    """The words of each ';'-separated part of a :func:`hotwords` string."""
-    return [{w.strip() for w in p.split(",") if w.strip()} for p in (hints or "").split(";")]
-
-
-def question_hints(hints: str | None) -> str:
-    """The question's part of a :func:`hotwords` string ("Celery, Redis"), in order."""
-    return (hints or "").partition(";")[0].strip()
-
-
-def hint_terms(hints: str | None) -> tuple[set[str], set[str]]:
-    """The question's terms and all the terms and words of a :func:`hotwords` string."""
-    parts = _parts(hints)
-    return parts[0], set().union(*parts)
-
-
-@functools.lru_cache(maxsize=8)  # the same hotwords come with every phrase of an answer
-def question_words(hints: str | None) -> tuple[frozenset[str], frozenset[str]]:
-    """The question's own plain words of a :func:`hotwords` string (its third part), and
-    all its terms in lower case (which a plain word never replaces)."""
-    parts = (hints or "").split(";", 2)
-    own = {w.strip() for w in parts[2].split(",") if w.strip()} if len(parts) > 2 else set()
-    return frozenset(own), frozenset(k.lower() for k in hint_terms(hints)[1] if is_term(k))
-
-
-def is_term(word: str) -> bool:
-    """Whether a word of a :func:`hotwords` string is a term, not a plain lower-case word."""
-    return not (word.isalpha() and word.islower())
+    near = tuple(dict.fromkeys(terms_in(said, terms)))
+    return Hints(near, tuple(sorted(set(terms) | set(near))))

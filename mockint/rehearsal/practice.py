@@ -22,7 +22,7 @@ from mockint.grading.grade import Embedder
 from mockint.hearing.listen import EndpointOptions, Listener
 from mockint.hearing.transcribe import Transcriber
 from mockint.hearing.vad import VoiceDetector
-from mockint.hearing.vocabulary import bank_terms, bank_words, hotwords
+from mockint.hearing.vocabulary import bank_terms, hints_for
 from mockint.rehearsal.miccheck import FLOOR_DB, rms_db
 from mockint.reports.report import Missed, most_missed
 from mockint.sound.audio import StreamingWav, finalise_recording
@@ -229,7 +229,6 @@ class Practice:
         self.session_id: int | None = None
         self.last: tuple[Assessment, int] | None = None  # the latest result shown
         self.terms = bank_terms(bank)  # what the transcriber leans toward, per question
-        self.words = bank_words(bank, self.terms)  # ... and joins where heard apart
         # where a graded answer is kept when the store cannot take it
         self.pending = recordings.parent / "pending"
 
@@ -372,7 +371,7 @@ class Practice:
             self.vad or default_vad(),
             EndpointOptions(silence=self.o.silence),
             self.event,
-            hotwords(q, self.terms, self.words),
+            hints_for(q, self.terms),
         )
         started_at = now()
         reason = "limit"

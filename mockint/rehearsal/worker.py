@@ -20,6 +20,7 @@ import numpy as np
 from mockint.errors import AudioError, MockintError, ModelError
 from mockint.grading.grade import Embedder, Tokens
 from mockint.hearing.transcribe import Transcriber, WhisperOptions
+from mockint.hearing.vocabulary import Hints
 from mockint.models.registry import EMBEDDER_NAME, EMBEDDER_SHA256
 from mockint.transcript import Transcript
 
@@ -57,7 +58,7 @@ def _serve(conn: Any, options: WhisperOptions) -> None:
                 embedder.load()
                 result = None
             elif op == "transcribe":
-                t = transcriber.transcribe(args[0], hotwords=args[1])
+                t = transcriber.transcribe(*args)
                 result = t  # frozen dataclasses pickle as they are
             elif op == "tokens":
                 result = embedder.tokens(args[0])
@@ -142,11 +143,12 @@ class RemoteTranscriber(Transcriber):
         if self.sha256 is None:
             self.sha256 = self.process.call("load_transcriber")
 
-    def transcribe(self, audio: np.ndarray, hotwords: str | None = None) -> Transcript:
+    def transcribe(
+        self, audio: np.ndarray, hints: Hints | None = None, voiced: np.ndarray | None = None
+    ) -> Transcript:
         self.load()
-        t: Transcript = self.process.call(
-            "transcribe", np.asarray(audio, dtype=np.float32), hotwords
-        )
+        audio = np.asarray(audio, dtype=np.float32)
+        t: Transcript = self.process.call("transcribe", audio, hints, voiced)
         return t
 
 
@@ -182,12 +184,15 @@ def _pool_start(options: WhisperOptions) -> None:
     _POOLED.load()
 
 
-def _pool_transcribe(job: tuple[str, str | None]) -> Transcript | str:
+def _pool_transcribe(job: tuple[str, Hints | None]) -> Transcript | str:
+    """One file's transcript, phrase by phrase as practice hears it."""
+    from mockint.hearing.listen import heard_by_phrases
+    from mockint.hearing.vad import default_vad
     from mockint.sound.audio import load_audio
 
     try:
-        t: Transcript = _POOLED.transcribe(load_audio(job[0]), hotwords=job[1])
-        return t
+        audio = load_audio(job[0])
+        return heard_by_phrases(audio, _POOLED, default_vad(), hints=job[1])[0]
     except MockintError as e:
         return str(e)
 
@@ -200,7 +205,7 @@ class TranscribePool:
         self.options, self.jobs = options, jobs
         self._pool: Any = None
 
-    def __call__(self, todo: list[tuple[str, str | None]]) -> list[Transcript | str]:
+    def __call__(self, todo: list[tuple[str, Hints | None]]) -> list[Transcript | str]:
         if self._pool is None:
             from concurrent.futures import ProcessPoolExecutor
 

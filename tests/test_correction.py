@@ -1,0 +1,320 @@
+"""The correction after the engine: every word in a transcript was heard, or the audio itself
+prefers it. Fast: a fake scorer stands for the decoder."""
+
+from __future__ import annotations
+
+import ast
+import pickle
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mockint.hearing.respell import CorrectionOptions, Corrector, corrected
+from mockint.hearing.vocabulary import Hints
+from mockint.transcript import Segment, Transcript, Word
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def heard(text: str, unsure: Sequence[str] = (), sure: float = 0.95) -> Transcript:
+    """A transcript as an engine gives it: one segment, a word every 0.3 s, each word heard
+    surely but those (bare) of ``unsure``."""
+    words = tuple(
+        Word(w, i * 0.3, i * 0.3 + 0.3, 0.3 if w.strip(",.") in unsure else sure)
+        for i, w in enumerate(text.split())
+    )
+    return Transcript(text, (Segment(text, 0.0, len(words) * 0.3),), words, len(words) * 0.3)
+
+
+def prefers(scores: dict[str, float], asked: list[str] | None = None) -> Callable[..., list[float]]:
+    """A scorer giving each text the sum of the gains of the words it holds (0: as heard)."""
+
+    def score(texts: Sequence[str]) -> list[float]:
+        if asked is not None:
+            asked.extend(texts)
+        return [sum(g for w, g in scores.items() if w in t) for t in texts]
+
+    return score
+
+
+def shown_as_heard(t: Transcript) -> None:
+    """The contract with what shows a transcript: the text is the words as shown, and the
+    words as heard are what the engine heard."""
+    assert t.text == " ".join(w.text for w in t.words)
+    assert all(w.heard != w.text for w in t.words)
+
+
+def test_hints_are_the_questions_technical_terms_never_the_model_answers_plain_words(
+    resume_bank,  # type: ignore[no-untyped-def]
+) -> None:
+    from mockint.hearing.vocabulary import bank_terms, find_terms, hints_for
+
+    terms = bank_terms(resume_bank)
+    assert {"FastAPI", "Pydantic", "Celery", "Redis", "JWT", "ORM", "DRF", "CORS"} <= terms
+    assert not {"The", "However", "Python's", "code", "I"} & terms
+    assert find_terms(["We use celery for tasks. Then Celery retries, and Celery logs."]) == {
+        "Celery"
+    }  # capitalised inside sentences more often than not
+    assert find_terms(["Async helps with I/O-bound work; I/O-bound code waits."]) == set()
+    q = resume_bank.get("Q163")
+    hints = hints_for(q, terms)
+    assert hints.terms[:2] == ("Celery", "Redis") and "Pydantic" not in hints.terms
+    assert set(hints.joined) == terms | set(hints.terms)
+    # every hint is one of the bank's terms: no plain word of the model answer is one
+    assert set(hints.terms) <= terms and "backend" in q.model_answer
+    assert "backend" not in {h.lower() for h in hints.terms + hints.joined}
+    # a typed seam: a frozen dataclass that travels to the model worker as it is
+    assert pickle.loads(pickle.dumps(hints)) == hints and not Hints()
+
+
+def test_words_spelling_a_technical_term_apart_are_joined_and_keep_what_was_heard() -> None:
+    from mockint.hearing.terms import joins
+
+    terms = {"FastAPI", "PostgreSQL", "ModelSerializer", "JWT"}
+    words = ["I", "chose", "fast", "API", "with", "Postgre", "SQL."]
+    assert joins(words, terms) == [(2, 2, "FastAPI"), (5, 2, "PostgreSQL.")]
+    assert joins(["It", "is", "fast.", "API", "calls", "go", "out."], terms) == []
+    assert joins(["a", "Fast-API", "app"], terms) == [(1, 1, "FastAPI")]
+    dotted = {"self.retry", "uvicorn.workers.UvicornWorker"}
+    said = [
+        "I",
+        "call",
+        "self",
+        "dot",
+        "retry,",
+        "run",
+        "uvicorn",
+        "dot",
+        "workers",
+        "dot",
+        "uvicorn",
+        "worker.",
+    ]
+    assert [s for _, _, s in joins(said, dotted)] == [
+        "self.retry,",
+        "uvicorn.workers.UvicornWorker.",
+    ]
+    hints = Hints(("FastAPI",), ("FastAPI", "PostgreSQL"))
+    t = corrected(heard("we use fast API, and Postgre SQL."), hints)
+    assert [w.text for w in t.words] == ["we", "use", "FastAPI,", "and", "PostgreSQL."]
+    fast = t.words[2]
+    assert fast.heard == "fast API," and (fast.start, fast.end) == (0.6, 1.2)
+    assert t.segments[0].text == t.text
+    shown_as_heard(t)
+
+
+def test_ordinary_words_are_never_joined() -> None:
+    # "a synchronous" is not made "asynchronous", nor "in correct" "incorrect": the bank's
+    # plain words are no terms, and a bank's capitalised common word is not technical
+    joined = ("FastAPI", "Asynchronous", "incorrect", "standup", "Framework", "Dockerfile")
+    hints = Hints(("FastAPI",), joined)
+    for text in ("A synchronous code is in correct.", "At the stand up, a frame work."):
+        assert corrected(heard(text), hints).text == text
+    # a product's name that is no English word is joined
+    assert corrected(heard("the Docker file"), hints).text == "the Dockerfile"
+
+
+def test_a_word_that_sounds_like_a_term_stays_as_heard_unless_the_audio_prefers_the_term() -> None:
+    said = "Honestly I mostly think about my salary and the team."
+    hints = Hints(("Celery", "Redis"), ("Celery", "Redis"))
+    # no text-only replacement: without the audio to ask, nothing is sounded out
+    assert corrected(heard(said, unsure=["salary"]), hints).text == said
+    # the audio prefers what was heard, or ties: kept (no margin in the term's favour)
+    for gain in (-0.01, 0.0):
+        score = prefers({"Celery": gain})
+        assert corrected(heard(said, unsure=["salary"]), hints, score).text == said
+    # the audio prefers the term: taken, and what was heard kept beside it
+    t = corrected(heard(said, unsure=["salary"]), hints, prefers({"Celery": 0.5}))
+    assert t.text == said.replace("salary", "Celery")
+    assert [(w.heard, w.text) for w in t.words if w.heard] == [("salary", "Celery")]
+    shown_as_heard(t)
+    # the correction can be turned off
+    off = CorrectionOptions(sound=False)
+    assert corrected(heard(said, ["salary"]), hints, prefers({"Celery": 9}), off).text == said
+
+
+def test_each_place_is_checked_on_its_own() -> None:
+    said = "I run ridies, and ridies as a service."
+    hints = Hints(("Redis", "Celery"), ("Redis", "Celery"))
+
+    def score(texts: Sequence[str]) -> list[float]:
+        # the audio bears the term out at the first place only
+        return [
+            1.0 if "run Redis, and ridies" in x else -3.0 if "Redis" in x else 0.0 for x in texts
+        ]
+
+    t = corrected(heard(said), hints, score)
+    assert t.text == "I run Redis, and ridies as a service."
+    assert t.words[2].heard == "ridies," and t.words[4].heard is None
+    shown_as_heard(t)
+
+
+def test_terms_better_each_alone_are_taken_together_only_where_better_together() -> None:
+    said = "We sign with auth two and store in readies."
+    hints = Hints(("OAuth2", "Redis"), ("OAuth2", "Redis"))
+
+    def score(texts: Sequence[str]) -> list[float]:
+        both = "OAuth2" in texts[-1] and "Redis" in texts[-1]
+        return [
+            (-1.0 if both and "OAuth2" in x and "Redis" in x else 0.0)
+            + (0.5 if "OAuth2" in x and "Redis" not in x else 0.0)
+            + (0.3 if "Redis" in x and "OAuth2" not in x else 0.0)
+            for x in texts
+        ]
+
+    unsure = ["auth", "two"]
+    t = corrected(heard(said, unsure), hints, score)
+    assert "OAuth2" in t.text and "readies" in t.text, t.text
+    t = corrected(heard(said, unsure), hints, prefers({"OAuth2": 0.5, "Redis": 0.3}))
+    assert t.text == "We sign with OAuth2 and store in Redis.", t.text
+    shown_as_heard(t)
+
+
+def test_common_words_alone_are_never_asked_about_for_a_term() -> None:
+    # "red is", "be at", "the pet", "of course": the audio cannot tell them from Redis,
+    # BEAT, Depends, CORS; which the decoder prefers there is its taste in words
+    terms = ("Redis", "BEAT", "Depends", "CORS", "CRUD", "Python")
+    hints = Hints(terms, terms)
+    for said in (
+        "I think red is the best one.",
+        "We will be at the office, of course.",
+        "I saw the pet. Then credit came in time I guess.",
+    ):
+        asked: list[str] = []
+        unsure = [w.strip(",.") for w in said.split()]  # however unsure it was heard
+        t = corrected(heard(said, unsure), hints, prefers(dict.fromkeys(terms, 9.0), asked))
+        assert t.text == said and not any(x != said for x in asked), asked
+
+
+def test_an_unsure_word_is_asked_about_further_off_and_taken_only_if_better() -> None:
+    said = "Models and kreddit operations were in a repository."
+    hints = Hints(("CRUD", "CORS", "Pydantic"), ("CRUD", "CORS", "Pydantic"))
+    asked: list[str] = []
+    # "kreddit", further from CRUD than a sure word may be: asked about only where the
+    # recogniser was unsure of it, and taken only where the audio prefers the term
+    t = corrected(heard(said, ["kreddit"]), hints, prefers({"CRUD": 0.5}, asked))
+    assert t.text == said.replace("kreddit", "CRUD") and t.segments[0].text == t.text
+    assert corrected(heard(said, ["kreddit"]), hints, prefers({"CRUD": -0.5})).text == said
+    asked.clear()
+    assert corrected(heard(said), hints, prefers({"CRUD": 9.0}, asked)).text == said
+    assert not any("CRUD" in x for x in asked)  # heard surely: not asked about
+
+
+def test_rough_sound_alikes_are_candidates_that_only_the_audio_can_take() -> None:
+    from mockint.hearing.phonetic import common_words, phonemizer
+    from mockint.hearing.terms import (
+        Candidate,
+        _distance,
+        _likeness,
+        put_terms,
+        supported,
+        term_candidates,
+    )
+
+    ph, common = phonemizer(), common_words()
+    assert ph is not None
+    text = "I log in with all two, then validate with authentic schemas."
+    found = term_candidates(text, {"OAuth2", "Pydantic", "Kubernetes"}, ph, common=common)
+    closest: dict[str, Candidate] = {}
+    for c in found:  # the closest first
+        closest.setdefault(c.term, c)
+    assert closest["OAuth2"].heard == "all two," and closest["Pydantic"].heard == "authentic"
+    assert "Kubernetes" not in closest  # sounds like nothing said
+    # the audio decides: better than as heard (above 0), or not at all
+    gains = [0.1 if c is closest["OAuth2"] else 0.0 for c in found]
+    taken = supported(found, gains)
+    assert [c.term for c in taken] == ["OAuth2"]
+    assert put_terms(text, taken) == "I log in with OAuth2, then validate with authentic schemas."
+    assert supported(found, [-0.01] * len(found)) == []
+    two = [
+        Candidate(0, 2, "all two", "OAuth2", 0.4, "OAuth2"),
+        Candidate(1, 1, "two", "Tue", 0.3, "all Tue"),
+    ]
+    assert supported(two, [0.5, 1.0]) == [two[1]] and supported(two, [1.0, 0.5]) == [two[0]]
+    assert _likeness(ph("3D's"), ph("Redis")) == 1.5 and _distance(ph("3D's"), ph("Redis")) == 4
+
+
+class FakeEngine:
+    """An engine that hears one text and scores by a table."""
+
+    name = "fake"
+    sha256 = "0" * 64
+
+    def __init__(self, text: str, gains: dict[str, float]):
+        self.text, self.gains = text, gains
+
+    def load(self) -> None:
+        return None
+
+    def hear(self, audio: np.ndarray, hints: Hints | None = None, voiced: object = None):  # type: ignore[no-untyped-def]
+        from mockint.hearing.transcribe import Heard
+
+        return Heard(heard(self.text, unsure=["readies"]), prefers(self.gains))
+
+
+def test_the_corrector_is_a_step_after_the_engine_which_knows_nothing_of_it() -> None:
+    engine = FakeEngine("We kept the jobs in readies.", {"Redis": 1.0})
+    corrector = Corrector(engine)  # type: ignore[arg-type]
+    hints = Hints(("Redis",), ("Redis",))
+    t = corrector.transcribe(np.zeros(16000, np.float32), hints)
+    assert t.text == "We kept the jobs in Redis." and t.words[-1].heard == "readies."
+    assert corrector.transcribe(np.zeros(16000, np.float32)).text == engine.text  # no hints
+    assert corrector.name == "fake" and corrector.sha256 == engine.sha256
+    # the engines decode and score; they do not import the correction
+    for module in ("transcribe.py", "ct2_engine.py"):
+        tree = ast.parse((ROOT / "mockint" / "hearing" / module).read_text())
+        imported = {
+            n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module
+        } | {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        assert not {"mockint.hearing.respell", "mockint.hearing.terms"} & imported, module
+
+
+@pytest.mark.parametrize("engine", ["ct2", "openai"])
+def test_a_transcriber_made_for_practice_corrects_and_one_made_plain_does_not(engine: str) -> None:
+    from mockint.hearing.engines import make_transcriber
+    from mockint.hearing.transcribe import Engine, WhisperOptions
+
+    o = WhisperOptions(engine=engine)
+    assert isinstance(make_transcriber(o), Corrector)
+    assert isinstance(make_transcriber(o, correction=None), Engine)
+
+
+def test_a_long_recording_is_graded_phrase_by_phrase_as_practice_hears_it(
+    tmp_path: Path,
+    resume_bank,  # type: ignore[no-untyped-def]
+) -> None:
+    """Offline grading (grade --audio, --batch) hears a recording the way practice does,
+    phrase by phrase, each phrase with the question's hints and the voice detector's
+    verdicts: a recording over 30 s gets the same audio check as any other."""
+    from mockint.grading.assess import Assessor
+    from mockint.hearing.listen import heard_by_phrases, voice_pauses
+    from mockint.hearing.vad import default_vad
+    from mockint.hearing.vocabulary import bank_terms, hints_for
+    from mockint.sound.audio import load_audio
+
+    from .conftest import HashingEmbedder, espeak
+
+    q = resume_bank.get("Q163")
+    said = load_audio(espeak(" ".join([q.model_answer] * 2), tmp_path / "long.wav"))
+    gap = np.zeros(16000 * 3, np.float32)  # a long pause inside the answer
+    audio = np.concatenate([said, gap, said[: 16000 * 5]])
+    assert len(audio) > 16000 * 40
+    calls: list[tuple[float, object, object]] = []
+
+    class Phrases:
+        name = "phrases"
+
+        def transcribe(self, audio: np.ndarray, *more: object) -> Transcript:
+            calls.append((len(audio) / 16000, *more))
+            return Transcript(f"phrase{len(calls)}")
+
+    hints = hints_for(q, bank_terms(resume_bank))
+    a = Assessor(HashingEmbedder(), Phrases()).assess_audio("resume", q, audio, None, hints)
+    assert len(calls) >= 3 and all(seconds <= 25 for seconds, _, _ in calls), calls
+    assert all(h == hints and v is not None for _, h, v in calls)
+    assert a.transcript.text == " ".join(f"phrase{k}" for k in range(1, len(calls) + 1))
+    # the long pauses come from the same pass of the voice detector, as when listening
+    _, pauses = heard_by_phrases(audio, Phrases(), default_vad())
+    assert pauses == voice_pauses(audio, default_vad()) != []
