@@ -53,6 +53,7 @@ PLAIN = GradeOptions(
     relevant=0.0,
     floor=0.3,
     ceiling=0.6,
+    stories=False,
 )
 SHARED = ROOT.parent / "shared" / "eval" / "mohler" / "mohler_dataset_edited.csv"
 

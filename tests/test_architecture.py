@@ -39,6 +39,7 @@ PURE_MODULES = {
     "grading.grade",
     "grading.delivery",
     "grading.star",
+    "grading.behavioural",
     "reports.report",
     "rehearsal.schedule",
 }

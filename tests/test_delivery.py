@@ -65,3 +65,21 @@ def test_delivery_in_plain_words_with_singulars_and_plurals() -> None:
     ]
     means = {"wpm": 120, "fillers_per_minute": 1.25, "long_pause_count": 0.5, "seconds": 70}
     assert describe(means)[1:3] == ["Fillers 1.2 per minute", "Long pauses 0.5 (over 2.5 s)"]
+
+
+def test_the_length_target_follows_the_question() -> None:
+    from mockint.grading.delivery import DeliveryOptions, describe, length_band, measure
+    from mockint.transcript import Word
+
+    # a one-line fact is quick; a model answer of 100 words asks for under a minute and a
+    # bit; a story for one to two minutes
+    fact, explain, story = length_band(False, 12), length_band(False, 100), length_band(True, 100)
+    assert fact == (10.0, 30.0) and story == (60.0, 120.0)
+    assert fact[1] < explain[1] < story[1] and explain[0] < 60
+    words = [Word(f"w{i}", i * 0.4, i * 0.4 + 0.3) for i in range(40)]  # 16 s
+    short = measure(words, DeliveryOptions(min_seconds=fact[0], max_seconds=fact[1]))
+    long = measure(words, DeliveryOptions(min_seconds=story[0], max_seconds=story[1]))
+    assert short is not None and long is not None
+    assert not any("shorter" in f for f in short.flags)
+    assert any("shorter than the 60-120 s target" in f for f in long.flags)
+    assert describe(short.to_dict())[-1] == "Length 16 s (target 10-30)"

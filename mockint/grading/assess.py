@@ -20,7 +20,7 @@ import numpy as np
 
 from mockint.bank import MAX_ANSWER_CHARS, MAX_TEXT_CHARS, Bank, Question
 from mockint.errors import MockintError, StoreError
-from mockint.grading.delivery import Delivery, measure
+from mockint.grading.delivery import Delivery, DeliveryOptions, length_band, measure
 from mockint.grading.grade import Embedder, Grade, GradeOptions, TokenCache, grade_many
 from mockint.grading.star import Star
 from mockint.grading.star import analyse as analyse_star
@@ -167,9 +167,15 @@ class Assessor:
             models,
             audio_path,
             started or now(),
-            measure(t.words, pauses=pauses),
+            measure(t.words, _length(question), pauses),
             analyse_star(t.text[:MAX_ANSWER_CHARS]) if question.behavioural else None,
         )
+
+
+def _length(q: Question) -> DeliveryOptions:
+    """Delivery options with the length this question asks for."""
+    lo, hi = length_band(q.behavioural, len(q.model_answer.split()))
+    return DeliveryOptions(min_seconds=lo, max_seconds=hi)
 
 
 def grade_capped(
@@ -298,6 +304,7 @@ def from_attempt(a: Attempt, question: Question) -> Assessment:
             dict(d.get("filler_words", {})),
             [(p["at"], p["seconds"]) for p in d.get("long_pauses", [])],
             list(d.get("flags", [])),
+            tuple(d.get("target_seconds") or (60.0, 120.0)),
         )
     return Assessment(a.bank, question, t, g, a.models, a.audio_path, a.started_at, delivery)
 

@@ -45,6 +45,8 @@ class Delivery:
     filler_words: dict[str, int]
     long_pauses: list[tuple[float, float]]  # (start of the pause, its length), seconds
     flags: list[str]  # short observations, e.g. "pace 182 wpm: faster than 170"
+    # the length this question asks for (s): see length_band()
+    target_seconds: tuple[float, float] = (60.0, 120.0)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -53,6 +55,24 @@ class Delivery:
         ]
         d["long_pause_count"] = len(self.long_pauses)
         return d
+
+
+# words a minute of a model answer read aloud, to turn its length into seconds
+SPOKEN_WPM = 130.0
+
+
+def length_band(behavioural: bool, model_words: int) -> tuple[float, float]:
+    """The target length (s) of an answer: a story takes 60-120 s (longer if the model
+    answer is longer); a technical answer about the model answer's spoken length, from
+    half to one and a half times it (at least 10-30 s: a one-line fact is quick)."""
+    spoken = model_words / SPOKEN_WPM * 60.0
+    if behavioural:
+        return max(60.0, _five(0.8 * spoken)), max(120.0, _five(1.6 * spoken))
+    return max(10.0, _five(0.5 * spoken)), min(180.0, max(30.0, _five(1.5 * spoken)))
+
+
+def _five(seconds: float) -> float:
+    return float(5 * round(seconds / 5))
 
 
 def _norm(w: str) -> str:
@@ -146,6 +166,7 @@ def measure(
         filler_words=counts,
         long_pauses=list(pauses),
         flags=flags,
+        target_seconds=(o.min_seconds, o.max_seconds),
     )
 
 
@@ -154,6 +175,7 @@ def describe(d: dict[str, Any], options: DeliveryOptions | None = None) -> list[
     "Pace 141 words/min (target 110-170)", "Fillers 0.0 per minute",
     "Long pauses 1 (over 2.5 s)", "Length 41 s (target 60-120)"."""
     o = options or DeliveryOptions()
+    lo, hi = d.get("target_seconds") or (o.min_seconds, o.max_seconds)
     pauses = d.get("long_pause_count", len(d.get("long_pauses", [])))
     count = (
         f"{pauses:.1f}"
@@ -164,6 +186,5 @@ def describe(d: dict[str, Any], options: DeliveryOptions | None = None) -> list[
         f"Pace {float(d.get('wpm', 0)):.0f} words/min (target {o.slow_wpm:.0f}-{o.fast_wpm:.0f})",
         f"Fillers {float(d.get('fillers_per_minute', 0)):.1f} per minute",
         f"Long pauses {count} (over {o.long_pause:g} s)",
-        f"Length {float(d.get('seconds', 0)):.0f} s "
-        f"(target {o.min_seconds:.0f}-{o.max_seconds:.0f})",
+        f"Length {float(d.get('seconds', 0)):.0f} s (target {float(lo):.0f}-{float(hi):.0f})",
     ]

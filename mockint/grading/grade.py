@@ -38,6 +38,9 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 
 from mockint.bank import Question
+from mockint.grading import behavioural
+from mockint.grading.behavioural import StoryOptions
+from mockint.grading.star import analyse as analyse_star
 from mockint.text import (
     FUNCTION_WORDS,
     HEDGE_WORDS,
@@ -121,6 +124,9 @@ class GradeOptions:
     # only the first this many words of an answer are graded (about 12 minutes of speech),
     # so grading time has a bound whatever arrives
     max_words: int = 2_000
+    # behavioural questions: read the answer as a story too (behavioural.py), and how
+    stories: bool = True
+    story: StoryOptions = field(default_factory=StoryOptions)
 
 
 @dataclass(frozen=True)
@@ -323,11 +329,37 @@ def _grade_one(
     on_topic = _relevance(ans, ref, o)
     if on_topic < 1:
         score *= on_topic
-        if on_topic < 0.5:
+        if on_topic < 0.5 and not (q.behavioural and o.stories):
             notes.append("about something other than what the question asks")
+    if q.behavioural and o.stories:
+        score, more = _as_story(text, q, score, ans, ref, ask, o)
+        notes += more
     if score < 35 and _restates(q_words, text):
         notes.append("restates the question: say what you would do and why, not what was asked")
     return Grade(round(score, 1), coverage, tuple(kps), hedges, tuple(notes))
+
+
+def _as_story(
+    text: str,
+    q: Question,
+    kp_score: float,
+    ans: _Encoded,
+    ref: _Encoded,
+    ask: _Encoded,
+    o: GradeOptions,
+) -> tuple[float, list[str]]:
+    """A behavioural answer's score: its key points, or its story (behavioural.py)."""
+    _, sentences = ans.pool(sentence_ranges(text) or [(0, len(text))])
+    _, question = ask.pool([(0, len(q.text))])
+    if not len(sentences) or not len(question) or not len(ref.raw):
+        return kp_score, []
+    whole, model = _unit(ans.raw.mean(axis=0)), _unit(ref.raw.mean(axis=0))
+    rel = behavioural.relevance(sentences, question[0], whole, model)
+    return behavioural.score(kp_score, analyse_star(text), rel, o.story)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / max(float(np.linalg.norm(v)), 1e-9)
 
 
 def _relevance(ans: _Encoded, ref: _Encoded, o: GradeOptions) -> float:

@@ -1,12 +1,23 @@
 """STAR feedback on behavioural answers: Situation, Task, Action, Result, and whether the
 result is measured.
 
-Pure and rule based: each sentence (or clause) of the transcript is read for the
-cues an interviewer listens for: a past scene anchored in time or place, what the
-candidate had to achieve, what they did in the first person ("I ...", not "we
-..."), what changed, and a number or a before/after in that change. It informs;
-the similarity score stays the grade. Accuracy per part on a hand-labelled set is
-in ``bench/star.py``.
+Pure and rule based, and bank-agnostic: no rule names a person, employer, project or
+place; a name counts only as a capitalised word in a scene ("at Northgate", "for
+Kestrel"), so any other name reads the same. Each clause of the transcript is read
+for what an interviewer listens for, by its grammar rather than its topic:
+
+* situation: a past scene: a time anchor ("last spring", "two weeks before go-live",
+  "when I joined", "in my first week"), a place ("at my last job", "at a small
+  studio", "at Northgate"), a past progressive ("I was building ...", "players were
+  waiting") or a narrative opening ("there was a ...", "this was on ...");
+* task: what the candidate had to achieve ("I had to", "I was asked to", "my job was");
+* action: what the candidate did or does, in the first person ("I ...", not "we ...");
+  hypotheticals ("I would") and states ("I think", "I was") are not actions;
+* result: what came of it (an outcome word, a lesson, or what follows the actions
+  without being one); measured: a number or a before and after in that result.
+
+It informs; a behavioural answer's grade uses it (``grade.py``). Accuracy per part
+on hand-labelled answers is in ``bench/star.py``.
 """
 
 from __future__ import annotations
@@ -18,27 +29,58 @@ from mockint.text import split_sentences
 
 PARTS = ("situation", "task", "action", "result", "measured")
 
-_I = re.compile(r"(?<![\w'])i(?![\w'])", re.I)
-
-# a scene: a time or place anchor, or a narrative opening, in the past
-_SCENE = re.compile(
-    r"\b(last (year|month|quarter|week|sprint)|(a|one|two|three) (days?|weeks?|months?) "
-    r"(before|after|into)|when (i|we) (joined|started|was|were|had)|when (the|our|my|a|an) "
-    r"\w+|at (my|our) (current|last|previous|first)|in (my|our) (current|last|previous|"
-    r"first) (role|job|team|company|project)|(on|in|during) (the )?[A-Z][\w-]+ (project|"
-    r"platform|rollout|release|launch)|(on|in|at|during) (thirdi|dhl|procuremate|bridgefix)|"
-    r"there was (a|an|this|one) (time|day|bug|case|issue|point)|^(once|one time|so once)\b|"
-    r"we had (a|an|two|three)|was (slow|down|broken|failing|timing out|huge|taking|growing)|"
-    r"were (slow|down|waiting|choosing)|at one point|for example, when)",
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_DAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+# where a story happens: a kind of workplace or setting (common nouns, no names)
+_PLACES = (
+    "company|startup|start-up|studio|bank|agency|firm|consultancy|retailer|hospital|shop|"
+    "store|school|university|uni|college|team|client|insurer|airline|charity|business|"
+    "fintech|job|role|internship|employer|place|department|organisation|organization|"
+    "project|platform|product|lab|factory|warehouse|clinic|restaurant|office|bootcamp"
+)
+# a time anchor: when the scene happened
+_WHEN = re.compile(
+    r"\b((last|that|this past) (year|spring|summer|autumn|fall|winter|month|quarter|week|"
+    r"sprint|job|role|company|release)|(in|during) (my|our|the|his|her) (first|second|third|"
+    r"last|final|early|previous) (week|weeks|month|months|year|years|days|sprint|job|role)|"
+    r"(?!every\b)\w+ (days?|weeks?|months?|years?|hours?) (before|after|into|ago)|"
+    r"when (i|we|she|he|they) (joined|started|was|were|had|moved|worked|arrived|took)|"
+    r"back (then|in)|at the time|one (day|time|evening|morning|night|weekend|week)|"
+    r"^(so |um |yeah )*once\b|"
+    rf"(on|one|last) ({_DAYS})|in ({_MONTHS})|(19|20)\d\d|at one point|on day one)\b",
     re.I,
 )
-_PAST = re.compile(r"\b(was|were|had|did|got|\w{3,}ed)\b", re.I)
+# a place anchor: where the scene happened
+_WHERE = re.compile(
+    r"\b((at|for|with|in|on|joined) (my|our) (current|last|previous|old|first|second|former|"
+    rf"new) ({_PLACES})|(at|for|in|with|joined|on) (a|an|one|this|the) ([\w-]+ ){{0,3}}"
+    rf"({_PLACES})s?|(my|our) (first|last|previous|current|old) ({_PLACES}) (was|is)|"
+    r"(this|it) was (on|at|in|during|for|with|when|back|a|an|our|my)|"
+    r"there (was|were) (a|an|this|one|some|two|three)|"
+    r"we had (a|an|this|one|two|three|some)|(i|we) (was|were) (\w+ing)|"
+    r"(was|were) (slow|down|broken|failing|timing out|waiting|growing|drowning|stuck|"
+    r"taking|handled|done|running))\b",
+    re.I,
+)
+# a name in a scene: a capitalised word after at/for/joined, whatever the name
+_NAMED = re.compile(
+    r"\b(?:[Aa]t|[Ff]or|[Jj]oined|[Ww]ith|[Oo]n|[Dd]uring) (?:the )?[A-Z][\w-]+|"
+    r"\b[A-Z][\w-]+ (?:project|platform|rollout|release|launch|migration|team)\b"
+)
+_PAST = re.compile(
+    r"\b(was|were|had|did|got|\w{3,}ed|built|wrote|made|took|ran|found|drew|sat|kept|led|"
+    r"spent|told|gave|brought|broke|chose|sent|began|caught|went|won|became|came|saw|met|"
+    r"held|paid|sold|stood|taught|understood|left|lost|dug|fought|bought|thought|felt)\b",
+    re.I,
+)
 
 _TASK = re.compile(
-    r"\b((my|the|our) (task|job|role|goal|aim|responsibility|challenge|mission) (was|were)|"
-    r"i was (responsible|asked|supposed|tasked|expected|the (owner|only))|"
-    r"i (had|needed|wanted|was trying) to|it was my (job|task|responsibility)|"
-    r"as the owner|i owned|we (had|needed) to (make|keep|ship|deliver|fix|finish|decide))\b",
+    r"\b((i|we) (had|needed|was trying|were trying|was supposed|were supposed|was expected|"
+    r"were expected|was meant|were meant) to|i was (asked|told|given|tasked|assigned|hired|"
+    r"brought in|responsible|in charge|the one|the (owner|only))|(asked|told|needed|got|"
+    r"wanted) me to|(my|the|our) (task|job|goal|aim|responsibility|challenge|mission|brief|"
+    r"ask) (was|were)|it was my (job|task|responsibility|call)|i (owned|volunteered|took "
+    r"on|took ownership)|(responsible for|in charge of|ownership of)|as the owner)\b",
     re.I,
 )
 
@@ -128,7 +170,8 @@ _RESULT = re.compile(
     r"stopped|started using|on time|got it|(was|were) fixed|saved|faster|instant|"
     r"trusted|became|ended up|succeeded|finished|taught me|learned that|learnt that|"
     r"(is|are|were|was) (now|usually)|now (customers|users|the|we|they)|"
-    r"(it|that) (worked|helped|solved|fixed)|instead of|after that,? i could)\b",
+    r"(it|that) (worked|helped|solved|fixed)|instead of|after that,? i could|lesson|"
+    r"no (missed|errors?|downtime))\b",
     re.I,
 )
 _NUMBER = re.compile(
@@ -159,6 +202,8 @@ class Star:
     measured: str
     # the answer tells what "we" did but not what "I" did
     only_we: bool = False
+    # the first clause that tells what the speaker did, in the past ("" for habits only)
+    done: str = ""
 
     def present(self, part: str) -> bool:
         return bool(getattr(self, part))
@@ -185,15 +230,41 @@ class Star:
 
 
 def clauses(text: str) -> list[str]:
-    """Sentences, and long sentences cut at ', so' / ', and then' (spoken run-ons)."""
+    """Sentences, and long sentences cut where a new clause starts (spoken run-ons):
+    at ', and then' / ', so' and at ', and <subject>'."""
     out = []
     for s in split_sentences(text):
-        out += [c.strip(" ,") for c in re.split(r",? (?:and then|so then|and so)\b", s) if c]
-    return [c for c in out if c]
+        out += [c.strip(" ,") for c in _CUT.split(s) if c and c.strip(" ,")]
+    return out
 
 
-def is_action(clause: str) -> bool:
-    """The clause says what the speaker did (or does): 'I' before an action verb."""
+_CUT = re.compile(
+    r",? (?:and then|so then|and so)\b|, and,? (?:uh,? |um,? )?(?=(?:the|it|we|they|our|"
+    r"that|this|she|he)\b)",
+    re.I,
+)
+# a clause about what someone usually does, not a scene
+_HABIT = re.compile(
+    r"\b(usually|always|every (day|week|morning|time|sprint|month)|whenever|often|normally|"
+    r"typically|tend to|each time)\b",
+    re.I,
+)
+
+
+def is_scene(clause: str, after: str = "") -> bool:
+    """The clause sets a past scene: a time or place anchor (or a name in a place), in the
+    past tense (its own, or the next clause's when it names the place in passing), and
+    not a habit told in the present ("I read the news every Monday")."""
+    anchored = _WHEN.search(clause) or _WHERE.search(clause) or _NAMED.search(clause)
+    past = _PAST.search(clause) or (_NAMED.search(clause) and _PAST.search(after))
+    if not anchored or not past or _HABIT.search(clause):
+        return False
+    verb = first_person_verb(clause)
+    return verb is None or bool(_PAST.fullmatch(verb))
+
+
+def first_person_verb(clause: str) -> str | None:
+    """The verb of the clause's first action in the first person ('I ...'), if any."""
     words = re.findall(r"[\w']+", clause.lower())
     for i, w in enumerate(words):
         if w != "i" or i + 1 >= len(words):
@@ -206,30 +277,43 @@ def is_action(clause: str) -> bool:
             continue
         if i > 0 and words[i - 1] in ("when", "as", "if", "before", "after", "since", "me"):
             continue
-        return True
-    return False
+        return verb
+    return None
+
+
+def is_action(clause: str) -> bool:
+    """The clause says what the speaker did (or does): 'I' before an action verb."""
+    return first_person_verb(clause) is not None
 
 
 def analyse(text: str) -> Star:
     """The STAR parts of a spoken answer, each with the first clause that shows it."""
     found = dict.fromkeys(PARTS, "")
     we = False
-    for c in clauses(text):
-        if not found["situation"] and _SCENE.search(c) and _PAST.search(c):
+    done = ""
+    cs = clauses(text)
+    for n, c in enumerate(cs):
+        if not found["situation"] and is_scene(c, cs[n + 1] if n + 1 < len(cs) else ""):
             found["situation"] = c
         if not found["task"] and _TASK.search(c):
             found["task"] = c
-        act = is_action(c) and not _TASK.search(c)
+        verb = first_person_verb(_TASK.sub(" ", c))  # "I had to ..." is the task, not an act
+        act = verb is not None
         if not found["action"] and act:
             found["action"] = c
-        we = we or bool(_WE_ACTION.search(c))
+        if not done and act and _PAST.fullmatch(str(verb)):
+            done = c
+        we_act = bool(_WE_ACTION.search(c))
+        we = we or we_act
         cue = bool(_RESULT.search(c))
         # an outcome: a result cue, or (STAR's order) what follows the actions without
-        # being one, e.g. "The queue now empties in twenty minutes."
-        after = bool(found["action"]) and found["action"] != c
-        if (cue and c != found["task"] and not act) or (after and (cue or not act)):
+        # being one ("The queue now empties in twenty minutes."), or a story's last clause
+        acted = bool(found["action"]) and found["action"] != c
+        last = n == len(cs) - 1 and (we or found["action"]) and not act and _PAST.search(c)
+        told = not act and bool(_PAST.search(c))  # a past event that is not an act of "I"
+        if (cue and c != found["task"] and not act) or (acted and (cue or told)) or last:
             if not found["result"]:
                 found["result"] = c
             if not found["measured"] and _NUMBER.search(c):
                 found["measured"] = c
-    return Star(**found, only_we=we and not found["action"])
+    return Star(**found, only_we=we and not found["action"], done=done)
