@@ -36,19 +36,44 @@ class Sessions:
         self._models: Any = None
         self._voice: Any = None
         self._voice_loaded = False
+        self._loading = threading.Lock()
+        self._warming = False
 
     def models(self) -> Any:
         from mockint.hearing.transcribe import WhisperOptions
         from mockint.rehearsal.interview import score_workers
         from mockint.rehearsal.worker import ModelProcess
 
-        if self._models is None:
-            self._models = ModelProcess(WhisperOptions(workers=score_workers(1)))
-            self._models.start()
+        with self._loading:
+            if self._models is None:
+                self._models = ModelProcess(WhisperOptions(workers=score_workers(1)))
+                self._models.start()
         return self._models
+
+    def warm(self) -> None:
+        """Load the voice and the models in the background (once), before the first
+        session, so that its first answer is not graded while they load."""
+        from mockint.rehearsal.worker import RemoteEmbedder, RemoteTranscriber
+
+        if self._warming:
+            return
+        self._warming = True
+
+        def load() -> None:
+            with contextlib.suppress(MockintError, RuntimeError, OSError):
+                self.voice()
+                models = self.models()
+                RemoteTranscriber(models).load()
+                RemoteEmbedder(models).load()
+
+        threading.Thread(target=load, name="web-warm", daemon=True).start()
 
     def voice(self) -> Any:
         """Piper, else pyttsx3 (espeak-ng), else None (questions only shown)."""
+        with self._loading:
+            return self._load_voice()
+
+    def _load_voice(self) -> Any:
         if not self._voice_loaded:
             from mockint.sound.speech import PiperSpeaker, Pyttsx3Speaker
 
@@ -70,7 +95,9 @@ class Sessions:
 
 
 async def page(request: Request) -> Response:
+    """The setup form; the voice and models start loading now, while it is filled in."""
     site = request.app.state.site
+    request.app.state.sessions.warm()
     names = list(site.banks())
     chosen = request.query_params.get("bank") or (names[0] if names else "")
     order = request.query_params.get("order") or "bank"
