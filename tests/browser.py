@@ -71,7 +71,7 @@ class Chromium:
             time.sleep(0.1)
         from websockets.sync.client import connect
 
-        self.ws = connect(pages[0]["webSocketDebuggerUrl"], max_size=None)
+        self.ws = connect(pages[0]["webSocketDebuggerUrl"], max_size=None).__enter__()
         self._id = 0
 
     def call(self, method: str, **params: Any) -> dict[str, Any]:

@@ -134,7 +134,11 @@ def key_points(points: Sequence[dict[str, Any]]) -> str:
     return "".join(
         f'<li class="kp {_kp_class(k)}" data-status="{e(str(k.get("status", "missed")))}">'
         f"{e(str(k.get('text', '')))}"
-        + (f' <span class="muted">— “{e(str(k["match"]))}”</span>' if k.get("match") else "")
+        + (
+            f' <span class="muted">— “{e(str(k["match"]))}”</span>'
+            if k.get("match") and _kp_class(k) != "missed"
+            else ""
+        )
         + "</li>"
         for k in points
     )

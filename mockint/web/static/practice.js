@@ -173,7 +173,13 @@ const handlers = {
   },
   stop_record: () => { closeMic(); $("level").style.width = "0"; buttons([]); },
   transcribing: () => { phase = "grading"; $("status").textContent = "Grading…"; },
-  result: (m) => { $("status").textContent = ""; renderResult(m); },
+  result: (m) => {
+    $("status").textContent = "";
+    $("partial").textContent = "";
+    $("hint").textContent = "";
+    $("clock").textContent = "";
+    renderResult(m);
+  },
   taken: (m) => { $("status").textContent = `Answer kept (#${m.attempt}); scores come at the end.`; },
   choose: () => { phase = "choosing"; buttons(AFTER_KEYS()); },
   model_answer: (m) => {
@@ -213,4 +219,4 @@ form.addEventListener("submit", async (ev) => {
   ws.onclose = () => { closeMic(); if (phase !== "idle") $("status").textContent += " (disconnected)"; };
 });
 
-loadBanks();
+loadBanks().then(() => { document.body.dataset.ready = "1"; });

@@ -11,3 +11,4 @@ document.querySelectorAll(".w[data-t]").forEach((w) => {
     w.classList.add("playing");
   });
 });
+document.body.dataset.ready = "1";
