@@ -1,5 +1,5 @@
-# The two commands of README: `make practice` and `make test`. Each installs what is missing first.
-.PHONY: setup practice test lint bench
+# The commands of README: `make practice`, `make serve` and `make test`. Each installs what is missing first.
+.PHONY: setup practice serve test lint bench
 
 ARGS ?=
 PYTEST_ARGS ?=
@@ -9,6 +9,9 @@ setup:
 
 practice: setup
 	.venv/bin/mockint practice $(ARGS)
+
+serve: setup
+	.venv/bin/mockint serve $(ARGS)
 
 test:
 	scripts/setup.sh --test

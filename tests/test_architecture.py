@@ -28,7 +28,11 @@ MAY_IMPORT: dict[str, set[str]] = {
     "reports": {"storage", "grading"},
     "rehearsal": {"models", "storage", "sound", "hearing", "grading", "reports"},
     "ui": {"models", "storage", "sound", "hearing", "grading", "reports", "rehearsal"},
-    "cli": {"models", "storage", "sound", "hearing", "grading", "reports", "rehearsal", "ui"},
+    "web": {"models", "storage", "sound", "hearing", "grading", "reports", "rehearsal", "ui"},
+    "cli": {
+        *("models", "storage", "sound", "hearing", "grading", "reports", "rehearsal", "ui"),
+        "web",
+    },
 }
 # the one module of grading that wires hearing and storage to the grade (an Assessment)
 EXCEPTIONS = {"grading.assess": {"hearing", "storage"}}

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from mockint import __version__
-from mockint.cli import answers, banks, hardware, history, rehearse
+from mockint.cli import answers, banks, hardware, history, rehearse, serve
 from mockint.errors import MockintError
 
 
@@ -59,7 +59,7 @@ def cli() -> None:
     """
 
 
-for _module in (banks, hardware, answers, rehearse, history):
+for _module in (banks, hardware, answers, rehearse, history, serve):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

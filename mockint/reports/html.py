@@ -45,7 +45,8 @@ ul.plain{list-style:none;padding-left:0} .up{color:#1a7f37} .down{color:#c62828}
 """
 
 
-def _cls(score: float) -> str:
+def score_class(score: float) -> str:
+    """The CSS class of a score: good, mid or low."""
     return "good" if score >= 70 else "mid" if score >= 40 else "low"
 
 
@@ -59,7 +60,7 @@ def _bars(cats: Sequence[CategoryStats]) -> str:
     for i, c in enumerate(cats):
         y = 5 + i * row
         w = bar_w * c.mean / 100
-        colour = {"good": "#2da44e", "mid": "#d4a72c", "low": "#e5534b"}[_cls(c.mean)]
+        colour = {"good": "#2da44e", "mid": "#d4a72c", "low": "#e5534b"}[score_class(c.mean)]
         parts.append(
             f'<text x="{label_w - 8}" y="{y + 16}" text-anchor="end" font-size="13">'
             f"{html.escape(c.name)}</text>"
@@ -107,7 +108,7 @@ def _marked(text: str, spans: Sequence[str], corrected: Sequence[dict[str, Any]]
     """:func:`_highlight`, with each corrected word (``at`` its offset in the text) marked
     with what was heard."""
     if not corrected:
-        return _highlight(text, spans)
+        return highlighted(text, spans)
     found = [(i, i + len(x)) for x in spans if x and (i := text.find(x)) >= 0]
     words = [(int(c["at"]), int(c["at"]) + len(c["shown"]), str(c["heard"])) for c in corrected]
     cuts = sorted(
@@ -131,7 +132,7 @@ def _marked(text: str, spans: Sequence[str], corrected: Sequence[dict[str, Any]]
     return "".join(out)
 
 
-def _highlight(text: str, spans: Sequence[str]) -> str:
+def highlighted(text: str, spans: Sequence[str]) -> str:
     """HTML-escape text, marking each matched span found in it."""
     marks: list[tuple[int, int]] = []
     for s in spans:
@@ -163,7 +164,7 @@ def _categories(r: Report) -> str:
         f'data-best="{c.best}" data-latest="{c.latest}" '
         f'data-trend="{"" if c.trend is None else c.trend}">'
         f"<td>{e(c.name)}</td><td>{c.attempts}</td><td>{c.questions}/{c.bank_questions}</td>"
-        f'<td class="score {_cls(c.mean)}">{c.mean:.1f}</td><td>{c.best:.1f}</td>'
+        f'<td class="score {score_class(c.mean)}">{c.mean:.1f}</td><td>{c.best:.1f}</td>'
         f"<td>{c.latest:.1f}</td><td>{_signed(c.trend)}</td></tr>"
         for c in r.categories
     )
@@ -237,11 +238,11 @@ def _study(r: Report) -> str:
 def _attempt(a: AttemptView, audio: Mapping[int, str]) -> str:
     e = html.escape
     kps = "".join(
-        f'<p class="kp {_kp_class(k)}">{e(str(k.get("text")))}'
+        f'<p class="kp {key_point_class(k)}">{e(str(k.get("text")))}'
         f' <span class="muted">({float(k.get("strength", k.get("similarity", 0))):.2f})</span></p>'
         for k in a.key_points
     )
-    spans = [str(k.get("match", "")) for k in a.key_points if _kp_class(k) != "missed"]
+    spans = [str(k.get("match", "")) for k in a.key_points if key_point_class(k) != "missed"]
     player = (
         f'<audio controls preload="metadata" src="{e(audio[a.id])}"></audio>'
         if a.id in audio
@@ -251,7 +252,7 @@ def _attempt(a: AttemptView, audio: Mapping[int, str]) -> str:
     return (
         f'<section class="attempt" id="attempt-{a.id}" data-attempt="{a.id}">'
         f"<h3>{e(a.question_id)} · {e(a.question)} "
-        f'<span class="score {_cls(a.score)}">{a.score:.0f}/100</span></h3>'
+        f'<span class="score {score_class(a.score)}">{a.score:.0f}/100</span></h3>'
         f'<p class="muted">{e(a.category)} · {e(a.graded_at)}'
         + (f" · {a.duration:.0f} s" if a.duration else "")
         + "</p>"
@@ -310,7 +311,7 @@ def render_html(r: Report, audio: Mapping[int, str] | None = None) -> str:
     )
     weak = "".join(
         f"<tr><td>{e(w['question_id'])} {e(w['question'])}</td><td>{e(w['category'])}</td>"
-        f'<td class="score {_cls(w["latest"])}">{w["latest"]:.0f}</td></tr>'
+        f'<td class="score {score_class(w["latest"])}">{w["latest"]:.0f}</td></tr>'
         for w in r.weakest
     )
     models = ", ".join(f"{e(m['name'])} ({e(m['sha256'][:12])})" for m in r.models)
@@ -323,7 +324,8 @@ def render_html(r: Report, audio: Mapping[int, str] | None = None) -> str:
 <p class="summary" id="summary" data-readiness="{r.readiness}" data-attempts="{r.attempts}">
 Bank <b>{e(r.bank)}</b>: {r.attempts} answers to {r.practised} of {r.bank_questions} questions,
 {e(r.first_at[:10])} to {e(r.last_at[:10])}. Readiness
-<b class="{_cls(r.readiness)}">{r.readiness:.0f}/100</b> (mean of each question's latest score).</p>
+<b class="{score_class(r.readiness)}">{r.readiness:.0f}/100</b>
+(mean of each question's latest score).</p>
 <h2>By category</h2>{_categories(r)}
 <h2>Progress by question</h2>{_progress(r)}
 <h2>Scores over time</h2><div class="charts">{charts}</div>
@@ -335,7 +337,7 @@ Bank <b>{e(r.bank)}</b>: {r.attempts} answers to {r.practised} of {r.bank_questi
 """
 
 
-def _kp_class(k: dict[str, Any]) -> str:
+def key_point_class(k: dict[str, Any]) -> str:
     """The CSS class of a key point: covered, partly or missed."""
     status = str(k.get("status", "missed"))
     return {"partly covered": "partly"}.get(status, status)

@@ -1,0 +1,238 @@
+"""The Starlette app: review pages, the report, the schedule, bank import, practice.
+
+Every route reads the same data directory as the CLI (:mod:`mockint.config`);
+:class:`~mockint.web.guard.Guard` wraps the whole app.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import AsyncIterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from mockint.bank import Bank, bank_files, find_bank
+from mockint.config import Paths, shipped_banks_dir
+from mockint.errors import MockintError
+from mockint.storage.store import Store
+from mockint.web import pages
+from mockint.web.guard import Guard, GuardOptions
+
+STATIC = Path(__file__).resolve().parent / "static"
+NO_STORE = {"cache-control": "no-store"}
+
+
+class Site:
+    """What the routes share: the data directory's paths."""
+
+    def __init__(self, paths: Paths):
+        self.paths = paths
+
+    def bank_dirs(self) -> list[Path]:
+        dirs = [self.paths.banks]
+        shipped = shipped_banks_dir()
+        if shipped is not None and shipped not in dirs:
+            dirs.append(shipped)
+        return dirs
+
+    def banks(self) -> dict[str, str]:
+        return {n: str(p) for n, p in bank_files(self.bank_dirs()).items()}
+
+    def bank(self, name: str | None) -> Bank:
+        return find_bank(name or None, self.bank_dirs())
+
+    def bank_or_none(self, name: str | None) -> Bank | None:
+        try:
+            return self.bank(name)
+        except MockintError:
+            return None
+
+    @contextlib.contextmanager
+    def store(self) -> Any:
+        """The store to read, or None when nothing has been recorded yet."""
+        if not self.paths.db.exists():
+            yield None
+            return
+        with Store(self.paths.db, readonly=True) as s:
+            yield s
+
+    def audio_file(self, path: str | None) -> Path | None:
+        """A recording's file, only when it lies inside the data directory."""
+        if not path:
+            return None
+        home = self.paths.home.resolve()
+        p = Path(path)
+        p = (p if p.is_absolute() else home / p).resolve()
+        return p if p.is_relative_to(home) and p.is_file() else None
+
+
+def html(text: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(text, status, headers=NO_STORE)
+
+
+def make_app(paths: Paths, guard: GuardOptions, events: Any = None) -> Guard:
+    """The whole app behind its guard."""
+    from mockint.web import practice_ws
+
+    site = Site(paths)
+    speech_dir = Path(tempfile.mkdtemp(prefix="mockint-speech-"))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.site, app.state.speech = site, speech_dir
+        app.state.sessions = practice_ws.Sessions(paths, speech_dir, events)
+        try:
+            yield
+        finally:
+            app.state.sessions.close()
+            import shutil
+
+            shutil.rmtree(speech_dir, ignore_errors=True)
+
+    routes = [
+        Route("/", home),
+        Route("/sessions", sessions),
+        Route("/sessions/{sid:int}", session),
+        Route("/answers/{aid:int}", answer),
+        Route("/audio/{aid:int}", audio),
+        Route("/report", report),
+        Route("/due", due),
+        Route("/banks", banks),
+        Route("/banks/import", bank_import, methods=["POST"]),
+        Route("/practice", practice_ws.page),
+        Route("/api/banks", practice_ws.bank_info),
+        Route("/speech/{name:str}", practice_ws.speech),
+        WebSocketRoute("/ws/practice", practice_ws.socket),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    return Guard(Starlette(routes=routes, lifespan=lifespan), guard)
+
+
+def _site(request: Request) -> Site:
+    site: Site = request.app.state.site
+    return site
+
+
+async def home(request: Request) -> Response:
+    site = _site(request)
+    names = list(site.banks())
+    with site.store() as s:
+        rows = s.sessions() if s else []
+        b = site.bank_or_none(None)
+        count = len(_due(b, s)) if b else 0
+    return html(pages.home(names, rows, count))
+
+
+async def sessions(request: Request) -> Response:
+    with _site(request).store() as s:
+        return html(pages.sessions(s.sessions() if s else []))
+
+
+async def session(request: Request) -> Response:
+    site = _site(request)
+    sid = int(request.path_params["sid"])
+    with site.store() as s:
+        attempts = s.attempts(session_id=sid) if s else []
+    qs: dict = {}
+    if attempts:
+        b = site.bank_or_none(attempts[0].bank)
+        qs = {q.id: q for q in b.questions} if b else {}
+    return html(pages.session(sid, attempts, qs))
+
+
+async def answer(request: Request) -> Response:
+    from mockint.grading.star import analyse
+
+    site = _site(request)
+    aid = int(request.path_params["aid"])
+    with site.store() as s:
+        a = s.attempt(aid) if s else None
+        if a is None:
+            return html(pages.message("Not found", f"No answer #{aid}."), 404)
+        same = [x for x in s.attempts(bank=a.bank) if x.question_id == a.question_id]
+    b = site.bank_or_none(a.bank)
+    q = next((x for x in b.questions if x.id == a.question_id), None) if b else None
+    star = analyse(a.transcript).to_dict() if q is not None and q.behavioural else None
+    return html(pages.answer(a, q, star, pages.others(a, same)))
+
+
+async def audio(request: Request) -> Response:
+    site = _site(request)
+    with site.store() as s:
+        a = s.attempt(int(request.path_params["aid"])) if s else None
+    f = site.audio_file(a.audio_path if a else None)
+    if f is None:
+        return Response("no recording\n", 404, media_type="text/plain")
+    return FileResponse(f, headers=NO_STORE)
+
+
+async def report(request: Request) -> Response:
+    """The per-category report: the same page as ``mockint report --html``, with players."""
+    from mockint.reports.html import render_html
+    from mockint.reports.report import build
+
+    site = _site(request)
+    with site.store() as s:
+        names = s.banks() if s else []
+        name = request.query_params.get("bank") or (names[0] if names else None)
+        attempts = s.attempts(bank=name) if s and name else []
+    if not attempts:
+        return html(pages.message("Report", "No answers yet: practise first."))
+    r = build(attempts, site.bank_or_none(name))
+    audio_urls = {a.id: f"/audio/{a.id}" for a in r.items if a.audio_path}
+    nav = '<p><a href="/">← mockint</a></p>'
+    return html(render_html(r, audio_urls).replace("<body>", "<body>" + nav, 1))
+
+
+def _due(b: Bank, s: Store | None) -> list:
+    from mockint.rehearsal.schedule import due as due_now
+
+    return due_now(b.questions, s.attempts(bank=b.name) if s else [], datetime.now(timezone.utc))
+
+
+async def due(request: Request) -> Response:
+    site = _site(request)
+    try:
+        b = site.bank(request.query_params.get("bank"))
+    except MockintError as e:
+        return html(pages.message("Due for review", str(e)), 400)
+    with site.store() as s:
+        items = _due(b, s)
+    return html(pages.due(b.name, items, datetime.now(timezone.utc)))
+
+
+async def banks(request: Request) -> Response:
+    return html(pages.banks(_site(request).banks()))
+
+
+async def bank_import(request: Request) -> Response:
+    """A bank file as the request body (``?filename=&name=&replace=1``), validated and
+    stored by :func:`mockint.bank.import_bank`, exactly as ``mockint bank import``."""
+    from mockint.bank import import_bank
+
+    site = _site(request)
+    q = request.query_params
+    filename = Path(q.get("filename") or "upload.toml").name
+    body = await request.body()
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / filename
+        src.write_bytes(body)
+        try:
+            out = import_bank(
+                src,
+                site.paths.banks,
+                q.get("name") or None,
+                q.get("replace") == "1",
+                site.bank_dirs(),
+            )
+        except MockintError as e:
+            return JSONResponse({"error": str(e).replace(str(src), filename)}, 400)
+    return JSONResponse({"imported": out.stem, "path": str(out)})
