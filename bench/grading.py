@@ -198,8 +198,8 @@ def throughput(bank: Bank, embedder: MiniLMEmbedder) -> str:
     """Batch grading speed (answers/s) with cold and warm caches, like `grade --batch`."""
     import json as _json
 
-    from mockint.grading.assess import grade_batch
     from mockint.grading.grade import TokenCache
+    from mockint.rehearsal.batch import grade_batch
 
     qs = bank.questions
     lines = [

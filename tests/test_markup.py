@@ -14,10 +14,11 @@ from mockint import config
 from mockint.bank import Question, load_file
 from mockint.cli.main import cli
 from mockint.errors import BankError
-from mockint.rehearsal.practice import CategorySummary, Listening
+from mockint.rehearsal.screen import CategorySummary, Listening
+from mockint.reports.lines import plain
 from mockint.reports.report import Missed
 from mockint.storage.store import Attempt, Store
-from mockint.ui import ConsoleUI, plain
+from mockint.ui import ConsoleUI
 
 CATEGORY = "Loops [/x]"
 QUESTION = "Why write list[str] and not [bold]list[/bold]?"

@@ -13,13 +13,8 @@ import pytest
 from mockint.bank import Bank, Question
 from mockint.hearing.listen import Endpointer, EndpointOptions, Listener, PhraseTranscriber, _slice
 from mockint.hearing.transcribe import Transcriber
-from mockint.rehearsal.practice import (
-    Interrupted,
-    Listening,
-    Practice,
-    PracticeOptions,
-    order_questions,
-)
+from mockint.rehearsal.practice import Interrupted, Practice, PracticeOptions, order_questions
+from mockint.rehearsal.screen import Listening
 from mockint.sound import audio as audio_mod
 from mockint.sound.audio import SAMPLE_RATE, StreamingWav, load_audio
 from mockint.sound.devices import ArrayRecorder, DeviceError

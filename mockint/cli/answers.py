@@ -96,7 +96,7 @@ def grade(
     """
     from mockint.grading.assess import save_to
     from mockint.rehearsal import offline
-    from mockint.ui import assessment_lines, plain
+    from mockint.reports.lines import assessment_lines, plain
 
     if batch is not None:
         if qid or audio or text:

@@ -210,8 +210,8 @@ def _undo(a: Any, picked: tuple[str, ...]) -> Any:
     """Put the attempt's corrected words back as heard (by number, or all); regrade; store."""
     from mockint.grading.assess import from_attempt, undo_corrections
     from mockint.rehearsal.offline import assessor
+    from mockint.reports.lines import plural
     from mockint.storage.store import Store
-    from mockint.ui import plural
 
     fresh = from_attempt(a, _question(a))
     n = len(fresh.corrections)
@@ -293,7 +293,7 @@ def _review_sessions(store: Any) -> None:
 def _review_question(store: Any, target: str, compare: bool, bank_name: str | None) -> None:
     """A question's answers, oldest first; with --compare, the best beside the latest."""
     from mockint.bank import normalise_id
-    from mockint.ui import compare_lines, plain
+    from mockint.reports.lines import compare_lines, plain
 
     name = pick_bank(store, bank_name)
     mine = [
@@ -334,7 +334,7 @@ def _list_attempts(attempts: list[Any]) -> None:
 
 
 def _show_attempt(a: Any) -> None:
-    from mockint.ui import attempt_lines, plain
+    from mockint.reports.lines import attempt_lines, plain
 
     b = bank_or_none(a.bank)
     q = None

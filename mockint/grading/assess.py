@@ -2,15 +2,12 @@
 
 :class:`Assessor` is the one builder of an :class:`Assessment`: it transcribes if
 need be, grades (``grade.py``) and measures delivery (``delivery.py``), and notes
-which models did it. :func:`save` stores one; :func:`grade_batch` grades JSON Lines.
+which models did it. :func:`save` stores one; :mod:`mockint.rehearsal.batch` grades JSON Lines.
 """
 
 from __future__ import annotations
 
-import functools
-import json
-import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,14 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from mockint.bank import MAX_ANSWER_CHARS, MAX_TEXT_CHARS, Bank, Question
-from mockint.errors import MockintError, StoreError
+from mockint.bank import MAX_ANSWER_CHARS, Question
+from mockint.errors import StoreError
 from mockint.grading.delivery import Delivery, DeliveryOptions, length_band, measure
 from mockint.grading.grade import Embedder, Grade, GradeOptions, TokenCache, grade_many
 from mockint.grading.star import Star
 from mockint.grading.star import analyse as analyse_star
 from mockint.hearing.transcribe import Transcriber
-from mockint.hearing.vocabulary import Hints, bank_terms, hints_for
+from mockint.hearing.vocabulary import Hints
 from mockint.storage.intake import import_pending, keep_pending
 from mockint.storage.store import Attempt, Store, new_uid, now
 from mockint.transcript import (
@@ -365,176 +362,3 @@ def kept_aside(e: StoreError, attempt: Attempt, pending: Path) -> str:
     except OSError as err:
         return f"{e}; the graded answer could not be kept either ({err.strerror})"
     return f"{e}; the graded answer is kept in {path}: 'mockint import-pending' brings it in"
-
-
-# --- batch grading --------------------------------------------------------------------------
-
-ADHOC_CATEGORY = "(ad hoc)"
-
-
-@dataclass(frozen=True)
-class BatchResult:
-    """One line of a batch: its number, and an assessment or the error that stopped it."""
-
-    line: int
-    assessment: Assessment | None = None
-    error: str | None = None
-    # graded against a reference given on the line, not a bank question (never stored)
-    adhoc: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        if self.assessment is None:
-            return {"line": self.line, "error": self.error}
-        return {"line": self.line, **self.assessment.to_dict()}
-
-
-@dataclass(frozen=True)
-class _Item:
-    line: int
-    question: Question
-    transcript: Transcript | None  # None: an audio answer not transcribed yet
-    audio: str | None
-    adhoc: bool
-    hints: Hints | None = None  # the question's vocabulary, for its transcription
-
-
-def _parse_line(n: int, raw: str, bank: Bank) -> _Item:
-    """One JSON line as an item to grade; ValueError or a MockintError says what is wrong."""
-    try:
-        item = json.loads(raw)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"JSONDecodeError: {e.msg}") from None
-    if not isinstance(item, dict):
-        raise ValueError("each line must be a JSON object")
-    adhoc = "question" not in item
-    if not adhoc:
-        try:
-            q = bank.get(str(item["question"]))
-        except KeyError:
-            raise ValueError(f"no question '{item['question']}' in bank '{bank.name}'") from None
-    elif "question_text" in item and "reference" in item:
-        if not re.search(r"\w", str(item["reference"])):
-            raise ValueError("'reference' is empty: give the model answer to grade against")
-        if len(str(item["reference"])) > MAX_ANSWER_CHARS:
-            raise ValueError(f"'reference' is longer than {MAX_ANSWER_CHARS:,} characters")
-        if len(str(item["question_text"])) > MAX_TEXT_CHARS:
-            raise ValueError(f"'question_text' is longer than {MAX_TEXT_CHARS:,} characters")
-        q = Question(
-            f"line-{n}", ADHOC_CATEGORY, str(item["question_text"]), str(item["reference"])
-        )
-    else:
-        raise ValueError("give 'question' (a bank id), or 'question_text' and 'reference'")
-    if "text" in item:
-        return _Item(n, q, Transcript(str(item["text"]).strip()), None, adhoc)
-    if "audio" in item:
-        hints = None if adhoc else hints_for(q, _terms(bank))
-        return _Item(n, q, None, str(item["audio"]), adhoc, hints)
-    raise ValueError("give the answer as 'text' or 'audio'")
-
-
-@functools.lru_cache(maxsize=4)
-def _terms(bank: Bank) -> frozenset[str]:
-    return frozenset(bank_terms(bank))
-
-
-def grade_batch(
-    lines: Iterable[str],
-    bank: Bank,
-    embedder: Embedder,
-    transcriber: Callable[[], Transcriber],
-    load_audio: Callable[[str], np.ndarray],
-    options: GradeOptions | None = None,
-    chunk: int = 64,
-    transcribe_many: TranscribeMany | None = None,
-    cache: TokenCache | None = None,
-) -> Iterator[BatchResult]:
-    """Grade JSON Lines: ``{"question": ID, "text"|"audio": ...}`` or, for a question
-    outside the bank, ``{"question_text": ..., "reference": ..., "text": ...}``.
-
-    Yields one result per non-blank line, in order, as each chunk of lines is
-    graded (text answers of a chunk are embedded together), so memory stays flat
-    and results come while the rest is read. A bad line gets an error and the
-    rest still run. The transcriber is made only if a line needs it; the audio answers
-    of a chunk go to ``transcribe_many`` (several processes) when it is given. The model
-    answers' vectors are kept in ``cache`` (or one of this batch's own).
-    """
-    cache = cache if cache is not None else TokenCache(embedder)
-
-    def one_by_one(todo: list[tuple[str, Hints | None]]) -> list[Transcript | str]:
-        from mockint.hearing.listen import heard_by_phrases
-        from mockint.hearing.vad import default_vad
-
-        out: list[Transcript | str] = []
-        for path, hints in todo:
-            try:
-                audio = load_audio(path)
-                out.append(heard_by_phrases(audio, transcriber(), default_vad(), hints=hints)[0])
-            except MockintError as e:
-                out.append(str(e))
-        return out
-
-    pending: list[_Item | BatchResult] = []
-    for n, raw in enumerate(lines, 1):
-        if not raw.strip():
-            continue
-        try:
-            pending.append(_parse_line(n, raw, bank))
-        except (ValueError, MockintError) as e:  # one bad line must not stop the rest
-            pending.append(BatchResult(n, error=str(e)))
-        if len(pending) >= chunk:
-            pending = _transcribe(pending, transcribe_many or one_by_one)
-            yield from _grade_chunk(pending, bank, embedder, transcriber, options, cache)
-            pending = []
-    pending = _transcribe(pending, transcribe_many or one_by_one)
-    yield from _grade_chunk(pending, bank, embedder, transcriber, options, cache)
-
-
-# audio files (path, the question's hints) -> each one's transcript, or the error that
-# stopped it
-TranscribeMany = Callable[[list[tuple[str, Hints | None]]], list[Transcript | str]]
-
-
-def _transcribe(
-    pending: list[_Item | BatchResult], many: TranscribeMany
-) -> list[_Item | BatchResult]:
-    """The chunk with its audio answers transcribed (in order; failures become errors)."""
-    from dataclasses import replace
-
-    todo = [p for p in pending if isinstance(p, _Item) and p.transcript is None]
-    if not todo:
-        return pending
-    heard = dict(
-        zip((p.line for p in todo), many([(str(p.audio), p.hints) for p in todo]), strict=True)
-    )
-    out: list[_Item | BatchResult] = []
-    for p in pending:
-        got = heard.get(p.line) if isinstance(p, _Item) else None
-        if isinstance(got, str):
-            out.append(BatchResult(p.line, error=got))
-        elif got is not None and isinstance(p, _Item):
-            out.append(replace(p, transcript=got))
-        else:
-            out.append(p)
-    return out
-
-
-def _grade_chunk(
-    pending: list[_Item | BatchResult],
-    bank: Bank,
-    embedder: Embedder,
-    transcriber: Callable[[], Transcriber],
-    options: GradeOptions | None,
-    cache: TokenCache,
-) -> Iterator[BatchResult]:
-    todo = [p for p in pending if isinstance(p, _Item) and p.transcript is not None]
-    said = [(p.transcript.text, p.question) for p in todo if p.transcript]
-    grades = iter(grade_capped(said, embedder, options, cache))
-    for p in pending:
-        if isinstance(p, BatchResult) or p.transcript is None:
-            yield p if isinstance(p, BatchResult) else BatchResult(p.line, error="not heard")
-            continue
-        assessor = Assessor(embedder, transcriber() if p.audio is not None else None, cache=cache)
-        a = assessor.build(
-            "" if p.adhoc else bank.name, p.question, p.transcript, next(grades), p.audio
-        )
-        yield BatchResult(p.line, a, adhoc=p.adhoc)

@@ -28,13 +28,8 @@ from mockint.rehearsal.miccheck import (
     remember,
     remembered,
 )
-from mockint.rehearsal.practice import (
-    CategorySummary,
-    Events,
-    Practice,
-    PracticeOptions,
-    PracticeUI,
-)
+from mockint.rehearsal.practice import Events, Practice, PracticeOptions
+from mockint.rehearsal.screen import CategorySummary, PracticeUI
 from mockint.sound.devices import Recorder
 from mockint.sound.speech import Speaker, SpeechOptions
 from mockint.storage.intake import import_pending

@@ -11,8 +11,9 @@ from collections.abc import Callable, Generator, Iterable
 from typing import Any
 
 from mockint.bank import Bank
-from mockint.grading.assess import Assessor, BatchResult, grade_batch
+from mockint.grading.assess import Assessor
 from mockint.hearing.transcribe import Transcriber, WhisperOptions
+from mockint.rehearsal.batch import BatchResult, grade_batch
 
 Status = Callable[[str], None]
 
@@ -39,7 +40,7 @@ def grade_lines(
     on_status: Status | None = None,
     before_transcribing: Callable[[], None] = lambda: None,
 ) -> Generator[BatchResult, None, None]:
-    """:func:`mockint.grading.assess.grade_batch` with the real models: the audio answers
+    """:func:`mockint.rehearsal.batch.grade_batch` with the real models: the audio answers
     are transcribed by one engine made when a line first needs it, or, with ``jobs`` > 1,
     by that many processes (the pool starts at once). ``before_transcribing`` runs before
     either is made (a check that the model is there). Close the iterator when done: that

@@ -23,7 +23,7 @@ from mockint.bank import Question
 from mockint.errors import DeviceError, ModelError, SpeechError
 from mockint.grading.assess import Assessment
 from mockint.grading.delivery import describe as describe_delivery
-from mockint.rehearsal.practice import Action, CategorySummary, Choice, Listening
+from mockint.rehearsal.screen import Action, CategorySummary, Choice, Listening
 from mockint.reports.report import Missed
 from mockint.storage.store import Attempt
 from mockint.transcript import words_to_dicts
