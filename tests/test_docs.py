@@ -16,6 +16,7 @@ PAGES = [
     "measurements",
     "architecture",
     "testing",
+    "web",
 ]
 
 

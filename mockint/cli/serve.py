@@ -7,19 +7,22 @@ from pathlib import Path
 import click
 
 from mockint import config
+from mockint.cli.common import LibraryDefault
+
+SERVE = "mockint.web.server:ServeOptions"
 
 
 @click.command()
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),
-    default=8765,
+    default=LibraryDefault(f"{SERVE}.port"),
     show_default=True,
     help="Port (a free one is picked if it is taken; 0: any).",
 )
 @click.option(
     "--host",
-    default="127.0.0.1",
+    default=LibraryDefault(f"{SERVE}.host"),
     show_default=True,
     help="Address to listen on; anything but loopback is reachable by others.",
 )

@@ -58,7 +58,7 @@ class EndpointOptions:
     # at this length (s) the phrase is cut at its quietest 30 ms of the last 1.5 s, pause
     # or not: the tail left when the answer ends must be transcribed within the silence,
     # and it is not always (1.9 s between a phrase's cut and the end; with the term checks
-    # a 16 s phrase took 4.4 s offline, 5-6 s live; 8-12 s phrases ~2.2 s: README)
+    # a 16 s phrase took 4.4 s offline, 5-6 s live; 8-12 s phrases ~2.2 s: docs/measurements.md)
     max_phrase: float = 20.0
     # silence (s) after a phrase too short to cut on its own (under min_phrase) at which it
     # is transcribed already, in case the answer is over: if it is, the stop does not wait

@@ -73,7 +73,8 @@ class WhisperOptions:
     # cores the CTranslate2 engine may use at once, `threads` each: with 2 the encoder runs
     # on twice the threads and the audio check scores two candidate texts at a time (beam
     # search stays on `threads`: it was slower on two). The same transcript, sooner: a 17 s
-    # phrase 2.28 -> 1.80 s (README). Practice uses 2 where there are two cores to spare.
+    # phrase 2.28 -> 1.80 s (docs/measurements.md). Practice uses 2 where there are two
+    # cores to spare.
     workers: int = 1
     # per-word times, from cross-attention alignment (delivery needs them)
     word_timestamps: bool = True
@@ -270,7 +271,7 @@ class WhisperTranscriber(Engine):
         self, model: Any, audio: np.ndarray, duration: float, hints: Hints | None
     ) -> tuple[Transcript, Scorer | None]:
         """``hints`` do not reach the decoder: priming openai-whisper with the question's
-        words set off loops (see README)."""
+        words set off loops (docs/hearing.md)."""
         import torch
         import whisper
 

@@ -18,7 +18,7 @@ from mockint.errors import AudioError
 from mockint.limits import open_regular
 
 SAMPLE_RATE = 16000
-# What one answer file may decode to (README, "Limits"): as long as the longest answer
+# What one answer file may decode to (docs/usage.md, "Limits"): as long as the longest answer
 # mockint records (--max-seconds 3600), and no more samples over all channels than an
 # hour of 16 kHz mono (230 MB as float32): 10 minutes of 48 kHz stereo.
 MAX_SECONDS = 3600

@@ -36,7 +36,7 @@ from mockint.storage.untrusted import Unsafe, guarded, open_checked
 FORMAT = "mockint-export"
 VERSION = 2  # 2: the manifest gives each file's size beside its sha256
 
-# Caps (README, "Export and import"): far above a real history, far below harm.
+# Caps (docs/usage.md, "Export and import"): far above a real history, far below harm.
 MAX_DB_BYTES = 512 * 1024 * 1024
 MAX_RECORDING_BYTES = 64 * 1024 * 1024  # about 30 minutes of FLAC
 MAX_TOTAL_BYTES = 8 * 1024 * 1024 * 1024

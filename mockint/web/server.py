@@ -32,6 +32,9 @@ class ServeError(MockintError):
 
 @dataclass(frozen=True)
 class ServeOptions:
+    """Where the app listens and whether it opens the browser."""
+
+    # loopback only unless asked: anything else is reachable by others (it warns)
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
     # open the browser on the URL once the server listens
