@@ -28,6 +28,11 @@ def test_a_complete_story_is_worth_more_than_its_parts() -> None:
     # habits and platitudes keep a share of what their key points earn
     assert score(60.0, habits, 0.5, o)[0] == pytest.approx(60.0 * o.no_story)
     assert "no story" in score(60.0, habits, 0.5, o)[1][0]
+    # ... eased by the share of the key's points they cover: saying all the key says
+    # (the model answer itself may describe habits) is what the question asks
+    half = score(60.0, habits, 0.5, o, covered=0.5)[0]
+    assert 60.0 * o.no_story < half < 60.0
+    assert score(60.0, habits, 0.5, o, covered=1.0) == (60.0, [])
     # a relevant story earns its own score, well above its key points
     told = score(20.0, full, 0.5, o)[0]
     assert told >= 80

@@ -7,8 +7,9 @@ behavioural answer therefore earns the better of two readings:
 
 * the points you prepared: key-point coverage against the model answer (``grade.py``),
   scaled by relevance, and by 0.6 when the answer tells no story at all (no past
-  scene, no past act of its own): platitudes and habits alone are not what the
-  question asks for;
+  scene, no past act of its own), eased by the share of the key's points it covers:
+  platitudes and habits alone are not what the question asks for, but saying all
+  that the key says is;
 * a story (a past scene and what was done in it): relevance to the question
   (sentence embeddings: the answer's two sentences closest to the question, and the
   whole answer against the model answer) times its STAR completeness (``star.py``: a
@@ -91,20 +92,28 @@ def credit(rel: float, o: StoryOptions) -> float:
     return float(np.clip((rel - o.irrelevant) / (o.relevant - o.irrelevant), 0.0, 1.0))
 
 
-def score(key_points: float, star: Star, rel: float, o: StoryOptions) -> tuple[float, list[str]]:
-    """A behavioural answer's 0-100 score from its key-point score, its STAR parts and its
-    relevance to the question, with a note on how it was read.
+def score(
+    key_points: float, star: Star, rel: float, o: StoryOptions, covered: float = 0.0
+) -> tuple[float, list[str]]:
+    """A behavioural answer's 0-100 score from its key-point score, its STAR parts, its
+    relevance to the question and the share of the key's points it covers, with a note on
+    how it was read.
+
+    An answer without a story is scaled by ``no_story``, eased by the share of the key's
+    points it covers: an answer that says all the key says has answered as the key asks
+    (the model answer itself need not tell a story), platitudes cover none of it.
 
     The story's completeness counts squared: a story without its result or its measure
     is worth well under a whole one. Both readings are scaled by relevance, the story's
     only down to ``floor``."""
     story = is_story(star)
     on_topic = credit(rel, o)
-    prepared = key_points * on_topic * (1.0 if story else o.no_story)
+    plain = o.no_story + (1.0 - o.no_story) * min(max(covered, 0.0), 1.0)
+    prepared = key_points * on_topic * (1.0 if story else plain)
     reach = o.floor + (1.0 - o.floor) * on_topic
     told = 100.0 * completeness(star, o) ** 2 * reach if is_scene_and_act(star) else 0.0
     notes = []
-    if not story:
+    if not story and plain < 1.0:
         notes.append("no story: tell one real time it happened, what you did and what came of it")
     elif on_topic < 0.5:
         notes.append("say how the story answers the question: it reads as about something else")

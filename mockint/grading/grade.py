@@ -332,7 +332,8 @@ def _grade_one(
         if on_topic < 0.5 and not (q.behavioural and o.stories):
             notes.append("about something other than what the question asks")
     if q.behavioural and o.stories:
-        score, more = _as_story(text, q, score, ans, ref, ask, o)
+        covered = sum(k.covered for k in kps) / len(kps) if kps else 0.0
+        score, more = _as_story(text, q, score, covered, ans, ref, ask, o)
         notes += more
     if score < 35 and _restates(q_words, text):
         notes.append("restates the question: say what you would do and why, not what was asked")
@@ -343,6 +344,7 @@ def _as_story(
     text: str,
     q: Question,
     kp_score: float,
+    covered: float,
     ans: _Encoded,
     ref: _Encoded,
     ask: _Encoded,
@@ -355,7 +357,7 @@ def _as_story(
         return kp_score, []
     whole, model = _unit(ans.raw.mean(axis=0)), _unit(ref.raw.mean(axis=0))
     rel = behavioural.relevance(sentences, question[0], whole, model)
-    return behavioural.score(kp_score, analyse_star(text), rel, o.story)
+    return behavioural.score(kp_score, analyse_star(text), rel, o.story, covered)
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
