@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
-from mockint.grading.star import PARTS, analyse
+from mockint.grading.star import (
+    PARTS,
+    analyse,
+    clauses,
+    embedding_inputs,
+    read,
+    situation_model,
+)
 
 DATA = Path(__file__).parent / "data" / "star-answers.jsonl"
 
@@ -118,3 +128,79 @@ def test_a_scene_is_read_from_grammar_not_from_a_name() -> None:
         assert s.situation == opening, opening
     habit = analyse("I read the newsletter every Monday and I try new tools on a side project.")
     assert not habit.situation and habit.action and not habit.done
+
+
+# the learned scene reader: the grammar proposes, an embedding classifier confirms
+_PRESENT_SCENE = "I work the night desk at a small clinic, where a patient collapsed in the lobby."
+_STORY = " I called the ambulance and I kept him talking. He was in hospital within ten minutes."
+
+
+def _towards(sign: float) -> np.ndarray:
+    """A unit 'embedding' the shipped classifier reads as a scene (+1) or not (-1)."""
+    w = np.asarray(situation_model()["weights"])
+    return sign * w / np.linalg.norm(w)
+
+
+def test_a_scene_told_in_the_present_needs_the_classifier_to_confirm_it() -> None:
+    text = _PRESENT_SCENE + _STORY
+    n = len(clauses(text))
+    assert not analyse(text).situation  # "I work ..." first: the grammar alone rejects it
+    yes = np.stack([_towards(1.0)] * n)
+    no = np.stack([_towards(-1.0)] * n)
+    assert analyse(text, yes).situation == _PRESENT_SCENE
+    assert not analyse(text, no).situation
+    assert not analyse(text, yes[:1]).situation  # not one row per clause: ignored
+    assert not analyse(text, np.ones((n, 7))).situation  # another model's vectors: ignored
+
+
+def test_the_classifier_confirms_only_what_the_grammar_proposes() -> None:
+    habit = "I read the release notes at my desk every Monday, and I try new tools."
+    n = len(clauses(habit))
+    assert not analyse(habit, np.stack([_towards(1.0)] * n)).situation  # a habit
+    opinion = "I think conflicts are healthy and the lead decides."
+    assert not analyse(opinion, np.stack([_towards(1.0)] * len(clauses(opinion)))).situation
+
+
+class _Toward:
+    """An encoder whose every token vector points the classifier's way."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.seen: list[str] = []
+
+    def tokens(self, texts: Sequence[str]) -> list[SimpleNamespace]:
+        self.seen += texts
+        return [SimpleNamespace(vectors=np.stack([_towards(1.0)] * 3)) for _ in texts]
+
+
+def test_read_uses_only_the_embedder_the_classifier_was_trained_on() -> None:
+    text = _PRESENT_SCENE + _STORY
+    same = _Toward(situation_model()["embedder"])
+    assert read([text], same)[0].situation == _PRESENT_SCENE
+    other = _Toward("another-model")
+    assert not read([text], other)[0].situation and not other.seen
+    assert not read([text], None)[0].situation
+
+
+def test_the_classifier_never_sees_a_name() -> None:
+    text = "So at Northgate Savings I met Ana in June. Then Ruth and I left for Kestrel."
+    assert embedding_inputs(text) == embedding_inputs(swap_names(text))
+    assert embedding_inputs(text)[0] == "So at Name Name I met Name in Name."
+
+
+def test_a_present_frame_joined_to_a_past_scene_is_a_scene() -> None:
+    for opening in (
+        "I'm a paramedic in Leeds, and last winter our station lost two crews to flu.",
+        "So I run the front desk at a dental practice, and in March the booking system went down.",
+    ):
+        assert analyse(opening + _STORY).situation == opening
+    habit = "I plan my week on Monday, and I keep the chat closed when I'm coding."
+    assert not analyse(habit + _STORY).situation
+
+
+@pytest.mark.slow
+def test_the_shipped_classifier_keeps_scenes_and_habits_apart(embedder: object) -> None:
+    story = "Last spring at a small studio our build was slow." + _STORY
+    habits = "I work at a bank. I check my tray every morning and I tell my supervisor."
+    got = read([story, habits], embedder)  # type: ignore[arg-type]
+    assert got[0].situation and not got[1].situation

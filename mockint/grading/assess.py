@@ -20,7 +20,7 @@ from mockint.errors import StoreError
 from mockint.grading.delivery import Delivery, DeliveryOptions, length_band, measure
 from mockint.grading.grade import Embedder, Grade, GradeOptions, TokenCache, grade_many
 from mockint.grading.star import Star
-from mockint.grading.star import analyse as analyse_star
+from mockint.grading.star import read as read_star
 from mockint.hearing.transcribe import Transcriber
 from mockint.hearing.vocabulary import Hints
 from mockint.storage.intake import import_pending, keep_pending
@@ -165,7 +165,9 @@ class Assessor:
             audio_path,
             started or now(),
             measure(t.words, _length(question), pauses),
-            analyse_star(t.text[:MAX_ANSWER_CHARS]) if question.behavioural else None,
+            read_star([t.text[:MAX_ANSWER_CHARS]], self.embedder)[0]
+            if question.behavioural
+            else None,
         )
 
 

@@ -40,7 +40,8 @@ import numpy as np
 from mockint.bank import Question
 from mockint.grading import behavioural
 from mockint.grading.behavioural import StoryOptions
-from mockint.grading.star import analyse as analyse_star
+from mockint.grading.star import Star
+from mockint.grading.star import read as read_star
 from mockint.text import (
     FUNCTION_WORDS,
     HEDGE_WORDS,
@@ -260,9 +261,11 @@ def grade_many(
     texts = [_first_words(t, o.max_words) for t, _ in items]
     refs = {q.model_answer for _, q in items} | {q.text for _, q in items}
     enc = cache.encode(texts + list(refs), refs, o.unit_words)
+    told = [t for t, (_, q) in zip(texts, items, strict=True) if q.behavioural and o.stories]
+    stars = dict(zip(told, read_star(told, embedder), strict=True))
     out = []
     for text, (full, q) in zip(texts, items, strict=True):
-        g = _grade_one(text, q, enc[text], enc[q.model_answer], enc[q.text], o)
+        g = _grade_one(text, q, enc, o, stars.get(text))
         if len(text) < len(full):
             cut = f"graded the first {o.max_words:,} words of {len(full.split()):,}"
             g = Grade(g.score, g.coverage, g.key_points, g.hedges, (*g.notes, cut))
@@ -279,8 +282,9 @@ def _first_words(text: str, n: int) -> str:
 
 
 def _grade_one(
-    text: str, q: Question, ans: _Encoded, ref: _Encoded, ask: _Encoded, o: GradeOptions
+    text: str, q: Question, enc: dict[str, _Encoded], o: GradeOptions, star: Star | None
 ) -> Grade:
+    ans, ref, ask = enc[text], enc[q.model_answer], enc[q.text]
     hedges = tuple(hedges_in(text))
     q_words = set(content_words(q.text))
     own = _own(text, q_words)
@@ -332,8 +336,7 @@ def _grade_one(
         if on_topic < 0.5 and not (q.behavioural and o.stories):
             notes.append("about something other than what the question asks")
     if q.behavioural and o.stories:
-        covered = sum(k.covered for k in kps) / len(kps) if kps else 0.0
-        score, more = _as_story(text, q, score, covered, ans, ref, ask, o)
+        score, more = _as_story(text, q, score, kps, ans, ref, ask, o, star)
         notes += more
     if score < 35 and _restates(q_words, text):
         notes.append("restates the question: say what you would do and why, not what was asked")
@@ -344,11 +347,12 @@ def _as_story(
     text: str,
     q: Question,
     kp_score: float,
-    covered: float,
+    kps: Sequence[KeyPoint],
     ans: _Encoded,
     ref: _Encoded,
     ask: _Encoded,
     o: GradeOptions,
+    star: Star | None = None,
 ) -> tuple[float, list[str]]:
     """A behavioural answer's score: its key points, or its story (behavioural.py)."""
     _, sentences = ans.pool(sentence_ranges(text) or [(0, len(text))])
@@ -357,7 +361,9 @@ def _as_story(
         return kp_score, []
     whole, model = _unit(ans.raw.mean(axis=0)), _unit(ref.raw.mean(axis=0))
     rel = behavioural.relevance(sentences, question[0], whole, model)
-    return behavioural.score(kp_score, analyse_star(text), rel, o.story, covered)
+    covered = sum(k.covered for k in kps) / len(kps) if kps else 0.0
+    star = star or read_star([text], None)[0]
+    return behavioural.score(kp_score, star, rel, o.story, covered)
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

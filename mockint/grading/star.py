@@ -22,8 +22,15 @@ on hand-labelled answers is in ``bench/star.py``.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
 
 from mockint.text import split_sentences
 
@@ -260,7 +267,15 @@ def is_scene(clause: str, after: str = "") -> bool:
     if not anchored or not past or _HABIT.search(clause):
         return False
     verb = first_person_verb(clause)
-    return verb is None or bool(_PAST.fullmatch(verb))
+    if verb is None or _PAST.fullmatch(verb):
+        return True
+    # a present frame joined to a past scene: "I teach at a school, and three weeks
+    # before the deadline the board changed the brief": the joined clause is read alone
+    joined = _AND.split(clause)[1:]
+    return any(_WHEN.search(j) and is_scene(j) for j in joined)
+
+
+_AND = re.compile(r",? and (?:then |so )?", re.I)
 
 
 def first_person_verb(clause: str) -> str | None:
@@ -286,14 +301,71 @@ def is_action(clause: str) -> bool:
     return first_person_verb(clause) is not None
 
 
-def analyse(text: str) -> Star:
-    """The STAR parts of a spoken answer, each with the first clause that shows it."""
+# a name inside a sentence: a capitalised word not at its start, save "I" (a month or a
+# day too: a name swap may take it for one; the grammar still reads it)
+_NAME = re.compile(r"(?<=[^.!?] )(?!I\b|I')[A-Z][\w'-]*")
+_WEIGHTS = Path(__file__).with_name("star_situation.json")
+
+
+def masked(clause: str) -> str:
+    """The clause with every name read as "Name": what the learned reading sees, so
+    that swapping a name cannot change it."""
+    return _NAME.sub("Name", clause)
+
+
+def embedding_inputs(text: str) -> list[str]:
+    """The texts whose sentence embeddings ``analyse`` takes: the clauses, names masked."""
+    return [masked(c) for c in clauses(text)]
+
+
+@cache
+def situation_model() -> dict:
+    """The learned scene reader (bench/star_train.py): a logistic regression over a
+    clause's sentence embedding, its weights, bias, threshold and the embedder's name."""
+    return dict(json.loads(_WEIGHTS.read_text()))
+
+
+def scene_scores(vectors: np.ndarray) -> np.ndarray:
+    """Each clause's probability of setting a scene, from its (unit) sentence embedding."""
+    m = situation_model()
+    w = np.asarray(m["weights"], dtype=np.float64)
+    return np.asarray(1.0 / (1.0 + np.exp(-(vectors.astype(np.float64) @ w + m["bias"]))))
+
+
+def anchored(clause: str) -> bool:
+    """A time or place anchor (or a name in a place), something that happened (a past
+    tense anywhere in the clause), and not a habit: what the learned reader may confirm
+    as a scene whoever's verb comes first ("I teach at a school in X, and three weeks
+    before the deadline the board changed the brief")."""
+    found = _WHEN.search(clause) or _WHERE.search(clause) or _NAMED.search(clause)
+    return bool(found) and bool(_PAST.search(clause)) and not _HABIT.search(clause)
+
+
+def _learned_scenes(cs: list[str], vectors: np.ndarray | None) -> set[int]:
+    """Clauses the grammar proposes (an anchor) and the embedding classifier confirms."""
+    if vectors is None or vectors.ndim != 2 or vectors.shape[0] != len(cs):
+        return set()
+    if vectors.shape[1] != len(situation_model()["weights"]):
+        return set()
+    p = scene_scores(vectors)
+    return {n for n, c in enumerate(cs) if anchored(c) and p[n] > situation_model()["threshold"]}
+
+
+def analyse(text: str, vectors: np.ndarray | Sequence[Sequence[float]] | None = None) -> Star:
+    """The STAR parts of a spoken answer, each with the first clause that shows it.
+
+    ``vectors``: optional unit sentence embeddings of ``embedding_inputs(text)`` (one
+    row per clause, from the embedder named in ``situation_model()``); with them a
+    clause with a time or place anchor that the grammar alone rejects (a scene told in
+    the present, "I'm a nurse at ...") is a situation when the classifier says so."""
     found = dict.fromkeys(PARTS, "")
     we = False
     done = ""
     cs = clauses(text)
+    learned = _learned_scenes(cs, None if vectors is None else np.asarray(vectors))
     for n, c in enumerate(cs):
-        if not found["situation"] and is_scene(c, cs[n + 1] if n + 1 < len(cs) else ""):
+        scene = is_scene(c, cs[n + 1] if n + 1 < len(cs) else "") or n in learned
+        if not found["situation"] and scene:
             found["situation"] = c
         if not found["task"] and _TASK.search(c):
             found["task"] = c
@@ -317,3 +389,33 @@ def analyse(text: str) -> Star:
             if not found["measured"] and _NUMBER.search(c):
                 found["measured"] = c
     return Star(**found, only_we=we and not found["action"], done=done)
+
+
+class Encoder(Protocol):
+    """What ``read`` needs of an embedder (grade.Embedder is one)."""
+
+    name: str
+
+    def tokens(self, texts: Sequence[str]) -> Sequence[Any]: ...
+
+
+def read(texts: Sequence[str], encoder: Encoder | None) -> list[Star]:
+    """``analyse`` of each text, with the learned scene reader when ``encoder`` is the
+    embedder it was trained on (one encoder pass for all the texts' clauses); by the
+    grammar alone otherwise. The encoder is called, never built, here."""
+    if encoder is None or encoder.name != situation_model()["embedder"]:
+        return [analyse(t) for t in texts]
+    inputs = [embedding_inputs(t) for t in texts]
+    flat = [c for cs in inputs for c in cs]
+    zero = np.zeros(len(situation_model()["weights"]))
+    pooled = [
+        np.asarray(t.vectors).mean(axis=0) if len(t.vectors) else zero
+        for t in (encoder.tokens(flat) if flat else [])
+    ]
+    out, at = [], 0
+    for t, cs in zip(texts, inputs, strict=True):
+        v = np.array(pooled[at : at + len(cs)], dtype=np.float64).reshape(len(cs), -1)
+        v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
+        out.append(analyse(t, v))
+        at += len(cs)
+    return out
