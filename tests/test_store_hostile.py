@@ -474,6 +474,7 @@ def test_the_store_counted_report_equals_the_one_built_from_whole_answers(
     home: Path, resume_bank
 ) -> None:  # type: ignore[no-untyped-def]
     import random
+    from dataclasses import replace
 
     from mockint.reports.gather import gather
     from mockint.reports.render import RENDERERS
@@ -489,8 +490,9 @@ def test_the_store_counted_report_equals_the_one_built_from_whole_answers(
         rows = s.db.execute("SELECT id FROM attempts").fetchall()
         for (aid,) in rows:  # some without delivery, interrupted, live, other models, notes
             r = rng.random()
-            if r < 0.1:
+            if r < 0.1:  # as if stored without delivery (the side table follows)
                 s.db.execute("UPDATE attempts SET delivery = NULL WHERE id = ?", (aid,))
+                s.db.execute("DELETE FROM attempt_figures WHERE attempt_id = ?", (aid,))
             elif r < 0.2:
                 s.db.execute("UPDATE attempts SET status = 'interrupted' WHERE id = ?", (aid,))
             elif r < 0.3:
@@ -503,6 +505,11 @@ def test_the_store_counted_report_equals_the_one_built_from_whole_answers(
                     '"sha256": "0ther"}}\' WHERE id = ?',
                     (aid,),
                 )
+            elif r < 0.45:  # regraded: every key point now missed, the side table follows
+                a = s.attempt(aid)
+                assert a is not None
+                kps = [{**k, "status": "missed", "covered": False} for k in a.key_points]
+                s.regrade(aid, replace(a, key_points=kps, score=a.score / 2), None)
         selections = [
             Selection(bank="resume"),
             Selection(bank="resume", mode="live"),
