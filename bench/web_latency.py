@@ -10,7 +10,8 @@ model answer's first sentences spoken by espeak-ng (0.8 s between sentences) thr
 the page's microphone. For each take: seconds from the end of the recording (the
 end-of-answer decision, the server's clock) to the result painted in the page (the
 page's clock, same machine), and the part spent before the result left the server.
-Medians.
+Medians. ``--paint-only N`` measures only the home page's first paint, N times (a fresh
+server and browser each time), and gives each and their median.
 No virtual audio is needed: Chromium reads the WAV.
 """
 
@@ -71,13 +72,39 @@ def take(page: Chromium, log: Path, n: int, first: bool) -> dict[str, float]:
     }
 
 
+def paint_once(q: Any, i: int) -> float:
+    """Seconds from the printed URL to the home page's first paint (fresh directory)."""
+    with tempfile.TemporaryDirectory(prefix="mockint-web-bench-") as tmp_s:
+        tmp = Path(tmp_s)
+        home = tmp / "home"
+        (home / "bank").mkdir(parents=True)
+        (home / "bank" / "bench.toml").write_text(to_toml(Bank("bench", (q,))))
+        server = Server(home)
+        page = Chromium(server.url, tmp / "profile")
+        try:
+            painted, since_nav = first_paint(page)
+        finally:
+            page.close()
+            server.stop()
+    took = painted - server.url_at
+    print(
+        f"run {i + 1}: first paint {took:.2f} s after the URL ({since_nav / 1000:.2f} s after load)"
+    )
+    return took
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--question", default="Q10")
     ap.add_argument("--sentences", type=int, default=3)
+    ap.add_argument("--paint-only", type=int, default=0, metavar="N")
     args = ap.parse_args()
     q = load_file(ROOT / "bank" / "resume.toml").get(args.question)
+    if args.paint_only:
+        paints = [paint_once(q, i) for i in range(args.paint_only)]
+        print(f"median over {len(paints)}: first paint {statistics.median(paints):.2f} s")
+        return
     with tempfile.TemporaryDirectory(prefix="mockint-web-bench-") as tmp_s:
         tmp = Path(tmp_s)
         home = tmp / "home"

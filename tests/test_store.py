@@ -145,3 +145,34 @@ def test_untrusted_rows_carry_a_known_mode_or_are_refused() -> None:
     assert attempt_from_data({k: v for k, v in row.items() if k != "mode"}).mode == "practice"
     with pytest.raises(ValueError, match="mode 'exam': must be one of practice, live"):
         attempt_from_data({**row, "mode": "exam"})
+
+
+def test_an_older_store_gets_its_report_tallies_when_upgraded(home: Path, resume_bank) -> None:  # type: ignore[no-untyped-def]
+    from mockint.reports.gather import gather
+    from mockint.reports.report import build
+    from mockint.storage.queries import Selection
+
+    from .test_report import fill
+
+    fill(home, resume_bank)
+    db = home / "mockint.db"
+    with Store(db) as s:  # back to the schema before the side tables
+        for stmt in (
+            "DROP TABLE attempt_missed",
+            "DROP TABLE attempt_figures",
+            "DROP INDEX attempts_report",
+            "DROP INDEX attempts_models",
+            'UPDATE attempts SET delivery = \'{"wpm": 120, "flags": [], "pauses": 2}\'',
+            f"PRAGMA user_version = {len(MIGRATIONS) - 1}",
+        ):
+            s.db.execute(stmt)
+    with Store(db) as s:
+        assert s.schema_version == len(MIGRATIONS)
+        missed = s.db.execute("SELECT COUNT(*) FROM attempt_missed").fetchone()[0]
+        assert missed == 6  # "Point two." in each of the six answers (the cut one has none)
+        figures = s.db.execute("SELECT DISTINCT figure FROM attempt_figures ORDER BY figure")
+        assert [r[0] for r in figures] == ["pauses", "wpm"]
+        r = gather(s, Selection(bank="resume"), resume_bank, items=True)
+        assert r == build(s.attempts(bank="resume"), resume_bank)
+        assert r is not None and r.delivery == {"pauses": 2.0, "wpm": 120.0}
+        assert [m.text for m in r.missed] == ["Point two."] * 4

@@ -202,8 +202,40 @@ def test_ctrl_c_stops_an_import_and_its_temp_copy_goes(
     monkeypatch.setattr(untrusted.time, "monotonic", clock)
     with pytest.raises(KeyboardInterrupt):
         import_archive(good, Paths(tmp_path / "other"))
-    assert list(scratch.iterdir()) == []
+    assert list(scratch.iterdir()) == []  # nothing in the shared temp directory either
+    assert list((tmp_path / "other").iterdir()) == []
     assert not (tmp_path / "other" / "mockint.db").exists()
+
+
+def test_an_import_killed_outright_leaves_a_copy_the_next_import_removes(
+    tmp_path: Path, home: Path, resume_bank, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from .test_report import fill
+
+    fill(home, resume_bank)
+    good = tmp_path / "good.zip"
+    assert run("export", str(good)).exit_code == 0
+    other = tmp_path / "other"
+    other.mkdir()
+    dead = other / ".import-4194400-x1"  # above Linux's pid_max: that process is gone
+    dead.mkdir()
+    (dead / "mockint.db").write_bytes(b"x" * 1000)
+    running = other / f".import-{os.getpid()}-x2"  # an import still running keeps its copy
+    running.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep").write_text("mine")
+    (other / ".import-4194401-x3").symlink_to(elsewhere)  # a link is never followed
+    (other / ".import-notes").mkdir()  # not an import's name
+    monkeypatch.setenv("MOCKINT_HOME", str(other))
+    r = run("import", str(good))
+    assert r.exit_code == 0, r.output
+    assert not dead.exists()
+    assert running.is_dir()
+    assert (elsewhere / "keep").read_text() == "mine"
+    assert (other / ".import-4194401-x3").is_symlink()
+    assert (other / ".import-notes").is_dir()
+    assert len([p for p in other.iterdir() if p.name.startswith(".import-")]) == 3
 
 
 def test_an_imported_time_that_is_no_time_is_refused_naming_its_row(
@@ -442,6 +474,7 @@ def test_the_store_counted_report_equals_the_one_built_from_whole_answers(
     home: Path, resume_bank
 ) -> None:  # type: ignore[no-untyped-def]
     import random
+    from dataclasses import replace
 
     from mockint.reports.gather import gather
     from mockint.reports.render import RENDERERS
@@ -457,8 +490,9 @@ def test_the_store_counted_report_equals_the_one_built_from_whole_answers(
         rows = s.db.execute("SELECT id FROM attempts").fetchall()
         for (aid,) in rows:  # some without delivery, interrupted, live, other models, notes
             r = rng.random()
-            if r < 0.1:
+            if r < 0.1:  # as if stored without delivery (the side table follows)
                 s.db.execute("UPDATE attempts SET delivery = NULL WHERE id = ?", (aid,))
+                s.db.execute("DELETE FROM attempt_figures WHERE attempt_id = ?", (aid,))
             elif r < 0.2:
                 s.db.execute("UPDATE attempts SET status = 'interrupted' WHERE id = ?", (aid,))
             elif r < 0.3:
@@ -471,6 +505,11 @@ def test_the_store_counted_report_equals_the_one_built_from_whole_answers(
                     '"sha256": "0ther"}}\' WHERE id = ?',
                     (aid,),
                 )
+            elif r < 0.45:  # regraded: every key point now missed, the side table follows
+                a = s.attempt(aid)
+                assert a is not None
+                kps = [{**k, "status": "missed", "covered": False} for k in a.key_points]
+                s.regrade(aid, replace(a, key_points=kps, score=a.score / 2), None)
         selections = [
             Selection(bank="resume"),
             Selection(bank="resume", mode="live"),

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import sqlite3
 import stat
 import tempfile
+import time
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -323,7 +325,7 @@ def import_archive(src: Path, paths: Paths) -> ImportResult:
         raise ArchiveError(
             f"{src}: not a readable zip archive ({e}); nothing was imported"
         ) from None
-    with z, tempfile.TemporaryDirectory() as tmp:
+    with z, _scratch(paths.home) as tmp:
         try:
             names = _check_entries(z, _manifest(z))
             theirs = Path(tmp) / "mockint.db"
@@ -336,6 +338,57 @@ def import_archive(src: Path, paths: Paths) -> ImportResult:
             raise ArchiveError(f"{src}: damaged archive ({e}); nothing was imported") from None
         dest_dir = paths.recordings / "imported" / _slug(src.stem)
         return _merge(z, names, sessions, attempts, version, dest_dir, paths)
+
+
+# the temp copy of an archive's database lives in the data directory, named after the import's
+# process, so an import killed outright (no cleanup ran) is tidied by the next one
+_SCRATCH = re.compile(r"^\.import-(\d+)-[A-Za-z0-9_]+$")
+STALE_SECONDS = 24 * 3600  # no import runs a day: older copies go even if their pid lives
+
+
+def _scratch(home: Path) -> tempfile.TemporaryDirectory[str]:
+    """A private temp directory for this import inside ``home``, after removing the
+    ones imports that no longer run left behind."""
+    home.mkdir(parents=True, exist_ok=True)
+    clean_stale_imports(home)
+    return tempfile.TemporaryDirectory(prefix=f".import-{os.getpid()}-", dir=home)
+
+
+def clean_stale_imports(home: Path) -> list[Path]:
+    """Remove the temp copies in ``home`` left by imports that were killed (their process
+    is gone, or the copy is over a day old); only this user's own directories, never
+    through a link. The paths removed."""
+    gone = []
+    for p in home.iterdir() if home.is_dir() else []:
+        m = _SCRATCH.match(p.name)
+        if not m:
+            continue
+        try:
+            st = p.lstat()
+        except OSError:
+            continue
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid():
+            continue
+        if _alive(int(m.group(1))) and time.time() - st.st_mtime < STALE_SECONDS:
+            continue
+        shutil.rmtree(p, ignore_errors=True)
+        gone.append(p)
+    return gone
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id runs (one we may not signal counts as running)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except (OverflowError, ValueError):  # no process has such an id
+        return False
+    return True
 
 
 def _slug(stem: str) -> str:

@@ -12,6 +12,7 @@ import json
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from mockint.storage.recordings import moved, to_stored
 
@@ -150,6 +151,62 @@ def m008_relative_recordings(db: sqlite3.Connection) -> None:
             rel = moved(home, audio) or audio
         if rel != audio:
             db.execute("UPDATE attempts SET audio_path = ? WHERE id = ?", (rel, attempt_id))
+
+
+@migration
+def m009_report_tallies(db: sqlite3.Connection) -> None:
+    # A report over a million answers must not read every answer's JSON: the key points
+    # each answer missed and its numeric delivery figures get narrow side tables (kept by
+    # the store on insert and regrade), and the report's columns a covering index.
+    _run(
+        db,
+        """
+        CREATE TABLE attempt_missed (
+            attempt_id INTEGER NOT NULL REFERENCES attempts(id) ON DELETE CASCADE,
+            k INTEGER NOT NULL,
+            point TEXT NOT NULL,
+            PRIMARY KEY (attempt_id, k)
+        ) WITHOUT ROWID;
+        CREATE TABLE attempt_figures (
+            attempt_id INTEGER NOT NULL REFERENCES attempts(id) ON DELETE CASCADE,
+            figure TEXT NOT NULL,
+            value REAL NOT NULL,
+            PRIMARY KEY (attempt_id, figure)
+        ) WITHOUT ROWID;
+        CREATE INDEX attempts_report ON attempts(
+            bank, status, mode, session_id, graded_at, question_id, category, score);
+        CREATE INDEX attempts_models ON attempts(models, bank, status, mode, session_id, graded_at)
+        """,
+    )
+    rows = db.execute("SELECT id, key_points, delivery FROM attempts")
+    for attempt_id, points, delivery in rows.fetchall():
+        write_tallies(db, attempt_id, _loads(points), _loads(delivery))
+
+
+def _loads(raw: object) -> Any:
+    try:
+        return json.loads(raw) if isinstance(raw, str | bytes) else None
+    except ValueError:
+        return None
+
+
+def write_tallies(db: sqlite3.Connection, attempt_id: int, key_points: Any, delivery: Any) -> None:
+    """(Re)write an answer's rows in the report's side tables: the key points it missed
+    (their text as the report counts it) and its numeric delivery figures."""
+    db.execute("DELETE FROM attempt_missed WHERE attempt_id = ?", (attempt_id,))
+    db.execute("DELETE FROM attempt_figures WHERE attempt_id = ?", (attempt_id,))
+    missed = [
+        (attempt_id, k, str(p.get("text", "")))
+        for k, p in enumerate(key_points if isinstance(key_points, list) else [])
+        if isinstance(p, dict) and p.get("status") == "missed"
+    ]
+    figures = [
+        (attempt_id, str(name), float(v))
+        for name, v in (delivery.items() if isinstance(delivery, dict) else [])
+        if isinstance(v, int | float)
+    ]
+    db.executemany("INSERT INTO attempt_missed VALUES (?, ?, ?)", missed)
+    db.executemany("INSERT INTO attempt_figures VALUES (?, ?, ?)", figures)
 
 
 def database_dir(db: sqlite3.Connection) -> Path | None:

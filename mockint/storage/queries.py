@@ -1,9 +1,10 @@
 """What a report needs from the store, without reading every answer whole.
 
 A million answers hold gigabytes of transcripts, words and key points; the report's
-figures need a few numbers per answer. :func:`scored` streams just those, and the
-key points missed, the models and the delivery means are counted by SQLite itself,
-so ``mockint report`` stays within seconds and a few hundred MB.
+figures need a few numbers per answer. :func:`scored` streams just those from a
+covering index, and the key points missed, the models and the delivery means are
+counted by SQLite itself over narrow side tables (``attempt_missed``,
+``attempt_figures``, kept by the store), never parsing an answer's JSON.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def scored(db: sqlite3.Connection, sel: Selection) -> list[Scored]:
     cur = db.cursor()
     cur.row_factory = None  # plain tuples, made Scored in one pass
     rows = cur.execute(
-        f"SELECT id, question_id, category, graded_at, score FROM attempts WHERE {where} "
+        "SELECT id, question_id, category, graded_at, score FROM attempts "
+        f"INDEXED BY attempts_report WHERE {where} "
         "ORDER BY id",
         args,
     )
@@ -66,11 +68,10 @@ def missed(db: sqlite3.Connection, sel: Selection) -> list[tuple[str, str, int]]
     """(question id, key point, answers that missed it), in the order first missed."""
     where, args = sel.where("a")
     rows = db.execute(
-        "SELECT a.question_id, COALESCE(json_extract(k.value, '$.text'), '') AS point, "
-        "COUNT(*), MIN(a.id * 100000 + k.key) AS first "
-        f"FROM attempts a, json_each(a.key_points) k WHERE {where} "
-        "AND json_extract(k.value, '$.status') = 'missed' "
-        "GROUP BY a.question_id, point ORDER BY first",
+        "SELECT a.question_id, m.point, COUNT(*), MIN(a.id * 100000 + m.k) AS first "
+        "FROM attempts a INDEXED BY attempts_report "
+        f"JOIN attempt_missed m ON m.attempt_id = a.id WHERE {where} "
+        "GROUP BY a.question_id, m.point ORDER BY first",
         args,
     ).fetchall()
     return [(str(q), str(t), int(n)) for q, t, n, _ in rows]
@@ -81,7 +82,9 @@ def models(db: sqlite3.Connection, sel: Selection) -> list[dict[str, Any]]:
     used."""
     where, args = sel.where()
     rows = db.execute(
-        f"SELECT models FROM attempts WHERE {where} GROUP BY models ORDER BY MIN(id)", args
+        "SELECT models FROM attempts INDEXED BY attempts_models "
+        f"WHERE {where} GROUP BY models ORDER BY MIN(id)",
+        args,
     ).fetchall()
     return [json.loads(r[0]) for r in rows if r[0]]
 
@@ -91,9 +94,10 @@ def delivery_sums(db: sqlite3.Connection, sel: Selection) -> dict[str, tuple[flo
     did (so the report's means come out as from the rows themselves)."""
     where, args = sel.where("a")
     rows = db.execute(
-        "SELECT d.key, SUM(d.value), COUNT(*) FROM attempts a, json_each(a.delivery) d "
-        f"WHERE {where} AND a.delivery IS NOT NULL AND d.type IN ('integer', 'real') "
-        "GROUP BY d.key",
+        "SELECT f.figure, SUM(f.value), COUNT(*) "
+        "FROM attempts a INDEXED BY attempts_report "
+        f"JOIN attempt_figures f ON f.attempt_id = a.id WHERE {where} "
+        "GROUP BY f.figure",
         args,
     ).fetchall()
     return {str(k): (float(s), int(n)) for k, s, n in rows}

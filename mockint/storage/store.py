@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from mockint.errors import StoreError
-from mockint.storage.migrations import MIGRATIONS, upgrade
+from mockint.storage.migrations import MIGRATIONS, upgrade, write_tallies
 from mockint.storage.recordings import resolve, to_stored
 
 # how long a command waits for another process that holds the store's write lock
@@ -295,7 +295,9 @@ class Store:
         cols = ", ".join(row)
         marks = ", ".join("?" for _ in row)
         cur = self.db.execute(f"INSERT INTO attempts ({cols}) VALUES ({marks})", list(row.values()))
-        return int(cur.lastrowid or 0)
+        attempt_id = int(cur.lastrowid or 0)
+        write_tallies(self.db, attempt_id, a.key_points, a.delivery)
+        return attempt_id
 
     @_guarded
     def attempts(
@@ -358,6 +360,11 @@ class Store:
                     attempt_id,
                 ),
             )
+            write_tallies(self.db, attempt_id, a.key_points, self._delivery(attempt_id))
+
+    def _delivery(self, attempt_id: int) -> Any:
+        r = self.db.execute("SELECT delivery FROM attempts WHERE id = ?", (attempt_id,)).fetchone()
+        return json.loads(r[0]) if r and r[0] else None
 
     @_guarded
     def attempt(self, attempt_id: int) -> Attempt | None:

@@ -151,6 +151,7 @@ def run(
         url = f"{base}?token={token}"
         note_url(lock, base)
         config = uvicorn.Config(app, log_level="warning", lifespan="on", ws_max_size=1 << 20)
+        config.load()  # the protocols imported now: the printed URL is answered at once
         server = uvicorn.Server(config)
         say(url)
         if options.open_browser:
