@@ -321,6 +321,28 @@ def test_grade_batch_transcribes_audio_in_several_processes_in_order(
     assert all(o["score"] >= 70 for o in (two[0], two[2], two[3]))
 
 
+@pytest.mark.slow
+def test_transcribe_several_files_keeps_their_order_and_each_ones_error(
+    tmp_path: Path,
+    resume_bank,  # type: ignore[no-untyped-def]
+) -> None:
+    files = [espeak(resume_bank.get(q).model_answer, tmp_path / f"{q}.wav") for q in ("Q8", "Q10")]
+    files.insert(1, tmp_path / "missing.wav")
+    alone = [json.loads(run("transcribe", str(f), "--json").stdout) for f in files[::2]]
+    for jobs in ("1", "2"):
+        r = run("transcribe", *map(str, files), "--json", "--jobs", jobs)
+        assert r.exit_code == 1  # the missing file
+        got = [json.loads(x) for x in r.stdout.splitlines()]
+        assert [g["file"] for g in got] == [str(f) for f in files]
+        assert got[1]["error"].endswith("missing.wav: no such file") and "text" not in got[1]
+        # the same transcript, words and times as each file on its own
+        assert [g["text"] for g in got[::2]] == [a["text"] for a in alone]
+        assert [g["words"] for g in got[::2]] == [a["words"] for a in alone]
+    r = run("transcribe", *map(str, files[::2]))
+    assert r.exit_code == 0
+    assert r.stdout.splitlines() == [f"{f}: {a['text']}" for f, a in zip(files[::2], alone)]
+
+
 def test_option_defaults_are_read_from_the_library(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each default is written once, in the options dataclass the command fills."""
     import click

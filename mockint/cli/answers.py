@@ -32,25 +32,64 @@ def _transcriber(model: str, threads: int, engine: str) -> Any:
 
 
 @click.command()
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @model_option
 @threads_option
 @engine_option
-@click.option("--json", "as_json", is_flag=True, help="Text, segments and word times as JSON.")
-def transcribe(file: Path, model: str, threads: int, engine: str, as_json: bool) -> None:
-    """Transcribe a recorded answer (WAV, FLAC or OGG).
+@click.option(
+    "--json", "as_json", is_flag=True, help="Text, segments and word times as JSON (a line a file)."
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 16),
+    default=1,
+    show_default=True,
+    help="Processes transcribing the files.",
+)
+def transcribe(
+    files: tuple[Path, ...], model: str, threads: int, engine: str, as_json: bool, jobs: int
+) -> None:
+    """Transcribe recorded answers (WAV, FLAC or OGG), phrase by phrase as practice hears them.
 
     Example: mockint transcribe answer.flac --json
-    """
-    from mockint.sound.audio import load_audio
 
-    audio = load_audio(file)
-    t = _transcriber(model, threads, engine)
-    result = t.transcribe(audio)
-    if as_json:
-        emit_json({"file": str(file), "model": t.name, **result.to_dict()})
+    Example: mockint transcribe *.flac --jobs 2
+    """
+    from contextlib import closing
+
+    from mockint.hearing.transcribe import WhisperOptions
+    from mockint.rehearsal import offline
+
+    check_model(model)
+    options = WhisperOptions(model=model, threads=threads, engine=engine)
+    name = offline.transcriber(options).name  # made, not loaded
+    results = offline.transcribe_files([str(f) for f in files], options, jobs, status)
+    failed = 0
+    with closing(results):
+        for file, result in zip(files, results, strict=True):
+            if isinstance(result, str) and len(files) == 1:
+                raise click.ClickException(result)
+            failed += isinstance(result, str)
+            _print_heard(file, name, result, as_json, several=len(files) > 1)
+    if failed:
+        raise click.ClickException(f"{failed} of the {len(files)} files failed (see their errors)")
+
+
+def _print_heard(file: Path, model: str, result: Any, as_json: bool, several: bool) -> None:
+    """One file's transcript (or error): JSON (a line a file when there are several), or
+    its text (after the file's name when there are several)."""
+    if isinstance(result, str):
+        got: dict[str, Any] = {"file": str(file), "error": result}
     else:
-        click.echo(result.text)
+        got = {"file": str(file), "model": model, **result.to_dict()}
+    if as_json and several:
+        click.echo(json_safe(json.dumps(got, ensure_ascii=False)))
+    elif as_json:
+        emit_json(got)
+    elif isinstance(result, str):
+        click.echo(f"{file}: error: {result}")
+    else:
+        click.echo(f"{file}: {result.text}" if several else result.text)
 
 
 @click.command()

@@ -14,6 +14,7 @@ from mockint.bank import Bank
 from mockint.grading.assess import Assessor
 from mockint.hearing.transcribe import Transcriber, WhisperOptions
 from mockint.rehearsal.batch import BatchResult, grade_batch
+from mockint.transcript import Transcript
 
 Status = Callable[[str], None]
 
@@ -72,6 +73,38 @@ def grade_lines(
             load_audio,
             transcribe_many=pool,
         )
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def transcribe_files(
+    paths: Iterable[str],
+    options: WhisperOptions,
+    jobs: int = 1,
+    on_status: Status | None = None,
+    chunk: int = 64,
+) -> Generator[Transcript | str, None, None]:
+    """Each recorded file's transcript, phrase by phrase as practice hears it (the path
+    ``grade --batch`` takes), or the message of the error that stopped it; in order, a
+    chunk of files at a time. With ``jobs`` > 1 that many processes transcribe (the pool
+    starts at once); close the iterator when done: that stops them."""
+    from itertools import islice
+
+    from mockint.rehearsal.worker import TranscribePool, hear_file
+
+    pool = TranscribePool(options, jobs) if jobs > 1 else None
+    one: list[Transcriber] = []  # the engine, made when a file first needs it
+    try:
+        files = iter(paths)
+        while group := list(islice(files, chunk)):
+            if pool is not None:
+                yield from pool([(p, None) for p in group])
+                continue
+            for p in group:
+                if not one:
+                    one.append(transcriber(options, on_status))
+                yield hear_file(p, one[0])
     finally:
         if pool is not None:
             pool.close()

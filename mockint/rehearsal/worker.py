@@ -184,17 +184,23 @@ def _pool_start(options: WhisperOptions) -> None:
     _POOLED.load()
 
 
-def _pool_transcribe(job: tuple[str, Hints | None]) -> Transcript | str:
-    """One file's transcript, phrase by phrase as practice hears it."""
+def hear_file(path: str, transcriber: Transcriber, hints: Hints | None = None) -> Transcript | str:
+    """A recorded file's transcript, phrase by phrase as practice hears it (each phrase
+    corrected with ``hints``), or the message of the error that stopped it."""
     from mockint.hearing.listen import heard_by_phrases
     from mockint.hearing.vad import default_vad
     from mockint.sound.audio import load_audio
 
     try:
-        audio = load_audio(job[0])
-        return heard_by_phrases(audio, _POOLED, default_vad(), hints=job[1])[0]
+        audio = load_audio(path)
+        return heard_by_phrases(audio, transcriber, default_vad(), hints=hints)[0]
     except MockintError as e:
         return str(e)
+
+
+def _pool_transcribe(job: tuple[str, Hints | None]) -> Transcript | str:
+    """One file's transcript, phrase by phrase as practice hears it."""
+    return hear_file(job[0], _POOLED, job[1])
 
 
 class TranscribePool:
