@@ -107,6 +107,10 @@ class WhisperOptions:
     # into 7% of wrong answers that did not say them, and ran 2.7x slower
     # (bench/interview_speech.py)
     use_hotwords: bool = False
+    # what the ct2 encoder reads of a window: "spliced" (the window's audio and up to 2 s
+    # after it; the rest of the 30 s is given as an empty window's encoding, made once at
+    # load) or "whole" (all 30 s, padding and all: faster-whisper's way)
+    encode: str = "spliced"
 
 
 # Whisper decodes 30 s windows; audio within one has a single encoding to score against
