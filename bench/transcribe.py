@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.wer import wer  # noqa: E402
-from mockint.hearing.transcribe import WhisperOptions, make_transcriber  # noqa: E402
+from mockint.hearing.engines import make_transcriber  # noqa: E402
+from mockint.hearing.transcribe import WhisperOptions  # noqa: E402
 from mockint.models.registry import WHISPER_MODELS, ModelError, ct2_model_dir, find_checkpoint  # noqa: E402
 from mockint.sound.audio import load_audio  # noqa: E402
 

@@ -315,3 +315,80 @@ def test_common_words_that_sound_like_a_term_stay_themselves(ct2, tmp_path) -> N
         wav = espeak(said, tmp_path / f"{i}.wav", voice="en-gb")
         t = hearer.transcribe(load_audio(wav), hints)
         assert not any(term in t.text for term in ("Redis", "EXPLAIN", "PostgreSQL")), t.text
+
+
+class _CountingEncoder:
+    """A stand-in for CTranslate2's encoder: each output position holds the number of
+    frames that call read, so a test sees which call made which part of an encoding."""
+
+    def __init__(self) -> None:
+        self.reads: list[int] = []
+
+    def encode(self, features, *args, **kwargs):  # type: ignore[no-untyped-def]
+        import ctranslate2
+
+        x = np.asarray(features)
+        self.reads.append(x.shape[-1])
+        out = np.full((x.shape[0], x.shape[-1] // 2, 4), x.shape[-1], np.float32)
+        return ctranslate2.StorageView.from_array(out)
+
+
+def test_a_spliced_window_encodes_the_sound_and_two_seconds_then_an_empty_window() -> None:
+    from mockint.hearing.ct2_engine import SPLICE_PAD, _KeepsEncoding
+
+    enc = _CountingEncoder()
+    keeper = _KeepsEncoding(enc, splice=True)
+    window = np.zeros((1, 80, 3000), np.float32)
+    window[:, :, :500] = 0.3  # 5 s of sound, then faster-whisper's padding (zeros)
+    out = np.asarray(keeper.encode(window))
+    assert enc.reads == [3000, 500 + SPLICE_PAD]  # the empty window once, then the sound
+    assert out.shape == (1, 1500, 4)  # the decoder still reads a whole window
+    assert (out[0, : (500 + SPLICE_PAD) // 2] == 500 + SPLICE_PAD).all()
+    assert (out[0, (500 + SPLICE_PAD) // 2 :] == 3000).all()  # the empty window's own
+    assert keeper.first is not None and keeper.frames == 3000 + 500 + SPLICE_PAD
+    # a window of padding alone is the empty window's encoding, with no encoder pass
+    assert (np.asarray(keeper.encode(np.zeros((1, 80, 3000), np.float32))) == 3000).all()
+    # sound up to the window's end (a long recording's inner window) is encoded whole
+    keeper.encode(np.full((1, 80, 3000), 0.3, np.float32))
+    assert enc.reads == [3000, 500 + SPLICE_PAD, 3000]
+
+
+def test_a_whole_window_encodes_all_of_it() -> None:
+    from mockint.hearing.ct2_engine import _KeepsEncoding
+
+    enc = _CountingEncoder()
+    keeper = _KeepsEncoding(enc, splice=False)
+    window = np.zeros((1, 80, 3000), np.float32)
+    window[:, :, :500] = 0.3
+    keeper.encode(window)
+    assert enc.reads == [3000] and keeper.frames == 3000
+
+
+def test_the_encoder_input_is_chosen_by_name() -> None:
+    from mockint.hearing.ct2_engine import CT2Transcriber
+
+    assert WhisperOptions().encode == "spliced"
+    with pytest.raises(ValueError, match="spliced, whole"):
+        CT2Transcriber(WhisperOptions(encode="half"))
+
+
+@pytest.mark.slow
+def test_the_spliced_window_reads_fewer_frames_and_still_scores(ct2) -> None:  # type: ignore[no-untyped-def]
+    """The default reads a clip's sound and 2 s of padding where the whole window reads
+    30 s; both hear the clip, and the spliced encoding scores texts for the audio check."""
+    from mockint.hearing.engines import CT2Transcriber
+
+    whole = CT2Transcriber(WhisperOptions(encode="whole"))
+    path, ref = fleurs()[0]
+    audio = load_audio(path)
+    read = []
+    for t in (ct2, whole):
+        keeper = t.load().model
+        before = keeper.frames
+        h = t.hear(audio)
+        read.append(keeper.frames - before)
+        assert wer([ref], [h.transcript.text]) <= 0.10, h.transcript.text
+        assert h.score is not None
+        said, other = h.score([h.transcript.text, "Nothing like it was said here at all."])
+        assert said > other
+    assert read[1] % 3000 == 0 and read[0] < read[1], read

@@ -23,6 +23,12 @@ from mockint.transcript import Segment, Transcript, spoken_words
 if TYPE_CHECKING:
     from mockint.hearing.vocabulary import Hints
 
+# how the encoder may read a window (WhisperOptions.encode)
+ENCODINGS = ("spliced", "whole")
+
+# feature frames (10 ms each) past the last sound that a spliced window still encodes: 2 s
+SPLICE_PAD = 200
+
 
 class CT2Transcriber(Engine):
     """Whisper on CTranslate2 (faster-whisper), int8 on the CPU, read straight from the
@@ -34,6 +40,10 @@ class CT2Transcriber(Engine):
         on_status: Callable[[str], None] | None = None,
     ):
         super().__init__(options, on_status)
+        if self.options.encode not in ENCODINGS:
+            raise ValueError(
+                f"unknown encode '{self.options.encode}': choose one of {', '.join(ENCODINGS)}"
+            )
         self._scorers: queue.Queue[Any] = queue.Queue()  # models free to score a text
         self._pool: Any = None  # threads that score texts, when options.workers > 1
 
@@ -75,7 +85,12 @@ class CT2Transcriber(Engine):
                 # beam search and sampling stay on the one model (its seeded draws too);
                 # the encoder and the audio check get copies when there are more workers
                 encoder = again(threads * workers) if workers > 1 else None
-                model.model = _KeepsEncoding(model.model, encoder)
+                model.model = _KeepsEncoding(model.model, encoder, o.encode == "spliced")
+                if o.encode == "spliced":
+                    # one encoder pass (0.2-0.4 s) made with the model (practice preloads it
+                    # while the first question is spoken), not on the first phrase
+                    fx = model.feature_extractor
+                    model.model.empty_window(fx.mel_filters.shape[0], fx.nb_max_frames)
                 for m in [model.model.model] + [again(threads) for _ in range(workers - 1)]:
                     self._scorers.put(m)
                 self._model = model
@@ -174,18 +189,60 @@ class CT2Transcriber(Engine):
 class _KeepsEncoding:
     """faster-whisper's CTranslate2 model, keeping the first window it encodes so that
     other texts can be scored against the same audio without encoding it again; windows
-    are encoded by ``encoder`` where there is one (the same weights on more threads)."""
+    are encoded by ``encoder`` where there is one (the same weights on more threads).
 
-    def __init__(self, model: Any, encoder: Any = None):
+    With ``splice``, a window's padding is not encoded: the encoder reads the audio's
+    frames and :data:`SPLICE_PAD` after them, and the rest of the window is an empty
+    window's encoding (made once, at load), so the decoder still reads 30 s."""
+
+    def __init__(self, model: Any, encoder: Any = None, splice: bool = False):
         self.model = model
         self.encoder = encoder or model
         self.first: Any = None
+        self.splice = splice
+        self.empty: np.ndarray | None = None  # an all-padding window's encoding
+        self.frames = 0  # feature frames the encoder has read (of every window)
 
     def encode(self, features: Any, *args: Any, **kwargs: Any) -> Any:
-        out = self.encoder.encode(features, *args, **kwargs)
+        out = self._encoded(features, *args, **kwargs) if self.splice else None
+        if out is None:
+            out = self.encoder.encode(features, *args, **kwargs)
+            self.frames += int(features.shape[0]) * int(features.shape[-1])
         if self.first is None:
             self.first = out
         return out
+
+    def _encoded(self, features: Any, *args: Any, **kwargs: Any) -> Any:
+        """The window spliced: its frames up to the last one that is not padding (all
+        zeros, as faster-whisper pads a window), :data:`SPLICE_PAD` more, then the empty
+        window's encoding. None where that would be the whole window."""
+        import ctranslate2
+
+        x = np.asarray(features)
+        size = x.shape[-1]
+        sounding = np.flatnonzero(np.any(x != 0, axis=(0, 1)))
+        used = int(sounding[-1]) + 1 if len(sounding) else 0
+        n = min(size, used + SPLICE_PAD + (used + SPLICE_PAD) % 2)  # the encoder halves it
+        if n >= size:
+            return None
+        empty = self.empty_window(x.shape[1], size)
+        if used == 0:  # all padding: the whole window would encode to this very encoding
+            return ctranslate2.StorageView.from_array(np.repeat(empty, x.shape[0], axis=0))
+        head = ctranslate2.StorageView.from_array(np.ascontiguousarray(x[..., :n]))
+        said = np.asarray(self.encoder.encode(head, *args, **kwargs))
+        self.frames += x.shape[0] * n
+        rest = np.repeat(empty[:, said.shape[1] :], x.shape[0], axis=0)
+        return ctranslate2.StorageView.from_array(np.concatenate([said, rest], axis=1))
+
+    def empty_window(self, mels: int, size: int) -> np.ndarray:
+        """The encoding of a window of padding alone (one encoder pass, the first time)."""
+        import ctranslate2
+
+        if self.empty is None:
+            empty = ctranslate2.StorageView.from_array(np.zeros((1, mels, size), np.float32))
+            self.empty = np.asarray(self.encoder.encode(empty)).copy()
+            self.frames += size
+        return self.empty
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.model, name)

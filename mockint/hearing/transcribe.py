@@ -107,6 +107,13 @@ class WhisperOptions:
     # into 7% of wrong answers that did not say them, and ran 2.7x slower
     # (bench/interview_speech.py)
     use_hotwords: bool = False
+    # what the ct2 encoder reads of a window: "spliced" (the window's audio and up to 2 s
+    # after it; the rest of the 30 s is given as an empty window's encoding, made once at
+    # load) or "whole" (all 30 s, padding and all: faster-whisper's way). Chosen on FLEURS
+    # per clip (WER 6.13% both; CPU 0.63x of faster-whisper greedy's, whole 1.20x) and dev
+    # interview answers (Piper, 34; whole -> spliced: WER 6.01% -> 5.56%, terms 76.5% ->
+    # 82.4%, CPU -34%): bench/speed.py
+    encode: str = "spliced"
 
 
 # Whisper decodes 30 s windows; audio within one has a single encoding to score against
