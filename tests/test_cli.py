@@ -340,7 +340,9 @@ def test_transcribe_several_files_keeps_their_order_and_each_ones_error(
         assert [g["words"] for g in got[::2]] == [a["words"] for a in alone]
     r = run("transcribe", *map(str, files[::2]))
     assert r.exit_code == 0
-    assert r.stdout.splitlines() == [f"{f}: {a['text']}" for f, a in zip(files[::2], alone)]
+    assert r.stdout.splitlines() == [
+        f"{f}: {a['text']}" for f, a in zip(files[::2], alone, strict=True)
+    ]
 
 
 def test_option_defaults_are_read_from_the_library(monkeypatch: pytest.MonkeyPatch) -> None:
