@@ -35,8 +35,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench.wer import wer  # noqa: E402
 from mockint.bank import Bank, load_file, to_toml  # noqa: E402
+from mockint.hearing.engines import make_transcriber  # noqa: E402
 from mockint.hearing.listen import transcribe_by_phrases  # noqa: E402
-from mockint.hearing.transcribe import WhisperOptions, make_transcriber  # noqa: E402
+from mockint.hearing.transcribe import WhisperOptions  # noqa: E402
 from mockint.hearing.vad import default_vad  # noqa: E402
 from tests.conftest import joined_fleurs  # noqa: E402
 from tests.virtual_audio import (  # noqa: E402

@@ -56,6 +56,11 @@ class Paths:
         return self.home / "mic-check.json"
 
     @property
+    def voice_cache(self) -> Path:
+        """Questions the interviewer's voice rendered before (played at once next time)."""
+        return self.home / "cache" / "voice"
+
+    @property
     def pending(self) -> Path:
         """Graded answers the store could not take yet (``mockint import-pending``)."""
         return self.home / "pending"

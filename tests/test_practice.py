@@ -716,3 +716,104 @@ def test_a_phrase_boundary_leaves_no_full_stop_inside_a_sentence() -> None:
     pt.submit(np.zeros(100), 5.0)
     assert pt.finish(9.0).text == "Redis in my case and returns"
     assert pt.text == "Redis in my case and returns"  # the live text shows the same
+
+
+# --- the start: the first question before the models ----------------------------------------
+
+
+class LoadLog(FakeTranscriber):
+    """A transcriber (and embedder) that notes when it is asked to load."""
+
+    def __init__(self, log: list[str]):
+        super().__init__()
+        self.log = log
+
+    def load(self) -> None:
+        self.log.append("load")
+
+
+class SlowStartSpeaker(FakeSpeaker):
+    """Takes a moment to start playing each question, as a voice does."""
+
+    def __init__(self, log: list[str]):
+        super().__init__()
+        self.log = log
+
+    def say(self, text: str, on_start: object = None, stop: object = None) -> None:
+        import time
+
+        time.sleep(0.2)  # the first sentence renders
+        self.log.append("playing")
+        if callable(on_start):
+            on_start()
+        super().say(text)
+
+
+def test_the_first_question_plays_before_the_models_load(tmp_path: Path) -> None:
+    log: list[str] = []
+    p = make(tmp_path, Recorders(answer_audio(("speech", 2.0))), ScriptedUI(), count=1)
+    p.transcriber = p.assessor.transcriber = LoadLog(log)
+    p.speaker = SlowStartSpeaker(log)
+    p.run(p.plan())
+    assert log[0] == "playing" and "load" in log  # the models load once the voice speaks
+    [a] = p.store.attempts()
+    assert a.status == "complete" and a.transcript.startswith("I like clean code.")
+
+
+def piper_with(
+    monkeypatch: pytest.MonkeyPatch, cache: Path, sentences: object, on_play: object = None
+) -> tuple[object, list[np.ndarray]]:
+    """A PiperSpeaker whose renders come from ``sentences`` and whose playback is noted."""
+    from mockint.sound import speech
+
+    played: list[np.ndarray] = []
+
+    def play(chunks: object, sr: int, *_a: object) -> None:
+        for c in chunks:  # type: ignore[attr-defined]
+            played.append(c)
+            if callable(on_play):
+                on_play()
+
+    monkeypatch.setattr(speech, "play_stream", play)
+    sp = speech.PiperSpeaker(cache=cache)
+    monkeypatch.setattr(sp, "sentences", sentences)
+    return sp, played
+
+
+def test_a_prepared_question_plays_its_first_sentence_while_the_rest_renders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    first_played = threading.Event()
+    one, two = np.full(100, 0.1, np.float32), np.full(100, -0.2, np.float32)
+
+    def sentences(text: str) -> object:
+        yield one
+        assert first_played.wait(5), "the second sentence was awaited before the first played"
+        yield two
+
+    sp, played = piper_with(monkeypatch, tmp_path / "cache", sentences, first_played.set)
+    sp.prepare("One. Two.", wait=True)  # type: ignore[attr-defined]
+    sp.say("One. Two.")  # type: ignore[attr-defined]
+    assert len(played) == 2 and played[0] is one and played[1] is two
+
+
+def test_a_rendered_question_is_kept_and_plays_next_time_without_rendering(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    audio = [np.linspace(-0.5, 0.5, 300, dtype=np.float32), np.full(50, 0.25, np.float32)]
+    sp, _ = piper_with(monkeypatch, tmp_path / "cache", lambda text: iter(audio))
+    sp.prepare("Why Python?", wait=True)  # type: ignore[attr-defined]
+    sp.close()  # type: ignore[attr-defined]
+
+    def no_render(text: str) -> object:
+        raise AssertionError("rendered again")
+
+    again, played = piper_with(monkeypatch, tmp_path / "cache", no_render)
+    again.prepare("Why Python?", wait=True)  # type: ignore[attr-defined]
+    again.say("Why Python?")  # type: ignore[attr-defined]
+    assert np.abs(np.concatenate(played) - np.concatenate(audio)).max() <= 1 / 32767
+    other, played = piper_with(monkeypatch, tmp_path / "cache", lambda text: iter(audio[:1]))
+    other.say("Why Go?")  # type: ignore[attr-defined]
+    assert len(played) == 1  # another text is rendered, not taken from the cache

@@ -16,9 +16,12 @@ from mockint.models.registry import (
     sha256_file,
 )
 
+# the model's max_seq_length (its sentence_bert_config.json)
+MAX_TOKENS = 256
+
 
 class MiniLMEmbedder(Embedder):
-    """sentence-transformers all-MiniLM-L6-v2, loaded once from site-packages."""
+    """all-MiniLM-L6-v2 (its tokenizer, the :mod:`minilm` encoder), loaded once, offline."""
 
     name = EMBEDDER_NAME
     sha256 = EMBEDDER_SHA256
@@ -44,15 +47,18 @@ class MiniLMEmbedder(Embedder):
                 os.environ["TRANSFORMERS_OFFLINE"] = "1"
                 self._on_status("Loading the grading model…")
                 try:
-                    from sentence_transformers import SentenceTransformer
+                    from transformers import AutoTokenizer
                     from transformers.utils import logging as hf_logging
+
+                    from mockint.grading.minilm import load_encoder
                 except ImportError as e:
                     raise ModelError(
-                        f"sentence-transformers is not installed ({e}): run 'make setup'"
+                        f"transformers is not installed ({e}): run 'make setup'"
                     ) from e
                 hf_logging.disable_progress_bar()  # its bar would garble our screen
                 hf_logging.set_verbosity_error()
-                self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+                tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+                self._model = (tokenizer, load_encoder(path))
             return self._model
 
     def tokens(self, texts: Sequence[str]) -> list[Tokens]:
@@ -63,8 +69,7 @@ class MiniLMEmbedder(Embedder):
         """
         import torch
 
-        model = self.load()
-        tokenizer, encoder = model[0].tokenizer, model[0].auto_model
+        tokenizer, encoder = self.load()
         out: list[Tokens | None] = [None] * len(texts)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # less padding
         with self._lock, torch.inference_mode():
@@ -74,12 +79,12 @@ class MiniLMEmbedder(Embedder):
                     [texts[i] for i in idx],
                     padding=True,
                     truncation=True,
-                    max_length=model.max_seq_length,
+                    max_length=MAX_TOKENS,
                     return_offsets_mapping=True,
                     return_tensors="pt",
                 )
                 offsets = batch.pop("offset_mapping").numpy()
-                hidden = encoder(**batch).last_hidden_state.float().numpy()
+                hidden = encoder(**batch).float().numpy()
                 lengths = batch["attention_mask"].sum(dim=1).tolist()
                 for j, i in enumerate(idx):
                     n = int(lengths[j])

@@ -141,7 +141,7 @@ def practise(
     speaker: Speaker = SilentSpeaker()
     try:
         if devices.tts:
-            speaker = speaker_for(devices, ui.status)
+            speaker = speaker_for(devices, ui.status, paths.voice_cache)
         if events is not None:
             events("voice", {"engine": speaker.engine})
         transcriber = RemoteTranscriber(model_proc)
@@ -188,14 +188,18 @@ def _run_checked(
     return p.run(questions)
 
 
-def speaker_for(devices: DeviceOptions, notice: Callable[[str], None]) -> Speaker:
-    """The interviewer's voice: Piper unless ``--tts pyttsx3`` (or Piper is missing)."""
+def speaker_for(
+    devices: DeviceOptions, notice: Callable[[str], None], cache: Path | None = None
+) -> Speaker:
+    """The interviewer's voice: Piper unless ``--tts pyttsx3`` (or Piper is missing); what
+    Piper renders is kept in ``cache``."""
     from mockint.sound.speech import SpeechOptions, make_speaker
 
     return make_speaker(
         devices.tts_engine,
         SpeechOptions(devices.voice, devices.rate, devices.output_device),
         notice,
+        cache,
     )
 
 

@@ -157,6 +157,7 @@ class Practice:
         self._events = events or (lambda _n, _d: None)
         self.session_id: int | None = None
         self.last: tuple[Assessment, int] | None = None  # the latest result shown
+        self._preload: threading.Thread | None = None
         self.terms = bank_terms(bank)  # what the transcriber leans toward, per question
         # where a graded answer is kept when the store cannot take it
         self.pending = recordings.parent / "pending"
@@ -199,16 +200,24 @@ class Practice:
     # -- the loop ---------------------------------------------------------------------------
 
     def preload(self) -> threading.Thread:
-        """Load the models in the background (while the first question is spoken)."""
+        """Load the models in the background (once), while the first question is spoken: the
+        first answer needs them only when its first phrase ends, and loading them (torch on
+        the other core) before would slow the voice's first sentence."""
+        if self._preload is None:
 
-        def load() -> None:
-            for m in (self.transcriber, self.embedder):
-                with contextlib.suppress(Exception):  # errors resurface on first use
-                    m.load()
+            def load() -> None:
+                for m in (self.transcriber, self.embedder):
+                    with contextlib.suppress(Exception):  # errors resurface on first use
+                        m.load()
 
-        t = threading.Thread(target=load, name="preload", daemon=True)
-        t.start()
-        return t
+            self._preload = threading.Thread(target=load, name="preload", daemon=True)
+            self._preload.start()
+        return self._preload
+
+    def _playing(self) -> None:
+        """The question's first sound: the models start loading now."""
+        self.event("question_playing")
+        self.preload()
 
     def run(self, questions: list[Question]) -> list[CategorySummary]:
         """Ask each question in turn; return the session's per-category summary."""
@@ -220,7 +229,6 @@ class Practice:
                 options={"questions": [q.id for q in questions], "mode": self.o.mode},
             )
         self.event("session", id=self.session_id, questions=[q.id for q in questions])
-        self.preload()
         total = len(questions)
         for i, q in enumerate(questions, 1):
             choice = "repeat"
@@ -229,8 +237,9 @@ class Practice:
                     self.prepare(q.text, wait=True)  # shown when its voice can start
                     self.ui.question(q, i, total)
                     self.event("question", id=q.id)
-                    self.speaker.say(q.text, on_start=lambda: self.event("question_playing"))
+                    self.speaker.say(q.text, on_start=self._playing)
                     self.event("question_spoken", id=q.id)
+                    self.preload()  # (a silent speaker never starts playing)
                 if i < total:  # render the next question now: no phrase is being transcribed yet
                     self.prepare(questions[i].text)
                 if self.answer(q) is None or self.o.live:  # skipped, or live: one take

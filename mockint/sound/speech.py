@@ -16,7 +16,11 @@ audio still plays (or drop it), raises nothing without an output device, and
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
+import importlib.util
 import io
+import os
 import queue
 import tempfile
 import threading
@@ -58,8 +62,8 @@ class Speaker(Protocol):
         ``stop()`` turns true the speech ends early."""
 
     def prepare(self, text: str, wait: bool = False) -> None:
-        """Render ``text`` ahead, if the speaker can (``wait``: until it is done), so that
-        saying it starts at once."""
+        """Render ``text`` ahead, if the speaker can (``wait``: until saying it can start), so
+        that saying it starts at once."""
         return None
 
     def close(self) -> None:
@@ -210,8 +214,10 @@ class PiperSpeaker(Speaker):
 
     engine = "piper"
 
-    def __init__(self, options: SpeechOptions | None = None):
+    def __init__(self, options: SpeechOptions | None = None, cache: Path | None = None):
         self.options = options or SpeechOptions()
+        # where rendered texts are kept (the next session's first question starts at once)
+        self.cache = cache
         if self.options.voice not in (None, VOICE_ID, "joe"):
             raise SpeechError(
                 f"no Piper voice '{self.options.voice}': the Piper voice is {VOICE_ID}; "
@@ -219,35 +225,86 @@ class PiperSpeaker(Speaker):
             )
         self._voice: Any = None
         self._lock = threading.Lock()
-        # text -> (done, its sentences' audio), rendered ahead by prepare()
-        self._ready: dict[str, tuple[threading.Event, list[np.ndarray]]] = {}
+        # text -> its sentences' audio, rendered ahead by prepare()
+        self._ready: dict[str, _Render] = {}
 
     def prepare(self, text: str, wait: bool = False) -> None:
-        """Render ``text`` ahead, in the background (or until done, with ``wait``), so that
-        saying it starts at once."""
-        if text in self._ready:
-            if wait:
-                self._ready[text][0].wait()
-            return
-        done, audio = threading.Event(), list[np.ndarray]()
-        self._ready[text] = (done, audio)
-
-        def render() -> None:
-            try:
-                audio.extend(self.sentences(text))
-            except Exception:  # noqa: BLE001 - say() renders again and raises there
-                audio.clear()
-            finally:
-                done.set()
-
-        threading.Thread(target=render, name="tts-prepare", daemon=True).start()
+        """Render ``text`` ahead, in the background (``wait``: until its first sentence is
+        ready, when saying it can start; the rest renders while that one plays)."""
+        render = self._ready.get(text)
+        if render is None:
+            kept = self._cached(text)
+            render = self._ready[text] = _Render(kept)
+            if kept is None:
+                threading.Thread(
+                    target=render.run,
+                    args=(self.sentences(text), lambda a: self._keep(text, a)),
+                    name="tts-prepare",
+                    daemon=True,
+                ).start()
         if wait:
-            done.wait()
+            render.started()
 
     def close(self) -> None:
         """Wait for renders in progress (a native synthesis must not outlive the process)."""
-        for done, _ in list(self._ready.values()):
-            done.wait(timeout=10)
+        for render in list(self._ready.values()):
+            render.finished(timeout=10)
+
+    def _cache_file(self, text: str) -> Path | None:
+        if self.cache is None:
+            return None
+        from importlib.metadata import version
+
+        from mockint.models.registry import PIPER_VOICE
+
+        key = f"{PIPER_VOICE.sha256}|piper {version('piper-tts')}|{self._length_scale}|{text}"
+        return self.cache / f"{hashlib.sha256(key.encode()).hexdigest()}.npy"
+
+    def _cached(self, text: str) -> list[np.ndarray] | None:
+        """A text rendered before by this voice at this rate, as Piper's 16-bit samples."""
+        path = self._cache_file(text)
+        try:
+            if path is not None and path.is_file():
+                return [np.load(path, allow_pickle=False).astype(np.float32) / 32767]
+        except (OSError, ValueError):
+            pass  # unreadable: rendered again
+        return None
+
+    def _keep(self, text: str, audio: list[np.ndarray]) -> None:
+        """Keep a rendered text for next time (as Piper's own 16-bit output); best effort."""
+        path = self._cache_file(text)
+        if path is None or not audio:
+            return
+        samples = (np.clip(np.concatenate(audio), -1.0, 1.0) * 32767).astype(np.int16)
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
+            with open(tmp, "wb") as f:
+                np.save(f, samples, allow_pickle=False)
+            os.replace(tmp, path)
+
+    def check(self) -> None:
+        """That the voice can load (its package, and its file's hash), without loading it."""
+        from mockint.models.registry import piper_voice_path
+
+        piper_voice_path()
+        with contextlib.suppress(ImportError, ValueError):  # (a hidden package raises)
+            if importlib.util.find_spec("piper") is not None:
+                return
+        raise ModelError("piper-tts is not installed: run 'make setup'")
+
+    def load_ahead(self) -> None:
+        """Load the voice in the background (its errors come back from :meth:`load`)."""
+
+        def load() -> None:
+            with contextlib.suppress(Exception):
+                self.load()
+
+        threading.Thread(target=load, name="tts-load", daemon=True).start()
+
+    @property
+    def _length_scale(self) -> float:
+        return NATURAL_WPM / max(40, self.options.rate)
 
     def load(self) -> None:
         """Check the voice file's hash and load it (once; ~0.6 s)."""
@@ -265,15 +322,24 @@ class PiperSpeaker(Speaker):
 
     @property
     def sample_rate(self) -> int:
-        self.load()
-        return int(self._voice.config.sample_rate)
+        """The voice's sample rate, from its config (a cached text plays before it loads)."""
+        import json
+
+        from mockint.models.registry import piper_voice_path
+
+        config = piper_voice_path().with_suffix(".onnx.json")
+        try:
+            return int(json.loads(config.read_text())["audio"]["sample_rate"])
+        except (OSError, ValueError, KeyError, TypeError):
+            self.load()
+            return int(self._voice.config.sample_rate)
 
     def sentences(self, text: str) -> Iterator[np.ndarray]:
         """Mono float32 audio, one sentence at a time, at :attr:`sample_rate`."""
         from piper.config import SynthesisConfig
 
         self.load()
-        cfg = SynthesisConfig(length_scale=NATURAL_WPM / max(40, self.options.rate))
+        cfg = SynthesisConfig(length_scale=self._length_scale)
         for chunk in self._voice.synthesize(text, syn_config=cfg):
             yield chunk.audio_float_array
 
@@ -285,16 +351,70 @@ class PiperSpeaker(Speaker):
     ) -> None:
         """Speak ``text``, blocking until heard (or ``stop()`` is true); the next sentence
         renders while one plays."""
+        render = self._ready.pop(text, None)
         sr = self.sample_rate
-        ready = self._ready.pop(text, None)
-        if ready is not None:
-            ready[0].wait()
-        chunks = iter(ready[1]) if ready and ready[1] else _ahead(self.sentences(text))
+        if render is not None and not render.started():
+            render = None  # it failed before its first sentence: render again, raise here
+        chunks = iter(render) if render is not None else _ahead(self.sentences(text))
         try:
             play_stream(chunks, sr, self.options.output_device, on_start, stop)
         finally:
             if isinstance(chunks, Generator):
                 chunks.close()  # a stopped _ahead ends its thread
+
+
+class _Render:
+    """A text's sentences as a background thread renders them: read while it renders."""
+
+    def __init__(self, done: list[np.ndarray] | None = None) -> None:
+        self._chunks: list[np.ndarray] = list(done or [])
+        self._cond = threading.Condition()
+        self._done = done is not None
+        self._error: BaseException | None = None
+
+    def run(
+        self, sentences: Iterator[np.ndarray], keep: Callable[[list[np.ndarray]], None]
+    ) -> None:
+        """Render every sentence; ``keep`` gets them all when the render succeeded."""
+        try:
+            for chunk in sentences:
+                with self._cond:
+                    self._chunks.append(chunk)
+                    self._cond.notify_all()
+            keep(list(self._chunks))
+        except Exception as e:  # noqa: BLE001 - raised where the audio is read
+            self._error = e
+        finally:
+            with self._cond:
+                self._done = True
+                self._cond.notify_all()
+
+    def started(self) -> bool:
+        """Wait for the first sentence (or the end); whether there is one."""
+        with self._cond:
+            self._cond.wait_for(lambda: bool(self._chunks) or self._done)
+            return bool(self._chunks)
+
+    def finished(self, timeout: float | None = None) -> None:
+        with self._cond:
+            self._cond.wait_for(lambda: self._done, timeout)
+
+    def _past(self, i: int) -> bool:
+        return len(self._chunks) > i or self._done
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        """Each sentence as it is ready; a render's failure is raised after its last one."""
+        i = 0
+        while True:
+            with self._cond:
+                self._cond.wait_for(functools.partial(self._past, i))
+                if len(self._chunks) <= i:
+                    if self._error is not None:
+                        raise self._error
+                    return
+                chunk = self._chunks[i]
+            i += 1
+            yield chunk
 
 
 _END = object()
@@ -343,9 +463,10 @@ TTS_ENGINES = ("piper", "pyttsx3")
 
 
 def make_speaker(
-    engine: str, options: SpeechOptions, notice: Callable[[str], None]
+    engine: str, options: SpeechOptions, notice: Callable[[str], None], cache: Path | None = None
 ) -> PiperSpeaker | Pyttsx3Speaker:
-    """The speaker for ``--tts``, loaded and checked against its output device.
+    """The speaker for ``--tts``, checked against its output device; Piper's voice loads in
+    the background (texts it renders are kept in ``cache``, if given).
 
     Piper is the default; a ``--voice`` that is not Piper's picks pyttsx3. When Piper's
     voice or package is missing (or fails its hash check), ``notice`` gets one line
@@ -357,9 +478,10 @@ def make_speaker(
     if engine == "piper" and options.voice not in (None, VOICE_ID, "joe"):
         engine = "pyttsx3"  # an espeak-ng voice was asked for: its engine speaks
     if engine == "piper":
-        piper = PiperSpeaker(options)
+        piper = PiperSpeaker(options, cache)
         try:
-            piper.load()
+            piper.check()
+            piper.load_ahead()  # a question rendered before plays while the voice loads
             return piper
         except ModelError as e:
             notice(f"Speaking with pyttsx3 (espeak-ng) instead of Piper: {e}")
