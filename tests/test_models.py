@@ -236,14 +236,19 @@ def test_the_piper_voice_is_registered_and_hash_checked(tmp_path: Path) -> None:
         _check_packaged(fake, PIPER_VOICE.sha256, PIPER_VOICE.package)
 
 
-def test_piper_renders_sentence_by_sentence_and_ahead() -> None:
+def test_piper_renders_sentence_by_sentence_and_ahead(tmp_path: Path) -> None:
     from mockint.sound.speech import PiperSpeaker, SpeechOptions
 
-    sp = PiperSpeaker(SpeechOptions(rate=165))
+    sp = PiperSpeaker(SpeechOptions(rate=165), cache=tmp_path)
     parts = list(sp.sentences("Tell me about a project. What did you do?"))
     assert len(parts) == 2 and all(p.dtype == np.float32 and len(p) > 0 for p in parts)
     seconds = sum(len(p) for p in parts) / sp.sample_rate
     assert 1.5 < seconds < 6.0, seconds
     sp.prepare("Why FastAPI?", wait=True)
-    done, audio = sp._ready["Why FastAPI?"]
-    assert done.is_set() and audio
+    render = sp._ready["Why FastAPI?"]
+    render.finished(timeout=60)
+    assert [len(a) > 0 for a in render] == [True]
+    # kept for next time: another speaker plays it without rendering it again
+    again = PiperSpeaker(SpeechOptions(rate=165), cache=tmp_path)
+    kept = again._cached("Why FastAPI?")
+    assert kept is not None and abs(len(kept[0]) - len(next(iter(render)))) <= 1
