@@ -180,6 +180,9 @@ def test_read_uses_only_the_embedder_the_classifier_was_trained_on() -> None:
     other = _Toward("another-model")
     assert not read([text], other)[0].situation and not other.seen
     assert not read([text], None)[0].situation
+    # an answer with no clause (silence, "um") beside one with clauses: read, not raised
+    empty = read(["", "Um.", text], same)
+    assert not empty[0].situation and not empty[1].situation and empty[2].situation
 
 
 def test_the_classifier_never_sees_a_name() -> None:

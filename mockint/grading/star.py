@@ -414,6 +414,9 @@ def read(texts: Sequence[str], encoder: Encoder | None) -> list[Star]:
     ]
     out, at = [], 0
     for t, cs in zip(texts, inputs, strict=True):
+        if not cs:  # no clause to read: nothing for the learned reader either
+            out.append(analyse(t))
+            continue
         v = np.array(pooled[at : at + len(cs)], dtype=np.float64).reshape(len(cs), -1)
         v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
         out.append(analyse(t, v))
