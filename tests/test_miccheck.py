@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mockint.rehearsal.miccheck import analyse, record_check, remember, remembered
+from mockint.rehearsal.miccheck import FLOOR_DB, analyse, record_check, remember, remembered
 from mockint.sound.devices import ArrayRecorder
 from mockint.transcript import Transcript
 
@@ -83,3 +83,23 @@ def test_a_pass_is_remembered_per_device_and_a_damaged_file_is_no_pass(tmp_path:
     assert not remembered(f, "default")
     remember(f, "default", analyse(voice(), "hello"))  # a damaged file is replaced
     assert remembered(f, "default")
+
+
+def test_a_recorder_that_gives_nothing_ends_in_no_signal_and_can_still_be_skipped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The page's microphone may send nothing at all (denied, unplugged): the check
+    neither hangs nor loses its skip key."""
+
+    class Mute:
+        def start(self) -> None: ...
+        def stop(self) -> None: ...
+        def read(self, timeout: float) -> None:
+            return None
+
+    monkeypatch.setattr("mockint.rehearsal.miccheck.GRACE", 0.1)
+    c = record_check(Mute(), None, seconds=0.2)
+    assert c is not None and c.verdict == "no signal"
+    polls: list[float] = []
+    assert record_check(Mute(), None, 30.0, on_level=lambda s, db: polls.append(db) or True) is None
+    assert polls == [FLOOR_DB]

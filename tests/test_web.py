@@ -3,28 +3,35 @@ upload, the one-server-per-data-directory lock, and Ctrl-C (a real server, no mo
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from mockint.bank import Bank
+from mockint.bank import Bank, to_toml
 from mockint.config import Paths
+from mockint.rehearsal.miccheck import FIXES, SENTENCE, remembered
 from mockint.storage.store import Attempt, Store
 from mockint.web.app import make_app
 from mockint.web.guard import COOKIE, GuardOptions, local_hosts
+from mockint.web.practice_ws import WEB_DEVICE
 from mockint.web.server import ServeError, bind, claim, warning_for
 
 from .test_report import fill
+from .virtual_audio import espeak_wav
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = 8765
@@ -230,3 +237,74 @@ def test_serve_prints_its_url_refuses_a_second_and_stops_on_ctrl_c(home: Path) -
     finally:
         if first.poll() is None:
             first.kill()
+
+
+def _pcm(audio: np.ndarray) -> list[bytes]:
+    """16-bit PCM in 0.1 s blocks, as the page's worklet sends it."""
+    pcm = (np.clip(audio, -1, 1) * 32767).astype("<i2")
+    return [pcm[i : i + 1600].tobytes() for i in range(0, len(pcm), 1600)]
+
+
+def _until(ws: Any, kind: str, seen: list[dict[str, Any]]) -> dict[str, Any]:
+    while True:
+        m = ws.receive_json()
+        seen.append(m)
+        assert m["type"] != "error", m
+        if m["type"] == kind:
+            return m
+
+
+def _check_with(ws: Any, audio: np.ndarray, seen: list[dict[str, Any]]) -> dict[str, Any]:
+    """Answer one microphone check with ``audio``; its verdict message."""
+    start = _until(ws, "mic_check", seen)
+    assert start["sentence"] == SENTENCE
+    _until(ws, "record", seen)
+    for block in _pcm(audio):
+        ws.send_bytes(block)
+    return _until(ws, "mic_check_result", seen)
+
+
+@pytest.mark.slow
+def test_the_page_checks_its_microphone_before_the_first_question(
+    tmp_path: Path, home: Path, resume_bank: Bank
+) -> None:
+    (home / "bank").mkdir(parents=True)
+    # (a technical question: quitting at a behavioural one with nothing said trips STAR)
+    q = dataclasses.replace(resume_bank.get("Q10"), kind="technical")
+    (home / "bank" / "web.toml").write_text(to_toml(Bank("web", (q,))))
+    said = espeak_wav(SENTENCE, tmp_path / "said.wav")
+    speech = np.concatenate([np.zeros(4000, np.float32), said, np.zeros(5 * 16000, np.float32)])
+    seen: list[dict[str, Any]] = []
+    with signed_in(client(home)) as c:
+        with c.websocket_connect(WS, headers={"origin": BASE}) as ws:
+            ws.send_json({"bank": "web", "count": 1, "check": "always"})
+            # silence: the terminal's verdict line, then a choice to try again
+            silent = _check_with(ws, np.zeros(6 * 16000, np.float32), seen)
+            assert silent["verdict"] == "no signal" and not silent["passed"]
+            assert silent["line"] == FIXES["no signal"]
+            assert any(m["type"] == "mic_level" for m in seen)
+            _until(ws, "mic_check_choose", seen)
+            ws.send_json({"choice": "retry"})
+            # the sentence said: a pass, and the first question follows
+            passed = _check_with(ws, speech, seen)
+            assert passed["verdict"] == "ok" and passed["line"] == FIXES["ok"], passed
+            assert "ready" in passed["heard"].lower()
+            assert _until(ws, "question", seen)["id"] == "Q10"
+            _quit(ws, seen)
+        while c.app.app.state.sessions.busy.locked():  # type: ignore[attr-defined]
+            time.sleep(0.05)  # the socket's end frees the microphone for the next session
+        assert remembered(home / "mic-check.json", WEB_DEVICE)
+        # the setting mirrors --check/--no-check: "auto" skips it once one has passed
+        seen = []
+        with c.websocket_connect(WS, headers={"origin": BASE}) as ws:
+            ws.send_json({"bank": "web", "count": 1, "check": "auto"})
+            _until(ws, "question", seen)
+            _quit(ws, seen)
+        assert not any(m["type"].startswith("mic_check") for m in seen)
+
+
+def _quit(ws: Any, seen: list[dict[str, Any]]) -> None:
+    """Quit at the question, as the page's q key does; the session ends."""
+    ws.send_json({"type": "played"})
+    ws.send_json({"action": "quit"})
+    _until(ws, "end", seen)

@@ -60,6 +60,14 @@ def test_practice_in_the_page_through_the_microphone(
         page.wait_for("document.body?.dataset.ready === '1'", 30)
         assert page.eval("document.querySelector('select[name=bank]').value") == "web"
         page.eval("document.getElementById('start').click(); true")
+        # the microphone check comes first, on the same fake microphone
+        page.wait_for("!!document.getElementById('mic-check').dataset.verdict", 120)
+        check = page.eval(
+            "({verdict: document.getElementById('mic-check').dataset.verdict,"
+            " line: document.getElementById('mic-check').innerText})"
+        )
+        # the spoken answer passes it (the fake file starts again for the answer)
+        assert check == {"verdict": "ok", "line": "✓ microphone OK"}, check
         page.wait_for("!!document.getElementById('score')", 300)
         shown = page.eval(
             "({score: +document.getElementById('score').dataset.score,"

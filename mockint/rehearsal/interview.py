@@ -181,11 +181,15 @@ def _run_checked(
     questions = p.resume_plan() if resume else p.plan()
     if questions:  # (none: run() says so, with no check first)
         p.prepare(questions[0].text)  # the voice renders it during the check
-        if devices.check == "always" or (
-            devices.check == "auto" and not remembered(paths.mic_check, devices.input_name)
-        ):
+        if wants_check(devices.check, paths.mic_check, devices.input_name):
             check_microphone(recorder, transcriber, ui, paths.mic_check, devices.input_name)
     return p.run(questions)
+
+
+def wants_check(mode: str, remembered_in: Path, device: str) -> bool:
+    """Whether a session checks the microphone first: ``mode`` is "always", "never" or
+    "auto" (until a check has passed on ``device``, as ``remembered_in`` keeps it)."""
+    return mode == "always" or (mode == "auto" and not remembered(remembered_in, device))
 
 
 def speaker_for(

@@ -22,6 +22,7 @@ from mockint.sound.audio import SAMPLE_RATE
 
 SENTENCE = "I am ready for my interview today."
 SECONDS = 5.0
+GRACE = 5.0  # seconds a recorder may lag behind before the check ends with what came
 
 FRAME = 0.02  # seconds per level frame
 FLOOR_DB = -100.0  # what digital silence reads as
@@ -132,16 +133,23 @@ def record_check(
     """Record ``seconds`` from ``recorder``, transcribe and analyse them.
 
     ``on_level(elapsed, level_db)`` is called ~10 times a second; when it returns
-    True the check is skipped (None).
+    True the check is skipped (None). It is called while no audio comes too (the
+    level then reads as :data:`FLOOR_DB`), and a recorder that stays silent past
+    ``seconds`` plus :data:`GRACE` ends the check with what came ("no signal").
     """
     blocks: list[np.ndarray] = []
     got = 0
     last = -1.0
     recorder.start()
+    deadline = time.monotonic() + seconds + GRACE
     try:
         while got < seconds * SAMPLE_RATE:
             block = recorder.read(0.05)
             if block is None:
+                if on_level is not None and on_level(got / SAMPLE_RATE, FLOOR_DB):
+                    return None
+                if time.monotonic() > deadline:
+                    break
                 continue
             blocks.append(block)
             got += len(block)

@@ -23,6 +23,7 @@ from mockint.bank import Question
 from mockint.errors import DeviceError, ModelError, SpeechError
 from mockint.grading.assess import Assessment
 from mockint.grading.delivery import describe as describe_delivery
+from mockint.rehearsal.miccheck import MicCheck
 from mockint.rehearsal.screen import Action, CategorySummary, Choice, Listening
 from mockint.reports.report import Missed
 from mockint.storage.store import Attempt
@@ -239,6 +240,36 @@ class SocketUI:
         if n.isdigit() and 1 <= int(n) <= len(changed):
             return [int(n)]
         return list(range(1, len(changed) + 1))
+
+    # -- the microphone check (InterviewUI) ---------------------------------------------------
+
+    def mic_check_start(self, sentence: str, seconds: float) -> None:
+        while not self.actions.empty():
+            self.actions.get_nowait()
+        self.send({"type": "mic_check", "sentence": sentence, "seconds": seconds})
+
+    def mic_level(self, elapsed: float, level_db: float) -> bool:
+        """The meter; True (skip the check) once the page says skip, or went away."""
+        self.send({"type": "mic_level", "elapsed": round(elapsed, 2), "level": round(level_db, 1)})
+        return self.action() in ("skip", "quit")
+
+    def mic_check_result(self, c: MicCheck) -> None:
+        self.send(
+            {
+                "type": "mic_check_result",
+                "verdict": c.verdict,
+                "passed": c.passed,
+                "line": c.line,
+                "figures": c.figures(),
+                "heard": c.heard,
+            }
+        )
+
+    def check_again(self) -> bool:
+        """After a failed check: True to try again, False to go on to the questions."""
+        self.send({"type": "mic_check_choose"})
+        choice, _ = self.choices.get()
+        return choice == "retry"
 
     def summary(
         self,

@@ -113,8 +113,12 @@ async def page(request: Request) -> Response:
         '<label>Count <input name="count" type="number" min="1" value="3"></label> '
         f'<label>Order <select name="order">{orders}</select></label> '
         '<label>Mode <select name="mode"><option>practice</option><option>live</option>'
-        '</select></label> <button id="start">Start</button></form>'
+        '</select></label> <label>Microphone check <select name="check">'
+        '<option value="auto">until one passes</option><option value="always">every time</option>'
+        '<option value="never">skip it</option></select></label> '
+        '<button id="start">Start</button></form>'
         '<section id="stage" hidden><p id="progress" class="muted"></p>'
+        '<p id="mic-check" class="note"></p>'
         '<p id="question" class="question"></p><p id="status" role="status"></p>'
         '<div id="meter"><div id="level"></div></div><p id="clock"></p>'
         '<p id="partial" class="transcript"></p><p id="hint" class="note"></p>'
@@ -257,10 +261,36 @@ def _session(
                 options=options_from(start),
                 events=(lambda n, d: sessions.events(n, d)) if sessions.events else None,
             )
-            p.run(p.plan())
+            _run_checked(p, recorder, ui, site_paths, start)
         send({"type": "end"})
     except Interrupted as e:
         kept = f" (answer kept as #{e.attempt_id})" if e.attempt_id else ""
         send({"type": "end", "text": f"Stopped{kept}."})
     except MockintError as e:
         send({"type": "error", "text": str(e)})
+
+
+WEB_DEVICE = "browser"  # how the check remembers the page's microphone (mic-check.json)
+
+
+def check_mode(start: dict[str, Any]) -> str:
+    """The page's microphone check setting, as the terminal's --check/--no-check sets it."""
+    mode = start.get("check")
+    return str(mode) if mode in ("auto", "always", "never") else "auto"
+
+
+def _run_checked(
+    p: Any, recorder: SocketRecorder, ui: SocketUI, paths: Paths, start: dict[str, Any]
+) -> None:
+    """Plan, check the page's microphone while the first question renders (as the
+    terminal does; a failed check may be tried again or passed by), then run."""
+    from mockint.rehearsal.interview import check_microphone, wants_check
+
+    questions = p.plan()
+    if questions and wants_check(check_mode(start), paths.mic_check, WEB_DEVICE):
+        p.prepare(questions[0].text)
+        while True:
+            c = check_microphone(recorder, p.transcriber, ui, paths.mic_check, WEB_DEVICE)
+            if c is None or c.passed or not ui.check_again():
+                break
+    p.run(questions)

@@ -94,6 +94,10 @@ function speak(url) {
   playing.play().catch(done);
 }
 
+function meter(level) {
+  $("level").style.width = `${Math.max(0, Math.min(100, (level + 60) / 60 * 100))}%`;
+}
+
 function esc(s) {
   const d = document.createElement("span");
   d.textContent = s;
@@ -146,6 +150,7 @@ function editTranscript() {
 const handlers = {
   status: (m) => { $("status").textContent = m.text; },
   question: (m) => {
+    phase = "question";
     $("progress").textContent = `Question ${m.index} of ${m.total} · ${m.category} · ${m.id}`;
     $("question").textContent = m.text;
     $("question").dataset.id = m.id;
@@ -158,16 +163,46 @@ const handlers = {
   speak: (m) => speak(m.url),
   hush: () => { if (playing) { playing.pause(); playing = null; } },
   record: async () => {
-    phase = "recording";
-    $("status").textContent = "Listening: answer aloud.";
-    buttons(LIVE_KEYS());
+    if (phase !== "check") {
+      phase = "recording";
+      $("status").textContent = "Listening: answer aloud.";
+      buttons(LIVE_KEYS());
+    }
     try { await openMic(); } catch (e) {
       $("status").textContent = `Microphone unavailable: ${e.message}`;
       send({ action: "skip" });
     }
   },
+  mic_check: (m) => {
+    phase = "check";
+    $("progress").textContent = `Microphone check (${m.seconds.toFixed(0)} s)`;
+    $("question").textContent = `Say: “${m.sentence}”`;
+    $("status").textContent = "Say the sentence while the meter moves.";
+    $("mic-check").textContent = "";
+    $("result").innerHTML = "";
+    buttons([["Skip check", { action: "skip" }, "s"]]);
+  },
+  mic_level: (m) => {
+    meter(m.level);
+    $("clock").textContent = `${m.elapsed.toFixed(0)} s`;
+  },
+  mic_check_result: (m) => {
+    phase = "checked";
+    $("status").textContent = "";
+    $("clock").textContent = "";
+    const box = $("mic-check");
+    box.dataset.verdict = m.verdict;
+    box.className = m.passed ? "good" : "low";
+    box.textContent = `${m.passed ? "✓" : "✗"} ${m.line}`;
+    $("result").innerHTML = `<p class="transcript">${m.heard ? `Heard: “${esc(m.heard)}”` : "Heard: nothing"}</p>` +
+      `<p class="muted">${esc(m.figures)}</p>`;
+  },
+  mic_check_choose: () => buttons([
+    ["Try again", { choice: "retry" }, "r"],
+    ["Continue anyway", { choice: "next" }, "n"],
+  ]),
   listening: (m) => {
-    $("level").style.width = `${Math.max(0, Math.min(100, (m.level + 60) / 60 * 100))}%`;
+    meter(m.level);
     $("clock").textContent = `${m.elapsed.toFixed(0)} s · ${m.remaining.toFixed(0)} s left`;
     $("clock").classList.toggle("warn", m.warn);
     $("partial").textContent = m.partial;
@@ -213,6 +248,7 @@ form.addEventListener("submit", async (ev) => {
     count: form.count.value,
     order: form.order.value,
     mode: form.mode.value,
+    check: form.check.value,
   });
   ws.onmessage = (ev) => {
     const m = JSON.parse(ev.data);
