@@ -156,14 +156,16 @@ def test_an_older_store_gets_its_report_tallies_when_upgraded(home: Path, resume
 
     fill(home, resume_bank)
     db = home / "mockint.db"
-    with Store(db) as s:  # back to the schema before the side tables
+    with Store(db) as s:  # back to the schema before the side tables (migrations 9 and 10)
         for stmt in (
+            "DROP TRIGGER attempts_selected",
             "DROP TABLE attempt_missed",
             "DROP TABLE attempt_figures",
             "DROP INDEX attempts_report",
             "DROP INDEX attempts_models",
+            "DROP INDEX attempts_category",
             'UPDATE attempts SET delivery = \'{"wpm": 120, "flags": [], "pauses": 2}\'',
-            f"PRAGMA user_version = {len(MIGRATIONS) - 1}",
+            "PRAGMA user_version = 8",
         ):
             s.db.execute(stmt)
     with Store(db) as s:
@@ -176,3 +178,44 @@ def test_an_older_store_gets_its_report_tallies_when_upgraded(home: Path, resume
         assert r == build(s.attempts(bank="resume"), resume_bank)
         assert r is not None and r.delivery == {"pauses": 2.0, "wpm": 120.0}
         assert [m.text for m in r.missed] == ["Point two."] * 4
+
+
+def test_migration_10_gives_the_side_tables_what_a_report_selects_by(
+    home: Path, resume_bank
+) -> None:  # type: ignore[no-untyped-def]
+    from mockint.reports.gather import gather
+    from mockint.reports.report import build
+    from mockint.storage.queries import Selection
+
+    from .test_report import fill
+
+    fill(home, resume_bank)
+    db = home / "mockint.db"
+    selected = ("question_id", "bank", "status", "mode", "session_id", "graded_at")
+    with Store(db) as s:  # back to migration 9's side tables
+        for stmt in (
+            "DROP TRIGGER attempts_selected",
+            "DROP INDEX attempt_missed_report",
+            "DROP INDEX attempt_figures_report",
+            "DROP INDEX attempts_category",
+            *(f"ALTER TABLE attempt_missed DROP COLUMN {c}" for c in selected),
+            *(f"ALTER TABLE attempt_figures DROP COLUMN {c}" for c in selected[1:]),
+            "PRAGMA user_version = 9",
+        ):
+            s.db.execute(stmt)
+    with Store(db) as s:
+        assert s.schema_version == len(MIGRATIONS) == 10
+        copied = s.db.execute(
+            "SELECT COUNT(*) FROM attempt_missed m JOIN attempts a ON a.id = m.attempt_id "
+            "WHERE (m.question_id, m.bank, m.status, m.mode, m.session_id, m.graded_at) = "
+            "(a.question_id, a.bank, a.status, a.mode, a.session_id, a.graded_at)"
+        )
+        assert copied.fetchone()[0] == 6
+        whole = build(s.attempts(bank="resume"), resume_bank)
+        assert gather(s, Selection(bank="resume"), resume_bank, items=True) == whole
+        # an answer changed in place: its side rows follow (the trigger)
+        s.db.execute("UPDATE attempts SET mode = 'live' WHERE question_id = 'Q1'")
+        live = gather(s, Selection(bank="resume", mode="live"), resume_bank, items=True)
+        assert live is not None and [m.question_id for m in live.missed] == ["Q1"]
+        assert live.missed[0].missed == 2
+        assert live == build(s.attempts(bank="resume", mode="live"), resume_bank)

@@ -180,7 +180,78 @@ def m009_report_tallies(db: sqlite3.Connection) -> None:
     )
     rows = db.execute("SELECT id, key_points, delivery FROM attempts")
     for attempt_id, points, delivery in rows.fetchall():
-        write_tallies(db, attempt_id, _loads(points), _loads(delivery))
+        missed, figures = tallies(_loads(points), _loads(delivery))
+        db.executemany(
+            "INSERT INTO attempt_missed VALUES (?, ?, ?)", [(attempt_id, *m) for m in missed]
+        )
+        db.executemany(
+            "INSERT INTO attempt_figures VALUES (?, ?, ?)", [(attempt_id, *f) for f in figures]
+        )
+
+
+# the columns a report selects answers by, copied into the side tables (migration 10)
+SELECTED = ("bank", "status", "mode", "session_id", "graded_at")
+
+
+@migration
+def m010_report_selection(db: sqlite3.Connection) -> None:
+    # A report over a million answers joined each to its side rows and then sorted them:
+    # the side tables now carry the columns a report selects by (copied by the store; a
+    # trigger follows should an answer's change), each with a covering index in the order
+    # its tallies are grouped; and an index walks each category's answers oldest first.
+    cols = ", ".join(SELECTED)
+    new = ", ".join(f"NEW.{c}" for c in SELECTED)
+    _run(
+        db,
+        f"""
+        CREATE TABLE missed_new (
+            attempt_id INTEGER NOT NULL REFERENCES attempts(id) ON DELETE CASCADE,
+            k INTEGER NOT NULL,
+            point TEXT NOT NULL,
+            question_id TEXT NOT NULL,
+            bank TEXT NOT NULL, status TEXT NOT NULL, mode TEXT NOT NULL,
+            session_id INTEGER, graded_at TEXT NOT NULL,
+            PRIMARY KEY (attempt_id, k)
+        ) WITHOUT ROWID;
+        CREATE TABLE figures_new (
+            attempt_id INTEGER NOT NULL REFERENCES attempts(id) ON DELETE CASCADE,
+            figure TEXT NOT NULL,
+            value REAL NOT NULL,
+            bank TEXT NOT NULL, status TEXT NOT NULL, mode TEXT NOT NULL,
+            session_id INTEGER, graded_at TEXT NOT NULL,
+            PRIMARY KEY (attempt_id, figure)
+        ) WITHOUT ROWID;
+        INSERT INTO missed_new
+            SELECT m.attempt_id, m.k, m.point, a.question_id, {_prefixed("a", SELECTED)}
+            FROM attempts a INDEXED BY attempts_report
+            JOIN attempt_missed m ON m.attempt_id = a.id ORDER BY m.attempt_id, m.k;
+        INSERT INTO figures_new
+            SELECT f.attempt_id, f.figure, f.value, {_prefixed("a", SELECTED)}
+            FROM attempts a INDEXED BY attempts_report
+            JOIN attempt_figures f ON f.attempt_id = a.id ORDER BY f.attempt_id, f.figure;
+        DROP TABLE attempt_missed;
+        DROP TABLE attempt_figures;
+        ALTER TABLE missed_new RENAME TO attempt_missed;
+        ALTER TABLE figures_new RENAME TO attempt_figures;
+        CREATE INDEX attempt_missed_report ON attempt_missed(question_id, point, {cols});
+        CREATE INDEX attempt_figures_report ON attempt_figures(figure, {cols}, value);
+        CREATE INDEX attempts_category ON attempts(category, id, {cols}, question_id, score)
+        """,
+    )
+    db.execute(  # one statement (its body's semicolons are not _run's)
+        f"""
+        CREATE TRIGGER attempts_selected AFTER UPDATE OF question_id, {cols} ON attempts
+        BEGIN
+            UPDATE attempt_missed SET (question_id, {cols}) = (NEW.question_id, {new})
+                WHERE attempt_id = NEW.id;
+            UPDATE attempt_figures SET ({cols}) = ({new}) WHERE attempt_id = NEW.id;
+        END
+        """
+    )
+
+
+def _prefixed(alias: str, cols: tuple[str, ...]) -> str:
+    return ", ".join(f"{alias}.{c}" for c in cols)
 
 
 def _loads(raw: object) -> Any:
@@ -190,23 +261,47 @@ def _loads(raw: object) -> Any:
         return None
 
 
-def write_tallies(db: sqlite3.Connection, attempt_id: int, key_points: Any, delivery: Any) -> None:
-    """(Re)write an answer's rows in the report's side tables: the key points it missed
-    (their text as the report counts it) and its numeric delivery figures."""
-    db.execute("DELETE FROM attempt_missed WHERE attempt_id = ?", (attempt_id,))
-    db.execute("DELETE FROM attempt_figures WHERE attempt_id = ?", (attempt_id,))
+def tallies(
+    key_points: Any, delivery: Any
+) -> tuple[list[tuple[int, str]], list[tuple[str, float]]]:
+    """An answer's rows for the report's side tables: the key points it missed (their
+    place and text as the report counts it) and its numeric delivery figures."""
     missed = [
-        (attempt_id, k, str(p.get("text", "")))
+        (k, str(p.get("text", "")))
         for k, p in enumerate(key_points if isinstance(key_points, list) else [])
         if isinstance(p, dict) and p.get("status") == "missed"
     ]
     figures = [
-        (attempt_id, str(name), float(v))
+        (str(name), float(v))
         for name, v in (delivery.items() if isinstance(delivery, dict) else [])
         if isinstance(v, int | float)
     ]
-    db.executemany("INSERT INTO attempt_missed VALUES (?, ?, ?)", missed)
-    db.executemany("INSERT INTO attempt_figures VALUES (?, ?, ?)", figures)
+    return missed, figures
+
+
+def write_tallies(db: sqlite3.Connection, attempt_id: int, key_points: Any, delivery: Any) -> None:
+    """(Re)write a stored answer's rows in the report's side tables (:func:`tallies`, with
+    the columns a report selects by)."""
+    db.execute("DELETE FROM attempt_missed WHERE attempt_id = ?", (attempt_id,))
+    db.execute("DELETE FROM attempt_figures WHERE attempt_id = ?", (attempt_id,))
+    cols = ", ".join(SELECTED)
+    row = db.execute(
+        f"SELECT question_id, {cols} FROM attempts WHERE id = ?", (attempt_id,)
+    ).fetchone()
+    if row is None:
+        return
+    question, *selected = tuple(row)
+    missed, figures = tallies(key_points, delivery)
+    db.executemany(
+        f"INSERT INTO attempt_missed (attempt_id, k, point, question_id, {cols}) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(attempt_id, k, p, question, *selected) for k, p in missed],
+    )
+    db.executemany(
+        f"INSERT INTO attempt_figures (attempt_id, figure, value, {cols}) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(attempt_id, f, v, *selected) for f, v in figures],
+    )
 
 
 def database_dir(db: sqlite3.Connection) -> Path | None:

@@ -2,9 +2,9 @@
 
 A million answers hold gigabytes of transcripts, words and key points; the report's
 figures need a few numbers per answer. :func:`scored` streams just those from a
-covering index, and the key points missed, the models and the delivery means are
-counted by SQLite itself over narrow side tables (``attempt_missed``,
-``attempt_figures``, kept by the store), never parsing an answer's JSON.
+covering index, and the key points missed, the models and the delivery means are counted by
+SQLite itself over narrow side tables (``attempt_missed``, ``attempt_figures``, kept by
+the store with the columns a report selects by), never parsing an answer's JSON.
 """
 
 from __future__ import annotations
@@ -66,12 +66,11 @@ def scored(db: sqlite3.Connection, sel: Selection) -> list[Scored]:
 
 def missed(db: sqlite3.Connection, sel: Selection) -> list[tuple[str, str, int]]:
     """(question id, key point, answers that missed it), in the order first missed."""
-    where, args = sel.where("a")
+    where, args = sel.where()
     rows = db.execute(
-        "SELECT a.question_id, m.point, COUNT(*), MIN(a.id * 100000 + m.k) AS first "
-        "FROM attempts a INDEXED BY attempts_report "
-        f"JOIN attempt_missed m ON m.attempt_id = a.id WHERE {where} "
-        "GROUP BY a.question_id, m.point ORDER BY first",
+        "SELECT question_id, point, COUNT(*), MIN(attempt_id * 100000 + k) AS first "
+        f"FROM attempt_missed INDEXED BY attempt_missed_report WHERE {where} "
+        "GROUP BY question_id, point ORDER BY first",
         args,
     ).fetchall()
     return [(str(q), str(t), int(n)) for q, t, n, _ in rows]
@@ -92,12 +91,11 @@ def models(db: sqlite3.Connection, sel: Selection) -> list[dict[str, Any]]:
 def delivery_sums(db: sqlite3.Connection, sel: Selection) -> dict[str, tuple[float, int]]:
     """Per numeric delivery figure: its sum over the answers that measured it, and how many
     did (so the report's means come out as from the rows themselves)."""
-    where, args = sel.where("a")
+    where, args = sel.where()
     rows = db.execute(
-        "SELECT f.figure, SUM(f.value), COUNT(*) "
-        "FROM attempts a INDEXED BY attempts_report "
-        f"JOIN attempt_figures f ON f.attempt_id = a.id WHERE {where} "
-        "GROUP BY f.figure",
+        "SELECT figure, SUM(value), COUNT(*) "
+        f"FROM attempt_figures INDEXED BY attempt_figures_report WHERE {where} "
+        "GROUP BY figure",
         args,
     ).fetchall()
     return {str(k): (float(s), int(n)) for k, s, n in rows}
