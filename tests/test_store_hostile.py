@@ -478,7 +478,7 @@ def test_the_store_counted_report_equals_the_one_built_from_whole_answers(
 
     from mockint.reports.gather import gather
     from mockint.reports.render import RENDERERS
-    from mockint.reports.report import build
+    from mockint.reports.report import SERIES_TAIL, brief, build
     from mockint.storage.queries import Selection
 
     sys.path.insert(0, str(ROOT))
@@ -486,6 +486,7 @@ def test_the_store_counted_report_equals_the_one_built_from_whole_answers(
 
     with Store(home / "mockint.db") as s:
         fill(s, resume_bank, 400, seed=3)
+        other = s.start_session("resume")
         rng = random.Random(4)
         rows = s.db.execute("SELECT id FROM attempts").fetchall()
         for (aid,) in rows:  # some without delivery, interrupted, live, other models, notes
@@ -510,11 +511,17 @@ def test_the_store_counted_report_equals_the_one_built_from_whole_answers(
                 assert a is not None
                 kps = [{**k, "status": "missed", "covered": False} for k in a.key_points]
                 s.regrade(aid, replace(a, key_points=kps, score=a.score / 2), None)
+            elif r < 0.5:  # moved to another session, in a category the bank lacks
+                s.db.execute(
+                    "UPDATE attempts SET session_id = ?, category = 'Odd one' WHERE id = ?",
+                    (other, aid),
+                )
         selections = [
             Selection(bank="resume"),
             Selection(bank="resume", mode="live"),
             Selection(bank="resume", since="2026-10-01"),
             Selection(session_id=1, bank="resume", mode="practice"),
+            Selection(session_id=other, bank="resume"),
         ]
         for sel in selections:
             whole = build(s.attempts(sel.session_id, sel.bank, sel.since, sel.mode), resume_bank)
@@ -523,4 +530,11 @@ def test_the_store_counted_report_equals_the_one_built_from_whole_answers(
             assert counted.delivery and counted.missed and len(counted.models) >= 1
             for fmt, render in RENDERERS.items():
                 assert render(counted) == render(whole), fmt
+            # the figures-only formats' report, counted per category and question in SQL
+            short = gather(s, sel, resume_bank)
+            assert short == brief(whole)
+            for fmt in ("text", "md"):  # which shows nothing it left out
+                assert RENDERERS[fmt](short) == RENDERERS[fmt](whole), fmt
+        whole = build(s.attempts(bank="resume"), resume_bank)
+        assert max(len(c.series) for c in whole.categories) > SERIES_TAIL  # some were cut
         assert gather(s, Selection(bank="none"), resume_bank) is None

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol
 
 from mockint.bank import Bank, Question
@@ -101,6 +101,8 @@ class Report:
     readiness: float  # mean of each answered question's latest score
     practised: int  # questions answered at least once
     bank_questions: int
+    # each category's series is whole; in a brief report (no items: see :func:`brief`) it is
+    # the last SERIES_TAIL points, and a question's is empty
     categories: list[CategoryStats]
     weakest: list[dict[str, Any]]  # question_id, category, question, latest
     delivery: dict[str, float] | None  # means over attempts that measured delivery
@@ -117,6 +119,23 @@ class Report:
         for c in d["categories"] + d["progress"]:
             c["series"] = [{"graded_at": t, "score": s} for t, s in c["series"]]
         return d
+
+
+# the points of a category's series a brief report keeps (the text report's sparkline
+# shows 20, `mockint history` 30)
+SERIES_TAIL = 30
+
+
+def brief(r: Report) -> Report:
+    """The report as the formats that show only figures need it (text, Markdown,
+    `mockint history`): no items, each category's series its last SERIES_TAIL points,
+    each question's none."""
+    return replace(
+        r,
+        items=[],
+        categories=[replace(c, series=c.series[-SERIES_TAIL:]) for c in r.categories],
+        progress=[replace(p, series=[]) for p in r.progress],
+    )
 
 
 def _mean(xs: Sequence[float]) -> float:
@@ -180,21 +199,29 @@ def most_missed(done: Sequence[Attempt], bank: Bank | None, limit: int = 10) -> 
             if k.get("status") == "missed":
                 key = (a.question_id, str(k.get("text", "")))
                 counts[key] = counts.get(key, 0) + 1
-    return rank_missed([(q, t, n) for (q, t), n in counts.items()], done, bank, limit)
+    return rank_missed(
+        [(q, t, n) for (q, t), n in counts.items()], answer_counts(done), bank, limit
+    )
+
+
+def answer_counts(done: Sequence[Scored]) -> dict[str, int]:
+    """Question id -> how many of the answers are to it."""
+    answers: dict[str, int] = {}
+    for a in done:
+        answers[a.question_id] = answers.get(a.question_id, 0) + 1
+    return answers
 
 
 def rank_missed(
     counts: Sequence[tuple[str, str, int]],
-    done: Sequence[Scored],
+    answers: dict[str, int],
     bank: Bank | None,
     limit: int = 10,
 ) -> list[Missed]:
     """(question, key point, times missed), in the order first missed, ranked: most often
-    first, then most often for its question's answers; grouped by question."""
+    first, then most often for its question's answers (``answers``: question id -> how
+    many); grouped by question."""
     texts = {q.id: q.text for q in bank.questions} if bank else {}
-    answers: dict[str, int] = {}
-    for a in done:
-        answers[a.question_id] = answers.get(a.question_id, 0) + 1
     ranked = sorted(counts, key=lambda c: (-c[2], -c[2] / answers[c[0]]))
     top = [Missed(q, texts.get(q, ""), t, n, answers[q]) for q, t, n in ranked[:limit]]
     order = list(dict.fromkeys(m.question_id for m in top))  # grouped by question
@@ -256,11 +283,6 @@ def assemble(
     for a in done:
         latest[a.question_id] = a
     weak = sorted(latest.values(), key=lambda a: a.score)[:weakest]
-    models: dict[tuple[str, str], dict[str, str]] = {}
-    for ms in t.models:
-        for m in ms.values():
-            key = (str(m.get("name")), str(m.get("sha256")))
-            models[key] = {"name": key[0], "sha256": key[1]}
     return Report(
         bank=bank.name if bank else (bank_name or getattr(done[0], "bank", "") if done else ""),
         attempts=len(done),
@@ -279,13 +301,23 @@ def assemble(
             for a in weak
         ],
         delivery={k: round(s / n, 1) for k, (s, n) in sorted(t.delivery.items())} or None,
-        models=sorted(models.values(), key=lambda m: m["name"]),
+        models=model_list(t.models),
         first_at=done[0].graded_at if done else "",
         last_at=done[-1].graded_at if done else "",
         items=items,
         progress=progress,
-        missed=rank_missed(t.missed, done, bank),
+        missed=rank_missed(t.missed, answer_counts(done), bank),
     )
+
+
+def model_list(used: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
+    """The distinct models (name, sha256) among answers' ``models`` objects, by name."""
+    models: dict[tuple[str, str], dict[str, str]] = {}
+    for ms in used:
+        for m in ms.values():
+            key = (str(m.get("name")), str(m.get("sha256")))
+            models[key] = {"name": key[0], "sha256": key[1]}
+    return sorted(models.values(), key=lambda m: m["name"])
 
 
 def _categories(

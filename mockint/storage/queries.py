@@ -2,7 +2,9 @@
 
 A million answers hold gigabytes of transcripts, words and key points; the report's
 figures need a few numbers per answer. :func:`scored` streams just those from a
-covering index, and the key points missed, the models and the delivery means are counted by
+covering index (for the reports that list every answer); :func:`groups` counts them
+per category or question in SQL, so a report that shows only figures reads a few
+hundred rows. The key points missed, the models and the delivery means are counted by
 SQLite itself over narrow side tables (``attempt_missed``, ``attempt_figures``, kept by
 the store with the columns a report selects by), never parsing an answer's JSON.
 """
@@ -99,6 +101,67 @@ def delivery_sums(db: sqlite3.Connection, sel: Selection) -> dict[str, tuple[flo
         args,
     ).fetchall()
     return {str(k): (float(s), int(n)) for k, s, n in rows}
+
+
+class Group(NamedTuple):
+    """The selected answers of one category or question, counted."""
+
+    key: str  # the category or question id
+    answers: int
+    questions: int  # distinct questions among them
+    total: float  # the sum of their scores, added oldest first (by category)
+    best: float  # the highest score
+    first: int  # the oldest one's id
+    last: int  # the latest one's id
+
+
+# each grouping's covering index: by category it walks each one's answers oldest first
+_GROUPED = {"category": "attempts_category", "question_id": "attempts_report"}
+
+
+def groups(db: sqlite3.Connection, sel: Selection, by: str) -> list[Group]:
+    """The selected answers grouped by ``category`` or ``question_id``, in the order first
+    answered."""
+    where, args = sel.where()
+    distinct = "COUNT(DISTINCT question_id)" if by == "category" else "1"
+    cur = db.cursor()
+    cur.row_factory = None
+    rows = cur.execute(
+        f"SELECT {by}, COUNT(*), {distinct}, SUM(score), MAX(score), "
+        f"MIN(id) AS first, MAX(id) FROM attempts INDEXED BY {_GROUPED[by]} "
+        f"WHERE {where} GROUP BY {by} ORDER BY first",
+        args,
+    )
+    return list(map(Group._make, rows))
+
+
+def rows(db: sqlite3.Connection, ids: list[int]) -> dict[int, Scored]:
+    """A few answers' figures, by id."""
+    cur = db.cursor()
+    cur.row_factory = None
+    out: dict[int, Scored] = {}
+    unique = sorted(set(ids))
+    for at in range(0, len(unique), 500):
+        part = unique[at : at + 500]
+        marks = ", ".join("?" for _ in part)
+        found = cur.execute(
+            f"SELECT id, question_id, category, graded_at, score FROM attempts "
+            f"WHERE id IN ({marks})",
+            part,
+        )
+        out.update((int(r[0]), Scored._make(r)) for r in found)
+    return out
+
+
+def tail(db: sqlite3.Connection, sel: Selection, category: str, n: int) -> list[tuple[str, float]]:
+    """The last ``n`` selected answers of a category: (graded_at, score), oldest first."""
+    where, args = sel.where()
+    rows = db.execute(
+        "SELECT graded_at, score FROM attempts INDEXED BY attempts_category "
+        f"WHERE category = ? AND {where} ORDER BY id DESC LIMIT ?",
+        [category, *args, n],
+    ).fetchall()
+    return [(str(t), float(s)) for t, s in reversed(rows)]
 
 
 def notes(db: sqlite3.Connection, ids: list[int]) -> dict[int, list[str]]:
