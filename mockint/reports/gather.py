@@ -25,6 +25,7 @@ from mockint.reports.report import (
     model_list,
     rank_missed,
     trend,
+    weakest_rows,
 )
 from mockint.storage import queries
 from mockint.storage.queries import Group, Scored, Selection
@@ -102,16 +103,7 @@ def _brief(store: Store, sel: Selection, bank: Bank | None, weakest: int) -> Rep
         practised=len(qs),
         bank_questions=len(questions),
         categories=_categories(store, sel, cats, ends, bank, progress),
-        weakest=[
-            {
-                "question_id": a.question_id,
-                "category": a.category,
-                "question": questions[a.question_id].text if a.question_id in questions else "",
-                "latest": round(a.score, 1),
-                "notes": t.notes(a),
-            }
-            for a in sorted(latest, key=lambda a: a.score)[:weakest]
-        ],
+        weakest=weakest_rows(latest, questions, t, weakest),
         delivery={k: round(s / n, 1) for k, (s, n) in sorted(t.delivery.items())} or None,
         models=model_list(t.models),
         first_at=first.graded_at,

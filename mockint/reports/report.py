@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol
 
@@ -268,6 +268,22 @@ def build(attempts: Sequence[Attempt], bank: Bank | None, weakest: int = 5) -> R
     return assemble(done, bank, tallies(done), items, weakest)
 
 
+def weakest_rows(
+    latest: Iterable[Scored], questions: dict[str, Question], t: Tallies, weakest: int
+) -> list[dict[str, Any]]:
+    """The ``weakest`` questions by their latest score, lowest first, with their notes."""
+    return [
+        {
+            "question_id": a.question_id,
+            "category": a.category,
+            "question": questions[a.question_id].text if a.question_id in questions else "",
+            "latest": round(a.score, 1),
+            "notes": t.notes(a),
+        }
+        for a in sorted(latest, key=lambda a: a.score)[:weakest]
+    ]
+
+
 def assemble(
     done: Sequence[Scored],
     bank: Bank | None,
@@ -282,7 +298,6 @@ def assemble(
     latest: dict[str, Scored] = {}
     for a in done:
         latest[a.question_id] = a
-    weak = sorted(latest.values(), key=lambda a: a.score)[:weakest]
     return Report(
         bank=bank.name if bank else (bank_name or getattr(done[0], "bank", "") if done else ""),
         attempts=len(done),
@@ -290,16 +305,7 @@ def assemble(
         practised=len(latest),
         bank_questions=len(questions),
         categories=_categories(done, bank, progress),
-        weakest=[
-            {
-                "question_id": a.question_id,
-                "category": a.category,
-                "question": questions[a.question_id].text if a.question_id in questions else "",
-                "latest": round(a.score, 1),
-                "notes": t.notes(a),
-            }
-            for a in weak
-        ],
+        weakest=weakest_rows(latest.values(), questions, t, weakest),
         delivery={k: round(s / n, 1) for k, (s, n) in sorted(t.delivery.items())} or None,
         models=model_list(t.models),
         first_at=done[0].graded_at if done else "",
