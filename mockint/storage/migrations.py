@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mockint.storage.recordings import moved, to_stored
+from mockint.transcript import corrections, words_if_corrected
 
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = []
 
@@ -250,6 +251,42 @@ def m010_report_selection(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m011_corrected_and_by_question(db: sqlite3.Connection) -> None:
+    # The text and Markdown reports count the words a correction changed without reading
+    # every answer's words: the answers with any get a row (kept by the store on insert
+    # and regrade). And a report that lists answers per question walks them by an index.
+    _run(
+        db,
+        f"""
+        CREATE TABLE attempt_corrected (
+            attempt_id INTEGER PRIMARY KEY REFERENCES attempts(id) ON DELETE CASCADE,
+            words INTEGER NOT NULL
+        );
+        CREATE INDEX attempts_by_question ON attempts(
+            question_id, id, {", ".join(SELECTED)}, category, score)
+        """,
+    )
+    rows = db.execute(  # only the words JSON that holds a correction's key is parsed
+        "SELECT id, transcript, words FROM attempts WHERE instr(words, '\"heard\"') > 0"
+    )
+    for attempt_id, transcript, words in rows.fetchall():
+        n = corrected_words(transcript, _loads(words))
+        if n:
+            db.execute("INSERT INTO attempt_corrected VALUES (?, ?)", (attempt_id, n))
+
+
+def corrected_words(transcript: Any, words: Any) -> int:
+    """How many words a correction changed that the transcript still shows (0 once the
+    user has retyped it), as the report counts them."""
+    if not isinstance(transcript, str) or not isinstance(words, list):
+        return 0
+    try:
+        return len(corrections(transcript, words_if_corrected(words)))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return 0
+
+
 def _prefixed(alias: str, cols: tuple[str, ...]) -> str:
     return ", ".join(f"{alias}.{c}" for c in cols)
 
@@ -279,11 +316,16 @@ def tallies(
     return missed, figures
 
 
-def write_tallies(db: sqlite3.Connection, attempt_id: int, key_points: Any, delivery: Any) -> None:
+def write_tallies(db: sqlite3.Connection, attempt_id: int, a: Any, delivery: Any) -> None:
     """(Re)write a stored answer's rows in the report's side tables (:func:`tallies`, with
-    the columns a report selects by)."""
+    the columns a report selects by, and :func:`corrected_words`); ``a`` holds its
+    key points, transcript and words (an Attempt)."""
     db.execute("DELETE FROM attempt_missed WHERE attempt_id = ?", (attempt_id,))
     db.execute("DELETE FROM attempt_figures WHERE attempt_id = ?", (attempt_id,))
+    db.execute("DELETE FROM attempt_corrected WHERE attempt_id = ?", (attempt_id,))
+    n = corrected_words(a.transcript, a.words)
+    if n:
+        db.execute("INSERT INTO attempt_corrected VALUES (?, ?)", (attempt_id, n))
     cols = ", ".join(SELECTED)
     row = db.execute(
         f"SELECT question_id, {cols} FROM attempts WHERE id = ?", (attempt_id,)
@@ -291,7 +333,7 @@ def write_tallies(db: sqlite3.Connection, attempt_id: int, key_points: Any, deli
     if row is None:
         return
     question, *selected = tuple(row)
-    missed, figures = tallies(key_points, delivery)
+    missed, figures = tallies(a.key_points, delivery)
     db.executemany(
         f"INSERT INTO attempt_missed (attempt_id, k, point, question_id, {cols}) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -169,3 +170,51 @@ def notes(db: sqlite3.Connection, ids: list[int]) -> dict[int, list[str]]:
     marks = ", ".join("?" for _ in ids)
     rows = db.execute(f"SELECT id, notes FROM attempts WHERE id IN ({marks})", ids).fetchall()
     return {int(i): list(json.loads(n or "[]")) for i, n in rows}
+
+
+def corrected(db: sqlite3.Connection, sel: Selection, latest: int) -> tuple[int, int, list[int]]:
+    """The words a correction changed over the selected answers, how many answers have
+    any, and the ``latest`` of those answers' ids, newest first."""
+    where, args = sel.where("a")
+    join = f"FROM attempt_corrected c JOIN attempts a ON a.id = c.attempt_id WHERE {where}"
+    words, answers = db.execute(f"SELECT SUM(c.words), COUNT(*) {join}", args).fetchone()
+    ids = db.execute(f"SELECT a.id {join} ORDER BY a.id DESC LIMIT ?", [*args, latest])
+    return int(words or 0), int(answers), [int(r[0]) for r in ids.fetchall()]
+
+
+# the covering index that walks a category's or a question's answers oldest first
+_WALKED = {"category": "attempts_category", "question_id": "attempts_by_question"}
+
+
+def series(
+    db: sqlite3.Connection, sel: Selection, by: str, key: str
+) -> Iterator[tuple[str, float]]:
+    """The selected answers of one category or question (``by``): (graded_at, score),
+    oldest first, read as they are walked."""
+    where, args = sel.where()
+    cur = db.cursor()
+    cur.row_factory = None
+    yield from cur.execute(
+        f"SELECT graded_at, score FROM attempts INDEXED BY {_WALKED[by]} "
+        f"WHERE {by} = ? AND {where} ORDER BY id",
+        [key, *args],
+    )
+
+
+def answer_rows(
+    db: sqlite3.Connection, sel: Selection, question: str | None = None
+) -> Iterator[sqlite3.Row]:
+    """The selected answers whole, read a few at a time: every one oldest first, or one
+    question's newest first."""
+    where, args = sel.where()
+    if question is None:
+        sql = f"SELECT * FROM attempts WHERE {where} ORDER BY id"
+    else:
+        sql = (
+            "SELECT * FROM attempts INDEXED BY attempts_by_question "
+            f"WHERE question_id = ? AND {where} ORDER BY id DESC"
+        )
+        args = [question, *args]
+    cur = db.execute(sql, args)
+    while rows := cur.fetchmany(256):
+        yield from rows

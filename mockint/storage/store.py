@@ -296,7 +296,7 @@ class Store:
         marks = ", ".join("?" for _ in row)
         cur = self.db.execute(f"INSERT INTO attempts ({cols}) VALUES ({marks})", list(row.values()))
         attempt_id = int(cur.lastrowid or 0)
-        write_tallies(self.db, attempt_id, a.key_points, a.delivery)
+        write_tallies(self.db, attempt_id, a, a.delivery)
         return attempt_id
 
     @_guarded
@@ -323,7 +323,7 @@ class Store:
             sql += " AND graded_at >= ?"
             args.append(since)
         rows = self.db.execute(sql + " ORDER BY id", args).fetchall()
-        return [self._attempt(r) for r in rows]
+        return [self.from_row(r) for r in rows]
 
     @_guarded
     def sessions(self) -> list[dict[str, Any]]:
@@ -360,7 +360,7 @@ class Store:
                     attempt_id,
                 ),
             )
-            write_tallies(self.db, attempt_id, a.key_points, self._delivery(attempt_id))
+            write_tallies(self.db, attempt_id, a, self._delivery(attempt_id))
 
     def _delivery(self, attempt_id: int) -> Any:
         r = self.db.execute("SELECT delivery FROM attempts WHERE id = ?", (attempt_id,)).fetchone()
@@ -369,9 +369,11 @@ class Store:
     @_guarded
     def attempt(self, attempt_id: int) -> Attempt | None:
         r = self.db.execute("SELECT * FROM attempts WHERE id = ?", (attempt_id,)).fetchone()
-        return self._attempt(r) if r else None
+        return self.from_row(r) if r else None
 
-    def _attempt(self, r: sqlite3.Row) -> Attempt:
+    def from_row(self, r: sqlite3.Row) -> Attempt:
+        """An attempt from a row of ``attempts`` (its recording found inside the data
+        directory, or None)."""
         d = dict(r)
         for k in _JSON_FIELDS:
             d[k] = json.loads(d[k]) if d[k] is not None else None
