@@ -441,6 +441,35 @@ def test_each_report_format_marks_corrected_words() -> None:
     assert "<p>I cache in Redis.</p>" in page
 
 
+def test_the_reports_of_the_store_mark_corrected_words(home: Path) -> None:
+    """What `mockint report` reads from the store (counted there, not from every answer)
+    says so too, in every format."""
+    with Store(home / "mockint.db") as s:
+        for i, t in enumerate((heard(SAID), corrected()), 1):
+            s.add_attempt(
+                Attempt(
+                    "test",
+                    "Q1",
+                    "Career",
+                    t.text,
+                    50.0,
+                    0.5,
+                    words=words_to_dicts(t.words),
+                    graded_at=f"2026-12-0{i}T10:00:00+00:00",
+                )
+            )
+    line = "2 words corrected: 1. Redis (heard: readies) · 2. Celery (heard: salary)"
+    text = run("report", "--bank", "test").output
+    assert "2 words corrected in 1 of 2 answers" in text and f"a2        Q1  {line}" in text
+    assert f"- a2 · Q1: {line}" in run("report", "--bank", "test", "--format", "md").output
+    items = json.loads(run("report", "--bank", "test", "--format", "json").output)["items"]
+    assert [x["heard_text"] for x in items] == [None, SAID]
+    rows = list(
+        csv.DictReader(io.StringIO(run("report", "--bank", "test", "--format", "csv").output))
+    )
+    assert [x["corrected_words"] for x in rows] == ["0", "2"]
+
+
 def test_html_escapes_what_was_heard() -> None:
     t = shown_as(
         heard("we use <b>x</b> now"), fixed_by(heard("we use <b>x</b> now"), "we use Redis now")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -68,52 +69,58 @@ def report(
     Example: mockint report --format html --open
     """
     from mockint.reports.gather import LISTING, gather
-    from mockint.reports.render import RENDERERS
+    from mockint.reports.render import WRITERS
     from mockint.storage.queries import Selection
 
     store = open_store()
     if store is None:
         click.echo(EMPTY)
         return
-    with store:
+    if output is None and (fmt == "html" or open_):
+        output = config.paths().home / f"report.{ {'text': 'txt'}.get(fmt, fmt) }"
+    if output is not None and not config.is_stdout(output):
+        config.output_place(output)  # a directory, device or FIFO: one line, before any work
+    with store:  # open while the report is written: the listing formats read as they write
         name = pick_bank(store, bank_name)
         since_s = since.strftime("%Y-%m-%d") if since else None
         sel = Selection(session_id, name, since_s, mode)
         rep = gather(store, sel, bank_or_none(name or ""), items=fmt in LISTING)
-    if rep is None:
-        what = ", ".join(
-            x for x in (f"bank '{name}'" if name else "", f"{mode} mode" if mode else "") if x
-        )
-        click.echo(f"No graded answers match ({what})." if what else EMPTY)
-        return
-    if output is None and (fmt == "html" or open_):
-        output = config.paths().home / f"report.{ {'text': 'txt'}.get(fmt, fmt) }"
-    if output is None or config.is_stdout(output):
-        click.echo(RENDERERS[fmt](rep), nl=False)
-        return
-    config.output_place(output)  # a directory, device or FIFO: one line, before any work
-    _write_report(rep, fmt, output, embed_audio, open_)
+        if rep is None:
+            what = ", ".join(
+                x for x in (f"bank '{name}'" if name else "", f"{mode} mode" if mode else "") if x
+            )
+            click.echo(f"No graded answers match ({what})." if what else EMPTY)
+        elif output is None or config.is_stdout(output):
+            WRITERS[fmt](rep, sys.stdout)
+        else:
+            _write_report(rep, fmt, output, embed_audio, open_)
 
 
 def _write_report(rep: Any, fmt: str, output: Path, embed_audio: bool, open_: bool) -> None:
-    """Render the report into ``output`` (HTML with its recordings linked or embedded);
-    say where it went, and open it in the browser with ``--open``."""
-    from mockint.reports.render import RENDERERS, render_html
+    """Write the report into ``output`` as it is made (HTML with its recordings linked or
+    embedded); say where it went, and open it in the browser with ``--open``."""
+    import io
 
-    embedded = 0
-    if fmt == "html":
-        audio, embedded = _audio_links(rep, output.resolve().parent, embed_audio)
-        text = render_html(rep, audio)
-    else:
-        text = RENDERERS[fmt](rep)
+    from mockint.reports.html import write_html
+    from mockint.reports.render import WRITERS
+
+    audio = _Recordings(output.resolve().parent, embed_audio)
     try:
-        config.write_atomic(output, text)
+        with config.atomic_writer(output) as f:
+            out = io.TextIOWrapper(f, encoding="utf-8", newline="")
+            if fmt == "html":
+                write_html(rep, out, audio)
+            else:
+                WRITERS[fmt](rep, out)
+            out.flush()
+            out.detach()
     except OSError as e:
         raise click.ClickException(
             f"{output}: cannot write ({e.strerror}): free some space "
             "or choose another place with -o"
         ) from None
-    size = f" ({len(text.encode()) / 1e6:.1f} MB, {embedded} recordings inside)" if embedded else ""
+    n = audio.embedded
+    size = f" ({output.stat().st_size / 1e6:.1f} MB, {n} recordings inside)" if n else ""
     click.echo(f"Wrote {output}{size}", err=True)
     if open_:
         import webbrowser
@@ -121,28 +128,31 @@ def _write_report(rep: Any, fmt: str, output: Path, embed_audio: bool, open_: bo
         webbrowser.open(output.resolve().as_uri())
 
 
-def _audio_links(rep: Any, where: Path, embed: bool) -> tuple[dict[int, str], int]:
-    """Attempt id -> its recording's URL: relative to the page, or a data: URI if embedded."""
-    import base64
-    import os
-    from urllib.parse import quote
+class _Recordings:
+    """An answer's recording's URL in the page: relative to the page, or a data: URI if
+    embedded (only recordings inside the data directory)."""
 
-    from mockint.storage.recordings import resolve
+    def __init__(self, where: Path, embed: bool):
+        self.where, self.embed, self.embedded = where, embed, 0
+        self.home = config.paths().home
 
-    home = config.paths().home
-    links: dict[int, str] = {}
-    for a in rep.items:
-        p = resolve(home, a.audio_path)  # only recordings inside the data directory
+    def __call__(self, a: Any) -> str | None:
+        import base64
+        import os
+        from urllib.parse import quote
+
+        from mockint.storage.recordings import resolve
+
+        p = resolve(self.home, a.audio_path)
         if p is None or not p.is_file():
-            continue
-        if embed:
-            kind = {".flac": "audio/flac", ".wav": "audio/wav", ".ogg": "audio/ogg"}.get(
-                p.suffix.lower(), "application/octet-stream"
-            )
-            links[a.id] = f"data:{kind};base64,{base64.b64encode(p.read_bytes()).decode()}"
-        else:
-            links[a.id] = quote(Path(os.path.relpath(p.resolve(), where)).as_posix())
-    return links, len(links) if embed else 0
+            return None
+        if not self.embed:
+            return quote(Path(os.path.relpath(p.resolve(), self.where)).as_posix())
+        kind = {".flac": "audio/flac", ".wav": "audio/wav", ".ogg": "audio/ogg"}.get(
+            p.suffix.lower(), "application/octet-stream"
+        )
+        self.embedded += 1
+        return f"data:{kind};base64,{base64.b64encode(p.read_bytes()).decode()}"
 
 
 @click.command()

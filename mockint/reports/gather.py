@@ -11,16 +11,22 @@ counted per category and question by the store: a few hundred rows reach Python.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import TypeVar
 
 from mockint.bank import Bank, Question
 from mockint.errors import StoreError
 from mockint.reports.report import (
+    CORRECTED_SHOWN,
     SERIES_TAIL,
+    AttemptView,
     CategoryStats,
+    Corrected,
     QuestionProgress,
     Report,
     Tallies,
-    assemble,
     attempt_view,
     model_list,
     rank_missed,
@@ -39,35 +45,97 @@ def gather(
     store: Store, sel: Selection, bank: Bank | None, items: bool = False, weakest: int = 5
 ) -> Report | None:
     """The report over the selected complete answers (None if there are none); ``items``
-    reads every answer too (for the formats that list them), else the report is
-    :func:`~mockint.reports.report.brief`. StoreError if the store cannot be read."""
+    lists every answer and each whole series too (for the formats that list them), read
+    from the store as the report is written; else the report is
+    :func:`~mockint.reports.report.brief`. StoreError if the store cannot be read (now, or
+    while the report is written)."""
+    with _reading(store):
+        found = _brief(store, sel, bank, weakest)
+        if found is None:
+            return None
+        r, qs = found
+        return _listed(store, sel, bank, r, qs) if items else r
+
+
+@contextmanager
+def _reading(store: Store) -> Iterator[None]:
+    """The store's failures as one StoreError (a damaged file, a row that does not decode)."""
     try:
-        if not items:
-            return _brief(store, sel, bank, weakest)
-        return _gather(store, sel, bank, weakest)
+        yield
     except sqlite3.Error as e:
         raise StoreError(explain(store.path, e)) from None
-    except (ValueError, TypeError) as e:  # a row that does not decode
+    except (ValueError, TypeError, KeyError) as e:  # a row that does not decode
         raise StoreError(
             explain(store.path, sqlite3.DatabaseError(f"malformed row: {e}"))
         ) from None
 
 
-def _gather(store: Store, sel: Selection, bank: Bank | None, weakest: int) -> Report | None:
-    done = queries.scored(store.db, sel)
-    if not done:
-        return None
-    t = _tallies(store, sel)
-    questions = {q.id: q for q in bank.questions} if bank else {}
-    attempts = store.attempts(sel.session_id, sel.bank, sel.since, sel.mode)
-    views = [
-        attempt_view(a, questions.get(a.question_id)) for a in attempts if a.status == "complete"
-    ]
-    name = (
-        sel.bank
-        or store.db.execute("SELECT bank FROM attempts WHERE id = ?", (done[0].id,)).fetchone()[0]
+T = TypeVar("T")
+
+
+class Walked(Collection[T]):
+    """What a report lists, read from the store each time it is walked, never held whole."""
+
+    def __init__(self, store: Store, count: int, walk: Callable[[], Iterator[T]]):
+        self._store, self._count, self._walk = store, count, walk
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[T]:
+        with _reading(self._store):
+            yield from self._walk()
+
+    def __contains__(self, x: object) -> bool:
+        return any(x == y for y in self)
+
+
+class StoredAnswers(Walked[AttemptView]):
+    """The selected answers as the report lists them, read a few at a time."""
+
+    def __init__(
+        self, store: Store, sel: Selection, bank: Bank | None, count: int, order: list[Group]
+    ):
+        super().__init__(store, count, lambda: self._views(queries.answer_rows(store.db, sel)))
+        self._sel, self._order = sel, order
+        self._questions = {q.id: q for q in bank.questions} if bank else {}
+
+    def _views(self, rows: Iterator[sqlite3.Row]) -> Iterator[AttemptView]:
+        for row in rows:
+            a = self._store.from_row(row)
+            yield attempt_view(a, self._questions.get(a.question_id))
+
+    def by_question(self) -> Iterator[tuple[int, Iterator[AttemptView]]]:
+        """Per question, the most recently answered first: its answers, newest first."""
+        for g in self._order:
+            yield g.answers, iter(self._question(g))
+
+    def _question(self, g: Group) -> Walked[AttemptView]:
+        def walk() -> Iterator[AttemptView]:
+            return self._views(queries.answer_rows(self._store.db, self._sel, g.key))
+
+        return Walked(self._store, g.answers, walk)
+
+
+def _listed(store: Store, sel: Selection, bank: Bank | None, r: Report, qs: list[Group]) -> Report:
+    """The brief report with every answer and each whole series, walked from the store."""
+
+    def series(by: str, key: str, n: int) -> Walked[tuple[str, float]]:
+        def walk() -> Iterator[tuple[str, float]]:
+            return ((t, round(s, 1)) for t, s in queries.series(store.db, sel, by, key))
+
+        return Walked(store, n, walk)
+
+    return replace(
+        r,
+        categories=[
+            replace(c, series=series("category", c.name, c.attempts)) for c in r.categories
+        ],
+        progress=[
+            replace(p, series=series("question_id", p.question_id, p.attempts)) for p in r.progress
+        ],
+        items=StoredAnswers(store, sel, bank, r.attempts, sorted(qs, key=lambda g: -g.last)),
     )
-    return assemble(done, bank, t, views, weakest, bank_name=str(name))
 
 
 def _tallies(store: Store, sel: Selection) -> Tallies:
@@ -79,7 +147,9 @@ def _tallies(store: Store, sel: Selection) -> Tallies:
     )
 
 
-def _brief(store: Store, sel: Selection, bank: Bank | None, weakest: int) -> Report | None:
+def _brief(
+    store: Store, sel: Selection, bank: Bank | None, weakest: int
+) -> tuple[Report, list[Group]] | None:
     """What :func:`assemble` makes of the selected answers, made brief, from the store's
     counts per category and per question (and the first and latest answer of each)."""
     cats = queries.groups(store.db, sel, "category")
@@ -111,6 +181,18 @@ def _brief(store: Store, sel: Selection, bank: Bank | None, weakest: int) -> Rep
         items=[],
         progress=progress,
         missed=rank_missed(t.missed, {g.key: g.answers for g in qs}, bank),
+        corrected=_corrected(store, sel, questions),
+    ), qs
+
+
+def _corrected(store: Store, sel: Selection, questions: dict[str, Question]) -> Corrected:
+    """The corrected words counted by the store, and the latest answers with any."""
+    words, answers, ids = queries.corrected(store.db, sel, CORRECTED_SHOWN)
+    latest = [store.attempt(i) for i in ids]
+    return Corrected(
+        words,
+        answers,
+        [attempt_view(a, questions.get(a.question_id)) for a in latest if a is not None],
     )
 
 

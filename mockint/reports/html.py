@@ -8,11 +8,15 @@ directory by default) or embedded in the page (``--embed-audio``).
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
-from typing import Any
+import io
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TextIO
 
 from mockint.grading.delivery import describe as describe_delivery
-from mockint.reports.report import AttemptView, CategoryStats, Report
+from mockint.reports.report import AttemptView, CategoryStats, Report, by_question
+
+# an attempt's recording's URL (None: no player)
+Audio = Callable[[AttemptView], "str | None"]
 
 _CSS = """
 body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;
@@ -235,7 +239,7 @@ def _study(r: Report) -> str:
     return "".join(out) + "</ul>"
 
 
-def _attempt(a: AttemptView, audio: Mapping[int, str]) -> str:
+def _attempt(a: AttemptView, audio: Audio) -> str:
     e = html.escape
     kps = "".join(
         f'<p class="kp {key_point_class(k)}">{e(str(k.get("text")))}'
@@ -243,11 +247,8 @@ def _attempt(a: AttemptView, audio: Mapping[int, str]) -> str:
         for k in a.key_points
     )
     spans = [str(k.get("match", "")) for k in a.key_points if key_point_class(k) != "missed"]
-    player = (
-        f'<audio controls preload="metadata" src="{e(audio[a.id])}"></audio>'
-        if a.id in audio
-        else ""
-    )
+    url = audio(a)
+    player = f'<audio controls preload="metadata" src="{e(url)}"></audio>' if url else ""
     said = "".join(f"<li>{e(x)}</li>" for x in describe_delivery(a.delivery)) if a.delivery else ""
     return (
         f'<section class="attempt" id="attempt-{a.id}" data-attempt="{a.id}">'
@@ -283,27 +284,36 @@ def _corrected_note(a: AttemptView) -> str:
     )
 
 
-def _answers(r: Report, audio: Mapping[int, str]) -> str:
+def _write_answers(r: Report, audio: Audio, out: TextIO) -> None:
     """Per question, most recently answered first: the latest answer open, earlier folded."""
-    by_q: dict[str, list[AttemptView]] = {}
-    for a in reversed(r.items):
-        by_q.setdefault(a.question_id, []).append(a)
-    out = []
-    for xs in by_q.values():
-        out.append(_attempt(xs[0], audio))
-        if len(xs) > 1:
-            n = len(xs) - 1
-            out.append(
-                f'<details class="earlier"><summary>{n} earlier answer'
-                f"{'s' if n > 1 else ''} to {html.escape(xs[0].question_id)}</summary>"
-                + "".join(_attempt(a, audio) for a in xs[1:])
-                + "</details>"
+    for n, answers in by_question(r.items):
+        latest = next(answers, None)
+        if latest is None:  # the store changed under the report
+            continue
+        out.write(_attempt(latest, audio))
+        if n > 1:
+            out.write(
+                f'<details class="earlier"><summary>{n - 1} earlier answer'
+                f"{'s' if n > 2 else ''} to {html.escape(latest.question_id)}</summary>"
             )
-    return "".join(out)
+            for a in answers:
+                out.write(_attempt(a, audio))
+            out.write("</details>")
 
 
-def render_html(r: Report, audio: Mapping[int, str] | None = None) -> str:
-    """One self-contained HTML page; ``audio`` maps attempt ids to their recordings' URLs."""
+def render_html(r: Report, audio: Mapping[int, str] | Audio | None = None) -> str:
+    """One self-contained HTML page; ``audio`` maps attempt ids to their recordings' URLs
+    (or gives an attempt's)."""
+    buf = io.StringIO()
+    write_html(r, buf, audio)
+    return buf.getvalue()
+
+
+def write_html(r: Report, out: TextIO, audio: Mapping[int, str] | Audio | None = None) -> None:
+    """Write the page, its answers as they are read (see :func:`render_html`)."""
+    if audio is None or isinstance(audio, Mapping):
+        urls = audio or {}
+        audio = lambda a: urls.get(a.id)  # noqa: E731
     e = html.escape
     charts = "".join(
         f'<div class="chart"><h3>{e(c.name)}</h3>{_line(c.name, [s for _, s in c.series])}</div>'
@@ -315,7 +325,7 @@ def render_html(r: Report, audio: Mapping[int, str] | None = None) -> str:
         for w in r.weakest
     )
     models = ", ".join(f"{e(m['name'])} ({e(m['sha256'][:12])})" for m in r.models)
-    return f"""<!doctype html>
+    out.write(f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <title>mockint report: {e(r.bank)}</title><style>{_CSS}</style></head>
@@ -331,10 +341,12 @@ Bank <b>{e(r.bank)}</b>: {r.attempts} answers to {r.practised} of {r.bank_questi
 <h2>Scores over time</h2><div class="charts">{charts}</div>
 <h2>Weakest questions</h2><table><tbody>{weak}</tbody></table>
 {_study(r)}{_delivery(r)}
-<h2>Answers</h2>{_answers(r, audio or {})}
+<h2>Answers</h2>""")
+    _write_answers(r, audio, out)
+    out.write(f"""
 <p class="muted">Models: {models}</p>
 </body></html>
-"""
+""")
 
 
 def key_point_class(k: dict[str, Any]) -> str:

@@ -11,18 +11,74 @@ import html
 import io
 import json
 import re
-from collections.abc import Callable
-from typing import Any
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, replace
+from typing import Any, TextIO
 
 from mockint.grading.delivery import describe as describe_delivery
-from mockint.reports.html import render_html
+from mockint.reports.html import render_html, write_html
 from mockint.reports.report import AttemptView, Report, sparkline
 from mockint.terminal import json_safe, printable
 from mockint.transcript import described
 
 
 def render_json(r: Report) -> str:
-    return json_safe(json.dumps(r.to_dict(), indent=2, ensure_ascii=False)) + "\n"
+    """The report as JSON text (:func:`write_json` into a string)."""
+    return _rendered(write_json, r)
+
+
+def write_json(r: Report, out: TextIO) -> None:
+    """Write the report as JSON (the schema in docs/usage.md), two-space indented: its
+    listed answers and series are written as they are read, never held whole."""
+    token = f"\x00{secrets.token_hex(8)}:"
+    slots: list[Iterable[Any]] = []
+
+    def slot(xs: Iterable[Any]) -> str:
+        slots.append(xs)
+        return f"{token}{len(slots) - 1}"
+
+    bare = replace(
+        r,
+        items=[],
+        categories=[replace(c, series=[]) for c in r.categories],
+        progress=[replace(p, series=[]) for p in r.progress],
+    )
+    d = bare.to_dict()
+    d["items"] = slot(asdict(a) for a in r.items)
+    series = [c.series for c in r.categories] + [p.series for p in r.progress]
+    for dc, xs in zip(d["categories"] + d["progress"], series, strict=True):
+        dc["series"] = slot({"graded_at": t, "score": s} for t, s in xs)
+    text = json.dumps(d, indent=2, ensure_ascii=False)
+    marks = re.compile(re.escape(json.dumps(token)[:-1]) + r'(\d+)"')
+    at = 0
+    for m in marks.finditer(text):
+        out.write(json_safe(text[at : m.start()]))
+        line = text[text.rfind("\n", 0, m.start()) + 1 : m.start()]
+        _json_array(slots[int(m.group(1))], " " * (len(line) - len(line.lstrip())), out)
+        at = m.end()
+    out.write(json_safe(text[at:]) + "\n")
+
+
+def _json_array(xs: Iterable[Any], indent: str, out: TextIO) -> None:
+    """Write a JSON array as ``json.dumps(list(xs), indent=2)`` would inside a value
+    whose line is indented by ``indent``, one element at a time."""
+    inner, first = indent + "  ", True
+    for x in xs:
+        out.write("[\n" if first else ",\n")
+        first = False
+        out.write(
+            json_safe(
+                inner + json.dumps(x, indent=2, ensure_ascii=False).replace("\n", "\n" + inner)
+            )
+        )
+    out.write("[]" if first else "\n" + indent + "]")
+
+
+def _rendered(write: Callable[[Report, TextIO], None], r: Report) -> str:
+    buf = io.StringIO()
+    write(r, buf)
+    return buf.getvalue()
 
 
 CSV_COLUMNS = [
@@ -47,12 +103,17 @@ CSV_COLUMNS = [
 
 
 def render_csv(r: Report) -> str:
-    """One row per attempt (columns: CSV_COLUMNS); answer_number counts the answers to its
-    question so far, change_since_first is its score minus the first answer's;
-    corrected_words counts the words a correction changed, heard_transcript is the
-    transcript as the recogniser heard it (empty when nothing was corrected)."""
-    buf = io.StringIO()
-    w = csv.writer(buf)
+    """The report as CSV text (:func:`write_csv` into a string)."""
+    return _rendered(write_csv, r)
+
+
+def write_csv(r: Report, out: TextIO) -> None:
+    """One row per attempt (columns: CSV_COLUMNS), written as the answers are read;
+    answer_number counts the answers to its question so far, change_since_first is its
+    score minus the first answer's; corrected_words counts the words a correction
+    changed, heard_transcript is the transcript as the recogniser heard it (empty when
+    nothing was corrected)."""
+    w = csv.writer(out)
     w.writerow(CSV_COLUMNS)
     first: dict[str, float] = {}
     count: dict[str, int] = {}
@@ -80,7 +141,6 @@ def render_csv(r: Report) -> str:
                 _cell(a.heard_text or ""),
             ]
         )
-    return buf.getvalue()
 
 
 def _cell(text: str) -> str:
@@ -188,28 +248,26 @@ def _study_lines(r: Report) -> list[str]:
     return out
 
 
-# the answers with corrected words a text or Markdown report lists (latest first)
-CORRECTED_SHOWN = 20
 UNDO = "undo: mockint review aN --edit --undo N|all"
 
 
 def _corrected(r: Report) -> tuple[str, list[tuple[AttemptView, str]]]:
     """The corrected words' summary line, and the latest answers with any, each with its
     words marked ("Redis (heard: readies)")."""
-    mine = [a for a in r.items if a.corrections]
-    if not mine:
+    c = r.corrected
+    if not c.answers:
         return "", []
-    n = sum(len(a.corrections) for a in mine)
-    head = f"{n} word{'s' if n != 1 else ''} corrected in {len(mine)} of {len(r.items)} answers"
+    words = f"{c.words} word{'s' if c.words != 1 else ''}"
+    head = f"{words} corrected in {c.answers} of {r.attempts} answers"
     rows = [
-        (a, described([(c["word"], c["heard"], c["shown"]) for c in a.corrections]))
-        for a in reversed(mine[-CORRECTED_SHOWN:])
+        (a, described([(x["word"], x["heard"], x["shown"]) for x in a.corrections]))
+        for a in c.latest
     ]
     return head, rows
 
 
 def _more(r: Report, shown: int) -> list[str]:
-    rest = sum(1 for a in r.items if a.corrections) - shown
+    rest = r.corrected.answers - shown
     return [f"  ... and {rest} more answers (the JSON report lists them all)"] if rest > 0 else []
 
 
@@ -300,4 +358,23 @@ RENDERERS: dict[str, Callable[[Report], str]] = {
     "json": render_json,
     "csv": render_csv,
     "md": render_md,
+}
+
+
+def _write_text(r: Report, out: TextIO) -> None:
+    out.write(render_text(r))
+
+
+def _write_md(r: Report, out: TextIO) -> None:
+    out.write(render_md(r))
+
+
+# each format written into a text stream (the formats that list every answer as they
+# are read)
+WRITERS: dict[str, Callable[[Report, TextIO], None]] = {
+    "text": _write_text,
+    "md": _write_md,
+    "json": write_json,
+    "csv": write_csv,
+    "html": write_html,
 }

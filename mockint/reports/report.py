@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol
 
@@ -32,7 +32,7 @@ class CategoryStats:
     # progress: the mean change (latest minus first) over the category's questions answered
     # more than once; None (n/a) when none was
     trend: float | None
-    series: list[tuple[str, float]] = field(default_factory=list)  # (graded_at, score)
+    series: Collection[tuple[str, float]] = field(default_factory=list)  # (graded_at, score)
     reanswered: int = 0  # questions answered more than once
 
 
@@ -48,7 +48,7 @@ class QuestionProgress:
     best: float
     latest: float
     change: float  # latest minus first (points)
-    series: list[tuple[str, float]] = field(default_factory=list)  # (graded_at, score)
+    series: Collection[tuple[str, float]] = field(default_factory=list)  # (graded_at, score)
 
 
 @dataclass(frozen=True)
@@ -92,9 +92,56 @@ class AttemptView:
     heard_text: str | None = None
 
 
+# the answers with corrected words a text or Markdown report lists (latest first)
+CORRECTED_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class Corrected:
+    """The words a correction changed, over a report's answers."""
+
+    words: int = 0
+    answers: int = 0  # answers with any
+    latest: list[AttemptView] = field(default_factory=list)  # CORRECTED_SHOWN, newest first
+
+
+def corrected_of(items: Iterable[AttemptView]) -> Corrected:
+    """What :class:`Corrected` says of answers held in memory (oldest first)."""
+    mine = [a for a in items if a.corrections]
+    latest = list(reversed(mine[-CORRECTED_SHOWN:]))
+    return Corrected(sum(len(a.corrections) for a in mine), len(mine), latest)
+
+
+class Listed(Protocol):
+    """The answers a report lists, when they are read as they are walked (a store's)."""
+
+    def __iter__(self) -> Iterator[AttemptView]: ...  # oldest first
+    def __len__(self) -> int: ...
+    def by_question(self) -> Iterator[tuple[int, Iterator[AttemptView]]]: ...
+
+
+def by_question(items: Collection[AttemptView]) -> Iterator[tuple[int, Iterator[AttemptView]]]:
+    """Per question, the most recently answered first: how many answers, and its answers
+    newest first."""
+    walked = getattr(items, "by_question", None)
+    if walked is not None:
+        yield from walked()
+        return
+    by_q: dict[str, list[AttemptView]] = {}
+    for a in reversed(list(items)):
+        by_q.setdefault(a.question_id, []).append(a)
+    for xs in by_q.values():
+        yield len(xs), iter(xs)
+
+
 @dataclass(frozen=True)
 class Report:
-    """Everything the report shows."""
+    """Everything the report shows.
+
+    A report read from a large store may hold its listed answers and its series as
+    collections read from the store as they are walked (see :mod:`mockint.reports.gather`):
+    walk them, do not copy them.
+    """
 
     bank: str
     attempts: int
@@ -109,12 +156,16 @@ class Report:
     models: list[dict[str, str]]  # name, sha256
     first_at: str
     last_at: str
-    items: list[AttemptView]
+    items: Collection[AttemptView]
     progress: list[QuestionProgress] = field(default_factory=list)
     missed: list[Missed] = field(default_factory=list)  # most often missed first
+    corrected: Corrected = field(default_factory=Corrected)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        """The report as the JSON schema has it (every answer and series copied: for a
+        report held in memory; :func:`mockint.reports.render.write_json` streams)."""
+        d = asdict(replace(self, corrected=Corrected()))
+        del d["corrected"]  # the JSON lists every answer's corrections
         d["schema_version"] = SCHEMA_VERSION
         for c in d["categories"] + d["progress"]:
             c["series"] = [{"graded_at": t, "score": s} for t, s in c["series"]]
@@ -133,8 +184,19 @@ def brief(r: Report) -> Report:
     return replace(
         r,
         items=[],
-        categories=[replace(c, series=c.series[-SERIES_TAIL:]) for c in r.categories],
+        categories=[replace(c, series=list(c.series)[-SERIES_TAIL:]) for c in r.categories],
         progress=[replace(p, series=[]) for p in r.progress],
+    )
+
+
+def held(r: Report) -> Report:
+    """The report with its answers and series read into lists (to compare or keep; a
+    report from a large store is better walked)."""
+    return replace(
+        r,
+        items=list(r.items),
+        categories=[replace(c, series=list(c.series)) for c in r.categories],
+        progress=[replace(p, series=list(p.series)) for p in r.progress],
     )
 
 
@@ -313,6 +375,7 @@ def assemble(
         items=items,
         progress=progress,
         missed=rank_missed(t.missed, answer_counts(done), bank),
+        corrected=corrected_of(items),
     )
 
 
