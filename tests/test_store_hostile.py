@@ -622,3 +622,29 @@ def test_a_row_that_breaks_while_a_report_is_written_is_one_line_and_no_file(
         r = run("report", "--format", fmt, "-o", str(target))
         assert "malformed row" in one_error(r), fmt
         assert list(out.iterdir()) == [], fmt  # no report, no temporary file left
+
+
+def test_a_report_killed_while_written_leaves_no_file(tmp_path: Path, home: Path) -> None:
+    """SIGTERM (kill) mid-way through writing a report unwinds as Ctrl-C does: no report,
+    no hidden temporary file beside it."""
+    with Store(home / "mockint.db") as s:
+        s.add_attempt(answer("Q1"))
+    out = tmp_path / "out"
+    out.mkdir()
+    code = (
+        "import os, signal, sys\n"
+        "from mockint.reports import render\n"
+        "def killed(r, f):\n"
+        "    f.write('a partial report')\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    render.write_csv(r, f)\n"
+        "render.WRITERS['csv'] = killed\n"
+        "from mockint.cli.main import cli\n"
+        "cli(['report', '--format', 'csv', '-o', sys.argv[1]])\n"
+    )
+    env = {**os.environ, "MOCKINT_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    r = subprocess.run(
+        [sys.executable, "-c", code, str(out / "r.csv")], env=env, capture_output=True, text=True
+    )
+    assert r.returncode == 128 + 15, r.stderr
+    assert "Traceback" not in r.stderr and list(out.iterdir()) == []

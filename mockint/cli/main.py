@@ -31,6 +31,7 @@ class _Group(click.Group):
         run: Any = super().main
         if kwargs.pop("standalone_mode", True) is False:
             return run(*args, standalone_mode=False, **kwargs)
+        _exit_cleanly_when_terminated()
         try:
             rv = run(*args, standalone_mode=False, **kwargs)
         except click.UsageError as e:
@@ -46,6 +47,19 @@ class _Group(click.Group):
         if isinstance(rv, int) and rv:
             sys.exit(rv)
         return rv
+
+
+def _exit_cleanly_when_terminated() -> None:
+    """SIGTERM (``kill``) unwinds like Ctrl-C: a report, export or import being written
+    removes its temporary file instead of leaving it behind."""
+    import signal
+    import threading
+
+    def terminated(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, terminated)
 
 
 @click.group(name="mockint", cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -194,11 +194,13 @@ def series(
     where, args = sel.where()
     cur = db.cursor()
     cur.row_factory = None
-    yield from cur.execute(
+    rows = cur.execute(
         f"SELECT graded_at, score FROM attempts INDEXED BY {_WALKED[by]} "
         f"WHERE {by} = ? AND {where} ORDER BY id",
         [key, *args],
     )
+    for row in rows:  # noqa: UP028 (``yield from`` closes the cursor, maybe after the store)
+        yield row
 
 
 def answer_rows(
