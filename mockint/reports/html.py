@@ -206,18 +206,18 @@ def _delivery(r: Report) -> str:
         return ""
     e = html.escape
     lines = "".join(f"<li>{e(x)}</li>" for x in describe_delivery(r.delivery))
-    measured = [a for a in r.items if a.delivery]
+    shown = (("Pace (words/min)", "wpm", 200.0), ("Fillers per minute", "fillers_per_minute", 5.0))
+    over_time: list[list[float]] = [[] for _ in shown]  # one walk, only the figures kept
+    for a in r.items:
+        if a.delivery:
+            for ys, (_, key, _) in zip(over_time, shown, strict=True):
+                ys.append(float(a.delivery.get(key, 0)))
     charts = "".join(
-        f'<div class="chart"><h3>{title}</h3>'
-        f"{_line(title, [float(a.delivery.get(key, 0)) for a in measured if a.delivery], top)}"
-        "</div>"
-        for title, key, top in (
-            ("Pace (words/min)", "wpm", 200.0),
-            ("Fillers per minute", "fillers_per_minute", 5.0),
-        )
+        f'<div class="chart"><h3>{title}</h3>{_line(title, ys, top)}</div>'
+        for ys, (title, _, top) in zip(over_time, shown, strict=True)
     )
     return (
-        f'<h2>Delivery</h2><p class="muted">Means over {len(measured)} spoken answers</p>'
+        f'<h2>Delivery</h2><p class="muted">Means over {len(over_time[0])} spoken answers</p>'
         f'<ul class="plain" id="delivery">{lines}</ul>'
         f'<div class="charts">{charts}</div>'
     )

@@ -13,7 +13,7 @@ import json
 import re
 import secrets
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, replace
+from dataclasses import fields, replace
 from typing import Any, TextIO
 
 from mockint.grading.delivery import describe as describe_delivery
@@ -45,7 +45,10 @@ def write_json(r: Report, out: TextIO) -> None:
         progress=[replace(p, series=[]) for p in r.progress],
     )
     d = bare.to_dict()
-    d["items"] = slot(asdict(a) for a in r.items)
+    # each answer's fields as they are (plain JSON values already): asdict would copy
+    # every key point of a million answers only to serialise the copy
+    names = [f.name for f in fields(AttemptView)]
+    d["items"] = slot({k: getattr(a, k) for k in names} for a in r.items)
     series = [c.series for c in r.categories] + [p.series for p in r.progress]
     for dc, xs in zip(d["categories"] + d["progress"], series, strict=True):
         dc["series"] = slot({"graded_at": t, "score": s} for t, s in xs)
