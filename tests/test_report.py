@@ -401,3 +401,21 @@ def test_chart_axis_labels_fit_inside_the_chart() -> None:
         assert len(labels) == 3
         for x, size, text in labels:
             assert float(x) - 0.6 * int(size) * len(text) >= 0, (text, x)
+
+
+def test_a_chart_of_many_answers_draws_runs_of_them() -> None:
+    """A 320 px chart of a million answers would be megabytes of dots no one can see:
+    past CHART_POINTS each point is the mean of an equal run of answers, in order."""
+    import re
+
+    from mockint.reports.html import CHART_POINTS, _line, thinned
+
+    few = [float(i % 100) for i in range(CHART_POINTS)]
+    assert thinned(few) == few and _line("Pace", few).count("<circle") == CHART_POINTS
+    many = [0.0] * 5000 + [100.0] * 5000  # a step half-way
+    svg = _line("Pace", many)
+    assert svg.count("<circle") == CHART_POINTS and len(svg) < 30_000
+    ys = [float(y) for y in re.findall(r'cy="([\d.]+)"', svg)]
+    assert ys[: CHART_POINTS // 2] == [ys[0]] * (CHART_POINTS // 2)  # the first half low
+    assert ys[CHART_POINTS // 2 :] == [ys[-1]] * (CHART_POINTS // 2) and ys[-1] < ys[0]
+    assert thinned([1.0, 2.0, 3.0, 4.0, 5.0], 2) == [1.5, 4.0]

@@ -8,8 +8,7 @@ directory by default) or embedded in the page (``--embed-audio``).
 from __future__ import annotations
 
 import html
-import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TextIO
 
 from mockint.grading.delivery import describe as describe_delivery
@@ -76,9 +75,24 @@ def _bars(cats: Sequence[CategoryStats]) -> str:
     return "".join(parts)
 
 
+# the most points a chart draws (it is 320 px wide): past that, each is the mean of a run
+# of consecutive answers, so a million answers make a chart of a few kilobytes
+CHART_POINTS = 240
+
+
+def thinned(ys: Sequence[float], most: int = CHART_POINTS) -> Sequence[float]:
+    """``ys`` as at most ``most`` values: each the mean of an equal run of them, in order."""
+    n = len(ys)
+    if n <= most:
+        return ys
+    cuts = [i * n // most for i in range(most + 1)]
+    return [sum(ys[a:b]) / (b - a) for a, b in zip(cuts, cuts[1:], strict=False)]
+
+
 def _line(name: str, ys: Sequence[float], top: float = 100.0, unit: str = "") -> str:
-    """A small SVG line chart of values over time (0 to ``top``)."""
+    """A small SVG line chart of values over time (0 to ``top``), at most CHART_POINTS."""
     w, h, pad = 320, 120, 28
+    ys = thinned(ys)
     n = len(ys)
     top = max(top, max(ys, default=0.0)) or 1.0
     marks = (0, round(top / 2, 1), round(top, 1))
@@ -284,33 +298,37 @@ def _corrected_note(a: AttemptView) -> str:
     )
 
 
-def _write_answers(r: Report, audio: Audio, out: TextIO) -> None:
+def _answers(r: Report, audio: Audio) -> Iterator[str]:
     """Per question, most recently answered first: the latest answer open, earlier folded."""
     for n, answers in by_question(r.items):
         latest = next(answers, None)
         if latest is None:  # the store changed under the report
             continue
-        out.write(_attempt(latest, audio))
+        yield _attempt(latest, audio)
         if n > 1:
-            out.write(
+            yield (
                 f'<details class="earlier"><summary>{n - 1} earlier answer'
                 f"{'s' if n > 2 else ''} to {html.escape(latest.question_id)}</summary>"
             )
             for a in answers:
-                out.write(_attempt(a, audio))
-            out.write("</details>")
+                yield _attempt(a, audio)
+            yield "</details>"
 
 
 def render_html(r: Report, audio: Mapping[int, str] | Audio | None = None) -> str:
     """One self-contained HTML page; ``audio`` maps attempt ids to their recordings' URLs
     (or gives an attempt's)."""
-    buf = io.StringIO()
-    write_html(r, buf, audio)
-    return buf.getvalue()
+    return "".join(html_parts(r, audio))
 
 
 def write_html(r: Report, out: TextIO, audio: Mapping[int, str] | Audio | None = None) -> None:
     """Write the page, its answers as they are read (see :func:`render_html`)."""
+    for part in html_parts(r, audio):
+        out.write(part)
+
+
+def html_parts(r: Report, audio: Mapping[int, str] | Audio | None = None) -> Iterator[str]:
+    """The page in parts, its answers as they are read (to write or send as they come)."""
     if audio is None or isinstance(audio, Mapping):
         urls = audio or {}
         audio = lambda a: urls.get(a.id)  # noqa: E731
@@ -325,7 +343,7 @@ def write_html(r: Report, out: TextIO, audio: Mapping[int, str] | Audio | None =
         for w in r.weakest
     )
     models = ", ".join(f"{e(m['name'])} ({e(m['sha256'][:12])})" for m in r.models)
-    out.write(f"""<!doctype html>
+    yield f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <title>mockint report: {e(r.bank)}</title><style>{_CSS}</style></head>
@@ -341,12 +359,12 @@ Bank <b>{e(r.bank)}</b>: {r.attempts} answers to {r.practised} of {r.bank_questi
 <h2>Scores over time</h2><div class="charts">{charts}</div>
 <h2>Weakest questions</h2><table><tbody>{weak}</tbody></table>
 {_study(r)}{_delivery(r)}
-<h2>Answers</h2>""")
-    _write_answers(r, audio, out)
-    out.write(f"""
+<h2>Answers</h2>"""
+    yield from _answers(r, audio)
+    yield f"""
 <p class="muted">Models: {models}</p>
 </body></html>
-""")
+"""
 
 
 def key_point_class(k: dict[str, Any]) -> str:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timezone
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -175,21 +176,43 @@ async def audio(request: Request) -> Response:
 
 
 async def report(request: Request) -> Response:
-    """The per-category report: the same page as ``mockint report --html``, with players."""
-    from mockint.reports.html import render_html
-    from mockint.reports.report import build
+    """The per-category report: the same page as ``mockint report --html``, with players,
+    sent as its answers are read (a large store's page is never held whole)."""
+    import itertools
 
-    site = _site(request)
-    with site.store() as s:
-        names = s.banks() if s else []
-        name = request.query_params.get("bank") or (names[0] if names else None)
-        attempts = s.attempts(bank=name) if s and name else []
-    if not attempts:
+    from starlette.responses import StreamingResponse
+
+    parts = _report_parts(_site(request), request.query_params.get("bank"))
+    try:
+        first = next(parts, None)
+    except MockintError as e:
+        return html(pages.message("Report", str(e)), 500)
+    if first is None:
         return html(pages.message("Report", "No answers yet: practise first."))
-    r = build(attempts, site.bank_or_none(name))
-    audio_urls = {a.id: f"/audio/{a.id}" for a in r.items if a.audio_path}
-    nav = '<p><a href="/">← mockint</a></p>'
-    return html(render_html(r, audio_urls).replace("<body>", "<body>" + nav, 1))
+    return StreamingResponse(
+        itertools.chain([first], parts), media_type="text/html", headers=NO_STORE
+    )
+
+
+def _report_parts(site: Site, bank: str | None) -> Iterator[str]:
+    """The report page in parts, the store open until the last is sent; none if there
+    are no answers. A store that fails half-way ends the page with one line saying so."""
+    from mockint.reports.gather import gather
+    from mockint.reports.html import html_parts
+    from mockint.storage.queries import Selection
+
+    with site.store() as s:
+        name = bank or next(iter(s.banks() if s else []), None)
+        found = s is not None and name is not None
+        r = gather(s, Selection(bank=name), site.bank_or_none(name), items=True) if found else None
+        if r is None:
+            return
+        parts = html_parts(r, lambda a: f"/audio/{a.id}" if a.audio_path else None)
+        yield next(parts).replace("<body>", '<body><p><a href="/">← mockint</a></p>', 1)
+        try:
+            yield from parts
+        except MockintError as e:
+            yield f'<p class="note">{escape(str(e))}</p></body></html>'
 
 
 def _due(b: Bank, s: Store | None) -> list:
