@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from mockint.bank import Bank, Question
 from mockint.storage.store import Attempt
@@ -112,6 +112,7 @@ def corrected_of(items: Iterable[AttemptView]) -> Corrected:
     return Corrected(sum(len(a.corrections) for a in mine), len(mine), latest)
 
 
+@runtime_checkable
 class Listed(Protocol):
     """The answers a report lists, when they are read as they are walked (a store's)."""
 
@@ -123,9 +124,8 @@ class Listed(Protocol):
 def by_question(items: Collection[AttemptView]) -> Iterator[tuple[int, Iterator[AttemptView]]]:
     """Per question, the most recently answered first: how many answers, and its answers
     newest first."""
-    walked = getattr(items, "by_question", None)
-    if walked is not None:
-        yield from walked()
+    if isinstance(items, Listed):  # the store walks them in this order itself
+        yield from items.by_question()
         return
     by_q: dict[str, list[AttemptView]] = {}
     for a in reversed(list(items)):
