@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -648,3 +649,39 @@ def test_a_report_killed_while_written_leaves_no_file(tmp_path: Path, home: Path
     )
     assert r.returncode == 128 + 15, r.stderr
     assert "Traceback" not in r.stderr and list(out.iterdir()) == []
+
+
+def test_the_schedule_and_review_do_not_read_every_answer_whole(
+    home: Path, resume_bank, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A million answers would take gigabytes read whole: the review schedule reads their
+    few figures, `review` reads only the answers it lists."""
+    from mockint.rehearsal.schedule import due
+
+    sys.path.insert(0, str(ROOT))
+    from bench.report import fill
+
+    with Store(home / "mockint.db") as s:
+        fill(s, resume_bank, 600, seed=7)
+        s.add_attempt(answer("Q3"))  # one graded outside a session
+        whole = s.attempts(bank="resume")
+    read = [0]
+    from_row = Store.from_row
+
+    def counted(self, row):  # type: ignore[no-untyped-def]
+        read[0] += 1
+        return from_row(self, row)
+
+    monkeypatch.setattr(Store, "from_row", counted)
+    with Store(home / "mockint.db", readonly=True) as s:
+        now = datetime.now(timezone.utc)
+        assert due(resume_bank.questions, s.answered("resume"), now) == due(
+            resume_bank.questions, whole, now
+        )
+    r = run("bank", "list", "--due")
+    assert r.exit_code == 0 and "Q" in r.output and read[0] == 0
+    r = run("review")
+    assert r.exit_code == 0 and "Graded outside a session (1)" in r.output and read[0] == 1
+    read[0] = 0
+    r = run("review", "q2")  # a question's answers: its own three (and nothing else)
+    assert r.exit_code == 0 and read[0] == sum(a.question_id == "Q2" for a in whole) == 3

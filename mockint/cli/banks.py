@@ -104,11 +104,11 @@ def _list_due(b: Bank, qs: list[Question], as_json: bool) -> None:
     from mockint.rehearsal.schedule import due as due_now
 
     store = open_store()
-    history = []
-    if store is not None:
-        with store:
-            history = store.attempts(bank=b.name)
-    items = due_now(qs, history, datetime.now(timezone.utc))
+    if store is None:
+        items = due_now(qs, (), datetime.now(timezone.utc))
+    else:
+        with store:  # the history walked from the store, not read whole
+            items = due_now(qs, store.answered(b.name), datetime.now(timezone.utc))
     if as_json:
         emit_json(
             {

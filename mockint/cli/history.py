@@ -283,7 +283,7 @@ def _correct(a: Any) -> Any:
 
 def _review_sessions(store: Any) -> None:
     rows = store.sessions()
-    loose = [a for a in store.attempts() if a.session_id is None]
+    loose = store.attempts(loose=True)
     if not rows and not loose:
         click.echo(EMPTY)
     for s in rows:
@@ -306,11 +306,9 @@ def _review_question(store: Any, target: str, compare: bool, bank_name: str | No
     from mockint.reports.lines import compare_lines, plain
 
     name = pick_bank(store, bank_name)
-    mine = [
-        a
-        for a in store.attempts(bank=name)
-        if a.status == "complete" and normalise_id(a.question_id) == normalise_id(target)
-    ]
+    ids = [q for q in store.question_ids(name) if normalise_id(q) == normalise_id(target)]
+    mine = [a for q in ids for a in store.attempts(bank=name, question=q) if a.status == "complete"]
+    mine.sort(key=lambda a: a.id or 0)
     if not mine:
         if re.fullmatch(r"[aA][0-9]+", target):
             raise click.ClickException(f"no attempt '{target}': see 'mockint review SESSION'")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,6 +24,7 @@ from mockint.hearing.transcribe import Transcriber
 from mockint.hearing.vad import VoiceDetector
 from mockint.hearing.vocabulary import bank_terms, hints_for
 from mockint.rehearsal.miccheck import FLOOR_DB, rms_db
+from mockint.rehearsal.schedule import Answer
 from mockint.rehearsal.screen import CategorySummary, Listening, PracticeUI
 from mockint.reports.report import most_missed
 from mockint.sound.audio import StreamingWav, finalise_recording
@@ -76,7 +77,7 @@ class Interrupted(Exception):
 def order_questions(
     questions: list[Question],
     order: str,
-    attempts: list[Attempt],
+    attempts: Iterable[Answer],
     seed: int | None = None,
 ) -> list[Question]:
     """Arrange questions: bank order, random, or weakest first (the review schedule)."""
@@ -170,7 +171,8 @@ class Practice:
     def plan(self) -> list[Question]:
         """The questions for a new session."""
         qs = self.bank.select(self.o.categories)
-        history = self.store.attempts(bank=self.bank.name)
+        # the schedule's figures, read only to order by it (not every stored answer whole)
+        history = self.store.answered(self.bank.name) if self.o.order == "weakest" else ()
         qs = order_questions(qs, self.o.order, history, self.o.seed)
         return qs[: self.o.count] if self.o.count else qs
 

@@ -12,9 +12,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Protocol
 
 from mockint.bank import Question
-from mockint.storage.store import Attempt
+
+
+class Answer(Protocol):
+    """What the schedule reads of an answer (a stored Attempt, or the store's light row)."""
+
+    @property
+    def question_id(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def graded_at(self) -> str: ...
+
 
 PASS = 70.0
 INTERVALS = (0, 1, 3, 7, 16, 35)  # days, by box
@@ -42,8 +56,9 @@ def _parse(ts: str) -> datetime:
     return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
 
 
-def schedule(questions: Sequence[Question], attempts: Iterable[Attempt]) -> list[Due]:
-    """Each question's box, last score and due time, from complete attempts (oldest first)."""
+def schedule(questions: Sequence[Question], attempts: Iterable[Answer]) -> list[Due]:
+    """Each question's box, last score and due time, from complete attempts (each
+    question's oldest first)."""
     boxes: dict[str, int] = {}
     last: dict[str, tuple[float, datetime]] = {}
     for a in attempts:
@@ -68,13 +83,13 @@ def _urgent_first(items: Iterable[Due], now: datetime) -> list[Due]:
     return sorted(items, key=lambda d: (-d.overdue(now), d.last_score or 0.0))
 
 
-def due(questions: Sequence[Question], attempts: Iterable[Attempt], now: datetime) -> list[Due]:
+def due(questions: Sequence[Question], attempts: Iterable[Answer], now: datetime) -> list[Due]:
     """Questions due by ``now``, most urgent first."""
     return _urgent_first((d for d in schedule(questions, attempts) if d.overdue(now) >= 0), now)
 
 
 def weakest_first(
-    questions: Sequence[Question], attempts: Iterable[Attempt], now: datetime
+    questions: Sequence[Question], attempts: Iterable[Answer], now: datetime
 ) -> list[Question]:
     """Practice order for ``--order weakest``: what is due first, then the rest by due time."""
     return [d.question for d in _urgent_first(schedule(questions, attempts), now)]

@@ -220,3 +220,27 @@ def answer_rows(
     cur = db.execute(sql, args)
     while rows := cur.fetchmany(256):
         yield from rows
+
+
+class Answered(NamedTuple):
+    """An answer as the review schedule sees it."""
+
+    question_id: str
+    status: str
+    score: float
+    graded_at: str
+
+
+def answered(db: sqlite3.Connection, bank: str) -> Iterator[Answered]:
+    """A bank's complete answers' few figures, by question and oldest first within each,
+    read as they are walked (the schedule folds each question's answers in order)."""
+    cur = db.cursor()
+    cur.row_factory = None
+    rows = cur.execute(
+        "SELECT question_id, status, score, graded_at FROM attempts "
+        "INDEXED BY attempts_by_question WHERE bank = ? AND status = 'complete' "
+        "ORDER BY question_id, id",
+        (bank,),
+    )
+    for row in rows:  # noqa: UP028 (``yield from`` closes the cursor, maybe after the store)
+        yield Answered._make(row)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from mockint.errors import StoreError
+from mockint.storage import queries
 from mockint.storage.migrations import MIGRATIONS, upgrade, write_tallies
 from mockint.storage.recordings import resolve, to_stored
 
@@ -306,10 +307,17 @@ class Store:
         bank: str | None = None,
         since: str | None = None,
         mode: str | None = None,
+        question: str | None = None,
+        loose: bool = False,
     ) -> list[Attempt]:
-        """Stored attempts, oldest first, optionally of one session, bank or mode, or since
-        a time."""
+        """Stored attempts, oldest first, optionally of one session, bank, mode or question,
+        or since a time; ``loose``: only those graded outside a session."""
         sql, args = "SELECT * FROM attempts WHERE 1=1", list[object]()
+        if loose:
+            sql += " AND session_id IS NULL"
+        if question is not None:
+            sql += " AND question_id = ?"
+            args.append(question)
         if mode is not None:
             sql += " AND mode = ?"
             args.append(mode)
@@ -324,6 +332,23 @@ class Store:
             args.append(since)
         rows = self.db.execute(sql + " ORDER BY id", args).fetchall()
         return [self.from_row(r) for r in rows]
+
+    def answered(self, bank: str) -> Iterator[queries.Answered]:
+        """A bank's complete answers as the review schedule needs them (question, score,
+        time), read as they are walked: a million answers are not held whole."""
+        try:
+            yield from queries.answered(self.db, bank)
+        except sqlite3.Error as e:
+            raise StoreError(explain(self.path, e)) from None
+
+    @_guarded
+    def question_ids(self, bank: str) -> list[str]:
+        """The question ids a bank's answers are to."""
+        rows = self.db.execute(
+            "SELECT DISTINCT question_id FROM attempts INDEXED BY attempts_question WHERE bank = ?",
+            (bank,),
+        )
+        return [str(r[0]) for r in rows.fetchall()]
 
     @_guarded
     def sessions(self) -> list[dict[str, Any]]:

@@ -158,7 +158,7 @@ async def answer(request: Request) -> Response:
         a = s.attempt(aid) if s else None
         if a is None:
             return html(pages.message("Not found", f"No answer #{aid}."), 404)
-        same = [x for x in s.attempts(bank=a.bank) if x.question_id == a.question_id]
+        same = s.attempts(bank=a.bank, question=a.question_id)
     b = site.bank_or_none(a.bank)
     q = next((x for x in b.questions if x.id == a.question_id), None) if b else None
     star = analyse(a.transcript).to_dict() if q is not None and q.behavioural else None
@@ -218,7 +218,7 @@ def _report_parts(site: Site, bank: str | None) -> Iterator[str]:
 def _due(b: Bank, s: Store | None) -> list:
     from mockint.rehearsal.schedule import due as due_now
 
-    return due_now(b.questions, s.attempts(bank=b.name) if s else [], datetime.now(timezone.utc))
+    return due_now(b.questions, s.answered(b.name) if s else (), datetime.now(timezone.utc))
 
 
 async def due(request: Request) -> Response:
