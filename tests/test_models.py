@@ -252,3 +252,21 @@ def test_piper_renders_sentence_by_sentence_and_ahead(tmp_path: Path) -> None:
     again = PiperSpeaker(SpeechOptions(rate=165), cache=tmp_path)
     kept = again._cached("Why FastAPI?")
     assert kept is not None and abs(len(kept[0]) - len(next(iter(render)))) <= 1
+
+
+def test_the_voice_cache_keeps_the_recently_played_within_its_limit(tmp_path: Path) -> None:
+    import os
+
+    from mockint.sound import voicecache
+
+    one = np.arange(1000, dtype=np.int16)  # 2,128 bytes kept: four fit in 10,000
+    for i in range(4):
+        voicecache.keep(tmp_path / f"{i}.npy", one, limit=10_000)
+        os.utime(tmp_path / f"{i}.npy", (1000 + i, 1000 + i))  # kept in this order
+    assert voicecache.load(tmp_path / "0.npy") is not None  # played: now the most recent
+    voicecache.keep(tmp_path / "4.npy", one, limit=10_000)  # the least recently played goes
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["0.npy", "2.npy", "3.npy", "4.npy"]
+    assert list(voicecache.load(tmp_path / "4.npy")) == list(one)  # type: ignore[arg-type]
+    assert voicecache.load(tmp_path / "missing.npy") is None
+    (tmp_path / "bad.npy").write_bytes(b"not numpy")
+    assert voicecache.load(tmp_path / "bad.npy") is None

@@ -20,7 +20,6 @@ import functools
 import hashlib
 import importlib.util
 import io
-import os
 import queue
 import tempfile
 import threading
@@ -33,6 +32,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from mockint.errors import ModelError, SpeechError
+from mockint.sound import voicecache
 from mockint.sound.devices import play_stream
 
 
@@ -263,12 +263,8 @@ class PiperSpeaker(Speaker):
     def _cached(self, text: str) -> list[np.ndarray] | None:
         """A text rendered before by this voice at this rate, as Piper's 16-bit samples."""
         path = self._cache_file(text)
-        try:
-            if path is not None and path.is_file():
-                return [np.load(path, allow_pickle=False).astype(np.float32) / 32767]
-        except (OSError, ValueError):
-            pass  # unreadable: rendered again
-        return None
+        kept = voicecache.load(path) if path is not None else None
+        return None if kept is None else [kept.astype(np.float32) / 32767]
 
     def _keep(self, text: str, audio: list[np.ndarray]) -> None:
         """Keep a rendered text for next time (as Piper's own 16-bit output); best effort."""
@@ -276,12 +272,7 @@ class PiperSpeaker(Speaker):
         if path is None or not audio:
             return
         samples = (np.clip(np.concatenate(audio), -1.0, 1.0) * 32767).astype(np.int16)
-        with contextlib.suppress(OSError):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
-            with open(tmp, "wb") as f:
-                np.save(f, samples, allow_pickle=False)
-            os.replace(tmp, path)
+        voicecache.keep(path, samples)
 
     def check(self) -> None:
         """That the voice can load (its package, and its file's hash), without loading it."""
