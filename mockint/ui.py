@@ -274,6 +274,11 @@ class ConsoleUI:
             )
         )
 
+    def check_again(self) -> bool:
+        """After a failed check: r tries again, any other key goes on to the questions."""
+        self.console.print("[dim]r: try again · any other key: go on to the questions[/dim]")
+        return self.keys.wait() == "r"
+
     def action(self) -> Action | None:
         k = self.keys.poll()
         return _ACTIONS.get(k) if k else None

@@ -103,3 +103,57 @@ def test_a_recorder_that_gives_nothing_ends_in_no_signal_and_can_still_be_skippe
     polls: list[float] = []
     assert record_check(Mute(), None, 30.0, on_level=lambda s, db: polls.append(db) or True) is None
     assert polls == [FLOOR_DB]
+
+
+def test_a_failed_check_before_practice_may_be_tried_again_in_the_terminal(
+    tmp_path: Path,
+) -> None:
+    """Practice's check on screen: a failed check offers r (try again) until it passes or
+    the candidate goes on; a pass asks nothing."""
+    import io
+
+    from rich.console import Console
+
+    from mockint.rehearsal.interview import check_until_settled
+    from mockint.ui import ConsoleUI
+
+    class Keys:
+        def __init__(self, *keys: str):
+            self.keys = list(keys)
+
+        def wait(self) -> str:
+            return self.keys.pop(0)
+
+        def poll(self) -> None:
+            return None
+
+        def close(self) -> None:
+            pass
+
+    class Recorder(ArrayRecorder):
+        """Silent (a muted microphone) until ``fixed`` checks have been tried."""
+
+        def __init__(self, fixed: int):
+            super().__init__(np.zeros(0, np.float32))
+            self.tries, self.fixed = 0, fixed
+
+        def start(self) -> None:
+            self.tries += 1
+            self.audio = voice() if self.tries > self.fixed else np.zeros(0, np.float32)
+            super().start()
+
+    class Heard:
+        def transcribe(self, audio: np.ndarray, *args: object) -> Transcript:
+            return Transcript("I am ready for my interview today.")
+
+    for keys, fixed, tries, asked in (
+        (("r", "r"), 2, 3, 2),  # muted twice, tried again twice, then it passes
+        (("x",), 5, 1, 1),  # muted, and the candidate goes on
+        ((), 0, 1, 0),  # it passes: nothing asked
+    ):
+        out = io.StringIO()
+        ui = ConsoleUI(Console(file=out, width=120), Keys(*keys))
+        rec = Recorder(fixed)
+        check_until_settled(rec, Heard(), ui, tmp_path / "mic-check.json", "dev")
+        assert rec.tries == tries
+        assert out.getvalue().count("r: try again · any other key: go on") == asked

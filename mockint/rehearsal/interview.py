@@ -48,6 +48,9 @@ class InterviewUI(PracticeUI, Protocol):
     def mic_check_result(self, c: MicCheck) -> None:
         """The figures, what was heard and the verdict line."""
 
+    def check_again(self) -> bool:
+        """After a failed check: True to try again, False to go on to the questions."""
+
 
 @dataclass(frozen=True)
 class DeviceOptions:
@@ -182,8 +185,23 @@ def _run_checked(
     if questions:  # (none: run() says so, with no check first)
         p.prepare(questions[0].text)  # the voice renders it during the check
         if wants_check(devices.check, paths.mic_check, devices.input_name):
-            check_microphone(recorder, transcriber, ui, paths.mic_check, devices.input_name)
+            check_until_settled(recorder, transcriber, ui, paths.mic_check, devices.input_name)
     return p.run(questions)
+
+
+def check_until_settled(
+    recorder: Recorder,
+    transcriber: Transcriber | None,
+    ui: InterviewUI,
+    remember_in: Path | None,
+    device: str,
+) -> None:
+    """The microphone check before a session, again for as long as it fails and the
+    candidate asks to try again (a fixed cable, a raised gain); skipped or passed, on."""
+    while True:
+        c = check_microphone(recorder, transcriber, ui, remember_in, device)
+        if c is None or c.passed or not ui.check_again():
+            return
 
 
 def wants_check(mode: str, remembered_in: Path, device: str) -> bool:

@@ -284,13 +284,10 @@ def _run_checked(
 ) -> None:
     """Plan, check the page's microphone while the first question renders (as the
     terminal does; a failed check may be tried again or passed by), then run."""
-    from mockint.rehearsal.interview import check_microphone, wants_check
+    from mockint.rehearsal.interview import check_until_settled, wants_check
 
     questions = p.plan()
     if questions and wants_check(check_mode(start), paths.mic_check, WEB_DEVICE):
         p.prepare(questions[0].text)
-        while True:
-            c = check_microphone(recorder, p.transcriber, ui, paths.mic_check, WEB_DEVICE)
-            if c is None or c.passed or not ui.check_again():
-                break
+        check_until_settled(recorder, p.transcriber, ui, paths.mic_check, WEB_DEVICE)
     p.run(questions)
