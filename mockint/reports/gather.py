@@ -1,11 +1,12 @@
-"""A report straight from the store: the figures streamed and counted in SQL.
+"""A report straight from the store: the figures counted in SQL, the answers walked.
 
 :func:`mockint.reports.report.build` takes whole Attempts; a million of them (with
-their transcripts, words and key points) take a minute and gigabytes. Here the store
-gives each answer's few figures and counts the rest itself, and the answers
-themselves are read only for the formats that list them (HTML, JSON, CSV). The
-formats that show only figures get the :func:`~mockint.reports.report.brief` report,
-counted per category and question by the store: a few hundred rows reach Python.
+their transcripts, words and key points) take minutes and gigabytes. Here the store
+counts the figures itself, per category and question: a few hundred rows reach Python,
+and the formats that show only figures get the :func:`~mockint.reports.report.brief`
+report. The formats that list every answer (HTML, JSON, CSV) get the same report with
+its answers and series as :class:`Walked` collections, read from the store while the
+report is written, a few rows at a time.
 """
 
 from __future__ import annotations
