@@ -419,3 +419,27 @@ def test_a_chart_of_many_answers_draws_runs_of_them() -> None:
     assert ys[: CHART_POINTS // 2] == [ys[0]] * (CHART_POINTS // 2)  # the first half low
     assert ys[CHART_POINTS // 2 :] == [ys[-1]] * (CHART_POINTS // 2) and ys[-1] < ys[0]
     assert thinned([1.0, 2.0, 3.0, 4.0, 5.0], 2) == [1.5, 4.0]
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "csv", "html"])
+def test_a_report_to_an_ascii_stdout_is_utf8_as_click_writes_it(
+    home: Path, resume_bank: Bank, fmt: str
+) -> None:
+    """An ASCII stdout (PYTHONIOENCODING=ascii, a C locale) got the report in UTF-8 from
+    click.echo; written straight into sys.stdout it was a UnicodeEncodeError traceback."""
+    import os
+    import subprocess
+    import sys
+
+    fill(home, resume_bank)
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    r = subprocess.run(
+        [sys.executable, "-m", "mockint", "report", "--format", fmt, "-o", "-"],
+        capture_output=True,
+        env=env,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr.decode(errors="replace")
+    assert b"Traceback" not in r.stderr
+    r.stdout.decode("utf-8")  # whole, and UTF-8
+
