@@ -443,3 +443,23 @@ def test_a_report_to_an_ascii_stdout_is_utf8_as_click_writes_it(
     assert b"Traceback" not in r.stderr
     r.stdout.decode("utf-8")  # whole, and UTF-8
 
+
+def test_a_report_lists_the_answers_it_counts_while_another_is_stored(
+    home: Path, resume_bank: Bank, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The listing formats read the answers as they write them (minutes, on a large store):
+    an answer stored meanwhile by a practice was listed though not counted."""
+    from mockint.reports import render
+
+    fill(home, resume_bank)
+    real = render.WRITERS["json"]
+
+    def meanwhile(r: object, out: object) -> None:
+        with Store(home / "mockint.db") as s:  # another process's practice
+            s.add_attempt(Attempt("resume", "Q2", CATS[0], "later", 90.0, 0.9))
+        real(r, out)  # type: ignore[arg-type]
+
+    monkeypatch.setitem(render.WRITERS, "json", meanwhile)
+    d = json.loads(run("report", "--format", "json", "-o", "-").stdout)
+    assert d["attempts"] == len(d["items"]) == 6
+    assert [len(p["series"]) for p in d["progress"]] == [p["attempts"] for p in d["progress"]]

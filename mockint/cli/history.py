@@ -79,7 +79,9 @@ def report(
         output = config.paths().home / f"report.{ {'text': 'txt'}.get(fmt, fmt) }"
     if output is not None and not config.is_stdout(output):
         config.output_place(output)  # a directory, device or FIFO: one line, before any work
-    with store:  # open while the report is written: the listing formats read as they write
+    # open while the report is written (the listing formats read as they write), and one
+    # snapshot: counts and listed answers agree while a practice stores more
+    with store, store.snapshot():
         name = pick_bank(store, bank_name)
         since_s = since.strftime("%Y-%m-%d") if since else None
         sel = Selection(session_id, name, since_s, mode)

@@ -201,7 +201,7 @@ def _report_parts(site: Site, bank: str | None) -> Iterator[str]:
     from mockint.reports.html import html_parts
     from mockint.storage.queries import Selection
 
-    with site.store() as s:
+    with site.store() as s, s.snapshot() if s else contextlib.nullcontext():
         name = bank or next(iter(s.banks() if s else []), None)
         found = s is not None and name is not None
         r = gather(s, Selection(bank=name), site.bank_or_none(name), items=True) if found else None
