@@ -463,3 +463,27 @@ def test_a_report_lists_the_answers_it_counts_while_another_is_stored(
     d = json.loads(run("report", "--format", "json", "-o", "-").stdout)
     assert d["attempts"] == len(d["items"]) == 6
     assert [len(p["series"]) for p in d["progress"]] == [p["attempts"] for p in d["progress"]]
+
+
+@pytest.mark.parametrize(
+    "sel",
+    [{"bank": "resume"}, {"bank": "resume", "mode": "practice"}, {"session_id": 1}, {}],
+)
+def test_the_answers_a_report_lists_are_not_sorted_whole(
+    home: Path, resume_bank: Bank, sel: dict[str, object]
+) -> None:
+    """Every selected answer, oldest first, in id order from an index: sorting whole rows
+    (transcripts, words) took SQLite ~30 s and a temporary copy of the table on a million
+    answers before the first was written."""
+    from mockint.storage import queries
+
+    fill(home, resume_bank)
+    with Store(home / "mockint.db") as s:
+        seen: list[str] = []
+        s.db.set_trace_callback(seen.append)
+        rows = list(queries.answer_rows(s.db, queries.Selection(**sel)))  # type: ignore[arg-type]
+        s.db.set_trace_callback(None)
+        assert [r["id"] for r in rows] == sorted(r["id"] for r in rows) and rows
+        sql = next(x for x in seen if x.lstrip().upper().startswith("SELECT"))
+        plan = [str(r[3]) for r in s.db.execute(f"EXPLAIN QUERY PLAN {sql}")]
+        assert not any("TEMP B-TREE" in p for p in plan), plan
