@@ -487,3 +487,39 @@ def test_the_answers_a_report_lists_are_not_sorted_whole(
         sql = next(x for x in seen if x.lstrip().upper().startswith("SELECT"))
         plan = [str(r[3]) for r in s.db.execute(f"EXPLAIN QUERY PLAN {sql}")]
         assert not any("TEMP B-TREE" in p for p in plan), plan
+
+
+def test_json_written_as_read_is_the_text_json_dumps_makes(home: Path, resume_bank: Bank) -> None:
+    """write_json splices each listed array into json.dumps's text: the same bytes as
+    dumping the whole report, whatever the strings hold (the splice's own marker, C0 and
+    C1 controls, quotes, non-ASCII), streamed from the store or held in memory."""
+    from dataclasses import replace
+
+    from mockint.reports.gather import gather
+    from mockint.storage.queries import Selection
+    from mockint.terminal import json_safe
+
+    fill(home, resume_bank)
+    nasty = 'I said "\\u0000abc:0" \x00\x01\x85\u2028 \u00e9\U0001f600 \\n [{'
+    with Store(home / "mockint.db") as s:
+        s.add_attempt(
+            Attempt(
+                "resume",
+                "Q2",
+                CATS[0],
+                nasty,
+                55.0,
+                0.5,
+                key_points=[{"text": nasty, "covered": False, "status": "missed", "match": ""}],
+                graded_at="2026-11-04T10:00:00+00:00",
+            )
+        )
+        whole = build(s.attempts(bank="resume"), resume_bank)
+        streamed = gather(s, Selection(bank="resume"), resume_bank, items=True)
+        assert streamed is not None
+        expected = json_safe(json.dumps(whole.to_dict(), indent=2, ensure_ascii=False)) + "\n"
+        assert render_json(whole) == expected
+        assert render_json(streamed) == expected
+        empty = replace(whole, items=[], categories=[], progress=[])
+        dumped = json.dumps(empty.to_dict(), indent=2, ensure_ascii=False)
+        assert render_json(empty) == json_safe(dumped) + "\n"
