@@ -419,3 +419,107 @@ def test_a_chart_of_many_answers_draws_runs_of_them() -> None:
     assert ys[: CHART_POINTS // 2] == [ys[0]] * (CHART_POINTS // 2)  # the first half low
     assert ys[CHART_POINTS // 2 :] == [ys[-1]] * (CHART_POINTS // 2) and ys[-1] < ys[0]
     assert thinned([1.0, 2.0, 3.0, 4.0, 5.0], 2) == [1.5, 4.0]
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "csv", "html"])
+def test_a_report_to_an_ascii_stdout_is_utf8_as_click_writes_it(
+    home: Path, resume_bank: Bank, fmt: str
+) -> None:
+    """An ASCII stdout (PYTHONIOENCODING=ascii, a C locale) got the report in UTF-8 from
+    click.echo; written straight into sys.stdout it was a UnicodeEncodeError traceback."""
+    import os
+    import subprocess
+    import sys
+
+    fill(home, resume_bank)
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    r = subprocess.run(
+        [sys.executable, "-m", "mockint", "report", "--format", fmt, "-o", "-"],
+        capture_output=True,
+        env=env,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr.decode(errors="replace")
+    assert b"Traceback" not in r.stderr
+    r.stdout.decode("utf-8")  # whole, and UTF-8
+
+
+def test_a_report_lists_the_answers_it_counts_while_another_is_stored(
+    home: Path, resume_bank: Bank, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The listing formats read the answers as they write them (minutes, on a large store):
+    an answer stored meanwhile by a practice was listed though not counted."""
+    from mockint.reports import render
+
+    fill(home, resume_bank)
+    real = render.WRITERS["json"]
+
+    def meanwhile(r: object, out: object) -> None:
+        with Store(home / "mockint.db") as s:  # another process's practice
+            s.add_attempt(Attempt("resume", "Q2", CATS[0], "later", 90.0, 0.9))
+        real(r, out)  # type: ignore[arg-type]
+
+    monkeypatch.setitem(render.WRITERS, "json", meanwhile)
+    d = json.loads(run("report", "--format", "json", "-o", "-").stdout)
+    assert d["attempts"] == len(d["items"]) == 6
+    assert [len(p["series"]) for p in d["progress"]] == [p["attempts"] for p in d["progress"]]
+
+
+@pytest.mark.parametrize(
+    "sel",
+    [{"bank": "resume"}, {"bank": "resume", "mode": "practice"}, {"session_id": 1}, {}],
+)
+def test_the_answers_a_report_lists_are_not_sorted_whole(
+    home: Path, resume_bank: Bank, sel: dict[str, object]
+) -> None:
+    """Every selected answer, oldest first, in id order from an index: sorting whole rows
+    (transcripts, words) took SQLite ~30 s and a temporary copy of the table on a million
+    answers before the first was written."""
+    from mockint.storage import queries
+
+    fill(home, resume_bank)
+    with Store(home / "mockint.db") as s:
+        seen: list[str] = []
+        s.db.set_trace_callback(seen.append)
+        rows = list(queries.answer_rows(s.db, queries.Selection(**sel)))  # type: ignore[arg-type]
+        s.db.set_trace_callback(None)
+        assert [r["id"] for r in rows] == sorted(r["id"] for r in rows) and rows
+        sql = next(x for x in seen if x.lstrip().upper().startswith("SELECT"))
+        plan = [str(r[3]) for r in s.db.execute(f"EXPLAIN QUERY PLAN {sql}")]
+        assert not any("TEMP B-TREE" in p for p in plan), plan
+
+
+def test_json_written_as_read_is_the_text_json_dumps_makes(home: Path, resume_bank: Bank) -> None:
+    """write_json splices each listed array into json.dumps's text: the same bytes as
+    dumping the whole report, whatever the strings hold (the splice's own marker, C0 and
+    C1 controls, quotes, non-ASCII), streamed from the store or held in memory."""
+    from dataclasses import replace
+
+    from mockint.reports.gather import gather
+    from mockint.storage.queries import Selection
+    from mockint.terminal import json_safe
+
+    fill(home, resume_bank)
+    nasty = 'I said "\\u0000abc:0" \x00\x01\x85\u2028 \u00e9\U0001f600 \\n [{'
+    with Store(home / "mockint.db") as s:
+        s.add_attempt(
+            Attempt(
+                "resume",
+                "Q2",
+                CATS[0],
+                nasty,
+                55.0,
+                0.5,
+                key_points=[{"text": nasty, "covered": False, "status": "missed", "match": ""}],
+                graded_at="2026-11-04T10:00:00+00:00",
+            )
+        )
+        whole = build(s.attempts(bank="resume"), resume_bank)
+        streamed = gather(s, Selection(bank="resume"), resume_bank, items=True)
+        assert streamed is not None
+        expected = json_safe(json.dumps(whole.to_dict(), indent=2, ensure_ascii=False)) + "\n"
+        assert render_json(whole) == expected
+        assert render_json(streamed) == expected
+        empty = replace(whole, items=[], categories=[], progress=[])
+        dumped = json.dumps(empty.to_dict(), indent=2, ensure_ascii=False)
+        assert render_json(empty) == json_safe(dumped) + "\n"

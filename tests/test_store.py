@@ -223,3 +223,45 @@ def test_migration_10_gives_the_side_tables_what_a_report_selects_by(
         assert live is not None and [m.question_id for m in live.missed] == ["Q1"]
         assert live.missed[0].missed == 2
         assert held(live) == build(s.attempts(bank="resume", mode="live"), resume_bank)
+
+
+N = 800  # answers the migration-11 test upgrades
+
+
+def test_migration_11_reads_the_corrected_answers_a_few_at_a_time(home: Path) -> None:
+    """Migration 11 parsed every corrected answer's words (each word's timings) held all
+    at once: gigabytes on a large store. Read a few rows at a time, the upgrade of 800
+    answers of 24 KB of words each stays within a few MB."""
+    import tracemalloc
+
+    words = [
+        {"text": f"w{i}JS", "heard": f"w{i}", "start": i * 0.3, "end": i * 0.3 + 0.2}
+        if i % 40 == 0
+        else {"text": f"w{i}", "start": i * 0.3, "end": i * 0.3 + 0.2, "probability": 0.9}
+        for i in range(300)
+    ]
+    text = " ".join(str(w["text"]) for w in words)
+    db = home / "mockint.db"
+    with Store(db) as s:
+        s.add_attempt(attempt(transcript=text, words=words))
+        cols = [r[1] for r in s.db.execute("PRAGMA table_info(attempts)")]
+        copied = ", ".join(c for c in cols if c not in ("id", "uid"))
+        for _ in range(N - 1):
+            s.db.execute(f"INSERT INTO attempts ({copied}) SELECT {copied} FROM attempts LIMIT 1")
+        size = s.db.execute("SELECT SUM(length(words)) FROM attempts").fetchone()[0]
+        assert size > 15_000_000
+        for stmt in (
+            "DROP TABLE attempt_corrected",
+            "DROP INDEX attempts_by_question",
+            "PRAGMA user_version = 10",
+        ):
+            s.db.execute(stmt)
+    tracemalloc.start()
+    try:
+        with Store(db) as s:
+            peak = tracemalloc.get_traced_memory()[1]
+            counted = s.db.execute("SELECT COUNT(*), MIN(words) FROM attempt_corrected").fetchone()
+    finally:
+        tracemalloc.stop()
+    assert tuple(counted) == (N, 8)
+    assert peak < 10_000_000, peak

@@ -308,3 +308,31 @@ def _quit(ws: Any, seen: list[dict[str, Any]]) -> None:
     ws.send_json({"type": "played"})
     ws.send_json({"action": "quit"})
     _until(ws, "end", seen)
+
+
+def test_the_report_page_reads_the_store_off_the_event_loop(
+    home: Path, resume_bank: Bank, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report's counts take seconds on a large store: read on the event loop, they
+    held up every other request (a practice's audio) until done."""
+    import asyncio
+
+    from mockint.reports import gather as gathering
+
+    fill(home, resume_bank)
+    on_loop: list[bool] = []
+    real = gathering.gather
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        try:
+            asyncio.get_running_loop()
+            on_loop.append(True)
+        except RuntimeError:
+            on_loop.append(False)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(gathering, "gather", watched)
+    with signed_in(client(home)) as c:
+        r = c.get("/report")
+    assert r.status_code == 200 and 'id="categories"' in r.text
+    assert on_loop == [False]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +79,9 @@ def report(
         output = config.paths().home / f"report.{ {'text': 'txt'}.get(fmt, fmt) }"
     if output is not None and not config.is_stdout(output):
         config.output_place(output)  # a directory, device or FIFO: one line, before any work
-    with store:  # open while the report is written: the listing formats read as they write
+    # open while the report is written (the listing formats read as they write), and one
+    # snapshot: counts and listed answers agree while a practice stores more
+    with store, store.snapshot():
         name = pick_bank(store, bank_name)
         since_s = since.strftime("%Y-%m-%d") if since else None
         sel = Selection(session_id, name, since_s, mode)
@@ -91,9 +92,32 @@ def report(
             )
             click.echo(f"No graded answers match ({what})." if what else EMPTY)
         elif output is None or config.is_stdout(output):
-            WRITERS[fmt](rep, sys.stdout)
+            out = _Echoed()
+            WRITERS[fmt](rep, out)  # type: ignore[arg-type]
+            out.flush()
         else:
             _write_report(rep, fmt, output, embed_audio, open_)
+
+
+class _Echoed:
+    """Text written to stdout as click.echo writes it (UTF-8 even where Python's stdout is
+    ASCII), in pieces of about 64 KB."""
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._size = 0
+
+    def write(self, s: str) -> int:
+        self._parts.append(s)
+        self._size += len(s)
+        if self._size >= 1 << 16:
+            self.flush()
+        return len(s)
+
+    def flush(self) -> None:
+        if self._parts:
+            click.echo("".join(self._parts), nl=False)
+            self._parts, self._size = [], 0
 
 
 def _write_report(rep: Any, fmt: str, output: Path, embed_audio: bool, open_: bool) -> None:

@@ -270,10 +270,13 @@ def m011_corrected_and_by_question(db: sqlite3.Connection) -> None:
     rows = db.execute(  # only the words JSON that holds a correction's key is parsed
         "SELECT id, transcript, words FROM attempts WHERE instr(words, '\"heard\"') > 0"
     )
-    for attempt_id, transcript, words in rows.fetchall():
-        n = corrected_words(transcript, _loads(words))
-        if n:
-            db.execute("INSERT INTO attempt_corrected VALUES (?, ?)", (attempt_id, n))
+    # a few rows at a time: every corrected answer's words at once (timings of each word
+    # of a minute's answer) would take gigabytes on a large store
+    while some := rows.fetchmany(64):
+        for attempt_id, transcript, words in some:
+            n = corrected_words(transcript, _loads(words))
+            if n:
+                db.execute("INSERT INTO attempt_corrected VALUES (?, ?)", (attempt_id, n))
 
 
 def corrected_words(transcript: Any, words: Any) -> int:

@@ -209,8 +209,9 @@ def answer_rows(
     """The selected answers whole, read a few at a time: every one oldest first, or one
     question's newest first."""
     where, args = sel.where()
-    if question is None:
-        sql = f"SELECT * FROM attempts WHERE {where} ORDER BY id"
+    if question is None:  # the ids found by an index, in order: no sort of whole rows
+        ids = f"SELECT id FROM attempts WHERE {where}"
+        sql = f"SELECT * FROM attempts WHERE id IN ({ids}) ORDER BY id"
     else:
         sql = (
             "SELECT * FROM attempts INDEXED BY attempts_by_question "

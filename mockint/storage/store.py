@@ -422,6 +422,23 @@ class Store:
             raise StoreError(explain(self.path, e)) from None
 
     @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One read transaction: everything read inside sees the store as it was at the
+        first read (a report written over minutes lists no answer stored meanwhile)."""
+        if self.db.in_transaction:
+            yield
+            return
+        try:
+            self.db.execute("BEGIN")
+        except sqlite3.Error as e:
+            raise StoreError(explain(self.path, e)) from None
+        try:
+            yield
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("COMMIT")
+
+    @contextmanager
     def _tx(self) -> Iterator[None]:
         self.db.execute("BEGIN IMMEDIATE")
         try:

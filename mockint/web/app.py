@@ -180,11 +180,12 @@ async def report(request: Request) -> Response:
     sent as its answers are read (a large store's page is never held whole)."""
     import itertools
 
+    from starlette.concurrency import run_in_threadpool
     from starlette.responses import StreamingResponse
 
     parts = _report_parts(_site(request), request.query_params.get("bank"))
-    try:
-        first = next(parts, None)
+    try:  # the counts (seconds on a large store) off the event loop, as the rest is sent
+        first = await run_in_threadpool(next, parts, None)
     except MockintError as e:
         return html(pages.message("Report", str(e)), 500)
     if first is None:
@@ -201,7 +202,7 @@ def _report_parts(site: Site, bank: str | None) -> Iterator[str]:
     from mockint.reports.html import html_parts
     from mockint.storage.queries import Selection
 
-    with site.store() as s:
+    with site.store() as s, s.snapshot() if s else contextlib.nullcontext():
         name = bank or next(iter(s.banks() if s else []), None)
         found = s is not None and name is not None
         r = gather(s, Selection(bank=name), site.bank_or_none(name), items=True) if found else None
