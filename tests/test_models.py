@@ -270,3 +270,16 @@ def test_the_voice_cache_keeps_the_recently_played_within_its_limit(tmp_path: Pa
     assert voicecache.load(tmp_path / "missing.npy") is None
     (tmp_path / "bad.npy").write_bytes(b"not numpy")
     assert voicecache.load(tmp_path / "bad.npy") is None
+
+
+def test_the_voice_cache_clears_renders_cut_short(tmp_path: Path) -> None:
+    import os
+
+    from mockint.sound import voicecache
+
+    old, new = tmp_path / ".render-a.tmp", tmp_path / ".render-b.tmp"
+    old.write_bytes(b"x")
+    new.write_bytes(b"x")
+    os.utime(old, (1000, 1000))
+    voicecache.keep(tmp_path / "q.npy", np.arange(10, dtype=np.int16))
+    assert not old.exists() and new.exists()  # one being written now is left alone

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -265,3 +266,27 @@ def test_migration_11_reads_the_corrected_answers_a_few_at_a_time(home: Path) ->
         tracemalloc.stop()
     assert tuple(counted) == (N, 8)
     assert peak < 10_000_000, peak
+
+
+def test_the_first_report_after_an_upgrade_of_mockint_upgrades_the_store(home: Path) -> None:
+    """Reports open the store for reading; one made by an older mockint is upgraded on the
+    way (where it can be written) instead of refusing every read until something writes."""
+    from click.testing import CliRunner
+
+    from mockint.cli.main import cli
+
+    db = home / "mockint.db"
+    with Store(db) as s:
+        s.add_attempt(attempt())
+        for stmt in (
+            "DROP TABLE attempt_corrected",
+            "DROP INDEX attempts_by_question",
+            "PRAGMA user_version = 10",
+        ):
+            s.db.execute(stmt)
+    r = CliRunner().invoke(cli, ["report", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["attempts"] == 1
+    with Store(db, readonly=True) as s:
+        assert s.schema_version == len(MIGRATIONS)
+    assert CliRunner().invoke(cli, ["bank", "list", "--due"]).exit_code == 0

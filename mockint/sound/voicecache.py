@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +50,10 @@ def keep(path: Path, samples: np.ndarray, limit: int = LIMIT) -> None:
 
 def prune(folder: Path, limit: int = LIMIT) -> None:
     """Remove the least recently played renders until the rest fit in ``limit`` bytes."""
+    for p in folder.glob("*.tmp"):  # a render cut short (a killed session) an hour ago
+        with contextlib.suppress(OSError):
+            if time.time() - p.stat().st_mtime > 3600:
+                p.unlink()
     kept = []
     for p in folder.glob("*.npy"):
         with contextlib.suppress(OSError):

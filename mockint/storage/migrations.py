@@ -255,7 +255,8 @@ def m010_report_selection(db: sqlite3.Connection) -> None:
 def m011_corrected_and_by_question(db: sqlite3.Connection) -> None:
     # The text and Markdown reports count the words a correction changed without reading
     # every answer's words: the answers with any get a row (kept by the store on insert
-    # and regrade). And a report that lists answers per question walks them by an index.
+    # and regrade). And the review schedule and a report that lists answers per question
+    # walk a bank's answers by question, oldest first, by an index.
     _run(
         db,
         f"""
@@ -264,7 +265,7 @@ def m011_corrected_and_by_question(db: sqlite3.Connection) -> None:
             words INTEGER NOT NULL
         );
         CREATE INDEX attempts_by_question ON attempts(
-            question_id, id, {", ".join(SELECTED)}, category, score)
+            bank, question_id, id, {", ".join(SELECTED[1:])}, category, score)
         """,
     )
     rows = db.execute(  # only the words JSON that holds a correction's key is parsed

@@ -213,10 +213,11 @@ def answer_rows(
         ids = f"SELECT id FROM attempts WHERE {where}"
         sql = f"SELECT * FROM attempts WHERE id IN ({ids}) ORDER BY id"
     else:
-        sql = (
-            "SELECT * FROM attempts INDEXED BY attempts_by_question "
-            f"WHERE question_id = ? AND {where} ORDER BY id DESC"
+        ids = (  # (with the bank, as a report always has it, a search; else a scan)
+            "SELECT id FROM attempts INDEXED BY attempts_by_question "
+            f"WHERE question_id = ? AND {where}"
         )
+        sql = f"SELECT * FROM attempts WHERE id IN ({ids}) ORDER BY id DESC"
         args = [question, *args]
     cur = db.execute(sql, args)
     while rows := cur.fetchmany(256):

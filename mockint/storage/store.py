@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -231,13 +232,30 @@ class Store:
     def migrate(self) -> None:
         """Apply every migration newer than the file's ``user_version``, each atomically."""
         if self.readonly:
-            if self.schema_version < len(MIGRATIONS):
+            if self.schema_version < len(MIGRATIONS) and not self._upgraded_aside():
                 raise StoreError(
-                    f"{self.path}: made by an older mockint: run a command that writes "
-                    "('mockint import-pending') once to upgrade it"
+                    f"{self.path}: made by an older mockint and cannot be written here: "
+                    "run mockint once where it can be written, to upgrade it"
                 )
             return
         upgrade(self.db)
+
+    def _upgraded_aside(self) -> bool:
+        """Upgrade an older store opened for reading, by a connection that writes, where
+        the file and its directory can be written (the first report after an upgrade of
+        mockint must not fail); False where they cannot."""
+        if self._copy_dir is not None or not (
+            os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)
+        ):
+            return False
+        writer = sqlite3.connect(str(self.path), timeout=BUSY_SECONDS, isolation_level=None)
+        try:
+            writer.execute("PRAGMA journal_mode=WAL")
+            writer.execute("PRAGMA foreign_keys=ON")
+            upgrade(writer)
+        finally:
+            writer.close()
+        return self.schema_version >= len(MIGRATIONS)
 
     @_guarded
     def start_session(
