@@ -236,6 +236,24 @@ def test_rough_sound_alikes_are_candidates_that_only_the_audio_can_take() -> Non
     assert _likeness(ph("3D's"), ph("Redis")) == 1.5 and _distance(ph("3D's"), ph("Redis")) == 4
 
 
+def test_words_put_past_a_term_by_their_length_alone_are_past_it_by_both_measures() -> None:
+    """The length check that skips the edit distances never skips a pair within reach."""
+    import itertools
+
+    from mockint.hearing.terms import LIKENESS_SCALE, _distance, _likeness, _too_far
+
+    sounds = ["ɹᵻdiz", "θɹiːdiːz", "ɹɛdɪz", "paɪθɑːn", "pɪsən", "ə", "əɹiːdiz", "sɛləɹi", "ɹiːdɪŋz"]
+    skipped = 0
+    for heard, key in itertools.product(sounds, repeat=2):
+        size = len(key.replace("ː", ""))
+        d = min(_distance(heard, key) / len(key), LIKENESS_SCALE * _likeness(heard, key) / size)
+        for most in (0.25, 0.7, 0.8):
+            if _too_far(heard, key, most):
+                skipped += 1
+                assert d > most, (heard, key, most)
+    assert skipped  # it does skip some
+
+
 class FakeEngine:
     """An engine that hears one text and scores by a table."""
 

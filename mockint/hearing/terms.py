@@ -202,6 +202,8 @@ def term_candidates(
         for n, words, _ in _windows_at(i, text, spans, bare, lower_terms, common):
             heard_key = phonemes(" ".join(words))
             for term, key in keyed:
+                if _too_far(heard_key, key, max_distance):
+                    continue
                 d = _distance(heard_key, key) / len(key)
                 size = len(key.replace("ː", ""))  # or nearer by likeness: "3D's" for Redis
                 most = min(d, max_distance) * size / LIKENESS_SCALE
@@ -212,6 +214,16 @@ def term_candidates(
                     found.append(Candidate(i, n, text[a:b], term, round(d, 4), new))
     found.sort(key=lambda c: (c.distance, c.start))
     return found[:limit]
+
+
+def _too_far(heard: str, key: str, max_distance: float) -> bool:
+    """Whether the lengths alone put ``heard`` past ``max_distance`` from ``key`` by both
+    measures of :func:`term_candidates`: a plain edit per phoneme more or less, half an
+    edit by :func:`_likeness` (its cheapest: a reduced vowel put in or left out)."""
+    size = len(key.replace("ː", ""))
+    plain = abs(len(heard) - len(key)) / len(key)
+    near = LIKENESS_SCALE * 0.5 * abs(len(heard.replace("ː", "")) - size) / size
+    return min(plain, near) > max_distance
 
 
 def supported(candidates: Sequence[Candidate], gains: Sequence[float]) -> list[Candidate]:
