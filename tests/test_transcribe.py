@@ -278,6 +278,14 @@ def test_a_text_scores_what_the_full_alignment_gives_its_tokens(ct2, tmp_path) -
         (full,) = keeper.model.align(keeper.first, start, [tokens], len(said) // 160)
         logs = np.log(np.maximum(np.asarray(full.text_token_probs), 1e-12))
         assert h.score([text])[0] == pytest.approx(float(logs.sum()), abs=1e-4)
+    # the ceilings it gives from the text heard are never below what the texts score
+    from mockint.hearing.transcribe import Bounded
+
+    assert isinstance(h.score, Bounded)
+    heard = h.transcript.text
+    others = [heard.replace(w, "Redis") for w in heard.split()] + ["Salary runs."]
+    for top, got in zip(h.score.ceilings(heard, others), h.score(others), strict=True):
+        assert top >= got
 
 
 @pytest.mark.slow

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from mockint.hearing.terms import CHECKED_SOUND_ALIKE, Candidate
-from mockint.hearing.transcribe import Engine, Scorer, Transcriber
+from mockint.hearing.transcribe import Bounded, Engine, Scorer, Transcriber
 from mockint.hearing.vocabulary import Hints
 from mockint.transcript import Segment, Transcript, Word
 
@@ -42,7 +42,7 @@ class CorrectionOptions:
     # how far heard words may sound from a term to be asked about (phoneme edits per
     # phoneme of the term); the audio, not this, decides
     sound_alike: float = CHECKED_SOUND_ALIKE
-    # at most this many terms asked about a phrase: each costs a decoder pass (~60-80 ms)
+    # at most this many terms asked about a phrase: each costs a decoder pass (~25-40 ms)
     candidates: int = 8
     # a word heard with a probability under this is unsure ...
     unsure: float = 0.7
@@ -216,8 +216,11 @@ def _sounded(
     if not found:
         return words
     text = " ".join(w.text for w in words)
-    heard, *rest = score([text] + [c.text for c in found])
-    taken = supported(found, [s - heard for s in rest])
+    (heard,) = score([text])
+    if isinstance(score, Bounded):  # not asked: what cannot score higher than as heard
+        tops = score.ceilings(text, [c.text for c in found])
+        found = [c for c, top in zip(found, tops, strict=True) if top > heard]
+    taken = supported(found, [s - heard for s in score([c.text for c in found])])
     if len(taken) > 1 and score([put_terms(text, taken)])[0] <= heard:
         taken = taken[:1]  # each was better alone, not all of them at once
     spans = []
