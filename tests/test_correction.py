@@ -145,7 +145,7 @@ def test_each_place_is_checked_on_its_own() -> None:
             1.0 if "run Redis, and ridies" in x else -3.0 if "Redis" in x else 0.0 for x in texts
         ]
 
-    t = corrected(heard(said), hints, score)
+    t = corrected(heard(said, ["ridies"]), hints, score)
     assert t.text == "I run Redis, and ridies as a service."
     assert t.words[2].heard == "ridies," and t.words[4].heard is None
     shown_as_heard(t)
@@ -164,7 +164,7 @@ def test_terms_better_each_alone_are_taken_together_only_where_better_together()
             for x in texts
         ]
 
-    unsure = ["auth", "two"]
+    unsure = ["auth", "two", "readies"]
     t = corrected(heard(said, unsure), hints, score)
     assert "OAuth2" in t.text and "readies" in t.text, t.text
     t = corrected(heard(said, unsure), hints, prefers({"OAuth2": 0.5, "Redis": 0.3}))
@@ -200,6 +200,18 @@ def test_an_unsure_word_is_asked_about_further_off_and_taken_only_if_better() ->
     asked.clear()
     assert corrected(heard(said), hints, prefers({"CRUD": 9.0}, asked)).text == said
     assert not any("CRUD" in x for x in asked)  # heard surely: not asked about
+
+
+def test_words_heard_surely_are_not_asked_about_unless_told_to() -> None:
+    said = "I keep the sessions in readies for now."
+    hints = Hints(("Redis", "Celery"), ("Redis", "Celery"))
+    better = prefers({"Redis": 0.5})
+    assert corrected(heard(said, ["readies"]), hints, better).text == said.replace(
+        "readies", "Redis"
+    )
+    assert corrected(heard(said), hints, better).text == said  # the decoder was sure
+    told = CorrectionOptions(ask_sure=True)
+    assert corrected(heard(said), hints, better, told).text == said.replace("readies", "Redis")
 
 
 class Ceilinged:

@@ -48,6 +48,10 @@ class CorrectionOptions:
     unsure: float = 0.7
     # ... and asked about where it sounds this far from a term, even a common word
     unsure_sound_alike: float = 0.8
+    # ask about words each heard surely too (within ``sound_alike``): off, as on the
+    # development set none of 232 such candidates scored higher than as heard, and each
+    # cost a decoder pass (docs/measurements.md)
+    ask_sure: bool = False
 
 
 class Corrector(Transcriber):
@@ -173,11 +177,12 @@ def _candidates(
     common: AbstractSet[str],
     o: CorrectionOptions,
 ) -> list[Candidate]:
-    """The terms to ask the audio about: windows of heard words within ``o.sound_alike`` of
-    a term, or within ``o.unsure_sound_alike`` where a word was heard unsurely (those
-    first). Never a window of common words alone ("red is", "be at", "of course"): the
-    audio cannot tell them from a term that sounds the same (Redis, BEAT, CORS), and which
-    the decoder prefers there is its taste in words, not what was said."""
+    """The terms to ask the audio about: windows of heard words holding a word heard
+    unsurely, within ``o.unsure_sound_alike`` of a term (and, with ``o.ask_sure``, windows
+    of words heard surely within ``o.sound_alike``, after those). Never a window of common
+    words alone ("red is", "be at", "of course"): the audio cannot tell them from a term
+    that sounds the same (Redis, BEAT, CORS), and which the decoder prefers there is its
+    taste in words, not what was said."""
     from mockint.hearing.terms import FUNCTION_WORDS, term_candidates
 
     text = " ".join(w.text for w in words)
@@ -185,7 +190,8 @@ def _candidates(
     plain = common | FUNCTION_WORDS
     ranked: list[tuple[bool, Candidate]] = []  # (heard surely, candidate)
     widest = max(o.sound_alike, o.unsure_sound_alike)
-    for c in term_candidates(text, terms, phonemes, widest, frozenset(), limit=None):
+    within = None if o.ask_sure else unsure
+    for c in term_candidates(text, terms, phonemes, widest, limit=None, within=within):
         where = set(range(c.start, c.start + c.words))
         if _bare(c.heard) <= plain:
             continue  # ordinary words alone: homophones the audio cannot tell apart

@@ -186,12 +186,14 @@ def term_candidates(
     max_distance: float = CHECKED_SOUND_ALIKE,
     common: AbstractSet[str] = frozenset(),
     limit: int | None = 8,
+    within: AbstractSet[int] | None = None,
 ) -> list[Candidate]:
     """Every one- to three-word window of ``text`` that sounds within ``max_distance`` of
     one of ``terms`` ("authentic" for Pydantic, "all two" for OAuth2) by plain phoneme
     edits or by :func:`_likeness` (times :data:`LIKENESS_SCALE`: "3D's" for Redis), the
-    closest first, at most ``limit`` (None: all). Too loose to take on sound alone:
-    :func:`supported` keeps those the audio bears out."""
+    closest first, at most ``limit`` (None: all); with ``within``, only windows holding
+    one of those words (by index). Too loose to take on sound alone: :func:`supported`
+    keeps those the audio bears out."""
     keyed = _sounds(terms, phonemes)
     if not keyed or not text:
         return []
@@ -200,6 +202,8 @@ def term_candidates(
     found = []
     for i in range(len(spans)):
         for n, words, _ in _windows_at(i, text, spans, bare, lower_terms, common):
+            if within is not None and not any(k in within for k in range(i, i + n)):
+                continue
             heard_key = phonemes(" ".join(words))
             for term, key in keyed:
                 if _too_far(heard_key, key, max_distance):
