@@ -7,8 +7,9 @@ changes are made, and nothing else:
 - words heard spelling one of the bank's technical terms apart are joined into it ("fast
   API" -> FastAPI): the letters were heard, only the spacing is the term's. Never into an
   ordinary English word ("a synchronous" stays two words).
-- heard words that sound like one of the question's terms ("readies" for Redis) are
-  replaced by it where the decoder, given the audio, scores the phrase with the term
+- heard words that sound like one of the question's terms ("readies" for Redis), one
+  of them heard unsurely, are replaced by it where the decoder, given the audio, scores
+  the phrase with the term
   higher than the phrase as heard: no allowance for the decoder's taste in words, no
   margin in the term's favour, each place checked on its own.
 
@@ -39,8 +40,8 @@ class CorrectionOptions:
     join: bool = True
     # ask the audio about the question's terms where heard words sound like one
     sound: bool = True
-    # how far heard words may sound from a term to be asked about (phoneme edits per
-    # phoneme of the term); the audio, not this, decides
+    # how far words heard surely may sound from a term to be asked about, with
+    # ``ask_sure`` (phoneme edits per phoneme of the term); the audio, not this, decides
     sound_alike: float = CHECKED_SOUND_ALIKE
     # at most this many terms asked about a phrase: each costs a decoder pass (~25-40 ms)
     candidates: int = 8
