@@ -9,9 +9,9 @@ changes are made, and nothing else:
   ordinary English word ("a synchronous" stays two words).
 - heard words that sound like one of the question's terms ("readies" for Redis), one
   of them heard unsurely, are replaced by it where the decoder, given the audio, scores
-  the phrase with the term
-  higher than the phrase as heard: no allowance for the decoder's taste in words, no
-  margin in the term's favour, each place checked on its own.
+  the phrase with the term higher than the phrase as heard: no allowance for the
+  decoder's taste in words, no margin in the term's favour, each place checked on its
+  own.
 
 Every change keeps what was heard in :attr:`mockint.transcript.Word.heard`; word times
 stay as heard (a joined word spans the words it joins).
