@@ -145,7 +145,7 @@ def test_each_place_is_checked_on_its_own() -> None:
             1.0 if "run Redis, and ridies" in x else -3.0 if "Redis" in x else 0.0 for x in texts
         ]
 
-    t = corrected(heard(said), hints, score)
+    t = corrected(heard(said, ["ridies"]), hints, score)
     assert t.text == "I run Redis, and ridies as a service."
     assert t.words[2].heard == "ridies," and t.words[4].heard is None
     shown_as_heard(t)
@@ -164,7 +164,7 @@ def test_terms_better_each_alone_are_taken_together_only_where_better_together()
             for x in texts
         ]
 
-    unsure = ["auth", "two"]
+    unsure = ["auth", "two", "readies"]
     t = corrected(heard(said, unsure), hints, score)
     assert "OAuth2" in t.text and "readies" in t.text, t.text
     t = corrected(heard(said, unsure), hints, prefers({"OAuth2": 0.5, "Redis": 0.3}))
@@ -202,6 +202,64 @@ def test_an_unsure_word_is_asked_about_further_off_and_taken_only_if_better() ->
     assert not any("CRUD" in x for x in asked)  # heard surely: not asked about
 
 
+def test_words_heard_surely_are_not_asked_about_unless_told_to() -> None:
+    said = "I keep the sessions in readies for now."
+    hints = Hints(("Redis", "Celery"), ("Redis", "Celery"))
+    better = prefers({"Redis": 0.5})
+    assert corrected(heard(said, ["readies"]), hints, better).text == said.replace(
+        "readies", "Redis"
+    )
+    assert corrected(heard(said), hints, better).text == said  # the decoder was sure
+    told = CorrectionOptions(ask_sure=True)
+    assert corrected(heard(said), hints, better, told).text == said.replace("readies", "Redis")
+
+
+class Ceilinged:
+    """A scorer by a table that also gives each text a ceiling by another table."""
+
+    def __init__(self, gains: dict[str, float], tops: dict[str, float]):
+        self.score, self.tops = prefers(gains), tops
+
+    def __call__(self, texts: Sequence[str]) -> list[float]:
+        return self.score(texts)
+
+    def ceilings(self, scored: str, texts: Sequence[str]) -> list[float]:
+        return [sum(g for w, g in self.tops.items() if w in t) for t in texts]
+
+
+def test_a_term_whose_ceiling_is_no_higher_than_as_heard_is_not_taken() -> None:
+    """What a scorer's ceiling says cannot score higher than as heard is not asked about;
+    an honest ceiling changes nothing, one that rules the term out keeps what was heard."""
+    said = "I keep them in readies and salary for now."
+    hints = Hints(("Redis", "Celery"), ("Redis", "Celery"))
+    t = heard(said, ["readies", "salary"])
+    gains = {"Redis": 0.5, "Celery": 0.2}
+    both = said.replace("readies", "Redis").replace("salary", "Celery")
+    assert corrected(t, hints, prefers(gains)).text == both
+    honest = Ceilinged(gains, {"Redis": 2.0, "Celery": 0.3})
+    assert corrected(t, hints, honest).text == both
+    ruled = Ceilinged(gains, {"Redis": 2.0, "Celery": 0.0})  # a tie keeps what was heard
+    assert corrected(t, hints, ruled).text == said.replace("readies", "Redis")
+
+
+def test_a_ceiling_is_the_shared_tokens_then_what_the_heard_token_left() -> None:
+    import math
+
+    from mockint.hearing.transcribe import CEILING_SLACK, ceiling
+
+    logs = [math.log(0.9), math.log(0.75), math.log(0.1)]
+    # the first different token may have at most the 0.25 the heard one left, then any
+    top = ceiling([1, 2, 3], logs, [1, 7, 8, 9])
+    assert top == pytest.approx(math.log(0.9) + math.log(0.25) + CEILING_SLACK, abs=1e-5)
+    assert top > sum(logs)  # a text that can still score higher than as heard
+    assert ceiling([1, 2, 3], logs, [7]) == pytest.approx(math.log(0.1) + CEILING_SLACK, abs=1e-5)
+    # one text holding the other: the shorter scores what its tokens scored, the longer less
+    assert ceiling([1, 2, 3], logs, [1, 2]) == pytest.approx(sum(logs[:2]) + CEILING_SLACK)
+    assert ceiling([1, 2], logs[:2], [1, 2, 3]) == pytest.approx(sum(logs[:2]) + CEILING_SLACK)
+    # a heard token the decoder was all but certain of leaves nothing: no higher than heard
+    assert ceiling([1, 2], [0.0, 0.0], [1, 5]) < -10
+
+
 def test_rough_sound_alikes_are_candidates_that_only_the_audio_can_take() -> None:
     from mockint.hearing.phonetic import common_words, phonemizer
     from mockint.hearing.terms import (
@@ -234,6 +292,24 @@ def test_rough_sound_alikes_are_candidates_that_only_the_audio_can_take() -> Non
     ]
     assert supported(two, [0.5, 1.0]) == [two[1]] and supported(two, [1.0, 0.5]) == [two[0]]
     assert _likeness(ph("3D's"), ph("Redis")) == 1.5 and _distance(ph("3D's"), ph("Redis")) == 4
+
+
+def test_words_put_past_a_term_by_their_length_alone_are_past_it_by_both_measures() -> None:
+    """The length check that skips the edit distances never skips a pair within reach."""
+    import itertools
+
+    from mockint.hearing.terms import LIKENESS_SCALE, _distance, _likeness, _too_far
+
+    sounds = ["ɹᵻdiz", "θɹiːdiːz", "ɹɛdɪz", "paɪθɑːn", "pɪsən", "ə", "əɹiːdiz", "sɛləɹi", "ɹiːdɪŋz"]
+    skipped = 0
+    for heard, key in itertools.product(sounds, repeat=2):
+        size = len(key.replace("ː", ""))
+        d = min(_distance(heard, key) / len(key), LIKENESS_SCALE * _likeness(heard, key) / size)
+        for most in (0.25, 0.7, 0.8):
+            if _too_far(heard, key, most):
+                skipped += 1
+                assert d > most, (heard, key, most)
+    assert skipped  # it does skip some
 
 
 class FakeEngine:

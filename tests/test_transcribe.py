@@ -261,6 +261,34 @@ def test_two_workers_hear_and_score_the_same_as_one(ct2, tmp_path) -> None:  # t
 
 
 @pytest.mark.slow
+def test_a_text_scores_what_the_full_alignment_gives_its_tokens(ct2, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The scorer tells align the audio is one frame long: that spares the alignment's
+    work, which it does not read, and leaves the tokens' probabilities as they are."""
+    from faster_whisper.tokenizer import Tokenizer
+
+    said = load_audio(espeak("Celery runs the background jobs with Redis.", tmp_path / "s.wav"))
+    model = ct2.load()
+    h = ct2.hear(said)
+    keeper = model.model
+    assert h.score is not None and keeper.first is not None
+    tok = Tokenizer(model.hf_tokenizer, False, task="transcribe", language="en")
+    start = [*tok.sot_sequence, tok.no_timestamps]
+    for text in (h.transcript.text, "Salary runs the background jobs with readies."):
+        tokens = tok.encode(" " + text)
+        (full,) = keeper.model.align(keeper.first, start, [tokens], len(said) // 160)
+        logs = np.log(np.maximum(np.asarray(full.text_token_probs), 1e-12))
+        assert h.score([text])[0] == pytest.approx(float(logs.sum()), abs=1e-4)
+    # the ceilings it gives from the text heard are never below what the texts score
+    from mockint.hearing.transcribe import Bounded
+
+    assert isinstance(h.score, Bounded)
+    heard = h.transcript.text
+    others = [heard.replace(w, "Redis") for w in heard.split()] + ["Salary runs."]
+    for top, got in zip(h.score.ceilings(heard, others), h.score(others), strict=True):
+        assert top >= got
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ["openai", "ct2"])
 def test_a_misheard_term_returns_only_where_said(engine, transcriber, ct2, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """espeak-ng's "OAuth2" reaches tiny.en as "R2": a term is put there only where the

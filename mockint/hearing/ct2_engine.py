@@ -16,6 +16,7 @@ from mockint.hearing.transcribe import (
     Engine,
     Scorer,
     WhisperOptions,
+    ceiling,
     holds_speech,
 )
 from mockint.transcript import Segment, Transcript, spoken_words
@@ -28,6 +29,12 @@ ENCODINGS = ("spliced", "whole")
 
 # feature frames (10 ms each) past the last sound that a spliced window still encodes: 2 s
 SPLICE_PAD = 200
+
+# feature frames CTranslate2's align is told the audio holds when it scores a text: the
+# tokens' probabilities do not depend on it (only the alignment does, which the scorer
+# does not read), and the fewest (one encoder frame) spare the alignment's work over the
+# window: a 10 s phrase's call 37 -> 26 ms, the same probabilities
+SCORE_FRAMES = 2
 
 
 class CT2Transcriber(Engine):
@@ -136,13 +143,11 @@ class CT2Transcriber(Engine):
         one_window = encoding is not None and duration <= WINDOW
         if not one_window:
             return Transcript(text, segments, words, duration), None
-        frames = len(audio) // 160
-        score = self._scorer(model, encoding, frames)
-        return Transcript(text, segments, words, duration), score
+        return Transcript(text, segments, words, duration), self._scorer(model, encoding)
 
-    def _scorer(self, model: Any, encoding: Any, frames: int) -> Scorer:
+    def _scorer(self, model: Any, encoding: Any) -> _Scores:
         """Texts' log-probabilities under the decoder given the window's encoding, with no
-        timestamps (CTranslate2's align, one text a call: ~60-80 ms each on one thread,
+        timestamps (CTranslate2's align, one text a call: ~25-40 ms each on one thread,
         where a batch was measured slower; ``options.workers`` calls at a time)."""
         from faster_whisper.tokenizer import Tokenizer
 
@@ -154,27 +159,22 @@ class CT2Transcriber(Engine):
             language=self.options.language,
         )
         start = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
-        known: dict[str, float] = {}  # what was heard is asked by each pass
 
-        def one(text: str) -> float:
-            tokens = tokenizer.encode(" " + text.strip())
+        def one(tokens: list[int]) -> np.ndarray:
             scorer = self._scorers.get()
             try:
-                (found,) = scorer.align(encoding, start, [tokens], min(frames, 3000))
+                (found,) = scorer.align(encoding, start, [tokens], SCORE_FRAMES)
             finally:
                 self._scorers.put(scorer)
-            probs = np.maximum(np.asarray(found.text_token_probs), 1e-12)
-            return float(np.log(probs).sum())
+            return np.log(np.maximum(np.asarray(found.text_token_probs), 1e-12))
 
-        def scored(texts: Sequence[str]) -> list[float]:
-            todo = [t for t in dict.fromkeys(texts) if t not in known]
+        def each(jobs: list[list[int]]) -> list[np.ndarray]:
             with self._lock:
-                known.update(zip(todo, self._each(one, todo), strict=True))
-            return [known[t] for t in texts]
+                return self._each(one, jobs)
 
-        return scored
+        return _Scores(lambda text: tokenizer.encode(" " + text.strip()), each)
 
-    def _each(self, f: Callable[[Any], float], jobs: list[Any]) -> list[float]:
+    def _each(self, f: Callable[[Any], Any], jobs: list[Any]) -> list[Any]:
         """``f`` over ``jobs``, ``options.workers`` at a time (CTranslate2 lets go of the
         GIL while it computes), in order."""
         if self.options.workers <= 1 or len(jobs) <= 1:
@@ -184,6 +184,32 @@ class CT2Transcriber(Engine):
 
             self._pool = ThreadPoolExecutor(self.options.workers, "mockint-score")
         return list(self._pool.map(f, jobs))
+
+
+class _Scores:
+    """A window's scorer (:class:`mockint.hearing.transcribe.Bounded`): each text's tokens
+    scored by ``each`` (a decoder pass a text), once; and, from a text scored, the most
+    others could score (:func:`mockint.hearing.transcribe.ceiling`)."""
+
+    def __init__(
+        self,
+        tokens: Callable[[str], list[int]],
+        each: Callable[[list[list[int]]], list[np.ndarray]],
+    ):
+        self.tokens, self.each = tokens, each
+        self.known: dict[str, tuple[list[int], np.ndarray]] = {}  # text: tokens, their logs
+
+    def __call__(self, texts: Sequence[str]) -> list[float]:
+        todo = [t for t in dict.fromkeys(texts) if t not in self.known]
+        tokens = [self.tokens(t) for t in todo]
+        for text, toks, logs in zip(todo, tokens, self.each(tokens), strict=True):
+            self.known[text] = (toks, logs)
+        return [float(self.known[t][1].sum()) for t in texts]
+
+    def ceilings(self, scored: str, texts: Sequence[str]) -> list[float]:
+        self([scored])
+        heard, logs = self.known[scored]
+        return [ceiling(heard, logs.tolist(), self.tokens(t)) for t in texts]
 
 
 class _KeepsEncoding:

@@ -7,10 +7,11 @@ changes are made, and nothing else:
 - words heard spelling one of the bank's technical terms apart are joined into it ("fast
   API" -> FastAPI): the letters were heard, only the spacing is the term's. Never into an
   ordinary English word ("a synchronous" stays two words).
-- heard words that sound like one of the question's terms ("readies" for Redis) are
-  replaced by it where the decoder, given the audio, scores the phrase with the term
-  higher than the phrase as heard: no allowance for the decoder's taste in words, no
-  margin in the term's favour, each place checked on its own.
+- heard words that sound like one of the question's terms ("readies" for Redis), one
+  of them heard unsurely, are replaced by it where the decoder, given the audio, scores
+  the phrase with the term higher than the phrase as heard: no allowance for the
+  decoder's taste in words, no margin in the term's favour, each place checked on its
+  own.
 
 Every change keeps what was heard in :attr:`mockint.transcript.Word.heard`; word times
 stay as heard (a joined word spans the words it joins).
@@ -26,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from mockint.hearing.terms import CHECKED_SOUND_ALIKE, Candidate
-from mockint.hearing.transcribe import Engine, Scorer, Transcriber
+from mockint.hearing.transcribe import Bounded, Engine, Scorer, Transcriber
 from mockint.hearing.vocabulary import Hints
 from mockint.transcript import Segment, Transcript, Word
 
@@ -39,15 +40,19 @@ class CorrectionOptions:
     join: bool = True
     # ask the audio about the question's terms where heard words sound like one
     sound: bool = True
-    # how far heard words may sound from a term to be asked about (phoneme edits per
-    # phoneme of the term); the audio, not this, decides
+    # how far words heard surely may sound from a term to be asked about, with
+    # ``ask_sure`` (phoneme edits per phoneme of the term); the audio, not this, decides
     sound_alike: float = CHECKED_SOUND_ALIKE
-    # at most this many terms asked about a phrase: each costs a decoder pass (~60-80 ms)
+    # at most this many terms asked about a phrase: each costs a decoder pass (~25-40 ms)
     candidates: int = 8
     # a word heard with a probability under this is unsure ...
     unsure: float = 0.7
     # ... and asked about where it sounds this far from a term, even a common word
     unsure_sound_alike: float = 0.8
+    # ask about words each heard surely too (within ``sound_alike``): off, as on the
+    # development set none of 232 such candidates scored higher than as heard, and each
+    # cost a decoder pass (docs/measurements.md)
+    ask_sure: bool = False
 
 
 class Corrector(Transcriber):
@@ -173,11 +178,12 @@ def _candidates(
     common: AbstractSet[str],
     o: CorrectionOptions,
 ) -> list[Candidate]:
-    """The terms to ask the audio about: windows of heard words within ``o.sound_alike`` of
-    a term, or within ``o.unsure_sound_alike`` where a word was heard unsurely (those
-    first). Never a window of common words alone ("red is", "be at", "of course"): the
-    audio cannot tell them from a term that sounds the same (Redis, BEAT, CORS), and which
-    the decoder prefers there is its taste in words, not what was said."""
+    """The terms to ask the audio about: windows of heard words holding a word heard
+    unsurely, within ``o.unsure_sound_alike`` of a term (and, with ``o.ask_sure``, windows
+    of words heard surely within ``o.sound_alike``, after those). Never a window of common
+    words alone ("red is", "be at", "of course"): the audio cannot tell them from a term
+    that sounds the same (Redis, BEAT, CORS), and which the decoder prefers there is its
+    taste in words, not what was said."""
     from mockint.hearing.terms import FUNCTION_WORDS, term_candidates
 
     text = " ".join(w.text for w in words)
@@ -185,7 +191,8 @@ def _candidates(
     plain = common | FUNCTION_WORDS
     ranked: list[tuple[bool, Candidate]] = []  # (heard surely, candidate)
     widest = max(o.sound_alike, o.unsure_sound_alike)
-    for c in term_candidates(text, terms, phonemes, widest, frozenset(), limit=None):
+    within = None if o.ask_sure else unsure
+    for c in term_candidates(text, terms, phonemes, widest, limit=None, within=within):
         where = set(range(c.start, c.start + c.words))
         if _bare(c.heard) <= plain:
             continue  # ordinary words alone: homophones the audio cannot tell apart
@@ -216,8 +223,11 @@ def _sounded(
     if not found:
         return words
     text = " ".join(w.text for w in words)
-    heard, *rest = score([text] + [c.text for c in found])
-    taken = supported(found, [s - heard for s in rest])
+    (heard,) = score([text])
+    if isinstance(score, Bounded):  # not asked: what cannot score higher than as heard
+        tops = score.ceilings(text, [c.text for c in found])
+        found = [c for c, top in zip(found, tops, strict=True) if top > heard]
+    taken = supported(found, [s - heard for s in score([c.text for c in found])])
     if len(taken) > 1 and score([put_terms(text, taken)])[0] <= heard:
         taken = taken[:1]  # each was better alone, not all of them at once
     spans = []

@@ -186,12 +186,14 @@ def term_candidates(
     max_distance: float = CHECKED_SOUND_ALIKE,
     common: AbstractSet[str] = frozenset(),
     limit: int | None = 8,
+    within: AbstractSet[int] | None = None,
 ) -> list[Candidate]:
     """Every one- to three-word window of ``text`` that sounds within ``max_distance`` of
     one of ``terms`` ("authentic" for Pydantic, "all two" for OAuth2) by plain phoneme
     edits or by :func:`_likeness` (times :data:`LIKENESS_SCALE`: "3D's" for Redis), the
-    closest first, at most ``limit`` (None: all). Too loose to take on sound alone:
-    :func:`supported` keeps those the audio bears out."""
+    closest first, at most ``limit`` (None: all); with ``within``, only windows holding
+    one of those words (by index). Too loose to take on sound alone: :func:`supported`
+    keeps those the audio bears out."""
     keyed = _sounds(terms, phonemes)
     if not keyed or not text:
         return []
@@ -200,8 +202,12 @@ def term_candidates(
     found = []
     for i in range(len(spans)):
         for n, words, _ in _windows_at(i, text, spans, bare, lower_terms, common):
+            if within is not None and not any(k in within for k in range(i, i + n)):
+                continue
             heard_key = phonemes(" ".join(words))
             for term, key in keyed:
+                if _too_far(heard_key, key, max_distance):
+                    continue
                 d = _distance(heard_key, key) / len(key)
                 size = len(key.replace("ː", ""))  # or nearer by likeness: "3D's" for Redis
                 most = min(d, max_distance) * size / LIKENESS_SCALE
@@ -212,6 +218,16 @@ def term_candidates(
                     found.append(Candidate(i, n, text[a:b], term, round(d, 4), new))
     found.sort(key=lambda c: (c.distance, c.start))
     return found[:limit]
+
+
+def _too_far(heard: str, key: str, max_distance: float) -> bool:
+    """Whether the lengths alone put ``heard`` past ``max_distance`` from ``key`` by both
+    measures of :func:`term_candidates`: a plain edit per phoneme more or less, half an
+    edit by :func:`_likeness` (its cheapest: a reduced vowel put in or left out)."""
+    size = len(key.replace("ː", ""))
+    plain = abs(len(heard) - len(key)) / len(key)
+    near = LIKENESS_SCALE * 0.5 * abs(len(heard.replace("ː", "")) - size) / size
+    return min(plain, near) > max_distance
 
 
 def supported(candidates: Sequence[Candidate], gains: Sequence[float]) -> list[Candidate]:

@@ -13,10 +13,11 @@ cannot hold (stray punctuation, n-grams repeated four times or more).
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -29,6 +30,35 @@ if TYPE_CHECKING:
 # how well the audio just decoded bears out each text: the decoder's log-probability of
 # the text given that audio, with no timestamps (natural log)
 Scorer = Callable[[Sequence[str]], list[float]]
+
+# nats a ceiling is raised by, for the float noise between two passes of the decoder
+CEILING_SLACK = 0.01
+
+
+@runtime_checkable
+class Bounded(Protocol):
+    """A scorer that also tells, from a text it has scored, the most other texts could
+    score, without a decoder pass (:func:`ceiling`)."""
+
+    def __call__(self, texts: Sequence[str]) -> list[float]: ...
+
+    def ceilings(self, scored: str, texts: Sequence[str]) -> list[float]: ...
+
+
+def ceiling(heard: Sequence[int], logprobs: Sequence[float], tokens: Sequence[int]) -> float:
+    """The most a text of ``tokens`` can score, where the text of ``heard`` tokens scored
+    ``logprobs`` (each token's log-probability given those before it). The two score the
+    same up to their first different token; there the text's token has at most the
+    probability the heard one left, and each later token at most 1. Slack added for float
+    noise (:data:`CEILING_SLACK`)."""
+    same = 0
+    while same < min(len(heard), len(tokens)) and heard[same] == tokens[same]:
+        same += 1
+    before = float(sum(logprobs[:same]))
+    if same == len(tokens) or same == len(heard):
+        return before + CEILING_SLACK  # one holds the other: its score, or less
+    left = max(0.0, 1.0 - math.exp(logprobs[same])) + 1e-6  # float32's rounding near 1
+    return before + math.log(left) + CEILING_SLACK
 
 
 class Transcriber(Protocol):
