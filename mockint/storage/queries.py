@@ -176,7 +176,9 @@ def corrected(db: sqlite3.Connection, sel: Selection, latest: int) -> tuple[int,
     """The words a correction changed over the selected answers, how many answers have
     any, and the ``latest`` of those answers' ids, newest first."""
     where, args = sel.where("a")
-    join = f"FROM attempt_corrected c JOIN attempts a ON a.id = c.attempt_id WHERE {where}"
+    # CROSS JOIN keeps this order: the few corrected answers, each looked up (else SQLite
+    # may walk every selected answer to look for its row: 0.34 s of 1M with none)
+    join = f"FROM attempt_corrected c CROSS JOIN attempts a ON a.id = c.attempt_id WHERE {where}"
     words, answers = db.execute(f"SELECT SUM(c.words), COUNT(*) {join}", args).fetchone()
     ids = db.execute(f"SELECT a.id {join} ORDER BY a.id DESC LIMIT ?", [*args, latest])
     return int(words or 0), int(answers), [int(r[0]) for r in ids.fetchall()]
