@@ -1,12 +1,12 @@
 """What a report needs from the store, without reading every answer whole.
 
 A million answers hold gigabytes of transcripts, words and key points; the report's
-figures need a few numbers per answer. :func:`scored` streams just those from a
-covering index (for the reports that list every answer); :func:`groups` counts them
-per category or question in SQL, so a report that shows only figures reads a few
-hundred rows. The key points missed, the models and the delivery means are counted by
-SQLite itself over narrow side tables (``attempt_missed``, ``attempt_figures``, kept by
-the store with the columns a report selects by), never parsing an answer's JSON.
+figures need a few numbers per answer. :func:`groups` counts them per category or
+question in SQL, so the figures are a few hundred rows; :func:`series` and
+:func:`answer_rows` walk the answers by index for the reports that list them. The key
+points missed, the models and the delivery means are counted by SQLite itself over
+narrow side tables (``attempt_missed``, ``attempt_figures``, kept by the store with the
+columns a report selects by), never parsing an answer's JSON.
 """
 
 from __future__ import annotations
@@ -51,20 +51,6 @@ class Scored(NamedTuple):
     category: str
     graded_at: str
     score: float
-
-
-def scored(db: sqlite3.Connection, sel: Selection) -> list[Scored]:
-    """The selected answers' few figures, oldest first."""
-    where, args = sel.where()
-    cur = db.cursor()
-    cur.row_factory = None  # plain tuples, made Scored in one pass
-    rows = cur.execute(
-        "SELECT id, question_id, category, graded_at, score FROM attempts "
-        f"INDEXED BY attempts_report WHERE {where} "
-        "ORDER BY id",
-        args,
-    )
-    return list(map(Scored._make, rows))
 
 
 def missed(db: sqlite3.Connection, sel: Selection) -> list[tuple[str, str, int]]:
