@@ -118,3 +118,20 @@ def joined_fleurs(gap: float = 1.0) -> tuple[np.ndarray, str]:
         parts += [a, np.zeros(int(gap * 16000), np.float32)]
         refs.append(ref)
     return np.concatenate(parts), " ".join(refs)
+
+
+class Pressed:
+    """Keys for ConsoleUI, pressed in this order (``wait`` takes the next; none is ever
+    pressed while something runs)."""
+
+    def __init__(self, *keys: str):
+        self.keys = list(keys)
+
+    def wait(self) -> str:
+        return self.keys.pop(0)
+
+    def poll(self) -> None:
+        return None
+
+    def close(self) -> None:
+        pass

@@ -32,7 +32,7 @@ from mockint.transcript import (
     words_to_dicts,
 )
 
-from .conftest import HashingEmbedder
+from .conftest import HashingEmbedder, Pressed
 from .test_practice import Recorders, ScriptedUI, answer_audio, make
 
 SAID = "We cache in readies and ask about the salary range."
@@ -269,18 +269,9 @@ def test_the_result_screen_marks_corrections_and_offers_undo() -> None:
 
     from mockint.ui import ConsoleUI
 
-    class Keys:
-        def __init__(self, *keys: str):
-            self.keys = list(keys)
-
-        def wait(self) -> str:
-            return self.keys.pop(0)
-
-        def close(self) -> None:
-            pass
-
     out = io.StringIO()
-    ui = ConsoleUI(Console(file=out, width=200, highlight=False), Keys("u", "2", "enter", "x"))
+    keys = Pressed("u", "2", "enter", "x")
+    ui = ConsoleUI(Console(file=out, width=200, highlight=False), keys)  # type: ignore[arg-type]
     ui.result(assessed(), 7)  # type: ignore[arg-type]
     assert ui.choose() == "undo" and ui.undo(corrected().changes) == [2]
     ui.result(assessed(restored(corrected())), 7)  # type: ignore[arg-type]
@@ -381,22 +372,24 @@ def test_review_undo_refuses_what_is_not_there(
 # --- reports -------------------------------------------------------------------------------
 
 
+def answer_to_q1(t: Transcript, i: int, **kw: object) -> Attempt:
+    """The i-th answer to Q1, as heard (and corrected) in ``t``."""
+    return Attempt(
+        "test",
+        "Q1",
+        "Career",
+        t.text,
+        50.0,
+        0.5,
+        words=words_to_dicts(t.words),
+        graded_at=f"2026-12-0{i}T10:00:00+00:00",
+        **kw,  # type: ignore[arg-type]
+    )
+
+
 def report_of(*ts: Transcript):  # type: ignore[no-untyped-def]
-    attempts = [
-        Attempt(
-            "test",
-            "Q1",
-            "Career",
-            t.text,
-            50.0,
-            0.5,
-            key_points=[{"text": "Redis.", "status": "covered", "match": "Redis and ask"}],
-            words=words_to_dicts(t.words),
-            id=i,
-            graded_at=f"2026-12-0{i}T10:00:00+00:00",
-        )
-        for i, t in enumerate(ts, 1)
-    ]
+    point = {"text": "Redis.", "status": "covered", "match": "Redis and ask"}
+    attempts = [answer_to_q1(t, i, key_points=[point], id=i) for i, t in enumerate(ts, 1)]
     return build(attempts, Bank("test", (QUESTION,)))
 
 
@@ -446,18 +439,7 @@ def test_the_reports_of_the_store_mark_corrected_words(home: Path) -> None:
     says so too, in every format."""
     with Store(home / "mockint.db") as s:
         for i, t in enumerate((heard(SAID), corrected()), 1):
-            s.add_attempt(
-                Attempt(
-                    "test",
-                    "Q1",
-                    "Career",
-                    t.text,
-                    50.0,
-                    0.5,
-                    words=words_to_dicts(t.words),
-                    graded_at=f"2026-12-0{i}T10:00:00+00:00",
-                )
-            )
+            s.add_attempt(answer_to_q1(t, i))
     line = "2 words corrected: 1. Redis (heard: readies) · 2. Celery (heard: salary)"
     text = run("report", "--bank", "test").output
     assert "2 words corrected in 1 of 2 answers" in text and f"a2        Q1  {line}" in text

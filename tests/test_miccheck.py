@@ -117,18 +117,7 @@ def test_a_failed_check_before_practice_may_be_tried_again_in_the_terminal(
     from mockint.rehearsal.interview import check_until_settled
     from mockint.ui import ConsoleUI
 
-    class Keys:
-        def __init__(self, *keys: str):
-            self.keys = list(keys)
-
-        def wait(self) -> str:
-            return self.keys.pop(0)
-
-        def poll(self) -> None:
-            return None
-
-        def close(self) -> None:
-            pass
+    from .conftest import Pressed
 
     class Recorder(ArrayRecorder):
         """Silent (a muted microphone) until ``fixed`` checks have been tried."""
@@ -152,7 +141,7 @@ def test_a_failed_check_before_practice_may_be_tried_again_in_the_terminal(
         ((), 0, 1, 0),  # it passes: nothing asked
     ):
         out = io.StringIO()
-        ui = ConsoleUI(Console(file=out, width=120), Keys(*keys))
+        ui = ConsoleUI(Console(file=out, width=120), Pressed(*keys))  # type: ignore[arg-type]
         rec = Recorder(fixed)
         check_until_settled(rec, Heard(), ui, tmp_path / "mic-check.json", "dev")
         assert rec.tries == tries

@@ -558,6 +558,19 @@ def test_the_store_counted_report_equals_the_one_built_from_whole_answers(
         assert gather(s, Selection(bank="none"), resume_bank) is None
 
 
+def _rows_read(monkeypatch):  # type: ignore[no-untyped-def]
+    """A counter (read[0]) of the answers read whole from the store from now on."""
+    read = [0]
+    from_row = Store.from_row
+
+    def counted(self, row):  # type: ignore[no-untyped-def]
+        read[0] += 1
+        return from_row(self, row)
+
+    monkeypatch.setattr(Store, "from_row", counted)
+    return read
+
+
 def test_a_listing_report_is_written_as_its_answers_are_read(
     home: Path, resume_bank, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
@@ -572,14 +585,7 @@ def test_a_listing_report_is_written_as_its_answers_are_read(
     sys.path.insert(0, str(ROOT))
     from bench.report import fill
 
-    read = [0]
-    from_row = Store.from_row
-
-    def counted(self, row):  # type: ignore[no-untyped-def]
-        read[0] += 1
-        return from_row(self, row)
-
-    monkeypatch.setattr(Store, "from_row", counted)
+    read = _rows_read(monkeypatch)
 
     class Sink(io.StringIO):
         """Remembers how many answers had been read when each attempt was written."""
@@ -665,14 +671,7 @@ def test_the_schedule_and_review_do_not_read_every_answer_whole(
         fill(s, resume_bank, 600, seed=7)
         s.add_attempt(answer("Q3"))  # one graded outside a session
         whole = s.attempts(bank="resume")
-    read = [0]
-    from_row = Store.from_row
-
-    def counted(self, row):  # type: ignore[no-untyped-def]
-        read[0] += 1
-        return from_row(self, row)
-
-    monkeypatch.setattr(Store, "from_row", counted)
+    read = _rows_read(monkeypatch)
     with Store(home / "mockint.db", readonly=True) as s:
         now = datetime.now(timezone.utc)
         assert due(resume_bank.questions, s.answered("resume"), now) == due(
