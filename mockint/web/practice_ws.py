@@ -199,10 +199,12 @@ async def socket(ws: WebSocket) -> None:
         ui.close()
         speaker.closed = True
         speaker.played()
-        if worker is not None:
-            await asyncio.to_thread(worker.join, 60)
-        speaker.close()
-        sessions.busy.release()
+        try:  # (a cancelled handler is cancelled again at this await: release all the same)
+            if worker is not None:
+                await asyncio.to_thread(worker.join, 60)
+        finally:
+            speaker.close()
+            sessions.busy.release()
 
 
 async def _pump(
