@@ -262,9 +262,14 @@ def test_two_workers_hear_and_score_the_same_as_one(ct2, tmp_path) -> None:  # t
 
 @pytest.mark.slow
 def test_a_text_scores_what_the_full_alignment_gives_its_tokens(ct2, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """The scorer tells align the audio is one frame long: that spares the alignment's
-    work, which it does not read, and leaves the tokens' probabilities as they are."""
+    """The scorer reads the audio's encoder frames and SCORE_PAD after them (not the
+    window's padding), and tells align the audio is one frame long: that spares the
+    alignment's work, which it does not read, and leaves the tokens' probabilities as a
+    full alignment over those frames gives them."""
+    import ctranslate2
     from faster_whisper.tokenizer import Tokenizer
+
+    from mockint.hearing.ct2_engine import SCORE_PAD
 
     said = load_audio(espeak("Celery runs the background jobs with Redis.", tmp_path / "s.wav"))
     model = ct2.load()
@@ -273,9 +278,14 @@ def test_a_text_scores_what_the_full_alignment_gives_its_tokens(ct2, tmp_path) -
     assert h.score is not None and keeper.first is not None
     tok = Tokenizer(model.hf_tokenizer, False, task="transcribe", language="en")
     start = [*tok.sot_sequence, tok.no_timestamps]
+    assert SCORE_PAD is not None
+    frames = -(-len(said) // 320) + SCORE_PAD
+    assert frames < 1500  # a short phrase: the window's padding is not read
+    read = np.ascontiguousarray(np.asarray(keeper.first)[:, :frames])
+    encoding = ctranslate2.StorageView.from_array(read)
     for text in (h.transcript.text, "Salary runs the background jobs with readies."):
         tokens = tok.encode(" " + text)
-        (full,) = keeper.model.align(keeper.first, start, [tokens], len(said) // 160)
+        (full,) = keeper.model.align(encoding, start, [tokens], len(said) // 160)
         logs = np.log(np.maximum(np.asarray(full.text_token_probs), 1e-12))
         assert h.score([text])[0] == pytest.approx(float(logs.sum()), abs=1e-4)
     # the ceilings it gives from the text heard are never below what the texts score
