@@ -116,6 +116,30 @@ def test_ordinary_words_are_never_joined() -> None:
     assert corrected(heard("the Docker file"), hints).text == "the Dockerfile"
 
 
+def test_ordinary_words_that_spell_a_term_are_not_joined() -> None:
+    # each piece an English word heard as one (lower case, or a capital where a sentence
+    # starts): what was said, though its letters spell a term
+    terms = ("TestClient", "CloudFront", "LinkedIn", "ModelSerializer", "MySQL", "Redis")
+    terms += ("transaction.atomic",)
+    hints = Hints((), terms)
+    for text in (
+        "I was a test client when a cloud front came in.",
+        "Linked in, I was. You feel linked in.",
+        "I remember Red is like the colour of my errors.",  # common words, whatever the case
+        "one transaction atomic enough",
+    ):
+        assert corrected(heard(text), hints).text == text
+    # a piece heard as no English word, as an acronym, or as a name inside a sentence is
+    # the term's
+    for text, shown in (
+        ("the model serializer", "the ModelSerializer"),
+        ("we use my SQL", "we use MySQL"),
+        ("a Test Client here", "a TestClient here"),
+        ("wrap it in transaction dot atomic.", "wrap it in transaction.atomic."),  # "dot" said
+    ):
+        assert corrected(heard(text), hints).text == shown
+
+
 def test_a_word_that_sounds_like_a_term_stays_as_heard_unless_the_audio_prefers_the_term() -> None:
     said = "Honestly I mostly think about my salary and the team."
     hints = Hints(("Celery", "Redis"), ("Celery", "Redis"))
