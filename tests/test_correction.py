@@ -140,6 +140,34 @@ def test_ordinary_words_that_spell_a_term_are_not_joined() -> None:
         assert corrected(heard(text), hints).text == shown
 
 
+def test_an_acronym_or_a_name_heard_in_lower_case_is_still_the_terms() -> None:
+    # "api", "js", "git", "java", "docker" are English words text writes capitalised
+    # (acronyms, names): heard in lower case they are still the term's pieces
+    terms = ("FastAPI", "NodeJS", "GitHub", "JavaScript", "Dockerfile", "PostgreSQL")
+    hints = Hints((), terms)
+    for text, shown in (
+        ("we use fast api daily", "we use FastAPI daily"),
+        ("a node js service", "a NodeJS service"),
+        ("the code is on git hub.", "the code is on GitHub."),
+        ("some java script here", "some JavaScript here"),
+        ("Docker file first, then the app.", "Dockerfile first, then the app."),
+        ('He said "hi." Docker file next.', 'He said "hi." Dockerfile next.'),
+        ("we use fast-api, and postgre-sql.", "we use FastAPI, and PostgreSQL."),
+    ):
+        assert corrected(heard(text), hints).text == shown
+
+
+def test_pieces_said_apart_stay_apart_across_hyphens_and_apostrophes() -> None:
+    terms = ("TestClient", "JSON", "CloudFront")
+    hints = Hints((), terms)
+    for text in (
+        "a test-client here",  # each piece an ordinary word, across a hyphen
+        "the J's on the field",  # an apostrophe the term has not: not JSON
+        'I said "hi." Cloud front came in.',  # a capital after a closing quote starts it
+    ):
+        assert corrected(heard(text), hints).text == text
+
+
 def test_a_word_that_sounds_like_a_term_stays_as_heard_unless_the_audio_prefers_the_term() -> None:
     said = "Honestly I mostly think about my salary and the team."
     hints = Hints(("Celery", "Redis"), ("Celery", "Redis"))

@@ -260,16 +260,35 @@ def test_two_workers_hear_and_score_the_same_as_one(ct2, tmp_path) -> None:  # t
     assert two._pool is not None  # the scores ran on the pool
 
 
+def test_the_audio_check_reads_the_audio_frames_and_the_pad_after_them(monkeypatch) -> None:
+    """One encoder frame per 320 samples, rounded up, then SCORE_PAD; the whole window
+    where that reaches it, where SCORE_PAD is None, or where the encoding is no array."""
+    import ctranslate2
+
+    from mockint.hearing import ct2_engine
+    from mockint.hearing.ct2_engine import _scored_part
+
+    window = ctranslate2.StorageView.from_array(np.zeros((1, 1500, 8), np.float32))
+    monkeypatch.setattr(ct2_engine, "SCORE_PAD", 100)
+    part = _scored_part(window, 1.001)  # 16,016 samples: 51 frames (50 and a bit)
+    assert np.asarray(part).shape == (1, 151, 8)
+    assert np.asarray(_scored_part(window, 2.0)).shape == (1, 200, 8)
+    assert _scored_part(window, 29.0) is window  # 1,450 + 100 reaches the window's end
+    opaque = object()
+    assert _scored_part(opaque, 2.0) is opaque
+    monkeypatch.setattr(ct2_engine, "SCORE_PAD", None)
+    assert _scored_part(window, 2.0) is window
+
+
 @pytest.mark.slow
 def test_a_text_scores_what_the_full_alignment_gives_its_tokens(ct2, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The scorer reads the audio's encoder frames and SCORE_PAD after them (not the
     window's padding), and tells align the audio is one frame long: that spares the
     alignment's work, which it does not read, and leaves the tokens' probabilities as a
     full alignment over those frames gives them."""
-    import ctranslate2
     from faster_whisper.tokenizer import Tokenizer
 
-    from mockint.hearing.ct2_engine import SCORE_PAD
+    from mockint.hearing.ct2_engine import SCORE_PAD, _scored_part
 
     said = load_audio(espeak("Celery runs the background jobs with Redis.", tmp_path / "s.wav"))
     model = ct2.load()
@@ -281,8 +300,8 @@ def test_a_text_scores_what_the_full_alignment_gives_its_tokens(ct2, tmp_path) -
     assert SCORE_PAD is not None
     frames = -(-len(said) // 320) + SCORE_PAD
     assert frames < 1500  # a short phrase: the window's padding is not read
-    read = np.ascontiguousarray(np.asarray(keeper.first)[:, :frames])
-    encoding = ctranslate2.StorageView.from_array(read)
+    encoding = _scored_part(keeper.first, len(said) / 16000)
+    assert np.asarray(encoding).shape[1] == frames
     for text in (h.transcript.text, "Salary runs the background jobs with readies."):
         tokens = tok.encode(" " + text)
         (full,) = keeper.model.align(encoding, start, [tokens], len(said) // 160)

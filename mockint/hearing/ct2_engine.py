@@ -19,6 +19,7 @@ from mockint.hearing.transcribe import (
     ceiling,
     holds_speech,
 )
+from mockint.sound.audio import SAMPLE_RATE
 from mockint.transcript import Segment, Transcript, spoken_words
 
 if TYPE_CHECKING:
@@ -154,7 +155,8 @@ class CT2Transcriber(Engine):
         )
 
     def _scorer(self, model: Any, encoding: Any) -> _Scores:
-        """Texts' log-probabilities under the decoder given the window's encoding, with no
+        """Texts' log-probabilities under the decoder given ``encoding`` (the part of the
+        window :func:`_scored_part` keeps), with no
         timestamps (CTranslate2's align, one text a call: ~25-40 ms each on one thread,
         where a batch was measured slower; ``options.workers`` calls at a time)."""
         from faster_whisper.tokenizer import Tokenizer
@@ -195,15 +197,19 @@ class CT2Transcriber(Engine):
 
 
 def _scored_part(encoding: Any, duration: float) -> Any:
-    """The part of a window's encoding the audio check reads: the audio's frames and
-    :data:`SCORE_PAD` after them (the whole window where that is None or reaches it)."""
+    """The part of a window's encoding the audio check reads: the audio's frames (one per
+    320 samples) and :data:`SCORE_PAD` after them; the whole window where that is None
+    or reaches it, or where the encoding cannot be read as an array."""
     if SCORE_PAD is None:
         return encoding
     import ctranslate2
 
-    x = np.asarray(encoding)
-    n = int(np.ceil(duration * 50)) + SCORE_PAD
-    if n >= x.shape[1]:
+    try:
+        x = np.asarray(encoding)
+    except (TypeError, ValueError, RuntimeError):
+        return encoding
+    n = -(-round(duration * SAMPLE_RATE) // 320) + SCORE_PAD
+    if x.ndim != 3 or n >= x.shape[1]:
         return encoding
     return ctranslate2.StorageView.from_array(np.ascontiguousarray(x[:, :n]))
 

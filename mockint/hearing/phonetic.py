@@ -45,8 +45,9 @@ COMMON_RANK = 5000
 
 @functools.lru_cache(maxsize=1)
 def _whole_words() -> tuple[tuple[str, int], ...]:
-    """Every whole English word of GPT-2's tokenizer (which Whisper uses), lower case, with
-    its merge rank, read from openai-whisper's ``gpt2.tiktoken``; none if it is missing."""
+    """Every whole word of GPT-2's tokenizer (which Whisper uses), as written there
+    ("api", "API", "Docker"), with its merge rank, read from openai-whisper's
+    ``gpt2.tiktoken``; none if it is missing."""
     import base64
 
     from mockint.models.registry import package_file
@@ -59,21 +60,31 @@ def _whole_words() -> tuple[tuple[str, int], ...]:
         token, rank = line.split()
         word = base64.b64decode(token)
         if word.startswith(b" ") and word[1:].isalpha():
-            out.append((word[1:].decode("latin-1").lower(), int(rank)))
+            out.append((word[1:].decode("latin-1"), int(rank)))
     return tuple(out)
 
 
 @functools.lru_cache(maxsize=1)
 def common_words() -> frozenset[str]:
-    """The ~2,400 most common English words (those GPT-2's tokenizer merges first).
+    """The most common English words, lower case (those GPT-2's tokenizer merges first).
 
     A misheard term is not put in place of one of these ("of course" stays, not "of CORS").
     """
-    return frozenset(w for w, rank in _whole_words() if rank < COMMON_RANK)
+    return frozenset(w.lower() for w, rank in _whole_words() if rank < COMMON_RANK)
 
 
 @functools.lru_cache(maxsize=1)
 def english_words() -> frozenset[str]:
-    """The ~30,000 English words GPT-2's tokenizer holds whole ("framework", "platform",
-    "asynchronous"): a term spelled as one of them is an ordinary word, never joined into."""
-    return frozenset(w for w, _ in _whole_words())
+    """The ordinary English words of GPT-2's tokenizer, lower case: those it holds whole
+    and most often writes in lower case ("framework", "client", "node"), so not an
+    acronym or a name that text writes capitalised ("API", "Docker", "Java", "Git"). A
+    term spelled as one of them is an ordinary word, never joined into; pieces each heard
+    as one are what was said ("test client"), a piece such as "api" is the term's."""
+    first: dict[str, int] = {}  # lower case: the rank of its most frequent written form
+    lower: dict[str, int] = {}
+    for w, rank in _whole_words():
+        key = w.lower()
+        first[key] = min(rank, first.get(key, rank))
+        if w == key:
+            lower[key] = rank
+    return frozenset(w for w, rank in lower.items() if rank == first[w])

@@ -122,19 +122,19 @@ def _joined(
 ) -> list[Word]:
     """The words with those spelling a technical term apart joined into it; not where they
     are all common words ("red is" is not Redis, "be at" not BEAT), nor where each is an
-    English word heard as one ("a test client" is not TestClient, "a cloud front" not
-    CloudFront): said apart, they are what was said. A piece heard as no English word
-    ("Postgre"), as an acronym ("API") or as a name (a capital inside a sentence:
-    "Docker"), or a "dot" said for a dotted name ("transaction dot atomic"), marks the
-    words as the term's."""
+    ordinary English word heard as one ("a test client" is not TestClient, "a cloud front"
+    not CloudFront), nor where a piece holds an apostrophe the term lacks ("J's on" is not
+    JSON): said apart, they are what was said. A piece heard as no ordinary English word
+    ("Postgre", "api", "docker"), as an acronym ("API") or as a name (a capital inside a
+    sentence: "Cloud"), or a "dot" said for a dotted name ("transaction dot atomic"),
+    marks the words as the term's."""
     from mockint.hearing.terms import joins
 
     keys = frozenset(t for t in terms if technical(t, english))
-    ordinary = english | plain
     spans = [
         (i, n, shown)
         for i, n, shown in joins([w.text for w in words], keys)
-        if not _said_apart(words[i : i + n], shown, plain, ordinary, start=_starts(words, i))
+        if not _said_apart(words[i : i + n], shown, plain, english, start=_starts(words, i))
     ]
     return put(words, spans)
 
@@ -143,31 +143,40 @@ def _said_apart(
     part: Sequence[Word],
     term: str,
     plain: AbstractSet[str],
-    ordinary: AbstractSet[str],
+    english: AbstractSet[str],
     start: bool,
 ) -> bool:
-    """Whether words that spell ``term`` apart are what was said: all ``plain`` words, or
-    each one of ``ordinary`` heard in lower case (but for a capital where a sentence
+    """Whether words that spell ``term`` apart are what was said: all ``plain`` words, a
+    piece with an apostrophe the term has not, or each piece (across hyphens too) one of
+    ``plain`` or ``english`` heard in lower case (but for a capital where a sentence
     ``start``-s), with no "dot" said for a dotted term."""
     bare = _bare(" ".join(w.text for w in part))
     if bare <= plain:
         return True
-    if "." in term and "dot" in bare:
+    if "'" not in term and any("'" in w.text or "\u2019" in w.text for w in part):
+        return True
+    if "." in term.rstrip(".,;:!?") and "dot" in bare:
         return False
-    return all(_ordinary(w.text, ordinary, start and k == 0) for k, w in enumerate(part))
+    pieces = [p for w in part for p in w.text.split("-")]
+    return all(_ordinary(p, plain, english, start and k == 0) for k, p in enumerate(pieces))
 
 
 def _starts(words: Sequence[Word], k: int) -> bool:
     """Whether word ``k`` starts a sentence (or the phrase)."""
-    return k == 0 or words[k - 1].text[-1:] in ".?!"
+    if k == 0:
+        return True
+    before = words[k - 1].text.rstrip("\"')]\u201d\u2019")
+    return before[-1:] in (".", "?", "!")
 
 
-def _ordinary(word: str, ordinary: AbstractSet[str], start: bool) -> bool:
-    """Whether a word was heard as an ordinary English word: one of ``ordinary`` (lower
-    case), in lower case but for a first capital where a sentence starts (or a letter)."""
+def _ordinary(word: str, plain: AbstractSet[str], english: AbstractSet[str], start: bool) -> bool:
+    """Whether a word was heard as an ordinary English word: one of ``plain`` or
+    ``english`` (lower case), in lower case but for a first capital where a sentence
+    starts (or a letter)."""
     w = word.strip(".,;:!?\"'()")
     rest = w[1:] if start or len(w) == 1 else w
-    return w.lower() in ordinary and rest == rest.lower()
+    low = w.lower()
+    return (low in plain or low in english) and rest == rest.lower()
 
 
 def put(words: list[Word], spans: Sequence[tuple[int, int, str]]) -> list[Word]:
