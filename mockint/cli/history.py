@@ -440,7 +440,7 @@ def export_cmd(file: Path) -> None:
 
     Example: mockint export ~/mockint-backup.zip
     """
-    from mockint.storage.archive import export
+    from mockint.storage.archive import MAX_RECORDING_BYTES, export
 
     to_stdout = config.is_stdout(file)
     if not to_stdout:
@@ -452,8 +452,9 @@ def export_cmd(file: Path) -> None:
     if r.left_out:
         n = len(r.left_out)
         click.echo(
-            f"Warning: {n} recording{'s' if n != 1 else ''} left out (gone, or outside "
-            f"{config.paths().home}), first {r.left_out[0]}: those answers travel without audio",
+            f"Warning: {n} recording{'s' if n != 1 else ''} left out (gone, outside "
+            f"{config.paths().home}, or over {MAX_RECORDING_BYTES // 2**20} MiB), first "
+            f"{r.left_out[0]}: those answers travel without audio",
             err=True,
         )
 

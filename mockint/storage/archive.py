@@ -33,14 +33,16 @@ from mockint.storage.intake import attempt_from_data
 from mockint.storage.migrations import MIGRATIONS
 from mockint.storage.recordings import resolve
 from mockint.storage.store import Attempt, Store, now
-from mockint.storage.untrusted import Unsafe, guarded, open_checked
+from mockint.storage.untrusted import Unsafe, guarded, open_checked, unfit
 
 FORMAT = "mockint-export"
 VERSION = 2  # 2: the manifest gives each file's size beside its sha256
 
 # Caps (docs/usage.md, "Export and import"): far above a real history, far below harm.
-MAX_DB_BYTES = 512 * 1024 * 1024
-MAX_RECORDING_BYTES = 64 * 1024 * 1024  # about 30 minutes of FLAC
+# what export writes, import takes: an export over a cap is refused, a recording over it
+# left out, each said
+MAX_DB_BYTES = 1024 * 1024 * 1024  # ~150,000 answers with their words
+MAX_RECORDING_BYTES = 128 * 1024 * 1024  # an hour of 16 kHz mono FLAC, however noisy: <= 116 MB
 MAX_TOTAL_BYTES = 8 * 1024 * 1024 * 1024
 MAX_ENTRIES = 100_000
 
@@ -78,6 +80,12 @@ def export(paths: Paths, dest: Path) -> ExportResult:
         with tempfile.TemporaryDirectory() as tmp:
             snap = Path(tmp) / "mockint.db"
             attempts, recordings, left_out = _snapshot(paths, snap)
+            if snap.stat().st_size > MAX_DB_BYTES:
+                raise ArchiveError(
+                    f"{paths.db}: {snap.stat().st_size:,} bytes, more than the "
+                    f"{MAX_DB_BYTES:,} an import reads: the export would not import; "
+                    "nothing was written"
+                )
             files = {"mockint.db": snap, **recordings}
             manifest = {
                 "format": FORMAT,
@@ -119,8 +127,9 @@ def _snapshot(paths: Paths, snap: Path) -> tuple[int, dict[str, Path], list[str]
         if not audio:
             continue
         p = resolve(paths.home, audio)
-        if p is None or not p.is_file():
-            # not ours to ship (outside the data directory) or gone: keep the row, not the path
+        if p is None or not p.is_file() or p.stat().st_size > MAX_RECORDING_BYTES:
+            # not ours to ship (outside the data directory), gone, or more than an import
+            # takes: keep the row, not the path
             left_out.append(f"a{attempt_id}: {audio}")
             dst.execute("UPDATE attempts SET audio_path = NULL WHERE id = ?", (attempt_id,))
             continue
@@ -288,6 +297,9 @@ def _rows(db_path: Path, names: dict[str, zipfile.ZipInfo]) -> Rows:
         )
         if not ok:
             raise _Refused(f"session {s.get('id')!r}: not a valid session row")
+        why = unfit(s)
+        if why:
+            raise _Refused(f"session {s.get('id')!r}: {why}")
     session_ids = {s["id"] for s in sessions}
     attempts = []
     for r in rows:
@@ -297,6 +309,9 @@ def _rows(db_path: Path, names: dict[str, zipfile.ZipInfo]) -> Rows:
             a = attempt_from_data({k: v for k, v in r.items() if k in Attempt.__dataclass_fields__})
         except (ValueError, TypeError, RecursionError) as e:
             raise _Refused(f"answer row {r.get('id')!r}: {e}") from None
+        why = unfit(r)
+        if why:
+            raise _Refused(f"answer row {r.get('id')!r}: {why}")
         if a.session_id is not None and a.session_id not in session_ids:
             raise _Refused(f"answer row {a.id}: session {a.session_id} does not exist")
         if a.audio_path is not None and a.audio_path not in names:

@@ -7,18 +7,22 @@ progress handler that stops any statement past a time budget (and lets Ctrl-C
 through), and, before a single row is read, a schema holding exactly the tables and
 indexes mockint makes: a view, trigger or extra object named like a table (a "view
 bomb" over a recursive CTE) is refused without being run. Row counts are bounded
-before rows are read; every value's size is bounded by ``SQLITE_LIMIT_LENGTH``.
+before rows are read; every value's size is bounded by ``SQLITE_LIMIT_LENGTH``, and
+every text of a row read (:func:`unfit`) by length and to hold no control character.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from mockint.storage.migrations import MIGRATIONS, upgrade, version
+from mockint.terminal import control_char
 
 # how long the import may spend inside SQLite, all statements together
 BUDGET_SECONDS = 300.0
@@ -113,8 +117,11 @@ def _harden(db: sqlite3.Connection, budget: _Budget) -> None:
         "temp_store = MEMORY",
         "cache_size = -65536",
         f"hard_heap_limit = {HEAP_BYTES}",
-        # migrations may add an index and a column: room for that, not for a flood
-        f"max_page_count = {pages * 2 + 1000}",
+        # migrations rebuild tables and add indexes and columns (schema 4 -> today: 2.4x
+        # the pages): room for that, not for a flood
+        f"max_page_count = {pages * 4 + 1000}",
+        # a CHECK is the file's code: integrity_check would run it on every row
+        "ignore_check_constraints = ON",
     ):
         db.execute(f"PRAGMA {pragma}")
 
@@ -143,6 +150,25 @@ def _index_shape(db: sqlite3.Connection, table: str) -> dict[str, tuple[object, 
     return out
 
 
+# a table's definition, token by token: strings, quoted names, words, anything else
+_SQL_TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`|\[[^\]]*\]|\w+|\S")
+# what in a definition is code the file brings, evaluated as rows are read, checked or
+# written (a CHECK over hex(zeroblob(8e6)) ran 300 s in integrity_check)
+_CODE = {"CHECK", "DEFAULT", "COLLATE", "GENERATED", "AS"}
+
+
+def _code(db: sqlite3.Connection, name: str) -> list[str]:
+    """The code in a table's definition: each CHECK, COLLATE, GENERATED or AS, and each
+    DEFAULT with what follows it (mockint's are literals), in order."""
+    row = db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (name,)).fetchone()
+    tokens = _SQL_TOKEN.findall(row[0] or "")
+    out = []
+    for k, t in enumerate(tokens):
+        if t.upper() in _CODE:
+            out.append(t.upper() + (f" {tokens[k + 1]}" if t.upper() == "DEFAULT" else ""))
+    return out
+
+
 def check_schema(db: sqlite3.Connection) -> int:
     """Refuse anything but mockint's own tables and indexes at the file's schema version
     (extra plain columns are allowed: they are ignored); return that version."""
@@ -167,6 +193,8 @@ def check_schema(db: sqlite3.Connection) -> int:
                 raise Unsafe(f"table {table}: lacks column {sorted(needed - set(cols))[0]}")
             if _index_shape(db, table) != _index_shape(ref, table):
                 raise Unsafe(f"table {table}: its indexes are not mockint's")
+            if _code(db, table) != _code(ref, table):
+                raise Unsafe(f"table {table}: a CHECK, DEFAULT or COLLATE mockint never makes")
     finally:
         ref.close()
     return v
@@ -189,3 +217,33 @@ def open_checked(db: sqlite3.Connection) -> int:
     upgrade(db)
     check_schema(db)
     return v
+
+
+# --- the rows ----------------------------------------------------------------------------------
+
+# any one text of an answer (an hour's transcript is ~50,000 characters), and all of a row's
+MAX_FIELD_CHARS = 200_000
+MAX_ROW_CHARS = 4_000_000
+
+
+def unfit(row: dict[str, Any]) -> str | None:
+    """Why a row's texts cannot be stored as they are (too long, or holding a control
+    character that would reach a terminal), or None."""
+    total = 0
+    todo: list[tuple[str, Any]] = list(row.items())
+    while todo:
+        where, v = todo.pop()
+        if isinstance(v, dict):
+            todo.extend((where, x) for x in v.values())
+        elif isinstance(v, list):
+            todo.extend((where, x) for x in v)
+        elif isinstance(v, str):
+            total += len(v)
+            if len(v) > MAX_FIELD_CHARS:
+                return f"{where}: a text of {len(v):,} characters (at most {MAX_FIELD_CHARS:,})"
+            found = control_char(v)
+            if found:
+                return f"{where}: holds the control character {found}"
+    if total > MAX_ROW_CHARS:
+        return f"{total:,} characters of text (at most {MAX_ROW_CHARS:,})"
+    return None
