@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mockint.errors import BankError
-from mockint.limits import read_capped, toml_depth
+from mockint.limits import read_capped, toml_unsafe
 from mockint.terminal import control_char
 
 if sys.version_info >= (3, 11):
@@ -276,9 +276,9 @@ def _no_control(value: str, where: str, path: str, line: int | None = None) -> N
 
 def parse_toml(text: str, path: str = "<toml>", name: str = "") -> Bank:
     """Parse the TOML bank form (docs/banks.md: ``[[question]]`` tables), checking every type."""
-    if toml_depth(text) > MAX_TOML_DEPTH:  # tomllib would recurse into it
-        why = f"arrays or tables nested over {MAX_TOML_DEPTH} deep (a bank needs 2)"
-        raise BankError(path, None, f"{why}: flatten it")
+    why = toml_unsafe(text, MAX_TOML_DEPTH)
+    if why:
+        raise BankError(path, None, why)
     try:
         data = tomllib.loads(text.lstrip("\ufeff"))
     except tomllib.TOMLDecodeError as e:

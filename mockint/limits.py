@@ -3,7 +3,8 @@
 A FIFO or a device has an ``st_size`` of 0, so a size checked by ``stat`` passes it and
 reading it never ends (``/dev/zero``) or never starts (a FIFO): files are opened as
 regular files only and read with a cap. TOML nesting is counted before the parser
-recurses into it.
+recurses into it, and dotted keys are counted before the parser builds one table a part
+(quadratic in their length).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import errno
 import os
 import re
 import stat
+from collections.abc import Iterator
 from itertools import accumulate
 from pathlib import Path
 from typing import IO
@@ -65,3 +67,49 @@ def toml_depth(text: str) -> int:
     recurses once per level, and a few thousand levels end in a RecursionError."""
     brackets = _STRAY.sub("", _TOML_NOT_BRACKETS.sub("", text))
     return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
+
+
+# strings and comments, which a dotted key's dots are not counted in
+_TOML_TEXT = re.compile(
+    r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*'
+)
+# a dotted key: bare or quoted parts (quoted ones are "x" by then) joined by dots
+_DOTTED = re.compile(r"[\w-]+(?:[ \t]*\.[ \t]*[\w-]+)+")
+
+
+def toml_dots(text: str) -> int:
+    """The most parts a dotted key of TOML ``text`` has (``a.b.c``: 3), counted before
+    parsing: tomllib makes a table a part, each time looking the path up again, so a key
+    of 100,000 parts took a minute."""
+    bare = _TOML_TEXT.sub(lambda m: "" if m[0].startswith("#") else "x", text)
+    return max((m[0].count(".") + 1 for m in _DOTTED.finditer(bare)), default=1)
+
+
+class LineTooLong(ValueError):
+    """A line of a stream is longer than its cap (:func:`capped_lines`)."""
+
+    def __init__(self, line: int, cap: int):
+        super().__init__(f"line {line} is over {cap:,} characters")
+        self.line, self.cap = line, cap
+
+
+def capped_lines(f: IO[str], cap: int) -> Iterator[str]:
+    """The lines of ``f``, each read with a cap: a line over ``cap`` characters raises
+    :class:`LineTooLong` (``/dev/zero`` has no line end, and a plain ``for line in f``
+    read it into memory until the machine ran out)."""
+    n = 0
+    while line := f.readline(cap + 1):
+        n += 1
+        if len(line) > cap and not line.endswith("\n"):
+            raise LineTooLong(n, cap)
+        yield line
+
+
+def toml_unsafe(text: str, most: int) -> str | None:
+    """Why TOML ``text`` is not to be parsed (tomllib would recurse into it too deeply, or
+    build it quadratically), with the fix; or None."""
+    if toml_depth(text) > most:
+        return f"arrays or tables nested over {most} deep (a bank needs 2): flatten it"
+    if toml_dots(text) > most:
+        return f"a dotted key of over {most} parts (a bank needs 2): shorten it"
+    return None

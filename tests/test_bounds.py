@@ -101,6 +101,36 @@ def test_deeply_nested_toml_is_one_line(home: Path, tmp_path: Path, body: str) -
     no_banks_written(home)
 
 
+def test_a_batch_line_with_no_end_is_an_error_not_all_memory(home: Path) -> None:
+    """/dev/zero has no line end: a plain ``for line in f`` read 17 GB of it in 15 s."""
+    import resource
+
+    started = time.monotonic()
+    r = run("grade", "--batch", "/dev/zero")
+    assert r.exit_code == 1 and "Traceback" not in r.output, r.output
+    assert "line 1 is over 1,000,000 characters" in r.output
+    assert "1 of the lines failed" in r.output
+    assert time.monotonic() - started < 10
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss < 4_000_000  # KB: far from it
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" + ".".join(["a"] * 100_000) + "]\n",  # a header: 47 s in tomllib
+        ".".join(["a"] * 100_000) + " = 1\n",  # a key: over a minute
+        "x = {" + ".".join(['"a"'] * 50_000) + " = 1}\n",  # quoted parts, inline
+    ],
+)
+def test_a_long_dotted_toml_key_is_one_line_at_once(home: Path, tmp_path: Path, body: str) -> None:
+    src = tmp_path / "dotted.toml"
+    src.write_text(body)
+    started = time.monotonic()
+    one_error(run("bank", "import", str(src)), str(src), "dotted key of over 32 parts")
+    assert time.monotonic() - started < 5
+    no_banks_written(home)
+
+
 def test_brackets_in_toml_strings_and_comments_are_not_nesting(tmp_path: Path) -> None:
     from mockint.bank import load_file
 

@@ -196,3 +196,26 @@ def test_a_fifo_is_refused_by_write_atomic(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="FIFO"):
         config.write_atomic(fifo, "{}")
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+@pytest.mark.parametrize(
+    "args", [["report", "-o", "-"], ["report", "--format", "csv"], ["history"]]
+)
+def test_a_full_standard_output_is_one_line(store: Path, args: list[str]) -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    with open("/dev/full", "w") as full:
+        r = subprocess.run(
+            [sys.executable, "-m", "mockint", *args],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert lines[-1] == "Error: cannot write (No space left on device): free some space"

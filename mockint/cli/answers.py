@@ -20,7 +20,11 @@ from mockint.cli.common import (
     status,
     threads_option,
 )
+from mockint.limits import capped_lines
 from mockint.terminal import json_safe
+
+# the longest line of a --batch file: an answer's text is graded on its first 20,000
+MAX_BATCH_LINE = 1_000_000
 
 
 def _transcriber(model: str, threads: int, engine: str) -> Any:
@@ -210,14 +214,15 @@ def _grade_batch(
     if jobs > 1:
         check_model(model)  # before the processes start
     try:
-        lines = open(path, encoding="utf-8")  # noqa: SIM115 (closed below)
+        source = open(path, encoding="utf-8")  # noqa: SIM115 (closed below)
     except OSError as e:
         raise click.ClickException(f"{path}: cannot read ({e.strerror}): check the path") from None
+    lines = capped_lines(source, MAX_BATCH_LINE)
     failed = 0
     store = Store(config.paths().db) if save else None
     results = grade_lines(lines, b, options, jobs, status, lambda: check_model(model))
     try:
-        with lines, closing(results):
+        with source, closing(results):
             for r in results:
                 result = r.to_dict()
                 if store is not None and r.assessment is not None and not r.adhoc:

@@ -7,6 +7,7 @@ library raises (a :class:`~mockint.errors.MockintError`) becomes one
 
 from __future__ import annotations
 
+import errno
 import sys
 from typing import Any
 
@@ -44,9 +45,31 @@ class _Group(click.Group):
         except click.Abort:
             click.echo("Aborted!", err=True)
             sys.exit(1)
+        except OSError as e:
+            if e.errno not in _CANNOT_WRITE:
+                raise
+            _quiet_stdout()  # what could not be written is not tried again at exit
+            if e.errno != errno.EPIPE:  # a reader that stopped (| head) is no error
+                click.echo(f"Error: cannot write ({e.strerror}): free some space", err=True)
+            sys.exit(1)
         if isinstance(rv, int) and rv:
             sys.exit(rv)
         return rv
+
+
+# where writing the output (standard output, a full disk) failed, not the command
+_CANNOT_WRITE = {errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EFBIG, errno.EDQUOT}
+
+
+def _quiet_stdout() -> None:
+    import os
+
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError):  # no file descriptor (a test's captured stdout)
+        pass
 
 
 def _exit_cleanly_when_terminated() -> None:

@@ -18,6 +18,7 @@ from mockint.grading.assess import Assessment, Assessor, grade_capped
 from mockint.grading.grade import Embedder, GradeOptions, TokenCache
 from mockint.hearing.transcribe import Transcriber
 from mockint.hearing.vocabulary import Hints, bank_terms, hints_for
+from mockint.limits import LineTooLong
 from mockint.transcript import Transcript
 
 ADHOC_CATEGORY = "(ad hoc)"
@@ -88,6 +89,23 @@ def _terms(bank: Bank) -> frozenset[str]:
     return frozenset(bank_terms(bank))
 
 
+def _numbered(lines: Iterable[str]) -> Iterator[tuple[int, str | LineTooLong]]:
+    """Each line with its number; a line over its reader's cap
+    (:func:`mockint.limits.capped_lines`) ends them, as the error."""
+    n = 0
+    it = iter(lines)
+    while True:
+        try:
+            raw = next(it)
+        except StopIteration:
+            return
+        except LineTooLong as e:
+            yield e.line, e
+            return
+        n += 1
+        yield n, raw
+
+
 def grade_batch(
     lines: Iterable[str],
     bank: Bank,
@@ -125,7 +143,10 @@ def grade_batch(
         return out
 
     pending: list[_Item | BatchResult] = []
-    for n, raw in enumerate(lines, 1):
+    for n, raw in _numbered(lines):
+        if isinstance(raw, LineTooLong):  # no end to read past: the lines before are graded
+            pending.append(BatchResult(n, error=f"{raw}: give one answer a line; reading stopped"))
+            break
         if not raw.strip():
             continue
         try:
