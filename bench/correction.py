@@ -142,17 +142,26 @@ def grades(texts: list[str], items: list[Item]) -> list[float]:
 _EMBEDDER = None
 
 
-def measure(items: list[Item], voice: Voice, both: Both, terms: set[str]) -> dict[str, float]:
-    """One voice's figures over the items, plain and corrected."""
-    both.decode = both.correct = 0.0
-    plain, fixed = [], []
-    for it in items:
-        p, f = heard_both(both, voice.say(it.text), hints_for(it.question, terms))
-        plain.append(p)
-        fixed.append(f)
+def measure(
+    items: list[Item], voice: Voice, both: Both | None, terms: set[str], name: str
+) -> dict[str, float]:
+    """One voice's figures over the items, plain and corrected; the transcripts are kept
+    (``.renders/results/``), and read back instead of decoded where ``both`` is None."""
+    kept = CACHE / "results" / f"{name}-{voice.spec.replace(':', '-')}.json"
+    if both is None:
+        saved = json.loads(kept.read_text())
+        plain, fixed = saved["plain"], saved["mockint"]
+    else:
+        both.decode = both.correct = 0.0
+        plain, fixed = [], []
+        for it in items:
+            p, f = heard_both(both, voice.say(it.text), hints_for(it.question, terms))
+            plain.append(p)
+            fixed.append(f)
     refs = [as_said(i.text) for i in items]
     out = {"wer plain": wer(refs, plain), "wer mockint": wer(refs, fixed)}
-    out["cost"] = both.correct / max(both.decode, 1e-9)
+    if both is not None:
+        out["cost"] = both.correct / max(both.decode, 1e-9)
     for name, hyps in (("plain", plain), ("mockint", fixed)):
         out[f"homophones {name}"] = sum(
             heard(x, h) and not heard(x, i.text.replace("-", " "))
@@ -173,9 +182,9 @@ def measure(items: list[Item], voice: Voice, both: Both, terms: set[str]) -> dic
             for x in not_said(hints_for(i.question, terms).terms, s, i.text)
         )
     out.update(neutrality(items, plain, fixed))
-    kept = CACHE / "results" / f"{voice.spec.replace(':', '-')}-{len(items)}-{items[0].kind}.json"
-    kept.parent.mkdir(parents=True, exist_ok=True)
-    kept.write_text(json.dumps({"plain": plain, "mockint": fixed}, indent=0))
+    if both is not None:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        kept.write_text(json.dumps({"plain": plain, "mockint": fixed}, indent=0))
     for i, p, f in zip(items, plain, fixed, strict=True):
         if p != f:
             print(f"    {i.question.id} {i.kind}: {diff(p, f)}", file=sys.stderr)
@@ -229,6 +238,9 @@ def main() -> int:
     ap.add_argument("--voices", nargs="*", default=["piper:1", "flite:1", "espeak:1"])
     ap.add_argument("--limit", type=int, default=0, help="only the first N answers")
     ap.add_argument("--json", action="store_true", help="one JSON line per voice")
+    ap.add_argument(
+        "--saved", action="store_true", help="figures from the last run's transcripts, no decoding"
+    )
     args = ap.parse_args()
     bank = load_file(ROOT / "bank" / "resume.toml")
     terms = bank_terms(bank)
@@ -241,13 +253,16 @@ def main() -> int:
     else:
         items = interview(bank, args.part)
     items = items[: args.limit or None]
-    engine = make_engine(WhisperOptions("tiny.en"))
-    engine.load()
-    both = Both(engine)
+    name = args.data.stem if args.data else f"{args.set}-{args.part}"
+    both = None
+    if not args.saved:
+        engine = make_engine(WhisperOptions("tiny.en"))
+        engine.load()
+        both = Both(engine)
     rows = {}
     print(f"{args.set} {args.part if args.set == 'interview' else ''}: {len(items)} answers")
     for spec in args.voices:
-        rows[spec] = measure(items, Voice(spec), both, terms)
+        rows[spec] = measure(items, Voice(spec), both, terms, name)
         r = rows[spec]
         print(json.dumps({"voice": spec, **{k: round(v, 4) for k, v in r.items()}}), flush=True)
     keys = next(iter(rows.values())).keys() if rows else []

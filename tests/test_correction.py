@@ -446,3 +446,12 @@ def test_a_long_recording_is_graded_phrase_by_phrase_as_practice_hears_it(
     # the long pauses come from the same pass of the voice detector, as when listening
     _, pauses = heard_by_phrases(audio, Phrases(), default_vad())
     assert pauses == voice_pauses(audio, default_vad()) != []
+
+
+def test_a_term_is_heard_as_a_word_or_as_its_words_in_a_row() -> None:
+    from mockint.hearing.vocabulary import heard as has
+
+    assert has("Redis", "we used Redis.") and not has("Redis", "we used Redisin")
+    assert has("Celery Beat", "then celery beat, the scheduler") and has("PEP 8", "I follow PEP 8")
+    assert not has("Celery Beat", "celery, and the beat") and not has("PEP 8", "PEP eight")
+    assert has("CI/CD", "in our CI CD") and not has("FastAPI", "fast API")

@@ -70,10 +70,17 @@ def terms_in(text: str, terms: AbstractSet[str]) -> list[str]:
     return [m.group() for m in _TOKEN.finditer(text) if m.group() in terms]
 
 
+# words and numbers as :func:`heard` compares them ("Celery Beat", "PEP 8", "CI/CD")
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9+#.\-]*[A-Za-z0-9+#]|[A-Za-z0-9]")
+
+
 def heard(term: str, transcript: str) -> bool:
-    """Whether a transcript has the term as a word (case and sentence punctuation aside)."""
-    words = {w.lower().rstrip(".") for w in _TOKEN.findall(transcript)}
-    return term.lower().rstrip(".") in words
+    """Whether a transcript has the term as a word, or a term of several words as those
+    words in a row (case, sentence punctuation and the separators of "CI/CD" aside)."""
+    want = [w.lower().rstrip(".") for w in _WORD.findall(term)]
+    got = [w.lower().rstrip(".") for w in _WORD.findall(transcript)]
+    n = len(want)
+    return n > 0 and any(got[i : i + n] == want for i in range(len(got) - n + 1))
 
 
 @dataclass(frozen=True)
