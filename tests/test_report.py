@@ -255,7 +255,7 @@ def test_review_and_history(home: Path, resume_bank: Bank) -> None:
         r.exit_code == 1 and r.output == "Error: no attempt 'a999': see 'mockint review SESSION'\n"
     )
     r = run("review", f"a{ids[0]}", "--play")
-    assert r.exit_code == 1 and r.output.endswith("has no recording (it was typed)\n")
+    assert r.exit_code == 1 and r.output.endswith("has no recording (typed, or left out)\n")
     r = run("history")
     assert r.exit_code == 0 and "▄▅▇" in r.stdout.splitlines()[1]
 

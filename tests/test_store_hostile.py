@@ -370,11 +370,18 @@ def test_a_planted_kept_answer_cannot_reach_a_secret_or_hang(tmp_path: Path, hom
     (pending / "bad.json").write_text(json.dumps(bad))
     os.mkfifo(pending / "fifo.json")
     (pending / "link.json").symlink_to(tmp_path / "secret.flac")
+    (pending / "dir.json").mkdir()
     r = run("import-pending")
     line = one_error(r)
-    assert "3 kept files were not taken in" in line
+    assert "4 kept files were not taken in" in line
     with Store(home / "mockint.db") as s:
         assert s.attempts() == []
+    from mockint.storage.intake import import_pending
+
+    with Store(home / "mockint.db") as s:
+        _, refused = import_pending(s, pending)
+    assert f"{pending / 'dir.json'}: a directory, not a regular file" in refused
+    assert not any("Errno" in x for x in refused), refused
 
 
 def test_a_recording_path_outside_the_data_directory_is_never_read(

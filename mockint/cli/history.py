@@ -384,7 +384,7 @@ def _play(a: Any, start: float, output: str | None) -> None:
     from mockint.storage.recordings import resolve
 
     if not a.audio_path:
-        raise click.ClickException(f"attempt a{a.id} has no recording (it was typed)")
+        raise click.ClickException(f"attempt a{a.id} has no recording (typed, or left out)")
     home = config.paths().home
     p = resolve(home, a.audio_path)
     if p is None or not p.is_file():

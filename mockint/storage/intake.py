@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from mockint.limits import kind_of
 from mockint.storage.recordings import resolve
 from mockint.storage.store import MODES, Attempt, Store, new_uid, now
 
@@ -179,7 +180,10 @@ def import_pending(store: Store, pending: Path) -> tuple[int, list[str]]:
             a = attempt_from_data(json.loads(_read_capped(p)))
             if a.audio_path is not None and resolve(store.home, a.audio_path) is None:
                 raise ValueError(f"recording {a.audio_path[:80]!r} is outside {store.home}")
-        except (OSError, ValueError, RecursionError) as e:
+        except OSError as e:
+            refused.append(f"{p}: {e.strerror or e}")
+            continue
+        except (ValueError, RecursionError) as e:
             refused.append(f"{p}: {e}")
             continue
         if not store.has_uid(a.uid):
@@ -196,9 +200,10 @@ def _read_capped(p: Path) -> str:
     """A regular file's text, links not followed, at most ``_PENDING_BYTES`` (a FIFO or a
     device planted in its place is refused, not waited on)."""
     fd = os.open(p, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):  # fdopen of a directory fails unclearly
+        os.close(fd)
+        raise ValueError(f"{kind_of(os.lstat(p).st_mode)}, not a regular file")
     with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ValueError("not a regular file")
         data = f.read(_PENDING_BYTES + 1)
     if len(data) > _PENDING_BYTES:
         raise ValueError(f"more than {_PENDING_BYTES:,} bytes")
