@@ -157,6 +157,19 @@ def test_an_acronym_or_a_name_heard_in_lower_case_is_still_the_terms() -> None:
         assert corrected(heard(text), hints).text == shown
 
 
+def test_a_number_heard_apart_from_a_word_is_a_count_said_not_a_term() -> None:
+    hints = Hints((), ("flake8", "S3", "OAuth2", "boto3", "python3"))
+    for text in ("I ate a flake 8 or 9 times.", "the size S 3 of them", "a Python 3 feet long"):
+        assert corrected(heard(text), hints).text == text
+    # beside a name that is no word at all, or joined by a hyphen, it is the term's
+    for text, shown in (
+        ("we use OAuth 2 here", "we use OAuth2 here"),
+        ("with Boto 3 today", "with boto3 today"),
+        ("run flake-8 first", "run flake8 first"),
+    ):
+        assert corrected(heard(text), hints).text == shown
+
+
 def test_pieces_said_apart_stay_apart_across_hyphens_and_apostrophes() -> None:
     terms = ("TestClient", "JSON", "CloudFront")
     hints = Hints((), terms)
@@ -185,6 +198,22 @@ def test_a_word_that_sounds_like_a_term_stays_as_heard_unless_the_audio_prefers_
     # the correction can be turned off
     off = CorrectionOptions(sound=False)
     assert corrected(heard(said, ["salary"]), hints, prefers({"Celery": 9}), off).text == said
+
+
+def test_a_heard_number_is_not_made_a_term_that_holds_it() -> None:
+    # "a Flake, eight" heard as "a 8": flake8 in its place would add a word nobody heard,
+    # whatever the audio prefers; a word that sounds like the whole term still may be
+    hints = Hints(("flake8", "S3"), ("flake8", "S3"))
+    wanted = ("eating a flake8 or", "the size S3 of", "run flake8")
+
+    def score(texts: Sequence[str]) -> list[float]:  # the audio prefers the term there
+        return [2.0 if any(w in x for w in wanted) else 0.0 for x in texts]
+
+    for said in ("I was eating a 8 or 9 a week.", "the size 3 of them"):
+        t = heard(said, unsure=["8", "3"])
+        assert corrected(t, hints, score).text == said
+    t = corrected(heard("we run flaky eight", unsure=["flaky", "eight"]), hints, score)
+    assert "flake8" in t.text
 
 
 def test_each_place_is_checked_on_its_own() -> None:

@@ -88,3 +88,10 @@ def english_words() -> frozenset[str]:
         if w == key:
             lower[key] = rank
     return frozenset(w for w, rank in lower.items() if rank == first[w])
+
+
+@functools.lru_cache(maxsize=1)
+def known_words() -> frozenset[str]:
+    """Every whole word of GPT-2's tokenizer, in any case, lower-cased: what text writes
+    as a word at all ("flake" for Flake, "s" for S), where "oauth" and "boto" are not."""
+    return frozenset(w.lower() for w, _ in _whole_words())

@@ -147,7 +147,8 @@ def _said_apart(
     start: bool,
 ) -> bool:
     """Whether words that spell ``term`` apart are what was said: all ``plain`` words, a
-    piece with an apostrophe the term has not, or each piece (across hyphens too) one of
+    piece with an apostrophe the term has not, a number heard apart from a word
+    (:func:`_number_apart`), or each piece (across hyphens too) one of
     ``plain`` or ``english`` heard in lower case (but for a capital where a sentence
     ``start``-s), with no "dot" said for a dotted term."""
     bare = _bare(" ".join(w.text for w in part))
@@ -157,8 +158,24 @@ def _said_apart(
         return True
     if "." in term.rstrip(".,;:!?") and "dot" in bare:
         return False
+    if _number_apart([w.text for w in part]):
+        return True
     pieces = [p for w in part for p in w.text.split("-")]
     return all(_ordinary(p, plain, english, start and k == 0) for k, p in enumerate(pieces))
+
+
+def _number_apart(words: Sequence[str]) -> bool:
+    """Whether a number was heard as a word apart from a word or letter that text writes
+    as a word ("a flake 8", "size S 3"): a count said beside it, not flake8 or S3. Beside
+    a word that is no word at all ("OAuth 2", "Boto 3"), or joined to it by a hyphen
+    ("flake-8"), it is the term's."""
+    from mockint.hearing.phonetic import known_words
+
+    bare = [_plain(w) for w in words]
+    if not any(b.isdigit() for b in bare):
+        return False
+    known = known_words()
+    return any(b in known for b in bare if b and not b.isdigit())
 
 
 def _starts(words: Sequence[Word], k: int) -> bool:
@@ -292,6 +309,9 @@ def _bare(words: str) -> set[str]:
 
 
 def _part_of(heard: str, term: str) -> bool:
-    """Whether a heard word (less a plural s) is spelled inside a longer term."""
+    """Whether a heard word (less a plural s) is spelled inside a longer term: a word of
+    3 letters or more ("serializers" in ModelSerializer), or a number ("8" in flake8, "3"
+    in S3: the rest of the term was not heard)."""
     word = next(iter(_bare(heard)), "").removesuffix("s")
-    return len(word) >= 3 and word in term.lower() and word != term.lower()
+    inside = word in term.lower() and word != term.lower()
+    return inside and (len(word) >= 3 or word.isdigit())
