@@ -54,10 +54,13 @@ def read_capped(path: Path | str, cap: int) -> bytes:
         return f.read(cap + 1)
 
 
-# what is not structure: strings, comments, anything but a bracket
-_TOML_NOT_BRACKETS = re.compile(
-    r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*|[^\[\]{}"\'#]+'
+# TOML's strings (a basic one's escapes included: \""" does not end it) and comments
+_TOML_STRINGS = (
+    r'"""(?:[^\\]|\\[\s\S])*?"""(?!")|\'\'\'[\s\S]*?\'\'\'(?!\')'
+    r'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*'
 )
+# what is not structure: strings, comments, anything but a bracket
+_TOML_NOT_BRACKETS = re.compile(_TOML_STRINGS + r'|[^\[\]{}"\'#]+')
 _STRAY = re.compile(r"[^\[\]{}]")
 _STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
@@ -70,11 +73,10 @@ def toml_depth(text: str) -> int:
 
 
 # strings and comments, which a dotted key's dots are not counted in
-_TOML_TEXT = re.compile(
-    r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*'
-)
-# a dotted key: bare or quoted parts (quoted ones are "x" by then) joined by dots
-_DOTTED = re.compile(r"[\w-]+(?:[ \t]*\.[ \t]*[\w-]+)+")
+_TOML_TEXT = re.compile(_TOML_STRINGS)
+# a dotted key: bare or quoted parts (quoted ones are "x" by then) joined by dots; only
+# from a part's start (unanchored, a 200,000-letter word was tried from each letter)
+_DOTTED = re.compile(r"(?<![\w-])[\w-]+(?:[ \t]*\.[ \t]*[\w-]+)+")
 
 
 def toml_dots(text: str) -> int:
@@ -113,3 +115,20 @@ def toml_unsafe(text: str, most: int) -> str | None:
     if toml_dots(text) > most:
         return f"a dotted key of over {most} parts (a bank needs 2): shorten it"
     return None
+
+
+# the longest text an answer stores (an hour's transcript is ~50,000 characters): what an
+# import takes (mockint.storage.untrusted), so a typed answer is held to it too
+MAX_STORED_CHARS = 200_000
+
+
+def typed_unfit(text: str) -> str | None:
+    """Why a typed answer cannot be graded and stored as it is, or None: over
+    :data:`MAX_STORED_CHARS`, or holding a control character (it would reach a terminal,
+    and an import refuses it)."""
+    from mockint.terminal import control_char
+
+    if len(text) > MAX_STORED_CHARS:
+        return f"the answer is {len(text):,} characters: at most {MAX_STORED_CHARS:,}"
+    found = control_char(text)
+    return f"the answer holds the control character {found}: remove it" if found else None

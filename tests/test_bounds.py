@@ -120,6 +120,8 @@ def test_a_batch_line_with_no_end_is_an_error_not_all_memory(home: Path) -> None
         "[" + ".".join(["a"] * 100_000) + "]\n",  # a header: 47 s in tomllib
         ".".join(["a"] * 100_000) + " = 1\n",  # a key: over a minute
         "x = {" + ".".join(['"a"'] * 50_000) + " = 1}\n",  # quoted parts, inline
+        # an escaped quote does not end a string: the key after it is still counted
+        's = """x\\""" y"""\n' + "a." * 20_000 + 'a = 1\nt = """z"""\n',
     ],
 )
 def test_a_long_dotted_toml_key_is_one_line_at_once(home: Path, tmp_path: Path, body: str) -> None:
@@ -129,6 +131,14 @@ def test_a_long_dotted_toml_key_is_one_line_at_once(home: Path, tmp_path: Path, 
     one_error(run("bank", "import", str(src)), str(src), "dotted key of over 32 parts")
     assert time.monotonic() - started < 5
     no_banks_written(home)
+
+
+def test_a_long_bare_toml_word_is_counted_in_linear_time() -> None:
+    from mockint.limits import toml_unsafe
+
+    started = time.monotonic()
+    assert toml_unsafe("k" * 400_000 + " = 1\n", 32) is None  # one part, a minute before
+    assert time.monotonic() - started < 2
 
 
 def test_brackets_in_toml_strings_and_comments_are_not_nesting(tmp_path: Path) -> None:
@@ -300,3 +310,27 @@ def test_a_symlink_loop_home_is_one_line(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("MOCKINT_HOME", str(loop))
     for args in (["report"], ["review"], ["bank", "list"]):
         one_error(run(*args), "MOCKINT_HOME=", "point MOCKINT_HOME at a directory")
+
+
+def test_a_typed_answer_that_an_import_would_refuse_is_refused_at_once(
+    home: Path, tmp_path: Path
+) -> None:
+    """What is stored, an export carries and an import takes: no control characters, at
+    most 200,000 characters (a grade --batch answer with an escape sequence exported,
+    then its import refused the archive)."""
+    line = one_error(run("grade", "-q", "Q1", "--text", "I lead \x1b]0;pwned\x07 teams", "--save"))
+    assert "control character U+001B" in line
+    one_error(run("grade", "-q", "Q1", "--text", "x " * 100_001), "at most 200,000")
+    src = tmp_path / "b.jsonl"
+    src.write_text('{"question": "Q1", "text": "I lead \\u001b[2J teams"}\n')
+    r = run("grade", "--batch", str(src), "--save")
+    assert r.exit_code == 1 and "line    1  error: the answer holds the control" in r.output
+    with Store(config.paths().db) as s:
+        assert s.attempts() == []
+
+
+def test_a_csv_report_shows_a_stored_control_character_never_sends_it(home: Path) -> None:
+    with Store(config.paths().db) as s:  # a store made before control characters were refused
+        s.add_attempt(Attempt("resume", "Q1", "C\x1b[31m", "a \x1b]0;x\x07 b", 50.0, 0.5))
+    out = run("report", "--format", "csv").output
+    assert "\x1b" not in out and "\x07" not in out and "C\\x1b[31m" in out
