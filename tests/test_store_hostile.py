@@ -134,6 +134,13 @@ HOSTILE_SCHEMA = {
         "CHECK (length(hex(zeroblob(8000000))) > 0)') WHERE name = 'attempts'",
         "CHECK, DEFAULT or COLLATE",
     ),
+    "a CHECK behind a comment's quote": (
+        "PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = replace(sql, "
+        "'mode TEXT NOT NULL DEFAULT ''practice''', 'mode TEXT NOT NULL DEFAULT ''practice'' "
+        "-- it''s\n CHECK (length(hex(zeroblob(8000000))) > 0) -- ''\n') "
+        "WHERE name = 'attempts'",
+        "CHECK, DEFAULT or COLLATE",
+    ),
     "a DEFAULT that is code": (
         "PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = replace(sql, "
         "'DEFAULT ''{}''', 'DEFAULT (hex(zeroblob(8000000)))') WHERE name = 'sessions'",
@@ -296,7 +303,15 @@ def test_an_old_archive_of_many_answers_imports(tmp_path: Path, home: Path) -> N
 @pytest.mark.parametrize(
     ("sql", "said"),
     [
-        ("UPDATE attempts SET transcript = hex(zeroblob(150000)) WHERE id = 2", "200,000"),
+        (
+            "UPDATE attempts SET words = json_array(json_object('text', "
+            "hex(zeroblob(150000)), 'start', 0, 'end', 1, 'probability', 1)) WHERE id = 2",
+            "a text of 300,000",
+        ),
+        (
+            "UPDATE attempts SET delivery = json_object(char(27) || '[2J', 1) WHERE id = 2",
+            "U+001B",
+        ),
         (
             "UPDATE attempts SET key_points = json_array(json_object('text', "
             "hex(zeroblob(150000)))) WHERE id = 2",
@@ -752,6 +767,17 @@ def test_what_export_writes_import_takes(
     assert r.exit_code == 0 and "Warning: 2 recordings left out" in r.output, r.output
     monkeypatch.setenv("MOCKINT_HOME", str(tmp_path / "other"))
     assert run("import", str(tmp_path / "a.zip")).output.startswith("Imported 2 answers")
+    # recordings past the import's total are left out too, and the rest imports
+    monkeypatch.setenv("MOCKINT_HOME", str(home))
+    monkeypatch.setattr(archive, "MAX_RECORDING_BYTES", 1 << 30)
+    db = home / "mockint.db"
+    monkeypatch.setattr(
+        archive, "MAX_TOTAL_BYTES", db.stat().st_size + recs[0].stat().st_size * 3 // 2
+    )
+    r = run("export", str(tmp_path / "c.zip"))
+    assert "1 recordings" in r.output and "Warning: 1 recording left out" in r.output, r.output
+    monkeypatch.setenv("MOCKINT_HOME", str(tmp_path / "third"))
+    assert run("import", str(tmp_path / "c.zip")).output.startswith("Imported 2 answers")
     monkeypatch.setenv("MOCKINT_HOME", str(home))
     monkeypatch.setattr(archive, "MAX_DB_BYTES", 4096)
     line = one_error(run("export", str(tmp_path / "b.zip")))

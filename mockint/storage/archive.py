@@ -80,12 +80,9 @@ def export(paths: Paths, dest: Path) -> ExportResult:
         with tempfile.TemporaryDirectory() as tmp:
             snap = Path(tmp) / "mockint.db"
             attempts, recordings, left_out = _snapshot(paths, snap)
-            if snap.stat().st_size > MAX_DB_BYTES:
-                raise ArchiveError(
-                    f"{paths.db}: {snap.stat().st_size:,} bytes, more than the "
-                    f"{MAX_DB_BYTES:,} an import reads: the export would not import; "
-                    "nothing was written"
-                )
+            if (size := snap.stat().st_size) > MAX_DB_BYTES:
+                why = f"more than the {MAX_DB_BYTES:,} an import reads: it would not import"
+                raise ArchiveError(f"{paths.db}: {size:,} bytes, {why}; nothing was written")
             files = {"mockint.db": snap, **recordings}
             manifest = {
                 "format": FORMAT,
@@ -123,13 +120,15 @@ def _snapshot(paths: Paths, snap: Path) -> tuple[int, dict[str, Path], list[str]
     recordings: dict[str, Path] = {}
     left_out: list[str] = []
     rows = dst.execute("SELECT id, audio_path FROM attempts").fetchall()
+    room = MAX_TOTAL_BYTES - snap.stat().st_size  # what an import takes in all
     for attempt_id, audio in rows:
         if not audio:
             continue
         p = resolve(paths.home, audio)
-        if p is None or not p.is_file() or p.stat().st_size > MAX_RECORDING_BYTES:
-            # not ours to ship (outside the data directory), gone, or more than an import
-            # takes: keep the row, not the path
+        size = p.stat().st_size if p is not None and p.is_file() else None
+        full = len(recordings) + 2 >= MAX_ENTRIES or (size or 0) > room
+        if p is None or size is None or size > MAX_RECORDING_BYTES or full:
+            # outside the data directory, gone, or over an import's caps: the row, no path
             left_out.append(f"a{attempt_id}: {audio}")
             dst.execute("UPDATE attempts SET audio_path = NULL WHERE id = ?", (attempt_id,))
             continue
@@ -140,6 +139,7 @@ def _snapshot(paths: Paths, snap: Path) -> tuple[int, dict[str, Path], list[str]
         )
         name = f"recordings/{PurePosixPath(*rel).as_posix()}"
         recordings[name] = p
+        room -= size
         dst.execute("UPDATE attempts SET audio_path = ? WHERE id = ?", (name, attempt_id))
     dst.commit()
     dst.execute("PRAGMA journal_mode=DELETE")

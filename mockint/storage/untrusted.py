@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from mockint.limits import MAX_STORED_CHARS
 from mockint.storage.migrations import MIGRATIONS, upgrade, version
 from mockint.terminal import control_char
 
@@ -151,20 +152,25 @@ def _index_shape(db: sqlite3.Connection, table: str) -> dict[str, tuple[object, 
 
 
 # a table's definition, token by token: strings, quoted names, words, anything else
-_SQL_TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`|\[[^\]]*\]|\w+|\S")
+_SQL_TOKEN = re.compile(
+    r"--[^\n]*|/\*[\s\S]*?(?:\*/|$)|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`|\[[^\]]*\]|\w+|\S"
+)
 # what in a definition is code the file brings, evaluated as rows are read, checked or
 # written (a CHECK over hex(zeroblob(8e6)) ran 300 s in integrity_check)
 _CODE = {"CHECK", "DEFAULT", "COLLATE", "GENERATED", "AS"}
 
 
 def _code(db: sqlite3.Connection, name: str) -> list[str]:
-    """The code in a table's definition: each CHECK, COLLATE, GENERATED or AS, and each
-    DEFAULT with what follows it (mockint's are literals), in order."""
+    """The code in a table's definition: each CHECK, COLLATE, GENERATED or AS, each
+    DEFAULT with what follows it (mockint's are literals), and each comment whole (a
+    quote inside one would hide what follows from a tokenizer), in order."""
     row = db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (name,)).fetchone()
     tokens = _SQL_TOKEN.findall(row[0] or "")
     out = []
     for k, t in enumerate(tokens):
-        if t.upper() in _CODE:
+        if t.startswith(("--", "/*")):
+            out.append(t)
+        elif t.upper() in _CODE:
             out.append(t.upper() + (f" {tokens[k + 1]}" if t.upper() == "DEFAULT" else ""))
     return out
 
@@ -222,7 +228,7 @@ def open_checked(db: sqlite3.Connection) -> int:
 # --- the rows ----------------------------------------------------------------------------------
 
 # any one text of an answer (an hour's transcript is ~50,000 characters), and all of a row's
-MAX_FIELD_CHARS = 200_000
+MAX_FIELD_CHARS = MAX_STORED_CHARS
 MAX_ROW_CHARS = 4_000_000
 
 
@@ -233,8 +239,8 @@ def unfit(row: dict[str, Any]) -> str | None:
     todo: list[tuple[str, Any]] = list(row.items())
     while todo:
         where, v = todo.pop()
-        if isinstance(v, dict):
-            todo.extend((where, x) for x in v.values())
+        if isinstance(v, dict):  # its keys are texts too
+            todo.extend((where, x) for kv in v.items() for x in kv)
         elif isinstance(v, list):
             todo.extend((where, x) for x in v)
         elif isinstance(v, str):
