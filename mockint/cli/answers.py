@@ -20,7 +20,7 @@ from mockint.cli.common import (
     status,
     threads_option,
 )
-from mockint.limits import capped_lines
+from mockint.limits import capped_lines, typed_unfit
 from mockint.terminal import json_safe
 
 # the longest line of a --batch file: an answer's text is graded on its first 20,000
@@ -155,6 +155,9 @@ def grade(
     if audio is not None:
         result = _assess_audio(b, q, audio, save, _transcriber(model, threads, engine))
     else:
+        why = typed_unfit(text or "")
+        if why:
+            raise click.UsageError(f"--text: {why}")
         result = offline.assessor(status).assess_text(b.name, q, text or "")
     attempt_id = None
     try:

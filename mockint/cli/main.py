@@ -46,8 +46,8 @@ class _Group(click.Group):
             click.echo("Aborted!", err=True)
             sys.exit(1)
         except OSError as e:
-            if e.errno not in _CANNOT_WRITE:
-                raise
+            if e.errno not in _CANNOT_WRITE or e.filename is not None:
+                raise  # a named file's error is the command's to say
             _quiet_stdout()  # what could not be written is not tried again at exit
             if e.errno != errno.EPIPE:  # a reader that stopped (| head) is no error
                 click.echo(f"Error: cannot write ({e.strerror}): free some space", err=True)
@@ -57,7 +57,7 @@ class _Group(click.Group):
         return rv
 
 
-# where writing the output (standard output, a full disk) failed, not the command
+# writing the output failed (standard output: a full disk, a closed pipe), not the command
 _CANNOT_WRITE = {errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EFBIG, errno.EDQUOT}
 
 

@@ -18,7 +18,7 @@ from mockint.grading.assess import Assessment, Assessor, grade_capped
 from mockint.grading.grade import Embedder, GradeOptions, TokenCache
 from mockint.hearing.transcribe import Transcriber
 from mockint.hearing.vocabulary import Hints, bank_terms, hints_for
-from mockint.limits import LineTooLong
+from mockint.limits import LineTooLong, typed_unfit
 from mockint.transcript import Transcript
 
 ADHOC_CATEGORY = "(ad hoc)"
@@ -77,6 +77,9 @@ def _parse_line(n: int, raw: str, bank: Bank) -> _Item:
     else:
         raise ValueError("give 'question' (a bank id), or 'question_text' and 'reference'")
     if "text" in item:
+        why = typed_unfit(str(item["text"]))
+        if why:
+            raise ValueError(why)
         return _Item(n, q, Transcript(str(item["text"]).strip()), None, adhoc)
     if "audio" in item:
         hints = None if adhoc else hints_for(q, _terms(bank))

@@ -147,7 +147,9 @@ def write_csv(r: Report, out: TextIO) -> None:
 
 
 def _cell(text: str) -> str:
-    """Text a spreadsheet will not run: a leading = + - @ (or tab, CR) gets a quote before it."""
+    """Text a spreadsheet will not run: a leading = + - @ (or tab, CR) gets a quote before
+    it; a control character (a store made before imports refused them) is shown, not sent."""
+    text = printable(text)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
