@@ -175,6 +175,7 @@ def test_pieces_said_apart_stay_apart_across_hyphens_and_apostrophes() -> None:
     hints = Hints((), terms)
     for text in (
         "a test-client here",  # each piece an ordinary word, across a hyphen
+        "a test- client here",
         "the J's on the field",  # an apostrophe the term has not: not JSON
         'I said "hi." Cloud front came in.',  # a capital after a closing quote starts it
     ):

@@ -160,7 +160,7 @@ def _said_apart(
         return False
     if _number_apart([w.text for w in part]):
         return True
-    pieces = [p for w in part for p in w.text.split("-")]
+    pieces = [p for w in part for p in w.text.split("-") if _plain(p)]  # "test- client"
     return all(_ordinary(p, plain, english, start and k == 0) for k, p in enumerate(pieces))
 
 
