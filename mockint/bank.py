@@ -276,6 +276,7 @@ def _no_control(value: str, where: str, path: str, line: int | None = None) -> N
 
 def parse_toml(text: str, path: str = "<toml>", name: str = "") -> Bank:
     """Parse the TOML bank form (docs/banks.md: ``[[question]]`` tables), checking every type."""
+    # long: the bounds before parsing, then each type checked in turn, in the file's order
     why = toml_unsafe(text, MAX_TOML_DEPTH)
     if why:
         raise BankError(path, None, why)
@@ -284,6 +285,8 @@ def parse_toml(text: str, path: str = "<toml>", name: str = "") -> Bank:
     except tomllib.TOMLDecodeError as e:
         m = re.search(r"line (\d+)", str(e))
         raise BankError(path, int(m[1]) if m else None, f"not valid TOML: {e}") from e
+    except ValueError:  # Python's limit on the digits of an integer
+        raise BankError(path, None, "not valid TOML: a number of over 4,300 digits") from None
     meta = data.get("bank", {})
     if not isinstance(meta, dict):
         raise BankError(path, None, "'bank' must be a table: write [bank] with name = \"...\"")
@@ -301,7 +304,8 @@ def parse_toml(text: str, path: str = "<toml>", name: str = "") -> Bank:
     seen: set[str] = set()
     for k, item in enumerate(items, 1):
         qid = item.get("id", "")
-        qid = str(qid).strip() if isinstance(qid, str | int) else ""
+        small = isinstance(qid, int) and abs(qid) < 10**18  # 0x and 4,000 f's cannot print
+        qid = str(qid).strip() if isinstance(qid, str) or small else ""
         where = f"question {k}" + (f" ({qid})" if qid else "")
         if not qid:
             raise BankError(path, None, f'{where} has no id (a string such as "Q{k}")')

@@ -55,9 +55,11 @@ def read_capped(path: Path | str, cap: int) -> bytes:
 
 
 # TOML's strings (a basic one's escapes included: \""" does not end it) and comments
+# One left open runs to the end of its line (or text): tried again from every later quote,
+# it made the checks quadratic (80 KB of \""" took 17 s)
 _TOML_STRINGS = (
-    r'"""(?:[^\\]|\\[\s\S])*?"""(?!")|\'\'\'[\s\S]*?\'\'\'(?!\')'
-    r'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*'
+    r'"""(?:[^\\]|\\[\s\S])*?(?:"""(?!")|\\?\Z)|\'\'\'[\s\S]*?(?:\'\'\'(?!\')|\Z)'
+    r'|"(?:[^"\\\n]|\\.)*+(?:"|\\?(?=\n)|\\?\Z)|\'[^\'\n]*(?:\'|(?=\n)|\Z)|#[^\n]*'
 )
 # what is not structure: strings, comments, anything but a bracket
 _TOML_NOT_BRACKETS = re.compile(_TOML_STRINGS + r'|[^\[\]{}"\'#]+')
@@ -128,6 +130,10 @@ def typed_unfit(text: str) -> str | None:
     and an import refuses it)."""
     from mockint.terminal import control_char
 
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: bytes that were never UTF-8
+        return "the answer is not UTF-8 text: save it as UTF-8"
     if len(text) > MAX_STORED_CHARS:
         return f"the answer is {len(text):,} characters: at most {MAX_STORED_CHARS:,}"
     found = control_char(text)

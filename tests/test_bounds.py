@@ -334,3 +334,55 @@ def test_a_csv_report_shows_a_stored_control_character_never_sends_it(home: Path
         s.add_attempt(Attempt("resume", "Q1", "C\x1b[31m", "a \x1b]0;x\x07 b", 50.0, 0.5))
     out = run("report", "--format", "csv").output
     assert "\x1b" not in out and "\x07" not in out and "C\\x1b[31m" in out
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        'a = """' + '\\"""\n' * 16_000,  # a string left open, tried from every quote: 17 s
+        "a = " + '"\\' * 20_000,  # one line of them, ending in a lone backslash
+    ],
+)
+def test_the_toml_checks_read_open_strings_in_linear_time(body: str) -> None:
+    from mockint.limits import toml_unsafe
+
+    started = time.monotonic()
+    toml_unsafe(body, 32)
+    assert time.monotonic() - started < 2
+
+
+def test_a_toml_number_of_thousands_of_digits_is_one_line(home: Path, tmp_path: Path) -> None:
+    src = tmp_path / "big.toml"
+    src.write_text(f'[[question]]\nid = {"9" * 5000}\ncategory = "c"\ntext = "t"\nanswer = "a"\n')
+    one_error(run("bank", "import", str(src)), "a number of over 4,300 digits")
+    src.write_text(f'[[question]]\nid = 0x{"f" * 4000}\ncategory = "c"\ntext = "t"\nanswer = "a"\n')
+    one_error(run("bank", "import", str(src)), "has no id")
+    no_banks_written(home)
+
+
+def test_typed_text_that_was_never_utf8_is_one_line(home: Path, tmp_path: Path) -> None:
+    one_error(run("grade", "-q", "Q1", "--text", "a\udcffb"), "not UTF-8 text")
+    src = tmp_path / "b.jsonl"
+    src.write_text('{"question": "Q1", "text": "a\\udc80b"}\n{"question": "Q1", "text": "ok"}\n')
+    r = run("grade", "--batch", str(src))
+    assert r.exit_code == 1 and "line    1  error: the answer is not UTF-8" in r.output
+    assert "line    2 " in r.output and "Traceback" not in r.output
+
+
+def test_a_closed_standard_output_is_one_line_not_silence() -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    r = subprocess.run(
+        [sys.executable, "-m", "mockint", "export", "-"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        timeout=60,
+        preexec_fn=lambda: os.close(1),
+    )
+    assert r.returncode == 1 and r.stderr.strip() == (
+        "Error: standard output is closed: run it with an output"
+    ), r.stderr

@@ -33,6 +33,9 @@ class _Group(click.Group):
         if kwargs.pop("standalone_mode", True) is False:
             return run(*args, standalone_mode=False, **kwargs)
         _exit_cleanly_when_terminated()
+        if sys.stdout is None:  # started with it closed (>&-): nothing said would be seen
+            click.echo("Error: standard output is closed: run it with an output", err=True)
+            sys.exit(1)
         try:
             rv = run(*args, standalone_mode=False, **kwargs)
         except click.UsageError as e:
