@@ -92,23 +92,6 @@ def _terms(bank: Bank) -> frozenset[str]:
     return frozenset(bank_terms(bank))
 
 
-def _numbered(lines: Iterable[str]) -> Iterator[tuple[int, str | LineTooLong]]:
-    """Each line with its number; a line over its reader's cap
-    (:func:`mockint.limits.capped_lines`) ends them, as the error."""
-    n = 0
-    it = iter(lines)
-    while True:
-        try:
-            raw = next(it)
-        except StopIteration:
-            return
-        except LineTooLong as e:
-            yield e.line, e
-            return
-        n += 1
-        yield n, raw
-
-
 def grade_batch(
     lines: Iterable[str],
     bank: Bank,
@@ -146,20 +129,20 @@ def grade_batch(
         return out
 
     pending: list[_Item | BatchResult] = []
-    for n, raw in _numbered(lines):
-        if isinstance(raw, LineTooLong):  # no end to read past: the lines before are graded
-            pending.append(BatchResult(n, error=f"{raw}: give one answer a line; reading stopped"))
-            break
-        if not raw.strip():
-            continue
-        try:
-            pending.append(_parse_line(n, raw, bank))
-        except (ValueError, MockintError) as e:  # one bad line must not stop the rest
-            pending.append(BatchResult(n, error=str(e)))
-        if len(pending) >= chunk:
-            pending = _transcribe(pending, transcribe_many or one_by_one)
-            yield from _grade_chunk(pending, bank, embedder, transcriber, options, cache)
-            pending = []
+    try:
+        for n, raw in enumerate(lines, 1):
+            if not raw.strip():
+                continue
+            try:
+                pending.append(_parse_line(n, raw, bank))
+            except (ValueError, MockintError) as e:  # one bad line must not stop the rest
+                pending.append(BatchResult(n, error=str(e)))
+            if len(pending) >= chunk:
+                pending = _transcribe(pending, transcribe_many or one_by_one)
+                yield from _grade_chunk(pending, bank, embedder, transcriber, options, cache)
+                pending = []
+    except LineTooLong as e:  # no end to read past: the lines before it are graded
+        pending.append(BatchResult(e.line, error=f"{e}: give one answer a line; reading stopped"))
     pending = _transcribe(pending, transcribe_many or one_by_one)
     yield from _grade_chunk(pending, bank, embedder, transcriber, options, cache)
 

@@ -200,9 +200,10 @@ def _read_capped(p: Path) -> str:
     """A regular file's text, links not followed, at most ``_PENDING_BYTES`` (a FIFO or a
     device planted in its place is refused, not waited on)."""
     fd = os.open(p, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    if not stat.S_ISREG(os.fstat(fd).st_mode):  # fdopen of a directory fails unclearly
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):  # checked before fdopen: a directory's fails unclearly
         os.close(fd)
-        raise ValueError(f"{kind_of(os.lstat(p).st_mode)}, not a regular file")
+        raise ValueError(f"{kind_of(mode)}, not a regular file")
     with os.fdopen(fd, "rb") as f:
         data = f.read(_PENDING_BYTES + 1)
     if len(data) > _PENDING_BYTES:
