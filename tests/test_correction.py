@@ -270,6 +270,24 @@ def test_common_words_alone_are_never_asked_about_for_a_term() -> None:
         assert t.text == said and not any(x != said for x in asked), asked
 
 
+def test_ordinary_words_that_sound_exactly_as_a_term_are_never_asked_about() -> None:
+    # "row N plus one" reads N+1 aloud and "flour" is Flower's sound: the audio cannot tell
+    # them apart, however much the decoder prefers the term there
+    terms = ("N+1", "Flower", "Celery")
+    hints = Hints(terms, terms)
+    for said, unsure, term_put in (
+        ("Row N plus one extra seat.", ["plus"], "Row N+1 extra"),
+        ("We ran out of flour for the cake.", ["flour"], "of Flower for"),
+    ):
+        asked: list[str] = []
+        t = corrected(heard(said, unsure), hints, prefers({term_put: 9.0}, asked))
+        assert t.text == said and not any(term_put in x for x in asked), asked
+    # a word that is no ordinary word ("Selery"), with the term's sound, is still asked about
+    said = "I run the jobs with Selery and a queue."
+    t = corrected(heard(said, ["Selery"]), hints, prefers({"with Celery and": 0.5}))
+    assert t.text == said.replace("Selery", "Celery")
+
+
 def test_an_unsure_word_is_asked_about_further_off_and_taken_only_if_better() -> None:
     said = "Models and kreddit operations were in a repository."
     hints = Hints(("CRUD", "CORS", "Pydantic"), ("CRUD", "CORS", "Pydantic"))

@@ -96,13 +96,13 @@ def corrected(
     from mockint.hearing.phonetic import common_words, english_words, phonemizer
     from mockint.hearing.terms import FUNCTION_WORDS
 
-    common = common_words()
+    common, english = common_words(), english_words()
     words = list(t.words)
     if o.join:
-        words = _joined(words, hints.joined, english_words(), common | FUNCTION_WORDS)
+        words = _joined(words, hints.joined, english, common | FUNCTION_WORDS)
     phonemes = phonemizer()
     if o.sound and score is not None and phonemes is not None and hints.terms:
-        words = _sounded(words, set(hints.terms), score, phonemes, common, o)
+        words = _sounded(words, set(hints.terms), score, phonemes, (common, english), o)
     if words == list(t.words):
         return t
     return rebuilt(t, words)
@@ -237,17 +237,20 @@ def _candidates(
     words: Sequence[Word],
     terms: AbstractSet[str],
     phonemes: Callable[[str], str],
-    common: AbstractSet[str],
+    lexicon: tuple[AbstractSet[str], AbstractSet[str]],
     o: CorrectionOptions,
 ) -> list[Candidate]:
     """The terms to ask the audio about: windows of heard words holding a word heard
     unsurely, within ``o.unsure_sound_alike`` of a term (and, with ``o.ask_sure``, windows
     of words heard surely within ``o.sound_alike``, after those). Never a window of common
-    words alone ("red is", "be at", "of course"): the audio cannot tell them from a term
-    that sounds the same (Redis, BEAT, CORS), and which the decoder prefers there is its
-    taste in words, not what was said."""
+    words alone ("red is", "be at", "of course"), nor of ordinary words, letters and
+    numbers that sound exactly as the term ("row N plus one" is not N+1, "flour" not
+    Flower): the audio cannot tell them from the term (Redis, BEAT, CORS), and which the
+    decoder prefers there is its taste in words, not what was said. ``lexicon``: the
+    common words and the ordinary English words (lower case)."""
     from mockint.hearing.terms import FUNCTION_WORDS, term_candidates
 
+    common, english = lexicon
     text = " ".join(w.text for w in words)
     unsure = {k for k, w in enumerate(words) if w.probability < o.unsure}
     plain = common | FUNCTION_WORDS
@@ -258,6 +261,8 @@ def _candidates(
         where = set(range(c.start, c.start + c.words))
         if _bare(c.heard) <= plain:
             continue  # ordinary words alone: homophones the audio cannot tell apart
+        if c.distance == 0 and all(_spelled(w, english) for w in _bare(c.heard)):
+            continue  # the term's own sound in words ("N plus one"): as heard
         if c.words == 1 and _part_of(c.heard, c.term):
             continue  # "serializers" is not ModelSerializer: that would add a word unheard
         if c.distance <= o.sound_alike:
@@ -273,7 +278,7 @@ def _sounded(
     terms: AbstractSet[str],
     score: Scorer,
     phonemes: Callable[[str], str],
-    common: AbstractSet[str],
+    lexicon: tuple[AbstractSet[str], AbstractSet[str]],
     o: CorrectionOptions,
 ) -> list[Word]:
     """The words with the question's terms put where the audio scores the phrase with the
@@ -281,7 +286,7 @@ def _sounded(
     only where the audio prefers them together too)."""
     from mockint.hearing.terms import put_terms, supported
 
-    found = _candidates(words, terms, phonemes, common, o)
+    found = _candidates(words, terms, phonemes, lexicon, o)
     if not found:
         return words
     text = " ".join(w.text for w in words)
@@ -302,6 +307,11 @@ def _sounded(
 def _plain(word: str) -> str:
     """A word as compared: lower case, its punctuation off."""
     return word.strip(".,;:!?\"'()").lower()
+
+
+def _spelled(word: str, english: AbstractSet[str]) -> bool:
+    """Whether a word (as compared) is an ordinary English word, a letter or a number."""
+    return word in english or len(word) == 1 or word.isdigit()
 
 
 def _bare(words: str) -> set[str]:
