@@ -217,6 +217,25 @@ def test_a_heard_number_is_not_made_a_term_that_holds_it() -> None:
     assert "flake8" in t.text
 
 
+def test_a_word_inside_a_term_is_asked_about_only_where_the_term_adds_no_sound() -> None:
+    # "serializers" for ModelSerializer would add "model", unheard; "Jango" for Django and
+    # "unicorn" for Gunicorn are the term's sounds spelled as a word, a letter less
+    terms = ("ModelSerializer", "Django", "Gunicorn")
+    hints = Hints(terms, terms)
+    better = prefers(
+        {"the ModelSerializer for": 2.0, "with Django back": 2.0, "ran Gunicorn behind": 2.0}
+    )
+    said = "I used the serializers for that."
+    assert corrected(heard(said, ["serializers"]), hints, better).text == said
+    for said, word, term in (
+        ("I built it with Jango back then.", "Jango", "Django"),
+        ("We ran unicorn behind a proxy.", "unicorn", "Gunicorn"),
+    ):
+        t = corrected(heard(said, [word]), hints, better)
+        assert t.text == said.replace(word, term)
+        assert [(w.heard, w.text) for w in t.words if w.heard] == [(word, term)]
+
+
 def test_each_place_is_checked_on_its_own() -> None:
     said = "I run ridies, and ridies as a service."
     hints = Hints(("Redis", "Celery"), ("Redis", "Celery"))

@@ -264,7 +264,7 @@ def _candidates(
         if c.distance == 0 and all(_spelled(w, english) for w in _bare(c.heard)):
             continue  # the term's own sound in words ("N plus one"): as heard
         if c.words == 1 and _part_of(c.heard, c.term):
-            continue  # "serializers" is not ModelSerializer: that would add a word unheard
+            continue  # "serializers" is not ModelSerializer: that would add a sound unheard
         if c.distance <= o.sound_alike:
             ranked.append((not where & unsure, c))
         elif where & unsure:
@@ -319,9 +319,13 @@ def _bare(words: str) -> set[str]:
 
 
 def _part_of(heard: str, term: str) -> bool:
-    """Whether a heard word (less a plural s) is spelled inside a longer term: a word of
-    3 letters or more ("serializers" in ModelSerializer), or a number ("8" in flake8, "3"
-    in S3: the rest of the term was not heard)."""
+    """Whether a heard word (less a plural s) is spelled inside a longer term that holds a
+    sound more: a word of 3 letters or more with 2 letters or more of the term unheard
+    ("serializers" in ModelSerializer, "red" in Redis), or a number ("8" in flake8, "3" in
+    S3: the rest of the term was not heard). A letter less is a spelling, not a sound
+    unheard: "Jango" for Django, "unicorn" for Gunicorn are asked about."""
     word = next(iter(_bare(heard)), "").removesuffix("s")
-    inside = word in term.lower() and word != term.lower()
-    return inside and (len(word) >= 3 or word.isdigit())
+    whole = term.lower()
+    if word not in whole or word == whole:
+        return False
+    return word.isdigit() or (len(word) >= 3 and len(whole) - len(word) >= 2)
