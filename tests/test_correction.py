@@ -236,6 +236,26 @@ def test_a_word_inside_a_term_is_asked_about_only_where_the_term_adds_no_sound()
         assert [(w.heard, w.text) for w in t.words if w.heard] == [(word, term)]
 
 
+def test_a_term_heard_is_given_up_only_for_a_longer_term_that_holds_it() -> None:
+    terms = ("SQL", "PostgreSQL", "MySQL", "Redis")
+    hints = Hints(terms, terms)
+    said = "I run it with Pulsker SQL, or a plan."
+    asked: list[str] = []
+    better = prefers({"with PostgreSQL, or": 2.0, "with Redis, or": 3.0, "Pulsker Redis": 3.0})
+    t = corrected(heard(said, ["Pulsker"]), hints, better, None)
+    assert t.text == said.replace("Pulsker SQL,", "PostgreSQL,")
+    assert [(w.heard, w.text) for w in t.words if w.heard] == [("Pulsker SQL,", "PostgreSQL,")]
+    corrected(heard(said, ["Pulsker"]), hints, prefers({}, asked))
+    assert not any("Redis" in x for x in asked)  # SQL was heard: never given up for Redis
+    # a term heard with function words alone is never asked about ("the SQL" is not MySQL)
+    said = "I wrote the SQL by hand."
+    asked.clear()
+    assert (
+        corrected(heard(said, ["the", "SQL"]), hints, prefers({"MySQL": 9.0}, asked)).text == said
+    )
+    assert not any("MySQL" in x for x in asked)
+
+
 def test_each_place_is_checked_on_its_own() -> None:
     said = "I run ridies, and ridies as a service."
     hints = Hints(("Redis", "Celery"), ("Redis", "Celery"))

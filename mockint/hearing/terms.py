@@ -134,11 +134,9 @@ def _windows_at(
     bare: list[str],
     lower_terms: AbstractSet[str],
     common: AbstractSet[str],
-    holding: bool = False,
 ) -> Iterator[tuple[int, list[str], set[str]]]:
     """The one- to three-word windows from word ``i`` a term may have been heard as: within
-    a clause, holding a word other than a function word and no term already (with
-    ``holding``, windows holding terms and another such word too), each with the terms it
+    a clause, holding a word other than a function word or a term, each with the terms it
     holds; a single word in ``common`` never ("of course" stays, not "of CORS")."""
     for n in (1, 2, 3):
         window = spans[i : i + n]
@@ -146,7 +144,7 @@ def _windows_at(
         if len(window) < n or any(text[b - 1] in ".,;:!?" for _, b in window[:-1]):
             return  # past the end, or across a clause
         held = {w for w in words if w in lower_terms}
-        if (held and not holding) or all(w in FUNCTION_WORDS for w in words):
+        if all(w in FUNCTION_WORDS for w in words):
             continue
         if held and all(w in held or w in FUNCTION_WORDS for w in words):
             continue  # "URL" is not "URLs", nor "the SQL" MySQL
@@ -201,11 +199,13 @@ def term_candidates(
     lower_terms = {t.lower() for t in terms}
     found = []
     for i in range(len(spans)):
-        for n, words, _ in _windows_at(i, text, spans, bare, lower_terms, common):
+        for n, words, held in _windows_at(i, text, spans, bare, lower_terms, common):
             if within is not None and not any(k in within for k in range(i, i + n)):
                 continue
             heard_key = phonemes(" ".join(words))
             for term, key in keyed:
+                if held and not _holds(term, words, held):
+                    continue  # a term heard is given up only for a longer one holding it
                 if _too_far(heard_key, key, max_distance):
                     continue
                 d = _distance(heard_key, key) / len(key)
@@ -218,6 +218,17 @@ def term_candidates(
                     found.append(Candidate(i, n, text[a:b], term, round(d, 4), new))
     found.sort(key=lambda c: (c.distance, c.start))
     return found[:limit]
+
+
+def _holds(term: str, words: Sequence[str], held: AbstractSet[str]) -> bool:
+    """Whether two heard words, one of them a term ``held``, may be a longer term that
+    holds it at the same end: "Pulsker SQL" may be PostgreSQL, never Redis, and "wrote the
+    SQL" is no term."""
+    low = term.lower()
+    if len(words) != 2 or len(held) != 1 or low in held:
+        return False
+    (h,) = held
+    return (words[1] == h and low.endswith(h)) or (words[0] == h and low.startswith(h))
 
 
 def _too_far(heard: str, key: str, max_distance: float) -> bool:
