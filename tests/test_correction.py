@@ -120,7 +120,7 @@ def test_ordinary_words_that_spell_a_term_are_not_joined() -> None:
     # each piece an English word heard as one (lower case, or a capital where a sentence
     # starts): what was said, though its letters spell a term
     terms = ("TestClient", "CloudFront", "LinkedIn", "ModelSerializer", "MySQL", "Redis")
-    terms += ("transaction.atomic",)
+    terms += ("transaction.atomic", "FastAPI")
     hints = Hints((), terms)
     for text in (
         "I was a test client when a cloud front came in.",
@@ -135,6 +135,7 @@ def test_ordinary_words_that_spell_a_term_are_not_joined() -> None:
         ("the model serializer", "the ModelSerializer"),
         ("we use my SQL", "we use MySQL"),
         ("a Test Client here", "a TestClient here"),
+        ("it was fast AP I then", "it was FastAPI then"),  # common words, one an acronym
         ("wrap it in transaction dot atomic.", "wrap it in transaction.atomic."),  # "dot" said
     ):
         assert corrected(heard(text), hints).text == shown

@@ -146,14 +146,14 @@ def _said_apart(
     english: AbstractSet[str],
     start: bool,
 ) -> bool:
-    """Whether words that spell ``term`` apart are what was said: all ``plain`` words, a
-    piece with an apostrophe the term has not, a number heard apart from a word
-    (:func:`_number_apart`), or each piece (across hyphens too) one of
-    ``plain`` or ``english`` heard in lower case (but for a capital where a sentence
-    ``start``-s), with no "dot" said for a dotted term."""
+    """Whether words that spell ``term`` apart are what was said: all ``plain`` words (none
+    heard as an acronym), a piece with an apostrophe the term has not, a number heard apart
+    from a word (:func:`_number_apart`), or each piece (across hyphens too) one of ``plain``
+    or ``english`` heard in lower case (but for a capital where a sentence ``start``-s),
+    with no "dot" said for a dotted term."""
     bare = _bare(" ".join(w.text for w in part))
-    if bare <= plain:
-        return True
+    if bare <= plain and not any(_acronym(w.text) for w in part):
+        return True  # whatever their case ("Red is"), but "AP" in "fast AP I" is the term's
     if "'" not in term and any("'" in w.text or "\u2019" in w.text for w in part):
         return True
     if "." in term.rstrip(".,;:!?") and "dot" in bare:
@@ -176,6 +176,12 @@ def _number_apart(words: Sequence[str]) -> bool:
         return False
     known = known_words()
     return any(b in known for b in bare if b and not b.isdigit())
+
+
+def _acronym(word: str) -> bool:
+    """Whether a word was heard as an acronym: two letters or more, all capitals."""
+    w = word.strip(".,;:!?\"'()")
+    return len(w) >= 2 and w.isalpha() and w.isupper()
 
 
 def _starts(words: Sequence[Word], k: int) -> bool:
