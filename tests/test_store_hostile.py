@@ -175,6 +175,58 @@ def test_an_archive_with_objects_mockint_never_makes_is_refused(
     assert not (tmp_path / "other" / "mockint.db").exists() or run("review").output.startswith("No")
 
 
+@pytest.mark.parametrize(
+    ("sql", "said"),
+    [
+        (  # the right name and event, another body: it would empty the report's tallies
+            "DROP TRIGGER attempts_selected; CREATE TRIGGER attempts_selected AFTER UPDATE OF "
+            "question_id, bank, status, mode, session_id, graded_at ON attempts BEGIN "
+            "DELETE FROM attempt_missed; DELETE FROM attempt_figures; END",
+            "trigger 'attempts_selected' is not the one mockint makes",
+        ),
+        (  # the right name and column; another collation (the index's shape is the same)
+            "DROP INDEX attempts_graded; "
+            "CREATE INDEX attempts_graded ON attempts(graded_at COLLATE NOCASE)",
+            "index 'attempts_graded' is not the one mockint makes",
+        ),
+    ],
+)
+def test_a_trigger_or_index_of_mockints_name_with_another_body_is_refused(
+    sql: str, said: str, tmp_path: Path, home: Path, resume_bank
+) -> None:  # type: ignore[no-untyped-def]
+    from .test_report import fill
+
+    fill(home, resume_bank)
+    good = tmp_path / "good.zip"
+    assert run("export", str(good)).exit_code == 0
+    bad = rebuild(good, tmp_path / "bad.zip", edit_db=lambda db: db.executescript(sql))
+    before = tree(home)
+    line = one_error(run("import", str(bad)))
+    assert line.startswith(f"Error: {bad}: ") and said in line, line
+    assert line.endswith("nothing was imported")
+    assert tree(home) == before
+
+
+def test_mockints_own_trigger_spaced_otherwise_is_accepted(
+    tmp_path: Path, home: Path, resume_bank, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from .test_report import fill
+
+    fill(home, resume_bank)
+    good = tmp_path / "good.zip"
+    assert run("export", str(good)).exit_code == 0
+
+    def respace(db: sqlite3.Connection) -> None:
+        sql = db.execute("SELECT sql FROM sqlite_master WHERE name = 'attempts_selected'")
+        body = " ".join(sql.fetchone()[0].split()).replace("BEGIN ", "BEGIN\n\t\t")
+        db.executescript(f"DROP TRIGGER attempts_selected; {body};")
+
+    spaced = rebuild(good, tmp_path / "spaced.zip", edit_db=respace)
+    monkeypatch.setenv("MOCKINT_HOME", str(tmp_path / "other"))
+    r = run("import", str(spaced))
+    assert r.exit_code == 0 and r.output.startswith("Imported 7 answers"), r.output
+
+
 def test_row_counts_and_time_are_bounded(
     tmp_path: Path, home: Path, resume_bank, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]

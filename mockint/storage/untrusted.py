@@ -4,11 +4,13 @@ SQLite's "Defense Against the Dark Arts" (sqlite.org/security.html): schema code
 trusted (``trusted_schema=OFF``), defensive mode where Python offers it, tight limits
 on lengths and depths, no memory map, a bounded heap for the temporary store, a
 progress handler that stops any statement past a time budget (and lets Ctrl-C
-through), and, before a single row is read, a schema holding exactly the tables and
-indexes mockint makes: a view, trigger or extra object named like a table (a "view
-bomb" over a recursive CTE) is refused without being run. Row counts are bounded
-before rows are read; every value's size is bounded by ``SQLITE_LIMIT_LENGTH``, and
-every text of a row read (:func:`unfit`) by length and to hold no control character.
+through), and, before a single row is read, a schema holding exactly the tables,
+indexes and triggers mockint makes, each index and trigger word for word: a view,
+trigger or extra object named like a table (a "view bomb" over a recursive CTE), or a
+trigger of mockint's name with another body, is refused without being run. Row counts
+are bounded before rows are read; every value's size is bounded by
+``SQLITE_LIMIT_LENGTH``, and every text of a row read (:func:`unfit`) by length and to
+hold no control character.
 """
 
 from __future__ import annotations
@@ -160,12 +162,17 @@ _SQL_TOKEN = re.compile(
 _CODE = {"CHECK", "DEFAULT", "COLLATE", "GENERATED", "AS"}
 
 
+def _definition(db: sqlite3.Connection, name: str) -> list[str]:
+    """An object's SQL as tokens: the same code however it is spaced or broken."""
+    row = db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (name,)).fetchone()
+    return list(_SQL_TOKEN.findall(row[0] or "")) if row else []
+
+
 def _code(db: sqlite3.Connection, name: str) -> list[str]:
     """The code in a table's definition: each CHECK, COLLATE, GENERATED or AS, each
     DEFAULT with what follows it (mockint's are literals), and each comment whole (a
     quote inside one would hide what follows from a tokenizer), in order."""
-    row = db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (name,)).fetchone()
-    tokens = _SQL_TOKEN.findall(row[0] or "")
+    tokens = _definition(db, name)
     out = []
     for k, t in enumerate(tokens):
         if t.startswith(("--", "/*")):
@@ -176,8 +183,9 @@ def _code(db: sqlite3.Connection, name: str) -> list[str]:
 
 
 def check_schema(db: sqlite3.Connection) -> int:
-    """Refuse anything but mockint's own tables and indexes at the file's schema version
-    (extra plain columns are allowed: they are ignored); return that version."""
+    """Refuse anything but mockint's own tables, indexes and triggers at the file's schema
+    version, each index and trigger word for word as mockint makes it (extra plain columns
+    are allowed: they are ignored); return that version."""
     v = version(db)
     if not 1 <= v <= len(MIGRATIONS):
         raise Unsafe(f"schema version {v}: not one mockint made (1 to {len(MIGRATIONS)})")
@@ -201,6 +209,11 @@ def check_schema(db: sqlite3.Connection) -> int:
                 raise Unsafe(f"table {table}: its indexes are not mockint's")
             if _code(db, table) != _code(ref, table):
                 raise Unsafe(f"table {table}: a CHECK, DEFAULT or COLLATE mockint never makes")
+        # a trigger runs as rows are written (the migrations write the archive's): one named
+        # like mockint's must be mockint's, word for word; so must an index's expression
+        for name, (kind, _) in sorted(want.items()):
+            if kind != "table" and _definition(db, name) != _definition(ref, name):
+                raise Unsafe(f"the database's {kind} '{name}' is not the one mockint makes")
     finally:
         ref.close()
     return v
