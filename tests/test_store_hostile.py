@@ -227,6 +227,60 @@ def test_mockints_own_trigger_spaced_otherwise_is_accepted(
     assert r.exit_code == 0 and r.output.startswith("Imported 7 answers"), r.output
 
 
+def test_an_import_checks_every_row_then_writes_them_one_at_a_time(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an archive's rows are never all held: each is read, checked and written before the
+    # next is read (a 1 MB archive took 1.6 GB when they were), and every row is checked
+    # before the first is written, so a refused archive writes nothing
+    from mockint.storage import intake, merge
+
+    with Store(home / "mockint.db") as s:
+        sid = s.start_session("resume")
+        for i in range(20):
+            s.add_attempt(answer(f"Q{i}", session_id=sid if i % 2 else None))
+    good = tmp_path / "good.zip"
+    assert run("export", str(good)).exit_code == 0
+    events: list[str] = []
+    check = intake.attempt_from_data
+    monkeypatch.setattr(merge, "attempt_from_data", lambda d: events.append("read") or check(d))
+    insert = Store.insert_attempt
+    monkeypatch.setattr(
+        Store, "insert_attempt", lambda self, a: events.append("write") or insert(self, a)
+    )
+    monkeypatch.setenv("MOCKINT_HOME", str(tmp_path / "other"))
+    r = run("import", str(good))
+    assert r.exit_code == 0 and r.output.startswith("Imported 20 answers"), r.output
+    assert events == ["read"] * 20 + ["read", "write"] * 20
+    with Store(tmp_path / "other" / "mockint.db") as s:
+        assert sorted(a.question_id for a in s.attempts()) == sorted(f"Q{i}" for i in range(20))
+        assert {a.session_id for a in s.attempts()} == {None, s.sessions()[0]["id"]}
+
+
+def test_the_time_an_import_spends_outside_sqlite_is_not_its_budget(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the budget stops hostile SQL, not a large archive that takes long to check and store
+    from mockint.storage import intake, merge
+
+    with Store(home / "mockint.db") as s:
+        for i in range(5):
+            s.add_attempt(answer(f"Q{i}"))
+    good = tmp_path / "good.zip"
+    assert run("export", str(good)).exit_code == 0
+    clock = [0.0]
+    monkeypatch.setattr(untrusted.time, "monotonic", lambda: clock[0])
+
+    def slow(d: object) -> Attempt:  # each row's checks "take" twice the whole budget
+        clock[0] += 2 * untrusted.BUDGET_SECONDS
+        return intake.attempt_from_data(d)
+
+    monkeypatch.setattr(merge, "attempt_from_data", slow)
+    monkeypatch.setenv("MOCKINT_HOME", str(tmp_path / "other"))
+    r = run("import", str(good))
+    assert r.exit_code == 0 and r.output.startswith("Imported 5 answers"), r.output
+
+
 def test_row_counts_and_time_are_bounded(
     tmp_path: Path, home: Path, resume_bank, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]

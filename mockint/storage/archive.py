@@ -5,8 +5,9 @@ entry names (only ``manifest.json``, ``mockint.db`` and ``recordings/...``, no
 ``..``, no absolute paths, no links), sizes (each entry and the whole, against
 the caps below and the manifest, read through a bounded reader so a lying header
 cannot exhaust memory), every checksum, the database's integrity and every row
-by type and range. Then it merges in one transaction, matching answers by their
-identity: a refused archive changes nothing and says which entry or row.
+by type and range, a row at a time (:mod:`~mockint.storage.merge`). Then it merges in
+one transaction, matching answers by their identity: a refused archive changes nothing
+and says which entry or row.
 """
 
 from __future__ import annotations
@@ -23,17 +24,18 @@ import time
 import zipfile
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from mockint.config import Paths, atomic_writer
 from mockint.errors import ArchiveError, StoreError
-from mockint.storage.intake import attempt_from_data
+from mockint.storage import merge
+from mockint.storage.merge import ImportResult
 from mockint.storage.migrations import MIGRATIONS
 from mockint.storage.recordings import resolve
-from mockint.storage.store import Attempt, Store, now
-from mockint.storage.untrusted import Unsafe, guarded, open_checked, unfit
+from mockint.storage.store import Store, now
+from mockint.storage.untrusted import Unsafe, guarded, open_checked
 
 FORMAT = "mockint-export"
 VERSION = 2  # 2: the manifest gives each file's size beside its sha256
@@ -47,7 +49,6 @@ MAX_TOTAL_BYTES = 8 * 1024 * 1024 * 1024
 MAX_ENTRIES = 100_000
 
 _SAFE_PART = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\- ]{0,127}$")
-_JSON_COLUMNS = ("key_points", "words", "models", "delivery", "notes")
 
 
 @dataclass(frozen=True)
@@ -56,14 +57,6 @@ class ExportResult:
     recordings: int
     # recordings a row names that were not shipped (gone, or outside the data directory)
     left_out: list[str]
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    attempts: int
-    duplicates: int
-    sessions: int
-    recordings: int
 
 
 # --- export ---------------------------------------------------------------------------------
@@ -271,64 +264,6 @@ def _copy(z: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, out: IO[bytes]) -
         out.write(block)
 
 
-Rows = tuple[list[dict[str, Any]], list[Attempt], int]
-
-
-def _rows(db_path: Path, names: dict[str, zipfile.ZipInfo]) -> Rows:
-    """The archive's sessions and attempts, every row checked; and its schema version.
-
-    The database is opened hardened and its schema checked before any row is read."""
-    try:
-        with guarded(db_path) as db:
-            version = open_checked(db)
-            db.row_factory = sqlite3.Row
-            sessions = [dict(r) for r in db.execute("SELECT * FROM sessions ORDER BY id")]
-            rows = [dict(r) for r in db.execute("SELECT * FROM attempts ORDER BY id")]
-    except Unsafe as e:
-        raise _Refused(str(e)) from None
-    for s in sessions:
-        ok = (
-            isinstance(s.get("id"), int)
-            and isinstance(s.get("started_at"), str)
-            and isinstance(s.get("bank"), str)
-            and isinstance(s.get("kind"), str)
-            and isinstance(s.get("ended_at"), str | None)
-            and _json_object(s.get("options"))
-        )
-        if not ok:
-            raise _Refused(f"session {s.get('id')!r}: not a valid session row")
-        why = unfit(s)
-        if why:
-            raise _Refused(f"session {s.get('id')!r}: {why}")
-    session_ids = {s["id"] for s in sessions}
-    attempts = []
-    for r in rows:
-        try:
-            for k in _JSON_COLUMNS:
-                r[k] = json.loads(r[k]) if isinstance(r[k], str) else r[k]
-            a = attempt_from_data({k: v for k, v in r.items() if k in Attempt.__dataclass_fields__})
-        except (ValueError, TypeError, RecursionError) as e:
-            raise _Refused(f"answer row {r.get('id')!r}: {e}") from None
-        why = unfit(r)
-        if why:
-            raise _Refused(f"answer row {r.get('id')!r}: {why}")
-        if a.session_id is not None and a.session_id not in session_ids:
-            raise _Refused(f"answer row {a.id}: session {a.session_id} does not exist")
-        if a.audio_path is not None and a.audio_path not in names:
-            raise _Refused(
-                f"answer row {a.id}: recording '{a.audio_path[:80]}' is not in the archive"
-            )
-        attempts.append(a)
-    return sessions, attempts, version
-
-
-def _json_object(x: Any) -> bool:
-    try:
-        return isinstance(json.loads(x), dict)
-    except (TypeError, ValueError):
-        return False
-
-
 # --- import -------------------------------------------------------------------------------------
 
 
@@ -346,13 +281,22 @@ def import_archive(src: Path, paths: Paths) -> ImportResult:
             theirs = Path(tmp) / "mockint.db"
             with open(theirs, "wb") as out:
                 _copy(z, names["mockint.db"], MAX_DB_BYTES, out)
-            sessions, attempts, version = _rows(theirs, names)
-        except _Refused as e:
+            # hardened, its schema checked before any row is read; then every row checked
+            # before anything is written, and read again to be written: never all at once
+            with guarded(theirs) as db:
+                version = open_checked(db)
+                db.row_factory = sqlite3.Row
+                merge.check(db, names)
+                dest_dir = paths.recordings / "imported" / _slug(src.stem)
+
+                def fetch(name: str, out: IO[bytes]) -> None:
+                    _copy(z, names[name], MAX_RECORDING_BYTES, out)
+
+                return merge.merge(db, names, version, dest_dir, paths, fetch)
+        except (_Refused, Unsafe) as e:
             raise ArchiveError(f"{src}: {e}; nothing was imported") from None
         except (zipfile.BadZipFile, OSError, EOFError, zlib.error, RuntimeError) as e:
             raise ArchiveError(f"{src}: damaged archive ({e}); nothing was imported") from None
-        dest_dir = paths.recordings / "imported" / _slug(src.stem)
-        return _merge(z, names, sessions, attempts, version, dest_dir, paths)
 
 
 # the temp copy of an archive's database lives in the data directory, named after the import's
@@ -408,93 +352,3 @@ def _alive(pid: int) -> bool:
 
 def _slug(stem: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-")[:64] or "archive"
-
-
-def _merge(
-    z: zipfile.ZipFile,
-    names: dict[str, zipfile.ZipInfo],
-    sessions: list[dict[str, Any]],
-    attempts: list[Attempt],
-    version: int,
-    dest_dir: Path,
-    paths: Paths,
-) -> ImportResult:
-    """Write it all in one transaction; on any failure remove what was copied."""
-    # long: the transaction and its undo belong together; split, the undo would drift away
-    home = paths.home.resolve()
-    copied: list[Path] = []
-    with Store(paths.db) as ours:
-        added = dupes = recs = 0
-        sid_map: dict[int, int] = {}
-        try:
-            with ours.transaction():
-                # inside the write transaction: a concurrent import of the same archive
-                # waits, then finds these answers here
-                known, content = _here(ours, version)
-                for s in sessions:
-                    cur = ours.db.execute(
-                        "INSERT INTO sessions (started_at, ended_at, bank, kind, options) "
-                        "VALUES (?, ?, ?, ?, ?)",
-                        (s["started_at"], s["ended_at"], s["bank"], s["kind"], s["options"]),
-                    )
-                    sid_map[int(s["id"])] = int(cur.lastrowid or 0)
-                for a in attempts:
-                    if a.uid in known or _key(a) in content:
-                        dupes += 1
-                        continue
-                    known.add(a.uid)
-                    if version < 5:
-                        content.add(_key(a))
-                    audio = None
-                    if a.audio_path is not None:
-                        out = dest_dir / a.audio_path.removeprefix("recordings/")
-                        if not out.resolve().is_relative_to(home):  # checked names; and yet
-                            raise ArchiveError(f"{a.audio_path}: outside the data directory")
-                        if not out.exists():
-                            out.parent.mkdir(parents=True, exist_ok=True)
-                            copied.append(out)
-                            with open(out, "wb") as f:
-                                _copy(z, names[a.audio_path], MAX_RECORDING_BYTES, f)
-                        audio, recs = str(out), recs + 1
-                    sid = sid_map.get(a.session_id) if a.session_id is not None else None
-                    ours.insert_attempt(replace(a, audio_path=audio, session_id=sid, id=None))
-                    added += 1
-                # sessions whose attempts were all duplicates are not worth keeping
-                for new in sid_map.values():
-                    ours.db.execute(
-                        "DELETE FROM sessions WHERE id = ? AND NOT EXISTS "
-                        "(SELECT 1 FROM attempts WHERE session_id = ?)",
-                        (new, new),
-                    )
-                kept = sum(
-                    1
-                    for new in sid_map.values()
-                    if ours.db.execute("SELECT 1 FROM sessions WHERE id = ?", (new,)).fetchone()
-                )
-        except BaseException as e:
-            for p in copied:
-                p.unlink(missing_ok=True)
-            if dest_dir.is_dir() and not any(p.is_file() for p in dest_dir.rglob("*")):
-                shutil.rmtree(dest_dir, ignore_errors=True)
-            if isinstance(e, OSError):
-                raise ArchiveError(
-                    f"{dest_dir}: cannot write ({e.strerror}): free some space; "
-                    "nothing was imported"
-                ) from None
-            raise
-    return ImportResult(added, dupes, int(kept), recs)
-
-
-def _here(ours: Store, version: int) -> tuple[set[str], set[tuple[str, ...]]]:
-    """The identities of the answers already stored; for archives made before answers had
-    an identity, their content too."""
-    known = {str(r[0]) for r in ours.db.execute("SELECT uid FROM attempts")}
-    content: set[tuple[str, ...]] = set()
-    if version < 5:
-        sql = "SELECT bank, question_id, started_at, graded_at, transcript FROM attempts"
-        content = {tuple(r) for r in ours.db.execute(sql)}
-    return known, content
-
-
-def _key(a: Attempt) -> tuple[str, ...]:
-    return (a.bank, a.question_id, a.started_at, a.graded_at, a.transcript)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 import stat
 from dataclasses import replace
@@ -121,8 +122,6 @@ def attempt_from_data(d: Any) -> Attempt:
 
 
 def _num(x: Any) -> bool:
-    import math
-
     return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
 

@@ -8,14 +8,15 @@ through), and, before a single row is read, a schema holding exactly the tables,
 indexes and triggers mockint makes, each index and trigger word for word: a view,
 trigger or extra object named like a table (a "view bomb" over a recursive CTE), or a
 trigger of mockint's name with another body, is refused without being run. Row counts
-are bounded before rows are read; every value's size is bounded by
-``SQLITE_LIMIT_LENGTH``, and every text of a row read (:func:`unfit`) by length and to
-hold no control character.
+are bounded before rows are read, and rows are read one at a time; every value's size
+is bounded by ``SQLITE_LIMIT_LENGTH``, and every text of a row read (:func:`unfit`) by
+length and to hold no control character.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 import sqlite3
 import time
@@ -75,31 +76,72 @@ class _Budget:
             self.interrupted = True
             return 1
 
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Time spent inside (Python checking and storing a row) is not SQLite's: the
+        budget neither counts it nor stops anything past the deadline meanwhile."""
+        left = self.deadline - time.monotonic()
+        self.deadline = math.inf
+        try:
+            yield
+        finally:
+            self.deadline = time.monotonic() + left
+
+
+class Guarded(sqlite3.Connection):
+    """A connection to an untrusted database, with its time budget."""
+
+    budget: _Budget
+
+    def refusal(self, e: sqlite3.Error) -> BaseException:
+        """What a SQLite failure on this connection becomes: Ctrl-C, or a refusal."""
+        if self.budget.interrupted:
+            return KeyboardInterrupt()
+        if self.budget.expired:
+            return Unsafe(f"the database takes over {self.budget.seconds:.0f} s to read")
+        return Unsafe(f"the database is damaged or hostile ({e})")
+
+    def rows(self, sql: str, args: tuple[object, ...] = ()) -> Iterator[Any]:
+        """A query's rows one at a time (never all at once: an archive's can be gigabytes);
+        while the caller holds a row, the budget is paused. SQLite failures leave as
+        :meth:`refusal`, so a caller's own transaction does not take them for its own."""
+        try:
+            cur = self.execute(sql, args)
+            while (row := cur.fetchone()) is not None:
+                with self.budget.paused():
+                    yield row
+        except sqlite3.Error as e:
+            raise self.refusal(e) from None
+
+    def first(self, sql: str, args: tuple[object, ...] = ()) -> Any:
+        """A query's first row, or None (failures as in :meth:`rows`)."""
+        try:
+            return self.execute(sql, args).fetchone()
+        except sqlite3.Error as e:
+            raise self.refusal(e) from None
+
 
 @contextlib.contextmanager
-def guarded(path: Path, seconds: float | None = None) -> Iterator[sqlite3.Connection]:
-    """A hardened connection to ``path`` (statements stopped past ``seconds``, by default
-    ``BUDGET_SECONDS``); SQLite errors leave as :class:`Unsafe`, Ctrl-C as KeyboardInterrupt."""
+def guarded(path: Path, seconds: float | None = None) -> Iterator[Guarded]:
+    """A hardened connection to ``path`` (statements stopped past ``seconds`` spent inside
+    SQLite, by default ``BUDGET_SECONDS``); SQLite errors leave as :class:`Unsafe`, Ctrl-C
+    as KeyboardInterrupt."""
     seconds = BUDGET_SECONDS if seconds is None else seconds
-    budget = _Budget(seconds)
     heap = None
-    db = sqlite3.connect(str(path), isolation_level=None)
+    db = sqlite3.connect(str(path), isolation_level=None, factory=Guarded)
+    db.budget = _Budget(seconds)
     try:
         heap = int(db.execute("PRAGMA hard_heap_limit").fetchone()[0])
-        _harden(db, budget)
+        _harden(db, db.budget)
         yield db
     except sqlite3.Error as e:
-        if budget.interrupted:
-            raise KeyboardInterrupt from None
-        if budget.expired:
-            raise Unsafe(f"the database takes over {seconds:.0f} s to read") from None
-        raise Unsafe(f"the database is damaged or hostile ({e})") from None
+        raise db.refusal(e) from None
     finally:
         with contextlib.suppress(sqlite3.Error):
             if heap is not None:
                 db.execute(f"PRAGMA hard_heap_limit = {heap}")
         db.close()
-        if budget.interrupted:
+        if db.budget.interrupted:
             raise KeyboardInterrupt
 
 
@@ -249,20 +291,38 @@ def unfit(row: dict[str, Any]) -> str | None:
     """Why a row's texts cannot be stored as they are (too long, or holding a control
     character that would reach a terminal), or None."""
     total = 0
-    todo: list[tuple[str, Any]] = list(row.items())
-    while todo:
-        where, v = todo.pop()
-        if isinstance(v, dict):  # its keys are texts too
-            todo.extend((where, x) for kv in v.items() for x in kv)
-        elif isinstance(v, list):
-            todo.extend((where, x) for x in v)
-        elif isinstance(v, str):
-            total += len(v)
-            if len(v) > MAX_FIELD_CHARS:
-                return f"{where}: a text of {len(v):,} characters (at most {MAX_FIELD_CHARS:,})"
-            found = control_char(v)
-            if found:
-                return f"{where}: holds the control character {found}"
+    for where, v in row.items():
+        texts = _texts(v)
+        if not texts:
+            continue
+        longest = max(map(len, texts))
+        if longest > MAX_FIELD_CHARS:
+            return f"{where}: a text of {longest:,} characters (at most {MAX_FIELD_CHARS:,})"
+        total += sum(map(len, texts))
+        if total > MAX_ROW_CHARS:
+            break
+        # one search over the field's texts (a newline is no control character): a
+        # search per text made this check most of an import's time
+        found = control_char("\n".join(texts))
+        if found:
+            return f"{where}: holds the control character {found}"
     if total > MAX_ROW_CHARS:
         return f"{total:,} characters of text (at most {MAX_ROW_CHARS:,})"
     return None
+
+
+def _texts(value: Any) -> list[str]:
+    """Every text in a value read from JSON or a row (whose keys are texts), keys
+    included, at any depth (no recursion: JSON can nest deeper than Python's stack)."""
+    out: list[str] = []
+    todo = [value]
+    while todo:
+        v = todo.pop()
+        if isinstance(v, str):
+            out.append(v)
+        elif isinstance(v, list):
+            todo.extend(v)
+        elif isinstance(v, dict):
+            out.extend(v)
+            todo.extend(v.values())
+    return out

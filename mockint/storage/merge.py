@@ -1,0 +1,205 @@
+"""Bringing a checked archive database into the store, one row at a time.
+
+An archive's database may hold millions of rows, each up to the caps of
+:mod:`~mockint.storage.untrusted`: they are never all in memory. :func:`check` reads
+every row once and refuses the archive at the first that cannot be stored, before
+anything is written; :func:`merge` reads them again and writes them in one transaction,
+so a failure (a full disk, Ctrl-C) leaves the store as it was. Whether an answer is
+already here, and which session of the archive became which here, is asked of the store
+(an index, a temporary table of its connection), not of sets that grow with the archive.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Container, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import IO, Any
+
+from mockint.config import Paths
+from mockint.errors import ArchiveError
+from mockint.storage.intake import attempt_from_data
+from mockint.storage.store import Attempt, Store
+from mockint.storage.untrusted import Guarded, Unsafe, unfit
+
+_JSON_COLUMNS = ("key_points", "words", "models", "delivery", "notes")
+
+# copies the archive's entry of this name (a recording) into an open file
+Fetch = Callable[[str, IO[bytes]], None]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    attempts: int
+    duplicates: int
+    sessions: int
+    recordings: int
+
+
+def check(db: Guarded, names: Container[str]) -> None:
+    """Read every session and answer of the archive, as :func:`merge` will: Unsafe at the
+    first that cannot be stored, naming it."""
+    for _ in sessions(db):
+        pass
+    for _ in attempts(db, names):
+        pass
+
+
+def sessions(db: Guarded) -> Iterator[dict[str, Any]]:
+    """The archive's sessions in order, each checked."""
+    for row in db.rows("SELECT * FROM sessions ORDER BY id"):
+        s = dict(row)
+        ok = (
+            isinstance(s.get("id"), int)
+            and isinstance(s.get("started_at"), str)
+            and isinstance(s.get("bank"), str)
+            and isinstance(s.get("kind"), str)
+            and isinstance(s.get("ended_at"), str | None)
+            and _json_object(s.get("options"))
+        )
+        if not ok:
+            raise Unsafe(f"session {s.get('id')!r}: not a valid session row")
+        why = unfit(s)
+        if why:
+            raise Unsafe(f"session {s['id']!r}: {why}")
+        yield s
+
+
+def attempts(db: Guarded, names: Container[str]) -> Iterator[Attempt]:
+    """The archive's answers in order, each checked (:func:`attempt_from_data`,
+    :func:`unfit`, its session and recording there)."""
+    for row in db.rows("SELECT * FROM attempts ORDER BY id"):
+        r = dict(row)
+        try:
+            for k in _JSON_COLUMNS:
+                r[k] = json.loads(r[k]) if isinstance(r[k], str) else r[k]
+            a = attempt_from_data({k: v for k, v in r.items() if k in Attempt.__dataclass_fields__})
+        except (ValueError, TypeError, RecursionError) as e:
+            raise Unsafe(f"answer row {r.get('id')!r}: {e}") from None
+        why = unfit(r)
+        if why:
+            raise Unsafe(f"answer row {r.get('id')!r}: {why}")
+        sid = a.session_id
+        if sid is not None and db.first("SELECT 1 FROM sessions WHERE id = ?", (sid,)) is None:
+            raise Unsafe(f"answer row {a.id}: session {sid} does not exist")
+        if a.audio_path is not None and a.audio_path not in names:
+            gone = a.audio_path[:80]
+            raise Unsafe(f"answer row {a.id}: recording '{gone}' is not in the archive")
+        yield a
+
+
+def _json_object(x: Any) -> bool:
+    try:
+        return isinstance(json.loads(x), dict)
+    except (TypeError, ValueError):
+        return False
+
+
+def merge(
+    db: Guarded, names: Container[str], version: int, dest_dir: Path, paths: Paths, fetch: Fetch
+) -> ImportResult:
+    """Write the archive (checked by :func:`check`) into the store in one transaction;
+    answers already here are skipped. On any failure, remove what was copied."""
+    home = paths.home.resolve()
+    copied: list[Path] = []
+    added = dupes = recs = 0
+    with Store(paths.db) as ours:
+        try:
+            with ours.transaction():
+                # inside the write transaction: a concurrent import of the same archive
+                # waits, then finds these answers here
+                _begin(ours, version)
+                for s in sessions(db):
+                    cur = ours.db.execute(
+                        "INSERT INTO sessions (started_at, ended_at, bank, kind, options) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        (s["started_at"], s["ended_at"], s["bank"], s["kind"], s["options"]),
+                    )
+                    ours.db.execute(
+                        "INSERT INTO temp.import_sessions VALUES (?, ?)", (s["id"], cur.lastrowid)
+                    )
+                for a in attempts(db, names):
+                    if _here(ours, a, version):
+                        dupes += 1
+                        continue
+                    audio = None
+                    if a.audio_path is not None:
+                        out = dest_dir / a.audio_path.removeprefix("recordings/")
+                        if not out.resolve().is_relative_to(home):  # checked names; and yet
+                            raise ArchiveError(f"{a.audio_path}: outside the data directory")
+                        if not out.exists():
+                            out.parent.mkdir(parents=True, exist_ok=True)
+                            copied.append(out)
+                            with open(out, "wb") as f:
+                                fetch(a.audio_path, f)
+                        audio, recs = str(out), recs + 1
+                    sid = _session_here(ours, a.session_id)
+                    ours.insert_attempt(replace(a, audio_path=audio, session_id=sid, id=None))
+                    added += 1
+                kept = _end(ours)
+        except BaseException as e:
+            for p in copied:
+                p.unlink(missing_ok=True)
+            if dest_dir.is_dir() and not any(p.is_file() for p in dest_dir.rglob("*")):
+                shutil.rmtree(dest_dir, ignore_errors=True)
+            if isinstance(e, OSError):
+                raise ArchiveError(
+                    f"{dest_dir}: cannot write ({e.strerror}): free some space; "
+                    "nothing was imported"
+                ) from None
+            raise
+    return ImportResult(added, dupes, kept, recs)
+
+
+# --- what the store already holds, asked of the store -------------------------------------------
+
+
+def _begin(ours: Store, version: int) -> None:
+    """The temporary tables of this import (on the store's connection: gone when it
+    closes): which archive session became which here; for an archive made before answers
+    had an identity (schema 5), every answer's content, here and added."""
+    ours.db.execute("CREATE TEMP TABLE import_sessions (old INTEGER PRIMARY KEY, new INTEGER)")
+    if version < 5:
+        ours.db.execute(
+            "CREATE TEMP TABLE import_content (bank, question_id, started_at, graded_at, "
+            "transcript, PRIMARY KEY (bank, question_id, started_at, graded_at, transcript)) "
+            "WITHOUT ROWID"
+        )
+        ours.db.execute(
+            "INSERT OR IGNORE INTO temp.import_content "
+            "SELECT bank, question_id, started_at, graded_at, transcript FROM main.attempts"
+        )
+
+
+def _here(ours: Store, a: Attempt, version: int) -> bool:
+    """Whether the answer is already stored (or was added by this import); for an old
+    archive, an answer of the same content counts (and is counted from now on)."""
+    if ours.db.execute("SELECT 1 FROM attempts WHERE uid = ?", (a.uid,)).fetchone():
+        return True
+    if version >= 5:
+        return False
+    key = (a.bank, a.question_id, a.started_at, a.graded_at, a.transcript)
+    cur = ours.db.execute("INSERT OR IGNORE INTO temp.import_content VALUES (?, ?, ?, ?, ?)", key)
+    return cur.rowcount == 0
+
+
+def _session_here(ours: Store, old: int | None) -> int | None:
+    if old is None:
+        return None
+    r = ours.db.execute("SELECT new FROM temp.import_sessions WHERE old = ?", (old,)).fetchone()
+    return int(r[0]) if r else None
+
+
+def _end(ours: Store) -> int:
+    """Remove the sessions added whose answers were all here already (not worth keeping);
+    the number of sessions kept."""
+    ours.db.execute(
+        "DELETE FROM main.sessions WHERE id IN (SELECT new FROM temp.import_sessions) "
+        "AND NOT EXISTS (SELECT 1 FROM main.attempts a WHERE a.session_id = sessions.id)"
+    )
+    r = ours.db.execute(
+        "SELECT COUNT(*) FROM temp.import_sessions m JOIN main.sessions s ON s.id = m.new"
+    ).fetchone()
+    return int(r[0])
