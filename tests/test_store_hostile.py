@@ -382,6 +382,68 @@ def test_an_imported_time_that_is_no_time_is_refused_naming_its_row(
     assert not (tmp_path / "other" / "mockint.db").exists()
 
 
+def test_imported_times_are_stored_as_mockint_writes_them(
+    tmp_path: Path, home: Path, resume_bank, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    # times another tool wrote (an offset, Z, a space, fractions of a second, no offset)
+    # become UTC to the second, as store.now() writes them: they sort and compare as text
+    from .test_report import fill
+
+    fill(home, resume_bank)
+    good = tmp_path / "good.zip"
+    assert run("export", str(good)).exit_code == 0
+    given = {
+        1: ("2026-12-01T01:00:00+02:00", "2026-11-30T23:00:00+00:00"),  # the day before
+        2: ("2026-12-01 10:00:00Z", "2026-12-01T10:00:00+00:00"),
+        3: ("2026-12-01T09:30:00.123456-01:00", "2026-12-01T10:30:00+00:00"),
+        4: ("2026-12-01T11:00:00", "2026-12-01T11:00:00+00:00"),
+        5: ("20261201T120000Z", "2026-12-01T12:00:00+00:00"),
+    }
+
+    def edit(db: sqlite3.Connection) -> None:
+        for i, (t, _) in given.items():
+            db.execute("UPDATE attempts SET graded_at = ?, started_at = ? WHERE id = ?", (t, t, i))
+        db.execute("UPDATE sessions SET started_at = '2026-12-01 08:00:00.5+01:00'")
+
+    odd = rebuild(good, tmp_path / "odd.zip", edit_db=edit)
+    monkeypatch.setenv("MOCKINT_HOME", str(tmp_path / "other"))
+    r = run("import", str(odd))
+    assert r.exit_code == 0 and r.output.startswith("Imported 7 answers"), r.output
+    with Store(tmp_path / "other" / "mockint.db") as s:
+        stored = {a.id: (a.started_at, a.graded_at) for a in s.attempts()}
+        assert {i: stored[i] for i in given} == {i: (want, want) for i, (_, want) in given.items()}
+        assert stored[6][1] == "2026-11-03T10:05:30+00:00"  # as mockint wrote it: unchanged
+        assert [a.id for a in s.attempts(since="2026-12-01") if a.id in given] == [2, 3, 4, 5]
+        assert s.sessions()[0]["started_at"] == "2026-12-01T07:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("2026-13-01T10:00:00+00:00", "not an ISO 8601 time"),
+        ("10:00", "not an ISO 8601 time"),
+        ("0001-01-01T00:30:00+01:00", "before year 1 or after 9999 in UTC"),
+    ],
+)
+def test_an_imported_time_out_of_range_is_refused_naming_its_row(
+    value: str, said: str, tmp_path: Path, home: Path, resume_bank, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from .test_report import fill
+
+    fill(home, resume_bank)
+    good = tmp_path / "good.zip"
+    assert run("export", str(good)).exit_code == 0
+    bad = rebuild(
+        good,
+        tmp_path / "bad.zip",
+        edit_db=lambda db: db.execute("UPDATE attempts SET graded_at = ? WHERE id = 3", (value,)),
+    )
+    monkeypatch.setenv("MOCKINT_HOME", str(tmp_path / "other"))
+    line = one_error(run("import", str(bad)))
+    assert f"answer row 3: graded_at '{value}': {said}" in line, line
+    assert not (tmp_path / "other" / "mockint.db").exists()
+
+
 def old_archive(tmp_path: Path, n: int) -> Path:
     """An archive made before answers had an identity (schema version 4)."""
     db = tmp_path / "old.db"

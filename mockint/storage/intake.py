@@ -1,7 +1,8 @@
 """What comes into the store from outside: an archive's rows, answers kept aside.
 
 Nothing from outside is trusted: :func:`attempt_from_data` checks every field by
-type and range (times must be ISO 8601) before a row may be written. When the store
+type and range (times must be ISO 8601, and are stored as mockint writes them) before
+a row may be written. When the store
 cannot take a graded answer (damaged, full, busy, read-only), :func:`keep_pending`
 writes it as JSON into the data directory's private ``pending/`` and
 :func:`import_pending` brings it in later.
@@ -15,7 +16,7 @@ import math
 import os
 import stat
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -133,14 +134,27 @@ def _text(d: dict[str, Any], key: str, default: str | None = None, limit: int = 
 
 
 def _time(d: dict[str, Any], key: str) -> str:
-    """An ISO 8601 time ('' for a kept answer: the store gives it the time it is stored)."""
+    """An ISO 8601 time as the store writes it ('' for a kept answer: the store gives it
+    the time it is stored)."""
     value = _text(d, key, "", limit=40)
-    if value:
-        try:
-            datetime.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"{key} {value!r}: not an ISO 8601 time") from None
-    return value
+    return stored_time(value, key) if value else value
+
+
+def stored_time(value: str, what: str) -> str:
+    """An ISO 8601 time in the one form the store writes (:func:`store.now`: UTC, whole
+    seconds, ``+00:00``), so that times sort and compare (``--since``) as text: another
+    offset is converted, ``Z`` spelled out, fractions of a second dropped, and a time
+    without an offset taken as UTC. ValueError naming ``what`` if it is no time."""
+    try:
+        t = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{what} {value[:40]!r}: not an ISO 8601 time") from None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=timezone.utc)
+    try:
+        return t.astimezone(timezone.utc).isoformat(timespec="seconds")
+    except OverflowError:  # the first or last hours of years 1 to 9999, moved to UTC
+        raise ValueError(f"{what} {value[:40]!r}: before year 1 or after 9999 in UTC") from None
 
 
 def _list(d: dict[str, Any], key: str, limit: int) -> list[Any]:

@@ -20,7 +20,7 @@ from typing import IO, Any
 
 from mockint.config import Paths
 from mockint.errors import ArchiveError
-from mockint.storage.intake import attempt_from_data
+from mockint.storage.intake import attempt_from_data, stored_time
 from mockint.storage.store import Attempt, Store
 from mockint.storage.untrusted import Guarded, Unsafe, unfit
 
@@ -48,7 +48,7 @@ def check(db: Guarded, names: Container[str]) -> None:
 
 
 def sessions(db: Guarded) -> Iterator[dict[str, Any]]:
-    """The archive's sessions in order, each checked."""
+    """The archive's sessions in order, each checked, its times as the store writes them."""
     for row in db.rows("SELECT * FROM sessions ORDER BY id"):
         s = dict(row)
         ok = (
@@ -64,6 +64,11 @@ def sessions(db: Guarded) -> Iterator[dict[str, Any]]:
         why = unfit(s)
         if why:
             raise Unsafe(f"session {s['id']!r}: {why}")
+        try:
+            for k in ("started_at", "ended_at"):
+                s[k] = s[k] and stored_time(s[k], k)
+        except ValueError as e:
+            raise Unsafe(f"session {s['id']!r}: {e}") from None
         yield s
 
 
