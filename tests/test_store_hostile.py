@@ -332,6 +332,38 @@ def test_ctrl_c_stops_an_import_and_its_temp_copy_goes(
     assert not (tmp_path / "other" / "mockint.db").exists()
 
 
+def test_ctrl_c_while_the_import_commits_keeps_the_recordings_of_what_it_stored(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # COMMIT of a 60,000-answer archive takes seconds; Ctrl-C meanwhile is raised once it
+    # has returned: the answers are stored, so their recordings must not be removed (they
+    # were, and importing again skipped the answers as already here: recordings lost)
+    from contextlib import contextmanager
+
+    with_recordings(home, 3)
+    good = tmp_path / "good.zip"
+    assert run("export", str(good)).exit_code == 0
+    real = Store._tx
+
+    @contextmanager
+    def tx(self: Store):  # type: ignore[no-untyped-def]
+        with real(self):
+            yield
+        raise KeyboardInterrupt  # as SIGINT during COMMIT arrives: after it took
+
+    monkeypatch.setattr(Store, "_tx", tx)
+    other = tmp_path / "other"
+    monkeypatch.setenv("MOCKINT_HOME", str(other))
+    r = run("import", str(good))
+    assert r.exit_code == 0 and r.output.startswith("Imported 3 answers"), r.output
+    monkeypatch.undo()
+    with Store(other / "mockint.db") as s:
+        stored = s.attempts()
+    assert len(stored) == 3
+    assert all(a.audio_path and Path(a.audio_path).is_file() for a in stored)
+    assert not [p for p in other.iterdir() if p.name.startswith(".import-")]
+
+
 def test_an_import_killed_outright_leaves_a_copy_the_next_import_removes(
     tmp_path: Path, home: Path, resume_bank, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -106,10 +107,11 @@ def merge(
     db: Guarded, names: Container[str], version: int, dest_dir: Path, paths: Paths, fetch: Fetch
 ) -> ImportResult:
     """Write the archive (checked by :func:`check`) into the store in one transaction;
-    answers already here are skipped. On any failure, remove what was copied."""
+    answers already here are skipped. On any failure before it is committed, remove what
+    was copied."""
     home = paths.home.resolve()
     copied: list[Path] = []
-    added = dupes = recs = 0
+    added = dupes = recs = kept = 0
     with Store(paths.db) as ours:
         try:
             with ours.transaction():
@@ -145,6 +147,10 @@ def merge(
                     added += 1
                 kept = _end(ours)
         except BaseException as e:
+            # Ctrl-C while COMMIT runs (seconds for a large archive) arrives once it has
+            # returned: the answers are stored, and their recordings must stay with them
+            if _committed(ours):
+                return ImportResult(added, dupes, kept, recs)
             for p in copied:
                 p.unlink(missing_ok=True)
             if dest_dir.is_dir() and not any(p.is_file() for p in dest_dir.rglob("*")):
@@ -176,6 +182,20 @@ def _begin(ours: Store, version: int) -> None:
             "INSERT OR IGNORE INTO temp.import_content "
             "SELECT bank, question_id, started_at, graded_at, transcript FROM main.attempts"
         )
+
+
+def _committed(ours: Store) -> bool:
+    """Whether this import's transaction was committed: its temporary table, made inside
+    it, is gone if it was rolled back (a temporary table's making is part of it)."""
+    try:
+        if ours.db.in_transaction:
+            return False
+        found = ours.db.execute(
+            "SELECT 1 FROM temp.sqlite_master WHERE name = 'import_sessions'"
+        ).fetchone()
+    except sqlite3.Error:
+        return False
+    return found is not None
 
 
 def _here(ours: Store, a: Attempt, version: int) -> bool:
