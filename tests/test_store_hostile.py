@@ -500,6 +500,43 @@ def test_an_old_archive_of_many_answers_imports(tmp_path: Path, home: Path) -> N
     assert r.exit_code == 0 and r.output.startswith("Imported 12000 answers"), r.output
 
 
+def test_an_old_archive_past_the_imports_memory_is_one_line(tmp_path: Path, home: Path) -> None:
+    # bringing a schema-8 archive up to date sorts every missed key point in SQLite's
+    # bounded heap; past it, SQLite's "out of memory" reached Python as a MemoryError
+    # traceback (150,000 answers of 20 missed points each did, at the real 512 MB)
+    with_recordings(home, 1)
+    before = tree(home)
+    db = tmp_path / "old8.db"
+    con = sqlite3.connect(str(db), isolation_level=None)
+    for fn in MIGRATIONS[:8]:
+        fn(con)
+    con.execute("PRAGMA user_version = 8")
+    point = {"status": "missed", "text": "x" * 200}
+    points = json.dumps([{**point, "text": f"{k} {point['text']}"} for k in range(20)])
+    con.executemany(
+        "INSERT INTO attempts (bank, question_id, category, started_at, graded_at, transcript, "
+        "score, coverage, key_points, uid) VALUES ('resume', 'Q1', 'General', ?, ?, ?, 50, 0.5, "
+        "?, lower(hex(randomblob(16))))",
+        [(T, T, f"answer {i}", points) for i in range(2000)],
+    )
+    con.close()
+    z = archive(tmp_path / "old8.zip", db, 8)
+    # a heap of 4 MB, in a process of its own: SQLite's limit is the whole process's, and
+    # once lowered no PRAGMA raises it again
+    code = (
+        "import sys; from mockint.storage import untrusted; untrusted.HEAP_BYTES = 4 << 20; "
+        "from mockint.cli.main import cli; sys.argv = ['mockint', 'import', sys.argv[1]]; cli()"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code, str(z)], capture_output=True, text=True, timeout=120
+    )
+    assert r.returncode == 1 and r.stdout == "" and "Traceback" not in r.stderr, r.stderr
+    line = r.stderr.strip()
+    assert line.startswith("Error: ") and "\n" not in line, r.stderr
+    assert "old8.zip" in line and "MB of memory" in line and "nothing was imported" in line
+    assert tree(home) == before
+
+
 @pytest.mark.parametrize(
     ("sql", "said"),
     [

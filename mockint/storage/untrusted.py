@@ -93,12 +93,14 @@ class Guarded(sqlite3.Connection):
 
     budget: _Budget
 
-    def refusal(self, e: sqlite3.Error) -> BaseException:
+    def refusal(self, e: sqlite3.Error | MemoryError) -> BaseException:
         """What a SQLite failure on this connection becomes: Ctrl-C, or a refusal."""
         if self.budget.interrupted:
             return KeyboardInterrupt()
         if self.budget.expired:
             return Unsafe(f"the database takes over {self.budget.seconds:.0f} s to read")
+        if isinstance(e, MemoryError):  # SQLITE_NOMEM: past HEAP_BYTES (a sort, a migration)
+            return Unsafe(f"the database needs over {HEAP_BYTES // 2**20:,} MB of memory to read")
         return Unsafe(f"the database is damaged or hostile ({e})")
 
     def rows(self, sql: str, args: tuple[object, ...] = ()) -> Iterator[Any]:
@@ -110,14 +112,14 @@ class Guarded(sqlite3.Connection):
             while (row := cur.fetchone()) is not None:
                 with self.budget.paused():
                     yield row
-        except sqlite3.Error as e:
+        except (sqlite3.Error, MemoryError) as e:
             raise self.refusal(e) from None
 
     def first(self, sql: str, args: tuple[object, ...] = ()) -> Any:
         """A query's first row, or None (failures as in :meth:`rows`)."""
         try:
             return self.execute(sql, args).fetchone()
-        except sqlite3.Error as e:
+        except (sqlite3.Error, MemoryError) as e:
             raise self.refusal(e) from None
 
 
@@ -134,10 +136,10 @@ def guarded(path: Path, seconds: float | None = None) -> Iterator[Guarded]:
         heap = int(db.execute("PRAGMA hard_heap_limit").fetchone()[0])
         _harden(db, db.budget)
         yield db
-    except sqlite3.Error as e:
+    except (sqlite3.Error, MemoryError) as e:  # Python's sqlite3 raises SQLITE_NOMEM as this
         raise db.refusal(e) from None
     finally:
-        with contextlib.suppress(sqlite3.Error):
+        with contextlib.suppress(sqlite3.Error, MemoryError):  # MemoryError: the heap is full
             if heap is not None:
                 db.execute(f"PRAGMA hard_heap_limit = {heap}")
         db.close()
