@@ -237,6 +237,21 @@ def test_a_word_inside_a_term_is_asked_about_only_where_the_term_adds_no_sound()
         assert [(w.heard, w.text) for w in t.words if w.heard] == [(word, term)]
 
 
+def test_a_word_is_not_made_a_term_that_adds_a_number_to_it() -> None:
+    # "flake" for flake8 adds "eight", a word nobody said: a digit is never a silent
+    # letter, so the term's one character more is no spelling of the word heard
+    terms = ("flake8", "boto3", "OAuth2")
+    hints = Hints(terms, terms)
+    for said, word, put in (
+        ("I found a flake in the test.", "flake", "a flake8 in"),
+        ("We keep it in boto for now.", "boto", "in boto3 for"),
+        ("We log in with OAuth here.", "OAuth", "with OAuth2 here"),
+    ):
+        asked: list[str] = []
+        t = corrected(heard(said, [word]), hints, prefers({put: 9.0}, asked))
+        assert t.text == said and not any(put in x for x in asked), asked
+
+
 def test_a_term_heard_is_given_up_only_for_a_longer_term_that_holds_it() -> None:
     terms = ("SQL", "PostgreSQL", "MySQL", "Redis")
     hints = Hints(terms, terms)

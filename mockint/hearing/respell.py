@@ -327,11 +327,15 @@ def _bare(words: str) -> set[str]:
 def _part_of(heard: str, term: str) -> bool:
     """Whether a heard word (less a plural s) is spelled inside a longer term that holds a
     sound more: a word of 3 letters or more with 2 letters or more of the term unheard
-    ("serializers" in ModelSerializer, "red" in Redis), or a number ("8" in flake8, "3" in
-    S3: the rest of the term was not heard). A letter less is a spelling, not a sound
+    ("serializers" in ModelSerializer, "red" in Redis) or a digit ("flake" in flake8: a
+    digit is a word said, never a silent letter), or a number ("8" in flake8, "3" in S3:
+    the rest of the term was not heard). A letter less is a spelling, not a sound
     unheard: "Jango" for Django, "unicorn" for Gunicorn are asked about."""
     word = next(iter(_bare(heard)), "").removesuffix("s")
     whole = term.lower()
     if word not in whole or word == whole:
         return False
-    return word.isdigit() or (len(word) >= 3 and len(whole) - len(word) >= 2)
+    unheard = whole.replace(word, "", 1)
+    if word.isdigit():
+        return True
+    return len(word) >= 3 and (len(unheard) >= 2 or any(c.isdigit() for c in unheard))
