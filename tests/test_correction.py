@@ -272,6 +272,21 @@ def test_a_term_heard_is_given_up_only_for_a_longer_term_that_holds_it() -> None
     assert not any("MySQL" in x for x in asked)
 
 
+def test_a_term_heard_is_not_given_up_for_a_longer_term_that_only_adds_to_the_words() -> None:
+    # "Django filter" holds Django at the same end as DjangoFilterBackend, but its letters
+    # are the term's less "Backend": the term would add a word nobody said
+    terms = ("Django", "DjangoFilterBackend", "USER", "IsAdminUser", "CORS", "CORSMiddleware")
+    hints = Hints(terms, terms)
+    for said, word, put in (
+        ("I used the Django filter for that.", "filter", "the DjangoFilterBackend for"),
+        ("She is an admin user here.", "admin", "an IsAdminUser here"),
+        ("We add the CORS middle layer.", "middle", "the CORSMiddleware layer"),
+    ):
+        asked: list[str] = []
+        t = corrected(heard(said, [word]), hints, prefers({put: 9.0}, asked))
+        assert t.text == said and not any(put in x for x in asked), asked
+
+
 def test_each_place_is_checked_on_its_own() -> None:
     said = "I run ridies, and ridies as a service."
     hints = Hints(("Redis", "Celery"), ("Redis", "Celery"))

@@ -260,6 +260,7 @@ def _candidates(
     text = " ".join(w.text for w in words)
     unsure = {k for k, w in enumerate(words) if w.probability < o.unsure}
     plain = common | FUNCTION_WORDS
+    named = {t.lower() for t in terms}  # a window holding one keeps it (terms._holds)
     ranked: list[tuple[bool, Candidate]] = []  # (heard surely, candidate)
     widest = max(o.sound_alike, o.unsure_sound_alike)
     within = None if o.ask_sure else unsure
@@ -269,8 +270,10 @@ def _candidates(
             continue  # ordinary words alone: homophones the audio cannot tell apart
         if c.distance == 0 and all(_spelled(w, english) for w in _bare(c.heard)):
             continue  # the term's own sound in words ("N plus one"): as heard
-        if c.words == 1 and _part_of(c.heard, c.term):
-            continue  # "serializers" is not ModelSerializer: that would add a sound unheard
+        if (c.words == 1 or _bare(c.heard) & named) and _part_of(c.heard, c.term):
+            # "serializers" is not ModelSerializer, nor "Django filter" DjangoFilterBackend:
+            # that would add a sound unheard
+            continue
         if c.distance <= o.sound_alike:
             ranked.append((not where & unsure, c))
         elif where & unsure:
@@ -325,13 +328,14 @@ def _bare(words: str) -> set[str]:
 
 
 def _part_of(heard: str, term: str) -> bool:
-    """Whether a heard word (less a plural s) is spelled inside a longer term that holds a
-    sound more: a word of 3 letters or more with 2 letters or more of the term unheard
-    ("serializers" in ModelSerializer, "red" in Redis) or a digit ("flake" in flake8: a
-    digit is a word said, never a silent letter), or a number ("8" in flake8, "3" in S3:
-    the rest of the term was not heard). A letter less is a spelling, not a sound
-    unheard: "Jango" for Django, "unicorn" for Gunicorn are asked about."""
-    word = next(iter(_bare(heard)), "").removesuffix("s")
+    """Whether a heard word (less a plural s; words, their spacing off: "Django filter") is
+    spelled inside a longer term that holds a sound more: a word of 3 letters or more with
+    2 letters or more of the term unheard ("serializers" in ModelSerializer, "red" in
+    Redis, "Django filter" in DjangoFilterBackend) or a digit ("flake" in flake8: a digit
+    is a word said, never a silent letter), or a number ("8" in flake8, "3" in S3: the
+    rest of the term was not heard). A letter less is a spelling, not a sound unheard:
+    "Jango" for Django, "unicorn" for Gunicorn are asked about."""
+    word = "".join(_plain(w) for w in heard.split()).removesuffix("s")
     whole = term.lower()
     if word not in whole or word == whole:
         return False
