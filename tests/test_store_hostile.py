@@ -573,6 +573,42 @@ def test_an_archive_text_too_long_or_with_control_characters_is_refused(
     assert not (tmp_path / "other" / "mockint.db").exists()
 
 
+@pytest.mark.parametrize(
+    ("sql", "said"),
+    [
+        (  # 1,300,000 empty lists: 3.9 MB of text, ~100 MB once parsed
+            "UPDATE attempts SET words = '[' || replace(hex(zeroblob(1300000)), '00', '[],') "
+            "|| '[]]' WHERE id = 2",
+            "answer row 2: up to 2,600,0",
+        ),
+        (
+            "UPDATE sessions SET options = '{\"a\": [' || "
+            "replace(hex(zeroblob(300000)), '00', '[],') || '[]]}' WHERE id = 1",
+            "session 1: options: a text of",
+        ),
+    ],
+)
+def test_json_that_would_take_gigabytes_once_parsed_is_refused_before(
+    sql: str, said: str, tmp_path: Path, home: Path, resume_bank, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    # each '[],' of JSON is a list of 56 bytes once parsed: five such columns of 32 MB in
+    # one row of a 494 KB archive took 4.4 GB before any limit on the parsed value applied
+    from .test_report import fill
+
+    fill(home, resume_bank)
+    good = tmp_path / "good.zip"
+    assert run("export", str(good)).exit_code == 0
+    bad = rebuild(good, tmp_path / "bad.zip", edit_db=lambda db: db.execute(sql))
+    monkeypatch.setenv("MOCKINT_HOME", str(tmp_path / "other"))
+    parsed = []
+    real = json.loads
+    monkeypatch.setattr(json, "loads", lambda t, *a, **k: parsed.append(len(t)) or real(t))
+    line = one_error(run("import", str(bad)))
+    assert line.startswith(f"Error: {bad}: {said}") and "nothing was imported" in line, line
+    assert max(parsed, default=0) < 100_000  # refused before it was parsed
+    assert not (tmp_path / "other" / "mockint.db").exists()
+
+
 def test_concurrent_imports_of_an_old_archive_add_each_answer_once(tmp_path: Path) -> None:
     z = old_archive(tmp_path, 300)
     home = tmp_path / "shared"

@@ -26,6 +26,10 @@ from mockint.storage.store import Attempt, Store
 from mockint.storage.untrusted import Guarded, Unsafe, unfit
 
 _JSON_COLUMNS = ("key_points", "words", "models", "delivery", "notes")
+# values a row's JSON may hold, counted before it is parsed: each costs memory whatever its
+# text (3 characters, '[],', became 56 bytes: one 500 KB archive took 4.4 GB); an answer's
+# 200,000 words (the most it may have) hold ~1,800,000
+MAX_JSON_VALUES = 2_500_000
 
 # copies the archive's entry of this name (a recording) into an open file
 Fetch = Callable[[str, IO[bytes]], None]
@@ -52,6 +56,9 @@ def sessions(db: Guarded) -> Iterator[dict[str, Any]]:
     """The archive's sessions in order, each checked, its times as the store writes them."""
     for row in db.rows("SELECT * FROM sessions ORDER BY id"):
         s = dict(row)
+        why = unfit(s)  # first: it bounds the length of options, parsed below
+        if why:
+            raise Unsafe(f"session {s.get('id')!r}: {why}")
         ok = (
             isinstance(s.get("id"), int)
             and isinstance(s.get("started_at"), str)
@@ -62,9 +69,6 @@ def sessions(db: Guarded) -> Iterator[dict[str, Any]]:
         )
         if not ok:
             raise Unsafe(f"session {s.get('id')!r}: not a valid session row")
-        why = unfit(s)
-        if why:
-            raise Unsafe(f"session {s['id']!r}: {why}")
         try:
             for k in ("started_at", "ended_at"):
                 s[k] = s[k] and stored_time(s[k], k)
@@ -78,6 +82,12 @@ def attempts(db: Guarded, names: Container[str]) -> Iterator[Attempt]:
     :func:`unfit`, its session and recording there)."""
     for row in db.rows("SELECT * FROM attempts ORDER BY id"):
         r = dict(row)
+        n = sum(r[k].count(c) for k in _JSON_COLUMNS if isinstance(r[k], str) for c in ",:[{")
+        if n > MAX_JSON_VALUES:  # an upper bound (a comma inside a text counts too), cheap
+            raise Unsafe(
+                f"answer row {r.get('id')!r}: up to {n:,} values in its JSON "
+                f"(at most {MAX_JSON_VALUES:,})"
+            )
         try:
             for k in _JSON_COLUMNS:
                 r[k] = json.loads(r[k]) if isinstance(r[k], str) else r[k]
