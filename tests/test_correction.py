@@ -228,6 +228,10 @@ def test_a_word_inside_a_term_is_asked_about_only_where_the_term_adds_no_sound()
     )
     said = "I used the serializers for that."
     assert corrected(heard(said, ["serializers"]), hints, better).text == said
+    for said in ("I used the serializer's field.", "I used the serializer\u2019s field."):
+        word = said.split()[3]
+        t = corrected(heard(said, [word]), hints, prefers({"the ModelSerializer field": 2.0}))
+        assert t.text == said  # a possessive s is no more the term's than a plural one
     for said, word, term in (
         ("I built it with Jango back then.", "Jango", "Django"),
         ("We ran unicorn behind a proxy.", "unicorn", "Gunicorn"),

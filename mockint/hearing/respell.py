@@ -328,14 +328,16 @@ def _bare(words: str) -> set[str]:
 
 
 def _part_of(heard: str, term: str) -> bool:
-    """Whether a heard word (less a plural s; words, their spacing off: "Django filter") is
-    spelled inside a longer term that holds a sound more: a word of 3 letters or more with
-    2 letters or more of the term unheard ("serializers" in ModelSerializer, "red" in
-    Redis, "Django filter" in DjangoFilterBackend) or a digit ("flake" in flake8: a digit
-    is a word said, never a silent letter), or a number ("8" in flake8, "3" in S3: the
-    rest of the term was not heard). A letter less is a spelling, not a sound unheard:
-    "Jango" for Django, "unicorn" for Gunicorn are asked about."""
-    word = "".join(_plain(w) for w in heard.split()).removesuffix("s")
+    """Whether a heard word (less a plural or possessive s; words, their spacing off:
+    "Django filter") is spelled inside a longer term that holds a sound more: a word of 3
+    letters or more with 2 letters or more of the term unheard ("serializers" in
+    ModelSerializer, "red" in Redis, "Django filter" in DjangoFilterBackend) or a digit
+    ("flake" in flake8: a digit is a word said, never a silent letter), or a number ("8"
+    in flake8, "3" in S3: the rest of the term was not heard). A letter less is a
+    spelling, not a sound unheard: "Jango" for Django, "unicorn" for Gunicorn are asked
+    about."""
+    word = "".join(_plain(w) for w in heard.split())
+    word = word.removesuffix("'s").removesuffix("\u2019s").removesuffix("s")  # "serializer's"
     whole = term.lower()
     if word not in whole or word == whole:
         return False
