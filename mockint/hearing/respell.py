@@ -268,12 +268,15 @@ def _candidates(
         where = set(range(c.start, c.start + c.words))
         if _bare(c.heard) <= plain:
             continue  # ordinary words alone: homophones the audio cannot tell apart
-        if c.distance == 0 and all(_spelled(w, english) for w in _bare(c.heard)):
-            continue  # the term's own sound in words ("N plus one"): as heard
-        if (c.words == 1 or _bare(c.heard) & named) and _part_of(c.heard, c.term):
-            # "serializers" is not ModelSerializer, nor "Django filter" DjangoFilterBackend:
-            # that would add a sound unheard
+        if c.distance == 0 and all(_spelled(p, english) for p in _pieces(c.heard)):
+            continue  # the term's own sound in words ("N plus one", "N-plus-one"): as heard
+        held = _bare(c.heard) & named
+        if _part_of(_content(c.heard) if not held else c.heard, c.term):
+            # "(the) serializers" is not ModelSerializer, nor "Django filter"
+            # DjangoFilterBackend: that would add a sound unheard
             continue
+        if held and not all(k in unsure for k in where if _plain(words[k].text) not in held):
+            continue  # the term heard is kept only for an unsure word beside it
         if c.distance <= o.sound_alike:
             ranked.append((not where & unsure, c))
         elif where & unsure:
@@ -321,6 +324,19 @@ def _plain(word: str) -> str:
 def _spelled(word: str, english: AbstractSet[str]) -> bool:
     """Whether a word (as compared) is an ordinary English word, a letter or a number."""
     return word in english or len(word) == 1 or word.isdigit()
+
+
+def _pieces(words: str) -> list[str]:
+    """The words as compared, split at hyphens too ("N-plus-one")."""
+    return [p for w in words.split() for p in _plain(w).split("-") if p]
+
+
+def _content(words: str) -> str:
+    """The words less function words ("the serializers": "serializers")."""
+    from mockint.hearing.terms import FUNCTION_WORDS
+
+    kept = [w for w in words.split() if _plain(w) not in FUNCTION_WORDS]
+    return " ".join(kept) or words
 
 
 def _bare(words: str) -> set[str]:

@@ -202,6 +202,8 @@ def term_candidates(
         for n, words, held in _windows_at(i, text, spans, bare, lower_terms, common):
             if within is not None and not any(k in within for k in range(i, i + n)):
                 continue
+            if held and n != 2:
+                continue  # no term but one holding it at an end (:func:`_holds`)
             heard_key = phonemes(" ".join(words))
             for term, key in keyed:
                 if held and not _holds(term, words, held):
