@@ -609,6 +609,30 @@ def test_json_that_would_take_gigabytes_once_parsed_is_refused_before(
     assert not (tmp_path / "other" / "mockint.db").exists()
 
 
+@pytest.mark.parametrize("depth", [100, 978, 5000])
+def test_json_nested_deeper_than_mockint_writes_is_refused_naming_its_row(
+    depth: int, tmp_path: Path, home: Path, resume_bank, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    # ~978 deep parsed in the check, then failed as it was written, one call deeper, after
+    # every check: "damaged archive (maximum recursion depth exceeded while encoding a
+    # JSON object)", naming no row; how deep passed depended on the caller's stack
+    from .test_report import fill
+
+    fill(home, resume_bank)
+    good = tmp_path / "good.zip"
+    assert run("export", str(good)).exit_code == 0
+    models = '{"m": {"x": ' + "[" * depth + "]" * depth + "}}"
+    bad = rebuild(
+        good,
+        tmp_path / "bad.zip",
+        edit_db=lambda db: db.execute("UPDATE attempts SET models = ? WHERE id = 2", (models,)),
+    )
+    monkeypatch.setenv("MOCKINT_HOME", str(tmp_path / "other"))
+    line = one_error(run("import", str(bad)))
+    assert line.startswith(f"Error: {bad}: answer row 2: models: JSON nested over 32 deep"), line
+    assert not (tmp_path / "other" / "mockint.db").exists()
+
+
 def test_concurrent_imports_of_an_old_archive_add_each_answer_once(tmp_path: Path) -> None:
     z = old_archive(tmp_path, 300)
     home = tmp_path / "shared"

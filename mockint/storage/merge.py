@@ -23,7 +23,7 @@ from mockint.config import Paths
 from mockint.errors import ArchiveError
 from mockint.storage.intake import attempt_from_data, stored_time
 from mockint.storage.store import Attempt, Store
-from mockint.storage.untrusted import Guarded, Unsafe, unfit
+from mockint.storage.untrusted import MAX_DEPTH, Guarded, Unsafe, unfit
 
 _JSON_COLUMNS = ("key_points", "words", "models", "delivery", "notes")
 # values a row's JSON may hold, counted before it is parsed: each costs memory whatever its
@@ -92,7 +92,10 @@ def attempts(db: Guarded, names: Container[str]) -> Iterator[Attempt]:
             for k in _JSON_COLUMNS:
                 r[k] = json.loads(r[k]) if isinstance(r[k], str) else r[k]
             a = attempt_from_data({k: v for k, v in r.items() if k in Attempt.__dataclass_fields__})
-        except (ValueError, TypeError, RecursionError) as e:
+        except RecursionError:  # JSON deeper than Python's stack, as unfit() says of less
+            deep = f"{k}: JSON nested over {MAX_DEPTH} deep"
+            raise Unsafe(f"answer row {r.get('id')!r}: {deep}") from None
+        except (ValueError, TypeError) as e:
             raise Unsafe(f"answer row {r.get('id')!r}: {e}") from None
         why = unfit(r)
         if why:
@@ -109,7 +112,7 @@ def attempts(db: Guarded, names: Container[str]) -> Iterator[Attempt]:
 def _json_object(x: Any) -> bool:
     try:
         return isinstance(json.loads(x), dict)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return False
 
 

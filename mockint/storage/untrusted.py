@@ -287,6 +287,9 @@ def open_checked(db: sqlite3.Connection) -> int:
 # any one text of an answer (an hour's transcript is ~50,000 characters), and all of a row's
 MAX_FIELD_CHARS = MAX_STORED_CHARS
 MAX_ROW_CHARS = 4_000_000
+# how deep a row's JSON may nest (mockint's nests 3 deep): JSON that Python could just
+# parse, ~980 deep, was written again one call deeper and failed there, after every check
+MAX_DEPTH = 32
 
 
 def unfit(row: dict[str, Any]) -> str | None:
@@ -295,6 +298,8 @@ def unfit(row: dict[str, Any]) -> str | None:
     total = 0
     for where, v in row.items():
         texts = _texts(v)
+        if texts is None:
+            return f"{where}: JSON nested over {MAX_DEPTH} deep"
         if not texts:
             continue
         longest = max(map(len, texts))
@@ -313,18 +318,23 @@ def unfit(row: dict[str, Any]) -> str | None:
     return None
 
 
-def _texts(value: Any) -> list[str]:
+def _texts(value: Any) -> list[str] | None:
     """Every text in a value read from JSON or a row (whose keys are texts), keys
-    included, at any depth (no recursion: JSON can nest deeper than Python's stack)."""
+    included; None if it nests deeper than ``MAX_DEPTH`` (walked without recursion: JSON
+    can nest deeper than Python's stack)."""
     out: list[str] = []
-    todo = [value]
-    while todo:
-        v = todo.pop()
-        if isinstance(v, str):
-            out.append(v)
-        elif isinstance(v, list):
-            todo.extend(v)
-        elif isinstance(v, dict):
-            out.extend(v)
-            todo.extend(v.values())
-    return out
+    level: list[Any] = [value]
+    for _ in range(MAX_DEPTH + 1):  # a level at a time: what lists and dicts at it hold
+        inside: list[Any] = []
+        for v in level:
+            if isinstance(v, str):
+                out.append(v)
+            elif isinstance(v, list):
+                inside.extend(v)
+            elif isinstance(v, dict):
+                out.extend(v)
+                inside.extend(v.values())
+        if not inside:
+            return out
+        level = inside
+    return None
