@@ -633,6 +633,35 @@ def test_json_nested_deeper_than_mockint_writes_is_refused_naming_its_row(
     assert not (tmp_path / "other" / "mockint.db").exists()
 
 
+def test_an_archive_entry_that_is_also_a_folder_of_others_is_refused_in_the_check(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 'recordings/2026-11-03' as a file beside 'recordings/2026-11-03/a0.flac': every check
+    # passed, then the copy failed as "cannot write (File exists): free some space" (or,
+    # the folder's entries first, an answer was stored with a folder as its recording)
+    with_recordings(home, 2)
+    good = tmp_path / "good.zip"
+    assert run("export", str(good)).exit_code == 0
+    with zipfile.ZipFile(good) as z:
+        assert "recordings/2026-11-03/a0.flac" in z.namelist()
+    bad = rebuild(
+        good,
+        tmp_path / "bad.zip",
+        edit_db=lambda db: db.execute(
+            "UPDATE attempts SET audio_path = 'recordings/2026-11-03' WHERE id = 2"
+        ),
+        extra={"recordings/2026-11-03": b"not a folder"},
+    )
+    other = tmp_path / "other"
+    monkeypatch.setenv("MOCKINT_HOME", str(other))
+    line = one_error(run("import", str(bad)))
+    assert line == (
+        f"Error: {bad}: entry 'recordings/2026-11-03' is a file and a folder of other entries "
+        "at once; nothing was imported"
+    )
+    assert not (other / "mockint.db").exists() and not (other / "recordings").exists()
+
+
 def test_concurrent_imports_of_an_old_archive_add_each_answer_once(tmp_path: Path) -> None:
     z = old_archive(tmp_path, 300)
     home = tmp_path / "shared"

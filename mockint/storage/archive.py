@@ -207,6 +207,13 @@ def _check_entries(z: zipfile.ZipFile, manifest: dict[str, Any]) -> dict[str, zi
     if len(infos) > MAX_ENTRIES:
         raise _Refused(f"{len(infos):,} entries: at most {MAX_ENTRIES:,}")
     files: dict[str, Any] = manifest["files"]
+    # 'recordings/a' beside 'recordings/a/b.flac' cannot both be copied: the second failed
+    # as "cannot write (File exists): free some space", or an answer got a folder as audio
+    names = {info.filename for info in infos}
+    folders = {n[:i] for n in names for i, c in enumerate(n) if c == "/"}
+    clash = sorted(folders & names)
+    if clash:
+        raise _Refused(f"entry '{clash[0][:80]}' is a file and a folder of other entries at once")
     by_name: dict[str, zipfile.ZipInfo] = {}
     total = 0
     for info in infos:
