@@ -662,6 +662,41 @@ def test_an_archive_entry_that_is_also_a_folder_of_others_is_refused_in_the_chec
     assert not (other / "mockint.db").exists() and not (other / "recordings").exists()
 
 
+@pytest.mark.parametrize(
+    ("delivery", "said"),
+    [
+        ('{"wpm": 120, "x": ' + "9" * 400 + "}", "delivery: a whole number of 400 digits"),
+        ('{"wpm": 120, "long_pauses": [[NaN, 1]]}', "delivery: NaN: not a number JSON allows"),
+        ('{"wpm": 1e400}', "delivery: the number 1e400: out of range"),
+    ],
+)
+@pytest.mark.parametrize("schema", [8, len(MIGRATIONS)])
+def test_a_number_no_float_can_hold_is_refused_naming_its_row(
+    schema: int, delivery: str, said: str, tmp_path: Path, home: Path
+) -> None:
+    # a delivery figure of 400 digits passed every check, then float() failed on it as
+    # the answer was written (OverflowError traceback); in an old archive, in the
+    # migration that tallies figures, before any check; NaN and 1e400 were stored
+    with_recordings(home, 1)
+    before = tree(home)
+    db = tmp_path / "n.db"
+    con = sqlite3.connect(str(db), isolation_level=None)
+    for fn in MIGRATIONS[:schema]:
+        fn(con)
+    con.execute(f"PRAGMA user_version = {schema}")
+    con.execute(
+        "INSERT INTO attempts (bank, question_id, category, started_at, graded_at, transcript, "
+        "score, coverage, delivery, uid) VALUES ('resume', 'Q1', 'General', ?, ?, 'a', 50, 0.5, "
+        "?, lower(hex(randomblob(16))))",
+        (T, T, delivery),
+    )
+    con.close()
+    z = archive(tmp_path / "n.zip", db, schema)
+    line = one_error(run("import", str(z)))
+    assert line == f"Error: {z}: answer row 1: {said}; nothing was imported"
+    assert tree(home) == before
+
+
 def test_concurrent_imports_of_an_old_archive_add_each_answer_once(tmp_path: Path) -> None:
     z = old_archive(tmp_path, 300)
     home = tmp_path / "shared"

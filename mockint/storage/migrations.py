@@ -312,10 +312,10 @@ def tallies(
         for k, p in enumerate(key_points if isinstance(key_points, list) else [])
         if isinstance(p, dict) and p.get("status") == "missed"
     ]
-    figures = [
+    figures = [  # a number past a float's range would fail float() (OverflowError)
         (str(name), float(v))
         for name, v in (delivery.items() if isinstance(delivery, dict) else [])
-        if isinstance(v, int | float)
+        if isinstance(v, int | float) and -1e308 < v < 1e308
     ]
     return missed, figures
 
