@@ -586,6 +586,11 @@ def test_an_archive_text_too_long_or_with_control_characters_is_refused(
             "replace(hex(zeroblob(300000)), '00', '[],') || '[]]}' WHERE id = 1",
             "session 1: options: a text of",
         ),
+        (  # the same as a blob: unfit() bounds texts, and json.loads parses bytes as well
+            "UPDATE sessions SET options = CAST('{\"a\": [' || "
+            "replace(hex(zeroblob(300000)), '00', '[],') || '[]]}' AS BLOB) WHERE id = 1",
+            "session 1: not a valid session row",
+        ),
     ],
 )
 def test_json_that_would_take_gigabytes_once_parsed_is_refused_before(

@@ -66,6 +66,8 @@ def sessions(db: Guarded) -> Iterator[dict[str, Any]]:
             and isinstance(s.get("bank"), str)
             and isinstance(s.get("kind"), str)
             and isinstance(s.get("ended_at"), str | None)
+            # a blob is no text to unfit(), and json.loads parses bytes too
+            and isinstance(s.get("options"), str)
             and _json_object(s.get("options"))
         )
         if not ok:
