@@ -702,6 +702,27 @@ def test_a_number_no_float_can_hold_is_refused_naming_its_row(
     assert tree(home) == before
 
 
+def test_recordings_that_cannot_be_written_say_why_not_free_some_space(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # every failure to copy a recording said "free some space": a folder not writable
+    # (recordings/ made by root in the README's set-up) or a file in a folder's place too
+    with_recordings(home, 1)
+    good = tmp_path / "good.zip"
+    assert run("export", str(good)).exit_code == 0
+    other = tmp_path / "other"
+    (other / "recordings").mkdir(parents=True)
+    (other / "recordings" / "imported").write_text("a file where a folder goes")
+    monkeypatch.setenv("MOCKINT_HOME", str(other))
+    line = one_error(run("import", str(good)))
+    assert line == (
+        f"Error: {other / 'recordings' / 'imported' / 'good'}: cannot write (Not a directory): "
+        "make it a folder you can write to; nothing was imported"
+    )
+    with Store(other / "mockint.db") as s:
+        assert s.attempts() == []
+
+
 def test_concurrent_imports_of_an_old_archive_add_each_answer_once(tmp_path: Path) -> None:
     z = old_archive(tmp_path, 300)
     home = tmp_path / "shared"

@@ -11,6 +11,7 @@ already here, and which session of the archive became which here, is asked of th
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import shutil
@@ -200,9 +201,10 @@ def merge(
             if dest_dir.is_dir() and not any(p.is_file() for p in dest_dir.rglob("*")):
                 shutil.rmtree(dest_dir, ignore_errors=True)
             if isinstance(e, OSError):
+                full = e.errno in (errno.ENOSPC, errno.EDQUOT)
+                fix = "free some space" if full else "make it a folder you can write to"
                 raise ArchiveError(
-                    f"{dest_dir}: cannot write ({e.strerror}): free some space; "
-                    "nothing was imported"
+                    f"{dest_dir}: cannot write ({e.strerror}): {fix}; nothing was imported"
                 ) from None
             raise
     return ImportResult(added, dupes, kept, recs)
