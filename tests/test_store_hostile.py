@@ -723,6 +723,34 @@ def test_recordings_that_cannot_be_written_say_why_not_free_some_space(
         assert s.attempts() == []
 
 
+def test_a_corrected_word_timed_past_a_float_in_an_old_archive_is_one_line(
+    tmp_path: Path, home: Path
+) -> None:
+    # migration 11 counts corrected words on the archive before any row is checked: a
+    # start of 400 digits raised OverflowError there, a traceback
+    with_recordings(home, 1)
+    before = tree(home)
+    db = tmp_path / "w.db"
+    con = sqlite3.connect(str(db), isolation_level=None)
+    for fn in MIGRATIONS[:10]:
+        fn(con)
+    con.execute("PRAGMA user_version = 10")
+    words = '[{"text": "a", "start": ' + "9" * 400 + ', "end": 2, "heard": "b"}]'
+    con.execute(
+        "INSERT INTO attempts (bank, question_id, category, started_at, graded_at, transcript, "
+        "score, coverage, words, uid) VALUES ('resume', 'Q1', 'General', ?, ?, 'a b', 50, 0.5, "
+        "?, lower(hex(randomblob(16))))",
+        (T, T, words),
+    )
+    con.close()
+    z = archive(tmp_path / "w.zip", db, 10)
+    line = one_error(run("import", str(z)))
+    assert line == f"Error: {z}: answer row 1: words: a whole number of 400 digits; " + (
+        "nothing was imported"
+    )
+    assert tree(home) == before
+
+
 def test_concurrent_imports_of_an_old_archive_add_each_answer_once(tmp_path: Path) -> None:
     z = old_archive(tmp_path, 300)
     home = tmp_path / "shared"

@@ -287,7 +287,7 @@ def corrected_words(transcript: Any, words: Any) -> int:
         return 0
     try:
         return len(corrections(transcript, words_if_corrected(words)))
-    except (KeyError, TypeError, ValueError, AttributeError):
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
         return 0
 
 
