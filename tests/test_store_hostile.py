@@ -751,6 +751,31 @@ def test_a_corrected_word_timed_past_a_float_in_an_old_archive_is_one_line(
     assert tree(home) == before
 
 
+def test_an_archived_answer_without_a_time_is_refused_not_added_at_every_import(
+    tmp_path: Path, home: Path
+) -> None:
+    # '' took the time of the import; an archive made before answers had an identity is
+    # matched by content, times included, so its answers were added again at every import
+    db = tmp_path / "old.db"
+    con = sqlite3.connect(str(db), isolation_level=None)
+    for fn in MIGRATIONS[:4]:
+        fn(con)
+    con.execute("PRAGMA user_version = 4")
+    con.execute(
+        "INSERT INTO attempts (bank, question_id, category, started_at, graded_at, transcript, "
+        "score, coverage) VALUES ('resume', 'Q1', 'General', '', '', 'a', 50, 0.5)"
+    )
+    con.close()
+    z = archive(tmp_path / "old.zip", db, 4)
+    for _ in range(2):
+        line = one_error(run("import", str(z)))
+        assert line == (
+            f"Error: {z}: answer row 1: started_at and graded_at must be times; "
+            "nothing was imported"
+        )
+    assert not (home / "mockint.db").exists()
+
+
 def test_concurrent_imports_of_an_old_archive_add_each_answer_once(tmp_path: Path) -> None:
     z = old_archive(tmp_path, 300)
     home = tmp_path / "shared"

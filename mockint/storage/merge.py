@@ -104,6 +104,9 @@ def attempts(db: Guarded, names: Container[str]) -> Iterator[Attempt]:
         why = unfit(r)
         if why:
             raise Unsafe(f"answer row {r.get('id')!r}: {why}")
+        if not (a.started_at and a.graded_at):  # '' is "now" to the store: a new time at
+            # every import, so an old archive's answer never matched itself and was added again
+            raise Unsafe(f"answer row {a.id}: started_at and graded_at must be times")
         sid = a.session_id
         if sid is not None and db.first("SELECT 1 FROM sessions WHERE id = ?", (sid,)) is None:
             raise Unsafe(f"answer row {a.id}: session {sid} does not exist")
