@@ -146,6 +146,10 @@ HOSTILE_SCHEMA = {
         "'DEFAULT ''{}''', 'DEFAULT (hex(zeroblob(8000000)))') WHERE name = 'sessions'",
         "CHECK, DEFAULT or COLLATE",
     ),
+    "an index of another name": (
+        "CREATE INDEX attempts_extra ON attempts(score)",
+        "holds an index 'attempts_extra' mockint never makes",
+    ),
     "an index made partial": (
         "DROP INDEX attempts_graded; CREATE INDEX attempts_graded ON attempts(graded_at) "
         "WHERE score > 0",

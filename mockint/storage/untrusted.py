@@ -238,7 +238,10 @@ def check_schema(db: sqlite3.Connection) -> int:
         want, got = _objects(ref), _objects(db)
         for name, (kind, table) in sorted(got.items()):
             if want.get(name) != (kind, table):
-                raise Unsafe(f"the database holds a {kind} '{name[:60]}' mockint never makes")
+                article = "an" if kind[:1] in "aeiou" else "a"
+                raise Unsafe(
+                    f"the database holds {article} {kind} '{name[:60]}' mockint never makes"
+                )
         missing = sorted(set(want) - set(got))
         if missing:
             raise Unsafe(f"the database lacks '{missing[0]}'")
