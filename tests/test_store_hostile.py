@@ -368,6 +368,42 @@ def test_ctrl_c_while_the_import_commits_keeps_the_recordings_of_what_it_stored(
     assert not [p for p in other.iterdir() if p.name.startswith(".import-")]
 
 
+@pytest.mark.parametrize("where", ["the store closes", "the temp copy is removed"])
+def test_ctrl_c_after_the_import_committed_reports_the_import(
+    where: str, tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the answers are stored: "Aborted!" and exit 1 would tell the user they were not
+    import tempfile
+
+    with_recordings(home, 3)
+    good = tmp_path / "good.zip"
+    assert run("export", str(good)).exit_code == 0
+    if where == "the store closes":
+        real_close = Store.close
+
+        def close(self: Store) -> None:
+            real_close(self)
+            if self.path.parent == other:
+                raise KeyboardInterrupt
+
+        monkeypatch.setattr(Store, "close", close)
+    else:
+        real_cleanup = tempfile.TemporaryDirectory.cleanup
+
+        def cleanup(self: tempfile.TemporaryDirectory[str]) -> None:
+            real_cleanup(self)
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(tempfile.TemporaryDirectory, "cleanup", cleanup)
+    other = tmp_path / "other"
+    monkeypatch.setenv("MOCKINT_HOME", str(other))
+    r = run("import", str(good))
+    assert r.exit_code == 0 and r.output.startswith("Imported 3 answers"), r.output
+    monkeypatch.undo()
+    with Store(other / "mockint.db") as s:
+        assert len(s.attempts()) == 3
+
+
 def test_an_import_killed_outright_leaves_a_copy_the_next_import_removes(
     tmp_path: Path, home: Path, resume_bank, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]

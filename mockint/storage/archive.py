@@ -275,13 +275,26 @@ def _copy(z: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, out: IO[bytes]) -
 
 
 def import_archive(src: Path, paths: Paths) -> ImportResult:
-    """Merge an export into this data directory; answers already here are skipped."""
+    """Merge an export into this data directory; answers already here are skipped. A
+    Ctrl-C once the answers are committed returns what was imported (it is whole)."""
     try:
         z = zipfile.ZipFile(src)
     except (zipfile.BadZipFile, OSError) as e:
         raise ArchiveError(
             f"{src}: not a readable zip archive ({e}); nothing was imported"
         ) from None
+    done: list[ImportResult] = []
+    try:
+        return _imported(src, z, paths, done)
+    except KeyboardInterrupt:
+        if done:  # Ctrl-C while the temp copy was removed: the import is whole
+            return done[0]
+        raise
+
+
+def _imported(
+    src: Path, z: zipfile.ZipFile, paths: Paths, done: list[ImportResult]
+) -> ImportResult:
     with z, _scratch(paths.home) as tmp:
         try:
             names = _check_entries(z, _manifest(z))
@@ -299,7 +312,8 @@ def import_archive(src: Path, paths: Paths) -> ImportResult:
                 def fetch(name: str, out: IO[bytes]) -> None:
                     _copy(z, names[name], MAX_RECORDING_BYTES, out)
 
-                return merge.merge(db, names, version, dest_dir, paths, fetch)
+                done.append(merge.merge(db, names, version, dest_dir, paths, fetch))
+                return done[0]
         except (_Refused, Unsafe) as e:
             raise ArchiveError(f"{src}: {e}; nothing was imported") from None
         except (zipfile.BadZipFile, OSError, EOFError, zlib.error, RuntimeError) as e:

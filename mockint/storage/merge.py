@@ -156,7 +156,43 @@ def merge(
 ) -> ImportResult:
     """Write the archive (checked by :func:`check`) into the store in one transaction;
     answers already here are skipped. On any failure before it is committed, remove what
-    was copied."""
+    was copied; a Ctrl-C after, while the store closes, returns what was stored."""
+    done: list[ImportResult] = []  # once committed
+    try:
+        return _merge(db, names, version, dest_dir, paths, fetch, done)
+    except KeyboardInterrupt:
+        if done:  # Ctrl-C while the store closed: what was stored is the import's result
+            return done[0]
+        raise
+
+
+def _recording(
+    name: str | None, dest_dir: Path, home: Path, fetch: Fetch, copied: list[Path]
+) -> str | None:
+    """Where an answer's recording (the archive's entry ``name``) is kept here, copied in
+    unless it already is (each copy noted in ``copied``)."""
+    if name is None:
+        return None
+    out = dest_dir / name.removeprefix("recordings/")
+    if not out.resolve().is_relative_to(home):  # checked names; and yet
+        raise ArchiveError(f"{name}: outside the data directory")
+    if not out.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        copied.append(out)
+        with open(out, "wb") as f:
+            fetch(name, f)
+    return str(out)
+
+
+def _merge(
+    db: Guarded,
+    names: Container[str],
+    version: int,
+    dest_dir: Path,
+    paths: Paths,
+    fetch: Fetch,
+    done: list[ImportResult],
+) -> ImportResult:
     home = paths.home.resolve()
     copied: list[Path] = []
     added = dupes = recs = kept = 0
@@ -179,26 +215,19 @@ def merge(
                     if _here(ours, a, version):
                         dupes += 1
                         continue
-                    audio = None
-                    if a.audio_path is not None:
-                        out = dest_dir / a.audio_path.removeprefix("recordings/")
-                        if not out.resolve().is_relative_to(home):  # checked names; and yet
-                            raise ArchiveError(f"{a.audio_path}: outside the data directory")
-                        if not out.exists():
-                            out.parent.mkdir(parents=True, exist_ok=True)
-                            copied.append(out)
-                            with open(out, "wb") as f:
-                                fetch(a.audio_path, f)
-                        audio, recs = str(out), recs + 1
+                    audio = _recording(a.audio_path, dest_dir, home, fetch, copied)
+                    recs += audio is not None
                     sid = _session_here(ours, a.session_id)
                     ours.insert_attempt(replace(a, audio_path=audio, session_id=sid, id=None))
                     added += 1
                 kept = _end(ours)
+            done.append(ImportResult(added, dupes, kept, recs))
         except BaseException as e:
             # Ctrl-C while COMMIT runs (seconds for a large archive) arrives once it has
             # returned: the answers are stored, and their recordings must stay with them
             if _committed(ours):
-                return ImportResult(added, dupes, kept, recs)
+                done.append(ImportResult(added, dupes, kept, recs))
+                return done[0]
             for p in copied:
                 p.unlink(missing_ok=True)
             if dest_dir.is_dir() and not any(p.is_file() for p in dest_dir.rglob("*")):
@@ -210,7 +239,7 @@ def merge(
                     f"{dest_dir}: cannot write ({e.strerror}): {fix}; nothing was imported"
                 ) from None
             raise
-    return ImportResult(added, dupes, kept, recs)
+    return done[0]
 
 
 # --- what the store already holds, asked of the store -------------------------------------------
