@@ -470,6 +470,7 @@ def test_imported_times_are_stored_as_mockint_writes_them(
         3: ("2026-12-01T09:30:00.123456-01:00", "2026-12-01T10:30:00+00:00"),
         4: ("2026-12-01T11:00:00", "2026-12-01T11:00:00+00:00"),
         5: ("20261201T120000Z", "2026-12-01T12:00:00+00:00"),
+        7: ("2026-12-01t13:00:00z", "2026-12-01T13:00:00+00:00"),  # RFC 3339 allows t, z
     }
 
     def edit(db: sqlite3.Connection) -> None:
@@ -485,7 +486,7 @@ def test_imported_times_are_stored_as_mockint_writes_them(
         stored = {a.id: (a.started_at, a.graded_at) for a in s.attempts()}
         assert {i: stored[i] for i in given} == {i: (want, want) for i, (_, want) in given.items()}
         assert stored[6][1] == "2026-11-03T10:05:30+00:00"  # as mockint wrote it: unchanged
-        assert [a.id for a in s.attempts(since="2026-12-01") if a.id in given] == [2, 3, 4, 5]
+        assert [a.id for a in s.attempts(since="2026-12-01") if a.id in given] == [2, 3, 4, 5, 7]
         assert s.sessions()[0]["started_at"] == "2026-12-01T07:00:00+00:00"
 
 

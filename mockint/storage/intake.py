@@ -143,10 +143,11 @@ def _time(d: dict[str, Any], key: str) -> str:
 def stored_time(value: str, what: str) -> str:
     """An ISO 8601 time in the one form the store writes (:func:`store.now`: UTC, whole
     seconds, ``+00:00``), so that times sort and compare (``--since``) as text: another
-    offset is converted, ``Z`` spelled out, fractions of a second dropped, and a time
-    without an offset taken as UTC. ValueError naming ``what`` if it is no time."""
+    offset is converted, ``Z`` spelled out (``t`` and ``z`` as RFC 3339 allows too),
+    fractions of a second dropped, and a time without an offset taken as UTC. ValueError
+    naming ``what`` if it is no time."""
     try:
-        t = datetime.fromisoformat(value)
+        t = datetime.fromisoformat(value.upper())
     except ValueError:
         raise ValueError(f"{what} {value[:40]!r}: not an ISO 8601 time") from None
     if t.tzinfo is None:
