@@ -368,6 +368,32 @@ def test_ctrl_c_while_the_import_commits_keeps_the_recordings_of_what_it_stored(
     assert not [p for p in other.iterdir() if p.name.startswith(".import-")]
 
 
+def test_ctrl_c_while_recordings_are_copied_leaves_no_folder_behind(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mockint.storage import archive
+
+    with_recordings(home, 3)
+    good = tmp_path / "good.zip"
+    assert run("export", str(good)).exit_code == 0
+    real_copy = archive._copy
+    calls = []
+
+    def copy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 3:  # the database, one recording, then Ctrl-C
+            raise KeyboardInterrupt
+        return real_copy(*args, **kwargs)
+
+    monkeypatch.setattr(archive, "_copy", copy)
+    other = tmp_path / "other"
+    monkeypatch.setenv("MOCKINT_HOME", str(other))
+    assert run("import", str(good)).exit_code != 0
+    assert not (other / "recordings").exists() or not any((other / "recordings").iterdir())
+    with Store(other / "mockint.db") as s:
+        assert s.attempts() == []
+
+
 @pytest.mark.parametrize("where", ["the store closes", "the temp copy is removed"])
 def test_ctrl_c_after_the_import_committed_reports_the_import(
     where: str, tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch

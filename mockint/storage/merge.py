@@ -11,6 +11,7 @@ already here, and which session of the archive became which here, is asked of th
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import math
@@ -232,6 +233,8 @@ def _merge(
                 p.unlink(missing_ok=True)
             if dest_dir.is_dir() and not any(p.is_file() for p in dest_dir.rglob("*")):
                 shutil.rmtree(dest_dir, ignore_errors=True)
+                with contextlib.suppress(OSError):  # recordings/imported, if now empty
+                    dest_dir.parent.rmdir()
             if isinstance(e, OSError):
                 full = e.errno in (errno.ENOSPC, errno.EDQUOT)
                 fix = "free some space" if full else "make it a folder you can write to"
