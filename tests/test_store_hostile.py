@@ -60,6 +60,13 @@ def with_recordings(home: Path, n: int = 3) -> list[Path]:
     return recs
 
 
+def exported(tmp_path: Path) -> Path:
+    """The store of ``MOCKINT_HOME`` exported to ``tmp_path/good.zip``."""
+    good = tmp_path / "good.zip"
+    assert run("export", str(good)).exit_code == 0
+    return good
+
+
 def archive(
     dest: Path, db: Path, schema_version: int, extra: dict[str, bytes] | None = None
 ) -> Path:
@@ -165,8 +172,7 @@ def test_an_archive_with_objects_mockint_never_makes_is_refused(
     from .test_report import fill
 
     fill(home, resume_bank)
-    good = tmp_path / "good.zip"
-    assert run("export", str(good)).exit_code == 0
+    good = exported(tmp_path)
     sql, said = HOSTILE_SCHEMA[case]
 
     def edit(db: sqlite3.Connection) -> None:
@@ -201,8 +207,7 @@ def test_a_trigger_or_index_of_mockints_name_with_another_body_is_refused(
     from .test_report import fill
 
     fill(home, resume_bank)
-    good = tmp_path / "good.zip"
-    assert run("export", str(good)).exit_code == 0
+    good = exported(tmp_path)
     bad = rebuild(good, tmp_path / "bad.zip", edit_db=lambda db: db.executescript(sql))
     before = tree(home)
     line = one_error(run("import", str(bad)))
@@ -217,8 +222,7 @@ def test_mockints_own_trigger_spaced_otherwise_is_accepted(
     from .test_report import fill
 
     fill(home, resume_bank)
-    good = tmp_path / "good.zip"
-    assert run("export", str(good)).exit_code == 0
+    good = exported(tmp_path)
 
     def respace(db: sqlite3.Connection) -> None:
         sql = db.execute("SELECT sql FROM sqlite_master WHERE name = 'attempts_selected'")
@@ -243,8 +247,7 @@ def test_an_import_checks_every_row_then_writes_them_one_at_a_time(
         sid = s.start_session("resume")
         for i in range(20):
             s.add_attempt(answer(f"Q{i}", session_id=sid if i % 2 else None))
-    good = tmp_path / "good.zip"
-    assert run("export", str(good)).exit_code == 0
+    good = exported(tmp_path)
     events: list[str] = []
     check = intake.attempt_from_data
     monkeypatch.setattr(merge, "attempt_from_data", lambda d: events.append("read") or check(d))
@@ -270,8 +273,7 @@ def test_the_time_an_import_spends_outside_sqlite_is_not_its_budget(
     with Store(home / "mockint.db") as s:
         for i in range(5):
             s.add_attempt(answer(f"Q{i}"))
-    good = tmp_path / "good.zip"
-    assert run("export", str(good)).exit_code == 0
+    good = exported(tmp_path)
     clock = [0.0]
     monkeypatch.setattr(untrusted.time, "monotonic", lambda: clock[0])
 
@@ -291,8 +293,7 @@ def test_row_counts_and_time_are_bounded(
     from .test_report import fill
 
     fill(home, resume_bank)
-    good = tmp_path / "good.zip"
-    assert run("export", str(good)).exit_code == 0
+    good = exported(tmp_path)
     monkeypatch.setenv("MOCKINT_HOME", str(tmp_path / "other"))
     monkeypatch.setattr(untrusted, "MAX_ROWS", 3)
     assert "rows in attempts: at most 3" in one_error(run("import", str(good)))
@@ -315,8 +316,7 @@ def test_ctrl_c_stops_an_import_and_its_temp_copy_goes(
     from .test_report import fill
 
     fill(home, resume_bank)
-    good = tmp_path / "good.zip"
-    assert run("export", str(good)).exit_code == 0
+    good = exported(tmp_path)
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
@@ -345,8 +345,7 @@ def test_ctrl_c_while_the_import_commits_keeps_the_recordings_of_what_it_stored(
     from contextlib import contextmanager
 
     with_recordings(home, 3)
-    good = tmp_path / "good.zip"
-    assert run("export", str(good)).exit_code == 0
+    good = exported(tmp_path)
     real = Store._tx
 
     @contextmanager
@@ -374,8 +373,7 @@ def test_ctrl_c_while_recordings_are_copied_leaves_no_folder_behind(
     from mockint.storage import archive
 
     with_recordings(home, 3)
-    good = tmp_path / "good.zip"
-    assert run("export", str(good)).exit_code == 0
+    good = exported(tmp_path)
     real_copy = archive._copy
     calls = []
 
@@ -402,8 +400,7 @@ def test_ctrl_c_after_the_import_committed_reports_the_import(
     import tempfile
 
     with_recordings(home, 3)
-    good = tmp_path / "good.zip"
-    assert run("export", str(good)).exit_code == 0
+    good = exported(tmp_path)
     if where == "the store closes":
         real_close = Store.close
 
@@ -436,8 +433,7 @@ def test_an_import_killed_outright_leaves_a_copy_the_next_import_removes(
     from .test_report import fill
 
     fill(home, resume_bank)
-    good = tmp_path / "good.zip"
-    assert run("export", str(good)).exit_code == 0
+    good = exported(tmp_path)
     other = tmp_path / "other"
     other.mkdir()
     dead = other / ".import-4194400-x1"  # above Linux's pid_max: that process is gone
@@ -467,8 +463,7 @@ def test_an_imported_time_that_is_no_time_is_refused_naming_its_row(
     from .test_report import fill
 
     fill(home, resume_bank)
-    good = tmp_path / "good.zip"
-    assert run("export", str(good)).exit_code == 0
+    good = exported(tmp_path)
     bad = rebuild(
         good,
         tmp_path / "bad.zip",
@@ -488,8 +483,7 @@ def test_imported_times_are_stored_as_mockint_writes_them(
     from .test_report import fill
 
     fill(home, resume_bank)
-    good = tmp_path / "good.zip"
-    assert run("export", str(good)).exit_code == 0
+    good = exported(tmp_path)
     given = {
         1: ("2026-12-01T01:00:00+02:00", "2026-11-30T23:00:00+00:00"),  # the day before
         2: ("2026-12-01 10:00:00Z", "2026-12-01T10:00:00+00:00"),
@@ -530,8 +524,7 @@ def test_an_imported_time_out_of_range_is_refused_naming_its_row(
     from .test_report import fill
 
     fill(home, resume_bank)
-    good = tmp_path / "good.zip"
-    assert run("export", str(good)).exit_code == 0
+    good = exported(tmp_path)
     bad = rebuild(
         good,
         tmp_path / "bad.zip",
@@ -631,8 +624,7 @@ def test_an_archive_text_too_long_or_with_control_characters_is_refused(
     from .test_report import fill
 
     fill(home, resume_bank)
-    good = tmp_path / "good.zip"
-    assert run("export", str(good)).exit_code == 0
+    good = exported(tmp_path)
     bad = rebuild(good, tmp_path / "bad.zip", edit_db=lambda db: db.execute(sql))
     monkeypatch.setenv("MOCKINT_HOME", str(tmp_path / "other"))
     line = one_error(run("import", str(bad)))
@@ -668,8 +660,7 @@ def test_json_that_would_take_gigabytes_once_parsed_is_refused_before(
     from .test_report import fill
 
     fill(home, resume_bank)
-    good = tmp_path / "good.zip"
-    assert run("export", str(good)).exit_code == 0
+    good = exported(tmp_path)
     bad = rebuild(good, tmp_path / "bad.zip", edit_db=lambda db: db.execute(sql))
     monkeypatch.setenv("MOCKINT_HOME", str(tmp_path / "other"))
     parsed = []
@@ -691,8 +682,7 @@ def test_json_nested_deeper_than_mockint_writes_is_refused_naming_its_row(
     from .test_report import fill
 
     fill(home, resume_bank)
-    good = tmp_path / "good.zip"
-    assert run("export", str(good)).exit_code == 0
+    good = exported(tmp_path)
     models = '{"m": {"x": ' + "[" * depth + "]" * depth + "}}"
     bad = rebuild(
         good,
@@ -712,8 +702,7 @@ def test_an_archive_entry_that_is_also_a_folder_of_others_is_refused_in_the_chec
     # passed, then the copy failed as "cannot write (File exists): free some space" (or,
     # the folder's entries first, an answer was stored with a folder as its recording)
     with_recordings(home, 2)
-    good = tmp_path / "good.zip"
-    assert run("export", str(good)).exit_code == 0
+    good = exported(tmp_path)
     with zipfile.ZipFile(good) as z:
         assert "recordings/2026-11-03/a0.flac" in z.namelist()
     bad = rebuild(
@@ -775,8 +764,7 @@ def test_recordings_that_cannot_be_written_say_why_not_free_some_space(
     # every failure to copy a recording said "free some space": a folder not writable
     # (recordings/ made by root in the README's set-up) or a file in a folder's place too
     with_recordings(home, 1)
-    good = tmp_path / "good.zip"
-    assert run("export", str(good)).exit_code == 0
+    good = exported(tmp_path)
     other = tmp_path / "other"
     (other / "recordings").mkdir(parents=True)
     (other / "recordings" / "imported").write_text("a file where a folder goes")
