@@ -287,7 +287,7 @@ def import_archive(src: Path, paths: Paths) -> ImportResult:
     try:
         return _imported(src, z, paths, done)
     except KeyboardInterrupt:
-        if done:  # Ctrl-C while the temp copy was removed: the import is whole
+        if done:  # Ctrl-C once committed (the store closing, the temp copy removed)
             return done[0]
         raise
 
@@ -312,8 +312,7 @@ def _imported(
                 def fetch(name: str, out: IO[bytes]) -> None:
                     _copy(z, names[name], MAX_RECORDING_BYTES, out)
 
-                done.append(merge.merge(db, names, version, dest_dir, paths, fetch))
-                return done[0]
+                return merge.merge(db, names, version, dest_dir, paths, fetch, done)
         except (_Refused, Unsafe) as e:
             raise ArchiveError(f"{src}: {e}; nothing was imported") from None
         except (zipfile.BadZipFile, OSError, EOFError, zlib.error, RuntimeError) as e:

@@ -152,19 +152,14 @@ def _json_object(x: Any) -> bool:
         return False
 
 
-def merge(
-    db: Guarded, names: Container[str], version: int, dest_dir: Path, paths: Paths, fetch: Fetch
-) -> ImportResult:
-    """Write the archive (checked by :func:`check`) into the store in one transaction;
-    answers already here are skipped. On any failure before it is committed, remove what
-    was copied; a Ctrl-C after, while the store closes, returns what was stored."""
-    done: list[ImportResult] = []  # once committed
-    try:
-        return _merge(db, names, version, dest_dir, paths, fetch, done)
-    except KeyboardInterrupt:
-        if done:  # Ctrl-C while the store closed: what was stored is the import's result
-            return done[0]
-        raise
+def _remove(copied: list[Path], dest_dir: Path) -> None:
+    """Undo a failed import's copies: the recordings, and their folders left empty."""
+    for p in copied:
+        p.unlink(missing_ok=True)
+    if dest_dir.is_dir() and not any(p.is_file() for p in dest_dir.rglob("*")):
+        shutil.rmtree(dest_dir, ignore_errors=True)
+        with contextlib.suppress(OSError):  # recordings/imported, if now empty
+            dest_dir.parent.rmdir()
 
 
 def _recording(
@@ -185,7 +180,7 @@ def _recording(
     return str(out)
 
 
-def _merge(
+def merge(
     db: Guarded,
     names: Container[str],
     version: int,
@@ -194,6 +189,10 @@ def _merge(
     fetch: Fetch,
     done: list[ImportResult],
 ) -> ImportResult:
+    """Write the archive (checked by :func:`check`) into the store in one transaction;
+    answers already here are skipped. On any failure before it is committed, remove what
+    was copied. Once committed, the result is put in ``done`` too: a Ctrl-C after (while
+    the store closes) leaves the caller what was stored."""
     home = paths.home.resolve()
     copied: list[Path] = []
     added = dupes = recs = kept = 0
@@ -229,12 +228,7 @@ def _merge(
             if _committed(ours):
                 done.append(ImportResult(added, dupes, kept, recs))
                 return done[0]
-            for p in copied:
-                p.unlink(missing_ok=True)
-            if dest_dir.is_dir() and not any(p.is_file() for p in dest_dir.rglob("*")):
-                shutil.rmtree(dest_dir, ignore_errors=True)
-                with contextlib.suppress(OSError):  # recordings/imported, if now empty
-                    dest_dir.parent.rmdir()
+            _remove(copied, dest_dir)
             if isinstance(e, OSError):
                 full = e.errno in (errno.ENOSPC, errno.EDQUOT)
                 fix = "free some space" if full else "make it a folder you can write to"
