@@ -1,7 +1,7 @@
 """What the correction does to spoken answers, against the same engine uncorrected.
 
     nice -n 10 .venv/bin/python bench/correction.py traps [--voices piper:1 flite:1 ...]
-    nice -n 10 .venv/bin/python bench/correction.py interview --part dev [--limit N]
+    nice -n 10 .venv/bin/python bench/correction.py interview --part dev [--limit N] [--beam N]
 
 Each answer is rendered by each seeded voice (bench/voices.py; cached), padded with
 silence, and heard phrase by phrase as practice hears it (Silero endpointing, tiny.en,
@@ -31,7 +31,7 @@ import json
 import statistics
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -237,6 +237,7 @@ def main() -> int:
     ap.add_argument("--data", type=Path, help="traps, correct: the JSON Lines file")
     ap.add_argument("--voices", nargs="*", default=["piper:1", "flite:1", "espeak:1"])
     ap.add_argument("--limit", type=int, default=0, help="only the first N answers")
+    ap.add_argument("--beam", type=int, default=0, help="beam width (default: mockint's)")
     ap.add_argument("--json", action="store_true", help="one JSON line per voice")
     ap.add_argument(
         "--saved", action="store_true", help="figures from the last run's transcripts, no decoding"
@@ -254,9 +255,13 @@ def main() -> int:
         items = interview(bank, args.part)
     items = items[: args.limit or None]
     name = args.data.stem if args.data else f"{args.set}-{args.part}"
+    options = WhisperOptions("tiny.en")
+    if args.beam:
+        options = replace(options, beam_size=args.beam)
+        name += f"-beam{args.beam}"
     both = None
     if not args.saved:
-        engine = make_engine(WhisperOptions("tiny.en"))
+        engine = make_engine(options)
         engine.load()
         both = Both(engine)
     rows = {}
