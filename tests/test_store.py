@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from mockint.errors import StoreError
+from mockint.storage import store
 from mockint.storage.store import MIGRATIONS, Attempt, Store
 
 
@@ -32,6 +33,21 @@ def test_new_store_is_migrated_and_in_wal(tmp_path: Path) -> None:
     with Store(tmp_path / "m.db") as s:
         assert s.schema_version == len(MIGRATIONS)
         assert s.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_new_store_has_large_pages_and_an_old_one_keeps_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # large pages keep a report's index reads few where a cold disk pays for each
+    with Store(tmp_path / "new.db") as s:
+        assert s.db.execute("PRAGMA page_size").fetchone()[0] == store.PAGE_SIZE > 4096
+    with monkeypatch.context() as m:
+        m.setattr(store, "PAGE_SIZE", 4096)  # a store made before, on SQLite's default
+        with Store(tmp_path / "old.db") as s:
+            s.add_attempt(attempt())
+    with Store(tmp_path / "old.db") as s:
+        assert s.db.execute("PRAGMA page_size").fetchone()[0] == 4096
+        assert len(s.attempts()) == 1
 
 
 def test_attempt_round_trip(tmp_path: Path) -> None:
