@@ -273,8 +273,15 @@ HOSTILE: dict[str, dict[str, object]] = {
     "entry outside the manifest": {
         "manifest_edit": lambda m: {**m, "files": {"mockint.db": m["files"]["mockint.db"]}}
     },
-    "damaged pages": {"raw_db": lambda d: d[:4096] + b"\xff" * 4096 + d[8192:]},
+    "damaged pages": {"raw_db": lambda d: _damaged_second_page(d)},
 }
+
+
+def _damaged_second_page(db: bytes) -> bytes:
+    """A database file with its second page overwritten (the page size from its header)."""
+    size = int.from_bytes(db[16:18], "big")
+    size = 65536 if size == 1 else size
+    return db[:size] + b"\xff" * size + db[2 * size :]
 
 
 @pytest.mark.parametrize("case", sorted(HOSTILE))
