@@ -1,7 +1,8 @@
 """The default engine beside plain faster-whisper, in one interleaved run: time, WER, terms.
 
-    nice -n 10 .venv/bin/python bench/speed.py [--set held|dev] [--voices piper:1 flite:1]
-        [--fleurs DIR] [--rounds 2] [--limit N] [--skip fleurs|interview]
+    nice -n 10 .venv/bin/python bench/speed.py [--set held|dev|interview | --data FILE...]
+        [--voices piper:1 flite:1] [--fleurs DIR] [--rounds 2] [--limit N]
+        [--skip fleurs|interview] [--setups spliced whole ...]
 
 Every setup reads tiny.en's int8 weights from the same folder on one thread:
 
@@ -17,7 +18,8 @@ FLEURS (``--fleurs``, default tests/data/fleurs-en): the clips one by one (mocki
 ``grade --audio`` hears a recording (``by phrases``) and as ``mockint transcribe`` does
 (``whole file``), faster-whisper in its 30 s windows; ``--rounds`` runs of the joined
 file, setups in turn each round. Interview answers: ``held`` (tests/data/heldout's
-correct and traps answers: report only, never tune on them) or ``dev``
+correct and traps answers: report only, never tune on them), ``interview`` (the held-out
+half of the interview set), ``--data`` files (traps by name) or ``dev``
 (tests/data/traps-dev.jsonl and the dev half of the interview set, bench/correction.py),
 rendered by each seeded voice (bench/voices.py) and padded as practice records them;
 mockint hears them phrase by phrase with the question's hints, faster-whisper whole.
@@ -119,7 +121,8 @@ def table(
     tally: dict[str, Tally],
     extra: Callable[[Tally], str] = lambda _t: "",
 ) -> None:
-    base, cpu = tally["fw greedy"].seconds, tally["fw greedy"].cpu
+    ref = tally.get("fw greedy") or next(iter(tally.values()))  # ratios to this
+    base, cpu = ref.seconds, ref.cpu
     print(f"{title}")
     for name, t in tally.items():
         err = wer(refs, t.hyps)
@@ -161,8 +164,16 @@ def fleurs(hear: dict[str, Hear], folder: Path, rounds: int) -> None:
     table("FLEURS joined, mockint whole file (as `mockint transcribe`)", [ref] * rounds, as_one)
 
 
-def answers(kind: str) -> list[Item]:
+def answers(kind: str, files: list[Path] | None = None) -> list[Item]:
     bank = load_file(ROOT / "bank" / "resume.toml")
+    if files:  # a trap file says so in its name
+        return [
+            item
+            for f in files
+            for item in from_file(bank, f, "trap" if "traps" in f.name else "correct")
+        ]
+    if kind == "interview":  # the interview bench's held-out half (bench/correction.py)
+        return interview(bank, "held")
     if kind == "held":
         return from_file(bank, DATA / "heldout" / "correct-heldout.jsonl", "correct") + from_file(
             bank, DATA / "heldout" / "traps-heldout.jsonl", "trap"
@@ -221,19 +232,25 @@ def _diff(a: str, b: str) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--set", choices=["held", "dev"], default="held")
+    ap.add_argument("--set", choices=["held", "dev", "interview"], default="held")
+    ap.add_argument("--data", type=Path, nargs="*", help="answers' JSON Lines files instead")
     ap.add_argument("--voices", nargs="*", default=["piper:1", "flite:1", "espeak:1"])
     ap.add_argument("--fleurs", type=Path, default=DATA / "fleurs-en")
     ap.add_argument("--rounds", type=int, default=2, help="runs of the joined FLEURS file")
     ap.add_argument("--limit", type=int, default=0, help="only the first N answers")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--skip", choices=["fleurs", "interview"])
+    ap.add_argument("--setups", nargs="*", help="only these (--skip fleurs)")
     args = ap.parse_args()
     hear = setups(args.threads)
+    if args.setups:
+        if args.skip != "fleurs":
+            raise SystemExit("--setups: with --skip fleurs (FLEURS compares against fw greedy)")
+        hear = {k: v for k, v in hear.items() if k in args.setups}
     if args.skip != "fleurs":
         fleurs(hear, args.fleurs, args.rounds)
     if args.skip != "interview":
-        items = answers(args.set)[: args.limit or None]
+        items = answers(args.set, args.data)[: args.limit or None]
         spoken(hear, items, args.voices)
     return 0
 
