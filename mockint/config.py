@@ -71,7 +71,10 @@ def home_dir() -> Path:
     env = os.environ.get("MOCKINT_HOME")
     if env:
         try:
-            return Path(env).expanduser().resolve()
+            home = Path(env).expanduser().resolve()
+            if home.exists() and not home.is_dir():  # a file, a device, a FIFO
+                raise NotADirectoryError(20, "not a directory")
+            return home
         except (OSError, RuntimeError) as e:  # RuntimeError: a symlink loop (Python < 3.13)
             why = getattr(e, "strerror", None) or "a symlink loop"
             raise MockintError(

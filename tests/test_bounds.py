@@ -312,6 +312,22 @@ def test_a_symlink_loop_home_is_one_line(tmp_path: Path, monkeypatch: pytest.Mon
         one_error(run(*args), "MOCKINT_HOME=", "point MOCKINT_HOME at a directory")
 
 
+@pytest.mark.parametrize("kind", ["file", "dev-null", "proc"])
+def test_a_home_that_is_no_writable_directory_is_one_line(
+    kind: str, store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MOCKINT_HOME a file or /dev/null: import ended in FileExistsError; /proc/self in
+    FileNotFoundError (the archive is a real export)."""
+    assert run("export", str(tmp_path / "a.zip")).exit_code == 0
+    target = {"file": tmp_path / "plain", "dev-null": Path("/dev/null"), "proc": Path("/proc/self")}
+    (tmp_path / "plain").write_text("x")
+    monkeypatch.setenv("MOCKINT_HOME", str(target[kind]))
+    one_error(run("import", str(tmp_path / "a.zip")), "point MOCKINT_HOME at a directory")
+    if kind != "proc":  # /proc/self is a directory: a report there finds no answers
+        one_error(run("report"), "point MOCKINT_HOME at a directory")
+    assert (tmp_path / "plain").read_text() == "x"
+
+
 def test_a_typed_answer_that_an_import_would_refuse_is_refused_at_once(
     home: Path, tmp_path: Path
 ) -> None:

@@ -328,9 +328,15 @@ STALE_SECONDS = 24 * 3600  # no import runs a day: older copies go even if their
 def _scratch(home: Path) -> tempfile.TemporaryDirectory[str]:
     """A private temp directory for this import inside ``home``, after removing the
     ones imports that no longer run left behind."""
-    home.mkdir(parents=True, exist_ok=True)
-    clean_stale_imports(home)
-    return tempfile.TemporaryDirectory(prefix=f".import-{os.getpid()}-", dir=home)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        clean_stale_imports(home)
+        return tempfile.TemporaryDirectory(prefix=f".import-{os.getpid()}-", dir=home)
+    except OSError as e:  # /proc/self, a read-only place, ...
+        raise ArchiveError(
+            f"{home}: the data directory cannot be written ({e.strerror or e}): "
+            "point MOCKINT_HOME at a directory you can write"
+        ) from None
 
 
 def clean_stale_imports(home: Path) -> list[Path]:
