@@ -894,6 +894,32 @@ def test_a_planted_kept_answer_cannot_reach_a_secret_or_hang(tmp_path: Path, hom
     assert not any("Errno" in x for x in refused), refused
 
 
+def test_a_kept_answer_that_an_import_would_refuse_is_not_stored(home: Path) -> None:
+    """What import-pending stores, an export carries and an import must take: an escape
+    sequence, a 300,000-character key point or JSON 100 deep were stored, then the
+    store's export could not be imported."""
+    pending = home / "pending"
+    pending.mkdir(parents=True)
+    base = answer().__dict__
+    nested: list[object] = ["x"]
+    for _ in range(100):
+        nested = [nested]
+    bad = {
+        "escape": {**base, "transcript": "edited \x1b[31m red"},
+        "category": {**base, "category": "Loops \x07"},
+        "long": {**base, "key_points": [{"text": "x" * 300_000, "covered": False}]},
+        "deep": {**base, "key_points": [{"text": "k", "covered": False, "more": nested}]},
+        "nan": {**base, "delivery": {"wpm": float("nan")}},
+    }
+    for n, (k, v) in enumerate(bad.items()):
+        (pending / f"{k}.json").write_text(json.dumps({**v, "uid": f"{n + 1:032x}"}))
+    line = one_error(run("import-pending"))
+    assert "5 kept files were not taken in" in line
+    with Store(home / "mockint.db") as s:
+        assert s.attempts() == []
+    assert sorted(p.name for p in pending.iterdir()) == sorted(f"{k}.json" for k in bad)
+
+
 def test_a_recording_path_outside_the_data_directory_is_never_read(
     tmp_path: Path, home: Path
 ) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 from mockint.limits import kind_of
 from mockint.storage.recordings import resolve
 from mockint.storage.store import MODES, Attempt, Store, new_uid, now
+from mockint.storage.untrusted import unfit
 
 STATUSES = ("complete", "interrupted")
 KEY_POINT_STATUSES = ("covered", "partly covered", "missed")
@@ -165,6 +166,34 @@ def _list(d: dict[str, Any], key: str, limit: int) -> list[Any]:
     return value
 
 
+def strict_json(text: str | bytes, what: str = "options") -> Any:
+    """Parsed JSON whose every number is finite and within a float's range: ``NaN``,
+    ``Infinity``, ``1e400`` or an integer of 400 digits is refused (ValueError naming
+    ``what``), never stored for a reader's float() to fail on (OverflowError) or to
+    average into NaN."""
+    try:
+        return json.loads(text, parse_constant=_constant, parse_int=_int, parse_float=_float)
+    except ValueError as e:
+        raise ValueError(f"{what}: {e}") from None
+
+
+def _constant(text: str) -> float:
+    raise ValueError(f"{text}: not a number JSON allows")
+
+
+def _int(text: str) -> int:
+    if len(text) > 19:  # a 64-bit integer; int() of thousands of digits is slow, too
+        raise ValueError(f"a whole number of {len(text):,} digits")
+    return int(text)
+
+
+def _float(text: str) -> float:
+    x = float(text)
+    if not math.isfinite(x):
+        raise ValueError(f"the number {text[:20]}: out of range")
+    return x
+
+
 # --- answers kept while the store cannot take them ---------------------------------------------
 
 _PENDING_BYTES = 64 * 1024 * 1024  # one kept answer (its words included), read with this cap
@@ -191,7 +220,11 @@ def import_pending(store: Store, pending: Path) -> tuple[int, list[str]]:
     files = sorted(pending.glob("*.json")) if pending.is_dir() else []
     for p in files:
         try:
-            a = attempt_from_data(json.loads(_read_capped(p)))
+            data = strict_json(_read_capped(p), p.name)
+            why = unfit(data) if isinstance(data, dict) else None
+            if why:  # what an archive's row may not hold (an export would carry it)
+                raise ValueError(why)
+            a = attempt_from_data(data)
             if a.audio_path is not None and resolve(store.home, a.audio_path) is None:
                 raise ValueError(f"recording {a.audio_path[:80]!r} is outside {store.home}")
         except OSError as e:

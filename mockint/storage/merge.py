@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
-import math
 import shutil
 import sqlite3
 from collections.abc import Callable, Container, Iterator
@@ -24,7 +22,7 @@ from typing import IO, Any
 
 from mockint.config import Paths
 from mockint.errors import ArchiveError
-from mockint.storage.intake import attempt_from_data, stored_time
+from mockint.storage.intake import attempt_from_data, stored_time, strict_json
 from mockint.storage.store import Attempt, Store
 from mockint.storage.untrusted import MAX_DEPTH, Guarded, Unsafe, unfit
 
@@ -95,7 +93,7 @@ def attempts(db: Guarded, names: Container[str]) -> Iterator[Attempt]:
             )
         try:
             for k in _JSON_COLUMNS:
-                r[k] = _json(r[k], k) if isinstance(r[k], str) else r[k]
+                r[k] = strict_json(r[k], k) if isinstance(r[k], str) else r[k]
             a = attempt_from_data({k: v for k, v in r.items() if k in Attempt.__dataclass_fields__})
         except RecursionError:  # JSON deeper than Python's stack, as unfit() says of less
             deep = f"{k}: JSON nested over {MAX_DEPTH} deep"
@@ -117,37 +115,9 @@ def attempts(db: Guarded, names: Container[str]) -> Iterator[Attempt]:
         yield a
 
 
-def _json(text: str, what: str = "options") -> Any:
-    """Parsed JSON whose every number is finite and within a float's range: ``NaN``,
-    ``Infinity``, ``1e400`` or an integer of 400 digits is refused (ValueError naming
-    ``what``), never stored for a reader's float() to fail on (OverflowError) or to
-    average into NaN."""
-    try:
-        return json.loads(text, parse_constant=_constant, parse_int=_int, parse_float=_float)
-    except ValueError as e:
-        raise ValueError(f"{what}: {e}") from None
-
-
-def _constant(text: str) -> float:
-    raise ValueError(f"{text}: not a number JSON allows")
-
-
-def _int(text: str) -> int:
-    if len(text) > 19:  # a 64-bit integer; int() of thousands of digits is slow, too
-        raise ValueError(f"a whole number of {len(text):,} digits")
-    return int(text)
-
-
-def _float(text: str) -> float:
-    x = float(text)
-    if not math.isfinite(x):
-        raise ValueError(f"the number {text[:20]}: out of range")
-    return x
-
-
 def _json_object(x: Any) -> bool:
     try:
-        return isinstance(_json(x), dict)
+        return isinstance(strict_json(x), dict)
     except (TypeError, ValueError, RecursionError):
         return False
 
