@@ -106,12 +106,23 @@ def test_a_batch_line_with_no_end_is_an_error_not_all_memory(home: Path) -> None
     import resource
 
     started = time.monotonic()
-    r = run("grade", "--batch", "/dev/zero")
+    with open("/dev/zero", "rb") as zero:  # as standard input: '-'
+        r = CliRunner().invoke(cli, ["grade", "--batch", "-"], input=zero)
     assert r.exit_code == 1 and "Traceback" not in r.output, r.output
     assert "line 1 is over 1,000,000 characters" in r.output
     assert "1 of the lines failed" in r.output
     assert time.monotonic() - started < 10
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss < 4_000_000  # KB: far from it
+
+
+def test_a_batch_from_a_fifo_or_device_is_refused_not_waited_on(home: Path, tmp_path: Path) -> None:
+    """A FIFO no one writes to made ``grade --batch`` wait in open() for ever."""
+    fifo = tmp_path / "in.fifo"
+    os.mkfifo(fifo)
+    started = time.monotonic()
+    for path, kind in ((fifo, "a FIFO"), (Path("/dev/zero"), "a character device")):
+        one_error(run("grade", "--batch", str(path)), str(path), kind, "or '-' to read")
+    assert time.monotonic() - started < 10
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ from mockint.cli.common import (
     status,
     threads_option,
 )
-from mockint.limits import capped_lines, typed_unfit
+from mockint.limits import capped_lines, open_regular, typed_unfit
 from mockint.terminal import json_safe
 
 # the longest line of a --batch file: an answer's text is graded on its first 20,000
@@ -102,8 +104,9 @@ def _print_heard(file: Path, model: str, result: Any, as_json: bool, several: bo
 @click.option("--text", help="The answer as text.")
 @click.option(
     "--batch",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="JSON Lines of answers to grade (see docs/usage.md); one result per line.",
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path),
+    help="JSON Lines of answers to grade, '-' for standard input (see docs/usage.md); one "
+    "result per line.",
 )
 @bank_option
 @model_option
@@ -216,10 +219,12 @@ def _grade_batch(
     options = WhisperOptions(model=model, threads=threads, engine=engine)
     if jobs > 1:
         check_model(model)  # before the processes start
-    try:
-        source = open(path, encoding="utf-8")  # noqa: SIM115 (closed below)
+    try:  # a FIFO or device is refused, not waited on: '-' reads a pipe
+        raw = sys.stdin.buffer if str(path) == "-" else open_regular(path)
+        source = io.TextIOWrapper(raw, encoding="utf-8")
     except OSError as e:
-        raise click.ClickException(f"{path}: cannot read ({e.strerror}): check the path") from None
+        fix = "give a file, or '-' to read standard input"
+        raise click.ClickException(f"{path}: cannot read ({e.strerror}): {fix}") from None
     lines = capped_lines(source, MAX_BATCH_LINE)
     failed = 0
     store = Store(config.paths().db) if save else None

@@ -56,6 +56,8 @@ def _parse_line(n: int, raw: str, bank: Bank) -> _Item:
         item = json.loads(raw)
     except json.JSONDecodeError as e:
         raise ValueError(f"JSONDecodeError: {e.msg}") from None
+    except RecursionError:  # thousands of [ deep: deeper than Python's stack
+        raise ValueError("JSON nested too deep: give one flat object a line") from None
     if not isinstance(item, dict):
         raise ValueError("each line must be a JSON object")
     adhoc = "question" not in item
