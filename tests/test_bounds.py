@@ -315,6 +315,12 @@ def test_huge_or_odd_ids_are_one_line(store: Path, target: str, message: str) ->
     one_error(run("review", target), message)
 
 
+@pytest.mark.parametrize("index", ["2147483648", "99999999999999999999999"])
+def test_a_huge_device_index_is_one_line(home: Path, index: str) -> None:
+    """sounddevice raised OverflowError (a traceback) for an index past a C int."""
+    one_error(run("check", "--input-device", index), f"no input device matching '{index}'")
+
+
 def test_a_symlink_loop_home_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     loop = tmp_path / "loop"
     loop.symlink_to(loop)

@@ -80,7 +80,7 @@ def _check_device(sd: Any, device: int | str | None, kind: str) -> None:
     flag = "--input-device" if kind == "input" else "--output-device"
     try:
         sd.query_devices(device, kind)
-    except (ValueError, sd.PortAudioError) as e:
+    except (ValueError, OverflowError, sd.PortAudioError) as e:  # Overflow: index 2**31
         what = f"no {kind} device" if device is None else f"no {kind} device matching '{device}'"
         hint = "connect a microphone" if kind == "input" else "connect speakers or headphones"
         raise DeviceError(
