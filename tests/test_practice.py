@@ -601,6 +601,20 @@ def test_the_candidate_corrects_the_transcript_and_the_answer_is_regraded(tmp_pa
     assert a.score == 100.0
 
 
+def test_a_correction_an_import_would_refuse_is_not_stored(tmp_path: Path) -> None:
+    """An escape sequence typed in the editor was stored; the export then failed to import."""
+    ui = ScriptedUI(choices=["edit", "next"])
+    ui.corrections = ["I like clean code. \x1b[2J Testing matters to me."]
+    said: list[str] = []
+    ui.status = said.append  # type: ignore[method-assign]
+    p = make(tmp_path, Recorders(answer_audio(("speech", 2.0))), ui, count=1)
+    p.run(p.plan())
+    [a] = p.store.attempts()
+    assert a.transcript == "I like clean code." and a.heard is None  # as heard, not edited
+    assert ui.results == [a.id]  # not regraded
+    assert any(m.startswith("Not changed: the answer holds the control character") for m in said)
+
+
 # --- modes, hints, the model answer, STAR ----------------------------------------------------
 
 

@@ -367,6 +367,34 @@ def test_review_edit_regrades_on_the_corrected_transcript(
     assert d["items"][0]["heard"] == "I run explain on the query."
 
 
+@pytest.mark.parametrize(
+    ("edited", "why"),
+    [
+        ("edited \x1b[31m red \x07 text", "holds the control character U+001B ESC"),
+        ("x" * 300_000, "the answer is 300,000 characters: at most 200,000"),
+    ],
+)
+def test_review_edit_refuses_what_an_import_would(
+    home: Path, resume_bank: Bank, monkeypatch: pytest.MonkeyPatch, edited: str, why: str
+) -> None:
+    """An escape sequence or 300,000 characters from $EDITOR were stored, and the store's
+    export could then not be imported."""
+    import click
+
+    q = resume_bank.get("Q175")
+    with Store(home / "mockint.db") as s:
+        s.add_attempt(Attempt("resume", "Q175", q.category, "I run explain.", 10.0, 0.1))
+    monkeypatch.setattr(click, "edit", lambda text, **_k: edited)
+    r = run("review", "a1", "--edit")
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    last = r.output.strip().splitlines()[-1]
+    assert last.startswith("Error: the edited transcript: ") and why in last
+    assert last.endswith("(a1 unchanged)")
+    with Store(home / "mockint.db") as s:
+        a = s.attempt(1)
+    assert a is not None and a.transcript == "I run explain." and a.heard is None
+
+
 def test_reports_filter_on_mode(home: Path, resume_bank: Bank) -> None:
     fill(home, resume_bank)
     q = resume_bank.get("Q191")

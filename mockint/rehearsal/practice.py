@@ -417,12 +417,17 @@ class Practice:
     def correct_last(self) -> None:
         """Let the candidate fix what was heard; regrade, store, show the result again."""
         from mockint.grading.assess import correct
+        from mockint.limits import typed_unfit
 
         if self.last is None:
             return
         a, attempt_id = self.last
         text = self.ui.edit(a.transcript.text)
         if text is None or not text.strip() or text.strip() == a.transcript.text:
+            return
+        why = typed_unfit(text)
+        if why:  # what the store keeps, an export carries: an import would refuse this
+            self.ui.status(f"Not changed: {why}.")
             return
         fixed = correct(self.store, attempt_id, a, text, self.assessor)
         self.event("corrected", attempt=attempt_id, score=fixed.grade.score)
