@@ -65,6 +65,20 @@ class Paths:
         """Graded answers the store could not take yet (``mockint import-pending``)."""
         return self.home / "pending"
 
+    def holds(self, path: Path) -> bool:
+        """Whether ``path`` is one of mockint's own files (the store and its journals, a
+        recording, a bank, a model, a kept answer, a cache): no output may replace it."""
+        real = Path(os.path.realpath(path))
+        home = Path(os.path.realpath(self.home))
+        db = home / self.db.name
+        files = {db, *(db.with_name(db.name + x) for x in ("-wal", "-shm", "-journal"))}
+        folders = (self.recordings, self.banks, self.models, self.pending, self.home / "cache")
+        return (
+            real in files
+            or real == home / self.mic_check.name
+            or any(real.is_relative_to(home / f.name) for f in folders)
+        )
+
 
 def home_dir() -> Path:
     """The data directory: ``MOCKINT_HOME``, else the checkout, else the XDG data dir."""
@@ -143,6 +157,18 @@ def output_place(path: Path) -> Path:
         # e.g. /proc/self/fd/N naming a deleted file: there is no path to replace
         raise OutputError(f"{path}: a link to {os.readlink(path)}, no file to replace: {fix}")
     return real
+
+
+def report_place(path: Path) -> Path:
+    """:func:`output_place` for a file the user names (a report, an export): never one of
+    mockint's own files (:meth:`Paths.holds`), which writing it would destroy."""
+    place = output_place(path)
+    if paths().holds(place):
+        raise OutputError(
+            f"{path}: mockint's own data (writing there would destroy it): "
+            "give another file to write"
+        )
+    return place
 
 
 def _new_file_mode() -> int:

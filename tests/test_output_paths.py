@@ -104,6 +104,31 @@ def test_an_empty_output_path_is_one_line(store: Path) -> None:
     one_error(run("report", "-o", ""))
 
 
+@pytest.mark.parametrize(
+    "name", ["mockint.db", "mockint.db-wal", "recordings/a1.flac", "bank/resume.toml"]
+)
+@pytest.mark.parametrize("command", ["report", "export"])
+def test_mockints_own_files_are_never_an_output(store: Path, name: str, command: str) -> None:
+    """`export $HOME/mockint.db` and `report -o $HOME/mockint.db` replaced the store: every
+    answer lost; a recording's name replaced the recording."""
+    target = store / name
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(b"kept")
+    before = target.read_bytes()
+    args = ["report", "-o", str(target)] if command == "report" else ["export", str(target)]
+    one_error(run(*args), str(target), "mockint's own data")
+    assert target.read_bytes() == before
+    with Store(config.paths().db) as s:
+        assert len(s.attempts()) == 1
+    # through a link, or a path that names the same file another way
+    link = store.parent / "link.db"
+    link.symlink_to(store / "mockint.db")
+    one_error(run("report", "-o", str(link)), "mockint's own data")
+    one_error(run("export", str(store / "recordings" / ".." / "mockint.db")), "own data")
+    assert run("report", "-o", str(store / "report.md")).exit_code == 0  # beside them: fine
+
+
 # --- stdout: written directly -----------------------------------------------------------------
 
 

@@ -78,7 +78,7 @@ def report(
     if output is None and (fmt == "html" or open_):
         output = config.paths().home / f"report.{ {'text': 'txt'}.get(fmt, fmt) }"
     if output is not None and not config.is_stdout(output):
-        config.output_place(output)  # a directory, device or FIFO: one line, before any work
+        config.report_place(output)  # a directory, device or FIFO: one line, before any work
     # open while the report is written (the listing formats read as they write), and one
     # snapshot: counts and listed answers agree while a practice stores more
     with store, store.snapshot():
@@ -448,7 +448,7 @@ def export_cmd(file: Path) -> None:
 
     to_stdout = config.is_stdout(file)
     if not to_stdout:
-        config.output_place(file)  # a directory, device or FIFO: one line, before any work
+        config.report_place(file)  # a directory, device or FIFO: one line, before any work
     r = export(config.paths(), file)
     click.echo(
         f"Exported {r.attempts} answers and {r.recordings} recordings to {file}", err=to_stdout
