@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import struct
 from pathlib import Path
 
@@ -283,3 +284,24 @@ def test_the_voice_cache_clears_renders_cut_short(tmp_path: Path) -> None:
     os.utime(old, (1000, 1000))
     voicecache.keep(tmp_path / "q.npy", np.arange(10, dtype=np.int16))
     assert not old.exists() and new.exists()  # one being written now is left alone
+
+
+def test_onnxruntime_writes_no_telemetry_outside_the_data_directory(tmp_path: Path) -> None:
+    """onnxruntime 1.32 keeps a device id and an event queue for Microsoft's telemetry
+    under ~/.cache/Microsoft when it is imported; mockint turns that off first."""
+    import subprocess
+    import sys
+
+    load = "from mockint.hearing.vad import _silero_session; _silero_session()"
+    plain = "import onnxruntime"
+    found = {}
+    for name, code in (("plain", plain), ("mockint", load)):
+        home = tmp_path / name
+        home.mkdir()
+        env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
+        env.update(HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"))
+        subprocess.run([sys.executable, "-c", code], env=env, cwd=config.CHECKOUT_DIR, check=True)
+        found[name] = sorted(p.name for p in (home / ".cache").rglob("*") if p.is_file())
+    if not found["plain"]:
+        pytest.skip("this onnxruntime keeps no telemetry files: nothing to turn off")
+    assert found["mockint"] == []
