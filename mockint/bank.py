@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mockint.errors import BankError
-from mockint.limits import read_capped, toml_unsafe
+from mockint.limits import read_capped, toml_tables, toml_unsafe
 from mockint.terminal import control_char
 
 if sys.version_info >= (3, 11):
@@ -42,6 +42,8 @@ MAX_LINE_CHARS = 20_000
 MAX_TEXT_CHARS = 2_000  # a question, a category or a title
 MAX_ANSWER_CHARS = 20_000
 MAX_TOML_DEPTH = 32  # arrays and tables inside each other (a bank needs 2)
+# table headers: [bank], a [[question]] each and a [[category]] each, with room to spare
+MAX_TOML_TABLES = 2 * MAX_QUESTIONS + 100
 
 
 @dataclass(frozen=True)
@@ -280,6 +282,10 @@ def parse_toml(text: str, path: str = "<toml>", name: str = "") -> Bank:
     why = toml_unsafe(text, MAX_TOML_DEPTH)
     if why:
         raise BankError(path, None, why)
+    tables = toml_tables(text)
+    if tables > MAX_TOML_TABLES:
+        most = f"at most {MAX_TOML_TABLES:,}"
+        raise BankError(path, None, f"{tables:,} tables: a bank has one a question ({most})")
     try:
         data = tomllib.loads(text.lstrip("\ufeff"))
     except tomllib.TOMLDecodeError as e:

@@ -89,6 +89,15 @@ def toml_dots(text: str) -> int:
     return max((m[0].count(".") + 1 for m in _DOTTED.finditer(bare)), default=1)
 
 
+_HEADER = re.compile(r"^[ \t]*\[", re.MULTILINE)
+
+
+def toml_tables(text: str) -> int:
+    """How many table headers (``[a]``, ``[[a]]``) TOML ``text`` has, counted before
+    parsing: 290,000 dotted headers in 8 MB took tomllib 22 s and 2.4 GB."""
+    return len(_HEADER.findall(_TOML_TEXT.sub(lambda m: "" if m[0].startswith("#") else "x", text)))
+
+
 class LineTooLong(ValueError):
     """A line of a stream is longer than its cap (:func:`capped_lines`)."""
 
