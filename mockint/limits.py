@@ -118,13 +118,16 @@ def capped_lines(f: IO[str], cap: int) -> Iterator[str]:
         yield line
 
 
-def toml_unsafe(text: str, most: int) -> str | None:
-    """Why TOML ``text`` is not to be parsed (tomllib would recurse into it too deeply, or
-    build it quadratically), with the fix; or None."""
+def toml_unsafe(text: str, most: int, tables: int | None = None) -> str | None:
+    """Why TOML ``text`` is not to be parsed (tomllib would recurse into it too deeply,
+    build it quadratically, or make more than ``tables`` tables), with the fix; or None."""
     if toml_depth(text) > most:
         return f"arrays or tables nested over {most} deep (a bank needs 2): flatten it"
     if toml_dots(text) > most:
         return f"a dotted key of over {most} parts (a bank needs 2): shorten it"
+    n = toml_tables(text) if tables is not None else 0
+    if tables is not None and n > tables:
+        return f"{n:,} tables: a bank has one a question (at most {tables:,})"
     return None
 
 
