@@ -24,6 +24,17 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 CHECKOUT_DIR = PACKAGE_DIR.parent
 
 
+_JOURNALS = ("-wal", "-shm", "-journal")
+
+
+def _same(st: os.stat_result, path: Path) -> bool:
+    try:
+        other = os.stat(path)
+    except OSError:
+        return False
+    return (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino)
+
+
 def _is_checkout(path: Path) -> bool:
     return (path / "pyproject.toml").is_file() and (path / "bank").is_dir()
 
@@ -66,18 +77,24 @@ class Paths:
         return self.home / "pending"
 
     def holds(self, path: Path) -> bool:
-        """Whether ``path`` is one of mockint's own files (the store and its journals, a
-        recording, a bank, a model, a kept answer, a cache): no output may replace it."""
+        """Whether ``path`` is one of mockint's own files: the store and its journals, the
+        serve lock, a recording, a bank, a model, a kept answer, a cache, or the source
+        (this data directory's, and the checkout's shipped folders). No output may
+        replace one; each is compared resolved, so a link on either side is seen through."""
         real = Path(os.path.realpath(path))
-        home = Path(os.path.realpath(self.home))
-        db = home / self.db.name
-        files = {db, *(db.with_name(db.name + x) for x in ("-wal", "-shm", "-journal"))}
-        folders = (self.recordings, self.banks, self.models, self.pending, self.home / "cache")
-        return (
-            real in files
-            or real == home / self.mic_check.name
-            or any(real.is_relative_to(home / f.name) for f in folders)
-        )
+        files = [self.db, *(self.db.with_name(self.db.name + x) for x in _JOURNALS)]
+        files += [self.mic_check, self.home / "serve.lock"]
+        folders = [self.recordings, self.banks, self.models, self.pending, self.home / "cache"]
+        folders += [PACKAGE_DIR, CHECKOUT_DIR / "bank", CHECKOUT_DIR / "models"]
+        if any(real == Path(os.path.realpath(f)) for f in files):
+            return True
+        if any(real.is_relative_to(os.path.realpath(d)) for d in folders):
+            return True
+        try:  # the same file by another name (a hard link)
+            st = os.stat(real)
+        except OSError:
+            return False
+        return any(_same(st, f) for f in files)
 
 
 def home_dir() -> Path:

@@ -129,6 +129,30 @@ def test_mockints_own_files_are_never_an_output(store: Path, name: str, command:
     assert run("report", "-o", str(store / "report.md")).exit_code == 0  # beside them: fine
 
 
+def test_a_store_or_recordings_kept_elsewhere_by_a_link_are_still_mockints(
+    home: Path, tmp_path: Path
+) -> None:
+    """Data on another disk: the store and recordings/ links to it; `report -o` onto the
+    link's name replaced the store (resolved on one side only)."""
+    elsewhere = tmp_path / "disk"
+    (elsewhere / "recordings").mkdir(parents=True)
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "mockint.db").symlink_to(elsewhere / "m.db")
+    (home / "recordings").symlink_to(elsewhere / "recordings", target_is_directory=True)
+    with Store(config.paths().db) as s:
+        s.add_attempt(Attempt("resume", "Q8", "Loops", "an answer", 50.0, 0.5))
+    flac = elsewhere / "recordings" / "a1.flac"
+    flac.write_bytes(b"sound")
+    hard = tmp_path / "hard.db"
+    os.link(elsewhere / "m.db", hard)
+    for target in (home / "mockint.db", elsewhere / "m.db", hard, home / "recordings" / "a1.flac"):
+        one_error(run("report", "-o", str(target), "--format", "json"), "mockint's own data")
+        one_error(run("export", str(target)), "mockint's own data")
+    assert flac.read_bytes() == b"sound"
+    with Store(config.paths().db) as s:
+        assert len(s.attempts()) == 1
+
+
 # --- stdout: written directly -----------------------------------------------------------------
 
 
