@@ -50,6 +50,17 @@ def test_new_store_has_large_pages_and_an_old_one_keeps_its_own(
         assert len(s.attempts()) == 1
 
 
+def test_the_wal_of_large_pages_is_folded_back_at_a_few_megabytes(tmp_path: Path) -> None:
+    # SQLite's 1,000-page default kept 64 MB of 64 KB pages while a session was open
+    wal = tmp_path / "m.db-wal"
+    with Store(tmp_path / "m.db") as s:
+        most = 0
+        for i in range(400):
+            s.add_attempt(attempt(transcript=f"answer {i} " * 100))
+            most = max(most, wal.stat().st_size if wal.exists() else 0)
+    assert 0 < most < 3 * store.WAL_BYTES
+
+
 def test_attempt_round_trip(tmp_path: Path) -> None:
     with Store(tmp_path / "m.db") as s:
         sid = s.start_session("resume")

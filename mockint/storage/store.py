@@ -34,10 +34,13 @@ BUSY_SECONDS = 10.0
 
 # a new store's page size (SQLite's default is 4 KB). A report reads its covering
 # indexes whole, and an index filled answer by answer lies scattered over the file: read
-# cold from disk, a million answers' text report took 20 s on 4 KB pages and 4-5.5 s on
-# 64 KB pages, warm 2.2 -> 1.8 s, the file 6.4 -> 4.5 GB (docs/measurements.md). An
-# existing store keeps its pages (docs/architecture.md says how to rebuild one).
+# from a cold disk, a million answers' text report took 18.4-20.0 s on 4 KB pages and
+# 4.0 s on 64 KB (docs/measurements.md). An existing store keeps its pages (docs/usage.md
+# says how to rebuild one).
 PAGE_SIZE = 65536
+# the WAL is folded back into the store at about this size (SQLite's default is 1,000
+# pages: 4 MB of 4 KB pages, but 64 MB of 64 KB ones, kept while a session is open)
+WAL_BYTES = 4 * 1024 * 1024
 
 
 def now() -> str:
@@ -182,6 +185,8 @@ class Store:
             )
             db.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # a new file's only; before WAL
             db.execute("PRAGMA journal_mode=WAL")
+            page = int(db.execute("PRAGMA page_size").fetchone()[0])
+            db.execute(f"PRAGMA wal_autocheckpoint = {max(16, WAL_BYTES // page)}")
             return db
         uri = self.path.resolve().as_uri()
         try:
