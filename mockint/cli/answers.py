@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import sys
@@ -219,18 +220,22 @@ def _grade_batch(
     options = WhisperOptions(model=model, threads=threads, engine=engine)
     if jobs > 1:
         check_model(model)  # before the processes start
+    stdin = str(path) == "-"
+    name = "standard input" if stdin else str(path)
     try:  # a FIFO or device is refused, not waited on: '-' reads a pipe
-        raw = sys.stdin.buffer if str(path) == "-" else open_regular(path)
-        source = io.TextIOWrapper(raw, encoding="utf-8")
+        if stdin and sys.stdin is None:  # closed (<&-)
+            raise OSError(errno.EBADF, "it is closed")
+        raw = sys.stdin.buffer if stdin else open_regular(path)
     except OSError as e:
         fix = "give a file, or '-' to read standard input"
-        raise click.ClickException(f"{path}: cannot read ({e.strerror}): {fix}") from None
+        raise click.ClickException(f"{name}: cannot read ({e.strerror}): {fix}") from None
+    source = io.TextIOWrapper(raw, encoding="utf-8")
     lines = capped_lines(source, MAX_BATCH_LINE)
     failed = 0
     store = Store(config.paths().db) if save else None
     results = grade_lines(lines, b, options, jobs, status, lambda: check_model(model))
     try:
-        with source, closing(results):
+        with closing(results):
             for r in results:
                 result = r.to_dict()
                 if store is not None and r.assessment is not None and not r.adhoc:
@@ -241,13 +246,17 @@ def _grade_batch(
                 _print_line(result, as_json)
     except UnicodeDecodeError as e:
         raise click.ClickException(
-            f"{path}: cannot read ({e}): give a UTF-8 JSON Lines file"
+            f"{name}: cannot read ({e}): give a UTF-8 JSON Lines file"
         ) from None
     finally:
+        if stdin:
+            source.detach()  # standard input stays open
+        else:
+            source.close()
         if store is not None:
             store.close()
     if failed:
-        raise click.ClickException(f"{path}: {failed} of the lines failed (see their errors)")
+        raise click.ClickException(f"{name}: {failed} of the lines failed (see their errors)")
 
 
 def _print_line(result: dict[str, Any], as_json: bool) -> None:
