@@ -913,11 +913,22 @@ def test_a_kept_answer_that_an_import_would_refuse_is_not_stored(home: Path) -> 
     }
     for n, (k, v) in enumerate(bad.items()):
         (pending / f"{k}.json").write_text(json.dumps({**v, "uid": f"{n + 1:032x}"}))
+    very = json.dumps({**base, "uid": "f" * 32, "notes": []})
+    (pending / "very.json").write_text(
+        very.replace('"notes": []', '"notes": ' + "[" * 5000 + "]" * 5000)
+    )
+    bad["very"] = {}
     line = one_error(run("import-pending"))
-    assert "5 kept files were not taken in" in line
+    assert "6 kept files were not taken in" in line
     with Store(home / "mockint.db") as s:
         assert s.attempts() == []
     assert sorted(p.name for p in pending.iterdir()) == sorted(f"{k}.json" for k in bad)
+    from mockint.storage.intake import import_pending
+
+    with Store(home / "mockint.db") as s:
+        _, refused = import_pending(s, pending)
+    assert f"{pending / 'very.json'}: JSON nested over 32 deep" in refused
+    assert f"{pending / 'nan.json'}: NaN: not a number JSON allows" in refused
 
 
 def test_a_recording_path_outside_the_data_directory_is_never_read(

@@ -23,7 +23,7 @@ from typing import Any
 from mockint.limits import kind_of
 from mockint.storage.recordings import resolve
 from mockint.storage.store import MODES, Attempt, Store, new_uid, now
-from mockint.storage.untrusted import unfit
+from mockint.storage.untrusted import MAX_DEPTH, MAX_JSON_VALUES, json_values, unfit
 
 STATUSES = ("complete", "interrupted")
 KEY_POINT_STATUSES = ("covered", "partly covered", "missed")
@@ -166,15 +166,18 @@ def _list(d: dict[str, Any], key: str, limit: int) -> list[Any]:
     return value
 
 
-def strict_json(text: str | bytes, what: str = "options") -> Any:
+def strict_json(text: str, what: str = "options") -> Any:
     """Parsed JSON whose every number is finite and within a float's range: ``NaN``,
-    ``Infinity``, ``1e400`` or an integer of 400 digits is refused (ValueError naming
-    ``what``), never stored for a reader's float() to fail on (OverflowError) or to
-    average into NaN."""
+    ``Infinity``, ``1e400``, an integer of 400 digits or JSON nested deeper than Python's
+    stack is refused (ValueError naming ``what``, if any), never stored for a reader's
+    float() to fail on (OverflowError) or to average into NaN."""
     try:
         return json.loads(text, parse_constant=_constant, parse_int=_int, parse_float=_float)
     except ValueError as e:
-        raise ValueError(f"{what}: {e}") from None
+        why = str(e)
+    except RecursionError:  # deeper than Python's stack, as unfit() says of less
+        why = f"JSON nested over {MAX_DEPTH} deep"
+    raise ValueError(f"{what}: {why}" if what else why)
 
 
 def _constant(text: str) -> float:
@@ -220,7 +223,10 @@ def import_pending(store: Store, pending: Path) -> tuple[int, list[str]]:
     files = sorted(pending.glob("*.json")) if pending.is_dir() else []
     for p in files:
         try:
-            data = strict_json(_read_capped(p), p.name)
+            text = _read_capped(p)
+            if json_values(text) > MAX_JSON_VALUES:
+                raise ValueError(f"over {MAX_JSON_VALUES:,} values in its JSON")
+            data = strict_json(text, "")
             why = unfit(data) if isinstance(data, dict) else None
             if why:  # what an archive's row may not hold (an export would carry it)
                 raise ValueError(why)

@@ -293,6 +293,16 @@ MAX_ROW_CHARS = 4_000_000
 # how deep a row's JSON may nest (mockint's nests 3 deep): JSON that Python could just
 # parse, ~980 deep, was written again one call deeper and failed there, after every check
 MAX_DEPTH = 32
+# values a row's JSON may hold, counted before it is parsed: each costs memory whatever its
+# text (3 characters, '[],', became 56 bytes: one 500 KB archive took 4.4 GB); an answer's
+# 200,000 words (the most it may have) hold ~1,800,000
+MAX_JSON_VALUES = 2_500_000
+
+
+def json_values(text: str) -> int:
+    """At most how many values JSON ``text`` holds (a comma inside a string counts too):
+    cheap, before parsing."""
+    return sum(text.count(c) for c in ",:[{")
 
 
 def unfit(row: dict[str, Any]) -> str | None:
