@@ -612,7 +612,7 @@ def test_a_correction_an_import_would_refuse_is_not_stored(tmp_path: Path) -> No
     [a] = p.store.attempts()
     assert a.transcript == "I like clean code." and a.heard is None  # as heard, not edited
     assert ui.results == [a.id]  # not regraded
-    assert any(m.startswith("Not changed: the answer holds the control character") for m in said)
+    assert any(m.startswith("Not changed: the edited transcript: the answer holds") for m in said)
 
 
 # --- modes, hints, the model answer, STAR ----------------------------------------------------

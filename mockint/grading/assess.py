@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from mockint.bank import MAX_ANSWER_CHARS, Question
-from mockint.errors import StoreError
+from mockint.errors import MockintError, StoreError
 from mockint.grading.delivery import Delivery, DeliveryOptions, length_band, measure
 from mockint.grading.grade import Embedder, Grade, GradeOptions, TokenCache, grade_many
 from mockint.grading.star import Star
@@ -312,9 +312,15 @@ def correct(
     store: Store, attempt_id: int, a: Assessment, text: str, assessor: Assessor
 ) -> Assessment:
     """Regrade a stored answer on the user's corrected transcript; the store keeps what was
-    heard beside it. Delivery stays as measured from the recording."""
+    heard beside it. Delivery stays as measured from the recording. A text an import would
+    refuse (a control character, over 200,000 characters) raises MockintError, unstored."""
     from dataclasses import replace
 
+    from mockint.limits import typed_unfit
+
+    why = typed_unfit(text)
+    if why:  # what the store keeps, an export carries
+        raise MockintError(f"the edited transcript: {why} (a{attempt_id} unchanged)")
     t = replace(a.transcript, text=text.strip())
     g = grade_capped([(t.text, a.question)], assessor.embedder, assessor.options, assessor.cache)[0]
     fixed = replace(a, transcript=t, grade=g)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mockint.bank import Bank, Question
-from mockint.errors import DeviceError, PracticeError
+from mockint.errors import DeviceError, MockintError, PracticeError
 from mockint.grading.assess import Assessment, Assessor, save
 from mockint.grading.grade import Embedder
 from mockint.hearing.listen import EndpointOptions, Listener
@@ -417,7 +417,6 @@ class Practice:
     def correct_last(self) -> None:
         """Let the candidate fix what was heard; regrade, store, show the result again."""
         from mockint.grading.assess import correct
-        from mockint.limits import typed_unfit
 
         if self.last is None:
             return
@@ -425,11 +424,11 @@ class Practice:
         text = self.ui.edit(a.transcript.text)
         if text is None or not text.strip() or text.strip() == a.transcript.text:
             return
-        why = typed_unfit(text)
-        if why:  # what the store keeps, an export carries: an import would refuse this
-            self.ui.status(f"Not changed: {why}.")
+        try:
+            fixed = correct(self.store, attempt_id, a, text, self.assessor)
+        except MockintError as e:  # refused, nothing stored: say so and go on
+            self.ui.status(f"Not changed: {e}.")
             return
-        fixed = correct(self.store, attempt_id, a, text, self.assessor)
         self.event("corrected", attempt=attempt_id, score=fixed.grade.score)
         self.ui.result(fixed, attempt_id)
         self.last = (fixed, attempt_id)
