@@ -244,6 +244,11 @@ def main() -> int:
     args = ap.parse_args()
     hear = setups(args.threads)
     if args.setups:
+        unknown = sorted(set(args.setups) - set(hear))
+        if unknown:
+            raise SystemExit(
+                f"--setups: no setup {', '.join(unknown)}: choose from {', '.join(hear)}"
+            )
         if args.skip != "fleurs":
             raise SystemExit("--setups: with --skip fleurs (FLEURS compares against fw greedy)")
         hear = {k: v for k, v in hear.items() if k in args.setups}
