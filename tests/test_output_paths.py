@@ -166,7 +166,7 @@ def test_stdout_is_written_directly(store: Path, name: str) -> None:
 def test_export_to_stdout_streams_the_zip(store: Path) -> None:
     r = CliRunner().invoke(cli, ["export", "-"])
     assert r.exit_code == 0, r.stderr
-    assert r.stdout_bytes[:2] == b"PK" and "Exported 1 answers" in r.stderr
+    assert r.stdout_bytes[:2] == b"PK" and "Exported 1 answer and" in r.stderr
 
 
 # --- links: a planted temp name is not followed; a link is written through or refused ---------

@@ -275,13 +275,13 @@ def test_export_import_round_trip_and_damaged_archive(
     fill(home, resume_bank)
     zpath = tmp_path / "backup.zip"
     r = run("export", str(zpath))
-    assert r.exit_code == 0 and r.stdout == f"Exported 7 answers and 1 recordings to {zpath}\n"
+    assert r.exit_code == 0 and r.stdout == f"Exported 7 answers and 1 recording to {zpath}\n"
 
     other = tmp_path / "other"
     monkeypatch.setenv("MOCKINT_HOME", str(other))
     r = run("import", str(zpath))
     assert r.exit_code == 0, r.output
-    assert r.stdout.startswith("Imported 7 answers (0 already here), 1 recordings, 1 sessions")
+    assert r.stdout.startswith("Imported 7 answers (0 already here), 1 recording, 1 session from")
     with Store(other / "mockint.db") as s:
         got = s.attempts()
     assert [(a.question_id, a.score, a.status) for a in got][:2] == [

@@ -173,7 +173,7 @@ def test_html_report_plays_each_recording_from_the_data_directory(
     r = CliRunner().invoke(
         cli, ["report", "--format", "html", "--embed-audio", "-o", str(portable)]
     )
-    assert r.exit_code == 0 and "1 recordings inside" in r.output
+    assert r.exit_code == 0 and "1 recording inside" in r.output
     found, log = durations(portable, tmp_path)
     assert len(found) == 1 and found[0] == pytest.approx(2.0, abs=0.1), found
     ARTIFACTS.mkdir(exist_ok=True)  # kept after the run, for a person to look at

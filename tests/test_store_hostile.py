@@ -951,7 +951,7 @@ def test_a_recording_path_outside_the_data_directory_is_never_read(
         assert page.count("<audio") == 1
     assert "recording" in one_error(run("review", f"a{aid}", "--play"))
     r = run("export", str(tmp_path / "e.zip"))
-    assert r.exit_code == 0 and "and 1 recordings" in r.stdout
+    assert r.exit_code == 0 and "and 1 recording to" in r.stdout
     assert r.stderr.startswith("Warning: 2 recordings left out")
     with zipfile.ZipFile(tmp_path / "e.zip") as z:
         assert [n for n in z.namelist() if n.startswith("recordings/")] == [
@@ -1307,7 +1307,8 @@ def test_what_export_writes_import_takes(
         archive, "MAX_TOTAL_BYTES", db.stat().st_size + recs[0].stat().st_size * 3 // 2
     )
     r = run("export", str(tmp_path / "c.zip"))
-    assert "1 recordings" in r.output and "Warning: 1 recording left out" in r.output, r.output
+    assert "and 1 recording to" in r.output, r.output
+    assert "Warning: 1 recording left out" in r.output, r.output
     monkeypatch.setenv("MOCKINT_HOME", str(tmp_path / "third"))
     assert run("import", str(tmp_path / "c.zip")).output.startswith("Imported 2 answers")
     monkeypatch.setenv("MOCKINT_HOME", str(home))

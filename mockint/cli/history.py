@@ -126,6 +126,7 @@ def _write_report(rep: Any, fmt: str, output: Path, embed_audio: bool, open_: bo
     import io
 
     from mockint.reports.html import write_html
+    from mockint.reports.lines import plural
     from mockint.reports.render import WRITERS
 
     audio = _Recordings(output.resolve().parent, embed_audio)
@@ -144,7 +145,7 @@ def _write_report(rep: Any, fmt: str, output: Path, embed_audio: bool, open_: bo
             "or choose another place with -o"
         ) from None
     n = audio.embedded
-    size = f" ({output.stat().st_size / 1e6:.1f} MB, {n} recordings inside)" if n else ""
+    size = f" ({output.stat().st_size / 1e6:.1f} MB, {plural(n, 'recording')} inside)" if n else ""
     click.echo(f"Wrote {output}{size}", err=True)
     if open_:
         import webbrowser
@@ -440,6 +441,7 @@ def export_cmd(file: Path) -> None:
 
     Example: mockint export ~/mockint-backup.zip
     """
+    from mockint.reports.lines import plural
     from mockint.storage.archive import MAX_RECORDING_BYTES, export
 
     to_stdout = config.is_stdout(file)
@@ -447,7 +449,9 @@ def export_cmd(file: Path) -> None:
         config.report_place(file)  # a directory, device or FIFO: one line, before any work
     r = export(config.paths(), file)
     click.echo(
-        f"Exported {r.attempts} answers and {r.recordings} recordings to {file}", err=to_stdout
+        f"Exported {plural(r.attempts, 'answer')} and {plural(r.recordings, 'recording')} "
+        f"to {file}",
+        err=to_stdout,
     )
     if r.left_out:
         n = len(r.left_out)
@@ -469,6 +473,7 @@ def import_cmd(file: Path) -> None:
     Example: mockint import ~/mockint-backup.zip
     """
     from mockint.limits import open_regular
+    from mockint.reports.lines import plural
     from mockint.storage.archive import import_archive
 
     try:  # /dev/zero passes any size cap (st_size 0) and a FIFO blocks: neither is read
@@ -479,8 +484,8 @@ def import_cmd(file: Path) -> None:
         ) from None
     r = import_archive(file, config.paths())
     click.echo(
-        f"Imported {r.attempts} answers ({r.duplicates} already here), "
-        f"{r.recordings} recordings, {r.sessions} sessions from {file}"
+        f"Imported {plural(r.attempts, 'answer')} ({r.duplicates} already here), "
+        f"{plural(r.recordings, 'recording')}, {plural(r.sessions, 'session')} from {file}"
     )
 
 

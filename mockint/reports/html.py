@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TextIO
 
 from mockint.grading.delivery import describe as describe_delivery
+from mockint.reports.lines import plural
 from mockint.reports.report import AttemptView, CategoryStats, Report, by_question
 
 # an attempt's recording's URL (None: no player)
@@ -350,7 +351,8 @@ def html_parts(r: Report, audio: Mapping[int, str] | Audio | None = None) -> Ite
 <body>
 <h1>Interview practice report</h1>
 <p class="summary" id="summary" data-readiness="{r.readiness}" data-attempts="{r.attempts}">
-Bank <b>{e(r.bank)}</b>: {r.attempts} answers to {r.practised} of {r.bank_questions} questions,
+Bank <b>{e(r.bank)}</b>: {plural(r.attempts, "answer")} to {r.practised} of
+{r.bank_questions} questions,
 {e(r.first_at[:10])} to {e(r.last_at[:10])}. Readiness
 <b class="{score_class(r.readiness)}">{r.readiness:.0f}/100</b>
 (mean of each question's latest score).</p>

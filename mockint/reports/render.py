@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 from mockint.grading.delivery import describe as describe_delivery
 from mockint.reports.html import render_html, write_html
+from mockint.reports.lines import plural
 from mockint.reports.report import AttemptView, Report, sparkline
 from mockint.terminal import json_safe, printable
 from mockint.transcript import described
@@ -163,7 +164,7 @@ def render_text(r: Report, width: int = 100) -> str:
 
     con = Console(record=True, width=width, file=io.StringIO(), highlight=False)
     con.print(
-        f"[bold]Bank {_safe(r.bank)}[/bold]: {r.attempts} answers to {r.practised} of "
+        f"[bold]Bank {_safe(r.bank)}[/bold]: {plural(r.attempts, 'answer')} to {r.practised} of "
         f"{r.bank_questions} questions, {r.first_at[:10]} to {r.last_at[:10]}. "
         f"Readiness [bold]{r.readiness:.0f}/100[/bold] (mean latest score)."
     )
@@ -299,7 +300,7 @@ def render_md(r: Report) -> str:
     out = [
         f"# Interview practice: {_md(r.bank)}",
         "",
-        f"{r.attempts} answers to {r.practised} of {r.bank_questions} questions, "
+        f"{plural(r.attempts, 'answer')} to {r.practised} of {r.bank_questions} questions, "
         f"{r.first_at[:10]} to {r.last_at[:10]}. **Readiness {r.readiness:.0f}/100** "
         "(mean of each question's latest score).",
         "",
