@@ -76,6 +76,11 @@ class Paths:
         """Graded answers the store could not take yet (``mockint import-pending``)."""
         return self.home / "pending"
 
+    @property
+    def serve_lock(self) -> Path:
+        """Held by ``mockint serve`` while it runs (one server a data directory)."""
+        return self.home / "serve.lock"
+
     def holds(self, path: Path) -> bool:
         """Whether ``path`` is one of mockint's own files: the store and its journals, the
         serve lock, a recording, a bank, a model, a kept answer, a cache, or the source
@@ -83,7 +88,7 @@ class Paths:
         replace one; each is compared resolved, so a link on either side is seen through."""
         real = Path(os.path.realpath(path))
         files = [self.db, *(self.db.with_name(self.db.name + x) for x in _JOURNALS)]
-        files += [self.mic_check, self.home / "serve.lock"]
+        files += [self.mic_check, self.serve_lock]
         folders = [self.recordings, self.banks, self.models, self.pending, self.home / "cache"]
         folders += [PACKAGE_DIR, CHECKOUT_DIR / "bank", CHECKOUT_DIR / "models"]
         if any(real == Path(os.path.realpath(f)) for f in files):

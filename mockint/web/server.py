@@ -23,7 +23,6 @@ from mockint.config import Paths
 from mockint.errors import MockintError
 
 DEFAULT_PORT = 8765
-LOCK_NAME = "serve.lock"
 
 
 class ServeError(MockintError):
@@ -66,7 +65,7 @@ def claim(home: Path) -> Iterator[IO[str]]:
     import fcntl
 
     home.mkdir(parents=True, exist_ok=True)
-    path = home / LOCK_NAME
+    path = Paths(home).serve_lock
     f = open(path, "a+")  # noqa: SIM115 - held for the server's life
     try:
         try:
