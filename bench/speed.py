@@ -14,19 +14,20 @@ Every setup reads tiny.en's int8 weights from the same folder on one thread:
 
 FLEURS (``--fleurs``, default tests/data/fleurs-en): the clips one by one (mockint as
 ``transcribe`` hears a clip) and joined into one file (tests/conftest.py's
-``joined_fleurs``: one level, 1 s pauses), which mockint hears phrase by phrase as
-``grade --audio`` hears a recording (``by phrases``) and as ``mockint transcribe`` does
-(``whole file``), faster-whisper in its 30 s windows; ``--rounds`` runs of the joined
-file, setups in turn each round. Interview answers: ``held`` (tests/data/heldout's
-correct and traps answers: report only, never tune on them), ``interview`` (the held-out
-half of the interview set), ``--data`` files (traps by name) or ``dev``
-(tests/data/traps-dev.jsonl and the dev half of the interview set, bench/correction.py),
-rendered by each seeded voice (bench/voices.py) and padded as practice records them;
-mockint hears them phrase by phrase with the question's hints, faster-whisper whole.
-Setups run in turn on each item, so the machine's load falls on all alike; times are
-printed as ratios to ``fw greedy`` (wall and CPU). *terms*: the answers' bank terms found as words;
-*unsaid*: terms of the question (and what a trap sounds like) a transcript holds where
-the answer did not say them.
+``joined_fleurs``: one level, 1 s pauses), which mockint hears phrase by phrase as ``grade
+--audio`` and ``mockint transcribe`` hear a recording (``by phrases``: a group of phrases
+decoded at once) and in one ``Transcriber.transcribe`` call (``in one call``: no product
+path hears a long recording so), faster-whisper in its 30 s windows; ``--rounds`` runs of
+the joined file, setups in turn each round. Interview answers: ``held``
+(tests/data/heldout's correct and traps answers: report only, never tune on them),
+``interview`` (the held-out half of the interview set), ``--data`` files (traps by name) or
+``dev`` (tests/data/traps-dev.jsonl and the dev half of the interview set,
+bench/correction.py), rendered by each seeded voice (bench/voices.py) and padded as practice
+records them; mockint hears them phrase by phrase with the question's hints, faster-whisper
+whole. Setups run in turn on each item, so the machine's load falls on all alike; times are
+printed as ratios to ``fw greedy`` (wall and CPU). *terms*: the answers' bank terms found as
+words; *unsaid*: terms of the question (and what a trap sounds like) a transcript holds
+where the answer did not say them.
 """
 
 from __future__ import annotations
@@ -161,7 +162,7 @@ def fleurs(hear: dict[str, Hear], folder: Path, rounds: int) -> None:
         [ref] * rounds,
         by_phrases,
     )
-    table("FLEURS joined, mockint whole file (as `mockint transcribe`)", [ref] * rounds, as_one)
+    table("FLEURS joined, mockint in one call (Transcriber.transcribe)", [ref] * rounds, as_one)
 
 
 def answers(kind: str, files: list[Path] | None = None) -> list[Item]:

@@ -449,3 +449,26 @@ def test_the_spliced_window_reads_fewer_frames_and_still_scores(ct2) -> None:  #
         said, other = h.score([h.transcript.text, "Nothing like it was said here at all."])
         assert said > other
     assert read[1] % 3000 == 0 and read[0] < read[1], read
+
+
+@pytest.mark.slow
+def test_a_recordings_phrases_are_decoded_together_and_heard_as_well(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Offline, a recording's phrases are decoded a group at a time (one batched beam
+    search for several windows): fewer decoder calls than phrases, heard as well as one
+    at a time. (Whether batched rounding ever moves a word is the CPU's: not asserted.)"""
+    from mockint.hearing import listen
+    from mockint.hearing.vad import default_vad
+
+    from .conftest import joined_fleurs
+
+    audio, ref = joined_fleurs()
+    engine = make_transcriber(WhisperOptions(engine="ct2"))
+    gather = engine.load().model.gather
+    together = listen.transcribe_by_phrases(audio, engine, default_vad())
+    batched = gather.calls
+    monkeypatch.setattr(listen, "GROUP", 1)
+    alone = listen.transcribe_by_phrases(audio, engine, default_vad())
+    phrases = gather.calls - batched  # one decode a phrase (or more: a stretch again)
+    assert 0 < batched < phrases * 0.6, (batched, phrases)
+    assert wer([ref], [together.text]) <= min(0.10, wer([ref], [alone.text]) + 0.01)
+    assert together.words[-1].end > 0.9 * len(audio) / 16000 - 3

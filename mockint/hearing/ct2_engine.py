@@ -5,15 +5,19 @@ weights package itself, with the audio check's scoring pool beside it.
 from __future__ import annotations
 
 import queue
+import threading
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mockint.hearing.gather import Gather
 from mockint.hearing.transcribe import (
     SEED,
     WINDOW,
     Engine,
+    Heard,
     Scorer,
     WhisperOptions,
     ceiling,
@@ -100,6 +104,12 @@ class CT2Transcriber(Engine):
                 # the encoder and the audio check get copies when there are more workers
                 encoder = again(threads * workers) if workers > 1 else None
                 model.model = _KeepsEncoding(model.model, encoder, o.encode == "spliced")
+                model.model.gather = Gather(
+                    model.model.model,
+                    from_array=lambda a: ctranslate2.StorageView.from_array(
+                        np.ascontiguousarray(a)
+                    ),
+                )
                 if o.encode == "spliced":
                     # one encoder pass (0.2-0.4 s) made with the model (practice preloads it
                     # while the first question is spoken), not on the first phrase
@@ -120,7 +130,9 @@ class CT2Transcriber(Engine):
         lean = ", ".join(hints.terms) if hints and o.use_hotwords else ""
         keeper: _KeepsEncoding = model.model
         unsure = o.log_prob_threshold if o.resample_unsure else None
-        with self._lock:
+        # a thread of a group (:meth:`hear_many`) keeps its own encoding, and its decodes
+        # wait for the group's others; any other decode has the model to itself
+        with nullcontext() if keeper.gather.in_group() else self._lock:
             keeper.first = None
             found, _ = model.transcribe(
                 audio,
@@ -153,6 +165,15 @@ class CT2Transcriber(Engine):
         return Transcript(text, segments, words, duration), self._scorer(
             model, _scored_part(encoding, duration)
         )
+
+    def hear_many(
+        self, items: Sequence[tuple[np.ndarray, Hints | None, np.ndarray | None]]
+    ) -> list[Heard]:
+        """:meth:`hear` of each (audio, hints, voiced), on a thread each, their windows
+        decoded as one batch (:class:`mockint.hearing.gather.Gather`): the same
+        transcripts, sooner."""
+        keeper: _KeepsEncoding = self.load().model
+        return keeper.gather.group(lambda item: self.hear(*item), list(items))
 
     def _scorer(self, model: Any, encoding: Any) -> _Scores:
         """Texts' log-probabilities under the decoder given ``encoding`` (the part of the
@@ -252,10 +273,23 @@ class _KeepsEncoding:
     def __init__(self, model: Any, encoder: Any = None, splice: bool = False):
         self.model = model
         self.encoder = encoder or model
-        self.first: Any = None
+        self._local = threading.local()  # each thread's first encoding (see `first`)
+        self.gather: Gather = Gather(model)  # generate, batched for a group of threads
         self.splice = splice
         self.empty: np.ndarray | None = None  # an all-padding window's encoding
         self.frames = 0  # feature frames the encoder has read (of every window)
+
+    @property
+    def first(self) -> Any:
+        """The first window this thread encoded since it set this to None."""
+        return getattr(self._local, "first", None)
+
+    @first.setter
+    def first(self, value: Any) -> None:
+        self._local.first = value
+
+    def generate(self, features: Any, prompts: Any, **kwargs: Any) -> Any:
+        return self.gather.generate(features, prompts, **kwargs)
 
     def encode(self, features: Any, *args: Any, **kwargs: Any) -> Any:
         out = self._encoded(features, *args, **kwargs) if self.splice else None

@@ -79,6 +79,18 @@ class Corrector(Transcriber):
         self.sha256 = self.engine.sha256
         return corrected(heard.transcript, hints, heard.score, self.options)
 
+    def transcribe_many(
+        self, items: Sequence[tuple[np.ndarray, Hints | None, np.ndarray | None]]
+    ) -> list[Transcript]:
+        """:meth:`transcribe` of each (audio, hints, voiced), decoded together where the
+        engine can (:meth:`mockint.hearing.transcribe.Engine.hear_many`)."""
+        heard = self.engine.hear_many(items)
+        self.sha256 = self.engine.sha256
+        return [
+            corrected(h.transcript, hints, h.score, self.options)
+            for h, (_, hints, _) in zip(heard, items, strict=True)
+        ]
+
 
 def corrected(
     t: Transcript,

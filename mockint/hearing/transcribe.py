@@ -243,6 +243,20 @@ class Engine(Transcriber):
         heard, score = self._decode(model, audio, duration, hints)
         return Heard(self._dropped_heard(model, audio, clean(heard), voiced), score)
 
+    def transcribe_many(
+        self, items: Sequence[tuple[np.ndarray, Hints | None, np.ndarray | None]]
+    ) -> list[Transcript]:
+        """:meth:`transcribe` of each (audio, hints, voiced), decoded together where the
+        engine can (:meth:`hear_many`)."""
+        return [h.transcript for h in self.hear_many(items)]
+
+    def hear_many(
+        self, items: Sequence[tuple[np.ndarray, Hints | None, np.ndarray | None]]
+    ) -> list[Heard]:
+        """:meth:`hear` of each (audio, hints, voiced), in order (an engine that decodes
+        several windows at once does it faster)."""
+        return [self.hear(*item) for item in items]
+
     def _dropped_heard(
         self, model: Any, audio: np.ndarray, heard: Transcript, voiced: np.ndarray
     ) -> Transcript:

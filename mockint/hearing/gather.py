@@ -1,0 +1,152 @@
+"""Decoding several phrases at once: the ``generate`` calls of threads that hear phrases
+together, made as one batch.
+
+faster-whisper decodes one window a call. CTranslate2 decodes a batch of windows in one
+call for less than the sum (beam search's steps go through the weights once for all):
+on this machine the ten phrases of FLEURS joined took 1.58-1.64 s one at a time and
+1.17-1.26 s four at a time, token for token the same (``bench/speed.py``). So where several
+phrases wait at once (a recording heard offline), each is heard on a thread of its own
+with every step faster-whisper takes (fallbacks, word times, the audio check), and
+:class:`Gather` holds each thread's ``generate`` until every thread of the group is
+waiting in one, then makes them one call. Threads outside a group call straight through.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class _Call:
+    """One thread's ``generate``: its encoder output, prompts and options, then its answer."""
+
+    features: np.ndarray
+    prompts: list[Any]
+    options: dict[str, Any]
+    result: list[Any] | None = None
+    error: BaseException | None = None
+    done: bool = field(default=False)
+
+    def key(self) -> str:
+        """Calls made as one batch agree on this: options, window shape, prompt length."""
+        lengths = sorted({len(p) for p in self.prompts})
+        return repr((sorted(self.options.items()), self.features.shape[1:], lengths))
+
+
+class Gather:
+    """``generate`` of ``model`` (CTranslate2's Whisper), batched across a group's threads.
+
+    :meth:`group` runs a function over items on a thread each; inside it, a thread's
+    ``generate`` waits until each thread of the group still working waits too, and the
+    last to arrive makes the waiting calls (those that agree on their options) as one.
+    ``to_array`` and ``from_array`` turn CTranslate2's encoder output into an array and
+    back (numpy's own in tests)."""
+
+    def __init__(
+        self,
+        model: Any,
+        to_array: Callable[[Any], np.ndarray] = np.asarray,
+        from_array: Callable[[np.ndarray], Any] = lambda a: a,
+    ):
+        self.model = model
+        self.to_array, self.from_array = to_array, from_array
+        self.calls = 0  # generate calls made on the model (batched or not)
+        self._cond = threading.Condition()
+        self._members = 0  # threads of a group not yet done
+        self._waiting: list[_Call] = []
+        self._local = threading.local()
+
+    def in_group(self) -> bool:
+        """Whether this thread hears as one of a group."""
+        return bool(getattr(self._local, "member", False))
+
+    def generate(self, features: Any, prompts: Sequence[Any], **options: Any) -> Any:
+        """The model's ``generate``; batched with the group's other threads when this
+        thread hears in a group."""
+        if not self.in_group():
+            self.calls += 1
+            return self.model.generate(features, prompts, **options)
+        call = _Call(self.to_array(features), list(prompts), options)
+        with self._cond:
+            self._waiting.append(call)
+            while not call.done:
+                if len(self._waiting) >= self._members:
+                    self._run(self._waiting)
+                    self._waiting = []
+                    self._cond.notify_all()
+                else:
+                    self._cond.wait()
+        if call.error is not None:
+            raise call.error
+        return call.result
+
+    def _run(self, calls: list[_Call]) -> None:
+        """Make the waiting calls, one batch for each set that agrees (under the lock:
+        every other thread of the group waits for it anyway)."""
+        sets: dict[str, list[_Call]] = {}
+        for c in calls:
+            sets.setdefault(c.key(), []).append(c)
+        for same in sets.values():
+            try:
+                features = self.from_array(np.concatenate([c.features for c in same]))
+                prompts = [p for c in same for p in c.prompts]
+                self.calls += 1
+                found = list(self.model.generate(features, prompts, **same[0].options))
+                for c in same:
+                    c.result, found = found[: len(c.prompts)], found[len(c.prompts) :]
+            except Exception as e:  # each waiting thread raises it
+                for c in same:
+                    c.error = e
+            for c in same:
+                c.done = True
+
+    def group(self, f: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+        """``f`` of each item, on a thread each, their ``generate`` calls batched; in order.
+        An exception of ``f`` is raised here (the first item's that raised)."""
+        if len(items) <= 1:
+            return [f(x) for x in items]
+        out: list[Any] = [None] * len(items)
+        errors: list[BaseException | None] = [None] * len(items)
+
+        def one(i: int) -> None:
+            with self._member():
+                try:
+                    out[i] = f(items[i])
+                except BaseException as e:  # raised in the caller's thread
+                    errors[i] = e
+
+        with self._cond:
+            self._members += len(items)
+        threads = [
+            threading.Thread(target=one, args=(i,), name=f"mockint-hear-{i}", daemon=True)
+            for i in range(len(items))
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for e in errors:
+            if e is not None:
+                raise e
+        return out
+
+    @contextmanager
+    def _member(self) -> Iterator[None]:
+        """This thread is one of a group (counted in ``_members`` already) until done."""
+        self._local.member = True
+        try:
+            yield
+        finally:
+            self._local.member = False
+            with self._cond:
+                self._members -= 1
+                if self._waiting and len(self._waiting) >= self._members:
+                    self._run(self._waiting)
+                    self._waiting = []
+                self._cond.notify_all()

@@ -1,0 +1,115 @@
+"""Several phrases decoded at once: the group's generate calls batched, each answer routed
+back to its own thread; offline hearing transcribes phrases a group at a time."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+import pytest
+
+from mockint.hearing.gather import Gather
+from mockint.hearing.listen import PhraseTranscriber
+from mockint.transcript import Transcript
+
+
+class Model:
+    """A stand-in for CTranslate2's Whisper: each result names its row's features and
+    prompt, so a test sees which thread's answer went where; notes each call's size."""
+
+    def __init__(self, fail: bool = False):
+        self.batches: list[tuple[int, int]] = []  # (rows, beam_size) a call
+        self.fail = fail
+
+    def generate(self, features: np.ndarray, prompts: list[list[int]], **kw: Any) -> list[str]:
+        self.batches.append((len(prompts), kw["beam_size"]))
+        if self.fail:
+            raise RuntimeError("out of memory")
+        rows = [int(features[i, 0, 0]) for i in range(len(prompts))]
+        return [
+            f"row {r} prompt {p[0]} beam {kw['beam_size']}"
+            for r, p in zip(rows, prompts, strict=True)
+        ]
+
+
+def _decode(gather: Gather, i: int) -> list[str]:
+    """What faster-whisper does for one window: a beam search, then (odd windows here) a
+    fallback of other options."""
+    features = np.full((1, 3, 2), i, np.float32)
+    out = list(gather.generate(features, [[100 + i]], beam_size=5))
+    if i % 2:
+        out += gather.generate(features, [[100 + i]], beam_size=1)
+    return out
+
+
+def test_a_groups_decodes_are_made_as_one_call_and_each_thread_gets_its_own_answer() -> None:
+    model = Model()
+    gather = Gather(model)
+    got = gather.group(lambda i: _decode(gather, i), [0, 1, 2, 3])
+    assert got == [
+        ["row 0 prompt 100 beam 5"],
+        ["row 1 prompt 101 beam 5", "row 1 prompt 101 beam 1"],
+        ["row 2 prompt 102 beam 5"],
+        ["row 3 prompt 103 beam 5", "row 3 prompt 103 beam 1"],
+    ]
+    # four beam searches in one call; the two fallbacks (other options) in another
+    assert model.batches == [(4, 5), (2, 1)]
+    assert gather.calls == 2
+
+
+def test_a_decode_outside_a_group_is_made_at_once() -> None:
+    model = Model()
+    gather = Gather(model)
+    assert _decode(gather, 3) == ["row 3 prompt 103 beam 5", "row 3 prompt 103 beam 1"]
+    assert model.batches == [(1, 5), (1, 1)]
+
+
+def test_threads_that_finish_without_decoding_do_not_hold_the_others() -> None:
+    model = Model()
+    gather = Gather(model)
+    got = gather.group(lambda i: _decode(gather, i) if i < 2 else "silence", [0, 1, 2, 3, 4])
+    assert got[2:] == ["silence"] * 3 and got[0] == ["row 0 prompt 100 beam 5"]
+    assert model.batches == [(2, 5), (1, 1)]
+
+
+def test_a_failed_batch_is_each_threads_error_and_the_groups() -> None:
+    gather = Gather(Model(fail=True))
+    with pytest.raises(RuntimeError, match="out of memory"):
+        gather.group(lambda i: _decode(gather, i), [0, 1, 2])
+    # the group is over: a later decode is not left waiting for its threads
+    ok = Gather(Model())
+    assert ok.group(lambda i: _decode(ok, i), [0, 2]) == [
+        ["row 0 prompt 100 beam 5"],
+        ["row 2 prompt 102 beam 5"],
+    ]
+    assert threading.active_count() < 10
+
+
+class Many:
+    """A transcriber that hears several phrases at once: notes how many each call got."""
+
+    name = "many"
+    sha256 = None
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def transcribe(self, audio: np.ndarray, *more: object) -> Transcript:
+        return self.transcribe_many([(audio, None, None)])[0]
+
+    def transcribe_many(self, items: list[tuple[np.ndarray, object, object]]) -> list[Transcript]:
+        self.calls.append(len(items))
+        return [Transcript(f"phrase{int(a[0])}") for a, _, _ in items]
+
+
+def test_offline_phrases_are_transcribed_a_group_at_a_time_in_order() -> None:
+    many = Many()
+    events: list[dict[str, Any]] = []
+    p = PhraseTranscriber(many, events=lambda _kind, **kw: events.append(kw), group=3)
+    for k in range(5):
+        p.submit(np.full(1600, k, np.float32), float(k))
+    t = p.finish(5.0, timeout=10)
+    assert many.calls == [3, 2]
+    assert t.text == "phrase0 phrase1 phrase2 phrase3 phrase4"
+    assert [e["together"] for e in events] == [3, 3, 3, 2, 2]
