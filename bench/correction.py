@@ -49,7 +49,7 @@ from mockint.hearing.respell import corrected  # noqa: E402
 from mockint.hearing.transcribe import Engine, WhisperOptions  # noqa: E402
 from mockint.hearing.vad import default_vad  # noqa: E402
 from mockint.hearing.vocabulary import Hints, bank_terms, heard, hints_for, terms_in  # noqa: E402
-from mockint.transcript import Transcript  # noqa: E402
+from mockint.transcript import Transcript, joined  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 WRONG = ("other", "restate", "keywords", "trap")
@@ -61,7 +61,7 @@ class Both:
     """A transcriber that decodes once and keeps the phrase both as heard and corrected."""
 
     engine: Engine
-    plain: list[str] = field(default_factory=list)
+    plain: list[Transcript] = field(default_factory=list)  # each phrase as heard
     decode: float = 0.0
     correct: float = 0.0
 
@@ -78,7 +78,7 @@ class Both:
         out = corrected(h.transcript, hints, h.score)
         self.decode += mid - began
         self.correct += time.perf_counter() - mid
-        self.plain.append(h.transcript.text)
+        self.plain.append(h.transcript)
         return out
 
 
@@ -92,12 +92,15 @@ class Item:
 
 
 def heard_both(both: Both, audio: np.ndarray, hints: Hints) -> tuple[str, str]:
-    """An answer's transcript as heard and corrected, phrase by phrase."""
+    """An answer's transcript as heard and corrected, phrase by phrase, each joined as
+    the product joins phrases (:func:`mockint.transcript.joined`: a phrase's closing full
+    stop goes where the next goes on in lower case), so the two differ only by the
+    correction."""
     both.plain.clear()
     pad = np.zeros(8000, np.float32)
     said = np.concatenate([pad, audio, pad, pad, pad, pad, pad, pad])
     t = transcribe_by_phrases(said, both, default_vad(), hints=hints)
-    return " ".join(p for p in both.plain if p), t.text
+    return joined(both.plain, 0.0).text, t.text
 
 
 def from_file(bank: Bank, path: Path, kind: str) -> list[Item]:
