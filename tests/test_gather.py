@@ -113,3 +113,35 @@ def test_offline_phrases_are_transcribed_a_group_at_a_time_in_order() -> None:
     assert many.calls == [3, 2]
     assert t.text == "phrase0 phrase1 phrase2 phrase3 phrase4"
     assert [e["together"] for e in events] == [3, 3, 3, 2, 2]
+
+
+def test_recordings_are_heard_two_at_a_time_in_order_each_error_in_its_place(
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    """One process hears two files at once (one's voice detector runs while the other's
+    phrases decode); results come back in the files' order, a bad file as its message."""
+    from mockint.errors import AudioError
+    from mockint.rehearsal.worker import hear_files
+    from mockint.sound.audio import load_audio
+
+    from .conftest import espeak
+
+    said = load_audio(espeak("Testing matters to me.", tmp_path / "said.wav"))
+    both = threading.Barrier(2, timeout=20)  # the first two files wait for each other
+
+    def load(path: str) -> np.ndarray:
+        if path in ("a", "b"):
+            both.wait()
+        if path == "bad":
+            raise AudioError(f"{path}: not audio")
+        return said
+
+    class Named:
+        name, sha256 = "named", None
+
+        def transcribe(self, audio: np.ndarray, hints: object = None, *_: object) -> Transcript:
+            return Transcript(str(hints))
+
+    jobs = [("a", "A"), ("b", "B"), ("bad", None), ("c", "C")]
+    got = hear_files(jobs, Named(), load)  # type: ignore[arg-type]
+    assert [g if isinstance(g, str) else g.text for g in got] == ["A", "B", "bad: not audio", "C"]

@@ -112,23 +112,16 @@ def grade_batch(
     graded (text answers of a chunk are embedded together), so memory stays flat
     and results come while the rest is read. A bad line gets an error and the
     rest still run. The transcriber is made only if a line needs it; the audio answers
-    of a chunk go to ``transcribe_many`` (several processes) when it is given. The model
+    of a chunk go to ``transcribe_many`` (several processes) when it is given, else are
+    heard here, two files at a time (:func:`mockint.rehearsal.worker.hear_files`). The model
     answers' vectors are kept in ``cache`` (or one of this batch's own).
     """
     cache = cache if cache is not None else TokenCache(embedder)
 
-    def one_by_one(todo: list[tuple[str, Hints | None]]) -> list[Transcript | str]:
-        from mockint.hearing.listen import heard_by_phrases
-        from mockint.hearing.vad import default_vad
+    def in_process(todo: list[tuple[str, Hints | None]]) -> list[Transcript | str]:
+        from mockint.rehearsal.worker import hear_files
 
-        out: list[Transcript | str] = []
-        for path, hints in todo:
-            try:
-                audio = load_audio(path)
-                out.append(heard_by_phrases(audio, transcriber(), default_vad(), hints=hints)[0])
-            except MockintError as e:
-                out.append(str(e))
-        return out
+        return hear_files(todo, transcriber(), load_audio)
 
     pending: list[_Item | BatchResult] = []
     try:
@@ -140,12 +133,12 @@ def grade_batch(
             except (ValueError, MockintError) as e:  # one bad line must not stop the rest
                 pending.append(BatchResult(n, error=str(e)))
             if len(pending) >= chunk:
-                pending = _transcribe(pending, transcribe_many or one_by_one)
+                pending = _transcribe(pending, transcribe_many or in_process)
                 yield from _grade_chunk(pending, bank, embedder, transcriber, options, cache)
                 pending = []
     except LineTooLong as e:  # no end to read past: the lines before it are graded
         pending.append(BatchResult(e.line, error=f"{e}: give one answer a line; reading stopped"))
-    pending = _transcribe(pending, transcribe_many or one_by_one)
+    pending = _transcribe(pending, transcribe_many or in_process)
     yield from _grade_chunk(pending, bank, embedder, transcriber, options, cache)
 
 

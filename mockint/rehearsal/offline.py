@@ -91,7 +91,7 @@ def transcribe_files(
     starts at once); close the iterator when done: that stops them."""
     from itertools import islice
 
-    from mockint.rehearsal.worker import TranscribePool, hear_file
+    from mockint.rehearsal.worker import TranscribePool, hear_files
 
     pool = TranscribePool(options, jobs) if jobs > 1 else None
     one: list[Transcriber] = []  # the engine, made when a file first needs it
@@ -101,10 +101,9 @@ def transcribe_files(
             if pool is not None:
                 yield from pool([(p, None) for p in group])
                 continue
-            for p in group:
-                if not one:
-                    one.append(transcriber(options, on_status))
-                yield hear_file(p, one[0])
+            if not one:
+                one.append(transcriber(options, on_status))
+            yield from hear_files([(p, None) for p in group], one[0])
     finally:
         if pool is not None:
             pool.close()
