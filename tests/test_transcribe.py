@@ -472,3 +472,28 @@ def test_a_recordings_phrases_are_decoded_together_and_heard_as_well(monkeypatch
     assert 0 < batched < phrases * 0.6, (batched, phrases)
     assert wer([ref], [together.text]) <= min(0.10, wer([ref], [alone.text]) + 0.01)
     assert together.words[-1].end > 0.9 * len(audio) / 16000 - 3
+
+
+@pytest.mark.slow
+def test_a_looping_recording_is_heard_the_same_every_time(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A window that loops is decoded again hotter, by sampling. CTranslate2 seeds its
+    draws once a thread, so they depended on what was drawn before and beside them (a
+    run's history, phrase threads' timing); each retry now draws from the seed on a fresh
+    copy of the model: the same recording, the same transcript, however often heard."""
+    from mockint.hearing.listen import transcribe_by_phrases
+    from mockint.hearing.vad import default_vad
+
+    audio = load_audio(espeak(", ".join(["yes yes no"] * 30), tmp_path / "loop.wav"))
+    engine = make_transcriber(WhisperOptions(engine="ct2"))
+    gather = engine.load().model.gather
+    sampled: list[float] = []
+    fresh = gather.fresh
+
+    def noted():  # type: ignore[no-untyped-def]
+        sampled.append(1.0)
+        return fresh()
+
+    gather.fresh = noted
+    heard = {transcribe_by_phrases(audio, engine, default_vad()).text for _ in range(3)}
+    assert sampled, "this audio no longer loops: the test's premise"
+    assert len(heard) == 1, heard

@@ -87,7 +87,8 @@ class CT2Transcriber(Engine):
                         f"faster-whisper is not installed ({e}): run 'make setup'"
                     ) from e
                 # CTranslate2 seeds each of its threads' samplers once, on first use (not
-                # per decode): a model's run of transcripts repeats from its first
+                # per decode): each sampled retry is made on a fresh copy of the model
+                # (hearing/gather.py), so its draws start from the seed every time
                 ctranslate2.set_random_seed(SEED)
                 o = self.options
                 threads, workers = max(1, o.threads), max(1, o.workers)
@@ -109,6 +110,7 @@ class CT2Transcriber(Engine):
                     from_array=lambda a: ctranslate2.StorageView.from_array(
                         np.ascontiguousarray(a)
                     ),
+                    fresh=lambda: again(threads),  # a sampled retry's own seeded draws
                 )
                 if o.encode == "spliced":
                     # one encoder pass (0.2-0.4 s) made with the model (practice preloads it

@@ -9,6 +9,12 @@ phrases wait at once (a recording heard offline), each is heard on a thread of i
 with every step faster-whisper takes (fallbacks, word times, the audio check), and
 :class:`Gather` holds each thread's ``generate`` until every thread of the group is
 waiting in one, then makes them one call. Threads outside a group call straight through.
+
+A sampled decode (faster-whisper's hotter retry of a window that loops) is never batched:
+CTranslate2 draws from one generator a thread, seeded once, so a draw would depend on
+what else was drawn before it and beside it (thread timing, the files heard before).
+Each is made alone on a fresh copy of the model (``fresh``, about 0.1 s to load), whose
+generator starts from the seed: the same audio gets the same draw however it is heard.
 """
 
 from __future__ import annotations
@@ -20,6 +26,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+
+def _sampled(options: dict[str, Any]) -> bool:
+    """Whether a call draws at random (a temperature retry), not a beam search."""
+    return bool(options.get("sampling_topk", 1) != 1)
 
 
 @dataclass
@@ -46,17 +57,21 @@ class Gather:
     ``generate`` waits until each thread of the group still working waits too, and the
     last to arrive makes the waiting calls (those that agree on their options) as one.
     ``to_array`` and ``from_array`` turn CTranslate2's encoder output into an array and
-    back (numpy's own in tests)."""
+    back (numpy's own in tests); ``fresh`` makes a new copy of the model, for each sampled
+    call (None: sampled calls go to ``model`` too)."""
 
     def __init__(
         self,
         model: Any,
         to_array: Callable[[Any], np.ndarray] = np.asarray,
         from_array: Callable[[np.ndarray], Any] = lambda a: a,
+        fresh: Callable[[], Any] | None = None,
     ):
         self.model = model
+        self.fresh = fresh
         self.to_array, self.from_array = to_array, from_array
         self.calls = 0  # generate calls made on the model (batched or not)
+        self._counting = threading.Lock()
         self._cond = threading.Condition()
         self._members = 0  # threads of a group not yet done
         self._waiting: list[_Call] = []
@@ -69,9 +84,8 @@ class Gather:
     def generate(self, features: Any, prompts: Sequence[Any], **options: Any) -> Any:
         """The model's ``generate``; batched with the group's other threads when this
         thread hears in a group."""
-        if not self.in_group():
-            self.calls += 1
-            return self.model.generate(features, prompts, **options)
+        if _sampled(options) or not self.in_group():
+            return self._alone(features, prompts, options)
         call = _Call(self.to_array(features), list(prompts), options)
         with self._cond:
             self._waiting.append(call)
@@ -86,6 +100,13 @@ class Gather:
             raise call.error
         return call.result
 
+    def _alone(self, features: Any, prompts: Sequence[Any], options: dict[str, Any]) -> Any:
+        """One call made on its own: a sampled one on a fresh model (its own seeded draws)."""
+        model = self.fresh() if self.fresh is not None and _sampled(options) else self.model
+        with self._counting:
+            self.calls += 1
+        return model.generate(features, prompts, **options)
+
     def _run(self, calls: list[_Call]) -> None:
         """Make the waiting calls, one batch for each set that agrees (under the lock:
         every other thread of the group waits for it anyway)."""
@@ -96,7 +117,8 @@ class Gather:
             try:
                 features = self.from_array(np.concatenate([c.features for c in same]))
                 prompts = [p for c in same for p in c.prompts]
-                self.calls += 1
+                with self._counting:
+                    self.calls += 1
                 found = list(self.model.generate(features, prompts, **same[0].options))
                 for c in same:
                     c.result, found = found[: len(c.prompts)], found[len(c.prompts) :]
@@ -127,9 +149,14 @@ class Gather:
             threading.Thread(target=one, args=(i,), name=f"mockint-hear-{i}", daemon=True)
             for i in range(len(items))
         ]
-        for t in threads:
-            t.start()
-        for t in threads:
+        started = 0
+        try:
+            for t in threads:
+                t.start()
+                started += 1
+        finally:
+            self._leave(len(threads) - started)  # none, unless a thread could not start
+        for t in threads[:started]:
             t.join()
         for e in errors:
             if e is not None:
@@ -144,9 +171,16 @@ class Gather:
             yield
         finally:
             self._local.member = False
-            with self._cond:
-                self._members -= 1
-                if self._waiting and len(self._waiting) >= self._members:
-                    self._run(self._waiting)
-                    self._waiting = []
-                self._cond.notify_all()
+            self._leave(1)
+
+    def _leave(self, n: int) -> None:
+        """``n`` threads of a group are done: the calls waiting for them are made now if
+        every thread left is waiting."""
+        if n <= 0:
+            return
+        with self._cond:
+            self._members -= n
+            if self._waiting and len(self._waiting) >= self._members:
+                self._run(self._waiting)
+                self._waiting = []
+            self._cond.notify_all()

@@ -219,19 +219,21 @@ class PhraseTranscriber:
 
     def _work(self) -> None:
         ended = False
-        while not ended:
-            item = self._q.get()
-            if item is None:
-                break
-            phrases = [item]
-            while len(phrases) < self.group and item[2] is None:  # offline: no tentative
+        try:
+            while not ended:
                 item = self._q.get()
                 if item is None:
-                    ended = True
                     break
-                phrases.append(item)
-            self._hear(phrases)
-        self._done.set()
+                phrases = [item]
+                while len(phrases) < self.group and item[2] is None:  # offline: none tentative
+                    item = self._q.get()
+                    if item is None:
+                        ended = True
+                        break
+                    phrases.append(item)
+                self._hear(phrases)
+        finally:
+            self._done.set()  # finish() never waits for a worker that is gone
 
     def _hear(self, phrases: list[_Phrase]) -> None:
         """Transcribe the phrases (together where the transcriber can) and keep them."""
@@ -245,11 +247,12 @@ class PhraseTranscriber:
                 found = many([(audio, self.hints, voiced) for audio, _, _, voiced in phrases])
             else:
                 found = [self.transcriber.transcribe(p[0], self.hints, p[3]) for p in phrases]
+            heard = [t.shifted(p[1]) for p, t in zip(phrases, found, strict=True)]
         except BaseException as e:  # surfaced by finish()
             self._error = e
             return
         took = time.perf_counter() - began
-        for (audio, offset, key, _), t in zip(phrases, found, strict=True):
+        for (audio, offset, key, _), t in zip(phrases, heard, strict=True):
             self._event(
                 "transcribed_phrase",
                 start=round(offset, 2),
@@ -259,9 +262,9 @@ class PhraseTranscriber:
                 together=len(phrases),
             )
             if key is None:
-                self._parts.append(t.shifted(offset))
+                self._parts.append(t)
             else:
-                self._tentative = {key: t.shifted(offset)}
+                self._tentative = {key: t}
 
     def submit(
         self,

@@ -121,7 +121,7 @@ def grade_batch(
     def in_process(todo: list[tuple[str, Hints | None]]) -> list[Transcript | str]:
         from mockint.rehearsal.worker import hear_files
 
-        return hear_files(todo, transcriber(), load_audio)
+        return list(hear_files(todo, transcriber(), load_audio))
 
     pending: list[_Item | BatchResult] = []
     try:

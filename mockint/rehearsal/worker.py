@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -215,23 +215,25 @@ def hear_files(
     jobs: Sequence[tuple[str, Hints | None]],
     transcriber: Transcriber,
     load: Callable[[str], np.ndarray] | None = None,
-) -> list[Transcript | str]:
-    """:func:`hear_file` of each (path, hints), :data:`FILES_AT_ONCE` at a time, in order.
-    On an exception (Ctrl-C) the files not begun are dropped; those begun end first."""
+) -> Iterator[Transcript | str]:
+    """:func:`hear_file` of each (path, hints), :data:`FILES_AT_ONCE` at a time, yielded
+    in order as each is heard. Closed early (Ctrl-C), the files not begun are dropped;
+    those begun end in the background."""
     if len(jobs) <= 1:
-        return [hear_file(path, transcriber, hints, load) for path, hints in jobs]
+        yield from (hear_file(path, transcriber, hints, load) for path, hints in jobs)
+        return
     from concurrent.futures import ThreadPoolExecutor
 
     pool = ThreadPoolExecutor(FILES_AT_ONCE, "mockint-file")
     try:
-        return list(pool.map(lambda job: hear_file(job[0], transcriber, job[1], load), jobs))
+        yield from pool.map(lambda job: hear_file(job[0], transcriber, job[1], load), jobs)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _pool_transcribe(jobs: list[tuple[str, Hints | None]]) -> list[Transcript | str]:
     """Files' transcripts, phrase by phrase as practice hears them, heard together."""
-    return hear_files(jobs, _POOLED)
+    return list(hear_files(jobs, _POOLED))
 
 
 class TranscribePool:
