@@ -162,21 +162,3 @@ def fluency(text: str) -> float:
     """Share of function words: ~0.4-0.5 in sentences, near 0 in a list of terms."""
     w = words(text)
     return sum(x in FUNCTION_WORDS for x in w) / len(w) if w else 0.0
-
-
-# a piece of text between commas or stops of at most this many words is an item of a list
-LIST_ITEM_WORDS = 3
-# ... and a text whose words lie this much in such items is a list
-LIST_SHARE = 0.8
-_PIECES = re.compile(r"[,;:.!?\n]+")
-
-
-def listed(text: str, items: int) -> bool:
-    """Whether ``text`` is a list: at least ``items`` short pieces between commas or stops
-    (:data:`LIST_ITEM_WORDS` words at most) holding :data:`LIST_SHARE` of its words. A list
-    said aloud is written so by the recogniser, whatever it mishears inside the items
-    ("Model serializer, fields, validation, case on, the serialization, news."), where its
-    share of function words no longer tells it from a sentence."""
-    pieces = [n for n in (len(words(p)) for p in _PIECES.split(text)) if n]
-    short = [n for n in pieces if n <= LIST_ITEM_WORDS]
-    return len(short) >= items and sum(short) >= LIST_SHARE * sum(pieces)

@@ -109,24 +109,6 @@ def test_a_list_of_terms_is_scaled_down(fake_embedder) -> None:  # type: ignore[
     assert not grade("clean code", Q, fake_embedder, o).notes
 
 
-def test_a_list_said_aloud_is_a_list_whatever_was_misheard_in_it(fake_embedder) -> None:  # type: ignore[no-untyped-def]
-    """The recogniser writes a spoken list with commas, and mishears some items as
-    little words ("JSON" as "case on"): by its share of function words it would read as
-    a sentence; by its pieces it is the list it was."""
-    from mockint.text import listed
-
-    heard = "Clean code, testing, logical, problems, solving them, the patterns, case on."
-    assert listed(heard, 5)
-    o = GradeOptions(floor=0.0, ceiling=1.0)
-    assert grade(heard, Q, fake_embedder, o).notes == (
-        "reads as a list of terms, not an explanation",
-    )
-    # sentences with a list inside them are sentences; four short pieces are not a list
-    assert not listed("I like clean code, testing, logical problems, and solving them well.", 5)
-    assert not listed("Clean code, testing, logical problems, solving.", 5)
-    assert not listed("I like clean code. I enjoy solving logical problems, yes, a lot.", 5)
-
-
 def test_grade_many_matches_one_by_one(fake_embedder) -> None:  # type: ignore[no-untyped-def]
     answers = ["I like clean code.", "Testing matters to me a lot.", "Nothing to do with it."]
     one = [grade(a, Q, fake_embedder).score for a in answers]

@@ -50,7 +50,6 @@ from mockint.text import (
     fluency,
     hedges_in,
     is_echo,
-    listed,
     phrase_ranges,
     sentence_ranges,
     span_ranges,
@@ -179,12 +178,12 @@ class Grade:
 
 
 def list_factor(text: str, model_answer: str, options: GradeOptions) -> float:
-    """1, or less (down to 0.35) for an answer that reads as a bare list of terms (few
-    function words, or :func:`mockint.text.listed`), judged against the model answer's own
-    style: a terse model answer allows terse answers."""
+    """1, or less (down to 0.35) for an answer that reads as a bare list of terms.
+
+    Judged against the model answer's own style: a terse model answer allows terse answers.
+    """
     need = min(options.fluent_share, 0.6 * fluency(model_answer))
-    said_as_list = listed(text, options.list_terms) and not listed(model_answer, options.list_terms)
-    flu = 0.0 if said_as_list else fluency(text)
+    flu = fluency(text)
     if flu < need and len(content_words(text)) >= options.list_terms:
         return max(0.35, flu / need)
     return 1.0
