@@ -178,3 +178,22 @@ def test_recordings_are_heard_two_at_a_time_in_order_each_error_in_its_place(
     shown.set()
     got += list(heard)
     assert [g if isinstance(g, str) else g.text for g in got] == ["A", "B", "bad: not audio", "C"]
+
+
+def test_each_process_of_a_pool_is_given_files_to_hear_together_none_left_idle() -> None:
+    from mockint.hearing.transcribe import WhisperOptions
+    from mockint.rehearsal.worker import TranscribePool
+
+    class Tasks:
+        def __init__(self) -> None:
+            self.given: list[list[str]] = []
+
+        def map(self, f: object, groups: list[list[tuple[str, None]]]) -> list[list[str]]:
+            self.given += [[p for p, _ in g] for g in groups]
+            return [[p.upper() for p, _ in g] for g in groups]
+
+    pool = TranscribePool(WhisperOptions(), jobs=2)
+    pool._pool = tasks = Tasks()
+    assert pool([(p, None) for p in "ab"]) == ["A", "B"]
+    assert pool([(p, None) for p in "cdefg"]) == list("CDEFG")
+    assert tasks.given == [["a"], ["b"], ["c", "d"], ["e", "f"], ["g"]]

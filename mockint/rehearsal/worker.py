@@ -251,8 +251,9 @@ class TranscribePool:
             self._pool = ProcessPoolExecutor(
                 self.jobs, mp.get_context("spawn"), _pool_start, (self.options,)
             )
-        # each process is given as many files as it hears at once
-        n = FILES_AT_ONCE
+        # each process is given as many files as it hears at once, but no process is left
+        # idle for it: two files and two jobs are a file each
+        n = max(1, min(FILES_AT_ONCE, -(-len(todo) // self.jobs)))
         groups = [todo[i : i + n] for i in range(0, len(todo), n)]
         return [t for heard in self._pool.map(_pool_transcribe, groups) for t in heard]
 
