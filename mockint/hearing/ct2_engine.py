@@ -104,14 +104,14 @@ class CT2Transcriber(Engine):
                 # beam search and sampling stay on the one model (its seeded draws too);
                 # the encoder and the audio check get copies when there are more workers
                 encoder = again(threads * workers) if workers > 1 else None
-                model.model = _KeepsEncoding(model.model, encoder, o.encode == "spliced")
-                model.model.gather = Gather(
-                    model.model.model,
+                gather = Gather(
+                    model.model,
                     from_array=lambda a: ctranslate2.StorageView.from_array(
                         np.ascontiguousarray(a)
                     ),
                     fresh=lambda: again(threads),  # a sampled retry's own seeded draws
                 )
+                model.model = _KeepsEncoding(model.model, encoder, o.encode == "spliced", gather)
                 if o.encode == "spliced":
                     # one encoder pass (0.2-0.4 s) made with the model (practice preloads it
                     # while the first question is spoken), not on the first phrase
@@ -272,11 +272,13 @@ class _KeepsEncoding:
     frames and :data:`SPLICE_PAD` after them, and the rest of the window is an empty
     window's encoding (made once, at load), so the decoder still reads 30 s."""
 
-    def __init__(self, model: Any, encoder: Any = None, splice: bool = False):
+    def __init__(
+        self, model: Any, encoder: Any = None, splice: bool = False, gather: Gather | None = None
+    ):
         self.model = model
         self.encoder = encoder or model
         self._local = threading.local()  # each thread's first encoding (see `first`)
-        self.gather: Gather = Gather(model)  # generate, batched for a group of threads
+        self.gather = gather or Gather(model)  # generate, batched for a group of threads
         self.splice = splice
         self.empty: np.ndarray | None = None  # an all-padding window's encoding
         self.frames = 0  # feature frames the encoder has read (of every window)

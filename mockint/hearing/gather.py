@@ -22,7 +22,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -42,7 +42,7 @@ class _Call:
     options: dict[str, Any]
     result: list[Any] | None = None
     error: BaseException | None = None
-    done: bool = field(default=False)
+    done: bool = False
 
     def key(self) -> str:
         """Calls made as one batch agree on this: options, window shape, prompt length."""
@@ -90,11 +90,7 @@ class Gather:
         with self._cond:
             self._waiting.append(call)
             while not call.done:
-                if len(self._waiting) >= self._members:
-                    self._run(self._waiting)
-                    self._waiting = []
-                    self._cond.notify_all()
-                else:
+                if not self._run_if_all_wait():
                     self._cond.wait()
         if call.error is not None:
             raise call.error
@@ -180,7 +176,15 @@ class Gather:
             return
         with self._cond:
             self._members -= n
-            if self._waiting and len(self._waiting) >= self._members:
-                self._run(self._waiting)
-                self._waiting = []
+            self._run_if_all_wait()
             self._cond.notify_all()
+
+    def _run_if_all_wait(self) -> bool:
+        """Under the lock: where every thread of a group still working waits, make the
+        waiting calls and wake their threads. Whether it did."""
+        if not self._waiting or len(self._waiting) < self._members:
+            return False
+        self._run(self._waiting)
+        self._waiting = []
+        self._cond.notify_all()
+        return True
