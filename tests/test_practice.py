@@ -558,12 +558,19 @@ def test_no_tts_engine_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> 
     )
 
 
-def test_tts_renders_a_question_to_speech() -> None:
+def test_tts_renders_a_question_to_speech_and_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
     from mockint.sound.speech import Pyttsx3Speaker
 
-    audio, sr = Pyttsx3Speaker().synthesize("How do you keep your code clean?")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    speaker = Pyttsx3Speaker()
+    audio, sr = speaker.synthesize("How do you keep your code clean?")
     assert sr > 8000 and 1.0 < len(audio) / sr < 5.0
     assert float(np.abs(audio).max()) > 0.1
+    assert list(tmp_path.iterdir()) == []  # the render's WAV and its folder are gone
 
 
 def test_long_pauses_come_from_voice_activity_not_word_times() -> None:

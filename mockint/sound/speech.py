@@ -113,7 +113,6 @@ class Pyttsx3Speaker(Speaker):
         self._engine: Any = None
         self._lock = threading.Lock()
         self._done = threading.Event()
-        self._tmp = Path(tempfile.mkdtemp(prefix="mockint-tts-"))
 
     def _init(self) -> Any:
         if self._engine is None:
@@ -158,11 +157,12 @@ class Pyttsx3Speaker(Speaker):
         """Render text to mono float32 audio and its sample rate."""
         import soundfile as sf
 
-        with self._lock:
+        # a folder a render, gone once its audio is read (one a speaker was left behind by
+        # every session: 163 in a day of tests)
+        with self._lock, tempfile.TemporaryDirectory(prefix="mockint-tts-") as tmp:
             engine = self._init()
             for attempt in range(3):
-                out = self._tmp / f"q{attempt}.wav"
-                out.unlink(missing_ok=True)
+                out = Path(tmp) / f"q{attempt}.wav"
                 self._done.clear()
                 # pyttsx3 prints "Audio saved to ..." on stdout: keep the screen ours.
                 with contextlib.redirect_stdout(io.StringIO()):
