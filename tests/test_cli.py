@@ -363,3 +363,35 @@ def test_option_defaults_are_read_from_the_library(monkeypatch: pytest.MonkeyPat
     defaults = {p.name: p.get_default(ctx) for p in practice.params}
     assert (defaults["silence"], defaults["rate"], defaults["engine"]) == (3.5, 150, "openai")
     assert "[default: 3.5;" in practice.get_help(ctx)
+
+
+@pytest.mark.slow
+def test_a_second_ctrl_c_while_files_are_heard_ends_quietly(
+    tmp_path: Path,
+    resume_bank,  # type: ignore[no-untyped-def]
+) -> None:
+    """The first Ctrl-C lets the files being heard end; a second one in that wait ends
+    the process at once, without a traceback (it was one, then a C++ abort: exit -6)."""
+    import signal
+
+    qs = ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6"]
+    files = [espeak(resume_bank.get(q).model_answer, tmp_path / f"{q}.wav") for q in qs]
+    p = subprocess.Popen(
+        [sys.executable, "-m", "mockint", "transcribe", *map(str, files)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert p.stdout is not None
+    first = p.stdout.readline()  # a file heard: the next ones are being heard
+    assert first.startswith(str(files[0]))
+    p.send_signal(signal.SIGINT)
+    for _ in range(20):  # pressed again and again while the files being heard end
+        time.sleep(0.05)
+        if p.poll() is not None:
+            break
+        p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 1, err
+    assert "Traceback" not in err and err.rstrip().endswith("Aborted!")
+    assert len(out.splitlines()) < len(files) - 1  # it stopped early

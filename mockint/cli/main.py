@@ -45,8 +45,10 @@ class _Group(click.Group):
         except click.ClickException as e:
             e.show()
             sys.exit(e.exit_code)
-        except click.Abort:
+        except click.Abort as e:
             click.echo("Aborted!", err=True)
+            if isinstance(e.__cause__, KeyboardInterrupt):
+                _end_at_once_if_interrupted_again()
             sys.exit(1)
         except OSError as e:
             if e.errno not in _CANNOT_WRITE or e.filename is not None:
@@ -73,6 +75,22 @@ def _quiet_stdout() -> None:
         os.close(null)
     except (OSError, ValueError):  # no file descriptor (a test's captured stdout)
         pass
+
+
+def _end_at_once_if_interrupted_again() -> None:
+    """After Ctrl-C, threads still at work (files being heard) end before the process
+    does, up to a second; a second Ctrl-C in that wait ends it at once, quietly (it was a
+    traceback, then an abort: the interpreter went down under the decoder's threads).
+    What is stored is committed or not, as after a power cut."""
+    import os
+    import signal
+    import threading
+
+    here = threading.current_thread()
+    if here is not threading.main_thread():
+        return
+    if any(t is not here and not t.daemon and t.is_alive() for t in threading.enumerate()):
+        signal.signal(signal.SIGINT, lambda signum, frame: os._exit(1))
 
 
 def _exit_cleanly_when_terminated() -> None:
