@@ -6,6 +6,7 @@ import errno
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -480,6 +481,50 @@ def test_ctrl_c_keeps_the_audio_and_stores_an_interrupted_attempt(tmp_path: Path
     [a] = p.store.attempts()
     assert e.value.attempt_id == a.id and a.status == "interrupted"
     assert a.audio_path and len(load_audio(a.audio_path)) / SR == pytest.approx(3.0, abs=0.05)
+
+
+def _ctrl_c_while_transcribing(monkeypatch: pytest.MonkeyPatch, presses: int) -> None:
+    import signal
+
+    from mockint.hearing.listen import Listener
+
+    real = Listener.finish
+
+    def finish(self: Listener, *a: Any, **k: Any) -> object:
+        for _ in range(presses):
+            signal.raise_signal(signal.SIGINT)
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(Listener, "finish", finish)
+
+
+@pytest.mark.parametrize("during", ["answer ended", "ctrl-c while answering"])
+def test_ctrl_c_while_an_answer_is_transcribed_stores_it_then_stops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, during: str
+) -> None:
+    _ctrl_c_while_transcribing(monkeypatch, presses=1)
+    ended = during == "answer ended"
+    mic = Recorders(answer_audio(("speech", 2.0))) if ended else Failing(KeyboardInterrupt())
+    p = make(tmp_path, mic, ScriptedUI(), count=2)
+    with pytest.raises(Interrupted) as e:
+        p.run(p.plan())
+    [a] = p.store.attempts()  # stored (it was lost: only the WAV stayed), no second question
+    assert e.value.by_user and e.value.attempt_id == a.id
+    assert a.status == ("complete" if ended else "interrupted")
+    assert a.audio_path and Path(a.audio_path).suffix == ".flac"
+
+
+def test_ctrl_c_twice_while_an_answer_is_transcribed_stops_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import signal
+
+    before = signal.getsignal(signal.SIGINT)
+    _ctrl_c_while_transcribing(monkeypatch, presses=2)
+    p = make(tmp_path, Recorders(answer_audio(("speech", 2.0))), ScriptedUI())
+    with pytest.raises(KeyboardInterrupt):
+        p.run(p.plan())
+    assert signal.getsignal(signal.SIGINT) is before  # Ctrl-C is itself again
 
 
 def test_device_lost_mid_answer_is_one_clear_error_and_keeps_the_answer(tmp_path: Path) -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,31 @@ class PracticeOptions:
 
 
 Events = Callable[[str, dict[str, Any]], None]
+
+
+@contextlib.contextmanager
+def held_interrupt() -> Iterator[list[int]]:
+    """Ctrl-C pressed while an answer is transcribed and stored waits until it is stored
+    (it lost the answer: the recording stayed on disk, the store never had it); pressed
+    twice, it stops at once. Yields the presses held (the main thread only: signals
+    reach no other)."""
+    import signal
+
+    held: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield held
+        return
+
+    def hold(signum: int, frame: Any) -> None:
+        if held:
+            raise KeyboardInterrupt
+        held.append(signum)
+
+    before = signal.signal(signal.SIGINT, hold)
+    try:
+        yield held
+    finally:
+        signal.signal(signal.SIGINT, before if before is not None else signal.default_int_handler)
 
 
 class Interrupted(Exception):
@@ -375,16 +400,19 @@ class Practice:
     def conclude(self, q: Question, rec: Recording) -> Assessment:
         """Finish the transcript, keep the audio, grade and store; show the result."""
         self.ui.transcribing()
-        transcript = rec.listener.finish(timeout=None if rec.complete else 30)
-        self.event("transcribed", words=len(transcript.words))
-        audio_path = str(rec.path)
-        with contextlib.suppress(OSError, RuntimeError):
-            audio_path = str(finalise_recording(rec.path))
-        a = self.assessor.assess_transcript(
-            self.bank.name, q, transcript, audio_path, rec.started_at, rec.listener.pauses
-        )
-        status = "complete" if rec.complete else "interrupted"
-        attempt_id = save(self.store, a, self.session_id, status, self.pending, self.o.mode)
+        with held_interrupt() as held:
+            transcript = rec.listener.finish(timeout=None if rec.complete else 30)
+            self.event("transcribed", words=len(transcript.words))
+            audio_path = str(rec.path)
+            with contextlib.suppress(OSError, RuntimeError):
+                audio_path = str(finalise_recording(rec.path))
+            a = self.assessor.assess_transcript(
+                self.bank.name, q, transcript, audio_path, rec.started_at, rec.listener.pauses
+            )
+            status = "complete" if rec.complete else "interrupted"
+            attempt_id = save(self.store, a, self.session_id, status, self.pending, self.o.mode)
+        if held and not rec.by_user:  # Ctrl-C while it was stored: the session stops now
+            rec = replace(rec, failure=KeyboardInterrupt())
         self.event(
             "graded",
             id=q.id,
