@@ -1051,12 +1051,18 @@ def test_a_read_only_store_with_a_wal_shows_every_committed_answer(
     assert (h / "mockint.db-wal").stat().st_size > 0
     subprocess.run(["mount", "-o", "remount,ro", str(h)], check=True)
     monkeypatch.setenv("MOCKINT_HOME", str(h))
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    (scratch / "mockint-readonly-4194400-x1").mkdir()  # a read killed outright (pid gone)
+    (scratch / "mockint-readonly-4194400-x1" / "mockint.db").write_bytes(b"copy")
     r = run("report", "--format", "json")
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)["attempts"] == 9
     r = run("export", str(tmp_path / "e.zip"))
     assert r.exit_code == 0 and r.stdout.startswith("Exported 9 answers"), r.output
     assert sorted(p.name for p in h.iterdir()) == ["mockint.db", "mockint.db-wal"]
+    assert list(scratch.iterdir()) == []  # the private copies, and the one left behind, gone
 
 
 def test_a_time_that_would_start_a_formula_is_quoted_in_csv(home: Path) -> None:

@@ -16,11 +16,9 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import sqlite3
 import stat
 import tempfile
-import time
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -30,7 +28,7 @@ from typing import IO, Any
 
 from mockint.config import Paths, atomic_writer
 from mockint.errors import ArchiveError, StoreError
-from mockint.storage import merge
+from mockint.storage import merge, scratch
 from mockint.storage.merge import ImportResult
 from mockint.storage.migrations import MIGRATIONS
 from mockint.storage.recordings import resolve
@@ -321,8 +319,7 @@ def _imported(
 
 # the temp copy of an archive's database lives in the data directory, named after the import's
 # process, so an import killed outright (no cleanup ran) is tidied by the next one
-_SCRATCH = re.compile(r"^\.import-(\d+)-[A-Za-z0-9_]+$")
-STALE_SECONDS = 24 * 3600  # no import runs a day: older copies go even if their pid lives
+SCRATCH = ".import-"
 
 
 def _scratch(home: Path) -> tempfile.TemporaryDirectory[str]:
@@ -331,7 +328,7 @@ def _scratch(home: Path) -> tempfile.TemporaryDirectory[str]:
     try:
         home.mkdir(parents=True, exist_ok=True)
         clean_stale_imports(home)
-        return tempfile.TemporaryDirectory(prefix=f".import-{os.getpid()}-", dir=home)
+        return tempfile.TemporaryDirectory(prefix=f"{SCRATCH}{os.getpid()}-", dir=home)
     except OSError as e:  # /proc/self, a read-only place, ...
         raise ArchiveError(
             f"{home}: the data directory cannot be written ({e.strerror or e}): "
@@ -341,39 +338,8 @@ def _scratch(home: Path) -> tempfile.TemporaryDirectory[str]:
 
 def clean_stale_imports(home: Path) -> list[Path]:
     """Remove the temp copies in ``home`` left by imports that were killed (their process
-    is gone, or the copy is over a day old); only this user's own directories, never
-    through a link. The paths removed."""
-    gone = []
-    for p in home.iterdir() if home.is_dir() else []:
-        m = _SCRATCH.match(p.name)
-        if not m:
-            continue
-        try:
-            st = p.lstat()
-        except OSError:
-            continue
-        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid():
-            continue
-        if _alive(int(m.group(1))) and time.time() - st.st_mtime < STALE_SECONDS:
-            continue
-        shutil.rmtree(p, ignore_errors=True)
-        gone.append(p)
-    return gone
-
-
-def _alive(pid: int) -> bool:
-    """Whether a process with this id runs (one we may not signal counts as running)."""
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except (OverflowError, ValueError):  # no process has such an id
-        return False
-    return True
+    is gone, or the copy is over a day old). The paths removed."""
+    return scratch.clean_stale(home, SCRATCH)
 
 
 def _slug(stem: str) -> str:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from mockint.errors import StoreError
-from mockint.storage import queries
+from mockint.storage import queries, scratch
 from mockint.storage.migrations import MIGRATIONS, upgrade, write_tallies
 from mockint.storage.recordings import resolve, to_stored
 
@@ -41,6 +41,8 @@ PAGE_SIZE = 65536
 # the WAL is folded back into the store at about this size (SQLite's default is 1,000
 # pages: 4 MB of 4 KB pages, but 64 MB of 64 KB ones, kept while a session is open)
 WAL_BYTES = 4 * 1024 * 1024
+# the private copy of a read-only WAL store, in the temp directory
+READONLY_COPY = "mockint-readonly-"
 
 
 def now() -> str:
@@ -212,7 +214,8 @@ class Store:
             return sqlite3.connect(
                 f"{uri}?immutable=1", uri=True, isolation_level=None, check_same_thread=False
             )
-        self._copy_dir = tempfile.mkdtemp(prefix="mockint-readonly-")
+        # named after this process: one killed outright leaves it to the next read to remove
+        self._copy_dir = scratch.make(Path(tempfile.gettempdir()), READONLY_COPY)
         copy = Path(self._copy_dir) / self.path.name
         try:
             shutil.copyfile(self.path, copy)
