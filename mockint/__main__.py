@@ -1,3 +1,3 @@
-from mockint.cli.main import cli
+from mockint.cli.main import main
 
-cli(prog_name="mockint")
+main()

@@ -395,3 +395,30 @@ def test_a_second_ctrl_c_while_files_are_heard_ends_quietly(
     assert p.returncode == 1, err
     assert "Traceback" not in err and err.rstrip().endswith("Aborted!")
     assert len(out.splitlines()) < len(files) - 1  # it stopped early
+
+
+def test_ctrl_c_in_a_command_run_by_a_caller_leaves_its_signal_handling_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only mockint's own process ends at once on a second Ctrl-C; a caller of cli (a test
+    runner) keeps its Ctrl-C."""
+    import signal
+    import threading
+
+    import mockint.cli.history as history
+
+    def interrupted(*a: object, **k: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(history, "open_store", interrupted)
+    before = signal.getsignal(signal.SIGINT)
+    working = threading.Event()
+    busy = threading.Thread(target=working.wait, args=(10,))  # a thread still at work
+    busy.start()
+    try:
+        r = run("report")
+    finally:
+        working.set()
+        busy.join()
+    assert r.exit_code == 1 and "Aborted!" in r.output  # type: ignore[attr-defined]
+    assert signal.getsignal(signal.SIGINT) is before

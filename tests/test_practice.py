@@ -514,6 +514,18 @@ def test_ctrl_c_while_an_answer_is_transcribed_stores_it_then_stops(
     assert a.audio_path and Path(a.audio_path).suffix == ".flac"
 
 
+def test_ctrl_c_while_a_failed_answer_is_stored_keeps_the_failures_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    _ctrl_c_while_transcribing(monkeypatch, presses=1)
+    err = DeviceError("the input device stopped delivering audio (unplugged?): reconnect it")
+    p = make(tmp_path, Failing(err), ScriptedUI())
+    with pytest.raises(Interrupted, match="reconnect it") as e:
+        p.run(p.plan())
+    assert not e.value.by_user and [a.status for a in p.store.attempts()] == ["interrupted"]
+    assert "Stopping once this answer is stored" in capfd.readouterr().err  # the press is heard
+
+
 def test_ctrl_c_twice_while_an_answer_is_transcribed_stops_at_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -47,7 +47,7 @@ class _Group(click.Group):
             sys.exit(e.exit_code)
         except click.Abort as e:
             click.echo("Aborted!", err=True)
-            if isinstance(e.__cause__, KeyboardInterrupt):
+            if _OWN_PROCESS and isinstance(e.__cause__, KeyboardInterrupt):
                 _end_at_once_if_interrupted_again()
             sys.exit(1)
         except OSError as e:
@@ -79,9 +79,8 @@ def _quiet_stdout() -> None:
 
 def _end_at_once_if_interrupted_again() -> None:
     """After Ctrl-C, threads still at work (files being heard) end before the process
-    does, up to a second; a second Ctrl-C in that wait ends it at once, quietly (it was a
-    traceback, then an abort: the interpreter went down under the decoder's threads).
-    What is stored is committed or not, as after a power cut."""
+    does; a second Ctrl-C in that wait ends it at once, quietly. What is stored is
+    committed or not, as after a power cut."""
     import os
     import signal
     import threading
@@ -121,4 +120,16 @@ for _module in (banks, hardware, answers, rehearse, history, serve):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 
-__all__ = ["cli"]
+# True in mockint's own process (main()), not where a caller runs cli (a test runner): the
+# process may then change how it handles signals as it ends
+_OWN_PROCESS = False
+
+
+def main() -> None:
+    """The ``mockint`` program: :data:`cli` as a process of its own."""
+    global _OWN_PROCESS
+    _OWN_PROCESS = True
+    cli(prog_name="mockint")
+
+
+__all__ = ["cli", "main"]

@@ -64,10 +64,10 @@ Events = Callable[[str, dict[str, Any]], None]
 
 @contextlib.contextmanager
 def held_interrupt() -> Iterator[list[int]]:
-    """Ctrl-C pressed while an answer is transcribed and stored waits until it is stored
-    (it lost the answer: the recording stayed on disk, the store never had it); pressed
-    twice, it stops at once. Yields the presses held (the main thread only: signals
-    reach no other)."""
+    """Ctrl-C pressed while an answer is transcribed and stored waits until it is stored,
+    saying so; pressed again, it stops at once. Yields the presses held (in the main
+    thread only: signals reach no other)."""
+    import os
     import signal
 
     held: list[int] = []
@@ -79,6 +79,8 @@ def held_interrupt() -> Iterator[list[int]]:
         if held:
             raise KeyboardInterrupt
         held.append(signum)
+        with contextlib.suppress(OSError):  # os.write: print is not safe in a handler
+            os.write(2, b"\nStopping once this answer is stored (Ctrl-C again: now).\n")
 
     before = signal.signal(signal.SIGINT, hold)
     try:
@@ -411,7 +413,7 @@ class Practice:
             )
             status = "complete" if rec.complete else "interrupted"
             attempt_id = save(self.store, a, self.session_id, status, self.pending, self.o.mode)
-        if held and not rec.by_user:  # Ctrl-C while it was stored: the session stops now
+        if held and rec.failure is None:  # Ctrl-C while it was stored: the session stops now
             rec = replace(rec, failure=KeyboardInterrupt())
         self.event(
             "graded",

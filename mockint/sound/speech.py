@@ -159,7 +159,10 @@ class Pyttsx3Speaker(Speaker):
 
         # a folder a render, gone once its audio is read (one a speaker was left behind by
         # every session: 163 in a day of tests)
-        with self._lock, tempfile.TemporaryDirectory(prefix="mockint-tts-") as tmp:
+        with (
+            self._lock,
+            tempfile.TemporaryDirectory(prefix="mockint-tts-", ignore_cleanup_errors=True) as tmp,
+        ):
             engine = self._init()
             for attempt in range(3):
                 out = Path(tmp) / f"q{attempt}.wav"
