@@ -15,6 +15,22 @@ from mockint.bank import Bank, Question
 from mockint.errors import BankError
 from mockint.terminal import json_safe
 
+
+class OutputPath(click.Path):
+    """A file to write. A name ending in '/' (or '/.') names a directory and is refused
+    here, where that is still seen: a Path drops the '/', and 'out/afile/' replaced the
+    file afile, 'newdir/' made a file named newdir."""
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and value.endswith(("/", "/.")):
+            why = "ends in '/', so names a directory: give the name of a file to write"
+            self.fail(f"{value}: {why}", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 EMPTY = "No answers yet: run 'mockint practice' (or 'mockint grade --save') first."
 
 

@@ -13,6 +13,7 @@ from mockint import config
 from mockint.cli.common import (
     EMPTY,
     MAX_ID,
+    OutputPath,
     Seconds,
     bank_option,
     bank_or_none,
@@ -42,7 +43,7 @@ from mockint.terminal import printable
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OutputPath(),
     help="Write here ('-': stdout; HTML goes to the data directory).",
 )
 @click.option("--embed-audio", is_flag=True, help="HTML: put the recordings inside the page.")
@@ -433,7 +434,7 @@ def history(bank_name: str | None, mode: str | None) -> None:
 
 
 @click.command(name="export")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=OutputPath())
 def export_cmd(file: Path) -> None:
     """Save the practice history and recordings to FILE.zip (to move machines).
 
