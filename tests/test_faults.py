@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -411,7 +413,7 @@ def test_the_shipped_bank_is_replaced_only_on_purpose(tmp_path: Path, home: Path
     line = one_error(run("bank", "import", str(src)))
     assert "a bank named 'resume' exists already" in line and "--replace" in line
     r = run("bank", "import", str(src), "--replace")
-    assert r.exit_code == 0 and "1 questions" in r.output
+    assert r.exit_code == 0 and "1 question in 1 category" in r.output
 
 
 # --- smaller ------------------------------------------------------------------------------------
@@ -452,3 +454,69 @@ def test_review_lists_answers_graded_outside_a_session(home: Path) -> None:
         s.add_attempt(Attempt("resume", "Q8", "C", "text", 50.0, 0.5))
     r = run("review")
     assert r.exit_code == 0 and "Graded outside a session (1):" in r.output and "a1 " in r.output
+
+
+# --- names that hold escape sequences: shown, never sent to the terminal ------------------
+
+# OSC 52 (sets the clipboard), DCS (asks the terminal to answer), a C1 OSC (U+009D) and CSI
+ESCAPES = {
+    "osc52": "osc52\x1b]52;c;ZWNobyBoaQ==\x07",
+    "dcs": "dcs\x1bP+q\x1b\\",
+    "c1": "c1\x9d0;title\x9c",
+    "csi": "csi\x1b[31m\x7f",
+}
+RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+@pytest.mark.parametrize("name", sorted(ESCAPES))
+def test_an_error_naming_a_file_shows_its_control_characters(  # type: ignore[no-untyped-def]
+    tmp_path: Path, home: Path, resume_bank, name: str
+) -> None:
+    """Every Error: line passes one place (cli.main), which shows them as \\x1b: an
+    import, a graded recording, a report's place, and click's own usage errors."""
+    fill(home, resume_bank)
+    bad = tmp_path / f"{ESCAPES[name]}.zip"
+    bad.write_bytes(b"x")
+    fifo = tmp_path / f"{ESCAPES[name]}.txt"
+    os.mkfifo(fifo)
+    commands = [
+        ["import", str(bad)],
+        ["import", str(tmp_path / f"gone{ESCAPES[name]}.zip")],
+        ["grade", "-q", "Q8", "--audio", str(bad)],
+        ["report", "-o", str(fifo)],
+    ]
+    for args in commands:
+        r = run(*args)
+        line = one_error(r, code=2 if "gone" in args[1] else 1)
+        assert not RAW.search(r.output), (args, r.output)
+        assert "\\x" in line, line
+
+
+def test_the_place_written_is_shown_with_its_control_characters(  # type: ignore[no-untyped-def]
+    tmp_path: Path, home: Path, resume_bank
+) -> None:
+    fill(home, resume_bank)
+    for args in (["report", "-o"], ["export"]):
+        out = tmp_path / f"{args[0]}{ESCAPES['osc52']}.out"
+        r = run(*args, str(out))
+        assert r.exit_code == 0 and out.exists(), r.output
+        assert not RAW.search(r.output) and "\\x1b]52" in r.output, r.output
+    r = run("import", str(tmp_path / f"export{ESCAPES['osc52']}.out"))
+    assert r.exit_code == 0 and not RAW.search(r.output) and "\\x07" in r.output, r.output
+
+
+# --- import-pending: every refused file is named -------------------------------------------
+
+
+def test_import_pending_names_the_refused_files_not_only_the_first(home: Path) -> None:
+    pending = home / "pending"
+    pending.mkdir(parents=True)
+    for n in range(5):
+        (pending / f"bad{n}.json").write_text("{")
+    line = one_error(run("import-pending"))
+    assert "5 kept files were not taken in" in line and "; and 2 more" in line, line
+    assert sum(f"bad{n}.json" in line for n in range(5)) == 3, line
+    for n in range(1, 5):
+        (pending / f"bad{n}.json").unlink()
+    line = one_error(run("import-pending"))
+    assert "1 kept file was not taken in" in line and "bad0.json" in line, line

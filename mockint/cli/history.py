@@ -147,7 +147,7 @@ def _write_report(rep: Any, fmt: str, output: Path, embed_audio: bool, open_: bo
         ) from None
     n = audio.embedded
     size = f" ({output.stat().st_size / 1e6:.1f} MB, {plural(n, 'recording')} inside)" if n else ""
-    click.echo(f"Wrote {output}{size}", err=True)
+    click.echo(printable(f"Wrote {output}{size}"), err=True)
     if open_:
         import webbrowser
 
@@ -451,7 +451,7 @@ def export_cmd(file: Path) -> None:
     r = export(config.paths(), file)
     click.echo(
         f"Exported {plural(r.attempts, 'answer')} and {plural(r.recordings, 'recording')} "
-        f"to {file}",
+        f"to {printable(str(file))}",
         err=to_stdout,
     )
     if r.left_out:
@@ -459,7 +459,7 @@ def export_cmd(file: Path) -> None:
         click.echo(
             f"Warning: {n} recording{'s' if n != 1 else ''} left out (gone, outside "
             f"{config.paths().home}, or over {MAX_RECORDING_BYTES // 2**20} MiB), first "
-            f"{r.left_out[0]}: those answers travel without audio",
+            f"{printable(r.left_out[0])}: those answers travel without audio",
             err=True,
         )
 
@@ -486,7 +486,8 @@ def import_cmd(file: Path) -> None:
     r = import_archive(file, config.paths())
     click.echo(
         f"Imported {plural(r.attempts, 'answer')} ({r.duplicates} already here), "
-        f"{plural(r.recordings, 'recording')}, {plural(r.sessions, 'session')} from {file}"
+        f"{plural(r.recordings, 'recording')}, {plural(r.sessions, 'session')} "
+        f"from {printable(str(file))}"
     )
 
 
