@@ -520,3 +520,59 @@ def test_import_pending_names_the_refused_files_not_only_the_first(home: Path) -
         (pending / f"bad{n}.json").unlink()
     line = one_error(run("import-pending"))
     assert "1 kept file was not taken in" in line and "bad0.json" in line, line
+
+
+# --- a full disk while grade --save keeps the recording --------------------------------------
+
+
+@pytest.mark.parametrize("where", ["write", "fsync"])
+def test_a_full_disk_while_keeping_the_recording_is_one_line(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """It was libsndfile's 'System error.' traceback; now one line naming recordings/ and
+    the fix, no half-written file there, the user's own file as it was."""
+    import errno
+
+    import soundfile as sf
+
+    wav = tmp_path / "a.wav"
+    sf.write(wav, np.random.default_rng(0).normal(0, 0.1, 16_000).astype(np.float32), 16_000)
+    before = wav.read_bytes()
+    full = OSError(errno.ENOSPC, "No space left on device")
+
+    class Full(io.BufferedWriter):  # the disk fills part-way through the file
+        def write(self, b):  # type: ignore[no-untyped-def,override]
+            super().write(bytes(b)[:100])
+            self.flush()
+            raise full
+
+    def fsync(fd: int) -> None:
+        raise full
+
+    import builtins
+
+    real_open = builtins.open
+
+    def open_(file, mode="r", *args, **kwargs):  # type: ignore[no-untyped-def]
+        f = real_open(file, mode, *args, **kwargs)
+        if where == "write" and mode == "xb" and "recordings" in str(file):
+            return Full(f.detach())
+        return f
+
+    real_sf_write = sf.write
+
+    def sf_write(file, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if isinstance(file, (str, Path)):  # libsndfile writing the disk: what it says when full
+            raise sf.LibsndfileError(2, f"Error opening {file!r}: ")
+        return real_sf_write(file, *args, **kwargs)
+
+    monkeypatch.setattr(sf, "write", sf_write)
+    monkeypatch.setattr(builtins, "open", open_)
+    if where == "fsync":
+        monkeypatch.setattr(os, "fsync", fsync)
+    r = run("grade", "-q", "Q8", "--audio", str(wav), "--save")
+    line = one_error(r)
+    assert "recordings: cannot keep the recording (No space left on device)" in line, line
+    assert "free some space" in line
+    assert not [p for p in (home / "recordings").rglob("*") if p.is_file()]
+    assert wav.read_bytes() == before and not (home / "mockint.db").exists()
