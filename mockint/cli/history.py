@@ -18,6 +18,7 @@ from mockint.cli.common import (
     bank_option,
     bank_or_none,
     device,
+    edit_text,
     mode_option,
     open_store,
     output_device_option,
@@ -296,7 +297,7 @@ def _correct(a: Any) -> Any:
     from mockint.storage.store import Store
 
     q = _question(a)
-    text = click.edit(a.transcript, require_save=True)
+    text = edit_text(a.transcript)
     if text is None or not text.strip() or text.strip() == a.transcript.strip():
         click.echo("Transcript unchanged.", err=True)
         return a
