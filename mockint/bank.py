@@ -24,7 +24,7 @@ from pathlib import Path
 
 from mockint.errors import BankError
 from mockint.limits import read_capped, toml_unsafe
-from mockint.terminal import control_char
+from mockint.terminal import control_char, printable
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -193,9 +193,8 @@ def parse_text(text: str, path: str = "<text>", name: str = "") -> Bank:
         questions.append(_checked(Question(f"Q{n}", cat, qtext, body, kind), path, line))
     if len(questions) > MAX_QUESTIONS:
         raise BankError(path, None, f"{len(questions):,} questions: at most {MAX_QUESTIONS:,}")
-    return Bank(
-        name or slug(Path(path).stem), tuple(questions), title=title, source=Path(path).name
-    )
+    source = printable(Path(path).name)  # a file name's escape is shown, never stored raw
+    return Bank(name or slug(Path(path).stem), tuple(questions), title=title, source=source)
 
 
 class _Ranges:
@@ -471,7 +470,8 @@ def import_bank(
 ) -> Path:
     """Validate a bank file and store it as ``dest/NAME.toml``; return that path.
 
-    Nothing is written unless the whole file is valid. A bank of the same name, in
+    Nothing is written unless the whole file, and the bank as stored, is valid (a file name's
+    escape was once stored, then refused on every load). A bank of the same name, in
     ``dest`` or in ``others`` (the shipped banks), is replaced only with ``replace``.
     """
     from mockint.config import write_atomic
@@ -487,8 +487,9 @@ def import_bank(
             f"a bank named '{bank.name}' exists already ({clash}): pass --name NEW, or "
             "--replace to use this one in its place",
         )
+    parse_toml(text := to_toml(bank), str(src), bank.name)  # it loads as it will be stored
     try:
-        write_atomic(out, to_toml(bank))
+        write_atomic(out, text)
     except OSError as e:
         raise BankError(
             str(out), None, f"cannot write: {e.strerror}: free some space or check the permissions"

@@ -8,14 +8,16 @@ Installed elsewhere, it is ``$XDG_DATA_HOME/mockint`` (``~/.local/share/mockint`
 from __future__ import annotations
 
 import contextlib
+import io
 import os
+import re
 import stat
 import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, cast
 
 from mockint.errors import MockintError, OutputError
 from mockint.limits import kind_of
@@ -142,20 +144,94 @@ def shipped_models_dir() -> Path | None:
 # Where output may go without a file in its place: written directly, never replaced.
 STDOUT_NAMES = ("-", "/dev/stdout")
 
+# the folders that list this process's open descriptors, once resolved (/dev/fd and
+# /proc/self/fd are links to /proc/PID/fd on Linux; /dev/fd is itself one on the BSDs)
+_FD_DIR = re.compile(r"/proc/(?P<pid>[0-9]+)(?:/task/[0-9]+)?/fd|/dev/fd")
+_MAX_LINKS = 40  # what the kernel follows before ELOOP
+
+
+def descriptor(path: Path | str) -> int | None:
+    """The open descriptor of this process that ``path`` names, or None: ``-``,
+    ``/dev/stdout``, ``/dev/stderr``, ``/dev/fd/N``, ``/proc/self/fd/N``, ``/proc/PID/fd/N``
+    and links to them. Such a path is written to the descriptor itself: reopened, it
+    would truncate the file behind it (a log the shell appends to), and replaced, destroy it."""
+    p = os.fspath(path)
+    if p == "-":
+        return 1
+    for _ in range(_MAX_LINKS):
+        head, name = os.path.split(p)
+        parent = os.path.realpath(head or ".")
+        m = _FD_DIR.fullmatch(parent)
+        if m and (m["pid"] is None or int(m["pid"]) == os.getpid()):
+            return int(name) if re.fullmatch("[0-9]{1,9}", name) else None
+        full = os.path.join(parent, name)
+        if not os.path.islink(full):
+            return None
+        p = os.path.join(parent, os.readlink(full))
+    return None
+
 
 def is_stdout(path: Path | str) -> bool:
-    """``-`` or ``/dev/stdout``: the output is written to standard output as it is."""
-    return str(path) in STDOUT_NAMES
+    """Whether ``path`` names standard output (``-``, ``/dev/stdout``, ``/dev/fd/1``...):
+    the output is written to it as it is."""
+    return descriptor(path) == 1
 
 
-def output_place(path: Path) -> Path:
+def _writable_descriptor(path: Path | str, fd: int) -> None:
+    """OutputError unless descriptor ``fd`` (which ``path`` names) is open for writing."""
+    import fcntl
+
+    try:
+        flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+    except OSError:
+        flags = None
+    if flags is None or flags & os.O_ACCMODE == os.O_RDONLY:
+        why = "not open" if flags is None else "open for reading only"
+        raise OutputError(
+            f"{path}: descriptor {fd} is {why}: give the name of a file to write "
+            "(or '-' for standard output)"
+        )
+
+
+def _planted_link(path: Path) -> str | None:
+    """The first link on the way to ``path`` that another user left in a shared folder
+    (sticky and world-writable, like /tmp), described; or None. The kernel's
+    protected_symlinks rule, applied whatever it is set to: such a link is followed only
+    if its owner is the one following it or the folder's owner, else the user who planted
+    it chooses which file is replaced (root's report writing over /etc/shadow)."""
+    p = os.fspath(path)
+    for _ in range(_MAX_LINKS):
+        try:
+            link = os.lstat(p)
+            if not stat.S_ISLNK(link.st_mode):
+                return None
+            parent = os.path.dirname(p) or "."
+            folder = os.stat(parent)
+            target = os.readlink(p)
+        except OSError:
+            return None  # what is not there is said by output_place
+        shared = folder.st_mode & (stat.S_ISVTX | stat.S_IWOTH) == stat.S_ISVTX | stat.S_IWOTH
+        if shared and link.st_uid not in (os.geteuid(), folder.st_uid):
+            return f"a symlink another user (uid {link.st_uid}) left in the shared folder {parent}"
+        p = os.path.join(parent, target)
+    return None
+
+
+def output_place(path: Path | str) -> Path:
     """The file that writing ``path`` replaces: ``path`` itself when it is a regular file or
     does not exist yet, or the regular file a symlink there points to (written through, the
     link kept). Anything else (a directory, device, FIFO, socket, a dangling or looping
-    link) raises :class:`OutputError`: mockint never puts a file in such a thing's place."""
+    link, a name ending in '/', another user's link in a shared folder) raises
+    :class:`OutputError`: mockint never puts a file in such a thing's place."""
     fix = "give the name of a file to write (or '-' for standard output)"
     if not str(path) or str(path) == ".":
         raise OutputError(f"an empty output path: {fix}")
+    if isinstance(path, str) and path.endswith(("/", "/.")):  # a Path has dropped them
+        raise OutputError(f"{path}: ends in '/', so names a directory: {fix}")
+    path = Path(path)
+    planted = _planted_link(path)
+    if planted:
+        raise OutputError(f"{path}: {planted}; it is not followed: remove it, or {fix}")
     try:
         st = os.stat(path)  # follows a symlink to what it names
     except FileNotFoundError:
@@ -183,7 +259,12 @@ def output_place(path: Path) -> Path:
 
 def report_place(path: Path) -> Path:
     """:func:`output_place` for a file the user names (a report, an export): never one of
-    mockint's own files (:meth:`Paths.holds`), which writing it would destroy."""
+    mockint's own files (:meth:`Paths.holds`), which writing it would destroy. A path naming
+    an open descriptor (:func:`descriptor`) is itself: written to, not replaced."""
+    fd = descriptor(path)
+    if fd is not None:
+        _writable_descriptor(path, fd)
+        return Path(path)
     place = output_place(path)
     if paths().holds(place):
         raise OutputError(
@@ -191,6 +272,42 @@ def report_place(path: Path) -> Path:
             "give another file to write"
         )
     return place
+
+
+class _Unseekable(io.RawIOBase):
+    """Writes passed on to ``out``, which cannot be seeked: zipfile then streams its
+    entries instead of seeking back to their headers (in a file the shell appends to,
+    each write lands at the end, and the archive came out damaged)."""
+
+    def __init__(self, out: IO[bytes]):
+        self._out = out
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: Any) -> int:
+        self._out.write(b)
+        return len(b)
+
+    def flush(self) -> None:
+        self._out.flush()
+
+
+@contextlib.contextmanager
+def _direct(path: Path | str, fd: int) -> Iterator[IO[bytes]]:
+    """Descriptor ``fd`` to write to as it is: standard output as Python holds it, any
+    other a duplicate (its file not reopened: not truncated, appended to if it was)."""
+    if fd == 1:
+        out = sys.stdout.buffer
+        yield cast(IO[bytes], _Unseekable(out))
+        out.flush()
+        return
+    _writable_descriptor(path, fd)
+    for stream in (sys.stdout, sys.stderr):  # what was said before comes before
+        if stream is not None:
+            stream.flush()
+    with os.fdopen(os.dup(fd), "wb") as dup:
+        yield cast(IO[bytes], _Unseekable(dup))
 
 
 def _new_file_mode() -> int:
@@ -205,16 +322,17 @@ def atomic_writer(path: Path | str) -> Iterator[IO[bytes]]:
 
     The temporary file is created beside the target by :func:`tempfile.mkstemp` (an
     unpredictable name, opened ``O_EXCL|O_NOFOLLOW``, so a planted name or link cannot be
-    followed); on any failure it is removed. ``-`` and ``/dev/stdout`` are written directly.
+    followed); on any failure it is removed. A path naming an open descriptor (``-``,
+    ``/dev/stdout``, ``/dev/fd/N``...: :func:`descriptor`) is written to it directly.
     What may be replaced is :func:`output_place`'s rule (OutputError otherwise); raises
     OSError when the disk or the directory refuses (the caller says what to do).
     """
-    if is_stdout(path):
-        out = sys.stdout.buffer
-        yield out
-        out.flush()
+    fd = descriptor(path)
+    if fd is not None:
+        with _direct(path, fd) as out:
+            yield out
         return
-    place = output_place(Path(path))
+    place = output_place(path)
     mode = stat.S_IMODE(place.stat().st_mode) if place.exists() else _new_file_mode()
     place.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=place.parent, prefix=f".{place.name}.")
@@ -231,7 +349,7 @@ def atomic_writer(path: Path | str) -> Iterator[IO[bytes]]:
         raise
 
 
-def write_atomic(path: Path, data: bytes | str) -> Path:
+def write_atomic(path: Path | str, data: bytes | str) -> Path:
     """Write a file whole or not at all: a full disk leaves no empty or partial file.
 
     :func:`atomic_writer`'s rules; raises OSError (the caller says what to do) or

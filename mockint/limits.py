@@ -31,11 +31,13 @@ def kind_of(mode: int) -> str:
     return next((name for test, name in kinds if test(mode)), "not a regular file")
 
 
-def open_regular(path: Path | str) -> IO[bytes]:
+def open_regular(path: Path | str, follow: bool = True) -> IO[bytes]:
     """Open a regular file to read. A FIFO, device, socket or directory raises OSError
     whose strerror says what it is: their st_size of 0 would pass any size cap, and a
-    FIFO would block (it is opened non-blocking, so this never waits)."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    FIFO would block (it is opened non-blocking, so this never waits). With ``follow``
+    False, a symlink raises OSError too (ELOOP)."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
+    fd = os.open(path, flags if follow else flags | os.O_NOFOLLOW)
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):

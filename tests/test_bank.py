@@ -144,3 +144,30 @@ def test_the_resume_banks_career_and_soft_skill_categories_are_behavioural() -> 
         "General profile and career",
         "Soft skills and behavioural questions",
     }
+
+
+def test_a_file_name_with_an_escape_imports_a_bank_that_loads(tmp_path: Path) -> None:
+    """The bank's source is its file name: an escape there was stored raw, then every
+    load refused the stored bank (and a re-import said it existed already)."""
+    src = tmp_path / "bank\x1b[31m.txt"
+    src.write_text(GOOD)
+    dest = tmp_path / "banks"
+    out = import_bank(src, dest)
+    assert out == dest / "bank-31m.toml"
+    b = load_file(out)
+    assert b.source == "bank\\x1b[31m.txt" and len(b.questions) == 3
+
+
+def test_nothing_is_written_unless_the_bank_as_stored_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mockint.bank as bank
+
+    src = tmp_path / "mine.txt"
+    src.write_text(GOOD)
+    real = bank.to_toml
+    monkeypatch.setattr(bank, "to_toml", lambda b: real(b).replace('"My bank"', '"My\\u001b"'))
+    dest = tmp_path / "banks"
+    with pytest.raises(BankError, match="control character U\\+001B"):
+        import_bank(src, dest)
+    assert not dest.exists() or not list(dest.iterdir())

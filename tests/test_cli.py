@@ -52,7 +52,7 @@ def test_bank_list_json_has_200_questions_in_14_categories() -> None:
 def test_bank_list_by_category_and_show() -> None:
     r = run("bank", "list", "--category", "fastapi")
     assert r.exit_code == 0
-    assert r.stdout.startswith("Bank 'resume': 10 questions in 1 categories")
+    assert r.stdout.startswith("Bank 'resume': 10 questions in 1 category")
     r = run("bank", "show", "q151")
     assert r.exit_code == 0 and r.stdout.startswith("Q151 [FastAPI]")
     r = run("bank", "show", "Q999")
@@ -76,9 +76,7 @@ def test_bank_import_then_use_alongside_the_shipped_bank(tmp_path: Path, home: P
     src.write_text(BAD_BANK.replace("Q1-Q2", "Q1-Q3"))
     r = run("bank", "import", str(src))
     assert r.exit_code == 0, r.output
-    assert (
-        r.stdout == f"Imported bank 'mine': 3 questions in 1 categories ({home}/bank/mine.toml)\n"
-    )
+    assert r.stdout == f"Imported bank 'mine': 3 questions in 1 category ({home}/bank/mine.toml)\n"
     d = json.loads(run("bank", "list", "--bank", "mine", "--json").stdout)
     assert [q["id"] for q in d["questions"]] == ["Q1", "Q2", "Q3"]
     assert d["banks"] == ["mine", "resume"]

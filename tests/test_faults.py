@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -411,7 +413,7 @@ def test_the_shipped_bank_is_replaced_only_on_purpose(tmp_path: Path, home: Path
     line = one_error(run("bank", "import", str(src)))
     assert "a bank named 'resume' exists already" in line and "--replace" in line
     r = run("bank", "import", str(src), "--replace")
-    assert r.exit_code == 0 and "1 questions" in r.output
+    assert r.exit_code == 0 and "1 question in 1 category" in r.output
 
 
 # --- smaller ------------------------------------------------------------------------------------
@@ -452,3 +454,125 @@ def test_review_lists_answers_graded_outside_a_session(home: Path) -> None:
         s.add_attempt(Attempt("resume", "Q8", "C", "text", 50.0, 0.5))
     r = run("review")
     assert r.exit_code == 0 and "Graded outside a session (1):" in r.output and "a1 " in r.output
+
+
+# --- names that hold escape sequences: shown, never sent to the terminal ------------------
+
+# OSC 52 (sets the clipboard), DCS (asks the terminal to answer), a C1 OSC (U+009D) and CSI
+ESCAPES = {
+    "osc52": "osc52\x1b]52;c;ZWNobyBoaQ==\x07",
+    "dcs": "dcs\x1bP+q\x1b\\",
+    "c1": "c1\x9d0;title\x9c",
+    "csi": "csi\x1b[31m\x7f",
+}
+RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+@pytest.mark.parametrize("name", sorted(ESCAPES))
+def test_an_error_naming_a_file_shows_its_control_characters(  # type: ignore[no-untyped-def]
+    tmp_path: Path, home: Path, resume_bank, name: str
+) -> None:
+    """Every Error: line passes one place (cli.main), which shows them as \\x1b: an
+    import, a graded recording, a report's place, and click's own usage errors."""
+    fill(home, resume_bank)
+    bad = tmp_path / f"{ESCAPES[name]}.zip"
+    bad.write_bytes(b"x")
+    fifo = tmp_path / f"{ESCAPES[name]}.txt"
+    os.mkfifo(fifo)
+    commands = [
+        ["import", str(bad)],
+        ["import", str(tmp_path / f"gone{ESCAPES[name]}.zip")],
+        ["grade", "-q", "Q8", "--audio", str(bad)],
+        ["report", "-o", str(fifo)],
+    ]
+    for args in commands:
+        r = run(*args)
+        line = one_error(r, code=2 if "gone" in args[1] else 1)
+        assert not RAW.search(r.output), (args, r.output)
+        assert "\\x" in line, line
+
+
+def test_the_place_written_is_shown_with_its_control_characters(  # type: ignore[no-untyped-def]
+    tmp_path: Path, home: Path, resume_bank
+) -> None:
+    fill(home, resume_bank)
+    for args in (["report", "-o"], ["export"]):
+        out = tmp_path / f"{args[0]}{ESCAPES['osc52']}.out"
+        r = run(*args, str(out))
+        assert r.exit_code == 0 and out.exists(), r.output
+        assert not RAW.search(r.output) and "\\x1b]52" in r.output, r.output
+    r = run("import", str(tmp_path / f"export{ESCAPES['osc52']}.out"))
+    assert r.exit_code == 0 and not RAW.search(r.output) and "\\x07" in r.output, r.output
+
+
+# --- import-pending: every refused file is named -------------------------------------------
+
+
+def test_import_pending_names_the_refused_files_not_only_the_first(home: Path) -> None:
+    pending = home / "pending"
+    pending.mkdir(parents=True)
+    for n in range(5):
+        (pending / f"bad{n}.json").write_text("{")
+    line = one_error(run("import-pending"))
+    assert "5 kept files were not taken in" in line and "; and 2 more" in line, line
+    assert sum(f"bad{n}.json" in line for n in range(5)) == 3, line
+    for n in range(1, 5):
+        (pending / f"bad{n}.json").unlink()
+    line = one_error(run("import-pending"))
+    assert "1 kept file was not taken in" in line and "bad0.json" in line, line
+
+
+# --- a full disk while grade --save keeps the recording --------------------------------------
+
+
+@pytest.mark.parametrize("where", ["write", "fsync"])
+def test_a_full_disk_while_keeping_the_recording_is_one_line(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """It was libsndfile's 'System error.' traceback; now one line naming recordings/ and
+    the fix, no half-written file there, the user's own file as it was."""
+    import errno
+
+    import soundfile as sf
+
+    wav = tmp_path / "a.wav"
+    sf.write(wav, np.random.default_rng(0).normal(0, 0.1, 16_000).astype(np.float32), 16_000)
+    before = wav.read_bytes()
+    full = OSError(errno.ENOSPC, "No space left on device")
+
+    class Full(io.BufferedWriter):  # the disk fills part-way through the file
+        def write(self, b):  # type: ignore[no-untyped-def,override]
+            super().write(bytes(b)[:100])
+            self.flush()
+            raise full
+
+    def fsync(fd: int) -> None:
+        raise full
+
+    import builtins
+
+    real_open = builtins.open
+
+    def open_(file, mode="r", *args, **kwargs):  # type: ignore[no-untyped-def]
+        f = real_open(file, mode, *args, **kwargs)
+        if where == "write" and mode == "xb" and "recordings" in str(file):
+            return Full(f.detach())
+        return f
+
+    real_sf_write = sf.write
+
+    def sf_write(file, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if isinstance(file, (str, Path)):  # libsndfile writing the disk: what it says when full
+            raise sf.LibsndfileError(2, f"Error opening {file!r}: ")
+        return real_sf_write(file, *args, **kwargs)
+
+    monkeypatch.setattr(sf, "write", sf_write)
+    monkeypatch.setattr(builtins, "open", open_)
+    if where == "fsync":
+        monkeypatch.setattr(os, "fsync", fsync)
+    r = run("grade", "-q", "Q8", "--audio", str(wav), "--save")
+    line = one_error(r)
+    assert "recordings: cannot keep the recording (No space left on device)" in line, line
+    assert "free some space" in line
+    assert not [p for p in (home / "recordings").rglob("*") if p.is_file()]
+    assert wav.read_bytes() == before and not (home / "mockint.db").exists()

@@ -2,8 +2,9 @@
 
 `report -o`, `export` and every writer of the library (config.write_atomic) write
 into an existing regular file's place or a new name, never replace a directory,
-device, FIFO or socket, never follow a planted link to a temp name, and write
-`-` and /dev/stdout directly. Each refusal is one `Error:` line naming the path.
+device, FIFO or socket, never follow a planted link to a temp name or another user's
+link in a shared folder, and write to an open descriptor (`-`, /dev/stdout, /dev/fd/N,
+/proc/self/fd/N, a link to one) directly. Each refusal is one `Error:` line naming the path.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import os
 import socket
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -194,17 +197,160 @@ def test_a_link_to_a_regular_file_is_written_through(store: Path, tmp_path: Path
     assert stat.S_IMODE(real.stat().st_mode) == 0o640  # the file keeps its permissions
 
 
-@pytest.mark.parametrize("fd", ["1", "pipe"])
-def test_a_link_to_an_open_descriptor_is_refused_not_replaced(
-    store: Path, tmp_path: Path, fd: str
+def _fd_names(tmp_path: Path, fd: int) -> list[str]:
+    link = tmp_path / f"link-{fd}"
+    link.symlink_to(f"/dev/fd/{fd}")
+    return [f"/dev/fd/{fd}", f"/proc/self/fd/{fd}", f"/proc/{os.getpid()}/fd/{fd}", str(link)]
+
+
+def test_a_descriptor_is_written_to_and_a_link_to_it_kept(store: Path, tmp_path: Path) -> None:
+    """A pipe's write end named by /dev/fd/N, /proc/self/fd/N, /proc/PID/fd/N or a link to
+    one: the report goes into the pipe, the link stays (it was refused, or replaced)."""
+    r_end, w_end = os.pipe()
+    try:
+        for name in _fd_names(tmp_path, w_end):
+            r = run("report", "--format", "json", "-o", name)
+            assert r.exit_code == 0, (name, r.output)
+            assert b'"bank": "resume"' in os.read(r_end, 1 << 16), name
+        assert os.readlink(tmp_path / f"link-{w_end}") == f"/dev/fd/{w_end}"
+    finally:
+        os.close(r_end)
+        os.close(w_end)
+
+
+def _mockint(args: list[str], **streams: object) -> subprocess.CompletedProcess[bytes]:
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    cmd = [sys.executable, "-m", "mockint", *args]
+    return subprocess.run(cmd, env=env, timeout=120, **streams)  # type: ignore[call-overload,no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("name", "stream"),
+    [
+        ("/dev/fd/1", "stdout"),
+        ("/proc/self/fd/1", "stdout"),
+        ("link", "stdout"),
+        ("/dev/stderr", "stderr"),
+        ("/dev/fd/2", "stderr"),
+    ],
+)
+def test_a_log_the_shell_appends_to_is_appended_to(
+    store: Path, tmp_path: Path, name: str, stream: str
 ) -> None:
-    if fd == "pipe":
-        r_end, w_end = os.pipe()
-        fd = str(w_end)
-    link = tmp_path / "out.txt"
-    link.symlink_to(f"/proc/self/fd/{fd}")
-    one_error(run("report", "-o", str(link)), str(link))
-    assert link.is_symlink() and os.readlink(link) == f"/proc/self/fd/{fd}"
+    """``report -o /dev/fd/1 >> app.log``: the log keeps what it held (the file behind the
+    descriptor was replaced by the report)."""
+    log = tmp_path / "app.log"
+    log.write_bytes(b"precious log\n")
+    if name == "link":
+        (tmp_path / "link").symlink_to("/dev/stdout")
+        name = str(tmp_path / "link")
+    with open(log, "ab") as f:
+        other = "stderr" if stream == "stdout" else "stdout"
+        r = _mockint(["report", "-o", name], **{stream: f, other: subprocess.PIPE})
+    assert r.returncode == 0, r
+    text = log.read_text()
+    assert text.startswith("precious log\nBank resume"), text
+    assert (tmp_path / "link").is_symlink() or name != str(tmp_path / "link")
+
+
+def test_an_export_appended_through_a_descriptor_is_a_whole_archive(
+    store: Path, tmp_path: Path
+) -> None:
+    """zipfile seeks back to each entry's header in a file: appended to, each write lands
+    at the end; written to a descriptor, the archive is streamed instead."""
+    import zipfile
+
+    out = tmp_path / "out.zip"
+    out.write_bytes(b"head\n")
+    with open(out, "ab") as f:
+        r = _mockint(["export", "/dev/fd/1"], stdout=f, stderr=subprocess.PIPE)
+    assert r.returncode == 0, r
+    assert out.read_bytes().startswith(b"head\n")
+    with zipfile.ZipFile(out) as z:
+        assert z.testzip() is None and "mockint.db" in z.namelist()
+
+
+def _is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
+def test_a_descriptor_not_open_for_writing_is_one_line(store: Path, tmp_path: Path) -> None:
+    kept = tmp_path / "kept.txt"
+    kept.write_text("keep")
+    fd = os.open(kept, os.O_RDONLY)
+    free = next(n for n in range(900, 1000) if not _is_open(n))
+    try:
+        one_error(run("report", "-o", f"/dev/fd/{fd}"), f"/dev/fd/{fd}", "reading only")
+        one_error(run("export", f"/proc/self/fd/{free}"), f"descriptor {free} is not open")
+    finally:
+        os.close(fd)
+    assert entries(tmp_path) == {"home", "kept.txt"} and kept.read_text() == "keep"
+
+
+# --- another user's link in a shared folder (/tmp): not followed --------------------------
+
+
+def test_another_users_link_in_a_sticky_folder_is_not_followed(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kernel's protected_symlinks rule, whatever it is set to: in a world-writable
+    sticky folder, a link owned by neither this user nor the folder's owner is refused
+    (root's report went through nobody's link into the file it named)."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("victim")
+    planted = shared / "report.txt"
+    planted.symlink_to(victim)
+    if os.geteuid() == 0:
+        os.lchown(planted, 65534, -1)
+    else:  # a user cannot give a link away: it is shown owned by another
+        real_lstat = os.lstat
+
+        def lstat(p: object) -> os.stat_result:
+            st = real_lstat(p)  # type: ignore[arg-type]
+            if os.fspath(p) != str(planted):  # type: ignore[call-overload]
+                return st
+            return os.stat_result((*st[:4], st.st_uid + 1, *st[5:]))
+
+        monkeypatch.setattr(config.os, "lstat", lstat)
+    for command in (["report", "-o"], ["export"]):
+        line = one_error(run(*command, str(planted)), str(planted), "another user")
+        assert "\n" not in line
+    assert victim.read_text() == "victim" and planted.is_symlink()
+    mine = shared / "mine.txt"  # a link of this user's own is written through
+    mine.symlink_to(victim)
+    assert run("report", "-o", str(mine)).exit_code == 0
+    assert victim.read_text().startswith("Bank resume")
+
+
+# --- a trailing '/' names a directory ------------------------------------------------------
+
+
+@pytest.mark.parametrize("tail", ["afile/", "afile/.", "newdir/"])
+@pytest.mark.parametrize("command", ["report", "export"])
+def test_a_name_ending_in_a_slash_is_a_directory(
+    store: Path, tmp_path: Path, tail: str, command: str
+) -> None:
+    """pathlib drops a trailing '/' and '/.': 'out/afile/' replaced the file afile, and
+    'newdir/' made a file named newdir."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "afile").write_text("keep")
+    args = [command, "-o"] if command == "report" else [command]
+    r = run(*args, f"{out}/{tail}")
+    assert r.exit_code == 2
+    one_error(r, "names a directory")
+    assert entries(out) == {"afile"} and (out / "afile").read_text() == "keep"
+    with pytest.raises(OutputError, match="names a directory"):
+        config.write_atomic(f"{out}/{tail}", "x")
+    assert entries(out) == {"afile"}
 
 
 def test_a_dangling_or_looping_link_is_one_line(store: Path, tmp_path: Path) -> None:

@@ -337,11 +337,25 @@ def test_review_a_question_and_compare_best_with_latest(home: Path, resume_bank:
     assert r.exit_code == 2 and "answered question (Q12)" in r.output
 
 
-def test_review_edit_regrades_on_the_corrected_transcript(
-    home: Path, resume_bank: Bank, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import click
+def editor(monkeypatch: pytest.MonkeyPatch, where: Path, script: str) -> None:
+    """$EDITOR: a shell script run on the file to edit ("$1")."""
+    sh = where / "editor.sh"
+    sh.write_text(f"#!/bin/sh\n{script}\n")
+    sh.chmod(0o755)
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", str(sh))
 
+
+def editing_to(monkeypatch: pytest.MonkeyPatch, where: Path, text: str) -> None:
+    """$EDITOR: one that saves ``text`` as the edited transcript."""
+    src = where / "edited.txt"
+    src.write_text(text)
+    editor(monkeypatch, where, f'cat "{src}" > "$1"')
+
+
+def test_review_edit_regrades_on_the_corrected_transcript(
+    home: Path, resume_bank: Bank, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     q = resume_bank.get("Q175")
     with Store(home / "mockint.db") as s:
         s.add_attempt(
@@ -355,7 +369,7 @@ def test_review_edit_regrades_on_the_corrected_transcript(
                 key_points=[],
             )
         )
-    monkeypatch.setattr(click, "edit", lambda text, **_k: q.model_answer)
+    editing_to(monkeypatch, tmp_path, q.model_answer)
     r = run("review", "a1", "--edit")
     assert r.exit_code == 0, r.output
     assert "Regraded a1: 10 -> 100." in r.output
@@ -375,16 +389,19 @@ def test_review_edit_regrades_on_the_corrected_transcript(
     ],
 )
 def test_review_edit_refuses_what_an_import_would(
-    home: Path, resume_bank: Bank, monkeypatch: pytest.MonkeyPatch, edited: str, why: str
+    home: Path,
+    resume_bank: Bank,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    edited: str,
+    why: str,
 ) -> None:
     """An escape sequence or 300,000 characters from $EDITOR were stored, and the store's
     export could then not be imported."""
-    import click
-
     q = resume_bank.get("Q175")
     with Store(home / "mockint.db") as s:
         s.add_attempt(Attempt("resume", "Q175", q.category, "I run explain.", 10.0, 0.1))
-    monkeypatch.setattr(click, "edit", lambda text, **_k: edited)
+    editing_to(monkeypatch, tmp_path, edited)
     r = run("review", "a1", "--edit")
     assert r.exit_code == 1 and "Traceback" not in r.output
     last = r.output.strip().splitlines()[-1]
@@ -393,6 +410,49 @@ def test_review_edit_refuses_what_an_import_would(
     with Store(home / "mockint.db") as s:
         a = s.attempt(1)
     assert a is not None and a.transcript == "I run explain." and a.heard is None
+
+
+@pytest.mark.parametrize(
+    ("script", "why"),
+    [
+        ('rm -f "$1"; mkfifo "$1"', "a FIFO, not a regular file"),
+        ('rm -f "$1"; ln -s "{secret}" "$1"', "the editor left a symlink in its place"),
+        ('head -c 900000 /dev/zero | tr "\\0" x > "$1"', "over 800,000 bytes"),
+        ("printf '\\377\\376 x' > \"$1\"", "not UTF-8 text"),
+    ],
+)
+def test_review_edit_reads_only_a_regular_file_with_a_cap(
+    home: Path,
+    resume_bank: Bank,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    script: str,
+    why: str,
+) -> None:
+    """An editor leaving a FIFO hung the read forever; a symlink left in the file's place
+    was followed and its target stored; a file of any size was read whole."""
+    import os
+    import subprocess
+    import sys
+
+    q = resume_bank.get("Q175")
+    with Store(home / "mockint.db") as s:
+        s.add_attempt(Attempt("resume", "Q175", q.category, "I run explain.", 10.0, 0.1))
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the secret")
+    editor(monkeypatch, tmp_path, script.format(secret=secret))
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    cmd = [sys.executable, "-m", "mockint", "review", "a1", "--edit"]
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert lines[-1].startswith("Error: ") and why in lines[-1], r.stderr
+    assert "nothing was stored" in lines[-1]
+    with Store(home / "mockint.db") as s:
+        a = s.attempt(1)
+    assert a is not None and a.transcript == "I run explain." and a.heard is None
+    assert secret.read_text() == "the secret"
 
 
 def test_reports_filter_on_mode(home: Path, resume_bank: Bank) -> None:

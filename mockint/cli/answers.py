@@ -24,7 +24,7 @@ from mockint.cli.common import (
     threads_option,
 )
 from mockint.limits import capped_lines, open_regular, typed_unfit
-from mockint.terminal import json_safe
+from mockint.terminal import json_safe, printable
 
 # the longest line of a --batch file: an answer's text is graded on its first 20,000
 MAX_BATCH_LINE = 1_000_000
@@ -94,9 +94,9 @@ def _print_heard(file: Path, model: str, result: Any, as_json: bool, several: bo
     elif as_json:
         emit_json(got)
     elif isinstance(result, str):
-        click.echo(f"{file}: error: {result}")
+        click.echo(printable(f"{file}: error: {result}"))
     else:
-        click.echo(f"{file}: {result.text}" if several else result.text)
+        click.echo(printable(f"{file}: {result.text}" if several else result.text))
 
 
 @click.command()
@@ -263,7 +263,7 @@ def _print_line(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
         click.echo(json_safe(json.dumps(result, ensure_ascii=False)))
     elif "error" in result:
-        click.echo(f"line {result['line']:>4}  error: {result['error']}")
+        click.echo(printable(f"line {result['line']:>4}  error: {result['error']}"))
     else:
         click.echo(
             f"line {result['line']:>4}  {result['question_id']:>8}  "
@@ -277,15 +277,22 @@ def import_pending_cmd() -> None:
 
     Example: mockint import-pending
     """
+    from mockint.reports.lines import plural
     from mockint.storage.intake import import_pending
     from mockint.storage.store import Store
 
     paths = config.paths()
     with Store(paths.db) as store:
         added, refused = import_pending(store, paths.pending)
-    click.echo(f"Stored {added} kept answer{'s' if added != 1 else ''} ({paths.pending}).")
-    if refused:
-        raise click.ClickException(f"{len(refused)} kept files were not taken in: {refused[0]}")
+    click.echo(printable(f"Stored {plural(added, 'kept answer')} ({paths.pending})."))
+    if refused:  # each named (only the first was): up to 3, then how many more
+        n, shown = len(refused), "; ".join(refused[:3])
+        more = f"; and {n - 3} more" if n > 3 else ""
+        were = "was" if n == 1 else "were"
+        fix = "each stays in place: fix or remove it, then run this again"
+        raise click.ClickException(
+            f"{plural(n, 'kept file')} {were} not taken in ({fix}): {shown}{more}"
+        )
 
 
 COMMANDS = [transcribe, grade, import_pending_cmd]

@@ -17,6 +17,7 @@ from mockint.cli.common import (
     load_bank,
     open_store,
 )
+from mockint.terminal import printable
 
 
 @click.group()
@@ -39,12 +40,15 @@ def bank_import(file: Path, name: str | None, replace: bool) -> None:
     Example: mockint bank import my-questions.txt --name mine
     """
     from mockint.bank import import_bank, load_file
+    from mockint.reports.lines import plural
 
     out = import_bank(file, config.paths().banks, name, replace, bank_dirs())
     b = load_file(out)
     click.echo(
-        f"Imported bank '{b.name}': {len(b.questions)} questions in "
-        f"{len(b.categories)} categories ({out})"
+        printable(
+            f"Imported bank '{b.name}': {plural(len(b.questions), 'question')} in "
+            f"{plural(len(b.categories), 'category', 'categories')} ({out})"
+        )
     )
 
 
@@ -61,6 +65,7 @@ def bank_list(bank_name: str | None, category: tuple[str, ...], as_json: bool, d
     Example: mockint bank list --category "Celery and Redis" --json
     """
     from mockint.bank import bank_files
+    from mockint.reports.lines import plural
 
     b = load_bank(bank_name)
     check_categories(b, category)
@@ -89,7 +94,8 @@ def bank_list(bank_name: str | None, category: tuple[str, ...], as_json: bool, d
             }
         )
         return
-    click.echo(f"Bank '{b.name}': {len(qs)} questions in {len(cats)} categories")
+    what = f"{plural(len(qs), 'question')} in {plural(len(cats), 'category', 'categories')}"
+    click.echo(f"Bank '{b.name}': {what}")
     for c in cats:
         click.echo(f"\n{c}")
         for q in qs:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
@@ -14,6 +15,75 @@ from mockint import config
 from mockint.bank import Bank, Question
 from mockint.errors import BankError
 from mockint.terminal import json_safe
+
+
+class OutputPath(click.Path):
+    """A file to write. A name ending in '/' (or '/.') names a directory and is refused
+    here, where that is still seen: a Path drops the '/', and 'out/afile/' replaced the
+    file afile, 'newdir/' made a file named newdir."""
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and value.endswith(("/", "/.")):
+            why = "ends in '/', so names a directory: give the name of a file to write"
+            self.fail(f"{value}: {why}", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+def edit_text(text: str) -> str | None:
+    """``text`` as the user edits it in $EDITOR, or None when it was not saved.
+
+    The editor runs on a file of mockint's own; what it leaves there is read as a regular
+    file only (not through a link), with a cap: a FIFO left in its place hung the read
+    forever, and a link's target was read and stored. Anything else is one ClickException."""
+    import os
+    import tempfile
+
+    from mockint.limits import MAX_STORED_CHARS
+
+    fd, name = tempfile.mkstemp(prefix="mockint-edit-", suffix=".txt")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("utf-8") + (b"" if text.endswith("\n") else b"\n"))
+        # two seconds back: an editor saving within the file system's time resolution
+        st = os.stat(name)
+        os.utime(name, ns=(st.st_atime_ns, st.st_mtime_ns - 2_000_000_000))
+        stamp = os.stat(name).st_mtime_ns
+        click.edit(filename=name)
+        return _read_edited(name, stamp, 4 * MAX_STORED_CHARS)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+
+
+def _read_edited(name: str, stamp: int, cap: int) -> str | None:
+    import os
+    import stat
+
+    from mockint.limits import open_regular
+
+    fix = "nothing was stored: save the transcript as a plain text file"
+    try:
+        mode = os.lstat(name).st_mode
+        if stat.S_ISLNK(mode):
+            raise click.ClickException(f"{name}: the editor left a symlink in its place: {fix}")
+        with open_regular(name, follow=False) as f:
+            if os.fstat(f.fileno()).st_mtime_ns == stamp:
+                return None
+            raw = f.read(cap + 1)
+    except OSError as e:
+        raise click.ClickException(
+            f"{name}: cannot read the edited transcript ({e.strerror}): {fix}"
+        ) from None
+    if len(raw) > cap:
+        raise click.ClickException(f"{name}: over {cap:,} bytes: {fix}")
+    try:
+        return raw.decode("utf-8-sig").replace("\r\n", "\n")
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{name}: not UTF-8 text: {fix}") from None
+
 
 EMPTY = "No answers yet: run 'mockint practice' (or 'mockint grade --save') first."
 

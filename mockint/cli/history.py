@@ -13,10 +13,12 @@ from mockint import config
 from mockint.cli.common import (
     EMPTY,
     MAX_ID,
+    OutputPath,
     Seconds,
     bank_option,
     bank_or_none,
     device,
+    edit_text,
     mode_option,
     open_store,
     output_device_option,
@@ -42,7 +44,7 @@ from mockint.terminal import printable
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OutputPath(),
     help="Write here ('-': stdout; HTML goes to the data directory).",
 )
 @click.option("--embed-audio", is_flag=True, help="HTML: put the recordings inside the page.")
@@ -146,7 +148,7 @@ def _write_report(rep: Any, fmt: str, output: Path, embed_audio: bool, open_: bo
         ) from None
     n = audio.embedded
     size = f" ({output.stat().st_size / 1e6:.1f} MB, {plural(n, 'recording')} inside)" if n else ""
-    click.echo(f"Wrote {output}{size}", err=True)
+    click.echo(printable(f"Wrote {output}{size}"), err=True)
     if open_:
         import webbrowser
 
@@ -295,7 +297,7 @@ def _correct(a: Any) -> Any:
     from mockint.storage.store import Store
 
     q = _question(a)
-    text = click.edit(a.transcript, require_save=True)
+    text = edit_text(a.transcript)
     if text is None or not text.strip() or text.strip() == a.transcript.strip():
         click.echo("Transcript unchanged.", err=True)
         return a
@@ -433,7 +435,7 @@ def history(bank_name: str | None, mode: str | None) -> None:
 
 
 @click.command(name="export")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=OutputPath())
 def export_cmd(file: Path) -> None:
     """Save the practice history and recordings to FILE.zip (to move machines).
 
@@ -450,7 +452,7 @@ def export_cmd(file: Path) -> None:
     r = export(config.paths(), file)
     click.echo(
         f"Exported {plural(r.attempts, 'answer')} and {plural(r.recordings, 'recording')} "
-        f"to {file}",
+        f"to {printable(str(file))}",
         err=to_stdout,
     )
     if r.left_out:
@@ -458,7 +460,7 @@ def export_cmd(file: Path) -> None:
         click.echo(
             f"Warning: {n} recording{'s' if n != 1 else ''} left out (gone, outside "
             f"{config.paths().home}, or over {MAX_RECORDING_BYTES // 2**20} MiB), first "
-            f"{r.left_out[0]}: those answers travel without audio",
+            f"{printable(r.left_out[0])}: those answers travel without audio",
             err=True,
         )
 
@@ -485,7 +487,8 @@ def import_cmd(file: Path) -> None:
     r = import_archive(file, config.paths())
     click.echo(
         f"Imported {plural(r.attempts, 'answer')} ({r.duplicates} already here), "
-        f"{plural(r.recordings, 'recording')}, {plural(r.sessions, 'session')} from {file}"
+        f"{plural(r.recordings, 'recording')}, {plural(r.sessions, 'session')} "
+        f"from {printable(str(file))}"
     )
 
 

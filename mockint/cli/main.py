@@ -16,6 +16,7 @@ import click
 from mockint import __version__
 from mockint.cli import answers, banks, hardware, history, rehearse, serve
 from mockint.errors import MockintError
+from mockint.terminal import printable
 
 
 class _Group(click.Group):
@@ -40,10 +41,10 @@ class _Group(click.Group):
             rv = run(*args, standalone_mode=False, **kwargs)
         except click.UsageError as e:
             where = f" (see '{e.ctx.command_path} --help')" if e.ctx is not None else ""
-            click.echo(f"Error: {e.format_message()}{where}", err=True)
+            _error(f"{e.format_message()}{where}")
             sys.exit(e.exit_code)
         except click.ClickException as e:
-            e.show()
+            _error(e.format_message())
             sys.exit(e.exit_code)
         except click.Abort as e:
             click.echo("Aborted!", err=True)
@@ -60,6 +61,12 @@ class _Group(click.Group):
         if isinstance(rv, int) and rv:
             sys.exit(rv)
         return rv
+
+
+def _error(message: str) -> None:
+    """The one ``Error:`` line, its control characters shown, not obeyed: it names files
+    the user gave, and a name can hold an escape sequence (OSC 52 sets the clipboard)."""
+    click.echo(f"Error: {printable(message)}", err=True)
 
 
 # writing the output failed (standard output: a full disk, a closed pipe), not the command

@@ -7,6 +7,8 @@ which models did it. :func:`save` stores one; :mod:`mockint.rehearsal.batch` gra
 
 from __future__ import annotations
 
+import contextlib
+import errno
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -204,23 +206,42 @@ def _cut_note(chars: int) -> str:
 def keep_recording(samples: np.ndarray, recordings: Path, question_id: str, stem: str) -> Path:
     """Keep an answer's audio (16 kHz mono, as :func:`~mockint.sound.audio.load_audio`
     gives it) in ``recordings/`` as FLAC under a dated, unique name: a 48 kHz stereo WAV
-    becomes a fraction of its size, so an export of it stays importable."""
+    becomes a fraction of its size, so an export of it stays importable.
+
+    Encoded in memory, then written to a new file: a full disk raises OSError (ENOSPC; in
+    libsndfile's hands it was a 'System error.' traceback) and leaves nothing behind."""
+    import io
+    import os
+
     import soundfile as sf
 
+    flac = io.BytesIO()
+    sf.write(flac, np.asarray(samples, dtype=np.float32), 16_000, "PCM_16", format="FLAC")
     stamp = datetime.now()
     d = recordings / stamp.strftime("%Y-%m-%d")
+    made = not d.exists()
     d.mkdir(parents=True, exist_ok=True)
     base = f"{stamp.strftime('%H%M%S')}-{question_id}-{stem}"
-    out = d / f"{base}.flac"
-    n = 1
-    while out.exists():
-        n += 1
-        out = d / f"{base}-{n}.flac"
+    for n in range(1, 10_000):
+        out = d / (f"{base}.flac" if n == 1 else f"{base}-{n}.flac")
+        try:
+            f = open(out, "xb")  # noqa: SIM115 (closed below, removed if writing fails)
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise OSError(errno.EEXIST, "every name of this second is taken", str(d))
     try:
-        sf.write(str(out), np.asarray(samples, dtype=np.float32), 16_000, "PCM_16", format="FLAC")
+        with f:
+            f.write(flac.getbuffer())
+            f.flush()
+            os.fsync(f.fileno())
         return out
     except BaseException:
         out.unlink(missing_ok=True)
+        if made:
+            with contextlib.suppress(OSError):
+                d.rmdir()  # the day's folder, if this made it and it is empty
         raise
 
 
