@@ -47,3 +47,13 @@ def test_due_lists_never_answered_then_most_overdue() -> None:
     # Q4 never answered; Q2 (box 1) due at day 1; Q1 (box 1, passed) due at day 1 too but
     # scored higher; Q3 answered at day 5 > now: due at day 6, not yet.
     assert [d.question.id for d in due(QS, history, now)] == ["Q4", "Q2", "Q1"]
+
+
+def test_an_answer_graded_in_the_last_year_a_date_holds_is_never_due_not_an_overflow() -> None:
+    # a store may hold any time (written before imports refused the future): 9999-12-31
+    # plus a day is past what a datetime holds, and every schedule ended in OverflowError
+    last = Attempt("b", "Q1", "C", "", 90.0, 0.0, graded_at="9999-12-31T23:59:59")
+    s = {d.question.id: d for d in schedule(QS, [att("Q2", 40, 0), last])}
+    assert s["Q1"].due_at == datetime.max.replace(tzinfo=timezone.utc)
+    now = T0 + timedelta(days=3)
+    assert [d.question.id for d in due(QS, [last], now)] == ["Q2", "Q3", "Q4"]

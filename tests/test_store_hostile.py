@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -516,6 +517,8 @@ def test_imported_times_are_stored_as_mockint_writes_them(
         ("2026-13-01T10:00:00+00:00", "not an ISO 8601 time"),
         ("10:00", "not an ISO 8601 time"),
         ("0001-01-01T00:30:00+01:00", "before year 1 or after 9999 in UTC"),
+        # the newest answer forever, its schedule past what a date holds
+        ("9999-12-31T23:59:59", "in the future (more than a day after now)"),
     ],
 )
 def test_an_imported_time_out_of_range_is_refused_naming_its_row(
@@ -892,6 +895,30 @@ def test_a_planted_kept_answer_cannot_reach_a_secret_or_hang(tmp_path: Path, hom
         _, refused = import_pending(s, pending)
     assert f"{pending / 'dir.json'}: a directory, not a regular file" in refused
     assert not any("Errno" in x for x in refused), refused
+
+
+def test_a_kept_answer_graded_in_the_future_is_refused_and_the_schedule_still_works(
+    home: Path,
+) -> None:
+    pending = home / "pending"
+    pending.mkdir(parents=True)
+    future = {**answer("Q1").__dict__, "graded_at": "9999-12-31T23:59:59", "uid": "b" * 32}
+    (pending / "future.json").write_text(json.dumps(future))
+    line = one_error(run("import-pending"))
+    assert "future.json: graded_at '9999-12-31T23:59:59': in the future" in line, line
+    from mockint.storage.intake import import_pending
+
+    with Store(home / "mockint.db") as s:
+        assert import_pending(s, pending)[1] == [
+            f"{pending / 'future.json'}: graded_at '9999-12-31T23:59:59': "
+            "in the future (more than a day after now)"
+        ]
+        assert s.attempts() == []
+        # a store holding one anyway (written before this check) still schedules
+        s.add_attempt(replace(answer("Q1"), graded_at="9999-12-31T23:59:59+00:00"))
+    for command in (["bank", "list", "--due"], ["review"], ["report"]):
+        r = run(*command)
+        assert r.exit_code == 0 and r.exception is None, (command, r.output)
 
 
 def test_a_kept_answer_that_an_import_would_refuse_is_not_stored(home: Path) -> None:

@@ -56,6 +56,16 @@ def _parse(ts: str) -> datetime:
     return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
 
 
+def _after(at: datetime, days: int) -> datetime:
+    """``days`` after ``at``; the last time a datetime holds if that is past year 9999
+    (a store may hold any time: one graded on 9999-12-31 ended every schedule in an
+    OverflowError)."""
+    try:
+        return at + timedelta(days=days)
+    except OverflowError:
+        return datetime.max.replace(tzinfo=timezone.utc)
+
+
 def schedule(questions: Sequence[Question], attempts: Iterable[Answer]) -> list[Due]:
     """Each question's box, last score and due time, from complete attempts (each
     question's oldest first)."""
@@ -72,7 +82,7 @@ def schedule(questions: Sequence[Question], attempts: Iterable[Answer]) -> list[
         if q.id in boxes:
             box = boxes[q.id]
             score, at = last[q.id]
-            out.append(Due(q, box, score, at, at + timedelta(days=INTERVALS[box])))
+            out.append(Due(q, box, score, at, _after(at, INTERVALS[box])))
         else:
             out.append(Due(q, 0, None, None, None))
     return out

@@ -16,7 +16,7 @@ import math
 import os
 import stat
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -134,11 +134,20 @@ def _text(d: dict[str, Any], key: str, default: str | None = None, limit: int = 
     return value
 
 
+_AHEAD = timedelta(days=1)  # clocks disagree, time zones too; a day ahead of now is no answer
+
+
 def _time(d: dict[str, Any], key: str) -> str:
     """An ISO 8601 time as the store writes it ('' for a kept answer: the store gives it
-    the time it is stored)."""
+    the time it is stored), at most a day ahead of now: an answer graded in 9999 stayed
+    the "latest" of its question forever, never due again."""
     value = _text(d, key, "", limit=40)
-    return stored_time(value, key) if value else value
+    if not value:
+        return value
+    t = stored_time(value, key)
+    if datetime.fromisoformat(t) > datetime.now(timezone.utc) + _AHEAD:
+        raise ValueError(f"{key} {value[:40]!r}: in the future (more than a day after now)")
+    return t
 
 
 def stored_time(value: str, what: str) -> str:
