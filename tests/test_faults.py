@@ -310,6 +310,55 @@ def test_a_hostile_archive_is_refused_whole(
     assert not list(tmp_path.rglob("escaped.flac"))
 
 
+_ZSTD = 93  # Zstandard: a method the zip format names that Python 3.11's zipfile cannot read
+
+
+def _recompressed_and_damaged(src: Path, dest: Path, method: int) -> Path:
+    """A copy of an export written with ``method``, bytes inside its database's compressed
+    data changed (the CRC would tell, if the decompressor got that far)."""
+    written = zipfile.ZIP_STORED if method == _ZSTD else method
+    with zipfile.ZipFile(src) as z, zipfile.ZipFile(dest, "w", written) as out:
+        for n in z.namelist():
+            out.writestr(n, z.read(n))
+    data = bytearray(dest.read_bytes())
+    with zipfile.ZipFile(dest) as z:
+        info = z.getinfo("mockint.db")
+    at = info.header_offset
+    if method == _ZSTD:  # a method this zipfile cannot read: named in both headers
+        central = data.rfind(b"PK\x01\x02", 0, data.rfind(b"mockint.db"))
+        data[at + 8 : at + 10] = data[central + 10 : central + 12] = method.to_bytes(2, "little")
+        dest.write_bytes(bytes(data))
+        return dest
+    start = at + 30 + int.from_bytes(data[at + 26 : at + 28], "little")
+    start += int.from_bytes(data[at + 28 : at + 30], "little")
+    middle = start + info.compress_size // 3
+    for i in range(middle, middle + 400):
+        data[i] ^= 0x55
+    dest.write_bytes(bytes(data))
+    return dest
+
+
+@pytest.mark.parametrize(
+    "method", [zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA, _ZSTD], ids=str
+)
+def test_a_damaged_entry_is_a_damaged_archive_whatever_its_compression(
+    method: int, tmp_path: Path, home: Path, resume_bank, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    # an LZMA entry's damage left as an _lzma.LZMAError traceback: zipfile's
+    # decompressors each raise their own error
+    fill(home, resume_bank)
+    good = tmp_path / "good.zip"
+    assert run("export", str(good)).exit_code == 0
+    bad = _recompressed_and_damaged(good, tmp_path / "bad.zip", method)
+    other = tmp_path / "other"
+    monkeypatch.setenv("MOCKINT_HOME", str(other))
+    line = one_error(run("import", str(bad)))
+    assert line.startswith(f"Error: {bad}: damaged archive (") and line.endswith(
+        "; nothing was imported"
+    ), line
+    assert [p.name for p in other.iterdir()] == []
+
+
 def test_an_archive_with_an_extra_column_imports_what_it_knows(
     tmp_path: Path,
     home: Path,

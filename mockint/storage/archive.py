@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import lzma
 import os
 import re
 import sqlite3
@@ -313,8 +314,14 @@ def _imported(
                 return merge.merge(db, names, version, dest_dir, paths, fetch, done)
         except (_Refused, Unsafe) as e:
             raise ArchiveError(f"{src}: {e}; nothing was imported") from None
-        except (zipfile.BadZipFile, OSError, EOFError, zlib.error, RuntimeError) as e:
+        except _DAMAGED as e:
             raise ArchiveError(f"{src}: damaged archive ({e}); nothing was imported") from None
+
+
+# what reading a damaged entry raises: zipfile's own errors, and each decompressor's
+# (deflate: zlib.error; bzip2: OSError, EOFError; LZMA: LZMAError, which is none of those);
+# a method zipfile cannot read is NotImplementedError, an encrypted entry RuntimeError (its base)
+_DAMAGED = (zipfile.BadZipFile, OSError, EOFError, zlib.error, lzma.LZMAError, RuntimeError)
 
 
 # the temp copy of an archive's database lives in the data directory, named after the import's
