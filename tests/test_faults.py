@@ -216,6 +216,32 @@ def test_a_full_disk_leaves_no_empty_files_and_changes_nothing(
     assert not any(p.stat().st_size == 0 for p in full.rglob("*") if p.is_file())
 
 
+def test_an_import_onto_a_full_disk_says_so_not_that_the_archive_is_damaged(
+    tmp_path: Path,
+    tmpfs,
+    resume_bank,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    h = tmp_path / "home"
+    monkeypatch.setenv("MOCKINT_HOME", str(h))
+    fill(h, resume_bank)
+    zpath = tmp_path / "b.zip"
+    assert run("export", str(zpath)).exit_code == 0
+    full = tmpfs("size=8m")
+    fill(full / "home", resume_bank)
+    with open(full / "filler", "wb", buffering=0) as f, pytest.raises(OSError):
+        while True:  # every block taken: the archive's database has nowhere to go
+            f.write(b"\0" * 4096)
+    before = tree(full / "home")
+    monkeypatch.setenv("MOCKINT_HOME", str(full / "home"))
+    line = one_error(run("import", str(zpath)))
+    assert line == (
+        f"Error: {full / 'home'}: cannot write (No space left on device): free some space; "
+        "nothing was imported"
+    ), line
+    assert tree(full / "home") == before
+
+
 # --- hostile archives -------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ and says which entry or row.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import lzma
@@ -315,6 +316,13 @@ def _imported(
         except (_Refused, Unsafe) as e:
             raise ArchiveError(f"{src}: {e}; nothing was imported") from None
         except _DAMAGED as e:
+            if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+                # writing the database's temp copy (or its upgrade) filled the disk: the
+                # archive may be fine ("damaged archive ([Errno 28] ...)" said it was not)
+                raise ArchiveError(
+                    f"{paths.home}: cannot write ({e.strerror}): free some space; "
+                    "nothing was imported"
+                ) from None
             raise ArchiveError(f"{src}: damaged archive ({e}); nothing was imported") from None
 
 
