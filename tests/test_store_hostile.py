@@ -989,6 +989,42 @@ def test_a_recording_path_outside_the_data_directory_is_never_read(
 # --- a moved data directory -----------------------------------------------------------------
 
 
+def test_an_answer_kept_aside_comes_in_after_the_data_directory_moved(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mockint.storage.intake import keep_pending
+
+    # kept while the store was busy: its recording was written as an absolute path, which
+    # import-pending then refused as "outside" the moved directory (the answer was stuck)
+    rec = recording(home / "recordings" / "2026-11-03" / "kept.flac")
+    kept = keep_pending(answer("Q1", rec), home / "pending")
+    assert json.loads(kept.read_text())["audio_path"] == "recordings/2026-11-03/kept.flac"
+    # one kept by an older mockint, an absolute path under the old directory's recordings/
+    old = recording(home / "recordings" / "2026-11-03" / "old.flac")
+    (home / "pending" / "old.json").write_text(
+        json.dumps({**answer("Q2", old).__dict__, "uid": "c" * 32})
+    )
+    # and one whose tail, here, is a link out: still refused
+    secret = recording(tmp_path / "secret.flac")
+    (home / "recordings" / "2026-11-03" / "out.flac").symlink_to(secret)
+    out = {**answer("Q3").__dict__, "uid": "d" * 32}
+    out["audio_path"] = str(home / "recordings" / "2026-11-03" / "out.flac")
+    (home / "pending" / "out.json").write_text(json.dumps(out))
+    moved = tmp_path / "elsewhere" / "home"
+    moved.parent.mkdir()
+    home.rename(moved)
+    monkeypatch.setenv("MOCKINT_HOME", str(moved))
+    line = one_error(run("import-pending"))
+    assert "out.json: recording " in line and f"is outside {moved}" in line, line
+    with Store(moved / "mockint.db") as s:
+        stored = {a.question_id: a.audio_path for a in s.attempts()}
+    assert stored == {
+        "Q1": str(moved / "recordings" / "2026-11-03" / "kept.flac"),
+        "Q2": str(moved / "recordings" / "2026-11-03" / "old.flac"),
+    }
+    assert [p.name for p in (moved / "pending").iterdir()] == ["out.json"]
+
+
 def test_a_moved_data_directory_keeps_every_recording(
     tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

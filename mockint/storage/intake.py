@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mockint.limits import kind_of
-from mockint.storage.recordings import resolve
+from mockint.storage.recordings import moved, resolve, to_stored
 from mockint.storage.store import MODES, Attempt, Store, new_uid, now
 from mockint.storage.untrusted import MAX_DEPTH, MAX_JSON_VALUES, json_values, unfit
 
@@ -219,7 +219,10 @@ def keep_pending(a: Attempt, pending: Path) -> Path:
 
     from mockint.config import write_atomic
 
-    a = replace(a, uid=a.uid or new_uid(), graded_at=a.graded_at or now())
+    # its recording relative to the data directory (``pending``'s parent), as the store
+    # keeps it: an absolute path stopped the answer coming in once the directory moved
+    audio = to_stored(pending.parent, a.audio_path)
+    a = replace(a, uid=a.uid or new_uid(), graded_at=a.graded_at or now(), audio_path=audio)
     pending.mkdir(mode=0o700, parents=True, exist_ok=True)
     pending.chmod(0o700)
     return write_atomic(pending / f"{a.uid}.json", json.dumps(asdict(a), indent=1))
@@ -239,9 +242,7 @@ def import_pending(store: Store, pending: Path) -> tuple[int, list[str]]:
             why = unfit(data) if isinstance(data, dict) else None
             if why:  # what an archive's row may not hold (an export would carry it)
                 raise ValueError(why)
-            a = attempt_from_data(data)
-            if a.audio_path is not None and resolve(store.home, a.audio_path) is None:
-                raise ValueError(f"recording {a.audio_path[:80]!r} is outside {store.home}")
+            a = _recording_here(store.home, attempt_from_data(data))
         except OSError as e:
             refused.append(f"{p}: {e.strerror or e}")
             continue
@@ -256,6 +257,18 @@ def import_pending(store: Store, pending: Path) -> tuple[int, list[str]]:
         except OSError as e:  # stored; its identity keeps it from being stored twice
             refused.append(f"{p}: stored, but cannot be removed ({e.strerror})")
     return added, refused
+
+
+def _recording_here(home: Path, a: Attempt) -> Attempt:
+    """The kept answer with its recording inside ``home`` (ValueError if it is not there):
+    a file kept before its path was written relative, with an absolute path from where
+    the data directory used to be, is found by its ``recordings/...`` tail."""
+    if a.audio_path is None or resolve(home, a.audio_path) is not None:
+        return a
+    here = moved(home, a.audio_path) if os.path.isabs(a.audio_path) else None
+    if here is None:
+        raise ValueError(f"recording {a.audio_path[:80]!r} is outside {home}")
+    return replace(a, audio_path=here)
 
 
 def _read_capped(p: Path) -> str:
