@@ -986,6 +986,35 @@ def test_a_recording_path_outside_the_data_directory_is_never_read(
         ]
 
 
+def test_recordings_of_the_same_name_from_two_archives_are_both_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # two machines' backup.zip, each a different recording named a0.flac: the second
+    # answer was pointed at the first's file and its own audio dropped ("1 recording")
+    zips = {}
+    for machine, seconds in (("A", 1.0), ("B", 2.0), ("C", 1.0)):
+        h = tmp_path / machine
+        monkeypatch.setenv("MOCKINT_HOME", str(h))
+        rec = recording(h / "recordings" / "2026-11-03" / "a0.flac", seconds)
+        with Store(h / "mockint.db") as s:
+            s.add_attempt(replace(answer("Q1", rec), transcript=f"machine {machine}"))
+        (tmp_path / machine / "out").mkdir()
+        zips[machine] = tmp_path / machine / "out" / "backup.zip"
+        assert run("export", str(zips[machine])).exit_code == 0
+    here = tmp_path / "here"
+    monkeypatch.setenv("MOCKINT_HOME", str(here))
+    for machine in "ABC":  # C's recording is A's, byte for byte: kept once
+        r = run("import", str(zips[machine]))
+        assert r.exit_code == 0 and ", 1 recording, " in r.output, r.output
+    with Store(here / "mockint.db") as s:
+        audio = {a.transcript: Path(a.audio_path or "") for a in s.attempts()}
+    for machine in "ABC":
+        original = tmp_path / machine / "recordings" / "2026-11-03" / "a0.flac"
+        assert audio[f"machine {machine}"].read_bytes() == original.read_bytes(), machine
+    assert audio["machine A"] == audio["machine C"] != audio["machine B"]
+    assert sorted(p.name for p in audio["machine A"].parent.iterdir()) == ["a0-2.flac", "a0.flac"]
+
+
 # --- a moved data directory -----------------------------------------------------------------
 
 

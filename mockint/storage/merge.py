@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import filecmp
 import shutil
 import sqlite3
 from collections.abc import Callable, Container, Iterator
@@ -128,19 +129,32 @@ def _remove(copied: list[Path], dest_dir: Path) -> None:
 def _recording(
     name: str | None, dest_dir: Path, home: Path, fetch: Fetch, copied: list[Path]
 ) -> str | None:
-    """Where an answer's recording (the archive's entry ``name``) is kept here, copied in
-    unless it already is (each copy noted in ``copied``)."""
+    """Where an answer's recording (the archive's entry ``name``) is kept here: a file of
+    that name (or that name numbered: ``a-2.flac``) holding the same bytes, or a new copy
+    under the first free one (each copy noted in ``copied``). A file was once reused by
+    its name alone: another archive's recording of that name stood in for this one, whose
+    own audio was dropped."""
     if name is None:
         return None
     out = dest_dir / name.removeprefix("recordings/")
     if not out.resolve().is_relative_to(home):  # checked names; and yet
         raise ArchiveError(f"{name}: outside the data directory")
-    if not out.exists():
-        out.parent.mkdir(parents=True, exist_ok=True)
-        copied.append(out)
-        with open(out, "wb") as f:
-            fetch(name, f)
-    return str(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    part = out.with_name(f".{out.name}.part")  # imports run one at a time (the store's lock)
+    copied.append(part)
+    with open(part, "wb") as f:
+        fetch(name, f)
+    here, n = out, 1
+    while here.is_symlink() or here.exists():
+        if here.is_file() and not here.is_symlink() and filecmp.cmp(here, part, shallow=False):
+            part.unlink()
+            copied.remove(part)
+            return str(here)
+        n += 1
+        here = out.with_stem(f"{out.stem}-{n}")
+    part.rename(here)
+    copied[copied.index(part)] = here
+    return str(here)
 
 
 def merge(
