@@ -337,6 +337,30 @@ def test_ctrl_c_stops_an_import_and_its_temp_copy_goes(
     assert not (tmp_path / "other" / "mockint.db").exists()
 
 
+def test_ctrl_c_as_the_progress_handler_is_entered_is_an_interrupted_import(
+    tmp_path: Path, home: Path, resume_bank, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from .test_report import fill
+
+    fill(home, resume_bank)
+    good = exported(tmp_path)
+    calls = []
+    handler = untrusted._Budget.__call__
+
+    def entered(budget: untrusted._Budget) -> int:  # Ctrl-C before the handler's try
+        calls.append(1)
+        if len(calls) > 3:
+            raise KeyboardInterrupt
+        return handler(budget)
+
+    monkeypatch.setattr(untrusted._Budget, "__call__", entered)
+    monkeypatch.setenv("MOCKINT_HOME", str(tmp_path / "other"))
+    r = run("import", str(good))
+    # it said "Error: ...: the database is damaged or hostile (interrupted)"
+    assert r.exit_code == 1 and r.output.strip() == "Aborted!", r.output
+    assert list((tmp_path / "other").iterdir()) == []
+
+
 def test_ctrl_c_while_the_import_commits_keeps_the_recordings_of_what_it_stored(
     tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

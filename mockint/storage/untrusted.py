@@ -95,6 +95,13 @@ class Guarded(sqlite3.Connection):
 
     def refusal(self, e: sqlite3.Error | MemoryError) -> BaseException:
         """What a SQLite failure on this connection becomes: Ctrl-C, or a refusal."""
+        code = getattr(e, "sqlite_errorcode", None)
+        if code == sqlite3.SQLITE_INTERRUPT and not self.budget.expired:
+            # only the progress handler interrupts, and past the deadline it says so: this
+            # was Ctrl-C, raised as the handler was entered, before its try could note it
+            # (sqlite3 drops an exception the handler raises: "damaged or hostile
+            # (interrupted)", said of the user's own Ctrl-C)
+            self.budget.interrupted = True
         if self.budget.interrupted:
             return KeyboardInterrupt()
         if self.budget.expired:
