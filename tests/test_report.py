@@ -337,6 +337,39 @@ def test_review_a_question_and_compare_best_with_latest(home: Path, resume_bank:
     assert r.exit_code == 2 and "answered question (Q12)" in r.output
 
 
+def test_an_older_answer_imported_later_is_not_the_latest(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the report and review took the newest row id for "latest": an answer of 2025
+    # imported beside two of 2026 became the latest, its score the readiness, the range
+    # ran "2026-11-03 to 2025-01-01"
+    def answer(score: float, day: str) -> Attempt:
+        t = f"{day}T10:00:00+00:00"
+        a = Attempt("resume", "Q1", CATS[0], f"Scored {score:.0f}.", score, 0.5)
+        return Attempt(**{**a.__dict__, "graded_at": t, "started_at": t})
+
+    old = tmp_path / "old"
+    with Store(old / "mockint.db") as s:
+        s.add_attempt(answer(100.0, "2025-01-01"))
+    monkeypatch.setenv("MOCKINT_HOME", str(old))
+    assert run("export", str(tmp_path / "old.zip")).exit_code == 0
+    with Store(home / "mockint.db") as s:
+        s.add_attempt(answer(40.0, "2026-11-02"))
+        s.add_attempt(answer(60.0, "2026-11-03"))
+    monkeypatch.setenv("MOCKINT_HOME", str(home))
+    assert run("import", str(tmp_path / "old.zip")).exit_code == 0  # stored as a3
+    first = run("report").stdout.splitlines()[0]
+    assert "2025-01-01 to 2026-11-03. Readiness 60/100" in first, first
+    data = json.loads(run("report", "--format", "json").stdout)
+    [p] = data["progress"]
+    assert (p["first"], p["best"], p["latest"], p["change"]) == (100.0, 100.0, 60.0, -40.0)
+    assert [x["score"] for x in data["categories"][0]["series"]] == [100.0, 40.0, 60.0]
+    assert data["categories"][0]["latest"] == 60.0
+    out = run("review", "Q1", "--compare").stdout
+    assert "best a3 (100)" in out and "latest a2 (60)" in out, out
+    assert out.splitlines()[2].startswith("  a3 ")  # listed in the order graded
+
+
 def editor(monkeypatch: pytest.MonkeyPatch, where: Path, script: str) -> None:
     """$EDITOR: a shell script run on the file to edit ("$1")."""
     sh = where / "editor.sh"

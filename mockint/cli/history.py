@@ -335,7 +335,7 @@ def _review_question(store: Any, target: str, compare: bool, bank_name: str | No
     name = pick_bank(store, bank_name)
     ids = [q for q in store.question_ids(name) if normalise_id(q) == normalise_id(target)]
     mine = [a for q in ids for a in store.attempts(bank=name, question=q) if a.status == "complete"]
-    mine.sort(key=lambda a: a.id or 0)
+    mine.sort(key=lambda a: (a.graded_at, a.id or 0))  # an older one imported: not latest
     if not mine:
         if re.fullmatch(r"[aA][0-9]+", target):
             raise click.ClickException(f"no attempt '{target}': see 'mockint review SESSION'")

@@ -68,7 +68,7 @@ def _after(at: datetime, days: int) -> datetime:
 
 def schedule(questions: Sequence[Question], attempts: Iterable[Answer]) -> list[Due]:
     """Each question's box, last score and due time, from complete attempts (each
-    question's oldest first)."""
+    question's in the order graded: an older answer imported later comes first)."""
     boxes: dict[str, int] = {}
     last: dict[str, tuple[float, datetime]] = {}
     for a in attempts:

@@ -135,7 +135,13 @@ def _listed(store: Store, sel: Selection, bank: Bank | None, r: Report, qs: list
         progress=[
             replace(p, series=series("question_id", p.question_id, p.attempts)) for p in r.progress
         ],
-        items=StoredAnswers(store, sel, bank, r.attempts, sorted(qs, key=lambda g: -g.last)),
+        items=StoredAnswers(
+            store,
+            sel,
+            bank,
+            r.attempts,
+            sorted(qs, key=lambda g: (g.last_at, g.last), reverse=True),
+        ),
     )
 
 
@@ -162,7 +168,9 @@ def _brief(
     progress = [_progress(g, ends, questions) for g in qs if g.answers > 1]
     latest = [ends[g.last] for g in qs]  # each question's, in the order first answered
     t = _tallies(store, sel)
-    first, last = ends[min(g.first for g in qs)], ends[max(g.last for g in qs)]
+    # by when graded: an older answer imported later has a higher id, and is not "latest"
+    first = min((ends[g.first] for g in qs), key=lambda a: (a.graded_at, a.id))
+    last = max((ends[g.last] for g in qs), key=lambda a: (a.graded_at, a.id))
     name = (
         sel.bank
         or store.db.execute("SELECT bank FROM attempts WHERE id = ?", (first.id,)).fetchone()[0]

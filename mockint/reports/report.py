@@ -106,8 +106,8 @@ class Corrected:
 
 
 def corrected_of(items: Iterable[AttemptView]) -> Corrected:
-    """What :class:`Corrected` says of answers held in memory (oldest first)."""
-    mine = [a for a in items if a.corrections]
+    """What :class:`Corrected` says of answers held in memory (latest: graded last)."""
+    mine = sorted((a for a in items if a.corrections), key=lambda a: (a.graded_at, a.id))
     latest = list(reversed(mine[-CORRECTED_SHOWN:]))
     return Corrected(sum(len(a.corrections) for a in mine), len(mine), latest)
 
@@ -128,7 +128,7 @@ def by_question(items: Collection[AttemptView]) -> Iterator[tuple[int, Iterator[
         yield from items.by_question()
         return
     by_q: dict[str, list[AttemptView]] = {}
-    for a in reversed(list(items)):
+    for a in sorted(items, key=lambda a: (a.graded_at, a.id), reverse=True):
         by_q.setdefault(a.question_id, []).append(a)
     for xs in by_q.values():
         yield len(xs), iter(xs)
@@ -354,7 +354,9 @@ def assemble(
     weakest: int = 5,
     bank_name: str = "",
 ) -> Report:
-    """A Report from the complete answers' figures (oldest first) and their tallies."""
+    """A Report from the complete answers' figures and their tallies (first, latest,
+    progress and series by when each was graded, not by when it was stored)."""
+    done = sorted(done, key=lambda a: (a.graded_at, a.id or 0))
     questions = {q.id: q for q in bank.questions} if bank else {}
     progress = question_progress(done, bank)
     latest: dict[str, Scored] = {}

@@ -98,12 +98,16 @@ class Group(NamedTuple):
     questions: int  # distinct questions among them
     total: float  # the sum of their scores, added oldest first (by category)
     best: float  # the highest score
-    first: int  # the oldest one's id
-    last: int  # the latest one's id
+    first: int  # the id of the one graded first (of those graded at once, the first stored)
+    last: int  # the id of the one graded last (an imported older answer is not "latest")
+    last_at: str  # when that one was graded
 
 
 # each grouping's covering index: by category it walks each one's answers oldest first
 _GROUPED = {"category": "attempts_category", "question_id": "attempts_report"}
+# an answer's place in time, as one text that sorts as (graded_at, id): times sort as text
+# (the store writes them in one form), and char(1) sorts before any character of a time
+_WHEN = "graded_at || char(1) || printf('%019d', id)"
 
 
 def groups(db: sqlite3.Connection, sel: Selection, by: str) -> list[Group]:
@@ -115,11 +119,19 @@ def groups(db: sqlite3.Connection, sel: Selection, by: str) -> list[Group]:
     cur.row_factory = None
     rows = cur.execute(
         f"SELECT {by}, COUNT(*), {distinct}, SUM(score), MAX(score), "
-        f"MIN(id) AS first, MAX(id) FROM attempts INDEXED BY {_GROUPED[by]} "
+        f"MIN({_WHEN}) AS first, MAX({_WHEN}) FROM attempts INDEXED BY {_GROUPED[by]} "
         f"WHERE {where} GROUP BY {by} ORDER BY first",
         args,
     )
-    return list(map(Group._make, rows))
+    return [
+        Group(key, n, qs, total, best, _id(first), _id(last), last.rsplit("\x01", 1)[0])
+        for key, n, qs, total, best, first, last in rows
+    ]
+
+
+def _id(when: str) -> int:
+    """The id in a :data:`_WHEN` text."""
+    return int(when.rsplit("\x01", 1)[1])
 
 
 def rows(db: sqlite3.Connection, ids: list[int]) -> dict[int, Scored]:
@@ -145,7 +157,7 @@ def tail(db: sqlite3.Connection, sel: Selection, category: str, n: int) -> list[
     where, args = sel.where()
     rows = db.execute(
         "SELECT graded_at, score FROM attempts INDEXED BY attempts_category "
-        f"WHERE category = ? AND {where} ORDER BY id DESC LIMIT ?",
+        f"WHERE category = ? AND {where} ORDER BY graded_at DESC, id DESC LIMIT ?",
         [category, *args, n],
     ).fetchall()
     return [(str(t), float(s)) for t, s in reversed(rows)]
@@ -166,7 +178,9 @@ def corrected(db: sqlite3.Connection, sel: Selection, latest: int) -> tuple[int,
     # may walk every selected answer to look for its row: 0.34 s of 1M with none)
     join = f"FROM attempt_corrected c CROSS JOIN attempts a ON a.id = c.attempt_id WHERE {where}"
     words, answers = db.execute(f"SELECT SUM(c.words), COUNT(*) {join}", args).fetchone()
-    ids = db.execute(f"SELECT a.id {join} ORDER BY a.id DESC LIMIT ?", [*args, latest])
+    ids = db.execute(
+        f"SELECT a.id {join} ORDER BY a.graded_at DESC, a.id DESC LIMIT ?", [*args, latest]
+    )
     return int(words or 0), int(answers), [int(r[0]) for r in ids.fetchall()]
 
 
@@ -178,13 +192,13 @@ def series(
     db: sqlite3.Connection, sel: Selection, by: str, key: str
 ) -> Iterator[tuple[str, float]]:
     """The selected answers of one category or question (``by``): (graded_at, score),
-    oldest first, read as they are walked."""
+    graded first first, read as they are walked."""
     where, args = sel.where()
     cur = db.cursor()
     cur.row_factory = None
     rows = cur.execute(
         f"SELECT graded_at, score FROM attempts INDEXED BY {_WALKED[by]} "
-        f"WHERE {by} = ? AND {where} ORDER BY id",
+        f"WHERE {by} = ? AND {where} ORDER BY graded_at, id",
         [key, *args],
     )
     for row in rows:  # noqa: UP028 (``yield from`` closes the cursor, maybe after the store)
@@ -194,8 +208,8 @@ def series(
 def answer_rows(
     db: sqlite3.Connection, sel: Selection, question: str | None = None
 ) -> Iterator[sqlite3.Row]:
-    """The selected answers whole, read a few at a time: every one oldest first, or one
-    question's newest first."""
+    """The selected answers whole, read a few at a time: every one in the order stored, or
+    one question's graded last first."""
     where, args = sel.where()
     if question is None:  # the ids found by an index, in order: no sort of whole rows
         ids = f"SELECT id FROM attempts WHERE {where}"
@@ -205,7 +219,7 @@ def answer_rows(
             "SELECT id FROM attempts INDEXED BY attempts_by_question "
             f"WHERE question_id = ? AND {where}"
         )
-        sql = f"SELECT * FROM attempts WHERE id IN ({ids}) ORDER BY id DESC"
+        sql = f"SELECT * FROM attempts WHERE id IN ({ids}) ORDER BY graded_at DESC, id DESC"
         args = [question, *args]
     cur = db.execute(sql, args)
     while rows := cur.fetchmany(256):
@@ -222,14 +236,14 @@ class Answered(NamedTuple):
 
 
 def answered(db: sqlite3.Connection, bank: str) -> Iterator[Answered]:
-    """A bank's complete answers' few figures, by question and oldest first within each,
-    read as they are walked (the schedule folds each question's answers in order)."""
+    """A bank's complete answers' few figures, by question and graded first first within
+    each, read as they are walked (the schedule folds each question's answers in order)."""
     cur = db.cursor()
     cur.row_factory = None
     rows = cur.execute(
         "SELECT question_id, status, score, graded_at FROM attempts "
         "INDEXED BY attempts_by_question WHERE bank = ? AND status = 'complete' "
-        "ORDER BY question_id, id",
+        "ORDER BY question_id, graded_at, id",
         (bank,),
     )
     for row in rows:  # noqa: UP028 (``yield from`` closes the cursor, maybe after the store)
