@@ -497,3 +497,25 @@ def test_a_looping_recording_is_heard_the_same_every_time(tmp_path) -> None:  # 
     heard = {transcribe_by_phrases(audio, engine, default_vad()).text for _ in range(3)}
     assert sampled, "this audio no longer loops: the test's premise"
     assert len(heard) == 1, heard
+
+
+@pytest.mark.slow
+def test_two_recordings_heard_at_once_decode_side_by_side_as_each_alone(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Offline, two recordings' groups of phrases decode on two copies of the decoder at
+    once (WhisperOptions.lanes), each heard as it is heard alone."""
+    from mockint.rehearsal.worker import hear_files
+
+    texts = [
+        "I keep functions small, and I write a test before I change a module.",
+        "We cache the slow query in Redis, and a worker refreshes it every hour.",
+    ]
+    files = [str(espeak(t, tmp_path / f"a{i}.wav")) for i, t in enumerate(texts)]
+    engine = make_transcriber(WhisperOptions(engine="ct2"))
+    gathers = engine.load().model.gathers
+    assert len(gathers) == 2
+    alone = [next(hear_files([(f, None)], engine)) for f in files]
+    assert gathers[1].calls == 0  # one recording heard alone: the first decoder
+    together = list(hear_files([(f, None) for f in files], engine))
+    assert all(g.calls > 0 for g in gathers)
+    assert [t.text for t in together] == [t.text for t in alone]  # type: ignore[union-attr]
+    assert [t.words for t in together] == [t.words for t in alone]  # type: ignore[union-attr]

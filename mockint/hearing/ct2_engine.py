@@ -64,6 +64,9 @@ class CT2Transcriber(Engine):
             )
         self._scorers: queue.Queue[Any] = queue.Queue()  # models free to score a text
         self._pool: Any = None  # threads that score texts, when options.workers > 1
+        # decoders free for a group of phrases (:meth:`hear_many`); the last freed is taken
+        # first, so that one recording heard alone always decodes on the first
+        self._lanes: queue.LifoQueue[Gather] = queue.LifoQueue()
 
     def _name(self) -> str:
         return f"whisper-{self.options.model}-ct2-{self.options.compute_type}"
@@ -91,9 +94,13 @@ class CT2Transcriber(Engine):
                 # (hearing/gather.py), so its draws start from the seed every time
                 ctranslate2.set_random_seed(SEED)
                 o = self.options
-                threads, workers = max(1, o.threads), max(1, o.workers)
+                threads, workers, lanes = max(1, o.threads), max(1, o.workers), max(1, o.lanes)
                 model = WhisperModel(
-                    str(folder), device="cpu", compute_type=o.compute_type, cpu_threads=threads
+                    str(folder),
+                    device="cpu",
+                    compute_type=o.compute_type,
+                    cpu_threads=threads,
+                    num_workers=lanes,  # replicas: calls of different threads run at once
                 )
 
                 def again(n: int) -> Any:  # the same weights, on n threads
@@ -104,14 +111,19 @@ class CT2Transcriber(Engine):
                 # beam search and sampling stay on the one model (its seeded draws too);
                 # the encoder and the audio check get copies when there are more workers
                 encoder = again(threads * workers) if workers > 1 else None
-                gather = Gather(
-                    model.model,
-                    from_array=lambda a: ctranslate2.StorageView.from_array(
-                        np.ascontiguousarray(a)
-                    ),
-                    fresh=lambda: again(threads),  # a sampled retry's own seeded draws
-                )
-                model.model = _KeepsEncoding(model.model, encoder, o.encode == "spliced", gather)
+                gathers = [
+                    Gather(
+                        model.model,
+                        from_array=lambda a: ctranslate2.StorageView.from_array(
+                            np.ascontiguousarray(a)
+                        ),
+                        fresh=lambda: again(threads),  # a sampled retry's own seeded draws
+                    )
+                    for _ in range(lanes)
+                ]
+                for g in reversed(gathers):
+                    self._lanes.put(g)
+                model.model = _KeepsEncoding(model.model, encoder, o.encode == "spliced", gathers)
                 if o.encode == "spliced":
                     # one encoder pass (0.2-0.4 s) made with the model (practice preloads it
                     # while the first question is spoken), not on the first phrase
@@ -134,7 +146,7 @@ class CT2Transcriber(Engine):
         unsure = o.log_prob_threshold if o.resample_unsure else None
         # a thread of a group (:meth:`hear_many`) keeps its own encoding, and its decodes
         # wait for the group's others; any other decode has the model to itself
-        with nullcontext() if keeper.gather.in_group() else self._lock:
+        with nullcontext() if keeper.lane().in_group() else self._lock:
             keeper.first = None
             found, _ = model.transcribe(
                 audio,
@@ -173,9 +185,17 @@ class CT2Transcriber(Engine):
     ) -> list[Heard]:
         """:meth:`hear` of each (audio, hints, voiced), on a thread each, their windows
         decoded as one batch (:class:`mockint.hearing.gather.Gather`): the same
-        transcripts, sooner."""
+        transcripts, sooner. Groups heard at once (two recordings) take a decoder each
+        while there are ``options.lanes``, then share."""
         keeper: _KeepsEncoding = self.load().model
-        return keeper.gather.group(lambda item: self.hear(*item), list(items))
+        try:
+            lane = self._lanes.get_nowait()
+        except queue.Empty:  # every lane busy: join the first one's groups
+            return keeper.gather.group(lambda item: self.hear(*item), list(items))
+        try:
+            return lane.group(lambda item: self.hear(*item), list(items))
+        finally:
+            self._lanes.put(lane)
 
     def _scorer(self, model: Any, encoding: Any) -> _Scores:
         """Texts' log-probabilities under the decoder given ``encoding`` (the part of the
@@ -273,12 +293,18 @@ class _KeepsEncoding:
     window's encoding (made once, at load), so the decoder still reads 30 s."""
 
     def __init__(
-        self, model: Any, encoder: Any = None, splice: bool = False, gather: Gather | None = None
+        self,
+        model: Any,
+        encoder: Any = None,
+        splice: bool = False,
+        gathers: Sequence[Gather] = (),
     ):
         self.model = model
         self.encoder = encoder or model
         self._local = threading.local()  # each thread's first encoding (see `first`)
-        self.gather = gather or Gather(model)  # generate, batched for a group of threads
+        # generate, batched for a group of threads: a gather a lane (hear_many)
+        self.gathers = list(gathers) or [Gather(model)]
+        self.gather = self.gathers[0]
         self.splice = splice
         self.empty: np.ndarray | None = None  # an all-padding window's encoding
         self.frames = 0  # feature frames the encoder has read (of every window)
@@ -292,8 +318,12 @@ class _KeepsEncoding:
     def first(self, value: Any) -> None:
         self._local.first = value
 
+    def lane(self) -> Gather:
+        """The gather of the group this thread hears in (the first where none)."""
+        return next((g for g in self.gathers if g.in_group()), self.gather)
+
     def generate(self, features: Any, prompts: Any, **kwargs: Any) -> Any:
-        return self.gather.generate(features, prompts, **kwargs)
+        return self.lane().generate(features, prompts, **kwargs)
 
     def encode(self, features: Any, *args: Any, **kwargs: Any) -> Any:
         out = self._encoded(features, *args, **kwargs) if self.splice else None

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,8 +127,11 @@ class Gather:
     def group(self, f: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
         """``f`` of each item, on a thread each, their ``generate`` calls batched; in order.
         An exception of ``f`` is raised here (the first item's that raised)."""
-        if len(items) <= 1:
-            return [f(x) for x in items]
+        if len(items) <= 1:  # on this thread, a member still (its calls are this gather's)
+            with self._cond:
+                self._members += len(items)
+            with self._member() if items else nullcontext():
+                return [f(x) for x in items]
         out: list[Any] = [None] * len(items)
         errors: list[BaseException | None] = [None] * len(items)
 

@@ -243,7 +243,7 @@ class PhraseTranscriber:
         began = time.perf_counter()
         many = getattr(self.transcriber, "transcribe_many", None)
         try:
-            if len(phrases) > 1 and many is not None:
+            if many is not None and (len(phrases) > 1 or self.group > 1):  # offline: a lane
                 found = many([(audio, self.hints, voiced) for audio, _, _, voiced in phrases])
             else:
                 found = [self.transcriber.transcribe(p[0], self.hints, p[3]) for p in phrases]

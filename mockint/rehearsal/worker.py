@@ -241,7 +241,10 @@ class TranscribePool:
     results come back in order (a file that fails gives its error message)."""
 
     def __init__(self, options: WhisperOptions, jobs: int):
-        self.options, self.jobs = options, jobs
+        from dataclasses import replace
+
+        # a process a core: its recordings share one decoder (measured, docs/measurements.md)
+        self.options, self.jobs = replace(options, lanes=1), jobs
         self._pool: Any = None
 
     def __call__(self, todo: list[tuple[str, Hints | None]]) -> list[Transcript | str]:
