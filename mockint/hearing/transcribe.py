@@ -109,8 +109,8 @@ class WhisperOptions:
     # offline (`grade --batch`, `transcribe`), recordings heard at once decode side by side,
     # each group of phrases on one of this many copies of the decoder (CTranslate2 replicas
     # sharing the weights: no more memory or load time). `transcribe` of 24 answers: 22.9-
-    # 24.2 s on one, 18.4-19.5 s on two, the same transcripts (docs/measurements.md). A
-    # `--jobs N` pool's processes have one each (two each: 13.7-14.0 -> 14.4-14.6 s)
+    # 24.2 s on one, 14.7 s on two, the same transcripts (docs/measurements.md). A `--jobs
+    # N` pool's processes have one each (two each: 13.7-14.0 -> 14.4-14.6 s)
     lanes: int = 2
     # per-word times, from cross-attention alignment (delivery needs them)
     word_timestamps: bool = True
