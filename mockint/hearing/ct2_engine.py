@@ -48,6 +48,18 @@ SCORE_FRAMES = 2
 SCORE_PAD: int | None = 100
 
 
+def _libraries() -> tuple[Any, Any]:
+    """CTranslate2 and faster-whisper's model class, or a one-line error naming the fix."""
+    from mockint.models.registry import ModelError
+
+    try:
+        import ctranslate2
+        from faster_whisper import WhisperModel
+    except ImportError as e:
+        raise ModelError(f"faster-whisper is not installed ({e}): run 'make setup'") from e
+    return ctranslate2, WhisperModel
+
+
 class CT2Transcriber(Engine):
     """Whisper on CTranslate2 (faster-whisper), int8 on the CPU, read straight from the
     weights package after its sha256 is checked; nothing is fetched."""
@@ -77,18 +89,12 @@ class CT2Transcriber(Engine):
             if self._model is None:
                 import os
 
-                from mockint.models.registry import ModelError, ct2_model_dir
+                from mockint.models.registry import ct2_model_dir
 
                 folder, self.sha256 = ct2_model_dir(self.options.model)
                 os.environ["HF_HUB_OFFLINE"] = "1"
                 self._on_status(f"Loading Whisper {self.options.model}…")
-                try:
-                    import ctranslate2
-                    from faster_whisper import WhisperModel
-                except ImportError as e:
-                    raise ModelError(
-                        f"faster-whisper is not installed ({e}): run 'make setup'"
-                    ) from e
+                ctranslate2, WhisperModel = _libraries()
                 # CTranslate2 seeds each of its threads' samplers once, on first use (not
                 # per decode): each sampled retry is made on a fresh copy of the model
                 # (hearing/gather.py), so its draws start from the seed every time
