@@ -151,3 +151,31 @@ def test_a_spoken_answer_gets_the_same_grade_five_times(
         assert [k.status for k in a.grade.key_points] == [
             k.status for k in runs[0].grade.key_points
         ]
+
+
+def test_a_story_is_read_once_and_shown_as_it_was_graded(
+    resume_bank: Bank, embedder: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mockint.grading import assess, grade
+    from mockint.grading.assess import Assessor
+
+    read: list[str] = []
+
+    def counted(real):  # type: ignore[no-untyped-def]
+        def wrapper(texts, encoder):  # type: ignore[no-untyped-def]
+            read.extend(texts)
+            return real(texts, encoder)
+
+        return wrapper
+
+    monkeypatch.setattr(grade, "read_star", counted(grade.read_star))
+    monkeypatch.setattr(assess, "read_star", counted(assess.read_star))
+    q = resume_bank.get(f"Q{ROWS[0]['q']}")
+    a = Assessor(embedder).assess_text("resume", q, STORY)  # type: ignore[arg-type]
+    assert read == [STORY.strip()] and a.star is not None and a.star == a.grade.star
+
+    # graded on its first words only, the whole answer's story is still read for the screen
+    read.clear()
+    short = Assessor(embedder, options=GradeOptions(max_words=12))  # type: ignore[arg-type]
+    cut = short.assess_text("resume", q, STORY)
+    assert cut.grade.star is None and cut.star is not None and read[-1] == STORY.strip()

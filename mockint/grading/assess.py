@@ -167,7 +167,7 @@ class Assessor:
             audio_path,
             started or now(),
             measure(t.words, _length(question), pauses),
-            read_star([t.text[:MAX_ANSWER_CHARS]], self.embedder)[0]
+            (g.star or read_star([t.text[:MAX_ANSWER_CHARS]], self.embedder)[0])
             if question.behavioural
             else None,
         )

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple, Protocol
 
 import numpy as np
@@ -163,6 +163,9 @@ class Grade:
     key_points: tuple[KeyPoint, ...]
     hedges: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())  # why the score was lowered, if it was
+    # the STAR reading of the whole text graded, where the grade read one (a behavioural
+    # question): the assessment shows it, instead of reading the answer a second time
+    star: Star | None = field(default=None, compare=False, repr=False)
 
     @property
     def covered(self) -> list[KeyPoint]:
@@ -266,9 +269,11 @@ def grade_many(
     out = []
     for text, (full, q) in zip(texts, items, strict=True):
         g = _grade_one(text, q, enc, o, stars.get(text))
-        if len(text) < len(full):
+        if len(text) < len(full):  # its story was read in the first words only: no star
             cut = f"graded the first {o.max_words:,} words of {len(full.split()):,}"
             g = Grade(g.score, g.coverage, g.key_points, g.hedges, (*g.notes, cut))
+        elif text in stars:
+            g = replace(g, star=stars[text])
         out.append(g)
     return out
 
