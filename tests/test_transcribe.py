@@ -501,8 +501,11 @@ def test_a_looping_recording_is_heard_the_same_every_time(tmp_path) -> None:  # 
 
 @pytest.mark.slow
 def test_two_recordings_heard_at_once_decode_side_by_side_as_each_alone(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """Offline, two recordings' groups of phrases decode on two copies of the decoder at
-    once (WhisperOptions.lanes), each heard as it is heard alone."""
+    """Offline, two recordings' groups of phrases decode at once, each in a lane of its own
+    on two replicas of the model (WhisperOptions.lanes), each heard as it is heard alone."""
+    import threading
+
+    from mockint.rehearsal.offline import side_by_side
     from mockint.rehearsal.worker import hear_files
 
     texts = [
@@ -510,12 +513,43 @@ def test_two_recordings_heard_at_once_decode_side_by_side_as_each_alone(tmp_path
         "We cache the slow query in Redis, and a worker refreshes it every hour.",
     ]
     files = [str(espeak(t, tmp_path / f"a{i}.wav")) for i, t in enumerate(texts)]
-    engine = make_transcriber(WhisperOptions(engine="ct2"))
-    gathers = engine.load().model.gathers
-    assert len(gathers) == 2
+    engine = make_transcriber(side_by_side(WhisperOptions(engine="ct2"), cores=2))
+    keeper = engine.load().model
+    gathers = keeper.gathers
+    assert len(gathers) == 2 and keeper.model.num_workers == 2
     alone = [next(hear_files([(f, None)], engine)) for f in files]
-    assert gathers[1].calls == 0  # one recording heard alone: the first decoder
+    assert gathers[1].calls == 0  # one recording heard alone: the first lane
+
+    # each lane's first generate waits for the other's: they can only both pass if the two
+    # recordings' decodes are under way at the same time (a timeout fails the test)
+    meet = threading.Barrier(2, timeout=60)
+
+    class Met:
+        def __init__(self, model) -> None:  # type: ignore[no-untyped-def]
+            self.model, self.waited = model, False
+
+        def __getattr__(self, name):  # type: ignore[no-untyped-def]
+            return getattr(self.model, name)
+
+        def generate(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if not self.waited:
+                self.waited = True
+                meet.wait()
+            return self.model.generate(*args, **kwargs)
+
+    for g in gathers:
+        g.model = Met(g.model)
     together = list(hear_files([(f, None) for f in files], engine))
-    assert all(g.calls > 0 for g in gathers)
+    assert all(g.model.waited for g in gathers) and not meet.broken
     assert [t.text for t in together] == [t.text for t in alone]  # type: ignore[union-attr]
     assert [t.words for t in together] == [t.words for t in alone]  # type: ignore[union-attr]
+
+
+def test_many_recordings_get_a_lane_each_where_there_is_a_core_for_each() -> None:
+    from mockint.rehearsal.offline import side_by_side
+
+    assert WhisperOptions().lanes == 1  # practice, a single answer, a --jobs process
+    assert side_by_side(WhisperOptions(), cores=2).lanes == 2
+    assert side_by_side(WhisperOptions(), cores=1).lanes == 1
+    assert side_by_side(WhisperOptions(threads=2), cores=2).lanes == 1
+    assert side_by_side(WhisperOptions(threads=2), cores=4).lanes == 2

@@ -51,7 +51,7 @@ def _transcriber(model: str, threads: int, engine: str) -> Any:
     type=click.IntRange(1, 16),
     default=1,
     show_default=True,
-    help="Processes transcribing the files.",
+    help="Processes transcribing the files (one already uses two cores: two files at once).",
 )
 def transcribe(
     files: tuple[Path, ...], model: str, threads: int, engine: str, as_json: bool, jobs: int
@@ -120,7 +120,7 @@ def _print_heard(file: Path, model: str, result: Any, as_json: bool, several: bo
     type=click.IntRange(1, 16),
     default=1,
     show_default=True,
-    help="--batch: processes transcribing its audio answers.",
+    help="--batch: processes transcribing its audio answers (one already uses two cores).",
 )
 def grade(
     qid: str | None,

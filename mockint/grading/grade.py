@@ -163,9 +163,7 @@ class Grade:
     key_points: tuple[KeyPoint, ...]
     hedges: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())  # why the score was lowered, if it was
-    # the STAR reading of the whole text graded, where the grade read one (a behavioural
-    # question): the assessment shows it, instead of reading the answer a second time
-    star: Star | None = field(default=None, compare=False, repr=False)
+    star: Star | None = field(default=None, compare=False, repr=False)  # the text's, if read
 
     @property
     def covered(self) -> list[KeyPoint]:
@@ -272,7 +270,7 @@ def grade_many(
         if len(text) < len(full):  # its story was read in the first words only: no star
             cut = f"graded the first {o.max_words:,} words of {len(full.split()):,}"
             g = Grade(g.score, g.coverage, g.key_points, g.hedges, (*g.notes, cut))
-        elif text in stars:
+        elif text in stars:  # the assessment shows it: no second reading
             g = replace(g, star=stars[text])
         out.append(g)
     return out

@@ -76,9 +76,11 @@ class CT2Transcriber(Engine):
             )
         self._scorers: queue.Queue[Any] = queue.Queue()  # models free to score a text
         self._pool: Any = None  # threads that score texts, when options.workers > 1
-        # decoders free for a group of phrases (:meth:`hear_many`); the last freed is taken
-        # first, so that one recording heard alone always decodes on the first
-        self._lanes: queue.LifoQueue[Gather] = queue.LifoQueue()
+        # the lanes (:meth:`hear_many`) and which are free; the first free is taken, so
+        # one recording heard alone always batches on the first
+        self._lanes: list[Gather] = []
+        self._free: set[int] = set()
+        self._lanes_lock = threading.Lock()
 
     def _name(self) -> str:
         return f"whisper-{self.options.model}-ct2-{self.options.compute_type}"
@@ -106,7 +108,10 @@ class CT2Transcriber(Engine):
                     device="cpu",
                     compute_type=o.compute_type,
                     cpu_threads=threads,
-                    num_workers=lanes,  # replicas: calls of different threads run at once
+                    # replicas sharing the weights (each adds its working memory, ~50-130
+                    # MB): CTranslate2 gives each call to an idle one, so calls of two
+                    # threads run at once
+                    num_workers=lanes,
                 )
 
                 def again(n: int) -> Any:  # the same weights, on n threads
@@ -114,8 +119,8 @@ class CT2Transcriber(Engine):
                         str(folder), device="cpu", compute_type=o.compute_type, intra_threads=n
                     )
 
-                # beam search and sampling stay on the one model (its seeded draws too);
-                # the encoder and the audio check get copies when there are more workers
+                # the encoder and the audio check get copies of their own when there are
+                # more workers; a sampled retry is made on a fresh copy (its seeded draws)
                 encoder = again(threads * workers) if workers > 1 else None
                 gathers = [
                     Gather(
@@ -127,8 +132,6 @@ class CT2Transcriber(Engine):
                     )
                     for _ in range(lanes)
                 ]
-                for g in reversed(gathers):
-                    self._lanes.put(g)
                 model.model = _KeepsEncoding(model.model, encoder, o.encode == "spliced", gathers)
                 if o.encode == "spliced":
                     # one encoder pass (0.2-0.4 s) made with the model (practice preloads it
@@ -137,6 +140,7 @@ class CT2Transcriber(Engine):
                     model.model.empty_window(fx.mel_filters.shape[0], fx.nb_max_frames)
                 for m in [model.model.model] + [again(threads) for _ in range(workers - 1)]:
                     self._scorers.put(m)
+                self._lanes, self._free = gathers, set(range(lanes))  # all made: usable
                 self._model = model
             return self._model
 
@@ -151,7 +155,8 @@ class CT2Transcriber(Engine):
         keeper: _KeepsEncoding = model.model
         unsure = o.log_prob_threshold if o.resample_unsure else None
         # a thread of a group (:meth:`hear_many`) keeps its own encoding, and its decodes
-        # wait for the group's others; any other decode has the model to itself
+        # wait for the group's others; other decodes take the engine's lock (lanes' groups
+        # may decode beside them, on another replica)
         with nullcontext() if keeper.lane().in_group() else self._lock:
             keeper.first = None
             found, _ = model.transcribe(
@@ -191,17 +196,21 @@ class CT2Transcriber(Engine):
     ) -> list[Heard]:
         """:meth:`hear` of each (audio, hints, voiced), on a thread each, their windows
         decoded as one batch (:class:`mockint.hearing.gather.Gather`): the same
-        transcripts, sooner. Groups heard at once (two recordings) take a decoder each
-        while there are ``options.lanes``, then share."""
+        transcripts, sooner. Groups heard at once (two recordings) take a lane each (a
+        batch of their own, on the replicas of ``options.lanes``) while one is free, then
+        share the first."""
         keeper: _KeepsEncoding = self.load().model
-        try:
-            lane = self._lanes.get_nowait()
-        except queue.Empty:  # every lane busy: join the first one's groups
+        with self._lanes_lock:
+            lane = min(self._free, default=None)
+            if lane is not None:
+                self._free.remove(lane)
+        if lane is None:  # every lane busy: join the first one's groups
             return keeper.gather.group(lambda item: self.hear(*item), list(items))
         try:
-            return lane.group(lambda item: self.hear(*item), list(items))
+            return self._lanes[lane].group(lambda item: self.hear(*item), list(items))
         finally:
-            self._lanes.put(lane)
+            with self._lanes_lock:
+                self._free.add(lane)
 
     def _scorer(self, model: Any, encoding: Any) -> _Scores:
         """Texts' log-probabilities under the decoder given ``encoding`` (the part of the

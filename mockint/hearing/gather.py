@@ -128,9 +128,7 @@ class Gather:
         """``f`` of each item, on a thread each, their ``generate`` calls batched; in order.
         An exception of ``f`` is raised here (the first item's that raised)."""
         if len(items) <= 1:  # on this thread, a member still (its calls are this gather's)
-            with self._cond:
-                self._members += len(items)
-            with self._member() if items else nullcontext():
+            with self._member(joining=True) if items else nullcontext():
                 return [f(x) for x in items]
         out: list[Any] = [None] * len(items)
         errors: list[BaseException | None] = [None] * len(items)
@@ -163,14 +161,21 @@ class Gather:
         return out
 
     @contextmanager
-    def _member(self) -> Iterator[None]:
-        """This thread is one of a group (counted in ``_members`` already) until done."""
-        self._local.member = True
+    def _member(self, joining: bool = False) -> Iterator[None]:
+        """This thread is one of a group until done: counted in ``_members`` already, or
+        counted here (``joining``), inside the block that takes it out again."""
+        counted = not joining
         try:
+            if joining:
+                with self._cond:
+                    self._members += 1
+                    counted = True
+            self._local.member = True
             yield
         finally:
             self._local.member = False
-            self._leave(1)
+            if counted:
+                self._leave(1)
 
     def _leave(self, n: int) -> None:
         """``n`` threads of a group are done: the calls waiting for them are made now if

@@ -106,12 +106,14 @@ class WhisperOptions:
     # phrase 2.28 -> 1.80 s (docs/measurements.md). Practice uses 2 where there are two
     # cores to spare.
     workers: int = 1
-    # offline (`grade --batch`, `transcribe`), recordings heard at once decode side by side,
-    # each group of phrases on one of this many copies of the decoder (CTranslate2 replicas
-    # sharing the weights: no more memory or load time). `transcribe` of 24 answers: 22.9-
-    # 24.2 s on one, 14.7 s on two, the same transcripts (docs/measurements.md). A `--jobs
-    # N` pool's processes have one each (two each: 13.7-14.0 -> 14.4-14.6 s)
-    lanes: int = 2
+    # groups of phrases batched apart (a lane each), on this many replicas of the model
+    # (sharing the weights; each adds its working memory: practice's peak 1,035 -> 1,091
+    # MB at two). Offline, two recordings heard at once (`grade --batch`, `transcribe`
+    # in one process) then decode side by side: `offline.side_by_side` asks for two where
+    # the cores allow (24 answers: 22.9-24.2 -> 14.7 s, the same transcripts). One elsewhere:
+    # practice decodes a phrase at a time, a `--jobs N` process was slower with two
+    # (13.7-14.0 -> 14.4-14.6 s); docs/measurements.md
+    lanes: int = 1
     # per-word times, from cross-attention alignment (delivery needs them)
     word_timestamps: bool = True
     # text that primes the decoder (e.g. to keep fillers); None for none

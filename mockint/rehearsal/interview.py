@@ -137,7 +137,6 @@ def practise(
             threads=devices.threads,
             workers=score_workers(devices.threads),
             engine=devices.engine,
-            lanes=1,  # a phrase at a time, as it is cut: no second decoder
         ),
         on_status=ui.status,
     )

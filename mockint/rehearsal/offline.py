@@ -26,6 +26,16 @@ def transcriber(options: WhisperOptions, on_status: Status | None = None) -> Tra
     return make_transcriber(options, on_status=on_status)
 
 
+def side_by_side(options: WhisperOptions, cores: int | None = None) -> WhisperOptions:
+    """``options`` for many recordings heard in this process: two lanes (two recordings'
+    phrases decoded at once, on two replicas) where there is a core for each."""
+    import os
+    from dataclasses import replace
+
+    cores = cores if cores is not None else os.cpu_count() or 1
+    return replace(options, lanes=2 if cores >= 2 * max(1, options.threads) else 1)
+
+
 def assessor(on_status: Status | None = None, transcriber: Transcriber | None = None) -> Assessor:
     """An assessor grading with the MiniLM embedder (and ``transcriber``, for audio)."""
     from mockint.grading.embed import MiniLMEmbedder
@@ -55,9 +65,11 @@ def grade_lines(
     def once() -> Transcriber:
         if not made:
             before_transcribing()
-            made.append(transcriber(options, on_status))
-            if jobs > 1:
-                made[0].load()  # for its name and hash; the pool transcribes
+            if jobs > 1:  # loaded for its name and hash only: the pool transcribes
+                made.append(transcriber(options, on_status))
+                made[0].load()
+            else:
+                made.append(transcriber(side_by_side(options), on_status))
         return made[0]
 
     pool = None
@@ -102,7 +114,7 @@ def transcribe_files(
                 yield from pool([(p, None) for p in group])
                 continue
             if not one:
-                one.append(transcriber(options, on_status))
+                one.append(transcriber(side_by_side(options), on_status))
             yield from hear_files([(p, None) for p in group], one[0])
     finally:
         if pool is not None:

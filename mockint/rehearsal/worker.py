@@ -243,7 +243,7 @@ class TranscribePool:
     def __init__(self, options: WhisperOptions, jobs: int):
         from dataclasses import replace
 
-        # a process a core: its recordings share one decoder (measured, docs/measurements.md)
+        # a process a core: its recordings share one lane (measured, docs/measurements.md)
         self.options, self.jobs = replace(options, lanes=1), jobs
         self._pool: Any = None
 

@@ -46,7 +46,7 @@ class Sessions:
 
         with self._loading:
             if self._models is None:
-                self._models = ModelProcess(WhisperOptions(workers=score_workers(1), lanes=1))
+                self._models = ModelProcess(WhisperOptions(workers=score_workers(1)))
                 self._models.start()
         return self._models
 
