@@ -372,8 +372,11 @@ def test_a_second_ctrl_c_while_files_are_heard_ends_quietly(
     the process at once, without a traceback (it was one, then a C++ abort: exit -6)."""
     import signal
 
+    # a short file first: it is printed while the long ones are heard (two at a time: a
+    # long first file let the other thread hear all the rest before it was printed)
     qs = ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6"]
-    files = [espeak(resume_bank.get(q).model_answer, tmp_path / f"{q}.wav") for q in qs]
+    files = [espeak("I test my code.", tmp_path / "short.wav")]
+    files += [espeak(resume_bank.get(q).model_answer, tmp_path / f"{q}.wav") for q in qs]
     p = subprocess.Popen(
         [sys.executable, "-m", "mockint", "transcribe", *map(str, files)],
         stdout=subprocess.PIPE,

@@ -261,6 +261,15 @@ def test_speech_stops_when_asked(resume_bank: Bank) -> None:
 
     sp = PiperSpeaker()
     text = resume_bank.get("Q131").model_answer  # ~35 s spoken
-    began = time.monotonic()
-    sp.say(text, stop=lambda: time.monotonic() - began > 1.0)
-    assert time.monotonic() - began < 3.0
+    began, asked = time.monotonic(), []
+
+    def stop() -> bool:
+        if time.monotonic() - began > 1.0:
+            asked.append(time.monotonic())
+            return True
+        return False
+
+    sp.say(text, stop=stop)
+    # from the first time it was asked: played on, it would take ~35 s (a machine's load
+    # moves how long loading the voice takes, so that is not counted)
+    assert asked and time.monotonic() - asked[0] < 5.0
