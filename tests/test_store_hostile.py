@@ -1181,6 +1181,27 @@ def test_a_read_only_store_with_a_wal_shows_every_committed_answer(
     assert list(scratch.iterdir()) == []  # the private copies, and the one left behind, gone
 
 
+def test_a_read_only_store_whose_copy_cannot_be_made_names_the_temporary_directory(
+    tmp_path: Path, tmpfs, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    h, full = tmpfs("size=8m"), tmpfs("size=64k")
+    with Store(tmp_path / "mockint.db") as s:
+        s.db.execute("PRAGMA wal_autocheckpoint = 0")
+        for i in range(9):
+            s.add_attempt(answer(f"Q{i + 1}"))
+        for name in ("mockint.db", "mockint.db-wal"):
+            (h / name).write_bytes((tmp_path / name).read_bytes())
+    subprocess.run(["mount", "-o", "remount,ro", str(h)], check=True)
+    monkeypatch.setenv("MOCKINT_HOME", str(h))
+    monkeypatch.setattr(tempfile, "tempdir", str(full))
+    r = run("report")
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    (line,) = r.output.strip().splitlines()
+    assert str(full) in line and "free some space there" in line
+    assert f"make {h} writable" not in line  # the data directory is not what is full
+    assert list(full.iterdir()) == []  # no half copy left
+
+
 def test_a_time_that_would_start_a_formula_is_quoted_in_csv(home: Path) -> None:
     # imports refuse it; a store edited by hand can still hold it
     with Store(home / "mockint.db") as s:

@@ -215,17 +215,27 @@ class Store:
                 f"{uri}?immutable=1", uri=True, isolation_level=None, check_same_thread=False
             )
         # named after this process: one killed outright leaves it to the next read to remove
-        self._copy_dir = scratch.make(Path(tempfile.gettempdir()), READONLY_COPY)
-        copy = Path(self._copy_dir) / self.path.name
+        tmp = Path(tempfile.gettempdir())
         try:
+            self._copy_dir = scratch.make(tmp, READONLY_COPY)
+            copy = Path(self._copy_dir) / self.path.name
             shutil.copyfile(self.path, copy)
             shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
             db = sqlite3.connect(str(copy), isolation_level=None, check_same_thread=False)
             db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # replays the WAL
-        except BaseException:
-            shutil.rmtree(self._copy_dir, ignore_errors=True)
+        except BaseException as e:
+            if self._copy_dir is not None:
+                shutil.rmtree(self._copy_dir, ignore_errors=True)
             self._copy_dir = None
-            raise
+            if not isinstance(e, OSError | sqlite3.Error):
+                raise
+            # the data directory is fine: the temporary directory is what could not be written
+            why = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+            raise StoreError(
+                f"{self.path}: read-only, with answers still in its -wal, so it is read from a "
+                f"copy in {tmp}, which cannot be written ({why}): free some space there "
+                "(or set TMPDIR to a folder with room), or make the data directory writable"
+            ) from None
         return db
 
     def close(self) -> None:
