@@ -60,6 +60,9 @@ def _parse_line(n: int, raw: str, bank: Bank) -> _Item:
         raise ValueError("JSON nested too deep: give one flat object a line") from None
     if not isinstance(item, dict):
         raise ValueError("each line must be a JSON object")
+    for key in ("text", "audio", "question_text", "reference"):
+        if key in item and not isinstance(item[key], str):  # null was graded as "None"
+            raise ValueError(f"'{key}' must be a string (in quotes)")
     adhoc = "question" not in item
     if not adhoc:
         try:
