@@ -177,6 +177,12 @@ def is_stdout(path: Path | str) -> bool:
     return descriptor(path) == 1
 
 
+def output_name(path: Path | str) -> str:
+    """``path`` as a message names it: ``standard output`` for ``-`` (and the names of
+    standard output), which a message saying "-: cannot write" left the reader to decode."""
+    return "standard output" if is_stdout(path) else str(path)
+
+
 def _writable_descriptor(path: Path | str, fd: int) -> None:
     """OutputError unless descriptor ``fd`` (which ``path`` names) is open for writing."""
     import fcntl

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import re
 from pathlib import Path
 from typing import Any
@@ -142,8 +143,10 @@ def _write_report(rep: Any, fmt: str, output: Path, embed_audio: bool, open_: bo
             out.flush()
             out.detach()
     except OSError as e:
+        if e.errno == errno.EPIPE:  # the reader of a pipe stopped (| head): no error to say
+            raise
         raise click.ClickException(
-            f"{output}: cannot write ({e.strerror}): free some space "
+            f"{config.output_name(output)}: cannot write ({e.strerror}): free some space "
             "or choose another place with -o"
         ) from None
     n = audio.embedded

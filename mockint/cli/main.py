@@ -56,7 +56,7 @@ class _Group(click.Group):
                 raise  # a named file's error is the command's to say
             _quiet_stdout()  # what could not be written is not tried again at exit
             if e.errno != errno.EPIPE:  # a reader that stopped (| head) is no error
-                click.echo(f"Error: cannot write ({e.strerror}): free some space", err=True)
+                _error(f"standard output: cannot write ({e.strerror}): free some space")
             sys.exit(1)
         if isinstance(rv, int) and rv:
             sys.exit(rv)
