@@ -243,6 +243,28 @@ def test_an_import_onto_a_full_disk_says_so_not_that_the_archive_is_damaged(
     assert tree(full / "home") == before
 
 
+@pytest.mark.slow
+def test_a_full_disk_under_the_store_says_to_free_some_space(
+    tmpfs,
+    resume_bank,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """SQLite said the full disk as 'disk I/O error' (its shared-memory file could not be
+    made), and the line named no fix."""
+    full = tmpfs("size=8m")
+    home = full / "home"
+    monkeypatch.setenv("MOCKINT_HOME", str(home))
+    fill(home, resume_bank)
+    with open(full / "filler", "wb", buffering=0) as f, pytest.raises(OSError):
+        while True:
+            f.write(b"\0" * 4096)
+    db = home / "mockint.db"
+    why = f"Error: {db}: the disk is full: free some space, then run the command again"
+    assert one_error(run("import-pending")) == why
+    r = run("grade", "-q", "Q8", "--text", "I enjoy solving logical problems.", "--save")
+    assert one_error(r).startswith(f"{why}; the graded answer could not be kept either")
+
+
 # --- hostile archives -------------------------------------------------------------------------
 
 
