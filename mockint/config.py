@@ -104,12 +104,24 @@ class Paths:
         return any(_same(st, f) for f in files)
 
 
+def _expanded(env: str) -> Path:
+    """``MOCKINT_HOME``'s value with a leading ``~`` or ``~user`` expanded; a user (or a
+    home) that cannot be found is a MockintError (it was said to be "a symlink loop": the
+    RuntimeError Path.expanduser raises was taken for resolve's)."""
+    path = os.path.expanduser(env)  # left as it was when there is no such user
+    if path.startswith("~"):
+        who = env.split("/", 1)[0]
+        what = "no such user" if who != "~" else "no home directory is known"
+        raise MockintError(f"MOCKINT_HOME={env}: {who}: {what}: give the full path")
+    return Path(path)
+
+
 def home_dir() -> Path:
     """The data directory: ``MOCKINT_HOME``, else the checkout, else the XDG data dir."""
     env = os.environ.get("MOCKINT_HOME")
     if env:
         try:
-            home = Path(env).expanduser().resolve()
+            home = _expanded(env).resolve()
             if home.exists() and not home.is_dir():  # a file, a device, a FIFO
                 raise NotADirectoryError(20, "not a directory")
             return home
