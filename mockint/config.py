@@ -104,12 +104,24 @@ class Paths:
         return any(_same(st, f) for f in files)
 
 
+def _expanded(env: str) -> Path:
+    """``MOCKINT_HOME``'s value with a leading ``~`` or ``~user`` expanded; a user (or a
+    home) that cannot be found is a MockintError (it was said to be "a symlink loop": the
+    RuntimeError Path.expanduser raises was taken for resolve's)."""
+    path = os.path.expanduser(env)  # left as it was when there is no such user
+    if path.startswith("~"):
+        who = env.split("/", 1)[0]
+        what = "no such user" if who != "~" else "no home directory is known"
+        raise MockintError(f"MOCKINT_HOME={env}: {who}: {what}: give the full path")
+    return Path(path)
+
+
 def home_dir() -> Path:
     """The data directory: ``MOCKINT_HOME``, else the checkout, else the XDG data dir."""
     env = os.environ.get("MOCKINT_HOME")
     if env:
         try:
-            home = Path(env).expanduser().resolve()
+            home = _expanded(env).resolve()
             if home.exists() and not home.is_dir():  # a file, a device, a FIFO
                 raise NotADirectoryError(20, "not a directory")
             return home
@@ -177,6 +189,12 @@ def is_stdout(path: Path | str) -> bool:
     return descriptor(path) == 1
 
 
+def output_name(path: Path | str) -> str:
+    """``path`` as a message names it: ``standard output`` for ``-`` (and the names of
+    standard output), which a message saying "-: cannot write" left the reader to decode."""
+    return "standard output" if is_stdout(path) else str(path)
+
+
 def _writable_descriptor(path: Path | str, fd: int) -> None:
     """OutputError unless descriptor ``fd`` (which ``path`` names) is open for writing."""
     import fcntl
@@ -193,27 +211,50 @@ def _writable_descriptor(path: Path | str, fd: int) -> None:
         )
 
 
+def _writable_by(folder: os.stat_result, uid: int, gid: int) -> bool:
+    """Whether a user (``uid``, a link's owner; ``gid``, the group it made the link with)
+    can add and remove names in ``folder``."""
+    mode = folder.st_mode
+    if folder.st_uid == uid:
+        return bool(mode & stat.S_IWUSR)
+    return bool(mode & stat.S_IWOTH or (mode & stat.S_IWGRP and folder.st_gid == gid))
+
+
 def _planted_link(path: Path) -> str | None:
-    """The first link on the way to ``path`` that another user left in a shared folder
-    (sticky and world-writable, like /tmp), described; or None. The kernel's
-    protected_symlinks rule, applied whatever it is set to: such a link is followed only
-    if its owner is the one following it or the folder's owner, else the user who planted
-    it chooses which file is replaced (root's report writing over /etc/shadow)."""
-    p = os.fspath(path)
-    for _ in range(_MAX_LINKS):
+    """The first link on the way to ``path`` (any part of it, and the parts of what each
+    link names) that another user controls, described; or None. Such a link is owned by
+    neither this user nor root, and sits in a folder its owner can write (their own, or a
+    shared one like /tmp): its owner chooses, and can change, which file is replaced
+    (root's report writing over /etc/shadow). The kernel's protected_symlinks rule, applied
+    whatever it is set to, and to a link's folder that another user owns as well."""
+    done = "/" if os.path.isabs(path) else os.getcwd()
+    rest = list(reversed(Path(path).parts))
+    links = 0
+    while rest:
+        part = rest.pop()
+        if part in ("/", "", "."):
+            continue
+        if part == "..":
+            done = os.path.dirname(done)
+            continue
+        here = os.path.join(done, part)
         try:
-            link = os.lstat(p)
+            link = os.lstat(here)
             if not stat.S_ISLNK(link.st_mode):
-                return None
-            parent = os.path.dirname(p) or "."
-            folder = os.stat(parent)
-            target = os.readlink(p)
+                done = here
+                continue
+            folder = os.stat(done)
+            target = os.readlink(here)
         except OSError:
             return None  # what is not there is said by output_place
-        shared = folder.st_mode & (stat.S_ISVTX | stat.S_IWOTH) == stat.S_ISVTX | stat.S_IWOTH
-        if shared and link.st_uid not in (os.geteuid(), folder.st_uid):
-            return f"a symlink another user (uid {link.st_uid}) left in the shared folder {parent}"
-        p = os.path.join(parent, target)
+        if link.st_uid not in (os.geteuid(), 0) and _writable_by(folder, link.st_uid, link.st_gid):
+            return f"{here} is a symlink another user (uid {link.st_uid}) can change"
+        links += 1
+        if links > _MAX_LINKS:
+            return None  # a loop: said by output_place
+        if os.path.isabs(target):
+            done = "/"
+        rest.extend(reversed(Path(target).parts))
     return None
 
 
@@ -231,7 +272,7 @@ def output_place(path: Path | str) -> Path:
     path = Path(path)
     planted = _planted_link(path)
     if planted:
-        raise OutputError(f"{path}: {planted}; it is not followed: remove it, or {fix}")
+        raise OutputError(f"{path}: {planted}; it is not followed: choose a path you own")
     try:
         st = os.stat(path)  # follows a symlink to what it names
     except FileNotFoundError:

@@ -346,6 +346,26 @@ def test_a_symlink_loop_home_is_one_line(tmp_path: Path, monkeypatch: pytest.Mon
         one_error(run(*args), "MOCKINT_HOME=", "point MOCKINT_HOME at a directory")
 
 
+@pytest.mark.parametrize(
+    ("value", "who", "what"),
+    [("~nonexistentuser/x", "~nonexistentuser", "no such user"), ("~/x", "~", "no home directory")],
+)
+def test_a_home_of_no_user_is_said_so(
+    monkeypatch: pytest.MonkeyPatch, value: str, who: str, what: str
+) -> None:
+    """It was said to be 'a symlink loop' (expanduser's RuntimeError, taken for resolve's)."""
+    monkeypatch.setenv("MOCKINT_HOME", value)
+    if who == "~":  # no $HOME, and a user the password file does not know
+
+        def unknown(uid: int) -> None:
+            raise KeyError(uid)
+
+        monkeypatch.delenv("HOME")
+        monkeypatch.setattr("pwd.getpwuid", unknown)
+    line = one_error(run("report"), f"MOCKINT_HOME={value}: {who}: {what}")
+    assert line.endswith(": give the full path") and "loop" not in line
+
+
 @pytest.mark.parametrize("kind", ["file", "dev-null", "proc"])
 def test_a_home_that_is_no_writable_directory_is_one_line(
     kind: str, store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

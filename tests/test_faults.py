@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from mockint.cli import answers
 from mockint.cli.main import cli
 from mockint.storage import store as store_mod
 from mockint.storage.store import Attempt, Store
@@ -240,6 +241,28 @@ def test_an_import_onto_a_full_disk_says_so_not_that_the_archive_is_damaged(
         "nothing was imported"
     ), line
     assert tree(full / "home") == before
+
+
+@pytest.mark.slow
+def test_a_full_disk_under_the_store_says_to_free_some_space(
+    tmpfs,
+    resume_bank,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """SQLite said the full disk as 'disk I/O error' (its shared-memory file could not be
+    made), and the line named no fix."""
+    full = tmpfs("size=8m")
+    home = full / "home"
+    monkeypatch.setenv("MOCKINT_HOME", str(home))
+    fill(home, resume_bank)
+    with open(full / "filler", "wb", buffering=0) as f, pytest.raises(OSError):
+        while True:
+            f.write(b"\0" * 4096)
+    db = home / "mockint.db"
+    why = f"Error: {db}: the disk is full: free some space, then run the command again"
+    assert one_error(run("import-pending")) == why
+    r = run("grade", "-q", "Q8", "--text", "I enjoy solving logical problems.", "--save")
+    assert one_error(r).startswith(f"{why}; the graded answer could not be kept either")
 
 
 # --- hostile archives -------------------------------------------------------------------------
@@ -539,17 +562,22 @@ ESCAPES = {
     "dcs": "dcs\x1bP+q\x1b\\",
     "c1": "c1\x9d0;title\x9c",
     "csi": "csi\x1b[31m\x7f",
+    # what breaks a line or reorders it: 'Wrote r.md' and a line 'ok' of its own
+    "newline": "r.md\nok\r\tu2028\u2028rlo\u202elri\u2066",
 }
-RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# anything a terminal acts on, or that makes one message more lines than one
+RAW = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 @pytest.mark.parametrize("name", sorted(ESCAPES))
 def test_an_error_naming_a_file_shows_its_control_characters(  # type: ignore[no-untyped-def]
-    tmp_path: Path, home: Path, resume_bank, name: str
+    tmp_path: Path, home: Path, resume_bank, name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every Error: line passes one place (cli.main), which shows them as \\x1b: an
-    import, a graded recording, a report's place, and click's own usage errors."""
+    """Every Error: line passes one place (cli.main), which shows them as \\x1b (a newline
+    as \\n: one message, one line): an import, a graded recording, a report's place, and
+    click's own usage errors."""
     fill(home, resume_bank)
+    monkeypatch.setattr(answers, "check_model", lambda model: None)  # the file is what fails
     bad = tmp_path / f"{ESCAPES[name]}.zip"
     bad.write_bytes(b"x")
     fifo = tmp_path / f"{ESCAPES[name]}.txt"
@@ -563,21 +591,24 @@ def test_an_error_naming_a_file_shows_its_control_characters(  # type: ignore[no
     for args in commands:
         r = run(*args)
         line = one_error(r, code=2 if "gone" in args[1] else 1)
-        assert not RAW.search(r.output), (args, r.output)
-        assert "\\x" in line, line
+        assert not RAW.search(r.output.rstrip("\n")), (args, r.output)
+        assert "\\x" in line or "\\n" in line, line
 
 
 def test_the_place_written_is_shown_with_its_control_characters(  # type: ignore[no-untyped-def]
     tmp_path: Path, home: Path, resume_bank
 ) -> None:
     fill(home, resume_bank)
-    for args in (["report", "-o"], ["export"]):
-        out = tmp_path / f"{args[0]}{ESCAPES['osc52']}.out"
-        r = run(*args, str(out))
-        assert r.exit_code == 0 and out.exists(), r.output
-        assert not RAW.search(r.output) and "\\x1b]52" in r.output, r.output
-    r = run("import", str(tmp_path / f"export{ESCAPES['osc52']}.out"))
-    assert r.exit_code == 0 and not RAW.search(r.output) and "\\x07" in r.output, r.output
+    for name, shown in (("osc52", "\\x1b]52"), ("newline", "r.md\\nok\\r\\tu2028\\u2028rlo")):
+        for args in (["report", "-o"], ["export"]):
+            out = tmp_path / f"{args[0]}{ESCAPES[name]}.out"
+            r = run(*args, str(out))
+            assert r.exit_code == 0 and out.exists(), r.output
+            assert not RAW.search(r.output.rstrip("\n")) and shown in r.output, r.output
+            assert len(r.output.splitlines()) == 1, r.output
+        r = run("import", str(tmp_path / f"export{ESCAPES[name]}.out"))
+        assert r.exit_code == 0 and not RAW.search(r.output.rstrip("\n")), r.output
+        assert shown in r.output and len(r.output.splitlines()) == 1, r.output
 
 
 # --- import-pending: every refused file is named -------------------------------------------

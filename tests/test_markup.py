@@ -18,6 +18,7 @@ from mockint.rehearsal.screen import CategorySummary, Listening
 from mockint.reports.lines import plain
 from mockint.reports.report import Missed
 from mockint.storage.store import Attempt, Store
+from mockint.terminal import one_line
 from mockint.ui import ConsoleUI
 
 CATEGORY = "Loops [/x]"
@@ -169,3 +170,9 @@ def test_json_output_escapes_c1_controls_losslessly(hostile: Path) -> None:
     assert "\x9b" not in r.output and "\x7f" not in r.output and "\\u009b31m" in r.output
     # the same JSON to a parser: the transcript comes back as it was stored
     assert "csi \x9b31m del \x7f" in json.dumps(json.loads(r.output), ensure_ascii=False)
+
+
+def test_one_line_shows_every_line_break_and_reordering_character() -> None:
+    text = "a\nb\rc\td\x1b\x85e\u2028f\u2029g\u202eh\u2066i"
+    assert one_line(text) == "a\\nb\\rc\\td\\x1b\\x85e\\u2028f\\u2029g\\u202eh\\u2066i"
+    assert one_line("plain ünïcode — text") == "plain ünïcode — text"

@@ -393,24 +393,44 @@ def test_a_fifo_is_refused_by_write_atomic(tmp_path: Path) -> None:
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
 
 
-@pytest.mark.parametrize(
-    "args", [["report", "-o", "-"], ["report", "--format", "csv"], ["history"]]
-)
-def test_a_full_standard_output_is_one_line(store: Path, args: list[str]) -> None:
-    import subprocess
-    import sys
+def _to(out: int, *args: str) -> subprocess.CompletedProcess[str]:
+    """mockint run as a process of its own, its standard output ``out``."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    return subprocess.run(
+        [sys.executable, "-m", "mockint", *args],
+        stdout=out,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
-    root = Path(__file__).resolve().parents[1]
-    env = {**os.environ, "PYTHONPATH": str(root)}
+
+@pytest.mark.parametrize(
+    "args",
+    [["report", "-o", "-"], ["report", "--format", "md"], ["history"], ["export", "-"]],
+)
+def test_a_full_standard_output_is_one_line_naming_it(store: Path, args: list[str]) -> None:
+    """It names standard output: 'Error: cannot write (...)' named no file, and
+    'Error: -: cannot write' left '-' to be decoded."""
     with open("/dev/full", "w") as full:
-        r = subprocess.run(
-            [sys.executable, "-m", "mockint", *args],
-            stdout=full,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-            timeout=120,
-        )
-    lines = r.stderr.strip().splitlines()
-    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
-    assert lines[-1] == "Error: cannot write (No space left on device): free some space"
+        r = _to(full.fileno(), *args)
+    assert r.returncode == 1 and len(r.stderr.splitlines()) == 1, r.stderr
+    why = "Error: standard output: cannot write (No space left on device): free some space"
+    assert r.stderr.startswith(why), r.stderr
+
+
+@pytest.mark.parametrize(
+    "args", [["report", "--format", "md"], ["report", "-o", "/dev/fd/1"], ["export", "-"]]
+)
+def test_a_reader_that_stopped_is_no_error(store: Path, args: list[str]) -> None:
+    """'mockint export - | head -c 10': the reader is gone before anything is written.
+    Nothing is said (as Python's own tools do on a broken pipe), and the exit is 1 (it
+    printed 'Error: -: cannot write (Broken pipe): free some space ...')."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        r = _to(write, *args)
+    finally:
+        os.close(write)
+    assert (r.returncode, r.stderr) == (1, ""), r.stderr

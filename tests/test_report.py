@@ -452,6 +452,8 @@ def test_review_edit_refuses_what_an_import_would(
         ('rm -f "$1"; ln -s "{secret}" "$1"', "the editor left a symlink in its place"),
         ('head -c 900000 /dev/zero | tr "\\0" x > "$1"', "over 800,000 bytes"),
         ("printf '\\377\\376 x' > \"$1\"", "not UTF-8 text"),
+        ('rm -f "$1"; mkdir "$1"', "a directory, not a regular file"),
+        ('rm -f "$1"; mkdir "$1"; touch "$1/theirs"', "a directory, not a regular file"),
     ],
 )
 def test_review_edit_reads_only_a_regular_file_with_a_cap(
@@ -463,7 +465,9 @@ def test_review_edit_reads_only_a_regular_file_with_a_cap(
     why: str,
 ) -> None:
     """An editor leaving a FIFO hung the read forever; a symlink left in the file's place
-    was followed and its target stored; a file of any size was read whole."""
+    was followed and its target stored; a file of any size was read whole. What the editor
+    left is removed, but for a directory holding something (left, and not searched): an
+    empty directory was left behind."""
     import os
     import subprocess
     import sys
@@ -475,13 +479,20 @@ def test_review_edit_reads_only_a_regular_file_with_a_cap(
     secret.write_text("the secret")
     editor(monkeypatch, tmp_path, script.format(secret=secret))
     root = Path(__file__).resolve().parents[1]
-    env = {**os.environ, "PYTHONPATH": str(root)}
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(root), "TMPDIR": str(temp)}
     cmd = [sys.executable, "-m", "mockint", "review", "a1", "--edit"]
     r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
     lines = r.stderr.strip().splitlines()
     assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
     assert lines[-1].startswith("Error: ") and why in lines[-1], r.stderr
-    assert "nothing was stored" in lines[-1]
+    assert "nothing was stored" in lines[-1] and len(lines) == 1, r.stderr
+    left = sorted(p.relative_to(temp).as_posix() for p in temp.rglob("*"))
+    if "theirs" in script:  # a file in it, maybe another's: the directory is left as it is
+        assert len(left) == 2 and left[1] == f"{left[0]}/theirs", left
+    else:
+        assert left == [], left
     with Store(home / "mockint.db") as s:
         a = s.attempt(1)
     assert a is not None and a.transcript == "I run explain." and a.heard is None

@@ -24,7 +24,7 @@ from mockint.cli.common import (
     threads_option,
 )
 from mockint.limits import capped_lines, open_regular, typed_unfit
-from mockint.terminal import json_safe, printable
+from mockint.terminal import json_safe, one_line, printable
 
 # the longest line of a --batch file: an answer's text is graded on its first 20,000
 MAX_BATCH_LINE = 1_000_000
@@ -94,9 +94,10 @@ def _print_heard(file: Path, model: str, result: Any, as_json: bool, several: bo
     elif as_json:
         emit_json(got)
     elif isinstance(result, str):
-        click.echo(printable(f"{file}: error: {result}"))
+        click.echo(one_line(f"{file}: error: {result}"))
     else:
-        click.echo(printable(f"{file}: {result.text}" if several else result.text))
+        text = printable(result.text)  # a transcript, which may run over lines
+        click.echo(f"{one_line(str(file))}: {text}" if several else text)
 
 
 @click.command()
@@ -263,7 +264,7 @@ def _print_line(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
         click.echo(json_safe(json.dumps(result, ensure_ascii=False)))
     elif "error" in result:
-        click.echo(printable(f"line {result['line']:>4}  error: {result['error']}"))
+        click.echo(one_line(f"line {result['line']:>4}  error: {result['error']}"))
     else:
         click.echo(
             f"line {result['line']:>4}  {result['question_id']:>8}  "
@@ -284,7 +285,7 @@ def import_pending_cmd() -> None:
     paths = config.paths()
     with Store(paths.db) as store:
         added, refused = import_pending(store, paths.pending)
-    click.echo(printable(f"Stored {plural(added, 'kept answer')} ({paths.pending})."))
+    click.echo(one_line(f"Stored {plural(added, 'kept answer')} ({paths.pending})."))
     if refused:  # each named (only the first was): up to 3, then how many more
         n, shown = len(refused), "; ".join(refused[:3])
         more = f"; and {n - 3} more" if n > 3 else ""

@@ -54,8 +54,22 @@ def edit_text(text: str) -> str | None:
         click.edit(filename=name)
         return _read_edited(name, stamp, 4 * MAX_STORED_CHARS)
     finally:
+        _remove_edited(name)
+
+
+def _remove_edited(name: str) -> None:
+    """Remove what the editor left in the temporary file's place: a file, a link, a FIFO,
+    or a directory if it is empty (one left full is left alone: another user may have
+    filled it, and what is in it is not mockint's to delete). Quietly: it is only tidying."""
+    import os
+
+    try:
+        os.unlink(name)
+    except IsADirectoryError:
         with contextlib.suppress(OSError):
-            os.unlink(name)
+            os.rmdir(name)
+    except OSError:
+        pass
 
 
 def _read_edited(name: str, stamp: int, cap: int) -> str | None:

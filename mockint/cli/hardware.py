@@ -6,6 +6,7 @@ import click
 
 from mockint import config
 from mockint.cli.common import LibraryDefault, Seconds, status
+from mockint.terminal import one_line
 
 
 @click.group(invoke_without_command=True)
@@ -24,7 +25,7 @@ def models(ctx: click.Context) -> None:
         sha = s.sha256[:12] if s.sha256 else "-"
         click.echo(f"{s.name:<18} {s.kind:<9} {s.status:<16} {size:>7}  {sha:<12}  {s.source}")
         if s.path:
-            click.echo(f"{'':<18} {s.path}")
+            click.echo(f"{'':<18} {one_line(str(s.path))}")
 
 
 @models.command(name="prepare")

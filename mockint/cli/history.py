@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import re
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from mockint.cli.common import (
     status,
     store_id,
 )
-from mockint.terminal import printable
+from mockint.terminal import one_line, printable
 
 
 @click.command()
@@ -142,13 +143,15 @@ def _write_report(rep: Any, fmt: str, output: Path, embed_audio: bool, open_: bo
             out.flush()
             out.detach()
     except OSError as e:
+        if e.errno == errno.EPIPE:  # the reader of a pipe stopped (| head): no error to say
+            raise
         raise click.ClickException(
-            f"{output}: cannot write ({e.strerror}): free some space "
+            f"{config.output_name(output)}: cannot write ({e.strerror}): free some space "
             "or choose another place with -o"
         ) from None
     n = audio.embedded
     size = f" ({output.stat().st_size / 1e6:.1f} MB, {plural(n, 'recording')} inside)" if n else ""
-    click.echo(printable(f"Wrote {output}{size}"), err=True)
+    click.echo(one_line(f"Wrote {output}{size}"), err=True)
     if open_:
         import webbrowser
 
@@ -452,15 +455,17 @@ def export_cmd(file: Path) -> None:
     r = export(config.paths(), file)
     click.echo(
         f"Exported {plural(r.attempts, 'answer')} and {plural(r.recordings, 'recording')} "
-        f"to {printable(str(file))}",
+        f"to {one_line(str(file))}",
         err=to_stdout,
     )
     if r.left_out:
         n = len(r.left_out)
         click.echo(
-            f"Warning: {n} recording{'s' if n != 1 else ''} left out (gone, outside "
-            f"{config.paths().home}, or over {MAX_RECORDING_BYTES // 2**20} MiB), first "
-            f"{printable(r.left_out[0])}: those answers travel without audio",
+            one_line(
+                f"Warning: {n} recording{'s' if n != 1 else ''} left out (gone, outside "
+                f"{config.paths().home}, or over {MAX_RECORDING_BYTES // 2**20} MiB), first "
+                f"{r.left_out[0]}: those answers travel without audio"
+            ),
             err=True,
         )
 
@@ -488,7 +493,7 @@ def import_cmd(file: Path) -> None:
     click.echo(
         f"Imported {plural(r.attempts, 'answer')} ({r.duplicates} already here), "
         f"{plural(r.recordings, 'recording')}, {plural(r.sessions, 'session')} "
-        f"from {printable(str(file))}"
+        f"from {one_line(str(file))}"
     )
 
 

@@ -16,7 +16,7 @@ import click
 from mockint import __version__
 from mockint.cli import answers, banks, hardware, history, rehearse, serve
 from mockint.errors import MockintError
-from mockint.terminal import printable
+from mockint.terminal import one_line
 
 
 class _Group(click.Group):
@@ -56,7 +56,7 @@ class _Group(click.Group):
                 raise  # a named file's error is the command's to say
             _quiet_stdout()  # what could not be written is not tried again at exit
             if e.errno != errno.EPIPE:  # a reader that stopped (| head) is no error
-                click.echo(f"Error: cannot write ({e.strerror}): free some space", err=True)
+                _error(f"standard output: cannot write ({e.strerror}): free some space")
             sys.exit(1)
         if isinstance(rv, int) and rv:
             sys.exit(rv)
@@ -65,8 +65,9 @@ class _Group(click.Group):
 
 def _error(message: str) -> None:
     """The one ``Error:`` line, its control characters shown, not obeyed: it names files
-    the user gave, and a name can hold an escape sequence (OSC 52 sets the clipboard)."""
-    click.echo(f"Error: {printable(message)}", err=True)
+    the user gave, and a name can hold an escape sequence (OSC 52 sets the clipboard) or a
+    newline (the error ran on to a second line). No message is meant to be two lines."""
+    click.echo(f"Error: {one_line(message)}", err=True)
 
 
 # writing the output failed (standard output: a full disk, a closed pipe), not the command

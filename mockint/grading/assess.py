@@ -389,5 +389,7 @@ def kept_aside(e: StoreError, attempt: Attempt, pending: Path) -> str:
     try:
         path = keep_pending(attempt, pending)
     except OSError as err:
-        return f"{e}; the graded answer could not be kept either ({err.strerror})"
+        full = err.errno in (errno.ENOSPC, errno.EDQUOT) and "free some space" not in str(e)
+        fix = ": free some space, then grade it again" if full else ""
+        return f"{e}; the graded answer could not be kept either ({err.strerror}){fix}"
     return f"{e}; the graded answer is kept in {path}: 'mockint import-pending' brings it in"

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from mockint.config import Paths, atomic_writer
+from mockint.config import Paths, atomic_writer, output_name
 from mockint.errors import ArchiveError, StoreError
 from mockint.storage import merge, scratch
 from mockint.storage.merge import ImportResult
@@ -94,8 +94,11 @@ def export(paths: Paths, dest: Path) -> ExportResult:
                 for name, p in files.items():
                     z.write(p, name)
     except OSError as e:
+        if e.errno == errno.EPIPE:  # the reader of a pipe stopped (| head): no error to say
+            raise
         raise ArchiveError(
-            f"{dest}: cannot write ({e.strerror}): free some space or choose another place"
+            f"{output_name(dest)}: cannot write ({e.strerror}): "
+            "free some space or choose another place"
         ) from None
     except sqlite3.Error as e:
         raise StoreError(f"{paths.db}: cannot be read for export ({e})") from None

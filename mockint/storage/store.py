@@ -90,6 +90,22 @@ def new_uid() -> str:
     return uuid.uuid4().hex
 
 
+# free space under which a write the disk refused is taken to be the disk being full
+NEARLY_FULL = 1 << 20
+
+
+def disk_full(folder: Path) -> bool:
+    """Whether the disk holding ``folder`` is (all but) full. SQLite says a write a full
+    disk refused as "database or disk is full", or as "disk I/O error", which alone
+    named no fix."""
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return False
+    free = st.f_bfree if os.geteuid() == 0 else st.f_bavail  # root may use the reserve
+    return free * st.f_frsize < NEARLY_FULL
+
+
 def explain(path: Path, e: Exception) -> str:
     """One line for a SQLite failure: the file, what happened, and the fix."""
     msg = str(e)
@@ -99,7 +115,7 @@ def explain(path: Path, e: Exception) -> str:
             f"{path}: busy: another mockint process has held it for over "
             f"{BUSY_SECONDS:.0f} s: let that finish, then run the command again"
         )
-    if "full" in low:
+    if "full" in low or ("disk i/o" in low and disk_full(path.parent)):
         return f"{path}: the disk is full: free some space, then run the command again"
     if "readonly" in low or "read-only" in low or "unable to open" in low:
         return (
