@@ -399,3 +399,19 @@ def write_atomic(path: Path | str, data: bytes | str) -> Path:
     with atomic_writer(path) as f:
         f.write(data.encode("utf-8") if isinstance(data, str) else data)
     return Path(path)
+
+
+# free space under which a write the disk refused is taken to be the disk being full
+NEARLY_FULL = 1 << 20
+
+
+def disk_full(folder: Path) -> bool:
+    """Whether the disk holding ``folder`` is (all but) full. SQLite says a write a full
+    disk refused as "database or disk is full", or as "disk I/O error", which alone
+    named no fix."""
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return False
+    free = st.f_bfree if os.geteuid() == 0 else st.f_bavail  # root may use the reserve
+    return free * st.f_frsize < NEARLY_FULL

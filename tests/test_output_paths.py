@@ -434,3 +434,16 @@ def test_a_reader_that_stopped_is_no_error(store: Path, args: list[str]) -> None
     finally:
         os.close(write)
     assert (r.returncode, r.stderr) == (1, ""), r.stderr
+
+
+def test_a_relative_path_from_a_removed_directory_is_one_line(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()  # the shell still stands in it (a FileNotFoundError traceback)
+    for args in (["report", "-o", "x.md"], ["export", "x.zip"]):
+        one_error(run(*args), "x.", "current directory no longer exists")
+    abs_out = tmp_path / "r.md"
+    assert run("report", "-o", str(abs_out)).exit_code == 0 and abs_out.is_file()

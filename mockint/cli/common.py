@@ -29,6 +29,14 @@ class OutputPath(click.Path):
         if isinstance(value, str) and value.endswith(("/", "/.")):
             why = "ends in '/', so names a directory: give the name of a file to write"
             self.fail(f"{value}: {why}", param, ctx)
+        if isinstance(value, str) and value != "-" and not value.startswith("/"):
+            import os
+
+            try:
+                os.getcwd()
+            except FileNotFoundError:  # its directory was removed: every path after failed
+                why = "the current directory no longer exists: cd to one, or give a full path"
+                self.fail(f"{value}: {why}", param, ctx)
         return super().convert(value, param, ctx)
 
 

@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
+from mockint.config import disk_full
 from mockint.errors import StoreError
 from mockint.storage import queries, scratch
 from mockint.storage.migrations import MIGRATIONS, upgrade, write_tallies
@@ -88,22 +89,6 @@ MODES = ("practice", "live")
 def new_uid() -> str:
     """A fresh attempt identity."""
     return uuid.uuid4().hex
-
-
-# free space under which a write the disk refused is taken to be the disk being full
-NEARLY_FULL = 1 << 20
-
-
-def disk_full(folder: Path) -> bool:
-    """Whether the disk holding ``folder`` is (all but) full. SQLite says a write a full
-    disk refused as "database or disk is full", or as "disk I/O error", which alone
-    named no fix."""
-    try:
-        st = os.statvfs(folder)
-    except OSError:
-        return False
-    free = st.f_bfree if os.geteuid() == 0 else st.f_bavail  # root may use the reserve
-    return free * st.f_frsize < NEARLY_FULL
 
 
 def explain(path: Path, e: Exception) -> str:
