@@ -230,6 +230,51 @@ def test_audio_that_would_decode_to_gigabytes_is_refused_before_decoding(tmp_pat
     assert "mono 16 kHz" in line
 
 
+def _unknown_length(flac: Path) -> Path:
+    """The FLAC as a streaming encoder leaves it: STREAMINFO's 36-bit total-samples field
+    (the low 4 bits of byte 21, then bytes 22-25) 0, "unknown"."""
+    b = bytearray(flac.read_bytes())
+    assert b[:4] == b"fLaC" and b[4] & 0x7F == 0  # STREAMINFO, first of the metadata
+    assert int.from_bytes(b[21:26], "big") & (1 << 36) - 1 > 0
+    b[21] &= 0xF0
+    b[22:26] = bytes(4)
+    out = flac.with_name("unknown-" + flac.name)
+    out.write_bytes(b)
+    return out
+
+
+def test_a_flac_of_unknown_length_decodes_up_to_the_cap(tmp_path: Path) -> None:
+    """libsndfile counts a FLAC of unknown length as 2**63 - 1 frames: it was refused as
+    800639933754.8 minutes long. Now it is decoded, and refused only once its audio passes
+    the cap, never more than the cap decoded (and a block)."""
+    import tracemalloc
+
+    import soundfile as sf
+
+    from mockint.errors import AudioError
+    from mockint.sound.audio import load_audio
+
+    short = tmp_path / "short.flac"
+    sf.write(short, (np.sin(np.arange(48000) / 10) * 0.3).astype("float32"), 16000)
+    known = load_audio(short)
+    assert sf.info(str(_unknown_length(short))).frames == 2**63 - 1  # as the bomb's was
+    assert np.array_equal(load_audio(_unknown_length(short)), known)
+
+    bomb = tmp_path / "bomb.flac"  # 40 s of 8-channel 192 kHz silence: 245 MB decoded
+    with sf.SoundFile(bomb, "w", 192000, 8, format="FLAC", subtype="PCM_16") as f:
+        block = np.zeros((192000, 8), dtype="int16")
+        for _ in range(40):
+            f.write(block)
+    bomb0 = _unknown_length(bomb)
+    tracemalloc.start()
+    with pytest.raises(AudioError) as e:
+        load_audio(bomb0)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert "over 0.6 minutes of 8-channel 192000 Hz audio" in str(e.value), str(e.value)
+    assert peak < 64e6, peak  # the cap's mono (29 MB) and a block, not 245 MB
+
+
 def test_the_audio_cap_admits_what_mockint_records_and_a_long_stereo_answer() -> None:
     from mockint.sound import audio
 

@@ -336,3 +336,15 @@ def test_the_report_page_reads_the_store_off_the_event_loop(
         r = c.get("/report")
     assert r.status_code == 200 and 'id="categories"' in r.text
     assert on_loop == [False]
+
+
+def test_an_id_beyond_sqlites_integers_is_not_found(home: Path, resume_bank: Bank) -> None:
+    """An id past 2**63 - 1 was a 500 (SQLite's OverflowError); no row has it: 404."""
+    ids = fill(home, resume_bank)
+    with signed_in(client(home)) as c:
+        for route in ("/sessions", "/answers", "/audio"):
+            for n in ("9223372036854775808", "99999999999999999999", "9" * 5000):
+                r = c.get(f"{route}/{n}")
+                assert r.status_code == 404 and "Traceback" not in r.text, (route, n)
+        assert c.get(f"/answers/000{ids[0]}").status_code == 200  # zeros in front: an id
+        assert c.get("/sessions/0009223372036854775807").status_code == 200  # the largest

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -223,14 +225,15 @@ def review(
         return
     with store:
         if target is None:
-            _review_sessions(store)
-            return
+            with store.snapshot():  # the count of loose answers agrees with their list
+                return _review_sessions(store)
         if re.fullmatch(r"[0-9]+", target):
-            session = store_id(target)
-            attempts = store.attempts(session_id=session) if session is not None else []
-            if not attempts:
+            session = store_id(target)  # (None: past any id, and no session's answers)
+            rows = store.listed(session) if session is not None else iter(())
+            first = next(rows, None)
+            if first is None:
                 raise click.ClickException(f"no answers in session {target}: see 'mockint review'")
-            _list_attempts(attempts)
+            _list_attempts(itertools.chain([first], rows))
             return
         attempt_id = store_id(target[1:]) if target[:1] in ("a", "A") else None
         a = store.attempt(attempt_id) if attempt_id is not None else None
@@ -312,8 +315,9 @@ def _correct(a: Any) -> Any:
 
 
 def _review_sessions(store: Any) -> None:
+    """The sessions, counted in SQL; the answers outside one, walked (never read whole)."""
     rows = store.sessions()
-    loose = store.attempts(loose=True)
+    loose = store.counted(None)
     if not rows and not loose:
         click.echo(EMPTY)
     for s in rows:
@@ -326,8 +330,8 @@ def _review_sessions(store: Any) -> None:
             )
         )
     if loose:
-        click.echo(f"\nGraded outside a session ({len(loose)}):")
-        _list_attempts(loose)
+        click.echo(f"\nGraded outside a session ({loose}):")
+        _list_attempts(store.listed(None))
 
 
 def _review_question(store: Any, target: str, compare: bool, bank_name: str | None) -> None:
@@ -361,14 +365,15 @@ def _review_question(store: Any, target: str, compare: bool, bank_name: str | No
         click.echo("\n" + plain(compare_lines(best, mine[-1])), nl=False)
 
 
-def _list_attempts(attempts: list[Any]) -> None:
+def _list_attempts(attempts: Iterable[Any]) -> None:
+    out = _Echoed()  # a line each, written a few thousand at a time
     for x in attempts:
-        click.echo(
-            printable(
-                f"a{x.id:<5} {x.question_id:>5}  {x.score:>5.0f}  {x.status:<11} {x.mode:<8} "
-                f"{x.graded_at[:16].replace('T', ' ')}  {x.category}"
-            )
+        line = (
+            f"a{x.id:<5} {x.question_id:>5}  {x.score:>5.0f}  {x.status:<11} {x.mode:<8} "
+            f"{x.graded_at[:16].replace('T', ' ')}  {x.category}"
         )
+        out.write(printable(line) + "\n")
+    out.flush()
 
 
 def _show_attempt(a: Any) -> None:

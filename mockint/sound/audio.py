@@ -82,19 +82,58 @@ def load_audio(path: str | Path) -> np.ndarray:
         raise AudioError(f"{p}: the file is empty; record the answer again")
     _check_wav_length(p, head, size)
     try:
-        frames = _frames_allowed(p, sf.info(str(p)))
-        # read no more than allowed, whatever the header claimed
-        data, sr = sf.read(str(p), frames=frames + 1, dtype="float32", always_2d=True)
+        info = sf.info(str(p))
+        mono, sr = _decoded(p, _frames_allowed(p, info))
     except sf.LibsndfileError as e:
         detail = str(e).replace(f"Error opening '{p}': ", "").rstrip(".")
         raise AudioError(f"{p}: not a readable audio file ({detail}); use {FORMATS}") from e
-    if data.shape[0] > frames:
-        _too_long(p, data.shape[0], data.shape[1], int(sr))
-    if data.shape[0] == 0:
+    if mono.shape[0] == 0 and 0 < info.frames < UNKNOWN_FRAMES:  # cut off after its header
+        raise AudioError(
+            f"{p}: not a readable audio file (its header counts {info.frames} frames, none "
+            f"decode); use {FORMATS}"
+        )
+    if mono.shape[0] == 0:
         raise AudioError(f"{p}: the file holds no audio; record the answer again")
-    if not np.isfinite(data).all():
-        raise AudioError(f"{p}: holds invalid samples (NaN or infinity); record or export it again")
-    return resample(data.mean(axis=1), int(sr))
+    return resample(mono, sr)
+
+
+# frames decoded at a time: 2 MB of 8-channel float32
+BLOCK_FRAMES = 1 << 16
+# the frame count libsndfile gives a file that does not say its length (SF_COUNT_MAX): a
+# FLAC whose STREAMINFO counts 0 samples, as a streaming encoder writes it
+UNKNOWN_FRAMES = 2**63 - 1
+
+
+def _decoded(p: Path, allowed: int) -> tuple[np.ndarray, int]:
+    """The file's audio mixed down to mono, decoded a block at a time and refused once
+    past ``allowed`` frames, whatever its header claimed (so at most the cap's audio is
+    held, even when the length is unknown)."""
+    parts: list[np.ndarray] = []
+    frames = 0
+    with _open_unseeking(p) as f:
+        sr, channels = int(f.samplerate), int(f.channels)
+        while len(block := f.read(BLOCK_FRAMES, dtype="float32", always_2d=True)):
+            frames += block.shape[0]
+            if frames > allowed:
+                _too_long(p, frames, channels, sr, known=f.frames != UNKNOWN_FRAMES)
+            if not np.isfinite(block).all():
+                raise AudioError(
+                    f"{p}: holds invalid samples (NaN or infinity); record or export it again"
+                )
+            parts.append(block.mean(axis=1))
+    return (np.concatenate(parts) if parts else np.zeros(0, np.float32)), sr
+
+
+def _open_unseeking(p: Path) -> Any:
+    """The file opened to be read straight through: soundfile seeks to where it already
+    is after each read, and libsndfile cannot seek in a FLAC of unknown length."""
+    import soundfile as sf
+
+    class Unseeking(sf.SoundFile):
+        def seekable(self) -> bool:
+            return False
+
+    return Unseeking(str(p))
 
 
 def _frames_allowed(p: Path, info: Any) -> int:
@@ -103,14 +142,15 @@ def _frames_allowed(p: Path, info: Any) -> int:
     192 kHz FLAC of 1 MB, mostly silence, decodes to 4 GB)."""
     channels, sr = max(int(info.channels), 1), max(int(info.samplerate), 1)
     allowed = min(MAX_SECONDS * sr, MAX_DECODED_SAMPLES // channels)
-    if info.frames > allowed:
+    if allowed < info.frames < UNKNOWN_FRAMES:  # (unknown: the decoder counts)
         _too_long(p, int(info.frames), channels, sr)
     return allowed
 
 
-def _too_long(p: Path, frames: int, channels: int, sr: int) -> NoReturn:
+def _too_long(p: Path, frames: int, channels: int, sr: int, known: bool = True) -> NoReturn:
+    length = f"{'' if known else 'over '}{frames / sr / 60:.1f} minutes"
     raise AudioError(
-        f"{p}: {frames / sr / 60:.1f} minutes of {channels}-channel {sr} Hz audio is more than "
+        f"{p}: {length} of {channels}-channel {sr} Hz audio is more than "
         f"an answer may hold (an hour of 16 kHz mono, {MAX_DECODED_SAMPLES / 96000 / 60:.0f} "
         "minutes of 48 kHz stereo): cut it or make it mono 16 kHz "
         f"(e.g. sox {p.name} -r 16000 -c 1 answer.flac)"

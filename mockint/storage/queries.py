@@ -248,3 +248,44 @@ def answered(db: sqlite3.Connection, bank: str) -> Iterator[Answered]:
     )
     for row in rows:  # noqa: UP028 (``yield from`` closes the cursor, maybe after the store)
         yield Answered._make(row)
+
+
+class Listed(NamedTuple):
+    """An answer as ``review`` lists it: its few columns, none of its JSON."""
+
+    id: int
+    question_id: str
+    score: float
+    status: str
+    mode: str
+    graded_at: str
+    category: str
+
+
+def _of_session(session_id: int | None) -> tuple[str, list[object]]:
+    """The condition on the session (None: graded outside one), by its index."""
+    if session_id is None:
+        return "session_id IS NULL", []
+    return "session_id = ?", [session_id]
+
+
+def listed(db: sqlite3.Connection, session_id: int | None) -> Iterator[Listed]:
+    """One session's answers (None: those graded outside a session) as ``review`` lists
+    them, in the order stored, read as they are walked (a session may hold a million)."""
+    where, args = _of_session(session_id)
+    cur = db.cursor()
+    cur.row_factory = None
+    rows = cur.execute(
+        "SELECT id, question_id, score, status, mode, graded_at, category "
+        f"FROM attempts INDEXED BY attempts_session WHERE {where} ORDER BY id",
+        args,
+    )
+    for row in rows:  # noqa: UP028 (``yield from`` closes the cursor, maybe after the store)
+        yield Listed._make(row)
+
+
+def counted(db: sqlite3.Connection, session_id: int | None) -> int:
+    """How many answers :func:`listed` walks, counted by the index alone."""
+    where, args = _of_session(session_id)
+    sql = f"SELECT COUNT(*) FROM attempts INDEXED BY attempts_session WHERE {where}"
+    return int(db.execute(sql, args).fetchone()[0])

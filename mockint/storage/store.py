@@ -386,6 +386,18 @@ class Store:
         except sqlite3.Error as e:
             raise StoreError(explain(self.path, e)) from None
 
+    def listed(self, session_id: int | None) -> Iterator[queries.Listed]:
+        """A session's answers (None: those outside one) as ``review`` lists them, read
+        as they are walked, no answer's JSON parsed."""
+        try:
+            yield from queries.listed(self.db, session_id)
+        except sqlite3.Error as e:
+            raise StoreError(explain(self.path, e)) from None
+
+    @_guarded
+    def counted(self, session_id: int | None) -> int:
+        return queries.counted(self.db, session_id)
+
     @_guarded
     def question_ids(self, bank: str) -> list[str]:
         """The question ids a bank's answers are to."""

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -75,6 +77,29 @@ class Site:
         return p if p.is_relative_to(home) and p.is_file() else None
 
 
+MAX_ROW_ID = 2**63 - 1  # SQLite's largest INTEGER
+
+
+class RowId(Convertor[int]):
+    """A row's id in a path (``{aid:id}``): digits, and beyond SQLite's 64-bit integers
+    (which no row can have) a 404 (``int`` let them through, and SQLite's OverflowError
+    made it a 500)."""
+
+    regex = "[0-9]+"
+
+    def convert(self, value: str) -> int:
+        digits = value.lstrip("0") or "0"  # (int() refuses over 4,300 digits: a 500 again)
+        if len(digits) > len(str(MAX_ROW_ID)) or int(digits) > MAX_ROW_ID:
+            raise HTTPException(404, f"Not found: ids end at {MAX_ROW_ID}.")
+        return int(digits)
+
+    def to_string(self, value: int) -> str:
+        return str(value)
+
+
+register_url_convertor("id", RowId())
+
+
 def html(text: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(text, status, headers=NO_STORE)
 
@@ -101,9 +126,9 @@ def make_app(paths: Paths, guard: GuardOptions, events: Any = None) -> Guard:
     routes = [
         Route("/", home),
         Route("/sessions", sessions),
-        Route("/sessions/{sid:int}", session),
-        Route("/answers/{aid:int}", answer),
-        Route("/audio/{aid:int}", audio),
+        Route("/sessions/{sid:id}", session),
+        Route("/answers/{aid:id}", answer),
+        Route("/audio/{aid:id}", audio),
         Route("/report", report),
         Route("/due", due),
         Route("/banks", banks),
