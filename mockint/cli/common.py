@@ -280,3 +280,24 @@ def pick_bank(store: Any, bank_name: str | None) -> str | None:
     if len(banks) == 1 or DEFAULT_BANK not in banks:
         return banks[0] if banks else None
     return DEFAULT_BANK
+
+
+class Echoed:
+    """Text written to stdout as click.echo writes it (UTF-8 even where Python's stdout is
+    ASCII), in pieces of about 64 KB."""
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._size = 0
+
+    def write(self, s: str) -> int:
+        self._parts.append(s)
+        self._size += len(s)
+        if self._size >= 1 << 16:
+            self.flush()
+        return len(s)
+
+    def flush(self) -> None:
+        if self._parts:
+            click.echo("".join(self._parts), nl=False)
+            self._parts, self._size = [], 0

@@ -16,6 +16,7 @@ from mockint import config
 from mockint.cli.common import (
     EMPTY,
     MAX_ID,
+    Echoed,
     OutputPath,
     Seconds,
     bank_option,
@@ -97,32 +98,11 @@ def report(
             )
             click.echo(f"No graded answers match ({what})." if what else EMPTY)
         elif output is None or config.is_stdout(output):
-            out = _Echoed()
+            out = Echoed()
             WRITERS[fmt](rep, out)  # type: ignore[arg-type]
             out.flush()
         else:
             _write_report(rep, fmt, output, embed_audio, open_)
-
-
-class _Echoed:
-    """Text written to stdout as click.echo writes it (UTF-8 even where Python's stdout is
-    ASCII), in pieces of about 64 KB."""
-
-    def __init__(self) -> None:
-        self._parts: list[str] = []
-        self._size = 0
-
-    def write(self, s: str) -> int:
-        self._parts.append(s)
-        self._size += len(s)
-        if self._size >= 1 << 16:
-            self.flush()
-        return len(s)
-
-    def flush(self) -> None:
-        if self._parts:
-            click.echo("".join(self._parts), nl=False)
-            self._parts, self._size = [], 0
 
 
 def _write_report(rep: Any, fmt: str, output: Path, embed_audio: bool, open_: bool) -> None:
@@ -366,7 +346,7 @@ def _review_question(store: Any, target: str, compare: bool, bank_name: str | No
 
 
 def _list_attempts(attempts: Iterable[Any]) -> None:
-    out = _Echoed()  # a line each, written a few thousand at a time
+    out = Echoed()  # a line each, written a few thousand at a time
     for x in attempts:
         line = (
             f"a{x.id:<5} {x.question_id:>5}  {x.score:>5.0f}  {x.status:<11} {x.mode:<8} "
