@@ -11,7 +11,24 @@ played, shipped or embedded.
 from __future__ import annotations
 
 import os
+import re
+import unicodedata
 from pathlib import Path, PurePosixPath
+
+# A part of a recording's name (a folder or the file) as an import takes it: what mockint
+# writes (ASCII letters, digits, - and _, a suffix's dot) and, from older exports, spaces
+# and dots; so every name mockint writes is one it reads back.
+MAX_PART = 128
+SAFE_PART = re.compile(rf"^[A-Za-z0-9_][A-Za-z0-9_.\- ]{{0,{MAX_PART - 1}}}$")
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def safe_stem(text: str, limit: int = 64) -> str:
+    """``text`` (a user's file name) made a part of a recording's name: ASCII letters,
+    digits, - and _ only (accents dropped, anything else one -), at most ``limit``
+    characters. ``réponse (final)`` becomes ``reponse-final``."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return _UNSAFE.sub("-", plain).strip("-")[:limit].strip("-") or "answer"
 
 
 def _inside(p: Path, home: Path) -> bool:

@@ -1,0 +1,76 @@
+"""What one mockint exports, another imports (issue 35, round 4): a recording's name made
+from the user's file, SQLite's statistics tables, a non-recording named as audio, a time
+before 1970 and Ctrl-C while rows are read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mockint.storage.migrations import MIGRATIONS
+from mockint.storage.store import Store
+
+from .test_faults import one_error, run, tree
+from .test_store_hostile import answer, recording
+
+STEMS = ["réponse (final)", "x" * 125, "two\nlines", "esc\x1b[31m", "...", "Q8 .answer"]
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_a_recording_saved_from_any_file_name_exports_and_imports(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch, stem: str
+) -> None:
+    # 'réponse (final).wav', saved with grade --save, exported, was refused by every import
+    from mockint.config import paths
+    from mockint.grading.assess import keep_recording
+
+    samples = (0.3 * np.sin(np.arange(16000) / 5)).astype(np.float32)
+    kept = keep_recording(samples, paths().recordings, "Q8", stem)
+    assert len(kept.name) <= 128 and kept.name.isascii(), kept.name
+    with Store(home / "mockint.db") as s:
+        s.add_attempt(answer("Q8", kept))
+    assert run("export", str(tmp_path / "e.zip")).exit_code == 0
+    other = tmp_path / "other"
+    monkeypatch.setenv("MOCKINT_HOME", str(other))
+    r = run("import", str(tmp_path / "e.zip"))
+    assert r.exit_code == 0 and r.output.startswith("Imported 1 answer"), r.output
+    with Store(other / "mockint.db") as s:
+        [a] = s.attempts()
+    assert a.audio_path and Path(a.audio_path).read_bytes() == kept.read_bytes()
+
+
+def test_a_store_holding_a_name_import_refuses_exports_it_renamed(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a store saved before names were made safe: its export is importable all the same
+    day = home / "recordings" / "2026-12-07"
+    bad = [recording(day / n) for n in ("132935-Q8-réponse (final).flac", f"{'y' * 140}.flac")]
+    good = recording(day / "132936-Q8-a.flac")
+    with Store(home / "mockint.db") as s:
+        for p in (*bad, good):
+            s.add_attempt(answer("Q8", p))
+    before = tree(home / "recordings")
+    assert run("export", str(tmp_path / "e.zip")).exit_code == 0
+    assert tree(home / "recordings") == before  # the recordings stay as they were
+    other = tmp_path / "other"
+    monkeypatch.setenv("MOCKINT_HOME", str(other))
+    r = run("import", str(tmp_path / "e.zip"))
+    assert r.exit_code == 0 and r.output.startswith("Imported 3 answers"), r.output
+    with Store(other / "mockint.db") as s:
+        got = [Path(a.audio_path or "") for a in s.attempts()]
+    assert sorted(p.read_bytes() for p in got) == sorted(p.read_bytes() for p in (*bad, good))
+    assert got[2].name == good.name and all(p.name.isascii() for p in got)
+
+
+def test_an_archive_name_import_refuses_says_what_is_wrong(tmp_path: Path, home: Path) -> None:
+    from .test_store_hostile import archive
+
+    with Store(tmp_path / "db.db") as s:
+        s.add_attempt(answer("Q1"))
+    planted = {"recordings/d/a\x1b[2J.flac": b"x"}
+    bad = archive(tmp_path / "b.zip", tmp_path / "db.db", len(MIGRATIONS), planted)
+    line = one_error(run("import", str(bad)))
+    assert "'a\\x1b[2J.flac' is not a recording name mockint writes (letters, digits" in line
+    assert "outside recordings/" not in line and not home.joinpath("mockint.db").exists()
