@@ -74,3 +74,50 @@ def test_an_archive_name_import_refuses_says_what_is_wrong(tmp_path: Path, home:
     line = one_error(run("import", str(bad)))
     assert "'a\\x1b[2J.flac' is not a recording name mockint writes (letters, digits" in line
     assert "outside recordings/" not in line and not home.joinpath("mockint.db").exists()
+
+
+def test_sqlites_statistics_neither_travel_nor_stop_an_import(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an outside ANALYZE made sqlite_stat1: export shipped it, and import refused it
+    import zipfile
+
+    from .test_store_hostile import archive, with_recordings
+
+    with_recordings(home, 2)
+    sql(home / "mockint.db", "ANALYZE")
+    assert run("export", str(tmp_path / "e.zip")).exit_code == 0
+    with zipfile.ZipFile(tmp_path / "e.zip") as z:
+        (tmp_path / "shipped.db").write_bytes(z.read("mockint.db"))
+    assert "sqlite_stat1" in sql(home / "mockint.db", "SELECT name FROM sqlite_master")
+    shipped = sql(tmp_path / "shipped.db", "SELECT name FROM sqlite_master")
+    assert not [n for n in shipped if n.startswith("sqlite_stat")], shipped
+    monkeypatch.setenv("MOCKINT_HOME", str(tmp_path / "other"))
+    r = run("import", str(tmp_path / "e.zip"))
+    assert r.exit_code == 0 and r.output.startswith("Imported 2 answers"), r.output
+    # an archive that holds them (an older export's) imports; any other extra is refused
+    with Store(tmp_path / "old.db") as s:
+        s.add_attempt(answer("Q1"))
+    sql(tmp_path / "old.db", "ANALYZE")
+    old = archive(tmp_path / "old.zip", tmp_path / "old.db", len(MIGRATIONS))
+    monkeypatch.setenv("MOCKINT_HOME", str(tmp_path / "third"))
+    r = run("import", str(old))
+    assert r.exit_code == 0 and r.output.startswith("Imported 1 answer"), r.output
+    assert "sqlite_stat1" in sql(tmp_path / "old.db", "SELECT name FROM sqlite_master")
+    sql(tmp_path / "old.db", "CREATE TABLE x(y)")
+    bad = archive(tmp_path / "bad.zip", tmp_path / "old.db", len(MIGRATIONS))
+    monkeypatch.setenv("MOCKINT_HOME", str(tmp_path / "fourth"))
+    assert "a table 'x' mockint never makes" in one_error(run("import", str(bad)))
+
+
+def sql(db: Path, statement: str) -> list[object]:
+    """Run one statement on ``db`` and close it (a WAL checkpointed into the file)."""
+    import sqlite3
+
+    con = sqlite3.connect(db)
+    try:
+        out = [r[0] for r in con.execute(statement)]
+        con.commit()
+        return out
+    finally:
+        con.close()

@@ -35,7 +35,7 @@ from mockint.storage.merge import ImportResult
 from mockint.storage.migrations import MIGRATIONS
 from mockint.storage.recordings import MAX_PART, SAFE_PART, resolve, safe_stem
 from mockint.storage.store import Store, now
-from mockint.storage.untrusted import Unsafe, guarded, open_checked
+from mockint.storage.untrusted import Unsafe, drop_stats, guarded, open_checked
 from mockint.terminal import printable
 
 FORMAT = "mockint-export"
@@ -129,6 +129,7 @@ def _snapshot(paths: Paths, snap: Path) -> tuple[int, dict[str, Path], list[str]
         room -= size
         dst.execute("UPDATE attempts SET audio_path = ? WHERE id = ?", (name, attempt_id))
     dst.commit()
+    drop_stats(dst)  # an ANALYZE run on the store: its statistics are not practice
     dst.execute("PRAGMA journal_mode=DELETE")
     dst.close()
     return len(rows), recordings, left_out

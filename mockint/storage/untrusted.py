@@ -7,7 +7,8 @@ progress handler that stops any statement past a time budget (and lets Ctrl-C
 through), and, before a single row is read, a schema holding exactly the tables,
 indexes and triggers mockint makes, each index and trigger word for word: a view,
 trigger or extra object named like a table (a "view bomb" over a recursive CTE), or a
-trigger of mockint's name with another body, is refused without being run. Row counts
+trigger of mockint's name with another body, is refused without being run (SQLite's own
+statistics tables, from an ANALYZE, are dropped). Row counts
 are bounded before rows are read, and rows are read one at a time; every value's size
 is bounded by ``SQLITE_LIMIT_LENGTH``, and every text of a row read (:func:`unfit`) by
 length and to hold no control character.
@@ -183,9 +184,21 @@ def _harden(db: sqlite3.Connection, budget: _Budget) -> None:
 # --- the schema, exactly ----------------------------------------------------------------------
 
 
+# SQLite's own statistics, made by an ANALYZE run on the store (an older export shipped
+# them): not mockint's, but harmless; accepted as plain tables, and dropped before use
+STATS = tuple(f"sqlite_stat{n}" for n in range(1, 5))
+
+
 def _objects(db: sqlite3.Connection) -> dict[str, tuple[str, str]]:
     rows = db.execute("SELECT type, name, tbl_name FROM sqlite_master").fetchall()
-    return {str(name): (str(kind), str(table)) for kind, name, table in rows}
+    got = {str(name): (str(kind), str(table)) for kind, name, table in rows}
+    return {k: v for k, v in got.items() if not (k in STATS and v == ("table", k))}
+
+
+def drop_stats(db: sqlite3.Connection) -> None:
+    """Drop SQLite's statistics tables (an outside ANALYZE made them)."""
+    for name in STATS:
+        db.execute(f"DROP TABLE IF EXISTS {name}")
 
 
 def expected(v: int) -> sqlite3.Connection:
@@ -284,6 +297,7 @@ def open_checked(db: sqlite3.Connection) -> int:
     """Check the schema, the file's integrity and the row counts; bring an older schema up
     to date (checked again after); return the version the file was made with."""
     v = check_schema(db)
+    drop_stats(db)  # the archive's planner statistics are not the file's to dictate
     if db.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
         raise Unsafe("the database is damaged (integrity check failed)")
     check_counts(db)
