@@ -121,3 +121,55 @@ def sql(db: Path, statement: str) -> list[object]:
         return out
     finally:
         con.close()
+
+
+def test_only_a_file_in_recordings_is_ever_taken_as_audio(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a kept answer naming mockint.db as its audio was stored; the report embedded the
+    # store (base64), export shipped it as a recording
+    import json
+    import zipfile
+
+    from .test_store_hostile import with_recordings
+
+    with_recordings(home, 1)
+    (home / "pending").mkdir()
+    (home / "notes").mkdir()
+    (home / "notes" / "x.flac").write_bytes(b"not audio")
+    for i, where in enumerate(
+        ["mockint.db", "notes/x.flac", str(home / "mockint.db"), "recordings"]
+    ):
+        kept = {**answer("Q2").__dict__, "uid": f"{i}" * 32, "audio_path": where}
+        (home / "pending" / f"{i}.json").write_text(json.dumps(kept))
+    before = tree(home / "pending")
+    r = run("import-pending")
+    assert "Error: 4 kept files were not taken in" in one_error(r), r.output
+    assert r.output.count("is not a recording in") == 3, r.output  # "and 1 more"
+    assert tree(home / "pending") == before  # each refused, each kept
+    # rows already stored so (before this fix, or by hand) are read as having no recording
+    with Store(home / "mockint.db") as s:
+        s.add_attempt(answer("Q3", home / "mockint.db"))
+        s.add_attempt(answer("Q4", home / "notes" / "x.flac"))
+        assert [a.audio_path is None for a in s.attempts()] == [False, True, True]
+    r = run("report", "--format", "html", "--embed-audio", "-o", str(tmp_path / "r.html"))
+    assert r.exit_code == 0 and (tmp_path / "r.html").read_text().count("data:audio/") == 1
+    assert run("export", str(tmp_path / "e.zip")).exit_code == 0
+    with zipfile.ZipFile(tmp_path / "e.zip") as z:
+        names = z.namelist()
+    assert len([n for n in names if n.startswith("recordings/")]) == 1, names
+    monkeypatch.setenv("MOCKINT_HOME", str(tmp_path / "other"))
+    assert run("import", str(tmp_path / "e.zip")).output.startswith("Imported 3 answers")
+
+
+def test_a_kept_answer_whose_recording_was_deleted_comes_in_without_it(home: Path) -> None:
+    import json
+
+    (home / "pending").mkdir(parents=True)
+    kept = {**answer("Q2").__dict__, "uid": "e" * 32, "audio_path": "recordings/d/gone.flac"}
+    (home / "pending" / "e.json").write_text(json.dumps(kept))
+    r = run("import-pending")
+    assert r.exit_code == 0 and "Stored 1 kept answer" in r.output, r.output
+    with Store(home / "mockint.db") as s:
+        [a] = s.attempts()
+    assert a.audio_path is None and not list((home / "pending").iterdir())

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mockint.limits import kind_of
-from mockint.storage.recordings import moved, resolve, to_stored
+from mockint.storage.recordings import gone, moved, resolve, to_stored
 from mockint.storage.store import MODES, Attempt, Store, new_uid, now
 from mockint.storage.untrusted import MAX_DEPTH, MAX_JSON_VALUES, json_values, unfit
 
@@ -260,14 +260,19 @@ def import_pending(store: Store, pending: Path) -> tuple[int, list[str]]:
 
 
 def _recording_here(home: Path, a: Attempt) -> Attempt:
-    """The kept answer with its recording inside ``home`` (ValueError if it is not there):
-    a file kept before its path was written relative, with an absolute path from where
-    the data directory used to be, is found by its ``recordings/...`` tail."""
+    """The kept answer with its recording in ``home``'s ``recordings/`` (ValueError if it
+    names anything else): a file kept before its path was written relative, with an
+    absolute path from where the data directory used to be, is found by its
+    ``recordings/...`` tail; a recording deleted since leaves the answer without one."""
     if a.audio_path is None or resolve(home, a.audio_path) is not None:
         return a
     here = moved(home, a.audio_path) if os.path.isabs(a.audio_path) else None
+    if here is None and gone(home, a.audio_path):
+        return replace(a, audio_path=None)
     if here is None:
-        raise ValueError(f"recording {a.audio_path[:80]!r} is outside {home}")
+        raise ValueError(
+            f"audio_path {a.audio_path[:80]!r} is not a recording in {home / 'recordings'}"
+        )
     return replace(a, audio_path=here)
 
 
