@@ -134,6 +134,7 @@ def _text(d: dict[str, Any], key: str, default: str | None = None, limit: int = 
     return value
 
 
+_EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _AHEAD = timedelta(days=1)  # clocks disagree, time zones too; a day ahead of now is no answer
 
 
@@ -155,7 +156,7 @@ def stored_time(value: str, what: str) -> str:
     seconds, ``+00:00``), so that times sort and compare (``--since``) as text: another
     offset is converted, ``Z`` spelled out (``t`` and ``z`` as RFC 3339 allows too),
     fractions of a second dropped, and a time without an offset taken as UTC. ValueError
-    naming ``what`` if it is no time."""
+    naming ``what`` if it is no time, or one before 1970."""
     try:
         t = datetime.fromisoformat(value.upper())
     except ValueError:
@@ -163,9 +164,14 @@ def stored_time(value: str, what: str) -> str:
     if t.tzinfo is None:
         t = t.replace(tzinfo=timezone.utc)
     try:
-        return t.astimezone(timezone.utc).isoformat(timespec="seconds")
+        t = t.astimezone(timezone.utc)
     except OverflowError:  # the first or last hours of years 1 to 9999, moved to UTC
         raise ValueError(f"{what} {value[:40]!r}: before year 1 or after 9999 in UTC") from None
+    if t < _EARLIEST:
+        # no answer was graded then; and year 0001 was stored, then left out of every
+        # report --since (as the future is refused, so is this)
+        raise ValueError(f"{what} {value[:40]!r}: before 1970")
+    return t.isoformat(timespec="seconds")
 
 
 def _list(d: dict[str, Any], key: str, limit: int) -> list[Any]:
