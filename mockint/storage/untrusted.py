@@ -66,6 +66,7 @@ class _Budget:
         self.seconds = seconds
         self.interrupted = False
         self.expired = False
+        self.left: float | None = None  # while paused: what was left of the budget
 
     def __call__(self) -> int:
         try:
@@ -77,16 +78,18 @@ class _Budget:
             self.interrupted = True
             return 1
 
-    @contextlib.contextmanager
-    def paused(self) -> Iterator[None]:
-        """Time spent inside (Python checking and storing a row) is not SQLite's: the
-        budget neither counts it nor stops anything past the deadline meanwhile."""
-        left = self.deadline - time.monotonic()
-        self.deadline = math.inf
-        try:
-            yield
-        finally:
-            self.deadline = time.monotonic() + left
+    def pause(self) -> None:
+        """Time spent outside SQLite (Python checking and storing a row) is not SQLite's:
+        the budget neither counts it nor stops anything past the deadline meanwhile."""
+        if self.left is None:
+            self.left = self.deadline - time.monotonic()
+            self.deadline = math.inf
+
+    def resume(self) -> None:
+        """Count SQLite's time again, from where :meth:`pause` stopped."""
+        if self.left is not None:
+            self.deadline = time.monotonic() + self.left
+            self.left = None
 
 
 class Guarded(sqlite3.Connection):
@@ -116,10 +119,8 @@ class Guarded(sqlite3.Connection):
         while the caller holds a row, the budget is paused. SQLite failures leave as
         :meth:`refusal`, so a caller's own transaction does not take them for its own."""
         try:
-            cur = self.execute(sql, args)
-            while (row := cur.fetchone()) is not None:
-                with self.budget.paused():
-                    yield row
+            self.budget.resume()
+            return _Rows(self, self.execute(sql, args))
         except (sqlite3.Error, MemoryError) as e:
             raise self.refusal(e) from None
 
@@ -129,6 +130,31 @@ class Guarded(sqlite3.Connection):
             return self.execute(sql, args).fetchone()
         except (sqlite3.Error, MemoryError) as e:
             raise self.refusal(e) from None
+
+
+class _Rows:
+    """The rows of :meth:`Guarded.rows`. Not a generator: one dropped mid-way (Ctrl-C, a
+    refusal) runs no code as it goes, so a Ctrl-C landing then cannot print 'Exception
+    ignored in: <generator object Guarded.rows>' with a traceback (its ``with paused()``
+    was left as the generator was collected). The budget, paused while a row is held, is
+    resumed by the connection's next :meth:`~Guarded.rows`."""
+
+    def __init__(self, db: Guarded, cur: sqlite3.Cursor):
+        self.db, self.cur = db, cur
+
+    def __iter__(self) -> _Rows:
+        return self
+
+    def __next__(self) -> Any:
+        self.db.budget.resume()
+        try:
+            row = self.cur.fetchone()
+        except (sqlite3.Error, MemoryError) as e:
+            raise self.db.refusal(e) from None
+        if row is None:
+            raise StopIteration
+        self.db.budget.pause()
+        return row
 
 
 @contextlib.contextmanager
