@@ -165,7 +165,7 @@ def make(tmp_path: Path, recorder: object, ui: ScriptedUI, **opts: object) -> Pr
     return Practice(
         BANK,
         store=store,
-        recordings=tmp_path / "rec",
+        recordings=tmp_path / "recordings",  # as the data directory names it
         speaker=FakeSpeaker(),
         recorder=recorder,  # type: ignore[arg-type]
         transcriber=FakeTranscriber(),
@@ -418,7 +418,7 @@ def test_skip_stores_nothing_and_moves_on(tmp_path: Path) -> None:
     p.run(p.plan())
     assert ui.asked == ["Q1", "Q2"]
     assert [a.question_id for a in p.store.attempts()] == ["Q2"]
-    assert len(list((tmp_path / "rec").rglob("*Q1*"))) == 0
+    assert len(list((tmp_path / "recordings").rglob("*Q1*"))) == 0
 
 
 def test_retry_and_repeat(tmp_path: Path) -> None:

@@ -541,6 +541,9 @@ def test_imported_times_are_stored_as_mockint_writes_them(
         ("2026-13-01T10:00:00+00:00", "not an ISO 8601 time"),
         ("10:00", "not an ISO 8601 time"),
         ("0001-01-01T00:30:00+01:00", "before year 1 or after 9999 in UTC"),
+        # stored, then left out of report --since 0001-01-01 (7 of 8 answers)
+        ("0001-01-01T00:00:00+00:00", "before 1970"),
+        ("1969-12-31T23:59:59+00:00", "before 1970"),
         # the newest answer forever, its schedule past what a date holds
         ("9999-12-31T23:59:59", "in the future (more than a day after now)"),
     ],
@@ -1068,7 +1071,8 @@ def test_an_answer_kept_aside_comes_in_after_the_data_directory_moved(
     home.rename(moved)
     monkeypatch.setenv("MOCKINT_HOME", str(moved))
     line = one_error(run("import-pending"))
-    assert "out.json: recording " in line and f"is outside {moved}" in line, line
+    assert "out.json: audio_path " in line, line
+    assert f"is not a recording in {moved / 'recordings'}" in line, line
     with Store(moved / "mockint.db") as s:
         stored = {a.question_id: a.audio_path for a in s.attempts()}
     assert stored == {

@@ -380,7 +380,8 @@ def _play(a: Any, start: float, output: str | None) -> None:
     p = resolve(home, a.audio_path)
     if p is None or not p.is_file():
         raise click.ClickException(
-            f"attempt a{a.id}: its recording {a.audio_path} is gone (or outside {home})"
+            f"attempt a{a.id}: its recording {a.audio_path} is gone "
+            f"(or not in {home / 'recordings'})"
         )
     audio = load_audio(p)
     play(audio[int(start * SAMPLE_RATE) :], SAMPLE_RATE, device(output))

@@ -26,6 +26,7 @@ from mockint.grading.star import read as read_star
 from mockint.hearing.transcribe import Transcriber
 from mockint.hearing.vocabulary import Hints
 from mockint.storage.intake import import_pending, keep_pending
+from mockint.storage.recordings import safe_stem
 from mockint.storage.store import Attempt, Store, new_uid, now
 from mockint.transcript import (
     Transcript,
@@ -205,7 +206,7 @@ def _cut_note(chars: int) -> str:
 
 def keep_recording(samples: np.ndarray, recordings: Path, question_id: str, stem: str) -> Path:
     """Keep an answer's audio (16 kHz mono, as :func:`~mockint.sound.audio.load_audio`
-    gives it) in ``recordings/`` as FLAC under a dated, unique name: a 48 kHz stereo WAV
+    gives it) in ``recordings/`` as FLAC under a dated, unique, safe name: a 48 kHz stereo WAV
     becomes a fraction of its size, so an export of it stays importable.
 
     Encoded in memory, then written to a new file: a full disk raises OSError (ENOSPC; in
@@ -221,7 +222,9 @@ def keep_recording(samples: np.ndarray, recordings: Path, question_id: str, stem
     d = recordings / stamp.strftime("%Y-%m-%d")
     made = not d.exists()
     d.mkdir(parents=True, exist_ok=True)
-    base = f"{stamp.strftime('%H%M%S')}-{question_id}-{stem}"
+    # the user's file name made one an import takes back (a 'réponse (final).wav' was
+    # exported, then refused by every import): at most 7 + 32 + 1 + 64 + 10 characters
+    base = f"{stamp.strftime('%H%M%S')}-{safe_stem(question_id, 32)}-{safe_stem(stem)}"
     for n in range(1, 10_000):
         out = d / (f"{base}.flac" if n == 1 else f"{base}-{n}.flac")
         try:

@@ -33,9 +33,10 @@ from mockint.errors import ArchiveError, StoreError
 from mockint.storage import merge, scratch
 from mockint.storage.merge import ImportResult
 from mockint.storage.migrations import MIGRATIONS
-from mockint.storage.recordings import resolve
+from mockint.storage.recordings import MAX_PART, SAFE_PART, resolve, safe_stem
 from mockint.storage.store import Store, now
-from mockint.storage.untrusted import Unsafe, guarded, open_checked
+from mockint.storage.untrusted import Unsafe, drop_stats, guarded, open_checked
+from mockint.terminal import printable
 
 FORMAT = "mockint-export"
 VERSION = 2  # 2: the manifest gives each file's size beside its sha256
@@ -47,8 +48,6 @@ MAX_DB_BYTES = 1024 * 1024 * 1024  # ~150,000 answers with their words
 MAX_RECORDING_BYTES = 128 * 1024 * 1024  # an hour of 16 kHz mono FLAC, however noisy: <= 116 MB
 MAX_TOTAL_BYTES = 8 * 1024 * 1024 * 1024
 MAX_ENTRIES = 100_000
-
-_SAFE_PART = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\- ]{0,127}$")
 
 
 @dataclass(frozen=True)
@@ -128,19 +127,32 @@ def _snapshot(paths: Paths, snap: Path) -> tuple[int, dict[str, Path], list[str]
             left_out.append(f"a{attempt_id}: {audio}")
             dst.execute("UPDATE attempts SET audio_path = NULL WHERE id = ?", (attempt_id,))
             continue
-        rel = (
-            p.relative_to(recs).parts
-            if p.is_relative_to(recs)
-            else ("other", f"{attempt_id}-{p.name}")
-        )
-        name = f"recordings/{PurePosixPath(*rel).as_posix()}"
+        name = _archive_name(p, recs, recordings)
         recordings[name] = p
         room -= size
         dst.execute("UPDATE attempts SET audio_path = ? WHERE id = ?", (name, attempt_id))
     dst.commit()
+    drop_stats(dst)  # an ANALYZE run on the store: its statistics are not practice
     dst.execute("PRAGMA journal_mode=DELETE")
     dst.close()
     return len(rows), recordings, left_out
+
+
+def _archive_name(p: Path, recs: Path, taken: dict[str, Path]) -> str:
+    """Recording ``p``'s name in the archive: its place under recordings/; or, if an import
+    would refuse that (a store from before names were made safe held 'réponse (final).flac'
+    and its export imported nowhere), a safe name under recordings/renamed/."""
+    if p.is_relative_to(recs):
+        name = f"recordings/{PurePosixPath(*p.relative_to(recs).parts).as_posix()}"
+        if name_fault(name) is None and taken.get(name, p) == p:
+            return name
+    ext = f".{safe_stem(p.suffix, 8)}" if p.suffix else ""
+    base = f"recordings/renamed/{safe_stem(p.stem)}"
+    name, n = f"{base}{ext}", 1
+    while taken.get(name, p) != p:
+        n += 1
+        name = f"{base}-{n}{ext}"
+    return name
 
 
 def _sha_file(p: Path) -> str:
@@ -158,15 +170,25 @@ class _Refused(Exception):
     """Why an archive is refused (becomes an ArchiveError naming the file)."""
 
 
-def _safe_name(name: str) -> bool:
-    """A recording's archive name: recordings/ and plain relative parts, nothing else."""
+def name_fault(name: str) -> str | None:
+    """What is wrong with a recording's archive name (recordings/ and plain relative
+    parts, nothing else), or None."""
     parts = name.split("/")
-    return (
-        len(parts) >= 2
-        and parts[0] == "recordings"
-        and "\\" not in name
-        and all(_SAFE_PART.match(p) and p not in (".", "..") for p in parts[1:])
-    )
+    if len(parts) < 2 or parts[0] != "recordings":
+        return "not a name mockint writes (outside recordings/)"
+    for part in parts[1:]:
+        if part in (".", "..") or not SAFE_PART.match(part):
+            return (
+                f"'{_shown(part)}' is not a recording name mockint writes (letters, digits, "
+                f"'.', '-', '_' and spaces only, at most {MAX_PART} characters)"
+            )
+    return None
+
+
+def _shown(text: str) -> str:
+    """A name from an archive, on one line with no control character, and short."""
+    short = text if len(text) <= 80 else f"{text[:77]}..."
+    return printable(short).replace("\n", "\\n")
 
 
 def _manifest(z: zipfile.ZipFile) -> dict[str, Any]:
@@ -223,8 +245,9 @@ def _check_entries(z: zipfile.ZipFile, manifest: dict[str, Any]) -> dict[str, zi
         name = info.filename
         if name == "manifest.json":
             continue
-        if name != "mockint.db" and not _safe_name(name):
-            raise _Refused(f"entry '{name[:80]}': not a name mockint writes (outside recordings/)")
+        fault = None if name == "mockint.db" else name_fault(name)
+        if fault:
+            raise _Refused(f"entry '{_shown(name)}': {fault}")
         if stat.S_ISLNK(info.external_attr >> 16):
             raise _Refused(f"entry '{name}': a link, not a file")
         if name in by_name:

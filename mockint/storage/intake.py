@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mockint.limits import kind_of
-from mockint.storage.recordings import moved, resolve, to_stored
+from mockint.storage.recordings import gone, moved, resolve, to_stored
 from mockint.storage.store import MODES, Attempt, Store, new_uid, now
 from mockint.storage.untrusted import MAX_DEPTH, MAX_JSON_VALUES, json_values, unfit
 
@@ -134,6 +134,7 @@ def _text(d: dict[str, Any], key: str, default: str | None = None, limit: int = 
     return value
 
 
+_EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _AHEAD = timedelta(days=1)  # clocks disagree, time zones too; a day ahead of now is no answer
 
 
@@ -155,7 +156,7 @@ def stored_time(value: str, what: str) -> str:
     seconds, ``+00:00``), so that times sort and compare (``--since``) as text: another
     offset is converted, ``Z`` spelled out (``t`` and ``z`` as RFC 3339 allows too),
     fractions of a second dropped, and a time without an offset taken as UTC. ValueError
-    naming ``what`` if it is no time."""
+    naming ``what`` if it is no time, or one before 1970."""
     try:
         t = datetime.fromisoformat(value.upper())
     except ValueError:
@@ -163,9 +164,14 @@ def stored_time(value: str, what: str) -> str:
     if t.tzinfo is None:
         t = t.replace(tzinfo=timezone.utc)
     try:
-        return t.astimezone(timezone.utc).isoformat(timespec="seconds")
+        t = t.astimezone(timezone.utc)
     except OverflowError:  # the first or last hours of years 1 to 9999, moved to UTC
         raise ValueError(f"{what} {value[:40]!r}: before year 1 or after 9999 in UTC") from None
+    if t < _EARLIEST:
+        # no answer was graded then; and year 0001 was stored, then left out of every
+        # report --since (as the future is refused, so is this)
+        raise ValueError(f"{what} {value[:40]!r}: before 1970")
+    return t.isoformat(timespec="seconds")
 
 
 def _list(d: dict[str, Any], key: str, limit: int) -> list[Any]:
@@ -260,14 +266,19 @@ def import_pending(store: Store, pending: Path) -> tuple[int, list[str]]:
 
 
 def _recording_here(home: Path, a: Attempt) -> Attempt:
-    """The kept answer with its recording inside ``home`` (ValueError if it is not there):
-    a file kept before its path was written relative, with an absolute path from where
-    the data directory used to be, is found by its ``recordings/...`` tail."""
+    """The kept answer with its recording in ``home``'s ``recordings/`` (ValueError if it
+    names anything else): a file kept before its path was written relative, with an
+    absolute path from where the data directory used to be, is found by its
+    ``recordings/...`` tail; a recording deleted since leaves the answer without one."""
     if a.audio_path is None or resolve(home, a.audio_path) is not None:
         return a
     here = moved(home, a.audio_path) if os.path.isabs(a.audio_path) else None
+    if here is None and gone(home, a.audio_path):
+        return replace(a, audio_path=None)
     if here is None:
-        raise ValueError(f"recording {a.audio_path[:80]!r} is outside {home}")
+        raise ValueError(
+            f"audio_path {a.audio_path[:80]!r} is not a recording in {home / 'recordings'}"
+        )
     return replace(a, audio_path=here)
 
 

@@ -1,17 +1,34 @@
 """Where an answer's recording is: stored relative to the data directory, read back only
-from inside it.
+from inside its ``recordings/``.
 
 The store keeps ``recordings/2026-11-03/a.flac``, not an absolute path, so a data
 directory moved or copied elsewhere keeps every recording. Whatever a row says (an
-imported archive, a kept-aside file, an old absolute path), a reader gets a path
-inside the data directory or nothing: a planted ``/home/me/.ssh/id_rsa`` is never
-played, shipped or embedded.
+imported archive, a kept-aside file, an old absolute path), a reader gets a regular
+file inside the data directory's ``recordings/`` or nothing: a planted
+``/home/me/.ssh/id_rsa``, or ``mockint.db``, is never played, shipped or embedded.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import unicodedata
 from pathlib import Path, PurePosixPath
+
+# A part of a recording's name (a folder or the file) as an import takes it: what mockint
+# writes (ASCII letters, digits, - and _, a suffix's dot) and, from older exports, spaces
+# and dots; so every name mockint writes is one it reads back.
+MAX_PART = 128
+SAFE_PART = re.compile(rf"^[A-Za-z0-9_][A-Za-z0-9_.\- ]{{0,{MAX_PART - 1}}}$")
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def safe_stem(text: str, limit: int = 64) -> str:
+    """``text`` (a user's file name) made a part of a recording's name: ASCII letters,
+    digits, - and _ only (accents dropped, anything else one -), at most ``limit``
+    characters. ``réponse (final)`` becomes ``reponse-final``."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return _UNSAFE.sub("-", plain).strip("-")[:limit].strip("-") or "answer"
 
 
 def _inside(p: Path, home: Path) -> bool:
@@ -45,13 +62,29 @@ def moved(home: Path, audio: str) -> str | None:
 
 
 def resolve(home: Path, stored: str | None) -> Path | None:
-    """The recording's path if it lies inside ``home`` (links followed), else None."""
+    """The recording's path if it is a regular file inside ``home``'s ``recordings/``
+    (links followed), else None: the store itself, a kept answer or a file elsewhere named
+    as audio is never played, shipped or embedded (a row saying ``mockint.db`` embedded
+    the store in a report, base64)."""
+    p = _candidate(home, stored)
+    return p if p is not None and p.is_file() else None
+
+
+def gone(home: Path, stored: str | None) -> bool:
+    """Whether ``stored`` names a place inside ``recordings/`` that holds nothing now (a
+    recording deleted: its answer is kept, without it)."""
+    p = _candidate(home, stored)
+    return p is not None and not os.path.lexists(p)
+
+
+def _candidate(home: Path, stored: str | None) -> Path | None:
+    """Where ``stored`` leads (links followed) if that is inside ``home/recordings``."""
     if not stored:
         return None
     p = Path(stored)
     p = p if p.is_absolute() else home / p
     try:
-        real, base = p.resolve(), home.resolve()
+        real, base = p.resolve(), (home / "recordings").resolve()
     except (OSError, RuntimeError):  # a link loop
         return None
     return real if _inside(real, base) and real != base else None

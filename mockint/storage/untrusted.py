@@ -7,7 +7,8 @@ progress handler that stops any statement past a time budget (and lets Ctrl-C
 through), and, before a single row is read, a schema holding exactly the tables,
 indexes and triggers mockint makes, each index and trigger word for word: a view,
 trigger or extra object named like a table (a "view bomb" over a recursive CTE), or a
-trigger of mockint's name with another body, is refused without being run. Row counts
+trigger of mockint's name with another body, is refused without being run (SQLite's own
+statistics tables, from an ANALYZE, are dropped). Row counts
 are bounded before rows are read, and rows are read one at a time; every value's size
 is bounded by ``SQLITE_LIMIT_LENGTH``, and every text of a row read (:func:`unfit`) by
 length and to hold no control character.
@@ -65,6 +66,7 @@ class _Budget:
         self.seconds = seconds
         self.interrupted = False
         self.expired = False
+        self.left: float | None = None  # while paused: what was left of the budget
 
     def __call__(self) -> int:
         try:
@@ -76,16 +78,18 @@ class _Budget:
             self.interrupted = True
             return 1
 
-    @contextlib.contextmanager
-    def paused(self) -> Iterator[None]:
-        """Time spent inside (Python checking and storing a row) is not SQLite's: the
-        budget neither counts it nor stops anything past the deadline meanwhile."""
-        left = self.deadline - time.monotonic()
-        self.deadline = math.inf
-        try:
-            yield
-        finally:
-            self.deadline = time.monotonic() + left
+    def pause(self) -> None:
+        """Time spent outside SQLite (Python checking and storing a row) is not SQLite's:
+        the budget neither counts it nor stops anything past the deadline meanwhile."""
+        if self.left is None:
+            self.left = self.deadline - time.monotonic()
+            self.deadline = math.inf
+
+    def resume(self) -> None:
+        """Count SQLite's time again, from where :meth:`pause` stopped."""
+        if self.left is not None:
+            self.deadline = time.monotonic() + self.left
+            self.left = None
 
 
 class Guarded(sqlite3.Connection):
@@ -115,10 +119,8 @@ class Guarded(sqlite3.Connection):
         while the caller holds a row, the budget is paused. SQLite failures leave as
         :meth:`refusal`, so a caller's own transaction does not take them for its own."""
         try:
-            cur = self.execute(sql, args)
-            while (row := cur.fetchone()) is not None:
-                with self.budget.paused():
-                    yield row
+            self.budget.resume()
+            return _Rows(self, self.execute(sql, args))
         except (sqlite3.Error, MemoryError) as e:
             raise self.refusal(e) from None
 
@@ -128,6 +130,31 @@ class Guarded(sqlite3.Connection):
             return self.execute(sql, args).fetchone()
         except (sqlite3.Error, MemoryError) as e:
             raise self.refusal(e) from None
+
+
+class _Rows:
+    """The rows of :meth:`Guarded.rows`. Not a generator: one dropped mid-way (Ctrl-C, a
+    refusal) runs no code as it goes, so a Ctrl-C landing then cannot print 'Exception
+    ignored in: <generator object Guarded.rows>' with a traceback (its ``with paused()``
+    was left as the generator was collected). The budget, paused while a row is held, is
+    resumed by the connection's next :meth:`~Guarded.rows`."""
+
+    def __init__(self, db: Guarded, cur: sqlite3.Cursor):
+        self.db, self.cur = db, cur
+
+    def __iter__(self) -> _Rows:
+        return self
+
+    def __next__(self) -> Any:
+        self.db.budget.resume()
+        try:
+            row = self.cur.fetchone()
+        except (sqlite3.Error, MemoryError) as e:
+            raise self.db.refusal(e) from None
+        if row is None:
+            raise StopIteration
+        self.db.budget.pause()
+        return row
 
 
 @contextlib.contextmanager
@@ -183,9 +210,21 @@ def _harden(db: sqlite3.Connection, budget: _Budget) -> None:
 # --- the schema, exactly ----------------------------------------------------------------------
 
 
+# SQLite's own statistics, made by an ANALYZE run on the store (an older export shipped
+# them): not mockint's, but harmless; accepted as plain tables, and dropped before use
+STATS = tuple(f"sqlite_stat{n}" for n in range(1, 5))
+
+
 def _objects(db: sqlite3.Connection) -> dict[str, tuple[str, str]]:
     rows = db.execute("SELECT type, name, tbl_name FROM sqlite_master").fetchall()
-    return {str(name): (str(kind), str(table)) for kind, name, table in rows}
+    got = {str(name): (str(kind), str(table)) for kind, name, table in rows}
+    return {k: v for k, v in got.items() if not (k in STATS and v == ("table", k))}
+
+
+def drop_stats(db: sqlite3.Connection) -> None:
+    """Drop SQLite's statistics tables (an outside ANALYZE made them)."""
+    for name in STATS:
+        db.execute(f"DROP TABLE IF EXISTS {name}")
 
 
 def expected(v: int) -> sqlite3.Connection:
@@ -284,6 +323,7 @@ def open_checked(db: sqlite3.Connection) -> int:
     """Check the schema, the file's integrity and the row counts; bring an older schema up
     to date (checked again after); return the version the file was made with."""
     v = check_schema(db)
+    drop_stats(db)  # the archive's planner statistics are not the file's to dictate
     if db.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
         raise Unsafe("the database is damaged (integrity check failed)")
     check_counts(db)

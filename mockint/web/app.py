@@ -68,13 +68,10 @@ class Site:
             yield s
 
     def audio_file(self, path: str | None) -> Path | None:
-        """A recording's file, only when it lies inside the data directory."""
-        if not path:
-            return None
-        home = self.paths.home.resolve()
-        p = Path(path)
-        p = (p if p.is_absolute() else home / p).resolve()
-        return p if p.is_relative_to(home) and p.is_file() else None
+        """A recording's file, only when it lies inside the data directory's recordings/."""
+        from mockint.storage.recordings import resolve
+
+        return resolve(self.paths.home, path)
 
 
 MAX_ROW_ID = 2**63 - 1  # SQLite's largest INTEGER
