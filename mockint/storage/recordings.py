@@ -66,19 +66,20 @@ def resolve(home: Path, stored: str | None) -> Path | None:
     (links followed), else None: the store itself, a kept answer or a file elsewhere named
     as audio is never played, shipped or embedded (a row saying ``mockint.db`` embedded
     the store in a report, base64)."""
-    p = _candidate(home, stored)
+    p = within(home, stored)
     return p if p is not None and p.is_file() else None
 
 
 def gone(home: Path, stored: str | None) -> bool:
     """Whether ``stored`` names a place inside ``recordings/`` that holds nothing now (a
     recording deleted: its answer is kept, without it)."""
-    p = _candidate(home, stored)
+    p = within(home, stored)
     return p is not None and not os.path.lexists(p)
 
 
-def _candidate(home: Path, stored: str | None) -> Path | None:
-    """Where ``stored`` leads (links followed) if that is inside ``home/recordings``."""
+def within(home: Path, stored: str | None) -> Path | None:
+    """Where ``stored`` leads (links followed) if that is inside ``home/recordings``, a
+    file there or not (a deleted recording is still named, for a reader to say so)."""
     if not stored:
         return None
     p = Path(stored)

@@ -6,10 +6,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sqlite3
 import stat
 import tempfile
 import time
 from pathlib import Path
+
+from mockint.errors import StoreError
 
 STALE_SECONDS = 24 * 3600  # no import or read runs a day: older ones go even if their pid lives
 
@@ -61,3 +64,31 @@ def alive(pid: int) -> bool:
     except (OverflowError, ValueError):  # no process has such an id
         return False
     return True
+
+
+def readonly_copy(path: Path, wal: Path, prefix: str) -> tuple[str, sqlite3.Connection]:
+    """A private copy of a store and its WAL, in a folder of ``prefix`` in the temporary
+    directory (named after this process: one killed outright leaves it to the next read
+    to remove), and a connection that has replayed the WAL. StoreError, naming the
+    temporary directory, if it cannot be made there; no half copy is left."""
+    tmp, made = Path(tempfile.gettempdir()), None
+    try:
+        made = make(tmp, prefix)
+        copy = Path(made) / path.name
+        shutil.copyfile(path, copy)
+        shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+        db = sqlite3.connect(str(copy), isolation_level=None, check_same_thread=False)
+        db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # replays the WAL
+        return made, db
+    except BaseException as e:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+        if not isinstance(e, OSError | sqlite3.Error):
+            raise
+        # the data directory is fine: the temporary directory is what could not be written
+        why = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise StoreError(
+            f"{path}: read-only, with answers still in its -wal, so it is read from a copy "
+            f"in {tmp}, which cannot be written ({why}): free some space there (or set "
+            "TMPDIR to a folder with room), or make the data directory writable"
+        ) from None

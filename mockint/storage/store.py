@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import sqlite3
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -28,7 +27,7 @@ from mockint.config import disk_full
 from mockint.errors import StoreError
 from mockint.storage import queries, scratch
 from mockint.storage.migrations import MIGRATIONS, upgrade, write_tallies
-from mockint.storage.recordings import resolve, to_stored
+from mockint.storage.recordings import to_stored, within
 
 # how long a command waits for another process that holds the store's write lock
 BUSY_SECONDS = 10.0
@@ -215,28 +214,7 @@ class Store:
             return sqlite3.connect(
                 f"{uri}?immutable=1", uri=True, isolation_level=None, check_same_thread=False
             )
-        # named after this process: one killed outright leaves it to the next read to remove
-        tmp = Path(tempfile.gettempdir())
-        try:
-            self._copy_dir = scratch.make(tmp, READONLY_COPY)
-            copy = Path(self._copy_dir) / self.path.name
-            shutil.copyfile(self.path, copy)
-            shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
-            db = sqlite3.connect(str(copy), isolation_level=None, check_same_thread=False)
-            db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # replays the WAL
-        except BaseException as e:
-            if self._copy_dir is not None:
-                shutil.rmtree(self._copy_dir, ignore_errors=True)
-            self._copy_dir = None
-            if not isinstance(e, OSError | sqlite3.Error):
-                raise
-            # the data directory is fine: the temporary directory is what could not be written
-            why = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
-            raise StoreError(
-                f"{self.path}: read-only, with answers still in its -wal, so it is read from a "
-                f"copy in {tmp}, which cannot be written ({why}): free some space there "
-                "(or set TMPDIR to a folder with room), or make the data directory writable"
-            ) from None
+        self._copy_dir, db = scratch.readonly_copy(self.path, wal, READONLY_COPY)
         return db
 
     def close(self) -> None:
@@ -454,13 +432,13 @@ class Store:
         return self.from_row(r) if r else None
 
     def from_row(self, r: sqlite3.Row) -> Attempt:
-        """An attempt from a row of ``attempts`` (its recording found inside the data
-        directory, or None)."""
+        """An attempt from a row of ``attempts`` (its recording's place inside the data
+        directory's ``recordings/``, or None); each reader checks it is a file."""
         d = dict(r)
         for k in _JSON_FIELDS:
             d[k] = json.loads(d[k]) if d[k] is not None else None
         # a recording is read from inside the data directory only, wherever it has moved
-        found = resolve(self.home, d["audio_path"])
+        found = within(self.home, d["audio_path"])
         d["audio_path"] = str(found) if found is not None else None
         return Attempt(**d)
 
