@@ -384,6 +384,9 @@ def test_a_second_ctrl_c_while_files_are_heard_ends_quietly(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # Ctrl-C as at a terminal: a suite started in the background (`make test &`, a CI
+        # runner's shell) ignores SIGINT, and its children inherit that
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert p.stdout is not None
     first = p.stdout.readline()  # a file heard: the next ones are being heard
