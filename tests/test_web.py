@@ -152,6 +152,30 @@ def test_review_pages_show_the_store(home: Path, resume_bank: Bank) -> None:
         assert c.get(f"/answers/{ids[0]}").status_code == 200
 
 
+def test_a_session_page_lists_its_answers_up_to_a_cap(
+    home: Path, resume_bank: Bank, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mockint.storage.store import Store
+    from mockint.web import app
+
+    ids = fill(home, resume_bank)
+    with signed_in(client(home)) as c:
+        page = c.get("/sessions/1").text
+        assert all(f'href="/answers/{i}"' in page for i in ids)
+        assert resume_bank.get("Q151").text[:40] in page and "lists them all" not in page
+        monkeypatch.setattr(app, "MAX_LISTED", 4)
+        # the answers are not read whole for the list (a session of 500,000 was): one is,
+        # for its bank
+        whole = []
+        real = Store.from_row
+        monkeypatch.setattr(Store, "from_row", lambda s, r: whole.append(1) or real(s, r))
+        page = c.get("/sessions/1").text
+    assert page.count('href="/answers/') == 4 and len(whole) == 1
+    assert (
+        "The first 4 of 7 answers" in page and "mockint review 1" in page
+    )  # fill: seven in its session
+
+
 def test_audio_is_served_only_from_inside_the_data_directory(
     home: Path, resume_bank: Bank, tmp_path: Path
 ) -> None:

@@ -17,6 +17,7 @@ from mockint.bank import Question
 from mockint.grading.delivery import describe as describe_delivery
 from mockint.rehearsal.schedule import Due
 from mockint.reports.html import highlighted, key_point_class, score_class
+from mockint.storage.queries import Listed
 from mockint.storage.store import Attempt
 
 e = html.escape
@@ -86,7 +87,10 @@ def sessions(rows: Sequence[dict[str, Any]]) -> str:
     return page("Sessions", body)
 
 
-def session(sid: int, attempts: Sequence[Attempt], questions: dict[str, Question]) -> str:
+def session(
+    sid: int, attempts: Sequence[Listed], questions: dict[str, Question], total: int = 0
+) -> str:
+    """A session's answers, the first ``len(attempts)`` of ``total``."""
     rows = "".join(
         f'<tr><td><a href="/answers/{a.id}">{e(a.question_id)}</a></td>'
         f"<td>{e(questions[a.question_id].text if a.question_id in questions else '')}</td>"
@@ -99,6 +103,11 @@ def session(sid: int, attempts: Sequence[Attempt], questions: dict[str, Question
         if attempts
         else "<p>No answers in this session.</p>"
     )
+    if total > len(attempts):
+        body += (
+            f"<p>The first {len(attempts):,} of {total:,} answers: "
+            f"<code>mockint review {sid}</code> lists them all.</p>"
+        )
     return page(f"Session #{sid}", body)
 
 
