@@ -324,6 +324,32 @@ def test_grade_batch_transcribes_audio_in_several_processes_in_order(
 
 
 @pytest.mark.slow
+def test_grade_batch_save_keeps_each_recording_in_the_data_directory(
+    tmp_path: Path,
+    home: Path,
+    resume_bank,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The batch's audio paths are relative to where it runs: stored as typed, they were
+    read back inside the data directory, and every recording was lost."""
+    work = tmp_path / "work"
+    work.mkdir()
+    espeak(resume_bank.get("Q8").model_answer, work / "réponse (finale).wav")
+    (work / "b.jsonl").write_text(json.dumps({"question": "Q8", "audio": "réponse (finale).wav"}))
+    monkeypatch.chdir(work)
+    r = run("grade", "--batch", "b.jsonl", "--json", "--save")
+    assert r.exit_code == 0, r.output
+    (out,) = [json.loads(x) for x in r.stdout.splitlines()]
+    with Store(home / "mockint.db") as s:
+        (a,) = s.attempts()
+    assert a.id == out["attempt_id"] and a.audio_path is not None
+    kept = Path(a.audio_path)
+    assert kept.is_file() and kept.is_relative_to(home / "recordings") and kept.suffix == ".flac"
+    r = run("export", str(tmp_path / "e.zip"))
+    assert r.exit_code == 0 and "1 recording" in r.output, r.output
+
+
+@pytest.mark.slow
 def test_transcribe_several_files_keeps_their_order_and_each_ones_error(
     tmp_path: Path,
     resume_bank,  # type: ignore[no-untyped-def]

@@ -180,23 +180,44 @@ def grade(
 def _assess_audio(b: Any, q: Any, audio: Path, save: bool, transcriber: Any) -> Any:
     """Transcribe a recorded answer (leaning toward its question's terms) and grade it;
     with ``save``, keep a copy of the recording in the data directory."""
-    from mockint.grading.assess import keep_recording
     from mockint.hearing.vocabulary import bank_terms, hints_for
     from mockint.rehearsal import offline
     from mockint.sound.audio import load_audio
 
     samples = load_audio(audio)
     assessor = offline.assessor(status, transcriber)
-    kept = str(audio)
-    if save:
-        try:
-            kept = str(keep_recording(samples, config.paths().recordings, q.id, audio.stem))
-        except OSError as e:
-            raise click.ClickException(
-                f"{config.paths().recordings}: cannot keep the recording ({e.strerror}): "
-                "free some space, or grade without --save"
-            ) from None
+    kept = _keep(samples, q.id, audio) if save else str(audio)
     return assessor.assess_audio(b.name, q, samples, kept, hints_for(q, bank_terms(b)))
+
+
+def _keep(samples: Any, question_id: str, audio: Path) -> str:
+    """A copy of the answer's recording kept in the data directory (16 kHz mono FLAC)."""
+    from mockint.grading.assess import keep_recording
+
+    try:
+        return str(keep_recording(samples, config.paths().recordings, question_id, audio.stem))
+    except OSError as e:
+        raise click.ClickException(
+            f"{config.paths().recordings}: cannot keep the recording ({e.strerror}): "
+            "free some space, or grade without --save"
+        ) from None
+
+
+def _saved(store: Any, r: Any) -> dict[str, Any]:
+    """A batch line's result, stored with a copy of its recording (the path as typed in the
+    batch, relative to where it ran, was stored: read back inside the data directory, the
+    recording was lost to review, export and the report)."""
+    from dataclasses import replace
+
+    from mockint.grading.assess import save as save_attempt
+    from mockint.sound.audio import load_audio
+
+    a = r.assessment
+    if a.audio_path is not None:
+        audio = Path(a.audio_path)
+        a = replace(a, audio_path=_keep(load_audio(audio), a.question.id, audio))
+    attempt_id = save_attempt(store, a, pending=config.paths().pending)
+    return {**replace(r, assessment=a).to_dict(), "attempt_id": attempt_id}
 
 
 def _grade_batch(
@@ -212,7 +233,6 @@ def _grade_batch(
     """Grade every line, printing (and saving) each result as it comes; exit 1 if any failed."""
     from contextlib import closing
 
-    from mockint.grading.assess import save as save_attempt
     from mockint.hearing.transcribe import WhisperOptions
     from mockint.rehearsal.offline import grade_lines
     from mockint.storage.store import Store
@@ -238,11 +258,10 @@ def _grade_batch(
     try:
         with closing(results):
             for r in results:
-                result = r.to_dict()
                 if store is not None and r.assessment is not None and not r.adhoc:
-                    result["attempt_id"] = save_attempt(
-                        store, r.assessment, pending=config.paths().pending
-                    )
+                    result = _saved(store, r)
+                else:
+                    result = r.to_dict()
                 failed += r.error is not None
                 _print_line(result, as_json)
     except UnicodeDecodeError as e:
