@@ -136,6 +136,33 @@ def test_migration_backfills_key_point_status(tmp_path: Path) -> None:
         ]
 
 
+def test_migrations_read_the_answers_a_page_at_a_time_and_miss_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from mockint.storage import migrations
+
+    monkeypatch.setattr(migrations, "PAGE", 2)  # a million answers were read at once: 1.6 GB
+    path = tmp_path / "m.db"
+    db = sqlite3.connect(str(path), isolation_level=None)
+    for n, fn in enumerate(MIGRATIONS[:2], 1):
+        fn(db)
+        db.execute(f"PRAGMA user_version = {n}")
+    for i in range(5):  # pages of 2, 2 and 1; ids need not be consecutive
+        db.execute(
+            "INSERT INTO attempts (id, bank, question_id, category, started_at, graded_at, "
+            "transcript, score, coverage, key_points) "
+            "VALUES (?, 'b', 'Q1', 'C', 't', 't', 'x', 50, 0.5, ?)",
+            (10 * i + 1, json.dumps([{"text": f"p{i}", "covered": False}])),
+        )
+    db.close()
+    with Store(path) as s:
+        assert [k["status"] for a in s.attempts() for k in a.key_points] == ["missed"] * 5
+        missed = s.db.execute("SELECT COUNT(DISTINCT attempt_id) FROM attempt_missed").fetchone()
+        assert missed[0] == 5
+
+
 def test_mode_is_stored_filtered_and_old_answers_are_practice(tmp_path: Path) -> None:
     with Store(tmp_path / "m.db") as s:
         s.add_attempt(attempt())
