@@ -171,6 +171,9 @@ def test_a_session_page_lists_its_answers_up_to_a_cap(
         monkeypatch.setattr(Store, "from_row", lambda s, r: whole.append(1) or real(s, r))
         page = c.get("/sessions/1").text
     assert page.count('href="/answers/') == 4 and len(whole) == 1
+    with signed_in(client(home)) as c:  # a session that is not there is not a page
+        assert c.get("/sessions/0").status_code == 404
+        assert c.get("/sessions/2").status_code == 404
     assert (
         "The first 4 of 7 answers" in page and "mockint review 1" in page
     )  # fill: seven in its session
@@ -371,4 +374,5 @@ def test_an_id_beyond_sqlites_integers_is_not_found(home: Path, resume_bank: Ban
                 r = c.get(f"{route}/{n}")
                 assert r.status_code == 404 and "Traceback" not in r.text, (route, n)
         assert c.get(f"/answers/000{ids[0]}").status_code == 200  # zeros in front: an id
-        assert c.get("/sessions/0009223372036854775807").status_code == 200  # the largest
+        r = c.get("/sessions/0009223372036854775807")  # the largest id: read, not there
+        assert r.status_code == 404 and "No session #9223372036854775807" in r.text

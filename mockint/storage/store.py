@@ -443,6 +443,11 @@ class Store:
         return Attempt(**d)
 
     @_guarded
+    def has_session(self, session_id: int) -> bool:
+        found = self.db.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,))
+        return found.fetchone() is not None
+
+    @_guarded
     def has_uid(self, uid: str) -> bool:
         found = self.db.execute("SELECT 1 FROM attempts WHERE uid = ?", (uid,)).fetchone()
         return found is not None

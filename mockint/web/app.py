@@ -169,9 +169,11 @@ async def session(request: Request) -> Response:
     site = _site(request)
     sid = int(request.path_params["sid"])
     with site.store() as s:  # its listed columns only: a session of 500,000 read them all
-        rows = list(itertools.islice(s.listed(sid), MAX_LISTED)) if s else []
-        total = s.counted(sid) if s and len(rows) == MAX_LISTED else len(rows)
-        first = s.attempt(rows[0].id) if s and rows else None
+        if s is None or not s.has_session(sid):
+            return html(pages.message("Not found", f"No session #{sid}."), 404)
+        rows = list(itertools.islice(s.listed(sid), MAX_LISTED))
+        total = s.counted(sid) if len(rows) == MAX_LISTED else len(rows)
+        first = s.attempt(rows[0].id) if rows else None
     b = site.bank_or_none(first.bank) if first else None
     qs = {q.id: q for q in b.questions} if b else {}
     return html(pages.session(sid, rows, qs, total))
