@@ -271,15 +271,16 @@ def test_grade_batch_keeps_order_and_survives_bad_lines(
         json.dumps({"question_text": "Why?", "reference": " ", "text": "Because."}),
         "[" * 3000 + "]" * 3000,  # a RecursionError traceback ended the whole batch
         json.dumps({"question": "Q8", "text": None}),  # was graded as the answer "None"
+        json.dumps({"question": None, "text": "x"}),  # was "no question 'None'"
     ]
     src = tmp_path / "answers.jsonl"
     src.write_text("\n".join(lines) + "\n")
     r = run("grade", "--batch", str(src), "--json", "--save")
     # every line printed (stdout stays JSON Lines), then exit 1 because some failed
     assert r.exit_code == 1, r.output
-    assert r.stderr.endswith(f"\nError: {src}: 7 of the lines failed (see their errors)\n")
+    assert r.stderr.endswith(f"\nError: {src}: 8 of the lines failed (see their errors)\n")
     out = [json.loads(x) for x in r.stdout.splitlines()]
-    assert [o["line"] for o in out] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+    assert [o["line"] for o in out] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
     assert out[0]["score"] >= 95 and out[0]["question_id"] == "Q8"
     assert out[1]["error"].startswith("JSONDecodeError: ")
     assert out[2]["error"] == "no question 'Q999' in bank 'resume'"
@@ -290,6 +291,7 @@ def test_grade_batch_keeps_order_and_survives_bad_lines(
     assert out[7]["error"] == "'reference' is empty: give the model answer to grade against"
     assert out[8]["error"] == "JSON nested too deep: give one flat object a line"
     assert out[9]["error"] == "'text' must be a string (in quotes)"
+    assert out[10]["error"] == "'question' must be a question id, such as \"Q12\""
     with Store(home / "mockint.db") as s:
         assert [a.question_id for a in s.attempts()] == ["Q8", "Q10"]  # bank answers only
     assert out[0]["attempt_id"] == 1 and "attempt_id" not in out[3]

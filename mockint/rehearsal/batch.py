@@ -63,6 +63,8 @@ def _parse_line(n: int, raw: str, bank: Bank) -> _Item:
     for key in ("text", "audio", "question_text", "reference"):
         if key in item and not isinstance(item[key], str):  # null was graded as "None"
             raise ValueError(f"'{key}' must be a string (in quotes)")
+    if "question" in item and (isinstance(item["question"], bool) or item["question"] is None):
+        raise ValueError("'question' must be a question id, such as \"Q12\"")
     adhoc = "question" not in item
     if not adhoc:
         try:
