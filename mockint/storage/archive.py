@@ -36,7 +36,7 @@ from mockint.storage.migrations import MIGRATIONS
 from mockint.storage.recordings import MAX_PART, SAFE_PART, resolve, safe_stem
 from mockint.storage.store import Store, now
 from mockint.storage.untrusted import Unsafe, drop_stats, guarded, open_checked
-from mockint.terminal import printable
+from mockint.terminal import one_line
 
 FORMAT = "mockint-export"
 VERSION = 2  # 2: the manifest gives each file's size beside its sha256
@@ -188,7 +188,7 @@ def name_fault(name: str) -> str | None:
 def _shown(text: str) -> str:
     """A name from an archive, on one line with no control character, and short."""
     short = text if len(text) <= 80 else f"{text[:77]}..."
-    return printable(short).replace("\n", "\\n")
+    return one_line(short)
 
 
 def _manifest(z: zipfile.ZipFile) -> dict[str, Any]:
