@@ -1157,20 +1157,26 @@ def test_grade_save_keeps_a_16k_mono_flac(tmp_path: Path, home: Path) -> None:
 # --- a read-only data directory with a WAL and no -shm ---------------------------------------
 
 
-def test_a_read_only_store_with_a_wal_shows_every_committed_answer(
-    tmp_path: Path, tmpfs, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+def _read_only_with_a_wal(tmp_path: Path, tmpfs, monkeypatch: pytest.MonkeyPatch) -> Path:  # type: ignore[no-untyped-def]
+    """MOCKINT_HOME on a read-only mount holding a store of 9 answers and its WAL, no -shm
+    (a crash, then a copy)."""
     h = tmpfs("size=8m")
     with Store(tmp_path / "mockint.db") as s:
         s.db.execute("PRAGMA wal_autocheckpoint = 0")
         for i in range(9):
             s.add_attempt(answer(f"Q{i + 1}"))
-        # a crash, then a copy: the database and its WAL, no -shm
         for name in ("mockint.db", "mockint.db-wal"):
             (h / name).write_bytes((tmp_path / name).read_bytes())
     assert (h / "mockint.db-wal").stat().st_size > 0
     subprocess.run(["mount", "-o", "remount,ro", str(h)], check=True)
     monkeypatch.setenv("MOCKINT_HOME", str(h))
+    return h
+
+
+def test_a_read_only_store_with_a_wal_shows_every_committed_answer(
+    tmp_path: Path, tmpfs, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    h = _read_only_with_a_wal(tmp_path, tmpfs, monkeypatch)
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
@@ -1188,15 +1194,7 @@ def test_a_read_only_store_with_a_wal_shows_every_committed_answer(
 def test_a_read_only_store_whose_copy_cannot_be_made_names_the_temporary_directory(
     tmp_path: Path, tmpfs, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
-    h, full = tmpfs("size=8m"), tmpfs("size=64k")
-    with Store(tmp_path / "mockint.db") as s:
-        s.db.execute("PRAGMA wal_autocheckpoint = 0")
-        for i in range(9):
-            s.add_attempt(answer(f"Q{i + 1}"))
-        for name in ("mockint.db", "mockint.db-wal"):
-            (h / name).write_bytes((tmp_path / name).read_bytes())
-    subprocess.run(["mount", "-o", "remount,ro", str(h)], check=True)
-    monkeypatch.setenv("MOCKINT_HOME", str(h))
+    h, full = _read_only_with_a_wal(tmp_path, tmpfs, monkeypatch), tmpfs("size=64k")
     monkeypatch.setattr(tempfile, "tempdir", str(full))
     r = run("report")
     assert r.exit_code == 1 and "Traceback" not in r.output
