@@ -1013,6 +1013,24 @@ def test_a_recording_path_outside_the_data_directory_is_never_read(
         ]
 
 
+def test_a_page_report_says_which_recordings_it_left_out(tmp_path: Path, home: Path) -> None:
+    # a recording deleted by hand: the page shows the answer without a player, and says so
+    # once, as export does, linked or embedded; the other recordings are there
+    recs = with_recordings(home, 3)
+    recs[1].unlink()
+    for extra in ([], ["--embed-audio"]):
+        out = tmp_path / "r.html"
+        r = run("report", "--format", "html", "-o", str(out), *extra)
+        assert r.exit_code == 0
+        warned = [line for line in r.stderr.splitlines() if line.startswith("Warning:")]
+        assert len(warned) == 1 and "1 recording left out" in warned[0]
+        assert str(recs[1]) in warned[0]
+        assert out.read_text().count("<audio") == 2
+    recording(recs[1])  # put back: nothing to say
+    r = run("report", "--format", "html", "-o", str(tmp_path / "r.html"))
+    assert r.exit_code == 0 and "Warning" not in r.stderr
+
+
 def test_recordings_of_the_same_name_from_two_archives_are_both_kept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

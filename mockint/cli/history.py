@@ -134,6 +134,14 @@ def _write_report(rep: Any, fmt: str, output: Path, embed_audio: bool, open_: bo
     n = audio.embedded
     size = f" ({output.stat().st_size / 1e6:.1f} MB, {plural(n, 'recording')} inside)" if n else ""
     click.echo(one_line(f"Wrote {output}{size}"), err=True)
+    if audio.left_out:
+        click.echo(
+            one_line(
+                f"Warning: {plural(len(audio.left_out), 'recording')} left out (deleted or "
+                f"moved), first {audio.left_out[0]}: those answers show no player"
+            ),
+            err=True,
+        )
     if open_:
         import webbrowser
 
@@ -142,11 +150,12 @@ def _write_report(rep: Any, fmt: str, output: Path, embed_audio: bool, open_: bo
 
 class _Recordings:
     """An answer's recording's URL in the page: relative to the page, or a data: URI if
-    embedded (only recordings inside the data directory)."""
+    embedded (only recordings inside the data directory); the recordings named but gone."""
 
     def __init__(self, where: Path, embed: bool):
         self.where, self.embed, self.embedded = where, embed, 0
         self.home = config.paths().home
+        self.left_out: list[str] = []
 
     def __call__(self, a: Any) -> str | None:
         import base64
@@ -157,6 +166,8 @@ class _Recordings:
 
         p = resolve(self.home, a.audio_path)
         if p is None or not p.is_file():
+            if a.audio_path:
+                self.left_out.append(str(a.audio_path))
             return None
         if not self.embed:
             return quote(Path(os.path.relpath(p.resolve(), self.where)).as_posix())
