@@ -19,14 +19,15 @@ interview (tests/data/interview-grades.jsonl, interview-speech.jsonl and the mod
 answers): its questions split in two, ``dev`` (where constants may be chosen) and
 ``held`` (never used to choose anything). Reported: WER; term accuracy (the bank's terms
 said, found as words); false terms (the question's terms a wrong or off-topic answer did
-not say, found); the most the correction raised a wrong answer's score; for correct
-answers (strong, concise, model, fillers), the share of the typed-vs-spoken grade gap it
-closed; cost (correction seconds over decode seconds).
+not say, found) and unsaid terms (the same in any answer); the most the correction raised
+a wrong answer's score; for correct answers (strong, concise, model, fillers), the share
+of the typed-vs-spoken grade gap it closed; cost (correction seconds over decode seconds).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 import sys
@@ -48,7 +49,14 @@ from mockint.hearing.listen import transcribe_by_phrases  # noqa: E402
 from mockint.hearing.respell import corrected  # noqa: E402
 from mockint.hearing.transcribe import Engine, WhisperOptions  # noqa: E402
 from mockint.hearing.vad import default_vad  # noqa: E402
-from mockint.hearing.vocabulary import Hints, bank_terms, heard, hints_for, terms_in  # noqa: E402
+from mockint.hearing.vocabulary import (  # noqa: E402
+    Hints,
+    bank_terms,
+    bank_words,
+    heard,
+    hints_for,
+    terms_in,
+)
 from mockint.transcript import Transcript, joined  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
@@ -89,6 +97,17 @@ class Item:
     text: str
     sounds_like: tuple[str, ...] = ()
     said_terms: tuple[str, ...] | None = None  # as the data gives them (else found in text)
+
+
+@functools.cache
+def _words() -> frozenset[str]:
+    return bank_words(load_file(ROOT / "bank" / "resume.toml"))
+
+
+def hints(question: Question, terms: set[str]) -> Hints:
+    """What the product tells the transcriber of an answer to ``question`` (the bank's
+    terms and words)."""
+    return hints_for(question, terms, _words())
 
 
 def heard_both(both: Both, audio: np.ndarray, hints: Hints) -> tuple[str, str]:
@@ -158,7 +177,7 @@ def measure(
         both.decode = both.correct = 0.0
         plain, fixed = [], []
         for it in items:
-            p, f = heard_both(both, voice.say(it.text), hints_for(it.question, terms))
+            p, f = heard_both(both, voice.say(it.text), hints(it.question, terms))
             plain.append(p)
             fixed.append(f)
     refs = [as_said(i.text) for i in items]
@@ -183,6 +202,12 @@ def measure(
             for s, h, i in zip(said, hyps, items, strict=True)
             if i.kind in WRONG
             for x in not_said(hints_for(i.question, terms).terms, s, i.text)
+        )
+        out[f"unsaid {name}"] = sum(  # in any answer, right or wrong (case aside)
+            heard(x, h)
+            for s, h, i in zip(said, hyps, items, strict=True)
+            for x in not_said(hints_for(i.question, terms).terms, s, i.text)
+            if x.lower() not in {y.lower() for y in s}
         )
     out.update(neutrality(items, plain, fixed))
     if both is not None:

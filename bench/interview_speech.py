@@ -54,6 +54,7 @@ from mockint.hearing.transcribe import WhisperOptions  # noqa: E402
 from mockint.hearing.vad import default_vad  # noqa: E402
 from mockint.hearing.vocabulary import (  # noqa: E402
     bank_terms,
+    bank_words,
     heard,
     hints_for,
     terms_in,  # noqa: E402
@@ -164,7 +165,8 @@ def main() -> int:
     terms = bank_terms(bank)
     items = answers(bank)[: args.limit or None]
     said = [set(terms_in(t, terms)) for _, _, t in items]
-    hints = [hints_for(bank.get(q), terms) for q, _, _ in items]
+    words = bank_words(bank)
+    hints = [hints_for(bank.get(q), terms, words) for q, _, _ in items]
     wrong = [k in ("other", "restate", "keywords") for _, k, _ in items]
     unsaid = [not_said(h.terms, s, t) for s, h, (_, _, t) in zip(said, hints, items, strict=True)]
     unsaid_bank = [not_said(terms, s, t) for s, (_, _, t) in zip(said, items, strict=True)]

@@ -44,7 +44,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.correction import Item, from_file, interview  # noqa: E402
+from bench.correction import Item, from_file, hints, interview  # noqa: E402
 from bench.interview_speech import as_said, not_said  # noqa: E402
 from bench.transcribe import _Plain  # noqa: E402
 from bench.voices import Voice  # noqa: E402
@@ -211,7 +211,7 @@ def spoken(hear: dict[str, Hear], items: list[Item], voices: list[str]) -> None:
         tally: dict[str, Tally] = {}
         for it in items:
             said = np.concatenate([pad, voice.say(it.text), *[pad] * 6])
-            run(hear, said, hints_for(it.question, terms), True, tally)
+            run(hear, said, hints(it.question, terms), True, tally)
         seconds = sum(len(voice.say(i.text)) for i in items) / 16000
         table(
             f"{spec}: {len(items)} answers, {seconds:.0f} s",

@@ -202,6 +202,58 @@ def test_a_word_that_sounds_like_a_term_stays_as_heard_unless_the_audio_prefers_
     assert corrected(heard(said, ["salary"]), hints, prefers({"Celery": 9}), off).text == said
 
 
+def test_a_word_the_bank_uses_is_not_asked_about_as_another_term() -> None:
+    # "Pytest." heard unsurely, Python a term of the question: the audio's decoder may
+    # score "Python." higher, but pytest is a thing the bank names; what was heard stays
+    said = "It is easy to test with Pytest."
+    terms = ("Python", "Redis")
+    asked: list[str] = []
+    score = prefers({"with Python.": 3.0}, asked)
+    banked = Hints(terms, terms, frozenset({"pytest", "python", "test"}))
+    assert corrected(heard(said, unsure=["Pytest"]), banked, score).text == said
+    assert not [x for x in asked if "Python" in x]  # never asked about
+    # the same words, the bank not naming pytest: asked, and the audio decides
+    bare = Hints(terms, terms, frozenset({"python", "test"}))
+    t = corrected(heard(said, unsure=["Pytest"]), bare, score)
+    assert t.text == "It is easy to test with Python."
+    # a term heard in lower case is still its own term's ("redis" is the bank's word Redis)
+    t = corrected(heard("we cache in readies.", unsure=["readies"]), banked, prefers({"Redis": 1}))
+    assert t.text == "we cache in Redis."
+
+
+def test_a_word_nearer_another_thing_the_bank_names_is_not_asked_about() -> None:
+    # "pidest" heard for pytest: it sounds as pytest (a word the bank uses), nearer than
+    # the question's Python, so the sound is no evidence for Python, whatever the decoder
+    # prefers; a rival only loosely like the words heard ("jisa", JSON) does not count
+    score = prefers({"Python.": 3.0, "API": 3.0})
+    words = frozenset({"pytest", "python", "json", "api"})
+    hints = Hints(("Python", "API"), ("Python", "API", "JSON"), words)
+    said = "It is easy to test with pidest."
+    assert corrected(heard(said, unsure=["pidest"]), hints, score).text == said
+    t = corrected(heard("the jisa file", unsure=["jisa"]), hints, score)
+    assert t.text == "the API file"
+    # with no rival in the bank, the audio decides, as before
+    alone = Hints(("Python", "API"), ("Python", "API"), frozenset({"python", "api"}))
+    t = corrected(heard("It is easy to test with pidest.", unsure=["pidest"]), alone, score)
+    assert t.text == "It is easy to test with Python."
+    # the question's own terms are no rivals of each other: the audio picks between them
+    both = Hints(("Gunicorn", "Uvicorn"), ("Gunicorn", "Uvicorn"), frozenset())
+    t = corrected(heard("we ran unicorn behind", ["unicorn"]), both, prefers({"Gunicorn": 1}))
+    assert t.text == "we ran Gunicorn behind"
+
+
+def test_an_ordinary_word_is_not_the_letters_of_an_acronym() -> None:
+    # "as G.I. Joe" heard "as GI": "as" is a word said, not the letters A, S of ASGI;
+    # "fast AP I" is FastAPI ("fast" stands for the word Fast), "my SQL" MySQL
+    hints = Hints((), ("ASGI", "FastAPI", "MySQL"))
+    for said in ("I played as GI Joe.", "I played as G.I. Joe.", "I played as GI, Joe."):
+        assert corrected(heard(said), hints).text == said
+    assert corrected(heard("we serve fast AP I on my SQL."), hints).text == (
+        "we serve FastAPI on MySQL."
+    )
+    assert corrected(heard("an AS GI server"), hints).text == "an ASGI server"
+
+
 def test_a_heard_number_is_not_made_a_term_that_holds_it() -> None:
     # "a Flake, eight" heard as "a 8": flake8 in its place would add a word nobody heard,
     # whatever the audio prefers; a word that sounds like the whole term still may be

@@ -180,14 +180,16 @@ def grade(
 def _assess_audio(b: Any, q: Any, audio: Path, save: bool, transcriber: Any) -> Any:
     """Transcribe a recorded answer (leaning toward its question's terms) and grade it;
     with ``save``, keep a copy of the recording in the data directory."""
-    from mockint.hearing.vocabulary import bank_terms, hints_for
+    from mockint.hearing.vocabulary import bank_terms, bank_words, hints_for
     from mockint.rehearsal import offline
     from mockint.sound.audio import load_audio
 
     samples = load_audio(audio)
     assessor = offline.assessor(status, transcriber)
     kept = _keep(samples, q.id, audio) if save else str(audio)
-    return assessor.assess_audio(b.name, q, samples, kept, hints_for(q, bank_terms(b)))
+    return assessor.assess_audio(
+        b.name, q, samples, kept, hints_for(q, bank_terms(b), bank_words(b))
+    )
 
 
 def _keep(samples: Any, question_id: str, audio: Path) -> str:

@@ -19,6 +19,7 @@ stay as heard (a joined word spans the words it joins).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
@@ -114,10 +115,30 @@ def corrected(
         words = _joined(words, hints.joined, english, common | FUNCTION_WORDS)
     phonemes = phonemizer()
     if o.sound and score is not None and phonemes is not None and hints.terms:
-        words = _sounded(words, set(hints.terms), score, phonemes, (common, english), o)
+        lexicon = _Lexicon(common, english, hints.words, _rivals(hints, english | common))
+        words = _sounded(words, set(hints.terms), score, phonemes, lexicon, o)
     if words == list(t.words):
         return t
     return rebuilt(t, words)
+
+
+@dataclass(frozen=True)
+class _Lexicon:
+    """What the sound-alike step knows of words (lower case): the common words, the
+    ordinary English words, the bank's words, and what a heard word may be besides the
+    question's terms (:func:`_rivals`)."""
+
+    common: AbstractSet[str]
+    english: AbstractSet[str]
+    banked: AbstractSet[str]
+    rivals: frozenset[str]
+
+
+def _rivals(hints: Hints, ordinary: AbstractSet[str]) -> frozenset[str]:
+    """The bank's terms and its words that are no ordinary English word ("pytest",
+    "isort"): things the bank names, which a heard word may be instead of a question's
+    term."""
+    return frozenset(hints.joined) | frozenset(w for w in hints.words if w not in ordinary)
 
 
 def technical(term: str, english: AbstractSet[str]) -> bool:
@@ -173,7 +194,26 @@ def _said_apart(
     if _number_apart([w.text for w in part]):
         return True
     pieces = [p for w in part for p in w.text.split("-") if _plain(p)]  # "test- client"
+    if _word_for_letters(pieces, term, plain | english):
+        return True
     return all(_ordinary(p, plain, english, start and k == 0) for k, p in enumerate(pieces))
+
+
+def _word_for_letters(pieces: Sequence[str], term: str, words: AbstractSet[str]) -> bool:
+    """Whether a piece is an ordinary word of two letters or more, heard in lower case,
+    where the term spells capitals letter by letter: "as GI" is the word "as" said, not
+    the letters of ASGI ("fast AP I" is FastAPI: "fast" stands for "Fast", a word)."""
+    letters = [c for c in term if c.isalnum()]
+    heard = ["".join(c for c in _plain(p) if c.isalnum()) for p in pieces]  # "G.I.": gi
+    if "".join(heard) != "".join(letters).lower():
+        return False  # not the term letter for letter (a "dot" said for a dotted term)
+    at = 0
+    for p, w in zip(pieces, heard, strict=True):
+        span = letters[at : at + len(w)]
+        at += len(w)
+        if len(w) >= 2 and p == p.lower() and w in words and all(c.isupper() for c in span):
+            return True
+    return False
 
 
 def _number_apart(words: Sequence[str]) -> bool:
@@ -255,7 +295,7 @@ def _candidates(
     words: Sequence[Word],
     terms: AbstractSet[str],
     phonemes: Callable[[str], str],
-    lexicon: tuple[AbstractSet[str], AbstractSet[str]],
+    lexicon: _Lexicon,
     o: CorrectionOptions,
 ) -> list[Candidate]:
     """The terms to ask the audio about: windows of heard words holding a word heard
@@ -264,11 +304,13 @@ def _candidates(
     words alone ("red is", "be at", "of course"), nor of ordinary words, letters and
     numbers that sound exactly as the term ("row N plus one" is not N+1, "flour" not
     Flower): the audio cannot tell them from the term (Redis, BEAT, CORS), and which the
-    decoder prefers there is its taste in words, not what was said. ``lexicon``: the
-    common words and the ordinary English words (lower case)."""
+    decoder prefers there is its taste in words, not what was said. Nor words the bank
+    itself uses, heard as such ("Pytest." is not Python): they name what the bank talks
+    about; nor words that sound like another of them, nearer (:func:`_nearer_rival`:
+    "pidest" is pytest before it is Python)."""
     from mockint.hearing.terms import FUNCTION_WORDS, term_candidates
 
-    common, english = lexicon
+    common, english, banked = lexicon.common, lexicon.english, lexicon.banked
     text = " ".join(w.text for w in words)
     unsure = {k for k, w in enumerate(words) if w.probability < o.unsure}
     plain = common | FUNCTION_WORDS
@@ -278,8 +320,10 @@ def _candidates(
     within = None if o.ask_sure else unsure
     for c in term_candidates(text, terms, phonemes, widest, limit=None, within=within):
         where = set(range(c.start, c.start + c.words))
-        if _bare(c.heard) <= plain:
-            continue  # ordinary words alone: homophones the audio cannot tell apart
+        if _bare(c.heard) <= plain | (banked - {c.term.lower()}):
+            # ordinary words alone: homophones the audio cannot tell apart; or the bank's
+            # own words, heard: another thing it names, not this term
+            continue
         if c.distance == 0 and all(_spelled(p, english) for p in _pieces(c.heard)):
             continue  # the term's own sound in words ("N plus one", "N-plus-one"): as heard
         held = _bare(c.heard) & named
@@ -294,7 +338,28 @@ def _candidates(
         elif where & unsure:
             ranked.append((False, c))
     ranked.sort(key=lambda sc: sc[0])  # stable: by distance within each
-    return [c for _, c in ranked[: o.candidates]]
+    kept = (c for _, c in ranked if not _nearer_rival(c, lexicon.rivals, named, phonemes))
+    return list(itertools.islice(kept, o.candidates))
+
+
+def _nearer_rival(
+    c: Candidate,
+    rivals: AbstractSet[str],
+    named: AbstractSet[str],
+    phonemes: Callable[[str], str],
+) -> bool:
+    """Whether the words heard sound like one of ``rivals`` (the bank's terms and words)
+    that the question does not name (``named``, lower case), within
+    :data:`~mockint.hearing.terms.SOUND_ALIKE` (where the audio cannot tell them apart)
+    and nearer than the candidate's term by the same measure: then they are no evidence
+    for the term ("pidest" sounds as pytest, not Python). A tie goes to the audio. The
+    question's own terms are no rivals: each is asked about, and the audio picks."""
+    from mockint.hearing.terms import SOUND_ALIKE, term_candidates
+
+    n = len(c.heard.split())
+    others = {r for r in rivals if r.lower() not in named}
+    near = term_candidates(c.heard, others, phonemes, min(c.distance, SOUND_ALIKE), limit=None)
+    return any(r.start == 0 and r.words == n and r.distance < c.distance for r in near)
 
 
 def _sounded(
@@ -302,7 +367,7 @@ def _sounded(
     terms: AbstractSet[str],
     score: Scorer,
     phonemes: Callable[[str], str],
-    lexicon: tuple[AbstractSet[str], AbstractSet[str]],
+    lexicon: _Lexicon,
     o: CorrectionOptions,
 ) -> list[Word]:
     """The words with the question's terms put where the audio scores the phrase with the

@@ -65,6 +65,13 @@ def bank_terms(bank: Bank) -> set[str]:
     return find_terms([q.text for q in bank.questions] + [q.model_answer for q in bank.questions])
 
 
+def bank_words(bank: Bank) -> frozenset[str]:
+    """Every word of a bank's questions and model answers, lower case ("pytest", "retry",
+    "redis"): the words the bank itself uses for what it talks about."""
+    texts = [t for q in bank.questions for t in (q.text, q.model_answer)]
+    return frozenset(m.group().lower() for t in texts for m in _TOKEN.finditer(t))
+
+
 def terms_in(text: str, terms: AbstractSet[str]) -> list[str]:
     """The terms a text says, in order, each time it says them (matched as whole words)."""
     return [m.group() for m in _TOKEN.finditer(text) if m.group() in terms]
@@ -95,15 +102,21 @@ class Hints:
     # every technical term of the bank: joined where heard spelled apart ("fast API" ->
     # FastAPI); the letters are the speaker's, only the spacing is the term's
     joined: tuple[str, ...] = ()
+    # the bank's own words, lower case (:func:`bank_words`): a word heard as one of them is
+    # what was heard, never asked about as another term ("Pytest" is not Python)
+    words: frozenset[str] = frozenset()
 
     def __bool__(self) -> bool:
         return bool(self.terms or self.joined)
 
 
-def hints_for(question: Question, terms: AbstractSet[str]) -> Hints:
+def hints_for(
+    question: Question, terms: AbstractSet[str], words: frozenset[str] = frozenset()
+) -> Hints:
     """The :class:`Hints` of an answer to ``question``: the bank's ``terms``
-    (:func:`bank_terms`) that its text and model answer use, and all of them to join. The
-    model answer's plain words are never hints: it is the grading key, not what was said."""
+    (:func:`bank_terms`) that its text and model answer use, all of them to join, and the
+    bank's ``words`` (:func:`bank_words`) to keep as heard. The model answer's plain words
+    are never put in a transcript: it is the grading key, not what was said."""
     said = f"{question.text} {question.model_answer}"
     near = tuple(dict.fromkeys(terms_in(said, terms)))
-    return Hints(near, tuple(sorted(set(terms) | set(near))))
+    return Hints(near, tuple(sorted(set(terms) | set(near))), words)

@@ -17,7 +17,7 @@ from mockint.errors import MockintError
 from mockint.grading.assess import Assessment, Assessor, grade_capped
 from mockint.grading.grade import Embedder, GradeOptions, TokenCache
 from mockint.hearing.transcribe import Transcriber
-from mockint.hearing.vocabulary import Hints, bank_terms, hints_for
+from mockint.hearing.vocabulary import Hints, bank_terms, bank_words, hints_for
 from mockint.limits import LineTooLong, typed_unfit
 from mockint.transcript import Transcript
 
@@ -89,7 +89,7 @@ def _parse_line(n: int, raw: str, bank: Bank) -> _Item:
             raise ValueError(why)
         return _Item(n, q, Transcript(str(item["text"]).strip()), None, adhoc)
     if "audio" in item:
-        hints = None if adhoc else hints_for(q, _terms(bank))
+        hints = None if adhoc else hints_for(q, _terms(bank), _words(bank))
         return _Item(n, q, None, str(item["audio"]), adhoc, hints)
     raise ValueError("give the answer as 'text' or 'audio'")
 
@@ -97,6 +97,11 @@ def _parse_line(n: int, raw: str, bank: Bank) -> _Item:
 @functools.lru_cache(maxsize=4)
 def _terms(bank: Bank) -> frozenset[str]:
     return frozenset(bank_terms(bank))
+
+
+@functools.lru_cache(maxsize=4)
+def _words(bank: Bank) -> frozenset[str]:
+    return bank_words(bank)
 
 
 def grade_batch(

@@ -22,7 +22,7 @@ from mockint.grading.grade import Embedder
 from mockint.hearing.listen import EndpointOptions, Listener
 from mockint.hearing.transcribe import Transcriber
 from mockint.hearing.vad import VoiceDetector
-from mockint.hearing.vocabulary import bank_terms, hints_for
+from mockint.hearing.vocabulary import bank_terms, bank_words, hints_for
 from mockint.rehearsal.miccheck import FLOOR_DB, rms_db
 from mockint.rehearsal.schedule import Answer
 from mockint.rehearsal.screen import CategorySummary, Listening, PracticeUI
@@ -187,6 +187,7 @@ class Practice:
         self.last: tuple[Assessment, int] | None = None  # the latest result shown
         self._preload: threading.Thread | None = None
         self.terms = bank_terms(bank)  # what the transcriber leans toward, per question
+        self.words = bank_words(bank)  # what it keeps as heard
         # where a graded answer is kept when the store cannot take it
         self.pending = recordings.parent / "pending"
 
@@ -338,7 +339,7 @@ class Practice:
             self.vad or default_vad(),
             EndpointOptions(silence=self.o.silence),
             self.event,
-            hints_for(q, self.terms),
+            hints_for(q, self.terms, self.words),
         )
         started_at = now()
         reason = "limit"
