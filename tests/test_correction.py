@@ -49,7 +49,7 @@ def shown_as_heard(t: Transcript) -> None:
 def test_hints_are_the_questions_technical_terms_never_the_model_answers_plain_words(
     resume_bank,  # type: ignore[no-untyped-def]
 ) -> None:
-    from mockint.hearing.vocabulary import bank_terms, find_terms, hints_for
+    from mockint.hearing.vocabulary import bank_terms, bank_words, find_terms, hints_for
 
     terms = bank_terms(resume_bank)
     assert {"FastAPI", "Pydantic", "Celery", "Redis", "JWT", "ORM", "DRF", "CORS"} <= terms
@@ -59,8 +59,9 @@ def test_hints_are_the_questions_technical_terms_never_the_model_answers_plain_w
     }  # capitalised inside sentences more often than not
     assert find_terms(["Async helps with I/O-bound work; I/O-bound code waits."]) == set()
     q = resume_bank.get("Q163")
-    hints = hints_for(q, terms)
+    hints = hints_for(q, terms, bank_words(resume_bank))
     assert hints.terms[:2] == ("Celery", "Redis") and "Pydantic" not in hints.terms
+    assert {"pytest", "backend", "celery"} <= hints.words
     assert set(hints.joined) == terms | set(hints.terms)
     # every hint is one of the bank's terms: no plain word of the model answer is one
     assert set(hints.terms) <= terms and "backend" in q.model_answer
@@ -242,6 +243,37 @@ def test_a_word_nearer_another_thing_the_bank_names_is_not_asked_about() -> None
     assert t.text == "we ran Gunicorn behind"
 
 
+def test_the_bank_words_veto_nothing_a_term_spells_and_no_wider_window_gets_round_them(
+    resume_bank,  # type: ignore[no-untyped-def]
+) -> None:
+    # with a real bank's words: "auth" is a word of the bank and spelled in OAuth2, so
+    # "auth two" is still asked about; plural forms of the question's own terms are no
+    # rivals ("fast happies" may be FastAPI though the bank writes "FastAPIs")
+    from mockint.hearing.vocabulary import bank_terms, bank_words
+
+    words = bank_words(resume_bank)
+    assert {"auth", "fastapis", "pytest"} <= words
+    joined = tuple(sorted(bank_terms(resume_bank)))
+    t = corrected(
+        heard("we log in with auth two", ["auth", "two"]),
+        Hints(("OAuth2",), joined, words),
+        prefers({"OAuth2": 2.0}),
+    )
+    assert t.text == "we log in with OAuth2"
+    t = corrected(
+        heard("the fast happies docs", ["happies"]),
+        Hints(("FastAPI",), joined, words),
+        prefers({"FastAPI": 2.0}),
+    )
+    assert t.text == "the FastAPI docs"
+    # a wider window holding words that sound as a rival is not asked either: "with
+    # pidest" would give up the heard "with" for Python
+    score = prefers({"Python": 3.0})
+    said = "It is easy to test with pidest."
+    hints = Hints(("Python",), joined, words)
+    assert corrected(heard(said, ["with", "pidest"]), hints, score).text == said
+
+
 def test_an_ordinary_word_is_not_the_letters_of_an_acronym() -> None:
     # "as G.I. Joe" heard "as GI": "as" is a word said, not the letters A, S of ASGI;
     # "fast AP I" is FastAPI ("fast" stands for the word Fast), "my SQL" MySQL
@@ -252,6 +284,9 @@ def test_an_ordinary_word_is_not_the_letters_of_an_acronym() -> None:
         "we serve FastAPI on MySQL."
     )
     assert corrected(heard("an AS GI server"), hints).text == "an ASGI server"
+    # "As" where a sentence starts is the same word
+    for said in ("As GI Joe, I played.", "As G.I. Joe I played."):
+        assert corrected(heard(said), hints).text == said
 
 
 def test_a_heard_number_is_not_made_a_term_that_holds_it() -> None:
@@ -600,7 +635,7 @@ def test_a_long_recording_is_graded_phrase_by_phrase_as_practice_hears_it(
     from mockint.grading.assess import Assessor
     from mockint.hearing.listen import heard_by_phrases, voice_pauses
     from mockint.hearing.vad import default_vad
-    from mockint.hearing.vocabulary import bank_terms, hints_for
+    from mockint.hearing.vocabulary import bank_terms, bank_words, hints_for
     from mockint.sound.audio import load_audio
 
     from .conftest import HashingEmbedder, espeak
@@ -619,7 +654,7 @@ def test_a_long_recording_is_graded_phrase_by_phrase_as_practice_hears_it(
             calls.append((len(audio) / 16000, *more))
             return Transcript(f"phrase{len(calls)}")
 
-    hints = hints_for(q, bank_terms(resume_bank))
+    hints = hints_for(q, bank_terms(resume_bank), bank_words(resume_bank))
     a = Assessor(HashingEmbedder(), Phrases()).assess_audio("resume", q, audio, None, hints)
     assert len(calls) >= 3 and all(seconds <= 25 for seconds, _, _ in calls), calls
     assert all(h == hints and v is not None for _, h, v in calls)

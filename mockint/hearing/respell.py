@@ -19,7 +19,6 @@ stay as heard (a joined word spans the words it joins).
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
@@ -194,24 +193,32 @@ def _said_apart(
     if _number_apart([w.text for w in part]):
         return True
     pieces = [p for w in part for p in w.text.split("-") if _plain(p)]  # "test- client"
-    if _word_for_letters(pieces, term, plain | english):
+    if _word_for_letters(pieces, term, (plain, english), start):
         return True
     return all(_ordinary(p, plain, english, start and k == 0) for k, p in enumerate(pieces))
 
 
-def _word_for_letters(pieces: Sequence[str], term: str, words: AbstractSet[str]) -> bool:
-    """Whether a piece is an ordinary word of two letters or more, heard in lower case,
-    where the term spells capitals letter by letter: "as GI" is the word "as" said, not
-    the letters of ASGI ("fast AP I" is FastAPI: "fast" stands for "Fast", a word)."""
+def _word_for_letters(
+    pieces: Sequence[str],
+    term: str,
+    lexicon: tuple[AbstractSet[str], AbstractSet[str]],
+    start: bool,
+) -> bool:
+    """Whether a piece is an ordinary word of two letters or more (of either word list),
+    heard in lower case but for a capital where a sentence ``start``-s, where the term
+    spells capitals letter by letter: "as GI" ("As GI") is the word "as" said, not the
+    letters of ASGI ("fast AP I" is FastAPI: "fast" stands for "Fast", a word)."""
     letters = [c for c in term if c.isalnum()]
     heard = ["".join(c for c in _plain(p) if c.isalnum()) for p in pieces]  # "G.I.": gi
     if "".join(heard) != "".join(letters).lower():
         return False  # not the term letter for letter (a "dot" said for a dotted term)
     at = 0
-    for p, w in zip(pieces, heard, strict=True):
+    for k, (p, w) in enumerate(zip(pieces, heard, strict=True)):
         span = letters[at : at + len(w)]
         at += len(w)
-        if len(w) >= 2 and p == p.lower() and w in words and all(c.isupper() for c in span):
+        rest = p[1:] if k == 0 and start else p
+        word = w in lexicon[0] or w in lexicon[1]
+        if len(w) >= 2 and rest == rest.lower() and word and all(c.isupper() for c in span):
             return True
     return False
 
@@ -306,8 +313,8 @@ def _candidates(
     Flower): the audio cannot tell them from the term (Redis, BEAT, CORS), and which the
     decoder prefers there is its taste in words, not what was said. Nor words the bank
     itself uses, heard as such ("Pytest." is not Python): they name what the bank talks
-    about; nor words that sound like another of them, nearer (:func:`_nearer_rival`:
-    "pidest" is pytest before it is Python)."""
+    about; nor words that sound as another thing it names, nor a window holding them
+    (:func:`_claimed`: "pidest" is pytest before it is Python)."""
     from mockint.hearing.terms import FUNCTION_WORDS, term_candidates
 
     common, english, banked = lexicon.common, lexicon.english, lexicon.banked
@@ -318,12 +325,19 @@ def _candidates(
     ranked: list[tuple[bool, Candidate]] = []  # (heard surely, candidate)
     widest = max(o.sound_alike, o.unsure_sound_alike)
     within = None if o.ask_sure else unsure
-    for c in term_candidates(text, terms, phonemes, widest, limit=None, within=within):
+    found = term_candidates(text, terms, phonemes, widest, limit=None, within=within)
+    spanned = {k for c in found for k in range(c.start, c.start + c.words)}
+    claimed = _claimed(text, found, lexicon.rivals, named, phonemes, spanned) if found else []
+    for c in found:
         where = set(range(c.start, c.start + c.words))
-        if _bare(c.heard) <= plain | (banked - {c.term.lower()}):
+        low = c.term.lower()
+        if all(w in plain or (w in banked and w not in low) for w in _bare(c.heard)):
             # ordinary words alone: homophones the audio cannot tell apart; or the bank's
-            # own words, heard: another thing it names, not this term
+            # own words, heard, none spelled in the term ("Pytest." for Python; "auth two"
+            # may be OAuth2): another thing the bank names, not this term
             continue
+        if any(where & span and d < c.distance for span, d in claimed):
+            continue  # words that sound, nearer, as another thing the bank names
         if c.distance == 0 and all(_spelled(p, english) for p in _pieces(c.heard)):
             continue  # the term's own sound in words ("N plus one", "N-plus-one"): as heard
         held = _bare(c.heard) & named
@@ -338,28 +352,42 @@ def _candidates(
         elif where & unsure:
             ranked.append((False, c))
     ranked.sort(key=lambda sc: sc[0])  # stable: by distance within each
-    kept = (c for _, c in ranked if not _nearer_rival(c, lexicon.rivals, named, phonemes))
-    return list(itertools.islice(kept, o.candidates))
+    return [c for _, c in ranked[: o.candidates]]
 
 
-def _nearer_rival(
-    c: Candidate,
+def _claimed(
+    text: str,
+    found: Sequence[Candidate],
     rivals: AbstractSet[str],
     named: AbstractSet[str],
     phonemes: Callable[[str], str],
-) -> bool:
-    """Whether the words heard sound like one of ``rivals`` (the bank's terms and words)
-    that the question does not name (``named``, lower case), within
-    :data:`~mockint.hearing.terms.SOUND_ALIKE` (where the audio cannot tell them apart)
-    and nearer than the candidate's term by the same measure: then they are no evidence
-    for the term ("pidest" sounds as pytest, not Python). A tie goes to the audio. The
-    question's own terms are no rivals: each is asked about, and the audio picks."""
+    within: AbstractSet[int],
+) -> list[tuple[set[int], float]]:
+    """The windows of heard words (their word indices, and how near) that sound as one of
+    ``rivals``
+    (the bank's terms, and its words that are no ordinary English word) that the question
+    does not name (``named``, lower case; nor its plural or possessive), within
+    :data:`~mockint.hearing.terms.SOUND_ALIKE` (where the audio cannot tell words apart),
+    nearer than any of the question's terms (``found``) for the same words: those words
+    are no evidence for the question's term ("pidest" sounds as pytest, not Python), nor
+    is a window holding them that sounds less like its term ("with pidest", Python). A tie
+    goes to the audio. The question's own terms are no
+    rivals: each is asked about, and the audio picks. Only windows holding a word of
+    ``within`` (those the candidates span) are weighed."""
     from mockint.hearing.terms import SOUND_ALIKE, term_candidates
 
-    n = len(c.heard.split())
-    others = {r for r in rivals if r.lower() not in named}
-    near = term_candidates(c.heard, others, phonemes, min(c.distance, SOUND_ALIKE), limit=None)
-    return any(r.start == 0 and r.words == n and r.distance < c.distance for r in near)
+    forms = {n + end for n in named for end in ("", "s", "es", "'s")}
+    others = {r for r in rivals if r.lower() not in forms}
+    best: dict[tuple[int, int], float] = {}
+    for c in found:
+        key = (c.start, c.words)
+        best[key] = min(best.get(key, c.distance), c.distance)
+    near = term_candidates(text, others, phonemes, SOUND_ALIKE, limit=None, within=within)
+    return [
+        (set(range(r.start, r.start + r.words)), r.distance)
+        for r in near
+        if r.distance < best.get((r.start, r.words), float("inf"))
+    ]
 
 
 def _sounded(

@@ -65,11 +65,20 @@ def bank_terms(bank: Bank) -> set[str]:
     return find_terms([q.text for q in bank.questions] + [q.model_answer for q in bank.questions])
 
 
+# the most words of a bank the correction weighs (the resume bank has ~2,500): each is
+# sounded out once, and the words travel with every phrase to the model worker
+MAX_BANK_WORDS = 20_000
+
+
 def bank_words(bank: Bank) -> frozenset[str]:
-    """Every word of a bank's questions and model answers, lower case ("pytest", "retry",
-    "redis"): the words the bank itself uses for what it talks about."""
+    """The words of a bank's questions and model answers, lower case ("pytest", "retry",
+    "redis"): the words the bank itself uses for what it talks about; the
+    :data:`MAX_BANK_WORDS` it uses most where it has more."""
+    from collections import Counter
+
     texts = [t for q in bank.questions for t in (q.text, q.model_answer)]
-    return frozenset(m.group().lower() for t in texts for m in _TOKEN.finditer(t))
+    counts = Counter(m.group().lower() for t in texts for m in _TOKEN.finditer(t))
+    return frozenset(w for w, _ in counts.most_common(MAX_BANK_WORDS))
 
 
 def terms_in(text: str, terms: AbstractSet[str]) -> list[str]:
@@ -102,17 +111,15 @@ class Hints:
     # every technical term of the bank: joined where heard spelled apart ("fast API" ->
     # FastAPI); the letters are the speaker's, only the spacing is the term's
     joined: tuple[str, ...] = ()
-    # the bank's own words, lower case (:func:`bank_words`): a word heard as one of them is
-    # what was heard, never asked about as another term ("Pytest" is not Python)
+    # the bank's own words, lower case (:func:`bank_words`): words heard as some of them are
+    # not asked about as a term that does not spell them ("Pytest" is not Python)
     words: frozenset[str] = frozenset()
 
     def __bool__(self) -> bool:
         return bool(self.terms or self.joined)
 
 
-def hints_for(
-    question: Question, terms: AbstractSet[str], words: frozenset[str] = frozenset()
-) -> Hints:
+def hints_for(question: Question, terms: AbstractSet[str], words: frozenset[str]) -> Hints:
     """The :class:`Hints` of an answer to ``question``: the bank's ``terms``
     (:func:`bank_terms`) that its text and model answer use, all of them to join, and the
     bank's ``words`` (:func:`bank_words`) to keep as heard. The model answer's plain words
