@@ -201,12 +201,12 @@ def measure(
             heard(x, h)
             for s, h, i in zip(said, hyps, items, strict=True)
             if i.kind in WRONG
-            for x in not_said(hints_for(i.question, terms).terms, s, i.text)
+            for x in not_said(hints(i.question, terms).terms, s, i.text)
         )
         out[f"unsaid {name}"] = sum(  # in any answer, right or wrong (case aside)
             heard(x, h)
             for s, h, i in zip(said, hyps, items, strict=True)
-            for x in not_said(hints_for(i.question, terms).terms, s, i.text)
+            for x in not_said(hints(i.question, terms).terms, s, i.text)
             if x.lower() not in {y.lower() for y in s}
         )
     out.update(neutrality(items, plain, fixed))

@@ -54,7 +54,7 @@ from mockint.hearing.engines import make_transcriber  # noqa: E402
 from mockint.hearing.listen import transcribe_by_phrases  # noqa: E402
 from mockint.hearing.transcribe import Transcriber, WhisperOptions  # noqa: E402
 from mockint.hearing.vad import default_vad  # noqa: E402
-from mockint.hearing.vocabulary import Hints, bank_terms, heard, hints_for, terms_in  # noqa: E402
+from mockint.hearing.vocabulary import Hints, bank_terms, heard, terms_in  # noqa: E402
 from mockint.sound.audio import load_audio  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
@@ -192,7 +192,7 @@ def spoken(hear: dict[str, Hear], items: list[Item], voices: list[str]) -> None:
         [
             x
             for x in not_said(
-                dict.fromkeys([*hints_for(i.question, terms).terms, *i.sounds_like]), s, i.text
+                dict.fromkeys([*hints(i.question, terms).terms, *i.sounds_like]), s, i.text
             )
             if x.lower() not in {y.lower() for y in s}
         ]
