@@ -671,3 +671,15 @@ def test_a_term_is_heard_as_a_word_or_as_its_words_in_a_row() -> None:
     assert has("Celery Beat", "then celery beat, the scheduler") and has("PEP 8", "I follow PEP 8")
     assert not has("Celery Beat", "celery, and the beat") and not has("PEP 8", "PEP eight")
     assert has("CI/CD", "in our CI CD") and not has("FastAPI", "fast API")
+
+
+def test_a_bank_of_many_words_is_weighed_by_its_most_used() -> None:
+    # a bank someone sends with 30,000 made-up words: the correction weighs 20,000 (each
+    # is sounded out once, and they travel with every phrase), the most used first
+    from mockint.bank import Bank, Question
+    from mockint.hearing.vocabulary import MAX_BANK_WORDS, bank_words
+
+    made_up = " ".join(f"zq{n:05d}x" for n in range(30_000))
+    bank = Bank("big", (Question("Q1", "C", "What is pytest? pytest pytest", made_up),))
+    words = bank_words(bank)
+    assert len(words) == MAX_BANK_WORDS and "pytest" in words

@@ -19,6 +19,7 @@ stay as heard (a joined word spans the words it joins).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
@@ -114,7 +115,7 @@ def corrected(
         words = _joined(words, hints.joined, english, common | FUNCTION_WORDS)
     phonemes = phonemizer()
     if o.sound and score is not None and phonemes is not None and hints.terms:
-        lexicon = _Lexicon(common, english, hints.words, _rivals(hints, english | common))
+        lexicon = _Lexicon(common, english, hints.words, _rivals(hints.joined, hints.words))
         words = _sounded(words, set(hints.terms), score, phonemes, lexicon, o)
     if words == list(t.words):
         return t
@@ -130,14 +131,22 @@ class _Lexicon:
     common: AbstractSet[str]
     english: AbstractSet[str]
     banked: AbstractSet[str]
-    rivals: frozenset[str]
+    rivals: Any  # a mockint.hearing.terms.SoundIndex
 
 
-def _rivals(hints: Hints, ordinary: AbstractSet[str]) -> frozenset[str]:
+@functools.lru_cache(maxsize=4)  # the same bank's, phrase after phrase
+def _rivals(joined: tuple[str, ...], words: frozenset[str]) -> Any:
     """The bank's terms and its words that are no ordinary English word ("pytest",
-    "isort"): things the bank names, which a heard word may be instead of a question's
-    term."""
-    return frozenset(hints.joined) | frozenset(w for w in hints.words if w not in ordinary)
+    "isort"), sounded out once: things the bank names, which a heard word may be instead
+    of a question's term."""
+    from mockint.hearing.phonetic import common_words, english_words, phonemizer
+    from mockint.hearing.terms import SoundIndex
+
+    common, english = common_words(), english_words()
+    odd = {w for w in words if w not in english and w not in common}
+    phonemes = phonemizer()
+    assert phonemes is not None  # only called where words are sounded out
+    return SoundIndex(set(joined) | odd, phonemes)
 
 
 def technical(term: str, english: AbstractSet[str]) -> bool:
@@ -326,8 +335,6 @@ def _candidates(
     widest = max(o.sound_alike, o.unsure_sound_alike)
     within = None if o.ask_sure else unsure
     found = term_candidates(text, terms, phonemes, widest, limit=None, within=within)
-    spanned = {k for c in found for k in range(c.start, c.start + c.words)}
-    claimed = _claimed(text, found, lexicon.rivals, named, phonemes, spanned) if found else []
     for c in found:
         where = set(range(c.start, c.start + c.words))
         low = c.term.lower()
@@ -336,8 +343,6 @@ def _candidates(
             # own words, heard, none spelled in the term ("Pytest." for Python; "auth two"
             # may be OAuth2): another thing the bank names, not this term
             continue
-        if any(where & span and d < c.distance for span, d in claimed):
-            continue  # words that sound, nearer, as another thing the bank names
         if c.distance == 0 and all(_spelled(p, english) for p in _pieces(c.heard)):
             continue  # the term's own sound in words ("N plus one", "N-plus-one"): as heard
         held = _bare(c.heard) & named
@@ -352,42 +357,59 @@ def _candidates(
         elif where & unsure:
             ranked.append((False, c))
     ranked.sort(key=lambda sc: sc[0])  # stable: by distance within each
-    return [c for _, c in ranked[: o.candidates]]
+    ordered = [c for _, c in ranked]
+    return _unclaimed(ordered, found, words, named, lexicon, phonemes, o.candidates)
+
+
+def _unclaimed(
+    ranked: Sequence[Candidate],
+    found: Sequence[Candidate],
+    words: Sequence[Word],
+    named: AbstractSet[str],
+    lexicon: _Lexicon,
+    phonemes: Callable[[str], str],
+    limit: int,
+) -> list[Candidate]:
+    """The first ``limit`` of the ``ranked`` candidates whose words no other thing the
+    bank names claims (:func:`_claimed`), weighed in order until there are enough."""
+    best: dict[tuple[int, int], float] = {}  # the nearest question's term, by words
+    for c in found:
+        best[c.start, c.words] = min(best.get((c.start, c.words), c.distance), c.distance)
+    forms = {n + end for n in named for end in ("", "s", "es", "'s")}
+    kept: list[Candidate] = []
+    for c in ranked:
+        if len(kept) == limit:
+            break
+        if not _claimed(c, words, best, lexicon.rivals, forms, phonemes):
+            kept.append(c)
+    return kept
 
 
 def _claimed(
-    text: str,
-    found: Sequence[Candidate],
-    rivals: AbstractSet[str],
-    named: AbstractSet[str],
+    c: Candidate,
+    words: Sequence[Word],
+    best: dict[tuple[int, int], float],
+    rivals: Any,
+    forms: AbstractSet[str],
     phonemes: Callable[[str], str],
-    within: AbstractSet[int],
-) -> list[tuple[set[int], float]]:
-    """The windows of heard words (their word indices, and how near) that sound as one of
-    ``rivals``
-    (the bank's terms, and its words that are no ordinary English word) that the question
-    does not name (``named``, lower case; nor its plural or possessive), within
+) -> bool:
+    """Whether words the candidate would replace (it, or words inside it) sound as one of
+    the ``rivals`` (the bank's terms, and its words that are no ordinary English word;
+    not the question's terms, their plurals or possessives: ``forms``), within
     :data:`~mockint.hearing.terms.SOUND_ALIKE` (where the audio cannot tell words apart),
-    nearer than any of the question's terms (``found``) for the same words: those words
-    are no evidence for the question's term ("pidest" sounds as pytest, not Python), nor
-    is a window holding them that sounds less like its term ("with pidest", Python). A tie
-    goes to the audio. The question's own terms are no
-    rivals: each is asked about, and the audio picks. Only windows holding a word of
-    ``within`` (those the candidates span) are weighed."""
-    from mockint.hearing.terms import SOUND_ALIKE, term_candidates
+    nearer than the candidate's term and than any question's term for those words
+    (``best``): they are then no evidence for the term ("pidest" sounds as pytest, not
+    Python; nor is "with pidest" Python). A tie goes to the audio."""
+    from mockint.hearing.terms import SOUND_ALIKE
 
-    forms = {n + end for n in named for end in ("", "s", "es", "'s")}
-    others = {r for r in rivals if r.lower() not in forms}
-    best: dict[tuple[int, int], float] = {}
-    for c in found:
-        key = (c.start, c.words)
-        best[key] = min(best.get(key, c.distance), c.distance)
-    near = term_candidates(text, others, phonemes, SOUND_ALIKE, limit=None, within=within)
-    return [
-        (set(range(r.start, r.start + r.words)), r.distance)
-        for r in near
-        if r.distance < best.get((r.start, r.words), float("inf"))
-    ]
+    end = c.start + c.words
+    for i in range(c.start, end):
+        for n in range(1, end - i + 1):
+            heard = " ".join(_plain(w.text) for w in words[i : i + n])
+            d = rivals.nearest(phonemes(heard), SOUND_ALIKE, forms)
+            if d <= SOUND_ALIKE and d < min(c.distance, best.get((i, n), float("inf"))):
+                return True
+    return False
 
 
 def _sounded(

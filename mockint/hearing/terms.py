@@ -208,18 +208,43 @@ def term_candidates(
             for term, key in keyed:
                 if held and not _holds(term, words, held):
                     continue  # a term heard is given up only for a longer one holding it
-                if _too_far(heard_key, key, max_distance):
-                    continue
-                d = _distance(heard_key, key) / len(key)
-                size = len(key.replace("ː", ""))  # or nearer by likeness: "3D's" for Redis
-                most = min(d, max_distance) * size / LIKENESS_SCALE
-                d = min(d, LIKENESS_SCALE * _likeness(heard_key, key, most) / size)
+                d = sound_distance(heard_key, key, max_distance)
                 if d <= max_distance:
                     a, b = spans[i][0], spans[i + n - 1][1]
                     new = text[:a] + _put(text, spans, i, n, term) + text[b:]
                     found.append(Candidate(i, n, text[a:b], term, round(d, 4), new))
     found.sort(key=lambda c: (c.distance, c.start))
     return found[:limit]
+
+
+def sound_distance(heard: str, key: str, max_distance: float) -> float:
+    """How far heard phonemes sound from a term's (``key``), per phoneme of the term: by
+    plain edits, or nearer by :func:`_likeness` (times :data:`LIKENESS_SCALE`: "3D's" for
+    Redis); infinity where the lengths alone put it past ``max_distance``."""
+    if _too_far(heard, key, max_distance):
+        return float("inf")
+    d = _distance(heard, key) / len(key)
+    size = len(key.replace("ː", ""))
+    most = min(d, max_distance) * size / LIKENESS_SCALE
+    return min(d, LIKENESS_SCALE * _likeness(heard, key, most) / size)
+
+
+class SoundIndex:
+    """Words with their phonemes, sounded out once, for :meth:`nearest`."""
+
+    def __init__(self, words: AbstractSet[str], phonemes: Callable[[str], str]):
+        self.keyed = _sounds(words, phonemes)
+
+    def nearest(
+        self, heard: str, max_distance: float, skip: AbstractSet[str] = frozenset()
+    ) -> float:
+        """The least :func:`sound_distance` from ``heard`` to a word (but those whose lower
+        case is in ``skip``) within ``max_distance``; infinity if none."""
+        best = float("inf")
+        for word, key in self.keyed:
+            if word.lower() not in skip:
+                best = min(best, sound_distance(heard, key, min(best, max_distance)))
+        return best
 
 
 def _holds(term: str, words: Sequence[str], held: AbstractSet[str]) -> bool:
