@@ -266,6 +266,14 @@ def test_the_bank_words_veto_nothing_a_term_spells_and_no_wider_window_gets_roun
         prefers({"FastAPI": 2.0}),
     )
     assert t.text == "the FastAPI docs"
+    # a term spelled inside the question's term is its own, not a rival: "HTTP ex
+    # caption" may be HTTPException
+    t = corrected(
+        heard("raise an HTTP ex caption here", ["ex", "caption"]),
+        Hints(("HTTPException",), joined, words),
+        prefers({"HTTPException": 2.0}),
+    )
+    assert t.text == "raise an HTTPException here"
     # a wider window holding words that sound as a rival is not asked either: "with
     # pidest" would give up the heard "with" for Python
     score = prefers({"Python": 3.0})

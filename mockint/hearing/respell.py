@@ -399,13 +399,16 @@ def _claimed(
     :data:`~mockint.hearing.terms.SOUND_ALIKE` (where the audio cannot tell words apart),
     nearer than the candidate's term and than any question's term for those words
     (``best``): they are then no evidence for the term ("pidest" sounds as pytest, not
-    Python; nor is "with pidest" Python). A tie goes to the audio."""
+    Python; nor is "with pidest" Python). Words the term spells are its own ("HTTP
+    ex-CAPGIO" may be HTTPException though HTTP is a term too). A tie goes to the audio."""
     from mockint.hearing.terms import SOUND_ALIKE
 
-    end = c.start + c.words
+    end, term = c.start + c.words, c.term.lower()
     for i in range(c.start, end):
         for n in range(1, end - i + 1):
             heard = " ".join(_plain(w.text) for w in words[i : i + n])
+            if heard.replace(" ", "") in term:
+                continue  # the term spells them ("HTTP" in HTTPException): its own
             d = rivals.nearest(phonemes(heard), SOUND_ALIKE, forms)
             if d <= SOUND_ALIKE and d < min(c.distance, best.get((i, n), float("inf"))):
                 return True
