@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from mockint.hearing.terms import CHECKED_SOUND_ALIKE, Candidate
+from mockint.hearing.terms import CHECKED_SOUND_ALIKE, Candidate, SoundIndex
 from mockint.hearing.transcribe import Bounded, Engine, Scorer, Transcriber
 from mockint.hearing.vocabulary import Hints
 from mockint.transcript import Segment, Transcript, Word
@@ -131,16 +131,15 @@ class _Lexicon:
     common: AbstractSet[str]
     english: AbstractSet[str]
     banked: AbstractSet[str]
-    rivals: Any  # a mockint.hearing.terms.SoundIndex
+    rivals: SoundIndex
 
 
 @functools.lru_cache(maxsize=4)  # the same bank's, phrase after phrase
-def _rivals(joined: tuple[str, ...], words: frozenset[str]) -> Any:
+def _rivals(joined: tuple[str, ...], words: frozenset[str]) -> SoundIndex:
     """The bank's terms and its words that are no ordinary English word ("pytest",
     "isort"), sounded out once: things the bank names, which a heard word may be instead
     of a question's term."""
     from mockint.hearing.phonetic import common_words, english_words, phonemizer
-    from mockint.hearing.terms import SoundIndex
 
     common, english = common_words(), english_words()
     odd = {w for w in words if w not in english and w not in common}
@@ -389,7 +388,7 @@ def _claimed(
     c: Candidate,
     words: Sequence[Word],
     best: dict[tuple[int, int], float],
-    rivals: Any,
+    rivals: SoundIndex,
     forms: AbstractSet[str],
     phonemes: Callable[[str], str],
 ) -> bool:
