@@ -140,15 +140,24 @@ def loops(text: str) -> int:
 
 def not_said(terms: Iterable[str], said: set[str], text: str) -> list[str]:
     """The terms an answer did not say: not among ``said`` (its terms, nor with a plural s
-    on or off) nor anywhere in its ``text`` as a word (case aside, "CPU-heavy" says CPU)."""
+    on or off) nor anywhere in its ``text`` as a word (case aside, "CPU-heavy" says CPU),
+    nor said apart ("CPU heavy" says CPU-heavy, "self dot retry" self.retry: a join of
+    words said is no unsaid term)."""
+    spoken = text.replace("-", " ")
     return [
         x
         for x in terms
         if x not in said
         and x.removesuffix("s") not in said
         and x + "s" not in said
-        and not heard(x, text.replace("-", " "))
+        and not heard(x, spoken)
+        and not heard(_apart(x), spoken)
     ]
+
+
+def _apart(term: str) -> str:
+    """A term as said word by word: its hyphens as spaces, a dot inside it as "dot"."""
+    return re.sub(r"(?<=\w)\.(?=\w)", " dot ", term).replace("-", " ")
 
 
 def main() -> int:
