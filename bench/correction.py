@@ -2,13 +2,15 @@
 
     nice -n 10 .venv/bin/python bench/correction.py traps [--voices piper:1 flite:1 ...]
     nice -n 10 .venv/bin/python bench/correction.py interview --part dev [--limit N] [--beam N]
+        [--judge base]
 
 Each answer is rendered by each seeded voice (bench/voices.py; cached), padded with
 silence, and heard phrase by phrase as practice hears it (Silero endpointing, tiny.en,
 CTranslate2 int8, beam 5, one thread). Each phrase is decoded once; "plain" is that
 decode as heard (faster-whisper on the same weights, no correction), "mockint" the same
 decode with mockint's correction after it, so the two differ only by the correction and
-its cost is timed apart from the decode.
+its cost is timed apart from the decode. With ``--judge``, another model's decoder scores the
+texts (its own decode of the phrase, made only for its scorer, is not timed).
 
 traps (tests/data/traps-dev.jsonl, or --data): wrong or off-topic answers holding
 ordinary words that sound like the bank's terms. Reported: homophones, how many of the
@@ -72,6 +74,9 @@ class Both:
     plain: list[Transcript] = field(default_factory=list)  # each phrase as heard
     decode: float = 0.0
     correct: float = 0.0
+    # another model whose decoder scores the texts instead of the engine's (``--judge``;
+    # its own decode of the phrase, which only yields its scorer, is not timed)
+    judge: Engine | None = None
 
     @property
     def name(self) -> str:
@@ -82,9 +87,10 @@ class Both:
     ) -> Transcript:
         began = time.perf_counter()
         h = self.engine.hear(audio, hints, voiced)
+        self.decode += time.perf_counter() - began
+        score = h.score if self.judge is None else self.judge.hear(audio, hints, voiced).score
         mid = time.perf_counter()
-        out = corrected(h.transcript, hints, h.score)
-        self.decode += mid - began
+        out = corrected(h.transcript, hints, score)
         self.correct += time.perf_counter() - mid
         self.plain.append(h.transcript)
         return out
@@ -267,6 +273,7 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=0, help="only the first N answers")
     ap.add_argument("--beam", type=int, default=0, help="beam width (default: mockint's)")
     ap.add_argument("--json", action="store_true", help="one JSON line per voice")
+    ap.add_argument("--judge", help="score texts with this model's decoder (e.g. base)")
     ap.add_argument(
         "--saved", action="store_true", help="figures from the last run's transcripts, no decoding"
     )
@@ -287,11 +294,16 @@ def main() -> int:
     if args.beam:
         options = replace(options, beam_size=args.beam)
         name += f"-beam{args.beam}"
+    if args.judge:
+        name += f"-judge-{args.judge}"
     both = None
     if not args.saved:
         engine = make_engine(options)
         engine.load()
         both = Both(engine)
+        if args.judge:
+            both.judge = make_engine(replace(options, model=args.judge))
+            both.judge.load()
     rows = {}
     print(f"{args.set} {args.part if args.set == 'interview' else ''}: {len(items)} answers")
     for spec in args.voices:
