@@ -142,7 +142,7 @@ def not_said(terms: Iterable[str], said: set[str], text: str) -> list[str]:
     """The terms an answer did not say: not among ``said`` (its terms, nor with a plural s
     on or off) nor anywhere in its ``text`` as a word (case aside, "CPU-heavy" says CPU),
     nor said apart ("CPU heavy" says CPU-heavy, "self dot retry" self.retry: a join of
-    words said is no unsaid term)."""
+    words said is no unsaid term), nor written as parts of a term said (:func:`_inside`)."""
     spoken = text.replace("-", " ")
     return [
         x
@@ -152,7 +152,21 @@ def not_said(terms: Iterable[str], said: set[str], text: str) -> list[str]:
         and x + "s" not in said
         and not heard(x, spoken)
         and not heard(_apart(x), spoken)
+        and not any(_inside(x, y) for y in said)
     ]
+
+
+# the parts a term is written in: "HTTPException" is HTTP, Exception; "FastAPI" Fast, API
+_PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+
+
+def _inside(term: str, said: str) -> bool:
+    """Whether ``term`` is written as parts of a term said ("HTTP" of HTTPException, "API"
+    of FastAPI): its sounds were said."""
+    want = [p.lower() for p in _PARTS.findall(term)]
+    got = [p.lower() for p in _PARTS.findall(said)]
+    n = len(want)
+    return 0 < n < len(got) and any(got[i : i + n] == want for i in range(len(got) - n + 1))
 
 
 def _apart(term: str) -> str:
