@@ -2,7 +2,7 @@
 
     nice -n 10 .venv/bin/python bench/correction.py traps [--voices piper:1 flite:1 ...]
     nice -n 10 .venv/bin/python bench/correction.py interview --part dev [--limit N] [--beam N]
-        [--judge base]
+    (any set: [--judge base] to score with another model's decoder)
 
 Each answer is rendered by each seeded voice (bench/voices.py; cached), padded with
 silence, and heard phrase by phrase as practice hears it (Silero endpointing, tiny.en,
@@ -295,7 +295,7 @@ def main() -> int:
         options = replace(options, beam_size=args.beam)
         name += f"-beam{args.beam}"
     if args.judge:
-        name += f"-judge-{args.judge}"
+        name += f"-judge-{Path(args.judge).name}"
     both = None
     if not args.saved:
         engine = make_engine(options)

@@ -143,7 +143,7 @@ def not_said(terms: Iterable[str], said: set[str], text: str) -> list[str]:
     on or off) nor anywhere in its ``text`` as a word (case aside, "CPU-heavy" says CPU),
     nor said apart ("CPU heavy" says CPU-heavy, "self dot retry" self.retry: a join of
     words said is no unsaid term), nor written as parts of a term said (:func:`_inside`)."""
-    spoken = text.replace("-", " ")
+    spoken, apart = text.replace("-", " "), _apart(text)
     return [
         x
         for x in terms
@@ -151,19 +151,25 @@ def not_said(terms: Iterable[str], said: set[str], text: str) -> list[str]:
         and x.removesuffix("s") not in said
         and x + "s" not in said
         and not heard(x, spoken)
-        and not heard(_apart(x), spoken)
+        and not heard(_apart(x), apart)
         and not any(_inside(x, y) for y in said)
     ]
 
 
-# the parts a term is written in: "HTTPException" is HTTP, Exception; "FastAPI" Fast, API
-_PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+# the parts a term is written in: "HTTPException" is HTTP, Exception; "FastAPI" Fast, API;
+# "APIs" one part
+_PARTS = re.compile(r"[A-Z]+s\b|[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
 
 def _inside(term: str, said: str) -> bool:
     """Whether ``term`` is written as parts of a term said ("HTTP" of HTTPException, "API"
-    of FastAPI): its sounds were said."""
+    of FastAPI): its sounds were said. Not a term written with other signs ("C++" is no
+    part "c" of cProfile), nor one of a single letter."""
+    if re.search(r"[^\w./-]", term):
+        return False
     want = [p.lower() for p in _PARTS.findall(term)]
+    if len("".join(want)) < 2:
+        return False
     got = [p.lower() for p in _PARTS.findall(said)]
     n = len(want)
     return 0 < n < len(got) and any(got[i : i + n] == want for i in range(len(got) - n + 1))
