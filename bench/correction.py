@@ -77,6 +77,9 @@ class Both:
     # another model whose decoder scores the texts instead of the engine's (``--judge``;
     # its own decode of the phrase, which only yields its scorer, is not timed)
     judge: Engine | None = None
+    local: float | None = None  # with judge: score only the changed words' seconds (--local)
+    model: object = None  # the judge's model for --local (bench/local_judge.Model)
+    agree: bool = False  # --agree: a term only where the judge's own reading has it
 
     @property
     def name(self) -> str:
@@ -88,8 +91,16 @@ class Both:
         began = time.perf_counter()
         h = self.engine.hear(audio, hints, voiced)
         self.decode += time.perf_counter() - began
-        score = h.score if self.judge is None else self.judge.hear(audio, hints, voiced).score
         mid = time.perf_counter()
+        if self.judge is None:
+            score = h.score
+        elif self.local is not None:
+            from bench.local_judge import LocalJudge
+
+            score = LocalJudge(self.model, audio, h.transcript.words, self.local, self.agree)  # type: ignore[arg-type]
+        else:
+            score = self.judge.hear(audio, hints, voiced).score
+            mid = time.perf_counter()
         out = corrected(h.transcript, hints, score)
         self.correct += time.perf_counter() - mid
         self.plain.append(h.transcript)
@@ -275,6 +286,10 @@ def main() -> int:
     ap.add_argument("--json", action="store_true", help="one JSON line per voice")
     ap.add_argument("--judge", help="score texts with this model's decoder (e.g. base)")
     ap.add_argument(
+        "--local", type=float, help="with --judge: score the seconds changed, and S around"
+    )
+    ap.add_argument("--agree", action="store_true", help="with --local: the judge must read it")
+    ap.add_argument(
         "--saved", action="store_true", help="figures from the last run's transcripts, no decoding"
     )
     args = ap.parse_args()
@@ -296,6 +311,8 @@ def main() -> int:
         name += f"-beam{args.beam}"
     if args.judge:
         name += f"-judge-{Path(args.judge).name}"
+        if args.local is not None:
+            name += f"-local{args.local:g}" + ("-agree" if args.agree else "")
     both = None
     if not args.saved:
         engine = make_engine(options)
@@ -304,6 +321,10 @@ def main() -> int:
         if args.judge:
             both.judge = make_engine(replace(options, model=args.judge))
             both.judge.load()
+            if args.local is not None:
+                from bench.local_judge import Model
+
+                both.local, both.model, both.agree = args.local, Model(both.judge), args.agree
     rows = {}
     print(f"{args.set} {args.part if args.set == 'interview' else ''}: {len(items)} answers")
     for spec in args.voices:
