@@ -353,6 +353,42 @@ def test_a_tentative_phrase_overtaken_before_it_began_is_not_transcribed() -> No
     assert pt.finish(5.0).text == "100 300" and t.calls == [100, 300]
 
 
+def test_ctrl_c_while_a_recording_is_heard_ends_the_phrase_at_work_and_hears_no_more() -> None:
+    """A process that ends while a model decodes on another thread crashes (SIGABRT in
+    CTranslate2): an interrupted recording ends only once no phrase is being heard."""
+    import threading
+    import time
+
+    from mockint.hearing.listen import heard_by_phrases
+
+    class Slow(FakeTranscriber):
+        def __init__(self) -> None:
+            super().__init__()
+            self.started, self.active = threading.Event(), 0
+
+        def transcribe(
+            self, audio: np.ndarray, hints: object = None, voiced: object = None
+        ) -> Transcript:
+            self.active += 1
+            self.started.set()
+            time.sleep(0.3)
+            self.active -= 1
+            return super().transcribe(audio, hints, voiced)
+
+    t = Slow()
+
+    class Interrupted(EnergyVad):
+        def is_speech(self, frame: np.ndarray) -> bool:
+            if t.started.is_set():
+                raise KeyboardInterrupt
+            return super().is_speech(frame)
+
+    audio = answer_audio(*[("speech", 2.0), ("silence", 1.0)] * 12)
+    with pytest.raises(KeyboardInterrupt):
+        heard_by_phrases(audio, t, Interrupted())
+    assert t.active == 0 and 0 < len(t.calls) < 12
+
+
 # --- the loop -------------------------------------------------------------------------------
 
 

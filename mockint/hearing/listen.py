@@ -214,13 +214,14 @@ class PhraseTranscriber:
         self._wanted: Span | None = None  # the tentative phrase still worth transcribing
         self._error: BaseException | None = None
         self._done = threading.Event()
+        self._cancelled = False  # what is still queued is not transcribed (cancel)
         self._thread = threading.Thread(target=self._work, name="transcriber", daemon=True)
         self._thread.start()
 
     def _work(self) -> None:
         ended = False
         try:
-            while not ended:
+            while not ended and not self._cancelled:
                 item = self._q.get()
                 if item is None:
                     break
@@ -238,7 +239,7 @@ class PhraseTranscriber:
     def _hear(self, phrases: list[_Phrase]) -> None:
         """Transcribe the phrases (together where the transcriber can) and keep them."""
         phrases = [p for p in phrases if p[2] is None or p[2] == self._wanted]
-        if self._error is not None or not phrases:
+        if self._error is not None or self._cancelled or not phrases:
             return
         began = time.perf_counter()
         many = getattr(self.transcriber, "transcribe_many", None)
@@ -296,6 +297,13 @@ class PhraseTranscriber:
             raise self._error
         last = [self._tentative[tail]] if tail is not None else []
         return joined(self._parts + last, duration)
+
+    def cancel(self, timeout: float | None = None) -> None:
+        """Transcribe nothing more, and wait for the phrase being transcribed (if any): a
+        process that ends (Ctrl-C) while a model is at work on another thread crashes."""
+        self._cancelled = True
+        self._q.put(None)
+        self._done.wait(timeout)
 
 
 class Listener:
@@ -390,6 +398,10 @@ class Listener:
     def abandon(self) -> None:
         self.phrases.finish(0.0, timeout=30)
 
+    def cancel(self) -> None:
+        """Stop: nothing more is transcribed; returns once no phrase is being transcribed."""
+        self.phrases.cancel()
+
 
 def voice_pauses(
     audio: np.ndarray, vad: VoiceDetector, options: EndpointOptions | None = None
@@ -428,9 +440,13 @@ def heard_by_phrases(
     ends the answer: a recording is heard to its end."""
     o = options or EndpointOptions(silence=float("inf"))
     listener = Listener(transcriber, vad, o, hints=hints, early_tail=False, group=GROUP)
-    for i in range(0, len(audio), block):
-        listener.feed(audio[i : i + block])
-    return listener.finish(), listener.pauses
+    try:
+        for i in range(0, len(audio), block):
+            listener.feed(audio[i : i + block])
+        return listener.finish(), listener.pauses
+    except BaseException:  # Ctrl-C: the model's thread ends its phrase before the process
+        listener.cancel()
+        raise
 
 
 def _slice(chunks: list[np.ndarray], start: int, end: int) -> np.ndarray:
