@@ -61,6 +61,23 @@ def test_truncated_wav(tmp_path: Path) -> None:
         load_audio(p)
 
 
+@pytest.mark.parametrize("placeholder", [0x7FFFF000, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF])
+def test_a_wav_streamed_to_a_pipe_is_read_whatever_length_its_header_guessed(
+    tmp_path: Path, placeholder: int
+) -> None:
+    """espeak-ng --stdout and arecord write a placeholder where the length goes."""
+    import struct
+
+    full = tmp_path / "full.wav"
+    sf.write(full, tone(16000), 16000, subtype="PCM_16")
+    data = bytearray(full.read_bytes())
+    at = data.index(b"data")
+    data[at + 4 : at + 8] = struct.pack("<I", placeholder)
+    data[4:8] = struct.pack("<I", min(placeholder + 36, 0xFFFFFFFF))
+    y = load_audio(_write(tmp_path, "piped.wav", bytes(data)))
+    assert abs(len(y) - 16000) < 160 and np.abs(y).max() > 0.1
+
+
 def test_truncated_flac(tmp_path: Path) -> None:
     full = tmp_path / "full.flac"
     sf.write(full, np.random.default_rng(0).normal(0, 0.1, 32000).astype(np.float32), 16000)
