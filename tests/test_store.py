@@ -35,6 +35,20 @@ def test_new_store_is_migrated_and_in_wal(tmp_path: Path) -> None:
         assert s.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+def test_a_store_a_newer_mockint_made_is_neither_read_nor_written(tmp_path: Path) -> None:
+    with Store(tmp_path / "m.db") as s:
+        s.add_attempt(attempt())
+        s.db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    before = (tmp_path / "m.db").read_bytes()
+    for readonly in (False, True):
+        with pytest.raises(StoreError, match=r"m\.db: made by a newer mockint .*update mockint"):
+            Store(tmp_path / "m.db", readonly=readonly)
+    with sqlite3.connect(tmp_path / "m.db") as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) + 1
+        assert db.execute("SELECT COUNT(*) FROM attempts").fetchone()[0] == 1
+    assert (tmp_path / "m.db").read_bytes()[:100] == before[:100]
+
+
 def test_new_store_has_large_pages_and_an_old_one_keeps_its_own(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

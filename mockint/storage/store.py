@@ -235,7 +235,13 @@ class Store:
         return int(self.db.execute("PRAGMA user_version").fetchone()[0])
 
     def migrate(self) -> None:
-        """Apply every migration newer than the file's ``user_version``, each atomically."""
+        """Apply every migration newer than the file's ``user_version``, each atomically. A
+        store a newer mockint made is neither read nor written: its tables may mean more."""
+        if self.schema_version > len(MIGRATIONS):
+            raise StoreError(
+                f"{self.path}: made by a newer mockint (schema {self.schema_version}; this "
+                f"one knows {len(MIGRATIONS)}): update mockint (git pull, then make setup)"
+            )
         if self.readonly:
             if self.schema_version < len(MIGRATIONS) and not self._upgraded_aside():
                 raise StoreError(
