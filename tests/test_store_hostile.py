@@ -1516,3 +1516,33 @@ def test_review_selects_only_the_columns_it_lists_and_counts_in_sql(
         assert read and not [x for x in read if "SELECT *" in x or "key_points" in x], read
         if args == ["review", "2"]:
             assert all("WHERE session_id = 2 " in x for x in read), read
+
+
+@pytest.mark.parametrize(
+    "edit",
+    ["score = 'abc'", "graded_at = 'garbage'", "models = '5'", """models = '{"a": 5}'"""],
+)
+def test_a_row_edited_by_hand_is_one_error_in_every_reader_not_a_traceback(
+    edit: str, home: Path, resume_bank
+) -> None:  # type: ignore[no-untyped-def]
+    from .test_report import fill
+
+    fill(home, resume_bank)
+    with sqlite3.connect(home / "mockint.db") as db:
+        db.execute(f"UPDATE attempts SET {edit} WHERE id = 1")
+    readers = [
+        ["review"],
+        ["review", "a1"],
+        ["review", "Q1", "--compare"],
+        ["bank", "list", "--due"],
+        ["history"],
+        ["report"],
+        ["report", "--format", "json"],
+    ]
+    for args in readers:
+        r = run(*args)
+        if r.exit_code:  # a reader that does not read the edited field may succeed
+            assert "damaged" in one_error(r), args
+        else:
+            assert r.exception is None and "Traceback" not in r.output, args
+    assert sum(run(*args).exit_code != 0 for args in readers) >= 2

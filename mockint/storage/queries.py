@@ -74,7 +74,59 @@ def models(db: sqlite3.Connection, sel: Selection) -> list[dict[str, Any]]:
         f"WHERE {where} GROUP BY models ORDER BY MIN(id)",
         args,
     ).fetchall()
-    return [json.loads(r[0]) for r in rows if r[0]]
+    found = [json.loads(r[0]) for r in rows if r[0]]
+    for m in found:
+        if not isinstance(m, dict) or not all(isinstance(v, dict) for v in m.values()):
+            raise sqlite3.DatabaseError(f"malformed row: models {str(m)[:40]!r}")
+    return found
+
+
+# what each decoded field of a row must be (None aside): a row edited by hand, or by
+# another program, is found damaged here, not as a traceback in whatever reads it later
+ROW_TYPES: dict[str, type | tuple[type, ...]] = {
+    "score": (int, float),
+    "coverage": (int, float),
+    "duration": (int, float),
+    "key_points": list,
+    "words": list,
+    "models": dict,
+    "delivery": dict,
+    "notes": list,
+    "started_at": str,
+    "graded_at": str,
+    "transcript": str,
+}
+
+
+def check_row(d: dict[str, Any]) -> None:
+    """ValueError where a decoded row's field is not of its kind, or a time does not read."""
+    from datetime import datetime
+
+    for k, kind in ROW_TYPES.items():
+        v = d.get(k)
+        if v is not None and (not isinstance(v, kind) or isinstance(v, bool)):
+            raise ValueError(f"{k} of answer {d.get('id')} is {type(v).__name__}")
+    models = d.get("models") or {}
+    if not all(isinstance(m, dict) for m in models.values()):
+        raise ValueError(f"models of answer {d.get('id')} are not objects")
+    for k in ("started_at", "graded_at"):
+        if d.get(k):
+            datetime.fromisoformat(d[k])  # ValueError: "Invalid isoformat string"
+
+
+def _checked(row: tuple[Any, ...], score: int, at: int) -> tuple[Any, ...]:
+    """``row`` where its score is a number and its time a time (a row edited by hand or
+    by another program is damaged here, not a traceback in whatever reads it)."""
+    from datetime import datetime
+
+    s, t = row[score], row[at]
+    try:
+        ok = isinstance(s, int | float) and isinstance(t, str) and bool(datetime.fromisoformat(t))
+    except ValueError:
+        ok = False
+    if not ok:
+        raise sqlite3.DatabaseError(f"malformed row: score {s!r}, time {str(t)[:40]!r}")
+    return row
 
 
 def delivery_sums(db: sqlite3.Connection, sel: Selection) -> dict[str, tuple[float, int]]:
@@ -247,7 +299,7 @@ def answered(db: sqlite3.Connection, bank: str) -> Iterator[Answered]:
         (bank,),
     )
     for row in rows:  # noqa: UP028 (``yield from`` closes the cursor, maybe after the store)
-        yield Answered._make(row)
+        yield Answered._make(_checked(row, 2, 3))
 
 
 class Listed(NamedTuple):
@@ -281,7 +333,7 @@ def listed(db: sqlite3.Connection, session_id: int | None) -> Iterator[Listed]:
         args,
     )
     for row in rows:  # noqa: UP028 (``yield from`` closes the cursor, maybe after the store)
-        yield Listed._make(row)
+        yield Listed._make(_checked(row, 2, 5))
 
 
 def counted(db: sqlite3.Connection, session_id: int | None) -> int:

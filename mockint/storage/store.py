@@ -443,6 +443,7 @@ class Store:
         d = dict(r)
         for k in _JSON_FIELDS:
             d[k] = json.loads(d[k]) if d[k] is not None else None
+        queries.check_row(d)
         # a recording is read from inside the data directory only, wherever it has moved
         found = within(self.home, d["audio_path"])
         d["audio_path"] = str(found) if found is not None else None
