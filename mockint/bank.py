@@ -168,6 +168,13 @@ def parse_text(text: str, path: str = "<text>", name: str = "") -> Bank:
             state = "answer"
         elif state == "question" and s:
             entries[-1] = (n, line, f"{qtext} {s}".strip(), answer, ans_line)
+        elif am:  # a second 'Answer:': the entry it belongs to was read as answer text
+            raise BankError(
+                path,
+                j + 1,
+                f"a second 'Answer:' in Q{n}'s answer: an entry line above it is not in the "
+                "form 'QN. question': write that line so",
+            )
         elif state == "answer":
             answer.append(s)
 
@@ -193,6 +200,7 @@ def parse_text(text: str, path: str = "<text>", name: str = "") -> Bank:
         questions.append(_checked(Question(f"Q{n}", cat, qtext, body, kind), path, line))
     if len(questions) > MAX_QUESTIONS:
         raise BankError(path, None, f"{len(questions):,} questions: at most {MAX_QUESTIONS:,}")
+    ranges.check_held(set(seen), lines)
     source = printable(Path(path).name)  # a file name's escape is shown, never stored raw
     return Bank(name or slug(Path(path).stem), tuple(questions), title=title, source=source)
 
