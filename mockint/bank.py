@@ -15,6 +15,7 @@ Parsing is pure: it takes text and returns a :class:`Bank` or raises a
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from collections.abc import Iterable, Sequence
@@ -456,7 +457,7 @@ def import_bank(
     bank = load_file(src, validate_name(name) if name else "")
     validate_name(bank.name)
     out = dest / f"{bank.name}.toml"
-    clash = next((d / out.name for d in (dest, *others) if (d / out.name).exists()), None)
+    clash = next((d / out.name for d in (dest, *others) if os.path.lexists(d / out.name)), None)
     if clash is not None and not replace:
         raise BankError(
             str(src),
@@ -466,7 +467,7 @@ def import_bank(
         )
     parse_toml(text := to_toml(bank), str(src), bank.name)  # it loads as it will be stored
     try:
-        write_atomic(out, text)
+        write_atomic(out, text, follow=False)  # a link there is replaced, not written through
     except OSError as e:
         raise BankError(
             str(out), None, f"cannot write: {e.strerror}: free some space or check the permissions"

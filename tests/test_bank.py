@@ -240,3 +240,27 @@ def test_numbered_lists_and_q_words_in_answers_still_parse() -> None:
     bank = parse_text(text, "good.txt")
     assert [q.id for q in bank.questions] == ["Q1", "Q2", "Q3"]
     assert bank.questions[1].model_answer == answer
+
+
+def test_replace_swaps_a_symlinked_bank_for_a_file_and_never_writes_through_it(
+    tmp_path: Path,
+) -> None:
+    """A link in the data directory's bank/ was written through: --replace overwrote the
+    file it named, outside the data directory."""
+    outside = tmp_path / "notes.toml"
+    outside.write_text("x\n")
+    dest = tmp_path / "home" / "bank"
+    dest.mkdir(parents=True)
+    (dest / "linked.toml").symlink_to(outside)
+    (dest / "gone.toml").symlink_to(tmp_path / "nothing.toml")
+    src = tmp_path / "mine.txt"
+    src.write_text(GOOD)
+    with pytest.raises(BankError, match="exists already"):  # a dangling link is a bank too
+        import_bank(src, dest, name="gone")
+    for name in ("linked", "gone"):
+        out = import_bank(src, dest, name=name, replace=True)
+        assert out == dest / f"{name}.toml" and not out.is_symlink()
+        assert len(load_file(out).questions) == 3
+    assert outside.read_text() == "x\n"
+    assert not (tmp_path / "nothing.toml").exists()
+    assert sorted(p.name for p in dest.iterdir()) == ["gone.toml", "linked.toml"]
