@@ -14,14 +14,15 @@ Parsing is pure: it takes text and returns a :class:`Bank` or raises a
 
 from __future__ import annotations
 
-import bisect
 import json
+import os
 import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from mockint.bankranges import Ranges
 from mockint.errors import BankError
 from mockint.limits import read_capped, toml_unsafe
 from mockint.terminal import control_char, printable
@@ -128,7 +129,7 @@ def parse_text(text: str, path: str = "<text>", name: str = "") -> Bank:
             raise BankError(
                 path, k, f"line of {len(raw):,} characters: at most {MAX_LINE_CHARS:,} (split it)"
             )
-    ranges = _Ranges(path)
+    ranges = Ranges(path, MAX_QUESTIONS)
     title = ""
     i = 0
     # Header: everything before the first entry.
@@ -168,6 +169,13 @@ def parse_text(text: str, path: str = "<text>", name: str = "") -> Bank:
             state = "answer"
         elif state == "question" and s:
             entries[-1] = (n, line, f"{qtext} {s}".strip(), answer, ans_line)
+        elif am:  # a second 'Answer:': the entry it belongs to was read as answer text
+            raise BankError(
+                path,
+                j + 1,
+                f"a second 'Answer:' in Q{n}'s answer: an entry line above it is not in the "
+                "form 'QN. question': write that line so",
+            )
         elif state == "answer":
             answer.append(s)
 
@@ -193,39 +201,9 @@ def parse_text(text: str, path: str = "<text>", name: str = "") -> Bank:
         questions.append(_checked(Question(f"Q{n}", cat, qtext, body, kind), path, line))
     if len(questions) > MAX_QUESTIONS:
         raise BankError(path, None, f"{len(questions):,} questions: at most {MAX_QUESTIONS:,}")
+    ranges.check_held(set(seen), lines)
     source = printable(Path(path).name)  # a file name's escape is shown, never stored raw
     return Bank(name or slug(Path(path).stem), tuple(questions), title=title, source=source)
-
-
-class _Ranges:
-    """The header's category ranges, kept sorted: adding one and finding a question's
-    are a binary search, not a scan of all (20,000 ranges took a minute)."""
-
-    def __init__(self, path: str):
-        self.path = path
-        self.firsts: list[int] = []  # sorted; the ranges never overlap
-        self.items: list[tuple[int, str, int]] = []  # last, name, line (same order)
-
-    def add(self, name: str, a: int, b: int, line: int) -> None:
-        if a > b:
-            raise BankError(self.path, line, f"range Q{a}–Q{b} runs backwards: write Q{b}–Q{a}")
-        if len(self.items) >= MAX_QUESTIONS:
-            raise BankError(self.path, line, f"more than {MAX_QUESTIONS:,} category ranges")
-        k = bisect.bisect_left(self.firsts, a)
-        # only a neighbour can overlap: the range starting before a, or the next one
-        for j in (k - 1, k):
-            if 0 <= j < len(self.items) and a <= self.items[j][0] and self.firsts[j] <= b:
-                _, other, oline = self.items[j]
-                raise BankError(
-                    self.path, line, f"range Q{a}–Q{b} overlaps '{other}' (line {oline})"
-                )
-        self.firsts.insert(k, a)
-        self.items.insert(k, (b, name, line))
-
-    def find(self, n: int) -> str | None:
-        """The category whose range holds question ``n``."""
-        k = bisect.bisect_right(self.firsts, n) - 1
-        return self.items[k][1] if k >= 0 and n <= self.items[k][0] else None
 
 
 # --- TOML ----------------------------------------------------------------------------
@@ -479,7 +457,7 @@ def import_bank(
     bank = load_file(src, validate_name(name) if name else "")
     validate_name(bank.name)
     out = dest / f"{bank.name}.toml"
-    clash = next((d / out.name for d in (dest, *others) if (d / out.name).exists()), None)
+    clash = next((d / out.name for d in (dest, *others) if os.path.lexists(d / out.name)), None)
     if clash is not None and not replace:
         raise BankError(
             str(src),
@@ -489,7 +467,7 @@ def import_bank(
         )
     parse_toml(text := to_toml(bank), str(src), bank.name)  # it loads as it will be stored
     try:
-        write_atomic(out, text)
+        write_atomic(out, text, follow=False)  # a link there is replaced, not written through
     except OSError as e:
         raise BankError(
             str(out), None, f"cannot write: {e.strerror}: free some space or check the permissions"

@@ -358,23 +358,26 @@ def _new_file_mode() -> int:
 
 
 @contextlib.contextmanager
-def atomic_writer(path: Path | str) -> Iterator[IO[bytes]]:
+def atomic_writer(path: Path | str, follow: bool = True) -> Iterator[IO[bytes]]:
     """A binary file that replaces ``path`` whole when the block ends, or not at all.
 
     The temporary file is created beside the target by :func:`tempfile.mkstemp` (an
     unpredictable name, opened ``O_EXCL|O_NOFOLLOW``, so a planted name or link cannot be
     followed); on any failure it is removed. A path naming an open descriptor (``-``,
     ``/dev/stdout``, ``/dev/fd/N``...: :func:`descriptor`) is written to it directly.
-    What may be replaced is :func:`output_place`'s rule (OutputError otherwise); raises
-    OSError when the disk or the directory refuses (the caller says what to do).
+    What may be replaced is :func:`output_place`'s rule (OutputError otherwise); with
+    ``follow`` False, a symlink at ``path`` is itself replaced, never written through (a
+    link in the data directory must not send its files out of it). Raises OSError when
+    the disk or the directory refuses (the caller says what to do).
     """
-    fd = descriptor(path)
+    fd = descriptor(path) if follow else None
     if fd is not None:
         with _direct(path, fd) as out:
             yield out
         return
-    place = output_place(path)
-    mode = stat.S_IMODE(place.stat().st_mode) if place.exists() else _new_file_mode()
+    link = not follow and os.path.islink(path)
+    place = Path(path) if link else output_place(path)
+    mode = _new_file_mode() if link or not place.exists() else stat.S_IMODE(place.stat().st_mode)
     place.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=place.parent, prefix=f".{place.name}.")
     try:
@@ -390,13 +393,13 @@ def atomic_writer(path: Path | str) -> Iterator[IO[bytes]]:
         raise
 
 
-def write_atomic(path: Path | str, data: bytes | str) -> Path:
+def write_atomic(path: Path | str, data: bytes | str, follow: bool = True) -> Path:
     """Write a file whole or not at all: a full disk leaves no empty or partial file.
 
     :func:`atomic_writer`'s rules; raises OSError (the caller says what to do) or
     OutputError; the temporary file is removed.
     """
-    with atomic_writer(path) as f:
+    with atomic_writer(path, follow) as f:
         f.write(data.encode("utf-8") if isinstance(data, str) else data)
     return Path(path)
 

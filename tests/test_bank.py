@@ -171,3 +171,96 @@ def test_nothing_is_written_unless_the_bank_as_stored_loads(
     with pytest.raises(BankError, match="control character U\\+001B"):
         import_bank(src, dest)
     assert not dest.exists() or not list(dest.iterdir())
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "q2. Second question?",
+        "Q2 Second question?",
+        "Q 2. Second question?",
+        "**Q2.** Second question?",
+        "2. Second question?",
+        "Q2 - Second question?",
+        "Question 2. Second question?",
+        "Second question?",
+    ],
+)
+def test_an_entry_line_in_another_shape_is_refused_not_merged_into_the_answer_above(
+    entry: str, tmp_path: Path
+) -> None:
+    """It was read as answer text, its 'Answer:' too: Q1's grading key held Q2, and the
+    import said it succeeded with a question fewer."""
+    text = GOOD.replace("Q2. Second question?", entry)
+    with pytest.raises(BankError) as e:
+        parse_text(text, "good.txt")
+    assert str(e.value) == (
+        "good.txt:11: a second 'Answer:' in Q1's answer: an entry line above it is not in "
+        "the form 'QN. question': write that line so"
+    )
+    src = tmp_path / "good.txt"
+    src.write_text(text)
+    with pytest.raises(BankError):
+        import_bank(src, tmp_path / "banks")
+    assert not (tmp_path / "banks").exists()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where"),
+    [
+        ("Q2. Second question?\nAnswer:\n", "q2) Second question?\n", "good.txt:10: Q2"),
+        ("Q1. First question?", "q1. First question?", "good.txt:7: Q1"),  # read as header
+    ],
+)
+def test_an_entry_in_another_shape_without_a_second_answer_line_is_named(
+    old: str, new: str, where: str
+) -> None:
+    with pytest.raises(BankError) as e:
+        parse_text(GOOD.replace(old, new), "good.txt")
+    n = where[-1]
+    assert str(e.value) == (
+        f"{where} of the range 'Basics' has no entry: this line looks like it "
+        f"but is not in the form 'Q{n}. question': write it so"
+    )
+
+
+def test_a_header_range_naming_a_question_the_body_lacks_is_refused() -> None:
+    text = GOOD.replace("- Deep — dives: Q3-Q3", "- Deep — dives: Q3-Q4")
+    with pytest.raises(BankError) as e:
+        parse_text(text, "good.txt")
+    assert str(e.value) == (
+        "good.txt:5: range Q3–Q4 ('Deep — dives') names Q4, but no entry 'Q4. question' "
+        "holds it: add that entry, or narrow the range"
+    )
+
+
+def test_numbered_lists_and_q_words_in_answers_still_parse() -> None:
+    answer = "Three steps:\n1. Profile it.\n2) Index the slow query.\nQ3 results: twice as fast."
+    text = GOOD.replace("Second answer,\nover two lines.", answer)
+    bank = parse_text(text, "good.txt")
+    assert [q.id for q in bank.questions] == ["Q1", "Q2", "Q3"]
+    assert bank.questions[1].model_answer == answer
+
+
+def test_replace_swaps_a_symlinked_bank_for_a_file_and_never_writes_through_it(
+    tmp_path: Path,
+) -> None:
+    """A link in the data directory's bank/ was written through: --replace overwrote the
+    file it named, outside the data directory."""
+    outside = tmp_path / "notes.toml"
+    outside.write_text("x\n")
+    dest = tmp_path / "home" / "bank"
+    dest.mkdir(parents=True)
+    (dest / "linked.toml").symlink_to(outside)
+    (dest / "gone.toml").symlink_to(tmp_path / "nothing.toml")
+    src = tmp_path / "mine.txt"
+    src.write_text(GOOD)
+    with pytest.raises(BankError, match="exists already"):  # a dangling link is a bank too
+        import_bank(src, dest, name="gone")
+    for name in ("linked", "gone"):
+        out = import_bank(src, dest, name=name, replace=True)
+        assert out == dest / f"{name}.toml" and not out.is_symlink()
+        assert len(load_file(out).questions) == 3
+    assert outside.read_text() == "x\n"
+    assert not (tmp_path / "nothing.toml").exists()
+    assert sorted(p.name for p in dest.iterdir()) == ["gone.toml", "linked.toml"]
