@@ -252,7 +252,9 @@ def _grade_batch(
     except OSError as e:
         fix = "give a file, or '-' to read standard input"
         raise click.ClickException(f"{name}: cannot read ({e.strerror}): {fix}") from None
-    source = io.TextIOWrapper(raw, encoding="utf-8")
+    # each line decoded on its own: a byte that is not UTF-8 is held as a lone surrogate
+    # (that line's error, the rest still run: it ended the whole batch)
+    source = io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape")
     lines = capped_lines(source, MAX_BATCH_LINE)
     failed = 0
     store = Store(config.paths().db) if save else None
@@ -266,10 +268,6 @@ def _grade_batch(
                     result = r.to_dict()
                 failed += r.error is not None
                 _print_line(result, as_json)
-    except UnicodeDecodeError as e:
-        raise click.ClickException(
-            f"{name}: cannot read ({e}): give a UTF-8 JSON Lines file"
-        ) from None
     finally:
         if stdin:
             source.detach()  # standard input stays open

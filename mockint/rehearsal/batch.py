@@ -53,6 +53,10 @@ class _Item:
 def _parse_line(n: int, raw: str, bank: Bank) -> _Item:
     """One JSON line as an item to grade; ValueError or a MockintError says what is wrong."""
     try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:  # bytes read as lone surrogates: they were never UTF-8
+        raise ValueError("not UTF-8 text: save the file as UTF-8") from None
+    try:
         item = json.loads(raw)
     except json.JSONDecodeError as e:
         raise ValueError(f"JSONDecodeError: {e.msg}") from None
