@@ -507,6 +507,22 @@ def test_a_batch_line_of_bytes_that_are_not_utf8_is_that_lines_error(
         assert [a.transcript for a in s.attempts()] == ["I enjoy logic", "café and logic"]
 
 
+def test_a_batch_starting_with_a_bom_grades_its_first_line(home: Path, tmp_path: Path) -> None:
+    """A UTF-8 BOM (a bank may start with one) failed line 1: "Unexpected UTF-8 BOM"."""
+    import json
+
+    body = '\ufeff{"question": "Q8", "text": "I enjoy logic"}\r\n{"question": "Q8", "text": "ok"}\n'
+    src = tmp_path / "b.jsonl"
+    src.write_text(body, encoding="utf-8")
+    for r in (
+        run("grade", "--batch", str(src), "--json"),
+        CliRunner().invoke(cli, ["grade", "--batch", "-", "--json"], input=body.encode()),
+    ):
+        assert r.exit_code == 0, r.output
+        out = [json.loads(x) for x in r.stdout.splitlines()]
+        assert [(o["line"], o["transcript"]) for o in out] == [(1, "I enjoy logic"), (2, "ok")]
+
+
 def test_a_closed_standard_output_is_one_line_not_silence() -> None:
     import subprocess
     import sys

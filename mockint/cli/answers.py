@@ -253,8 +253,9 @@ def _grade_batch(
         fix = "give a file, or '-' to read standard input"
         raise click.ClickException(f"{name}: cannot read ({e.strerror}): {fix}") from None
     # each line decoded on its own: a byte that is not UTF-8 is held as a lone surrogate
-    # (that line's error, the rest still run: it ended the whole batch)
-    source = io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape")
+    # (that line's error, the rest still run: it ended the whole batch); a BOM is skipped,
+    # as a bank's is (it failed line 1)
+    source = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape")
     lines = capped_lines(source, MAX_BATCH_LINE)
     failed = 0
     store = Store(config.paths().db) if save else None
