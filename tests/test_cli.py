@@ -94,6 +94,17 @@ def test_grade_needs_exactly_one_answer() -> None:
     assert r.exit_code == 2 and "no question 'Q1000' in bank 'resume'" in r.output
 
 
+def test_a_batch_line_needs_exactly_one_answer_too(tmp_path: Path) -> None:
+    """A line with both was graded on its text, its audio silently ignored."""
+    src = tmp_path / "b.jsonl"
+    src.write_text(json.dumps({"question": "Q8", "text": "I enjoy logic", "audio": "a.flac"}))
+    r = run("grade", "--batch", str(src), "--json")
+    assert r.exit_code == 1
+    assert [json.loads(x) for x in r.stdout.splitlines()] == [
+        {"line": 1, "error": "give 'text' or 'audio', not both"}
+    ]
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

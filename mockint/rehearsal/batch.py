@@ -87,6 +87,8 @@ def _parse_line(n: int, raw: str, bank: Bank) -> _Item:
         )
     else:
         raise ValueError("give 'question' (a bank id), or 'question_text' and 'reference'")
+    if "text" in item and "audio" in item:  # the text was graded, the audio ignored
+        raise ValueError("give 'text' or 'audio', not both")
     if "text" in item:
         why = typed_unfit(str(item["text"]))
         if why:
