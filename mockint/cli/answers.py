@@ -207,7 +207,7 @@ def _keep(samples: Any, question_id: str, audio: Path) -> str:
 
 def _saved(store: Any, r: Any) -> dict[str, Any]:
     """A batch line's result, stored with a copy of its recording (the path as typed in the
-    batch, relative to where it ran, was stored: read back inside the data directory, the
+    batch, relative to the batch, was stored: read back inside the data directory, the
     recording was lost to review, export and the report)."""
     from dataclasses import replace
 
@@ -259,7 +259,9 @@ def _grade_batch(
     lines = capped_lines(source, MAX_BATCH_LINE)
     failed = 0
     store = Store(config.paths().db) if save else None
-    results = grade_lines(lines, b, options, jobs, status, lambda: check_model(model))
+    results = grade_lines(
+        lines, b, options, jobs, status, lambda: check_model(model), _folder(path, stdin)
+    )
     try:
         with closing(results):
             for r in results:
@@ -278,6 +280,18 @@ def _grade_batch(
             store.close()
     if failed:
         raise click.ClickException(f"{name}: {failed} of the lines failed (see their errors)")
+
+
+def _folder(path: Path, stdin: bool) -> Path | None:
+    """Where a batch's relative audio paths are read from, in full (named in an error): the
+    batch file's folder (they were read from the current directory), or the current
+    directory for standard input; None when that directory was removed."""
+    import os
+
+    try:
+        return Path(os.path.abspath("." if stdin else path.parent))
+    except OSError:  # getcwd: the current directory no longer exists
+        return None
 
 
 def _print_line(result: dict[str, Any], as_json: bool) -> None:
