@@ -9,7 +9,7 @@ import queue
 import select
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from rich.console import Console, Group
@@ -26,6 +26,18 @@ from mockint.reports.report import Missed
 from mockint.terminal import printable
 
 
+def at_terminal() -> bool:
+    """Standard input is a terminal: single keys, and $EDITOR for a transcript. Else it is
+    read as lines (a pipe, a file), and no editor starts: one read them as keystrokes."""
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def input_lines() -> Iterator[str]:
+    """Standard input's lines, each without its line end (none when it is closed)."""
+    for line in sys.stdin or ():
+        yield line.rstrip("\n")
+
+
 class Keys:
     """Single keys from stdin: cbreak mode on a terminal, lines from a pipe.
 
@@ -35,7 +47,7 @@ class Keys:
     """
 
     def __init__(self) -> None:
-        self._tty = sys.stdin.isatty()
+        self._tty = at_terminal()
         self._saved: Any = None
         self._q: queue.Queue[str | None] = queue.Queue()
         self._closed = False
@@ -50,8 +62,8 @@ class Keys:
             threading.Thread(target=self._lines, daemon=True).start()
 
     def _lines(self) -> None:
-        for line in sys.stdin:
-            self._q.put(line.rstrip("\n"))
+        for line in input_lines():
+            self._q.put(line)
         self._q.put(None)
 
     @staticmethod

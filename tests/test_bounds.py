@@ -484,6 +484,45 @@ def test_typed_text_that_was_never_utf8_is_one_line(home: Path, tmp_path: Path) 
     assert "line    2 " in r.output and "Traceback" not in r.output
 
 
+def test_a_batch_line_of_bytes_that_are_not_utf8_is_that_lines_error(
+    home: Path, tmp_path: Path
+) -> None:
+    """One byte that was not UTF-8 ended the whole batch (the lines after it were never
+    graded) with an error naming a byte offset, not the line."""
+    import json
+
+    def line(text: bytes) -> bytes:
+        return b'{"question": "Q8", "text": "' + text + b'"}\n'
+
+    src = tmp_path / "b.jsonl"
+    src.write_bytes(line(b"I enjoy logic") + line(b"caf\xe9") + line(b"caf\xc3\xa9 and logic"))
+    r = run("grade", "--batch", str(src), "--json", "--save")
+    assert r.exit_code == 1 and "Traceback" not in r.output, r.output
+    out = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [o["line"] for o in out] == [1, 2, 3]
+    assert out[1] == {"line": 2, "error": "not UTF-8 text: save the file as UTF-8"}
+    assert out[2]["transcript"] == "café and logic"  # UTF-8 read as it is
+    assert r.stderr.endswith(f"Error: {src}: 1 of the lines failed (see their errors)\n")
+    with Store(config.paths().db) as s:
+        assert [a.transcript for a in s.attempts()] == ["I enjoy logic", "café and logic"]
+
+
+def test_a_batch_starting_with_a_bom_grades_its_first_line(home: Path, tmp_path: Path) -> None:
+    """A UTF-8 BOM (a bank may start with one) failed line 1: "Unexpected UTF-8 BOM"."""
+    import json
+
+    body = '\ufeff{"question": "Q8", "text": "I enjoy logic"}\r\n{"question": "Q8", "text": "ok"}\n'
+    src = tmp_path / "b.jsonl"
+    src.write_text(body, encoding="utf-8")
+    for r in (
+        run("grade", "--batch", str(src), "--json"),
+        CliRunner().invoke(cli, ["grade", "--batch", "-", "--json"], input=body.encode()),
+    ):
+        assert r.exit_code == 0, r.output
+        out = [json.loads(x) for x in r.stdout.splitlines()]
+        assert [(o["line"], o["transcript"]) for o in out] == [(1, "I enjoy logic"), (2, "ok")]
+
+
 def test_a_closed_standard_output_is_one_line_not_silence() -> None:
     import subprocess
     import sys

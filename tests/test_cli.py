@@ -94,6 +94,43 @@ def test_grade_needs_exactly_one_answer() -> None:
     assert r.exit_code == 2 and "no question 'Q1000' in bank 'resume'" in r.output
 
 
+def test_a_batch_line_needs_exactly_one_answer_too(tmp_path: Path) -> None:
+    """A line with both was graded on its text, its audio silently ignored."""
+    src = tmp_path / "b.jsonl"
+    src.write_text(json.dumps({"question": "Q8", "text": "I enjoy logic", "audio": "a.flac"}))
+    r = run("grade", "--batch", str(src), "--json")
+    assert r.exit_code == 1
+    assert [json.loads(x) for x in r.stdout.splitlines()] == [
+        {"line": 1, "error": "give 'text' or 'audio', not both"}
+    ]
+
+
+def test_a_batch_reads_relative_audio_paths_from_its_own_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """They were read from the current directory, and a missing one's error named the path
+    only as typed ("good.flac: no such file"), not where it was looked for."""
+    batches, elsewhere = tmp_path / "batches", tmp_path / "elsewhere"
+    for d in (batches, elsewhere):
+        d.mkdir()
+        (d / "here.flac").write_bytes(b"not audio at all\n" * 50)
+    (elsewhere / "gone.flac").write_bytes(b"not audio at all\n" * 50)
+    body = "".join(
+        json.dumps({"question": "Q8", "audio": a}) + "\n" for a in ("here.flac", "gone.flac")
+    )
+    src = batches / "b.jsonl"
+    src.write_text(body)
+    monkeypatch.chdir(elsewhere)
+    r = run("grade", "--batch", str(src), "--json")
+    errors = [json.loads(x)["error"] for x in r.stdout.splitlines()]
+    assert errors[0].startswith(f"{batches / 'here.flac'}: not a readable audio file")
+    assert errors[1] == f"{batches / 'gone.flac'}: no such file"
+    # from standard input: the current directory's, in full
+    r = CliRunner().invoke(cli, ["grade", "--batch", "-", "--json"], input=body)
+    errors = [json.loads(x)["error"] for x in r.stdout.splitlines()]
+    assert errors[0].startswith(f"{Path.cwd() / 'here.flac'}: not a readable audio file")
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

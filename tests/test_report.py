@@ -371,12 +371,14 @@ def test_an_older_answer_imported_later_is_not_the_latest(
 
 
 def editor(monkeypatch: pytest.MonkeyPatch, where: Path, script: str) -> None:
-    """$EDITOR: a shell script run on the file to edit ("$1")."""
+    """$EDITOR: a shell script run on the file to edit ("$1"), as at a terminal (from a
+    pipe, the next line is read instead)."""
     sh = where / "editor.sh"
     sh.write_text(f"#!/bin/sh\n{script}\n")
     sh.chmod(0o755)
     monkeypatch.delenv("VISUAL", raising=False)
     monkeypatch.setenv("EDITOR", str(sh))
+    monkeypatch.setattr("mockint.ui.at_terminal", lambda: True)
 
 
 def editing_to(monkeypatch: pytest.MonkeyPatch, where: Path, text: str) -> None:
@@ -469,6 +471,7 @@ def test_review_edit_reads_only_a_regular_file_with_a_cap(
     left is removed, but for a directory holding something (left, and not searched): an
     empty directory was left behind."""
     import os
+    import pty
     import subprocess
     import sys
 
@@ -483,7 +486,14 @@ def test_review_edit_reads_only_a_regular_file_with_a_cap(
     temp.mkdir()
     env = {**os.environ, "PYTHONPATH": str(root), "TMPDIR": str(temp)}
     cmd = [sys.executable, "-m", "mockint", "review", "a1", "--edit"]
-    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+    terminal, other_end = pty.openpty()  # the editor starts only at a terminal
+    try:
+        r = subprocess.run(
+            cmd, env=env, stdin=other_end, capture_output=True, text=True, timeout=60
+        )
+    finally:
+        os.close(terminal)
+        os.close(other_end)
     lines = r.stderr.strip().splitlines()
     assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
     assert lines[-1].startswith("Error: ") and why in lines[-1], r.stderr
@@ -497,6 +507,37 @@ def test_review_edit_reads_only_a_regular_file_with_a_cap(
         a = s.attempt(1)
     assert a is not None and a.transcript == "I run explain." and a.heard is None
     assert secret.read_text() == "the secret"
+
+
+def test_review_edit_from_a_pipe_reads_the_next_line_and_starts_no_editor(
+    home: Path, resume_bank: Bank, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """$EDITOR was started whatever stdin was: vim read the piped text as keystrokes, and
+    on an empty input it waited for ever, leaving its swap files behind."""
+    q = resume_bank.get("Q175")
+    with Store(home / "mockint.db") as s:
+        s.add_attempt(Attempt("resume", "Q175", q.category, "I run explain.", 10.0, 0.1))
+    started = tmp_path / "editor-started"
+    monkeypatch.setenv("EDITOR", f"touch {started}")
+    monkeypatch.delenv("VISUAL", raising=False)
+
+    def edit(given: bytes) -> object:
+        return CliRunner().invoke(cli, ["review", "a1", "--edit"], input=given)
+
+    for given in (b"", b"\n"):  # nothing given: nothing changed, and said in one line
+        r = edit(given)
+        assert r.exit_code == 0 and r.stderr == "Transcript unchanged.\n", r.output
+    r = edit(b"caf\xe9\n")
+    assert r.exit_code == 1 and r.stderr.splitlines()[-1] == (
+        "Error: standard input: not UTF-8 text: nothing was stored: give the corrected "
+        "transcript as UTF-8 text"
+    )
+    r = edit(q.model_answer.replace("\n", " ").encode() + b"\nthe next answer\n")
+    assert r.exit_code == 0 and "Regraded a1: 10 -> 100." in r.stderr, r.output
+    assert not started.exists()
+    with Store(home / "mockint.db") as s:
+        a = s.attempt(1)
+    assert a is not None and a.heard == "I run explain." and a.score == 100.0
 
 
 def test_reports_filter_on_mode(home: Path, resume_bank: Bank) -> None:

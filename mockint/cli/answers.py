@@ -207,7 +207,7 @@ def _keep(samples: Any, question_id: str, audio: Path) -> str:
 
 def _saved(store: Any, r: Any) -> dict[str, Any]:
     """A batch line's result, stored with a copy of its recording (the path as typed in the
-    batch, relative to where it ran, was stored: read back inside the data directory, the
+    batch, relative to the batch, was stored: read back inside the data directory, the
     recording was lost to review, export and the report)."""
     from dataclasses import replace
 
@@ -252,11 +252,16 @@ def _grade_batch(
     except OSError as e:
         fix = "give a file, or '-' to read standard input"
         raise click.ClickException(f"{name}: cannot read ({e.strerror}): {fix}") from None
-    source = io.TextIOWrapper(raw, encoding="utf-8")
+    # each line decoded on its own: a byte that is not UTF-8 is held as a lone surrogate
+    # (that line's error, the rest still run: it ended the whole batch); a BOM is skipped,
+    # as a bank's is (it failed line 1)
+    source = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape")
     lines = capped_lines(source, MAX_BATCH_LINE)
     failed = 0
     store = Store(config.paths().db) if save else None
-    results = grade_lines(lines, b, options, jobs, status, lambda: check_model(model))
+    results = grade_lines(
+        lines, b, options, jobs, status, lambda: check_model(model), _folder(path, stdin)
+    )
     try:
         with closing(results):
             for r in results:
@@ -266,10 +271,6 @@ def _grade_batch(
                     result = r.to_dict()
                 failed += r.error is not None
                 _print_line(result, as_json)
-    except UnicodeDecodeError as e:
-        raise click.ClickException(
-            f"{name}: cannot read ({e}): give a UTF-8 JSON Lines file"
-        ) from None
     finally:
         if stdin:
             source.detach()  # standard input stays open
@@ -279,6 +280,18 @@ def _grade_batch(
             store.close()
     if failed:
         raise click.ClickException(f"{name}: {failed} of the lines failed (see their errors)")
+
+
+def _folder(path: Path, stdin: bool) -> Path | None:
+    """Where a batch's relative audio paths are read from, in full (named in an error): the
+    batch file's folder (they were read from the current directory), or the current
+    directory for standard input; None when that directory was removed."""
+    import os
+
+    try:
+        return Path(os.path.abspath("." if stdin else path.parent))
+    except OSError:  # getcwd: the current directory no longer exists
+        return None
 
 
 def _print_line(result: dict[str, Any], as_json: bool) -> None:

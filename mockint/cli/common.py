@@ -41,7 +41,9 @@ class OutputPath(click.Path):
 
 
 def edit_text(text: str) -> str | None:
-    """``text`` as the user edits it in $EDITOR, or None when it was not saved.
+    """``text`` as the user edits it in $EDITOR, or None when it was not saved; when
+    standard input is not a terminal, its next line (None at its end), as practice takes
+    it: an editor started there read the piped text as keystrokes, or waited for ever.
 
     The editor runs on a file of mockint's own; what it leaves there is read as a regular
     file only (not through a link), with a cap: a FIFO left in its place hung the read
@@ -50,7 +52,14 @@ def edit_text(text: str) -> str | None:
     import tempfile
 
     from mockint.limits import MAX_STORED_CHARS
+    from mockint.ui import at_terminal, input_lines
 
+    if not at_terminal():
+        try:
+            return next(input_lines(), None)
+        except UnicodeDecodeError:
+            fix = "nothing was stored: give the corrected transcript as UTF-8 text"
+            raise click.ClickException(f"standard input: not UTF-8 text: {fix}") from None
     fd, name = tempfile.mkstemp(prefix="mockint-edit-", suffix=".txt")
     try:
         with os.fdopen(fd, "wb") as f:

@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -50,8 +51,13 @@ class _Item:
     hints: Hints | None = None  # the question's vocabulary, for its transcription
 
 
-def _parse_line(n: int, raw: str, bank: Bank) -> _Item:
-    """One JSON line as an item to grade; ValueError or a MockintError says what is wrong."""
+def _parse_line(n: int, raw: str, bank: Bank, folder: Path | None = None) -> _Item:
+    """One JSON line as an item to grade (a relative audio path read from ``folder``, when
+    given); ValueError or a MockintError says what is wrong."""
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:  # bytes read as lone surrogates: they were never UTF-8
+        raise ValueError("not UTF-8 text: save the file as UTF-8") from None
     try:
         item = json.loads(raw)
     except json.JSONDecodeError as e:
@@ -83,6 +89,8 @@ def _parse_line(n: int, raw: str, bank: Bank) -> _Item:
         )
     else:
         raise ValueError("give 'question' (a bank id), or 'question_text' and 'reference'")
+    if "text" in item and "audio" in item:  # the text was graded, the audio ignored
+        raise ValueError("give 'text' or 'audio', not both")
     if "text" in item:
         why = typed_unfit(str(item["text"]))
         if why:
@@ -90,7 +98,8 @@ def _parse_line(n: int, raw: str, bank: Bank) -> _Item:
         return _Item(n, q, Transcript(str(item["text"]).strip()), None, adhoc)
     if "audio" in item:
         hints = None if adhoc else hints_for(q, _terms(bank), _words(bank))
-        return _Item(n, q, None, str(item["audio"]), adhoc, hints)
+        audio = str(folder / item["audio"]) if folder is not None else str(item["audio"])
+        return _Item(n, q, None, audio, adhoc, hints)
     raise ValueError("give the answer as 'text' or 'audio'")
 
 
@@ -114,6 +123,7 @@ def grade_batch(
     chunk: int = 64,
     transcribe_many: TranscribeMany | None = None,
     cache: TokenCache | None = None,
+    folder: Path | None = None,
 ) -> Iterator[BatchResult]:
     """Grade JSON Lines: ``{"question": ID, "text"|"audio": ...}`` or, for a question
     outside the bank, ``{"question_text": ..., "reference": ..., "text": ...}``.
@@ -124,7 +134,8 @@ def grade_batch(
     rest still run. The transcriber is made only if a line needs it; the audio answers
     of a chunk go to ``transcribe_many`` (several processes) when it is given, else are
     heard here, two files at a time (:func:`mockint.rehearsal.worker.hear_files`). The model
-    answers' vectors are kept in ``cache`` (or one of this batch's own).
+    answers' vectors are kept in ``cache`` (or one of this batch's own). A relative audio
+    path is read from ``folder`` (the batch file's) when it is given.
     """
     cache = cache if cache is not None else TokenCache(embedder)
 
@@ -139,7 +150,7 @@ def grade_batch(
             if not raw.strip():
                 continue
             try:
-                pending.append(_parse_line(n, raw, bank))
+                pending.append(_parse_line(n, raw, bank, folder))
             except (ValueError, MockintError) as e:  # one bad line must not stop the rest
                 pending.append(BatchResult(n, error=str(e)))
             if len(pending) >= chunk:

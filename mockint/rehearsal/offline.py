@@ -8,6 +8,7 @@ transcribe a batch are built here, each model loaded on first use.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable
+from pathlib import Path
 from typing import Any
 
 from mockint.bank import Bank
@@ -50,12 +51,13 @@ def grade_lines(
     jobs: int = 1,
     on_status: Status | None = None,
     before_transcribing: Callable[[], None] = lambda: None,
+    folder: Path | None = None,
 ) -> Generator[BatchResult, None, None]:
     """:func:`mockint.rehearsal.batch.grade_batch` with the real models: the audio answers
     are transcribed by one engine made when a line first needs it, or, with ``jobs`` > 1,
     by that many processes (the pool starts at once). ``before_transcribing`` runs before
-    either is made (a check that the model is there). Close the iterator when done: that
-    stops the processes."""
+    either is made (a check that the model is there); a relative audio path is read from
+    ``folder``. Close the iterator when done: that stops the processes."""
     from mockint.grading.embed import MiniLMEmbedder
     from mockint.rehearsal.worker import TranscribePool
     from mockint.sound.audio import load_audio
@@ -84,6 +86,7 @@ def grade_lines(
             once,
             load_audio,
             transcribe_many=pool,
+            folder=folder,
         )
     finally:
         if pool is not None:
