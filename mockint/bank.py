@@ -111,8 +111,11 @@ def normalise_id(qid: str) -> str:
 
 # --- plain text ---------------------------------------------------------------------
 
-_RANGE_RE = re.compile(r"^\s*[-*•]\s*(?P<name>.+?)\s*:\s*Q(?P<a>\d+)\s*[-–—]\s*Q?(?P<b>\d+)\s*$")
-_ENTRY_RE = re.compile(r"^Q(?P<n>\d+)\s*[.):]\s*(?P<text>.*)$")
+# (numbers of at most 9 digits: int() of 4,300 digits and more raises)
+_RANGE_RE = re.compile(
+    r"^\s*[-*•]\s*(?P<name>.+?)\s*:\s*Q(?P<a>\d{1,9})\s*[-–—]\s*Q?(?P<b>\d{1,9})\s*$"
+)
+_ENTRY_RE = re.compile(r"^Q(?P<n>\d{1,9})\s*[.):]\s*(?P<text>.*)$")
 _ANSWER_RE = re.compile(r"^Answer\s*:\s*(?P<rest>.*)$", re.IGNORECASE)
 
 

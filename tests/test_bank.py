@@ -85,6 +85,9 @@ def test_toml_round_trip() -> None:
         ),
         (GOOD.split("Q1.")[0], "good.txt: no questions found"),
         ("Q1. A?\nAnswer:\nB.\n", "good.txt: no category ranges in the header"),
+        # numbers too long for int(): each was a ValueError traceback
+        ("T\n\n- A: Q1-Q1\n\nQ" + "1" * 5000 + ". A?\nAnswer:\nB.\n", "good.txt: no questions"),
+        ("T\n\n- A: Q1-Q" + "9" * 5000 + "\n\nQ1. A?\nAnswer:\nB.\n", "good.txt: no category"),
     ],
 )
 def test_errors_name_file_and_line(text: str, message: str) -> None:
