@@ -85,6 +85,16 @@ def test_a_pass_is_remembered_per_device_and_a_damaged_file_is_no_pass(tmp_path:
     assert remembered(f, "default")
 
 
+def test_a_link_planted_as_the_check_file_is_replaced_not_written_through(tmp_path: Path) -> None:
+    outside = tmp_path / "notes.txt"
+    outside.write_text("mine")
+    (tmp_path / "home").mkdir()
+    f = tmp_path / "home" / "mic-check.json"
+    f.symlink_to(outside)
+    remember(f, "default", analyse(voice(), "hello"))
+    assert outside.read_text() == "mine" and not f.is_symlink() and remembered(f, "default")
+
+
 def test_a_recorder_that_gives_nothing_ends_in_no_signal_and_can_still_be_skipped(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

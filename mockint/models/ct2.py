@@ -195,7 +195,7 @@ def save_checkpoint(ckpt: dict[str, Any], path: Path) -> str:
     data = buf.getvalue()
     from mockint.config import write_atomic
 
-    write_atomic(path, data)
+    write_atomic(path, data, follow=False)
     return hashlib.sha256(data).hexdigest()
 
 

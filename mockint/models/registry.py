@@ -311,7 +311,8 @@ def _join_ct2(src: WhisperSource, dest: Path, say: Progress) -> None:
         return
     parts = _source_paths(src)
     say(f"{src.name}: joining {' + '.join(p.name for p in parts)} for CTranslate2")
-    with config.atomic_writer(target) as out:  # a fresh temp name: no planted link followed
+    # a fresh temp name, and a link at the target replaced: nothing written through a link
+    with config.atomic_writer(target, follow=False) as out:
         h = hashlib.sha256()
         for p in parts:
             with open(p, "rb") as f:

@@ -184,4 +184,4 @@ def remember(path: Path, device: str, check: MicCheck) -> None:
     except (OSError, ValueError):
         data = {}
     data[device] = {**asdict(check), "at": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    write_atomic(path, json.dumps(data, indent=1).encode())
+    write_atomic(path, json.dumps(data, indent=1).encode(), follow=False)

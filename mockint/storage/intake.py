@@ -231,7 +231,7 @@ def keep_pending(a: Attempt, pending: Path) -> Path:
     a = replace(a, uid=a.uid or new_uid(), graded_at=a.graded_at or now(), audio_path=audio)
     pending.mkdir(mode=0o700, parents=True, exist_ok=True)
     pending.chmod(0o700)
-    return write_atomic(pending / f"{a.uid}.json", json.dumps(asdict(a), indent=1))
+    return write_atomic(pending / f"{a.uid}.json", json.dumps(asdict(a), indent=1), follow=False)
 
 
 def import_pending(store: Store, pending: Path) -> tuple[int, list[str]]:
