@@ -367,7 +367,9 @@ def atomic_writer(path: Path | str, follow: bool = True) -> Iterator[IO[bytes]]:
     ``/dev/stdout``, ``/dev/fd/N``...: :func:`descriptor`) is written to it directly.
     What may be replaced is :func:`output_place`'s rule (OutputError otherwise); with
     ``follow`` False, a symlink at ``path`` is itself replaced, never written through (a
-    link in the data directory must not send its files out of it). Raises OSError when
+    link in the data directory must not send its files out of it), and missing folders
+    are made; with ``follow`` (the user's own path), a missing folder is an OutputError,
+    not made. Raises OSError when
     the disk or the directory refuses (the caller says what to do).
     """
     fd = descriptor(path) if follow else None
@@ -378,6 +380,10 @@ def atomic_writer(path: Path | str, follow: bool = True) -> Iterator[IO[bytes]]:
     link = not follow and os.path.islink(path)
     place = Path(path) if link else output_place(path)
     mode = _new_file_mode() if link or not place.exists() else stat.S_IMODE(place.stat().st_mode)
+    if follow and not place.parent.is_dir():  # the user's path: a typo makes no folders
+        raise OutputError(
+            f"{place.parent}: no such folder: create it first, or choose another path"
+        )
     place.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=place.parent, prefix=f".{place.name}.")
     try:

@@ -103,6 +103,15 @@ def test_a_directory_is_refused(store: Path, tmp_path: Path) -> None:
     assert entries(d) == set()
 
 
+def test_a_missing_folder_is_refused_not_made(store: Path, tmp_path: Path) -> None:
+    for args in (
+        ["report", "-o", str(tmp_path / "typo" / "deeper" / "r.txt")],
+        ["export", str(tmp_path / "typo" / "deeper" / "b.zip")],
+    ):
+        one_error(run(*args), str(tmp_path / "typo" / "deeper"), "no such folder")
+    assert not (tmp_path / "typo").exists()
+
+
 def test_an_empty_output_path_is_one_line(store: Path) -> None:
     one_error(run("report", "-o", ""))
 
