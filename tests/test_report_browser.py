@@ -170,6 +170,7 @@ def test_html_report_plays_each_recording_from_the_data_directory(
 
     # --embed-audio: one portable file, anywhere
     portable = tmp_path / "elsewhere" / "portable.html"
+    portable.parent.mkdir()  # a folder of the user's own: report -o makes none
     r = CliRunner().invoke(
         cli, ["report", "--format", "html", "--embed-audio", "-o", str(portable)]
     )
