@@ -172,7 +172,8 @@ def parse_text(text: str, path: str = "<text>", name: str = "") -> Bank:
             state = "answer"
         elif state == "question" and s:
             entries[-1] = (n, line, f"{qtext} {s}".strip(), answer, ans_line)
-        elif am:  # a second 'Answer:': the entry it belongs to was read as answer text
+        elif am and s.startswith("Answer"):  # a second 'Answer:', as the format writes it:
+            # the entry it belongs to was read as answer text ('answer:' may be a word)
             raise BankError(
                 path,
                 j + 1,

