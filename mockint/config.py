@@ -365,12 +365,12 @@ def atomic_writer(path: Path | str, follow: bool = True) -> Iterator[IO[bytes]]:
     unpredictable name, opened ``O_EXCL|O_NOFOLLOW``, so a planted name or link cannot be
     followed); on any failure it is removed. A path naming an open descriptor (``-``,
     ``/dev/stdout``, ``/dev/fd/N``...: :func:`descriptor`) is written to it directly.
-    What may be replaced is :func:`output_place`'s rule (OutputError otherwise); with
-    ``follow`` False, a symlink at ``path`` is itself replaced, never written through (a
-    link in the data directory must not send its files out of it), and missing folders
-    are made; with ``follow`` (the user's own path), a missing folder is an OutputError,
-    not made. Raises OSError when
-    the disk or the directory refuses (the caller says what to do).
+    What may be replaced is :func:`output_place`'s rule (OutputError otherwise), and a
+    missing folder is an OutputError, not made (the user's own path). With ``follow``
+    False (mockint's own files), a symlink at ``path`` is itself replaced, never written
+    through (a link in the data directory must not send its files out of it), and missing
+    folders are made. Raises OSError when the disk or the directory refuses (the caller
+    says what to do).
     """
     fd = descriptor(path) if follow else None
     if fd is not None:

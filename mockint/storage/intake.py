@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mockint.limits import kind_of
+from mockint.storage.queries import named_objects
 from mockint.storage.recordings import gone, moved, resolve, to_stored
 from mockint.storage.store import MODES, Attempt, Store, new_uid, now
 from mockint.storage.untrusted import MAX_DEPTH, MAX_JSON_VALUES, json_values, unfit
@@ -58,7 +59,7 @@ def attempt_from_data(d: Any) -> Attempt:
     ):
         raise ValueError("words: each must have a text, a start and an end")
     models = d.get("models", {})
-    if not isinstance(models, dict) or not all(isinstance(m, dict) for m in models.values()):
+    if not named_objects(models):
         raise ValueError("models: must map names to objects")
     delivery = d.get("delivery")
     if delivery is not None and not (

@@ -76,9 +76,14 @@ def models(db: sqlite3.Connection, sel: Selection) -> list[dict[str, Any]]:
     ).fetchall()
     found = [json.loads(r[0]) for r in rows if r[0]]
     for m in found:
-        if not isinstance(m, dict) or not all(isinstance(v, dict) for v in m.values()):
+        if not named_objects(m):
             raise sqlite3.DatabaseError(f"malformed row: models {str(m)[:40]!r}")
     return found
+
+
+def named_objects(models: Any) -> bool:
+    """Whether an answer's ``models`` maps names to objects, as mockint stores them."""
+    return isinstance(models, dict) and all(isinstance(m, dict) for m in models.values())
 
 
 # what each decoded field of a row must be (None aside): a row edited by hand, or by
@@ -105,8 +110,7 @@ def check_row(d: dict[str, Any]) -> None:
         v = d.get(k)
         if v is not None and (not isinstance(v, kind) or isinstance(v, bool)):
             raise ValueError(f"{k} of answer {d.get('id')} is {type(v).__name__}")
-    models = d.get("models") or {}
-    if not all(isinstance(m, dict) for m in models.values()):
+    if not named_objects(d.get("models") or {}):
         raise ValueError(f"models of answer {d.get('id')} are not objects")
 
 
