@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from mockint.hearing.spacing import as_compared, join_spans
 from mockint.hearing.terms import CHECKED_SOUND_ALIKE, Candidate, SoundIndex
 from mockint.hearing.transcribe import Bounded, Engine, Scorer, Transcriber
 from mockint.hearing.vocabulary import Hints
@@ -112,7 +113,8 @@ def corrected(
     common, english = common_words(), english_words()
     words = list(t.words)
     if o.join:
-        words = _joined(words, hints.joined, english, common | FUNCTION_WORDS)
+        texts = [w.text for w in words]
+        words = put(words, join_spans(texts, hints.joined, english, common | FUNCTION_WORDS))
     phonemes = phonemizer()
     if o.sound and score is not None and phonemes is not None and hints.terms:
         lexicon = _Lexicon(common, english, hints.words, _rivals(hints.joined, hints.words))
@@ -146,127 +148,6 @@ def _rivals(joined: tuple[str, ...], words: frozenset[str]) -> SoundIndex:
     phonemes = phonemizer()
     assert phonemes is not None  # only called where words are sounded out
     return SoundIndex(set(joined) | odd, phonemes)
-
-
-def technical(term: str, english: AbstractSet[str]) -> bool:
-    """Whether a bank's term is technical (CamelCase, an acronym, a dotted name, a product's
-    name), not an ordinary English word (of ``english``, lower case) that a bank happens to
-    capitalise: Framework, Platform, Toolbar are words; Gunicorn, Dockerfile are not."""
-    from mockint.hearing.vocabulary import shape_is_term
-
-    return shape_is_term(term) or (term[:1].isupper() and term.lower() not in english)
-
-
-def _joined(
-    words: list[Word], terms: Sequence[str], english: AbstractSet[str], plain: AbstractSet[str]
-) -> list[Word]:
-    """The words with those spelling a technical term apart joined into it; not where they
-    are all common words ("red is" is not Redis, "be at" not BEAT), nor where each is an
-    ordinary English word heard as one ("a test client" is not TestClient, "a cloud front"
-    not CloudFront), nor where a piece holds an apostrophe the term lacks ("J's on" is not
-    JSON): said apart, they are what was said. A piece heard as no ordinary English word
-    ("Postgre", "api", "docker"), as an acronym ("API") or as a name (a capital inside a
-    sentence: "Cloud"), or a "dot" said for a dotted name ("transaction dot atomic"),
-    marks the words as the term's."""
-    from mockint.hearing.terms import joins
-
-    keys = frozenset(t for t in terms if technical(t, english))
-    spans = [
-        (i, n, shown)
-        for i, n, shown in joins([w.text for w in words], keys)
-        if not _said_apart(words[i : i + n], shown, plain, english, start=_starts(words, i))
-    ]
-    return put(words, spans)
-
-
-def _said_apart(
-    part: Sequence[Word],
-    term: str,
-    plain: AbstractSet[str],
-    english: AbstractSet[str],
-    start: bool,
-) -> bool:
-    """Whether words that spell ``term`` apart are what was said: all ``plain`` words (none
-    heard as an acronym), a piece with an apostrophe the term has not, a number heard apart
-    from a word (:func:`_number_apart`), or each piece (across hyphens too) one of ``plain``
-    or ``english`` heard in lower case (but for a capital where a sentence ``start``-s),
-    with no "dot" said for a dotted term."""
-    bare = _bare(" ".join(w.text for w in part))
-    if bare <= plain and not any(_acronym(w.text) for w in part):
-        return True  # whatever their case ("Red is"), but "AP" in "fast AP I" is the term's
-    if "'" not in term and any("'" in w.text or "\u2019" in w.text for w in part):
-        return True
-    if "." in term.rstrip(".,;:!?") and "dot" in bare:
-        return False
-    if _number_apart([w.text for w in part]):
-        return True
-    pieces = [p for w in part for p in w.text.split("-") if _plain(p)]  # "test- client"
-    if _word_for_letters(pieces, term, (plain, english), start):
-        return True
-    return all(_ordinary(p, plain, english, start and k == 0) for k, p in enumerate(pieces))
-
-
-def _word_for_letters(
-    pieces: Sequence[str],
-    term: str,
-    lexicon: tuple[AbstractSet[str], AbstractSet[str]],
-    start: bool,
-) -> bool:
-    """Whether a piece is an ordinary word of two letters or more (of either word list),
-    heard in lower case but for a capital where a sentence ``start``-s, where the term
-    spells capitals letter by letter: "as GI" ("As GI") is the word "as" said, not the
-    letters of ASGI ("fast AP I" is FastAPI: "fast" stands for "Fast", a word)."""
-    letters = [c for c in term if c.isalnum()]
-    heard = ["".join(c for c in _plain(p) if c.isalnum()) for p in pieces]  # "G.I.": gi
-    if "".join(heard) != "".join(letters).lower():
-        return False  # not the term letter for letter (a "dot" said for a dotted term)
-    at = 0
-    for k, (p, w) in enumerate(zip(pieces, heard, strict=True)):
-        span = letters[at : at + len(w)]
-        at += len(w)
-        rest = p[1:] if k == 0 and start else p
-        word = w in lexicon[0] or w in lexicon[1]
-        if len(w) >= 2 and rest == rest.lower() and word and all(c.isupper() for c in span):
-            return True
-    return False
-
-
-def _number_apart(words: Sequence[str]) -> bool:
-    """Whether a number was heard as a word apart from a word or letter that text writes
-    as a word ("a flake 8", "size S 3"): a count said beside it, not flake8 or S3. Beside
-    a word that is no word at all ("OAuth 2", "Boto 3"), or joined to it by a hyphen
-    ("flake-8"), it is the term's."""
-    from mockint.hearing.phonetic import known_words
-
-    bare = [_plain(w) for w in words]
-    if not any(b.isdigit() for b in bare):
-        return False
-    known = known_words()
-    return any(b in known for b in bare if b and not b.isdigit())
-
-
-def _acronym(word: str) -> bool:
-    """Whether a word was heard as an acronym: two letters or more, all capitals."""
-    w = word.strip(".,;:!?\"'()")
-    return len(w) >= 2 and w.isalpha() and w.isupper()
-
-
-def _starts(words: Sequence[Word], k: int) -> bool:
-    """Whether word ``k`` starts a sentence (or the phrase)."""
-    if k == 0:
-        return True
-    before = words[k - 1].text.rstrip("\"')]\u201d\u2019")
-    return before[-1:] in (".", "?", "!")
-
-
-def _ordinary(word: str, plain: AbstractSet[str], english: AbstractSet[str], start: bool) -> bool:
-    """Whether a word was heard as an ordinary English word: one of ``plain`` or
-    ``english`` (lower case), in lower case but for a first capital where a sentence
-    starts (or a letter)."""
-    w = word.strip(".,;:!?\"'()")
-    rest = w[1:] if start or len(w) == 1 else w
-    low = w.lower()
-    return (low in plain or low in english) and rest == rest.lower()
 
 
 def put(words: list[Word], spans: Sequence[tuple[int, int, str]]) -> list[Word]:
@@ -349,7 +230,7 @@ def _candidates(
             # "(the) serializers" is not ModelSerializer, nor "Django filter"
             # DjangoFilterBackend: that would add a sound unheard
             continue
-        if held and not all(k in unsure for k in where if _plain(words[k].text) not in held):
+        if held and not all(k in unsure for k in where if as_compared(words[k].text) not in held):
             continue  # the term heard is kept only for an unsure word beside it
         if c.distance <= o.sound_alike:
             ranked.append((not where & unsure, c))
@@ -405,7 +286,7 @@ def _claimed(
     end, term = c.start + c.words, c.term.lower()
     for i in range(c.start, end):
         for n in range(1, end - i + 1):
-            heard = " ".join(_plain(w.text) for w in words[i : i + n])
+            heard = " ".join(as_compared(w.text) for w in words[i : i + n])
             if heard.replace(" ", "") in term:
                 continue  # the term spells them ("HTTP" in HTTPException): its own
             d = rivals.nearest(phonemes(heard), SOUND_ALIKE, forms)
@@ -445,11 +326,6 @@ def _sounded(
     return put(words, spans)
 
 
-def _plain(word: str) -> str:
-    """A word as compared: lower case, its punctuation off."""
-    return word.strip(".,;:!?\"'()").lower()
-
-
 def _spelled(word: str, english: AbstractSet[str]) -> bool:
     """Whether a word (as compared) is an ordinary English word, a letter or a number."""
     return word in english or len(word) == 1 or word.isdigit()
@@ -457,19 +333,19 @@ def _spelled(word: str, english: AbstractSet[str]) -> bool:
 
 def _pieces(words: str) -> list[str]:
     """The words as compared, split at hyphens too ("N-plus-one")."""
-    return [p for w in words.split() for p in _plain(w).split("-") if p]
+    return [p for w in words.split() for p in as_compared(w).split("-") if p]
 
 
 def _content(words: str) -> str:
     """The words less function words ("the serializers": "serializers")."""
     from mockint.hearing.terms import FUNCTION_WORDS
 
-    kept = [w for w in words.split() if _plain(w) not in FUNCTION_WORDS]
+    kept = [w for w in words.split() if as_compared(w) not in FUNCTION_WORDS]
     return " ".join(kept) or words
 
 
 def _bare(words: str) -> set[str]:
-    return {_plain(w) for w in words.split()}
+    return {as_compared(w) for w in words.split()}
 
 
 def _part_of(heard: str, term: str) -> bool:
@@ -481,7 +357,7 @@ def _part_of(heard: str, term: str) -> bool:
     in flake8, "3" in S3: the rest of the term was not heard). A letter less is a
     spelling, not a sound unheard: "Jango" for Django, "unicorn" for Gunicorn are asked
     about."""
-    word = "".join(_plain(w) for w in heard.split())
+    word = "".join(as_compared(w) for w in heard.split())
     word = word.removesuffix("'s").removesuffix("\u2019s").removesuffix("s")  # "serializer's"
     whole = term.lower()
     if word not in whole or word == whole:
