@@ -142,6 +142,35 @@ def test_ordinary_words_that_spell_a_term_are_not_joined() -> None:
         assert corrected(heard(text), hints).text == shown
 
 
+def test_a_questions_name_said_as_its_words_among_technical_terms_is_joined() -> None:
+    # "search filter" sounds as SearchFilter does: among other terms heard as such it is
+    # the question's name; among everyday words it stays what was said
+    asked = ("SearchFilter", "OrderingFilter", "TestClient", "CloudFront", "Redis")
+    joined = asked + ("Django", "CDN", "FastAPI")
+    hints = Hints(asked, joined)
+    for text, shown in (
+        (
+            "Django filter backend for exact fields, search filter for text search.",
+            "Django filter backend for exact fields, SearchFilter for text search.",
+        ),
+        ("I put cloud front in front as the CDN.", "I put CloudFront in front as the CDN."),
+        ("with FastAPI's test client, so", "with FastAPI's TestClient, so"),
+    ):
+        t = corrected(heard(text), hints)
+        assert t.text == shown
+        shown_as_heard(t)
+    for text in (
+        "I was a test client when a cloud front came in.",  # no technical term heard
+        "Django, and red is my colour.",  # no CamelCase name said word by word
+        "Django has an ordering, filter it.",  # a clause between the words
+    ):
+        assert corrected(heard(text), hints).text == text
+    # only the question's own names: the bank's others stay apart
+    other = Hints(("Redis",), joined)
+    text = "Django filter backend for exact fields, search filter for text search."
+    assert corrected(heard(text), other).text == text
+
+
 def test_an_acronym_or_a_name_heard_in_lower_case_is_still_the_terms() -> None:
     # "api", "js", "git", "java", "docker" are English words text writes capitalised
     # (acronyms, names): heard in lower case they are still the term's pieces

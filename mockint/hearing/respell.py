@@ -6,7 +6,9 @@ changes are made, and nothing else:
 
 - words heard spelling one of the bank's technical terms apart are joined into it ("fast
   API" -> FastAPI): the letters were heard, only the spacing is the term's. Never into an
-  ordinary English word ("a synchronous" stays two words).
+  ordinary English word ("a synchronous" stays two words); ordinary words stay apart too
+  ("a test client"), but for a question's CamelCase name said word by word among other
+  technical terms heard as such (:mod:`mockint.hearing.spacing`).
 - heard words that sound like one of the question's terms ("readies" for Redis), one
   of them heard unsurely, are replaced by it where the decoder, given the audio, scores
   the phrase with the term higher than the phrase as heard: no allowance for the
@@ -40,6 +42,8 @@ class CorrectionOptions:
 
     # join words heard spelling a technical term of the bank apart ("fast API" -> FastAPI)
     join: bool = True
+    # join a question's CamelCase name said as its words among technical terms
+    names: bool = True
     # ask the audio about the question's terms where heard words sound like one
     sound: bool = True
     # how far words heard surely may sound from a term to be asked about, with
@@ -113,8 +117,9 @@ def corrected(
     common, english = common_words(), english_words()
     words = list(t.words)
     if o.join:
+        asked = frozenset(hints.terms) if o.names else frozenset()
         texts = [w.text for w in words]
-        words = put(words, join_spans(texts, hints.joined, english, common | FUNCTION_WORDS))
+        words = put(words, join_spans(texts, hints.joined, english, common | FUNCTION_WORDS, asked))
     phonemes = phonemizer()
     if o.sound and score is not None and phonemes is not None and hints.terms:
         lexicon = _Lexicon(common, english, hints.words, _rivals(hints.joined, hints.words))

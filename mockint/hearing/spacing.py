@@ -2,17 +2,24 @@
 
 "fast API" is FastAPI and "Postgre SQL" PostgreSQL: the letters are the speaker's, only
 the spacing is the term's, so the join adds nothing the answer did not say. Words heard
-as ordinary English words stay apart ("a test client" is not TestClient).
+as ordinary English words stay apart ("a test client" is not TestClient), but for one
+case: a question's own CamelCase name said word by word among other technical terms
+heard as such ("Django filter backend for exact filters, search filter for text
+search"). The audio cannot tell "search filter" from SearchFilter; the phrase can.
 
 Pure: it takes the words' texts and word lists, and gives spans to join.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 
 _EDGE = ".,;:!?\"'()"
+# a CamelCase name of two or more capitalised words: SearchFilter, ModelViewSet
+_CAMEL = re.compile(r"(?:[A-Z][a-z]+){2,}")
+_PART = re.compile(r"[A-Z][a-z]+")
 
 
 def as_compared(word: str) -> str:
@@ -34,6 +41,7 @@ def join_spans(
     terms: Sequence[str],
     english: AbstractSet[str],
     plain: AbstractSet[str],
+    asked: AbstractSet[str] = frozenset(),
 ) -> list[tuple[int, int, str]]:
     """Where the words (as heard) spell a technical term of ``terms`` apart: (first word,
     how many, the term as shown). Not where they are all ``plain`` (common) words ("red
@@ -42,16 +50,48 @@ def join_spans(
     term lacks ("J's on" is not JSON): said apart, they are what was said. A piece heard
     as no ordinary English word ("Postgre", "api", "docker"), as an acronym ("API") or as
     a name (a capital inside a sentence: "Cloud"), or a "dot" said for a dotted name
-    ("transaction dot atomic"), marks the words as the term's."""
+    ("transaction dot atomic"), marks the words as the term's; so does a CamelCase name
+    of the question's (``asked``) said word by word among technical terms
+    (:func:`said_as_name`)."""
     from mockint.hearing.terms import joins
 
     keys = frozenset(t for t in terms if technical(t, english))
     spans = []
     for i, n, shown in joins(words, keys):
         part = words[i : i + n]
-        if not _said_apart(part, shown, plain, english, start=_starts(words, i)):
-            spans.append((i, n, shown))
+        if _said_apart(part, shown, plain, english, start=_starts(words, i)):
+            if shown.rstrip(_EDGE) not in asked:
+                continue
+            if not said_as_name(part, shown, [*words[:i], *words[i + n :]], keys):
+                continue
+        spans.append((i, n, shown))
     return spans
+
+
+def name_parts(term: str) -> list[str] | None:
+    """A CamelCase name's words, lower case ("ModelViewSet": model, view, set); None for
+    any other term (acronyms, dotted or snake_case names, one word)."""
+    if not _CAMEL.fullmatch(term):
+        return None
+    return [p.lower() for p in _PART.findall(term)]
+
+
+def said_as_name(
+    heard: Sequence[str], term: str, others: Sequence[str], technical: AbstractSet[str]
+) -> bool:
+    """Whether words ``heard`` that say a CamelCase ``term`` word by word stand for it:
+    each word one of its words in order, and another word of the phrase (``others``, the
+    phrase's words outside these) a ``technical`` term as written ("Django", "CDN")."""
+    parts = name_parts(term.rstrip(_EDGE))
+    if parts is None or [_unowned(w).lower() for w in heard] != parts:
+        return False
+    return any(_unowned(w) in technical for w in others)
+
+
+def _unowned(word: str) -> str:
+    """A word without its punctuation and a possessive 's ("FastAPI's": FastAPI)."""
+    w = word.strip(_EDGE)
+    return w[:-2] if w.endswith(("'s", "\u2019s")) else w
 
 
 def _said_apart(
