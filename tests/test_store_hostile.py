@@ -1520,7 +1520,18 @@ def test_review_selects_only_the_columns_it_lists_and_counts_in_sql(
 
 @pytest.mark.parametrize(
     "edit",
-    ["score = 'abc'", "graded_at = 'garbage'", "models = '5'", """models = '{"a": 5}'"""],
+    [
+        "score = 'abc'",
+        "graded_at = 'garbage'",
+        "models = '5'",
+        """models = '{"a": 5}'""",
+        "key_points = '[5]'",
+        "words = '[5]'",
+        "notes = '[5]'",
+        """key_points = '[{"status": "missed"}]'""",
+        """words = '[{"text": "a", "start": "x", "end": 1}]'""",
+        """delivery = '{"wpm": "fast"}'""",
+    ],
 )
 def test_a_row_edited_by_hand_is_one_error_in_every_reader_not_a_traceback(
     edit: str, home: Path, resume_bank
