@@ -172,6 +172,52 @@ def test_prepared_checkpoint_is_recorded_and_verified(tmp_path: Path) -> None:
     assert sha == manifest["tiny.en"]["sha256"]
 
 
+def test_a_link_planted_as_the_manifest_is_replaced_not_written_through(tmp_path: Path) -> None:
+    outside = tmp_path / "notes.txt"
+    outside.write_text("mine")
+    dest = tmp_path / "models"
+    dest.mkdir()
+    (dest / "manifest.json").symlink_to(outside)
+    out = models.prepare("tiny.en", dest=dest)
+    manifest = json.loads((dest / "manifest.json").read_text())
+    assert outside.read_text() == "mine" and not (dest / "manifest.json").is_symlink()
+    assert manifest["tiny.en"]["sha256"] == models.sha256_file(out)
+
+
+def test_links_planted_in_a_joined_model_folder_are_replaced_not_written_through(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model shipped in parts is joined into ct2-NAME/ with its config, tokenizer and
+    vocabulary copied beside it: a link at any of them is replaced."""
+    import hashlib
+
+    shipped = tmp_path / "package"
+    shipped.mkdir()
+    parts = [shipped / "model.bin.0", shipped / "model.bin.1"]
+    for i, p in enumerate(parts):
+        p.write_bytes(bytes([i]) * 10)
+    for extra in ("config.json", "tokenizer.json", "vocabulary.txt"):
+        (shipped / extra).write_text(extra)
+    src = models.WhisperSource(
+        "fake",
+        ("pkg",),
+        (("m", "0"), ("m", "1")),
+        ("m", "c"),
+        hashlib.sha256(b"\0" * 10 + b"\1" * 10).hexdigest(),
+    )
+    monkeypatch.setattr(models, "_source_paths", lambda s: parts)
+    outside = tmp_path / "notes.txt"
+    outside.write_text("mine")
+    folder = tmp_path / "models" / "ct2-fake"
+    folder.mkdir(parents=True)
+    for name in ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt"):
+        (folder / name).symlink_to(outside)
+    models._join_ct2(src, tmp_path / "models", lambda _m: None)
+    assert outside.read_text() == "mine"
+    assert not any(p.is_symlink() for p in folder.iterdir())
+    assert (folder / "vocabulary.txt").read_text() == "vocabulary.txt"
+
+
 def test_tampered_checkpoint_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(config, "shipped_models_dir", lambda: None)
     out = models.prepare("tiny.en")

