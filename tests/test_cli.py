@@ -334,6 +334,30 @@ def test_grade_batch_keeps_order_and_survives_bad_lines(
     assert out[0]["attempt_id"] == 1 and "attempt_id" not in out[3]
 
 
+@pytest.mark.parametrize("as_json", [False, True])
+def test_grade_batch_save_says_which_lines_it_graded_but_did_not_store(
+    as_json: bool, tmp_path: Path, home: Path
+) -> None:
+    # a line graded against its own reference has no bank question to be stored under:
+    # --save stored the others and passed over it without a word
+    lines = [
+        json.dumps({"question": "Q8", "text": "I enjoy solving logical problems."}),
+        json.dumps({"question_text": "2+2?", "reference": "Four.", "text": "It is four."}),
+    ]
+    src = tmp_path / "answers.jsonl"
+    src.write_text("\n".join(lines) + "\n")
+    r = run("grade", "--batch", str(src), "--save", *(["--json"] if as_json else []))
+    assert r.exit_code == 0, r.output
+    assert r.stderr.splitlines()[-1] == (
+        "Warning: line 2: graded, not stored: its question is in no bank (give "
+        "'question': a bank question's id to store it)"
+    )
+    with Store(home / "mockint.db") as s:
+        assert [a.question_id for a in s.attempts()] == ["Q8"]
+    if as_json:  # stdout stays JSON Lines
+        assert [json.loads(x)["line"] for x in r.stdout.splitlines()] == [1, 2]
+
+
 @pytest.mark.slow
 def test_grade_batch_transcribes_audio_in_several_processes_in_order(
     tmp_path: Path,

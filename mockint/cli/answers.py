@@ -271,6 +271,8 @@ def _grade_batch(
                     result = r.to_dict()
                 failed += r.error is not None
                 _print_line(result, as_json)
+                if store is not None and r.assessment is not None and r.adhoc:
+                    status(f"Warning: line {r.line}: {UNSTORED}")
     finally:
         if stdin:
             source.detach()  # standard input stays open
@@ -280,6 +282,14 @@ def _grade_batch(
             store.close()
     if failed:
         raise click.ClickException(f"{name}: {failed} of the lines failed (see their errors)")
+
+
+# why --save passes over a line graded against its own reference (the history lists answers
+# by bank and question: a line's question is no question a later session can ask again)
+UNSTORED = (
+    "graded, not stored: its question is in no bank "
+    "(give 'question': a bank question's id to store it)"
+)
 
 
 def _folder(path: Path, stdin: bool) -> Path | None:
