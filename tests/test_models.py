@@ -231,6 +231,55 @@ def test_tampered_checkpoint_is_refused(tmp_path: Path, monkeypatch: pytest.Monk
         models.load_whisper("tiny.en")
 
 
+@pytest.mark.parametrize("damage", ["bytes changed", "truncated"])
+def test_models_lists_a_damaged_checkpoint_as_damaged_with_the_fix(
+    damage: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`mockint models` said "ready" for a checkpoint that loading then refused."""
+    from click.testing import CliRunner
+
+    from mockint.cli.main import cli
+
+    monkeypatch.setattr(config, "shipped_models_dir", lambda: None)
+    out = models.prepare("tiny.en")
+    first = CliRunner().invoke(cli, ["models"])
+    assert first.exit_code == 0 and first.output.startswith("tiny.en  ")
+    assert first.output.splitlines()[0].split()[2] == "ready"
+    with open(out, "r+b") as f:
+        if damage == "truncated":
+            f.truncate(out.stat().st_size - 1000)
+        else:
+            f.seek(-100, 2)
+            f.write(b"\0" * 10)
+    r = CliRunner().invoke(cli, ["models"])
+    assert r.exit_code == 0
+    lines = r.output.splitlines()
+    assert lines[0].split()[2] == "damaged"
+    why = "size" if damage == "truncated" else "sha256"
+    assert lines[2].strip() == (
+        f"damaged ({why} differs from the one recorded): run 'mockint models prepare "
+        "tiny.en --force'"
+    )
+    assert "damaged" not in "\n".join(lines[3:])  # only that model
+    models.prepare("tiny.en", progress=None)  # the fix it names (a checkpoint that does
+    assert CliRunner().invoke(cli, ["models"]).output.splitlines()[0].split()[2] == "ready"
+
+
+def test_models_hashes_an_unchanged_file_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hundreds of MB hashed at every `mockint models`: a file whose size and times are
+    as when it was hashed is not hashed again."""
+    from click.testing import CliRunner
+
+    from mockint.cli.main import cli
+
+    CliRunner().invoke(cli, ["models"])
+    hashed: list[Path] = []
+    real = models.sha256_file
+    monkeypatch.setattr(models, "sha256_file", lambda p: hashed.append(p) or real(p))
+    r = CliRunner().invoke(cli, ["models"])
+    assert r.exit_code == 0 and "ready" in r.output and hashed == []
+
+
 def test_unprepared_model_says_how_to_fix(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(config, "shipped_models_dir", lambda: None)
     with pytest.raises(
