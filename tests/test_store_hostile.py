@@ -417,6 +417,58 @@ def test_ctrl_c_while_recordings_are_copied_leaves_no_folder_behind(
         assert s.attempts() == []
 
 
+def test_an_import_killed_outright_leaves_no_recording_in_place(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SIGKILL runs no clean-up: each recording was renamed into place as it was copied,
+    # so a kill mid-copy left complete recordings with no answer (55 of 60 in a try)
+    from mockint.storage import archive, merge
+
+    with_recordings(home, 3)
+    good = exported(tmp_path)
+    real_copy, calls = archive._copy, []
+
+    def copy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 4:  # the database, two recordings, then killed
+            raise KeyboardInterrupt
+        return real_copy(*args, **kwargs)
+
+    monkeypatch.setattr(archive, "_copy", copy)
+    monkeypatch.setattr(merge, "_remove", lambda *a: None)  # killed: no clean-up
+    other = tmp_path / "other"
+    monkeypatch.setenv("MOCKINT_HOME", str(other))
+    assert run("import", str(good)).exit_code != 0
+    left = [p.name for p in (other / "recordings").rglob("*") if p.is_file()]
+    assert left and all(n.startswith(".") and n.endswith(".part") for n in left), left
+
+
+def test_the_next_import_removes_what_a_killed_import_left_not_a_running_ones(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_recordings(home, 1)
+    good = exported(tmp_path)
+    other = tmp_path / "other"
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    running = subprocess.Popen(["sleep", "60"])
+    try:
+        folder = other / "recordings" / "imported" / "earlier" / "2026-11-03"
+        folder.mkdir(parents=True)
+        left = [folder / f".a0.flac.{dead.pid}.part", other / f".import-{dead.pid}-abc"]
+        kept = [folder / f".a1.flac.{running.pid}.part", other / f".import-{running.pid}-abc"]
+        for p in (left[0], kept[0]):
+            p.write_bytes(b"part of a recording")
+        for p in (left[1], kept[1]):
+            p.mkdir()
+        monkeypatch.setenv("MOCKINT_HOME", str(other))
+        assert run("import", str(good)).exit_code == 0
+        assert not any(p.exists() for p in left) and all(p.exists() for p in kept)
+    finally:
+        running.kill()
+        running.wait()
+
+
 @pytest.mark.parametrize("where", ["the store closes", "the temp copy is removed"])
 def test_ctrl_c_after_the_import_committed_reports_the_import(
     where: str, tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
