@@ -470,6 +470,12 @@ def import_bank(
             "--replace to use this one in its place",
         )
     parse_toml(text := to_toml(bank), str(src), bank.name)  # it loads as it will be stored
+    if os.path.lexists(dest) and not dest.is_dir():
+        raise BankError(
+            str(dest),
+            None,
+            "a file where the imported banks (a folder) go: remove or rename it, then import again",
+        )
     try:
         write_atomic(out, text, follow=False)  # a link there is replaced, not written through
     except OSError as e:

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -149,6 +150,60 @@ def test_bad_audio_is_one_clear_error(tmp_path: Path, content: bytes, message: s
         assert r.exit_code == 1
         assert r.output == f"Error: {p}: {message}\n"
     assert not config.paths().db.exists()  # nothing recorded
+
+
+@pytest.mark.parametrize("when", ["hearing", "storing", "closing"])
+def test_ctrl_c_in_grade_audio_save_keeps_a_recording_only_with_its_answer(
+    when: str, tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Ctrl-C while the answer was heard left its recording in recordings/ with no
+    answer stored: an interrupted save keeps both or neither."""
+    import soundfile as sf
+
+    from mockint.cli import answers
+    from mockint.grading.assess import Assessor
+    from mockint.rehearsal import offline
+    from mockint.transcript import Transcript
+
+    from .conftest import HashingEmbedder
+
+    wav = tmp_path / "answer.wav"
+    sf.write(wav, np.zeros(16_000, dtype=np.float32), 16_000)
+
+    def heard(self, bank, question, audio, audio_path=None, hints=None):  # type: ignore[no-untyped-def]
+        if when == "hearing":
+            raise KeyboardInterrupt
+        said = Transcript("I enjoy solving logical problems.")
+        return self.assess_transcript(bank, question, said, audio_path, "2026-11-03T10:00:00")
+
+    def interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(answers, "_transcriber", lambda *a: None)
+    monkeypatch.setattr(offline, "assessor", lambda *a: Assessor(HashingEmbedder()))
+    monkeypatch.setattr(Assessor, "assess_audio", heard)
+    if when == "storing":
+        monkeypatch.setattr(Store, "add_attempt", interrupted)
+    elif when == "closing":  # after the answer was committed
+        real_close = Store.close
+
+        def close(self: Store) -> None:
+            real_close(self)
+            if not self.readonly:
+                raise KeyboardInterrupt
+
+        monkeypatch.setattr(Store, "close", close)
+    r = run("grade", "-q", "Q8", "--audio", str(wav), "--save")
+    assert r.exit_code != 0
+    monkeypatch.undo()
+    kept = list((home / "recordings").rglob("*.flac")) if (home / "recordings").exists() else []
+    stored = []
+    if (home / "mockint.db").exists():
+        with Store(home / "mockint.db") as s:
+            stored = s.attempts()
+    assert len(kept) == len(stored) == (1 if when == "closing" else 0), (kept, stored)
+    if stored:
+        assert stored[0].audio_path == str(kept[0])
 
 
 def test_unprepared_model_names_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -332,6 +387,30 @@ def test_grade_batch_keeps_order_and_survives_bad_lines(
     with Store(home / "mockint.db") as s:
         assert [a.question_id for a in s.attempts()] == ["Q8", "Q10"]  # bank answers only
     assert out[0]["attempt_id"] == 1 and "attempt_id" not in out[3]
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_grade_batch_save_says_which_lines_it_graded_but_did_not_store(
+    as_json: bool, tmp_path: Path, home: Path
+) -> None:
+    # a line graded against its own reference has no bank question to be stored under:
+    # --save stored the others and passed over it without a word
+    lines = [
+        json.dumps({"question": "Q8", "text": "I enjoy solving logical problems."}),
+        json.dumps({"question_text": "2+2?", "reference": "Four.", "text": "It is four."}),
+    ]
+    src = tmp_path / "answers.jsonl"
+    src.write_text("\n".join(lines) + "\n")
+    r = run("grade", "--batch", str(src), "--save", *(["--json"] if as_json else []))
+    assert r.exit_code == 0, r.output
+    assert r.stderr.splitlines()[-1] == (
+        "Warning: line 2: graded, not stored: its question is in no bank (give "
+        "'question': a bank question's id to store it)"
+    )
+    with Store(home / "mockint.db") as s:
+        assert [a.question_id for a in s.attempts()] == ["Q8"]
+    if as_json:  # stdout stays JSON Lines
+        assert [json.loads(x)["line"] for x in r.stdout.splitlines()] == [1, 2]
 
 
 @pytest.mark.slow

@@ -24,6 +24,7 @@ from mockint.cli.main import cli
 from mockint.storage import store as store_mod
 from mockint.storage.store import Attempt, Store
 
+from .conftest import ROOT
 from .test_report import fill
 
 Result = object
@@ -110,6 +111,37 @@ def test_grade_save_keeps_the_answer_when_the_store_is_damaged(home: Path) -> No
         [a] = s.attempts()
     assert a.question_id == "Q8" and a.transcript == "I enjoy solving logical problems."
     assert not list((home / "pending").glob("*.json"))
+
+
+def test_a_folder_where_the_store_goes_is_one_line_naming_the_fix(home: Path) -> None:
+    # it said "cannot write (unable to open database file): make HOME writable", which
+    # it is: the fix is to move the folder
+    (home / "mockint.db").mkdir(parents=True)
+    db = home / "mockint.db"
+    said = (
+        f"Error: {db}: a folder where the practice history (a file) goes: remove or rename "
+        f"it (mv {db} {db}.folder), then run the command again"
+    )
+    for args in (["review"], ["report"], ["import-pending"]):
+        assert one_error(run(*args)) == said, args
+    line = one_error(run("grade", "-q", "Q8", "--text", "I like logic.", "--save"))
+    assert line.startswith(said.removesuffix(", then run the command again"))
+    assert "the graded answer is kept in" in line
+
+
+def test_a_file_where_the_banks_folder_goes_is_one_line_naming_the_fix(
+    tmp_path: Path, home: Path
+) -> None:
+    # it said "cannot be written (Not a directory): give the name of a file to write"
+    home.mkdir(parents=True)
+    (home / "bank").write_text("mine")
+    src = ROOT / "bank" / "resume.toml"
+    line = one_error(run("bank", "import", str(src), "--name", "mine"))
+    assert line == (
+        f"Error: {home / 'bank'}: a file where the imported banks (a folder) go: remove or "
+        "rename it, then import again"
+    )
+    assert (home / "bank").read_text() == "mine"
 
 
 def test_a_busy_store_is_waited_on_then_one_line(

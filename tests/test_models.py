@@ -172,6 +172,52 @@ def test_prepared_checkpoint_is_recorded_and_verified(tmp_path: Path) -> None:
     assert sha == manifest["tiny.en"]["sha256"]
 
 
+def test_a_link_planted_as_the_manifest_is_replaced_not_written_through(tmp_path: Path) -> None:
+    outside = tmp_path / "notes.txt"
+    outside.write_text("mine")
+    dest = tmp_path / "models"
+    dest.mkdir()
+    (dest / "manifest.json").symlink_to(outside)
+    out = models.prepare("tiny.en", dest=dest)
+    manifest = json.loads((dest / "manifest.json").read_text())
+    assert outside.read_text() == "mine" and not (dest / "manifest.json").is_symlink()
+    assert manifest["tiny.en"]["sha256"] == models.sha256_file(out)
+
+
+def test_links_planted_in_a_joined_model_folder_are_replaced_not_written_through(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model shipped in parts is joined into ct2-NAME/ with its config, tokenizer and
+    vocabulary copied beside it: a link at any of them is replaced."""
+    import hashlib
+
+    shipped = tmp_path / "package"
+    shipped.mkdir()
+    parts = [shipped / "model.bin.0", shipped / "model.bin.1"]
+    for i, p in enumerate(parts):
+        p.write_bytes(bytes([i]) * 10)
+    for extra in ("config.json", "tokenizer.json", "vocabulary.txt"):
+        (shipped / extra).write_text(extra)
+    src = models.WhisperSource(
+        "fake",
+        ("pkg",),
+        (("m", "0"), ("m", "1")),
+        ("m", "c"),
+        hashlib.sha256(b"\0" * 10 + b"\1" * 10).hexdigest(),
+    )
+    monkeypatch.setattr(models, "_source_paths", lambda s: parts)
+    outside = tmp_path / "notes.txt"
+    outside.write_text("mine")
+    folder = tmp_path / "models" / "ct2-fake"
+    folder.mkdir(parents=True)
+    for name in ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt"):
+        (folder / name).symlink_to(outside)
+    models._join_ct2(src, tmp_path / "models", lambda _m: None)
+    assert outside.read_text() == "mine"
+    assert not any(p.is_symlink() for p in folder.iterdir())
+    assert (folder / "vocabulary.txt").read_text() == "vocabulary.txt"
+
+
 def test_tampered_checkpoint_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(config, "shipped_models_dir", lambda: None)
     out = models.prepare("tiny.en")
@@ -183,6 +229,55 @@ def test_tampered_checkpoint_is_refused(tmp_path: Path, monkeypatch: pytest.Monk
         match=r"does not match the recorded .*: run 'mockint models prepare tiny.en --force'",
     ):
         models.load_whisper("tiny.en")
+
+
+@pytest.mark.parametrize("damage", ["bytes changed", "truncated"])
+def test_models_lists_a_damaged_checkpoint_as_damaged_with_the_fix(
+    damage: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`mockint models` said "ready" for a checkpoint that loading then refused."""
+    from click.testing import CliRunner
+
+    from mockint.cli.main import cli
+
+    monkeypatch.setattr(config, "shipped_models_dir", lambda: None)
+    out = models.prepare("tiny.en")
+    first = CliRunner().invoke(cli, ["models"])
+    assert first.exit_code == 0 and first.output.startswith("tiny.en  ")
+    assert first.output.splitlines()[0].split()[2] == "ready"
+    with open(out, "r+b") as f:
+        if damage == "truncated":
+            f.truncate(out.stat().st_size - 1000)
+        else:
+            f.seek(-100, 2)
+            f.write(b"\0" * 10)
+    r = CliRunner().invoke(cli, ["models"])
+    assert r.exit_code == 0
+    lines = r.output.splitlines()
+    assert lines[0].split()[2] == "damaged"
+    why = "size" if damage == "truncated" else "sha256"
+    assert lines[2].strip() == (
+        f"damaged ({why} differs from the one recorded): run 'mockint models prepare "
+        "tiny.en --force'"
+    )
+    assert "damaged" not in "\n".join(lines[3:])  # only that model
+    models.prepare("tiny.en", progress=None)  # the fix it names (a checkpoint that does
+    assert CliRunner().invoke(cli, ["models"]).output.splitlines()[0].split()[2] == "ready"
+
+
+def test_models_hashes_an_unchanged_file_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hundreds of MB hashed at every `mockint models`: a file whose size and times are
+    as when it was hashed is not hashed again."""
+    from click.testing import CliRunner
+
+    from mockint.cli.main import cli
+
+    CliRunner().invoke(cli, ["models"])
+    hashed: list[Path] = []
+    real = models.sha256_file
+    monkeypatch.setattr(models, "sha256_file", lambda p: hashed.append(p) or real(p))
+    r = CliRunner().invoke(cli, ["models"])
+    assert r.exit_code == 0 and "ready" in r.output and hashed == []
 
 
 def test_unprepared_model_says_how_to_fix(monkeypatch: pytest.MonkeyPatch) -> None:

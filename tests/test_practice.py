@@ -389,6 +389,52 @@ def test_ctrl_c_while_a_recording_is_heard_ends_the_phrase_at_work_and_hears_no_
     assert t.active == 0 and 0 < len(t.calls) < 12
 
 
+def test_a_second_ctrl_c_while_hearing_is_cancelled_still_waits_for_the_phrase_at_work() -> None:
+    """The first Ctrl-C waits for the phrase being heard; a second one, pressed while
+    it waited, ended the wait: the process ended with the model still decoding (SIGABRT,
+    status 134). Now it is raised once that phrase is done."""
+    import signal
+    import threading
+    import time
+
+    from mockint.hearing.listen import PhraseTranscriber
+
+    release = threading.Event()
+
+    class Held(FakeTranscriber):
+        def __init__(self) -> None:
+            super().__init__()
+            self.started, self.active = threading.Event(), 0
+
+        def transcribe(
+            self, audio: np.ndarray, hints: object = None, voiced: object = None
+        ) -> Transcript:
+            self.active += 1
+            self.started.set()
+            release.wait(10)
+            time.sleep(0.2)  # still at work when the second Ctrl-C's wait would end
+            self.active -= 1
+            return super().transcribe(audio, hints, voiced)
+
+    t = Held()
+    pt = PhraseTranscriber(t)
+    pt.submit(np.full(8000, 0.1, np.float32), 0.0)
+    assert t.started.wait(10)
+    main = threading.main_thread().ident
+    assert main is not None and threading.get_ident() == main
+
+    def second_ctrl_c() -> None:
+        time.sleep(0.2)  # while cancel() waits
+        signal.pthread_kill(main, signal.SIGINT)
+        time.sleep(0.2)
+        release.set()
+
+    threading.Thread(target=second_ctrl_c, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        pt.cancel()
+    assert t.active == 0  # the phrase at work was done before the Ctrl-C was raised
+
+
 # --- the loop -------------------------------------------------------------------------------
 
 

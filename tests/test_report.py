@@ -269,6 +269,30 @@ def test_bank_list_due(home: Path, resume_bank: Bank) -> None:
     assert next(x for x in d if x["id"] == "Q152")["last_score"] == 50.0
 
 
+@pytest.mark.parametrize("opened", [True, False])
+def test_report_open_says_so_when_no_browser_opens_it(
+    opened: bool, tmp_path: Path, home: Path, resume_bank: Bank, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # with no browser (a server, a container), --open did nothing and said nothing
+    import webbrowser
+
+    fill(home, resume_bank)
+    asked: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: asked.append(url) or opened)
+    out = tmp_path / "r.html"
+    r = run("report", "--format", "html", "-o", str(out), "--open")
+    assert r.exit_code == 0 and out.is_file()  # type: ignore[attr-defined]
+    assert asked == [out.resolve().as_uri()]
+    said = r.stderr.splitlines()  # type: ignore[attr-defined]
+    assert said[0] == f"Wrote {out}"
+    if opened:
+        assert said == [f"Wrote {out}"]
+    else:
+        assert said[1:] == [
+            f"Warning: no browser could be opened: open {out.resolve()} in one yourself"
+        ]
+
+
 def test_export_import_round_trip_and_damaged_archive(
     tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch, resume_bank: Bank
 ) -> None:

@@ -417,6 +417,58 @@ def test_ctrl_c_while_recordings_are_copied_leaves_no_folder_behind(
         assert s.attempts() == []
 
 
+def test_an_import_killed_outright_leaves_no_recording_in_place(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SIGKILL runs no clean-up: each recording was renamed into place as it was copied,
+    # so a kill mid-copy left complete recordings with no answer (55 of 60 in a try)
+    from mockint.storage import archive, merge
+
+    with_recordings(home, 3)
+    good = exported(tmp_path)
+    real_copy, calls = archive._copy, []
+
+    def copy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 4:  # the database, two recordings, then killed
+            raise KeyboardInterrupt
+        return real_copy(*args, **kwargs)
+
+    monkeypatch.setattr(archive, "_copy", copy)
+    monkeypatch.setattr(merge, "_remove", lambda *a: None)  # killed: no clean-up
+    other = tmp_path / "other"
+    monkeypatch.setenv("MOCKINT_HOME", str(other))
+    assert run("import", str(good)).exit_code != 0
+    left = [p.name for p in (other / "recordings").rglob("*") if p.is_file()]
+    assert left and all(n.startswith(".") and n.endswith(".part") for n in left), left
+
+
+def test_the_next_import_removes_what_a_killed_import_left_not_a_running_ones(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_recordings(home, 1)
+    good = exported(tmp_path)
+    other = tmp_path / "other"
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    running = subprocess.Popen(["sleep", "60"])
+    try:
+        folder = other / "recordings" / "imported" / "earlier" / "2026-11-03"
+        folder.mkdir(parents=True)
+        left = [folder / f".a0.flac.{dead.pid}.part", other / f".import-{dead.pid}-abc"]
+        kept = [folder / f".a1.flac.{running.pid}.part", other / f".import-{running.pid}-abc"]
+        for p in (left[0], kept[0]):
+            p.write_bytes(b"part of a recording")
+        for p in (left[1], kept[1]):
+            p.mkdir()
+        monkeypatch.setenv("MOCKINT_HOME", str(other))
+        assert run("import", str(good)).exit_code == 0
+        assert not any(p.exists() for p in left) and all(p.exists() for p in kept)
+    finally:
+        running.kill()
+        running.wait()
+
+
 @pytest.mark.parametrize("where", ["the store closes", "the temp copy is removed"])
 def test_ctrl_c_after_the_import_committed_reports_the_import(
     where: str, tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
@@ -875,6 +927,29 @@ def test_concurrent_imports_of_an_old_archive_add_each_answer_once(tmp_path: Pat
 
 
 # --- kept-aside answers and planted recordings ----------------------------------------------------
+
+
+def test_a_link_planted_as_an_imported_recordings_partial_copy_is_not_written_through(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a recording is copied to a partial file beside its place, then renamed: that file
+    # was opened by a name known in advance, following a link planted there
+    with_recordings(home, 1)
+    good = exported(tmp_path)
+    outside = tmp_path / "notes.txt"
+    outside.write_text("mine")
+    other = tmp_path / "other"
+    folder = other / "recordings" / "imported" / "good" / "2026-11-03"
+    folder.mkdir(parents=True)
+    for name in (".a0.flac.part", f".a0.flac.{os.getpid()}.part"):
+        (folder / name).symlink_to(outside)
+    monkeypatch.setenv("MOCKINT_HOME", str(other))
+    assert run("import", str(good)).exit_code == 0
+    assert outside.read_text() == "mine"
+    with Store(other / "mockint.db") as s:
+        (a,) = s.attempts()
+    original = home / "recordings" / "2026-11-03" / "a0.flac"
+    assert a.audio_path and Path(a.audio_path).read_bytes() == original.read_bytes()
 
 
 def test_kept_answers_live_in_the_data_directory_never_in_a_shared_temp_dir(
@@ -1520,7 +1595,18 @@ def test_review_selects_only_the_columns_it_lists_and_counts_in_sql(
 
 @pytest.mark.parametrize(
     "edit",
-    ["score = 'abc'", "graded_at = 'garbage'", "models = '5'", """models = '{"a": 5}'"""],
+    [
+        "score = 'abc'",
+        "graded_at = 'garbage'",
+        "models = '5'",
+        """models = '{"a": 5}'""",
+        "key_points = '[5]'",
+        "words = '[5]'",
+        "notes = '[5]'",
+        """key_points = '[{"status": "missed"}]'""",
+        """words = '[{"text": "a", "start": "x", "end": 1}]'""",
+        """delivery = '{"wpm": "fast"}'""",
+    ],
 )
 def test_a_row_edited_by_hand_is_one_error_in_every_reader_not_a_traceback(
     edit: str, home: Path, resume_bank

@@ -6,6 +6,7 @@ import errno
 import io
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -157,8 +158,9 @@ def grade(
         raise click.UsageError("give exactly one of --audio FILE or --text TEXT")
     b = load_bank(bank_name)
     q = question(b, qid)
+    samples = None
     if audio is not None:
-        result = _assess_audio(b, q, audio, save, _transcriber(model, threads, engine))
+        samples, result = _assess_audio(b, q, audio, _transcriber(model, threads, engine))
     else:
         why = typed_unfit(text or "")
         if why:
@@ -167,7 +169,11 @@ def grade(
     attempt_id = None
     try:
         if save:
-            attempt_id = save_to(config.paths().db, config.paths().pending, result)
+            kept = None  # the recording is kept once heard, so a Ctrl-C before leaves none
+            if audio is not None:
+                kept = Path(_keep(samples, q.id, audio))
+                result = replace(result, audio_path=str(kept))
+            attempt_id = save_to(config.paths().db, config.paths().pending, result, kept)
     finally:  # the result is shown even when the store cannot take it
         if as_json:
             emit_json({**result.to_dict(), "attempt_id": attempt_id})
@@ -177,19 +183,17 @@ def grade(
         click.echo(f"\nSaved as attempt {attempt_id}.")
 
 
-def _assess_audio(b: Any, q: Any, audio: Path, save: bool, transcriber: Any) -> Any:
-    """Transcribe a recorded answer (leaning toward its question's terms) and grade it;
-    with ``save``, keep a copy of the recording in the data directory."""
+def _assess_audio(b: Any, q: Any, audio: Path, transcriber: Any) -> tuple[Any, Any]:
+    """A recorded answer's samples, and its assessment: transcribed (leaning toward its
+    question's terms) and graded."""
     from mockint.hearing.vocabulary import bank_terms, bank_words, hints_for
     from mockint.rehearsal import offline
     from mockint.sound.audio import load_audio
 
     samples = load_audio(audio)
     assessor = offline.assessor(status, transcriber)
-    kept = _keep(samples, q.id, audio) if save else str(audio)
-    return assessor.assess_audio(
-        b.name, q, samples, kept, hints_for(q, bank_terms(b), bank_words(b))
-    )
+    hints = hints_for(q, bank_terms(b), bank_words(b))
+    return samples, assessor.assess_audio(b.name, q, samples, str(audio), hints)
 
 
 def _keep(samples: Any, question_id: str, audio: Path) -> str:
@@ -209,16 +213,15 @@ def _saved(store: Any, r: Any) -> dict[str, Any]:
     """A batch line's result, stored with a copy of its recording (the path as typed in the
     batch, relative to the batch, was stored: read back inside the data directory, the
     recording was lost to review, export and the report)."""
-    from dataclasses import replace
-
     from mockint.grading.assess import save as save_attempt
     from mockint.sound.audio import load_audio
 
-    a = r.assessment
+    a, kept = r.assessment, None
     if a.audio_path is not None:
         audio = Path(a.audio_path)
-        a = replace(a, audio_path=_keep(load_audio(audio), a.question.id, audio))
-    attempt_id = save_attempt(store, a, pending=config.paths().pending)
+        kept = Path(_keep(load_audio(audio), a.question.id, audio))
+        a = replace(a, audio_path=str(kept))
+    attempt_id = save_attempt(store, a, pending=config.paths().pending, recording=kept)
     return {**replace(r, assessment=a).to_dict(), "attempt_id": attempt_id}
 
 
@@ -271,6 +274,8 @@ def _grade_batch(
                     result = r.to_dict()
                 failed += r.error is not None
                 _print_line(result, as_json)
+                if store is not None and r.assessment is not None and r.adhoc:
+                    status(f"Warning: line {r.line}: {UNSTORED}")
     finally:
         if stdin:
             source.detach()  # standard input stays open
@@ -280,6 +285,14 @@ def _grade_batch(
             store.close()
     if failed:
         raise click.ClickException(f"{name}: {failed} of the lines failed (see their errors)")
+
+
+# why --save passes over a line graded against its own reference (the history lists answers
+# by bank and question: a line's question is no question a later session can ask again)
+UNSTORED = (
+    "graded, not stored: its question is in no bank "
+    "(give 'question': a bank question's id to store it)"
+)
 
 
 def _folder(path: Path, stdin: bool) -> Path | None:

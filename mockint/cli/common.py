@@ -14,7 +14,7 @@ import click
 from mockint import config
 from mockint.bank import Bank, Question
 from mockint.errors import BankError
-from mockint.terminal import json_safe
+from mockint.terminal import json_safe, one_line
 
 
 class OutputPath(click.Path):
@@ -204,6 +204,20 @@ threads_option = click.option(
 def status(msg: str) -> None:
     """Progress for the person at the terminal: stderr, so --json output stays clean."""
     click.echo(msg, err=True)
+
+
+def open_page(page: Path) -> None:
+    """Open a written page in the browser, or say on stderr that none could (a server, a
+    container: webbrowser says False, and nothing was said)."""
+    import webbrowser
+
+    try:
+        opened = webbrowser.open(page.resolve().as_uri())
+    except webbrowser.Error:
+        opened = False
+    if not opened:
+        where = one_line(str(page.resolve()))
+        status(f"Warning: no browser could be opened: open {where} in one yourself")
 
 
 def emit_json(data: Any) -> None:

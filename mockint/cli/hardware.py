@@ -26,6 +26,8 @@ def models(ctx: click.Context) -> None:
         click.echo(f"{s.name:<18} {s.kind:<9} {s.status:<16} {size:>7}  {sha:<12}  {s.source}")
         if s.path:
             click.echo(f"{'':<18} {one_line(str(s.path))}")
+        if s.fix:
+            click.echo(f"{'':<18} {one_line(s.fix)}")
 
 
 @models.command(name="prepare")

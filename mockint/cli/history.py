@@ -24,6 +24,7 @@ from mockint.cli.common import (
     device,
     edit_text,
     mode_option,
+    open_page,
     open_store,
     output_device_option,
     pick_bank,
@@ -143,9 +144,7 @@ def _write_report(rep: Any, fmt: str, output: Path, embed_audio: bool, open_: bo
             err=True,
         )
     if open_:
-        import webbrowser
-
-        webbrowser.open(output.resolve().as_uri())
+        open_page(output)
 
 
 class _Recordings:

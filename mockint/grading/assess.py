@@ -281,11 +281,13 @@ def save(
     status: str = "complete",
     pending: Path | None = None,
     mode: str = "practice",
+    recording: Path | None = None,
 ) -> int:
     """Store an assessment as one attempt (its own transaction); return the attempt id.
 
     If the store cannot take it and ``pending`` is given, the attempt is kept there
-    as JSON and the StoreError says where.
+    as JSON and the StoreError says where. ``recording``, kept for this answer alone, is
+    removed if the save is interrupted (Ctrl-C) before the answer is stored.
     """
     attempt = to_attempt(a, session_id, status, mode)
     try:
@@ -294,6 +296,9 @@ def save(
         if pending is None:
             raise
         raise StoreError(kept_aside(e, attempt, pending)) from None
+    except BaseException:
+        _unkeep(store.path, attempt.uid, recording)
+        raise
 
 
 def from_attempt(a: Attempt, question: Question) -> Assessment:
@@ -375,9 +380,10 @@ def undo_corrections(
     return fixed
 
 
-def save_to(db: Path, pending: Path, a: Assessment) -> int:
+def save_to(db: Path, pending: Path, a: Assessment, recording: Path | None = None) -> int:
     """Open the store, bring in answers kept earlier, store this one; keep it aside if the
-    store cannot take it (the StoreError says where)."""
+    store cannot take it (the StoreError says where). ``recording``, kept for this answer
+    alone, is removed if the save is interrupted (Ctrl-C) before the answer is stored."""
     attempt = to_attempt(a)
     try:
         with Store(db) as store:
@@ -385,6 +391,25 @@ def save_to(db: Path, pending: Path, a: Assessment) -> int:
             return store.add_attempt(attempt)
     except StoreError as e:
         raise StoreError(kept_aside(e, attempt, pending)) from None
+    except BaseException:
+        _unkeep(db, attempt.uid, recording)
+        raise
+
+
+def _unkeep(db: Path, uid: str, recording: Path | None) -> None:
+    """Remove the recording of an answer whose save was interrupted, unless the answer was
+    stored all the same (the Ctrl-C came after its commit) or that cannot be told: a
+    recording without its answer is an orphan, an answer without its recording is lost."""
+    if recording is None:
+        return
+    try:
+        with Store(db, readonly=True) as s:
+            if s.has_uid(uid):
+                return
+    except (StoreError, OSError):
+        if db.exists():
+            return
+    recording.unlink(missing_ok=True)
 
 
 def kept_aside(e: StoreError, attempt: Attempt, pending: Path) -> str:

@@ -300,10 +300,21 @@ class PhraseTranscriber:
 
     def cancel(self, timeout: float | None = None) -> None:
         """Transcribe nothing more, and wait for the phrase being transcribed (if any): a
-        process that ends (Ctrl-C) while a model is at work on another thread crashes."""
+        process that ends (Ctrl-C) while a model is at work on another thread crashes. A
+        Ctrl-C while waiting (the user pressing again) is raised once the wait is over."""
         self._cancelled = True
         self._q.put(None)
-        self._done.wait(timeout)
+        end = None if timeout is None else time.monotonic() + timeout
+        pressed = False
+        while True:
+            try:
+                left = None if end is None else max(0.0, end - time.monotonic())
+                if self._done.wait(left) or left == 0.0:
+                    break
+            except KeyboardInterrupt:
+                pressed = True
+        if pressed:
+            raise KeyboardInterrupt
 
 
 class Listener:

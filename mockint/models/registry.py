@@ -13,7 +13,6 @@ import hashlib
 import importlib.util
 import io
 import json
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 from mockint import config
 from mockint.errors import ModelError
 from mockint.models.ct2 import Joined, convert_ct2, read_ct2, save_checkpoint
+from mockint.models.verify import Hashes
 
 __all__ = [
     "DEFAULT_WHISPER",
@@ -170,7 +170,13 @@ class ModelStatus:
     path: Path | None
     size: int | None
     sha256: str | None
-    status: str  # "ready", "not prepared", "package missing", "hash mismatch"
+    status: str  # "ready", "not prepared", "package missing", "damaged"
+    # what is damaged and the fix (None unless damaged)
+    fix: str | None = None
+
+
+# in the data directory's cache/: model files' hashes while they are unchanged
+HASH_CACHE = "model-hashes.json"
 
 
 def models_dirs() -> list[Path]:
@@ -254,8 +260,10 @@ def prepare(name: str, dest: Path | None = None, progress: Progress | None = Non
         "source": " + ".join(src.packages),
         "source_sha256": h.hexdigest(),
     }
-    dest.mkdir(parents=True, exist_ok=True)
-    (dest / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    # a link planted at the manifest is replaced, never written through
+    config.write_atomic(
+        dest / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n", follow=False
+    )
     say(f"{name}: wrote {out} (sha256 {digest[:12]}…)")
     return out
 
@@ -324,8 +332,8 @@ def _join_ct2(src: WhisperSource, dest: Path, say: Progress) -> None:
                 f"{parts[0]}: the joined weights do not match their sha256: reinstall "
                 f"{' '.join(src.packages)}"
             )
-    for extra in ("config.json", "tokenizer.json", "vocabulary.txt"):
-        shutil.copy2(parts[0].parent / extra, folder / extra)
+    for extra in ("config.json", "tokenizer.json", "vocabulary.txt"):  # (copy2 follows a link)
+        config.write_atomic(folder / extra, (parts[0].parent / extra).read_bytes(), follow=False)
 
 
 def ct2_model_dir(name: str) -> tuple[Path, str]:
@@ -402,28 +410,62 @@ def _check_packaged(path: Path, sha256: str, package: str) -> None:
 
 
 def statuses() -> list[ModelStatus]:
-    """The state of every model mockint knows."""
-    out = []
-    for name, src in WHISPER_MODELS.items():
-        try:
-            path, sha = find_checkpoint(name)
-            size: int | None = path.stat().st_size
-            status = "ready"
-        except ModelError:
-            path, sha, size = None, None, None
-            try:
-                _source_paths(src)
-                status = "not prepared"
-            except ModelError:
-                status = "package missing"
-        out.append(ModelStatus(name, "whisper", " + ".join(src.packages), path, size, sha, status))
-    out.extend(_packaged_status(m) for m in (EMBEDDER, SILERO, PIPER_VOICE))
+    """The state of every model mockint knows: a file whose size or sha256 is not the one
+    recorded is "damaged", with the fix (hashes are cached while a file is unchanged)."""
+    hashes = Hashes(config.paths().home / "cache" / HASH_CACHE, sha256_file)
+    out = [_whisper_status(name, src, hashes) for name, src in WHISPER_MODELS.items()]
+    out.extend(_packaged_status(m, hashes) for m in (EMBEDDER, SILERO, PIPER_VOICE))
+    hashes.save()
     return out
 
 
-def _packaged_status(m: PackagedModel) -> ModelStatus:
+def _whisper_status(name: str, src: WhisperSource, hashes: Hashes) -> ModelStatus:
+    """A Whisper model's checkpoint (the openai engine's) checked against its manifest, and
+    its CTranslate2 weights (the default engine's) against the packages' hash."""
+    source = " + ".join(src.packages)
+    try:
+        path, sha = find_checkpoint(name)
+    except ModelError:
+        try:
+            _source_paths(src)
+            status = "not prepared"
+        except ModelError:
+            status = "package missing"
+        return ModelStatus(name, "whisper", source, None, None, None, status)
+    size = path.stat().st_size
+    entry = next((_read_manifest(d).get(name) for d in models_dirs() if path.parent == d), None)
+    recorded = entry.get("size") if isinstance(entry, dict) else None
+    prepare = f"run 'mockint models prepare {name} --force'"
+    why = hashes.differs(path, sha, recorded if isinstance(recorded, int) else None)
+    fix = f"damaged ({why} differs from the one recorded): {prepare}" if why else None
+    ct2 = _ct2_weights(name, src)
+    if fix is None and ct2 is not None and hashes.differs(ct2, src.source_sha256):
+        joined = ct2.parent.name == f"ct2-{name}"
+        how = prepare if joined else f"reinstall {source}"
+        fix = f"damaged (the CTranslate2 weights {ct2} are not the ones shipped): {how}"
+    status = "damaged" if fix else "ready"
+    return ModelStatus(name, "whisper", source, path, size, sha, status, fix)
+
+
+def _ct2_weights(name: str, src: WhisperSource) -> Path | None:
+    """The CTranslate2 model.bin the default engine loads for ``name``, if it is there (a
+    model shipped in one part is read in its package; one in parts, joined by prepare)."""
+    try:
+        parts = _source_paths(src)
+    except ModelError:
+        return None
+    if len(parts) == 1:
+        return parts[0]
+    joined = (d / f"ct2-{name}" / "model.bin" for d in models_dirs())
+    return next((p for p in joined if p.is_file()), None)
+
+
+def _packaged_status(m: PackagedModel, hashes: Hashes) -> ModelStatus:
     p = package_file(*m.file)
     if p is None:
         return ModelStatus(m.name, m.kind, m.package, None, None, None, "package missing")
-    status = "ready" if sha256_file(p) == m.sha256 else "hash mismatch"
-    return ModelStatus(m.name, m.kind, m.package, p, p.stat().st_size, m.sha256, status)
+    fix = None
+    if hashes.differs(p, m.sha256):
+        fix = f"damaged (sha256 differs from the one shipped): reinstall {m.package}"
+    status = "damaged" if fix else "ready"
+    return ModelStatus(m.name, m.kind, m.package, p, p.stat().st_size, m.sha256, status, fix)

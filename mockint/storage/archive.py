@@ -378,9 +378,10 @@ def _scratch(home: Path) -> tempfile.TemporaryDirectory[str]:
 
 
 def clean_stale_imports(home: Path) -> list[Path]:
-    """Remove the temp copies in ``home`` left by imports that were killed (their process
-    is gone, or the copy is over a day old). The paths removed."""
-    return scratch.clean_stale(home, SCRATCH)
+    """Remove the temp copies in ``home``, and the partial copies of recordings, left by
+    imports that were killed (their process is gone, or the copy is over a day old: a
+    concurrent import's are its own). The paths removed."""
+    return scratch.clean_stale(home, SCRATCH) + merge.clean_partial(home / "recordings")
 
 
 def _slug(stem: str) -> str:

@@ -21,13 +21,18 @@ from pathlib import Path
 from typing import Any
 
 from mockint.limits import kind_of
-from mockint.storage.queries import named_objects
+from mockint.storage.queries import (
+    delivery_shaped,
+    named_objects,
+    number,
+    point_shaped,
+    word_shaped,
+)
 from mockint.storage.recordings import gone, moved, resolve, to_stored
 from mockint.storage.store import MODES, Attempt, Store, new_uid, now
 from mockint.storage.untrusted import MAX_DEPTH, MAX_JSON_VALUES, json_values, unfit
 
 STATUSES = ("complete", "interrupted")
-KEY_POINT_STATUSES = ("covered", "partly covered", "missed")
 _TEXT_LIMIT = 200_000  # characters of a transcript (about 8 hours of speech)
 _NAME_LIMIT = 500  # characters of an id, a bank, a category, a time, a path
 
@@ -39,35 +44,16 @@ def attempt_from_data(d: Any) -> Attempt:
         raise ValueError("not an object")
     _s = functools.partial(_text, d)
     key_points = _list(d, "key_points", 500)
-    for k in key_points:
-        numbers = ("strength", "recall", "similarity")
-        if not (
-            isinstance(k, dict)
-            and isinstance(k.get("text"), str)
-            and k.get("status", "missed") in KEY_POINT_STATUSES
-            and isinstance(k.get("match", ""), str)
-            and all(_num(k.get(f, 0)) for f in numbers)
-        ):
-            raise ValueError("key_points: each must have a text, a known status and numbers")
+    if not all(map(point_shaped, key_points)):
+        raise ValueError("key_points: each must have a text, a known status and numbers")
     words = _list(d, "words", 200_000)
-    if not all(
-        isinstance(w, dict)
-        and isinstance(w.get("text"), str)
-        and _num(w.get("start"))
-        and _num(w.get("end"))
-        for w in words
-    ):
+    if not all(map(word_shaped, words)):
         raise ValueError("words: each must have a text, a start and an end")
     models = d.get("models", {})
     if not named_objects(models):
         raise ValueError("models: must map names to objects")
     delivery = d.get("delivery")
-    if delivery is not None and not (
-        isinstance(delivery, dict)
-        and all(_num(delivery.get(f, 0)) for f in ("wpm", "fillers", "seconds", "words"))
-        and isinstance(delivery.get("long_pauses", []), list)
-        and isinstance(delivery.get("flags", []), list)
-    ):
+    if delivery is not None and not delivery_shaped(delivery):
         raise ValueError("delivery: must hold numbers (wpm, fillers, seconds, words)")
     notes = _list(d, "notes", 50)
     if not all(isinstance(n, str) and len(n) <= _NAME_LIMIT for n in notes):
@@ -75,11 +61,11 @@ def attempt_from_data(d: Any) -> Attempt:
     score: Any = d.get("score")
     coverage: Any = d.get("coverage", 0.0)
     duration: Any = d.get("duration")
-    if not (_num(score) and 0 <= float(score) <= 100):
+    if not (number(score) and 0 <= float(score) <= 100):
         raise ValueError(f"score {score!r}: must be a number from 0 to 100")
-    if not (_num(coverage) and -10 <= float(coverage) <= 10):
+    if not (number(coverage) and -10 <= float(coverage) <= 10):
         raise ValueError(f"coverage {coverage!r}: must be a number")
-    if duration is not None and not (_num(duration) and 0 <= float(duration) <= 86_400):
+    if duration is not None and not (number(duration) and 0 <= float(duration) <= 86_400):
         raise ValueError(f"duration {duration!r}: must be seconds")
     sid, aid = d.get("session_id"), d.get("id")
     if not all(x is None or (isinstance(x, int) and not isinstance(x, bool)) for x in (sid, aid)):
@@ -122,10 +108,6 @@ def attempt_from_data(d: Any) -> Attempt:
         heard=heard,
         mode=mode,
     )
-
-
-def _num(x: Any) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
 
 def _text(d: dict[str, Any], key: str, default: str | None = None, limit: int = _NAME_LIMIT) -> str:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import filecmp
+import os
+import re
 import shutil
 import sqlite3
 from collections.abc import Callable, Container, Iterator
@@ -23,6 +25,7 @@ from typing import IO, Any
 
 from mockint.config import Paths
 from mockint.errors import ArchiveError
+from mockint.storage import scratch
 from mockint.storage.intake import attempt_from_data, stored_time, strict_json
 from mockint.storage.store import Attempt, Store
 from mockint.storage.untrusted import MAX_JSON_VALUES, Guarded, Unsafe, json_values, unfit
@@ -127,34 +130,74 @@ def _remove(copied: list[Path], dest_dir: Path) -> None:
 
 
 def _recording(
-    name: str | None, dest_dir: Path, home: Path, fetch: Fetch, copied: list[Path]
+    name: str | None,
+    dest_dir: Path,
+    home: Path,
+    fetch: Fetch,
+    copied: list[Path],
+    placed: dict[Path, Path],
 ) -> str | None:
     """Where an answer's recording (the archive's entry ``name``) is kept here: a file of
     that name (or that name numbered: ``a-2.flac``) holding the same bytes, or a new copy
-    under the first free one (each copy noted in ``copied``). A file was once reused by
-    its name alone: another archive's recording of that name stood in for this one, whose
-    own audio was dropped."""
+    under the first free one. A file was once reused by its name alone: another archive's
+    recording of that name stood in for this one, whose own audio was dropped. A new copy
+    stays at its partial name (noted in ``copied``), its place noted in ``placed``, until
+    :func:`_place` renames every copy at once, as the import commits: one killed while
+    copying (no clean-up runs) left complete recordings of answers never stored."""
     if name is None:
         return None
     out = dest_dir / name.removeprefix("recordings/")
     if not out.resolve().is_relative_to(home):  # checked names; and yet
         raise ArchiveError(f"{name}: outside the data directory")
     out.parent.mkdir(parents=True, exist_ok=True)
-    part = out.with_name(f".{out.name}.part")  # imports run one at a time (the store's lock)
+    part = partial(out)
     copied.append(part)
-    with open(part, "wb") as f:
+    with _created(part) as f:
         fetch(name, f)
     here, n = out, 1
-    while here.is_symlink() or here.exists():
-        if here.is_file() and not here.is_symlink() and filecmp.cmp(here, part, shallow=False):
+    while here in placed or here.is_symlink() or here.exists():
+        there = placed.get(here, here)  # a copy of this import, or a file here before
+        if there.is_file() and not there.is_symlink() and filecmp.cmp(there, part, False):
             part.unlink()
             copied.remove(part)
             return str(here)
         n += 1
         here = out.with_stem(f"{out.stem}-{n}")
-    part.rename(here)
-    copied[copied.index(part)] = here
+    placed[here] = part
     return str(here)
+
+
+def _place(placed: dict[Path, Path], copied: list[Path]) -> None:
+    """Rename this import's copies into their places (each noted in ``copied``)."""
+    for here, part in placed.items():
+        part.rename(here)
+        copied.append(here)
+
+
+PART = ".part"
+# a partial copy's name: its recording's, and the id of the process copying it
+PARTIAL = re.compile(rf"^\..+\.(\d+){re.escape(PART)}$")
+
+
+def clean_partial(recordings: Path) -> list[Path]:
+    """Remove the partial copies in ``recordings/imported`` that imports killed outright
+    left (their process gone, or over a day old: a running import's are its own)."""
+    return scratch.clean_stale_files(recordings / "imported", PARTIAL)
+
+
+def partial(out: Path) -> Path:
+    """Where this process copies a recording bound for ``out`` before it is renamed there
+    (named after the process: the next import removes one whose process is gone)."""
+    return out.with_name(f".{out.name}.{os.getpid()}{PART}")
+
+
+def _created(part: Path) -> IO[bytes]:
+    """``part`` made anew for writing: whatever is there (a link planted at the name, a
+    copy left by a killed import) is removed, never followed."""
+    with contextlib.suppress(FileNotFoundError):
+        part.unlink()
+    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
+    return os.fdopen(fd, "wb")
 
 
 def merge(
@@ -172,6 +215,7 @@ def merge(
     the store closes) leaves the caller what was stored."""
     home = paths.home.resolve()
     copied: list[Path] = []
+    placed: dict[Path, Path] = {}
     added = dupes = recs = kept = 0
     with Store(paths.db) as ours:
         try:
@@ -192,12 +236,13 @@ def merge(
                     if _here(ours, a, version):
                         dupes += 1
                         continue
-                    audio = _recording(a.audio_path, dest_dir, home, fetch, copied)
+                    audio = _recording(a.audio_path, dest_dir, home, fetch, copied, placed)
                     recs += audio is not None
                     sid = _session_here(ours, a.session_id)
                     ours.insert_attempt(replace(a, audio_path=audio, session_id=sid, id=None))
                     added += 1
                 kept = _end(ours)
+                _place(placed, copied)
             done.append(ImportResult(added, dupes, kept, recs))
         except BaseException as e:
             # Ctrl-C while COMMIT runs (seconds for a large archive) arrives once it has

@@ -12,8 +12,9 @@ columns a report selects by), never parsing an answer's JSON.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -104,14 +105,83 @@ ROW_TYPES: dict[str, type | tuple[type, ...]] = {
 
 
 def check_row(d: dict[str, Any]) -> None:
-    """ValueError where a decoded row's field is not of its kind (times are read as text:
-    what a time holds is shown as it is)."""
+    """ValueError where a decoded row's field is not of its kind, or holds an element
+    that is not (times are read as text: what a time holds is shown as it is)."""
     for k, kind in ROW_TYPES.items():
         v = d.get(k)
         if v is not None and (not isinstance(v, kind) or isinstance(v, bool)):
             raise ValueError(f"{k} of answer {d.get('id')} is {type(v).__name__}")
     if not named_objects(d.get("models") or {}):
         raise ValueError(f"models of answer {d.get('id')} are not objects")
+    for k, shaped in ROW_ELEMENTS.items():
+        if not all(shaped(e) for e in d.get(k) or ()):
+            raise ValueError(f"{k} of answer {d.get('id')} hold an element of the wrong kind")
+    if d.get("delivery") is not None and not delivery_shaped(d["delivery"]):
+        raise ValueError(f"delivery of answer {d.get('id')} is not figures")
+
+
+KEY_POINT_STATUSES = ("covered", "partly covered", "missed")
+
+
+def number(x: Any) -> bool:
+    """Whether ``x`` is a finite int or float (a bool is no number)."""
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def point_shaped(k: Any) -> bool:
+    """Whether a key point is as mockint stores one: a text, a known status, numbers."""
+    return (
+        isinstance(k, dict)
+        and isinstance(k.get("text"), str)
+        and k.get("status", "missed") in KEY_POINT_STATUSES
+        and isinstance(k.get("match", ""), str)
+        and all(number(k.get(f, 0)) for f in ("strength", "recall", "similarity"))
+    )
+
+
+def word_shaped(w: Any) -> bool:
+    """Whether a word is as mockint stores one: a text, its times, a probability."""
+    return (
+        isinstance(w, dict)
+        and isinstance(w.get("text"), str)
+        and number(w.get("start"))
+        and number(w.get("end"))
+        and number(w.get("probability", 1.0))
+        and isinstance(w.get("heard", ""), str | None)
+    )
+
+
+def delivery_shaped(d: Any) -> bool:
+    """Whether a delivery is as mockint stores one: its figures numbers, its pauses times,
+    its flags text."""
+    if not isinstance(d, dict):
+        return False
+    figures = ("wpm", "fillers", "seconds", "words", "fillers_per_minute")
+    fillers, pauses, flags = d.get("filler_words", {}), d.get("long_pauses", []), d.get("flags", [])
+    target = d.get("target_seconds")
+    return (
+        all(number(d.get(f, 0)) for f in figures)
+        and isinstance(fillers, dict)
+        and all(map(number, fillers.values()))
+        and isinstance(pauses, list)
+        and all(
+            isinstance(p, dict) and number(p.get("at")) and number(p.get("seconds")) for p in pauses
+        )
+        and isinstance(flags, list)
+        and all(isinstance(f, str) for f in flags)
+        and (
+            target is None
+            or (isinstance(target, list) and len(target) == 2 and all(map(number, target)))
+        )
+    )
+
+
+# what each element of a row's lists must be, as mockint writes them
+ROW_ELEMENTS: dict[str, Callable[[Any], bool]] = {
+    "key_points": point_shaped,
+    "words": word_shaped,
+    "notes": lambda n: isinstance(n, str),
+}
 
 
 def _checked(row: tuple[Any, ...], score: int, at: int, timed: bool) -> tuple[Any, ...]:
@@ -221,7 +291,11 @@ def notes(db: sqlite3.Connection, ids: list[int]) -> dict[int, list[str]]:
     """The notes (why a score was lowered) of a few answers."""
     marks = ", ".join("?" for _ in ids)
     rows = db.execute(f"SELECT id, notes FROM attempts WHERE id IN ({marks})", ids).fetchall()
-    return {int(i): list(json.loads(n or "[]")) for i, n in rows}
+    found = {int(i): json.loads(n or "[]") for i, n in rows}
+    for i, n in found.items():
+        if not (isinstance(n, list) and all(isinstance(x, str) for x in n)):
+            raise sqlite3.DatabaseError(f"malformed row: notes of answer {i}")
+    return found
 
 
 def corrected(db: sqlite3.Connection, sel: Selection, latest: int) -> tuple[int, int, list[int]]:

@@ -3,6 +3,7 @@ process killed outright (no clean-up ran) is removed by the next that looks."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -48,6 +49,29 @@ def clean_stale(folder: Path, prefix: str) -> list[Path]:
             continue
         shutil.rmtree(p, ignore_errors=True)
         gone.append(p)
+    return gone
+
+
+def clean_stale_files(folder: Path, pattern: re.Pattern[str]) -> list[Path]:
+    """Remove the files under ``folder`` whose name ``pattern`` matches with the id of a
+    process that is gone (its group 1), or that are over a day old; only this user's,
+    never through a link (a link of such a name is itself removed). The paths removed."""
+    gone: list[Path] = []
+    for root, _dirs, files in os.walk(folder):  # (links to folders are not walked)
+        for name in files:
+            m = pattern.match(name)
+            p = Path(root) / name
+            try:
+                st = p.lstat()
+            except OSError:
+                continue
+            if not m or st.st_uid != os.getuid():
+                continue
+            if alive(int(m.group(1))) and time.time() - st.st_mtime < STALE_SECONDS:
+                continue
+            with contextlib.suppress(OSError):
+                p.unlink()
+                gone.append(p)
     return gone
 
 

@@ -94,6 +94,9 @@ def explain(path: Path, e: Exception) -> str:
     """One line for a SQLite failure: the file, what happened, and the fix."""
     msg = str(e)
     low = msg.lower()
+    if path.is_dir():  # SQLite says "unable to open": the directory is writable all the same
+        fix = f"remove or rename it (mv {path} {path}.folder), then run the command again"
+        return f"{path}: a folder where the practice history (a file) goes: {fix}"
     if "locked" in low or "busy" in low:
         return (
             f"{path}: busy: another mockint process has held it for over "
