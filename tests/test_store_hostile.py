@@ -952,6 +952,26 @@ def test_a_link_planted_as_an_imported_recordings_partial_copy_is_not_written_th
     assert a.audio_path and Path(a.audio_path).read_bytes() == original.read_bytes()
 
 
+def test_answers_sharing_one_recording_import_sharing_one_copy(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # export names shared audio once; the second answer's copy used to remove the first's
+    # partial copy, and the import failed as if the folder could not be written
+    rec = recording(home / "recordings" / "2026-11-03" / "a.flac")
+    with Store(home / "mockint.db") as s:
+        s.add_attempt(answer("Q1", rec))
+        s.add_attempt(answer("Q2", rec))
+    good = exported(tmp_path)
+    other = tmp_path / "other"
+    monkeypatch.setenv("MOCKINT_HOME", str(other))
+    assert run("import", str(good)).exit_code == 0
+    with Store(other / "mockint.db") as s:
+        a, b = s.attempts()
+    assert a.audio_path and a.audio_path == b.audio_path
+    assert Path(a.audio_path).read_bytes() == rec.read_bytes()
+    assert not [p for p in other.rglob("*.part")]
+
+
 def test_kept_answers_live_in_the_data_directory_never_in_a_shared_temp_dir(
     tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -151,6 +151,9 @@ def _recording(
         raise ArchiveError(f"{name}: outside the data directory")
     out.parent.mkdir(parents=True, exist_ok=True)
     part = partial(out)
+    for here, pending in placed.items():
+        if pending == part:  # answers sharing one recording: the copy made for the first
+            return str(here)
     copied.append(part)
     with _created(part) as f:
         fetch(name, f)
