@@ -163,8 +163,16 @@ def test_a_questions_name_said_as_its_words_among_technical_terms_is_joined() ->
         "I was a test client when a cloud front came in.",  # no technical term heard
         "Django, and red is my colour.",  # no CamelCase name said word by word
         "Django has an ordering, filter it.",  # a clause between the words
+        "I use Django. I was a test client when a cloud front came in.",  # another sentence
+        "I was the test client myself: I clicked through the API.",  # another clause
+        "With Django the search filter's results are fine.",  # an apostrophe
+        "With Django 'test client' is a phrase.",  # quoted
     ):
         assert corrected(heard(text), hints).text == text
+    # a name with a function word is said as English: "is authenticated", "linked in"
+    english = Hints(("IsAuthenticated", "LinkedIn"), ("IsAuthenticated", "LinkedIn", "JWT"))
+    for text in ("the user is authenticated with a JWT", "The leads were linked in JWT."):
+        assert corrected(heard(text), english).text == text
     # only the question's own names: the bank's others stay apart
     other = Hints(("Redis",), joined)
     text = "Django filter backend for exact fields, search filter for text search."

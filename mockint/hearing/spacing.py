@@ -16,7 +16,10 @@ import re
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 
+from mockint.text import FUNCTION_WORDS
+
 _EDGE = ".,;:!?\"'()"
+_CLOSERS = "\"')]\u201d\u2019"  # what may follow a sentence's end mark
 # a CamelCase name of two or more capitalised words: SearchFilter, ModelViewSet
 _CAMEL = re.compile(r"(?:[A-Z][a-z]+){2,}")
 _PART = re.compile(r"[A-Z][a-z]+")
@@ -51,7 +54,7 @@ def join_spans(
     as no ordinary English word ("Postgre", "api", "docker"), as an acronym ("API") or as
     a name (a capital inside a sentence: "Cloud"), or a "dot" said for a dotted name
     ("transaction dot atomic"), marks the words as the term's; so does a CamelCase name
-    of the question's (``asked``) said word by word among technical terms
+    of the question's (``asked``) said word by word beside a technical term
     (:func:`said_as_name`)."""
     from mockint.hearing.terms import joins
 
@@ -60,9 +63,10 @@ def join_spans(
     for i, n, shown in joins(words, keys):
         part = words[i : i + n]
         if _said_apart(part, shown, plain, english, start=_starts(words, i)):
-            if shown.rstrip(_EDGE) not in asked:
-                continue
-            if not said_as_name(part, shown, [*words[:i], *words[i + n :]], keys):
+            name = shown.rstrip(_EDGE)
+            if name not in asked or name.lower() in english:
+                continue  # not the question's, or an English word ("DataBase")
+            if not said_as_name(part, name, _clause(words, i, n), keys):
                 continue
         spans.append((i, n, shown))
     return spans
@@ -80,12 +84,32 @@ def said_as_name(
     heard: Sequence[str], term: str, others: Sequence[str], technical: AbstractSet[str]
 ) -> bool:
     """Whether words ``heard`` that say a CamelCase ``term`` word by word stand for it:
-    each word one of its words in order, and another word of the phrase (``others``, the
-    phrase's words outside these) a ``technical`` term as written ("Django", "CDN")."""
-    parts = name_parts(term.rstrip(_EDGE))
-    if parts is None or [_unowned(w).lower() for w in heard] != parts:
+    each word one of its words in order, no function word ("is authenticated", "linked
+    in" are said as English) and bare (no apostrophe, quote or bracket: "tasks'",
+    "'test client'"), and another word said with them (``others``) a ``technical``
+    term as written ("Django", "CDN")."""
+    parts = name_parts(term)
+    if parts is None or any(p in FUNCTION_WORDS for p in parts):
+        return False
+    bare = [w.rstrip(".,;:!?") for w in heard]
+    if not all(w.isalpha() for w in bare) or [w.lower() for w in bare] != parts:
         return False
     return any(_unowned(w) in technical for w in others)
+
+
+def _clause(words: Sequence[str], i: int, n: int) -> list[str]:
+    """The other words of the clause holding words ``i`` to ``i + n``: between marks that
+    end a sentence or set a clause apart (. ? ! : ;), commas aside."""
+
+    def ends(w: str) -> bool:
+        return w.rstrip(_CLOSERS).endswith((".", "?", "!", ":", ";"))
+
+    start, stop = i, i + n - 1
+    while start > 0 and not ends(words[start - 1]):
+        start -= 1
+    while stop < len(words) - 1 and not ends(words[stop]):
+        stop += 1
+    return [*words[start:i], *words[i + n : stop + 1]]
 
 
 def _unowned(word: str) -> str:
@@ -170,7 +194,7 @@ def _starts(words: Sequence[str], k: int) -> bool:
     """Whether word ``k`` starts a sentence (or the phrase)."""
     if k == 0:
         return True
-    before = words[k - 1].rstrip("\"')]\u201d\u2019")
+    before = words[k - 1].rstrip(_CLOSERS)
     return before[-1:] in (".", "?", "!")
 
 
