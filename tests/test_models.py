@@ -265,19 +265,65 @@ def test_models_lists_a_damaged_checkpoint_as_damaged_with_the_fix(
     assert CliRunner().invoke(cli, ["models"]).output.splitlines()[0].split()[2] == "ready"
 
 
-def test_models_hashes_an_unchanged_file_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hundreds of MB hashed at every `mockint models`: a file whose size and times are
-    as when it was hashed is not hashed again."""
+def test_models_lists_damaged_ctranslate2_weights_though_no_checkpoint_is_prepared(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default engine reads tiny.en's CTranslate2 weights from their package with no
+    checkpoint prepared: damaged there, they were listed as "not prepared"."""
     from click.testing import CliRunner
 
     from mockint.cli.main import cli
 
+    monkeypatch.setattr(config, "shipped_models_dir", lambda: None)
+    damaged = tmp_path / "model.bin"
+    damaged.write_bytes(b"not the weights shipped")
+    monkeypatch.setattr(models, "_ct2_weights", lambda name, src: damaged)
+    r = CliRunner().invoke(cli, ["models"])
+    assert r.exit_code == 0
+    lines = r.output.splitlines()
+    assert lines[0].split()[:3] == ["tiny.en", "whisper", "damaged"]
+    assert f"the CTranslate2 weights {damaged} are not the ones shipped" in lines[1] + lines[2]
+
+
+def test_models_hashes_an_unchanged_file_once(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hundreds of MB hashed at every `mockint models`: a file whose size and times are
+    as when it was hashed is not hashed again (where there is a data directory)."""
+    from click.testing import CliRunner
+
+    from mockint.cli.main import cli
+
+    home.mkdir()
     CliRunner().invoke(cli, ["models"])
     hashed: list[Path] = []
     real = models.sha256_file
     monkeypatch.setattr(models, "sha256_file", lambda p: hashed.append(p) or real(p))
     r = CliRunner().invoke(cli, ["models"])
     assert r.exit_code == 0 and "ready" in r.output and hashed == []
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", '{"tiny.en": "x"}', '{"tiny.en": {"size": 3}}'])
+def test_a_manifest_edited_by_hand_reads_as_not_prepared(
+    text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(config, "shipped_models_dir", lambda: None)
+    models.prepare("tiny.en")
+    (config.paths().models / "manifest.json").write_text(text)
+    with pytest.raises(ModelError, match="is not prepared: run 'mockint models prepare"):
+        models.find_checkpoint("tiny.en")
+
+
+def test_models_listing_makes_no_data_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from mockint.cli.main import cli
+
+    home = tmp_path / "typo" / "home"
+    monkeypatch.setenv("MOCKINT_HOME", str(home))
+    r = CliRunner().invoke(cli, ["models"])
+    assert r.exit_code == 0 and "tiny.en" in r.output
+    assert not home.exists()
 
 
 def test_unprepared_model_says_how_to_fix(monkeypatch: pytest.MonkeyPatch) -> None:

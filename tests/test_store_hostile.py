@@ -469,6 +469,24 @@ def test_the_next_import_removes_what_a_killed_import_left_not_a_running_ones(
         running.wait()
 
 
+def test_the_clean_up_does_not_walk_a_link_planted_as_the_imported_folder(
+    tmp_path: Path,
+) -> None:
+    from mockint.storage import scratch
+    from mockint.storage.merge import PARTIAL
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    mine = outside / f".a0.flac.{dead.pid}.part"
+    mine.write_bytes(b"not mockint's")
+    imported = tmp_path / "home" / "recordings" / "imported"
+    imported.parent.mkdir(parents=True)
+    imported.symlink_to(outside)
+    assert scratch.clean_stale_files(imported, PARTIAL) == [] and mine.exists()
+
+
 @pytest.mark.parametrize("where", ["the store closes", "the temp copy is removed"])
 def test_ctrl_c_after_the_import_committed_reports_the_import(
     where: str, tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch

@@ -189,10 +189,17 @@ def models_dirs() -> list[Path]:
 
 
 def _read_manifest(d: Path) -> dict[str, Any]:
+    """The manifest's entries that are as mockint writes them (an object with a sha256):
+    one edited by hand into something else is read as not there."""
     try:
-        return dict(json.loads((d / MANIFEST).read_text()))
+        found = json.loads((d / MANIFEST).read_text())
     except (OSError, ValueError):
         return {}
+    if not isinstance(found, dict):
+        return {}
+    return {
+        k: v for k, v in found.items() if isinstance(v, dict) and isinstance(v.get("sha256"), str)
+    }
 
 
 def _source_paths(src: WhisperSource) -> list[Path]:
@@ -423,28 +430,34 @@ def _whisper_status(name: str, src: WhisperSource, hashes: Hashes) -> ModelStatu
     """A Whisper model's checkpoint (the openai engine's) checked against its manifest, and
     its CTranslate2 weights (the default engine's) against the packages' hash."""
     source = " + ".join(src.packages)
+    prepare = f"run 'mockint models prepare {name} --force'"
     try:
         path, sha = find_checkpoint(name)
     except ModelError:
         try:
             _source_paths(src)
-            status = "not prepared"
         except ModelError:
-            status = "package missing"
-        return ModelStatus(name, "whisper", source, None, None, None, status)
+            return ModelStatus(name, "whisper", source, None, None, None, "package missing")
+        ct2 = _ct2_fix(name, src, hashes, prepare)  # the default engine needs no checkpoint
+        status = "damaged" if ct2 else "not prepared"
+        return ModelStatus(name, "whisper", source, None, None, None, status, ct2)
     size = path.stat().st_size
     entry = next((_read_manifest(d).get(name) for d in models_dirs() if path.parent == d), None)
     recorded = entry.get("size") if isinstance(entry, dict) else None
-    prepare = f"run 'mockint models prepare {name} --force'"
     why = hashes.differs(path, sha, recorded if isinstance(recorded, int) else None)
     fix = f"damaged ({why} differs from the one recorded): {prepare}" if why else None
-    ct2 = _ct2_weights(name, src)
-    if fix is None and ct2 is not None and hashes.differs(ct2, src.source_sha256):
-        joined = ct2.parent.name == f"ct2-{name}"
-        how = prepare if joined else f"reinstall {source}"
-        fix = f"damaged (the CTranslate2 weights {ct2} are not the ones shipped): {how}"
+    fix = fix or _ct2_fix(name, src, hashes, prepare)
     status = "damaged" if fix else "ready"
     return ModelStatus(name, "whisper", source, path, size, sha, status, fix)
+
+
+def _ct2_fix(name: str, src: WhisperSource, hashes: Hashes, prepare: str) -> str | None:
+    """What to do about CTranslate2 weights that are not the ones shipped, or None."""
+    ct2 = _ct2_weights(name, src)
+    if ct2 is None or not hashes.differs(ct2, src.source_sha256):
+        return None
+    how = prepare if ct2.parent.name == f"ct2-{name}" else f"reinstall {' + '.join(src.packages)}"
+    return f"damaged (the CTranslate2 weights {ct2} are not the ones shipped): {how}"
 
 
 def _ct2_weights(name: str, src: WhisperSource) -> Path | None:

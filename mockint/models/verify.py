@@ -32,17 +32,17 @@ class Hashes:
         self.changed = False
 
     def sha256(self, path: Path) -> str:
-        st = path.stat()
         key = str(path.resolve())
-        stamp = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+        stamp = _stamp(path)
         seen = self.known.get(key)
         if isinstance(seen, dict) and seen.get("stamp") == stamp:
             sha = seen.get("sha256")
             if isinstance(sha, str):
                 return sha
         sha = self.hasher(path)
-        self.known[key] = {"stamp": stamp, "sha256": sha}
-        self.changed = True
+        if _stamp(path) == stamp:  # not written to while it was hashed
+            self.known[key] = {"stamp": stamp, "sha256": sha}
+            self.changed = True
         return sha
 
     def differs(self, path: Path, sha256: str, size: int | None = None) -> str | None:
@@ -54,13 +54,18 @@ class Hashes:
     def save(self) -> None:
         """Keep what was hashed (a data directory that cannot be written only costs the
         next listing its hashing again)."""
-        if not self.changed:
-            return
+        if not self.changed or not self.cache.parent.parent.is_dir():
+            return  # nothing new, or no data directory: a listing does not make one
         from mockint.config import write_atomic
 
         text = json.dumps(self.known, indent=1, sort_keys=True) + "\n"
         with contextlib.suppress(OSError, MockintError):
             write_atomic(self.cache, text, follow=False)
+
+
+def _stamp(path: Path) -> list[int]:
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
 
 
 def _read(cache: Path) -> dict[str, Any]:

@@ -57,6 +57,8 @@ def clean_stale_files(folder: Path, pattern: re.Pattern[str]) -> list[Path]:
     process that is gone (its group 1), or that are over a day old; only this user's,
     never through a link (a link of such a name is itself removed). The paths removed."""
     gone: list[Path] = []
+    if folder.is_symlink():
+        return gone  # a link planted as the folder: what it points at is not ours
     for root, _dirs, files in os.walk(folder):  # (links to folders are not walked)
         for name in files:
             m = pattern.match(name)
