@@ -422,9 +422,17 @@ def test_a_second_ctrl_c_while_hearing_is_cancelled_still_waits_for_the_phrase_a
     assert t.started.wait(10)
     main = threading.main_thread().ident
     assert main is not None and threading.get_ident() == main
+    waiting, wait = threading.Event(), pt._done.wait
+
+    def waits(timeout: float | None = None) -> bool:
+        waiting.set()
+        return wait(timeout)
+
+    pt._done.wait = waits  # type: ignore[method-assign]
 
     def second_ctrl_c() -> None:
-        time.sleep(0.2)  # while cancel() waits
+        assert waiting.wait(10)  # once cancel() waits, however slow the machine
+        time.sleep(0.05)
         signal.pthread_kill(main, signal.SIGINT)
         time.sleep(0.2)
         release.set()
