@@ -3,9 +3,10 @@
 "fast API" is FastAPI and "Postgre SQL" PostgreSQL: the letters are the speaker's, only
 the spacing is the term's, so the join adds nothing the answer did not say. Words heard
 as ordinary English words stay apart ("a test client" is not TestClient), but for one
-case: a question's own CamelCase name said word by word among other technical terms
-heard as such ("Django filter backend for exact filters, search filter for text
-search"). The audio cannot tell "search filter" from SearchFilter; the phrase can.
+case: a question's own CamelCase name said word by word in a clause that holds another
+technical term heard as such ("Django filter backend for exact filters, search filter
+for text search"). The audio cannot tell "search filter" from SearchFilter; the clause
+can. A name holding a function word ("is authenticated", "linked in") is never joined so.
 
 Pure: it takes the words' texts and word lists, and gives spans to join.
 """
