@@ -5,6 +5,8 @@ from __future__ import annotations
 import errno
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -353,29 +355,33 @@ def test_a_tentative_phrase_overtaken_before_it_began_is_not_transcribed() -> No
     assert pt.finish(5.0).text == "100 300" and t.calls == [100, 300]
 
 
+class AtWork(FakeTranscriber):
+    """A transcriber that counts the phrases it is at work on, each for as long as
+    ``work`` takes."""
+
+    def __init__(self, work: Callable[[], object]) -> None:
+        super().__init__()
+        self.work = work
+        self.started, self.active = threading.Event(), 0
+
+    def transcribe(
+        self, audio: np.ndarray, hints: object = None, voiced: object = None
+    ) -> Transcript:
+        self.active += 1
+        self.started.set()
+        self.work()
+        self.active -= 1
+        return super().transcribe(audio, hints, voiced)
+
+
 def test_ctrl_c_while_a_recording_is_heard_ends_the_phrase_at_work_and_hears_no_more() -> None:
     """A process that ends while a model decodes on another thread crashes (SIGABRT in
     CTranslate2): an interrupted recording ends only once no phrase is being heard."""
-    import threading
     import time
 
     from mockint.hearing.listen import heard_by_phrases
 
-    class Slow(FakeTranscriber):
-        def __init__(self) -> None:
-            super().__init__()
-            self.started, self.active = threading.Event(), 0
-
-        def transcribe(
-            self, audio: np.ndarray, hints: object = None, voiced: object = None
-        ) -> Transcript:
-            self.active += 1
-            self.started.set()
-            time.sleep(0.3)
-            self.active -= 1
-            return super().transcribe(audio, hints, voiced)
-
-    t = Slow()
+    t = AtWork(lambda: time.sleep(0.3))
 
     class Interrupted(EnergyVad):
         def is_speech(self, frame: np.ndarray) -> bool:
@@ -401,22 +407,11 @@ def test_a_second_ctrl_c_while_hearing_is_cancelled_still_waits_for_the_phrase_a
 
     release = threading.Event()
 
-    class Held(FakeTranscriber):
-        def __init__(self) -> None:
-            super().__init__()
-            self.started, self.active = threading.Event(), 0
+    def held() -> None:
+        release.wait(10)
+        time.sleep(0.2)  # still at work when the second Ctrl-C's wait would end
 
-        def transcribe(
-            self, audio: np.ndarray, hints: object = None, voiced: object = None
-        ) -> Transcript:
-            self.active += 1
-            self.started.set()
-            release.wait(10)
-            time.sleep(0.2)  # still at work when the second Ctrl-C's wait would end
-            self.active -= 1
-            return super().transcribe(audio, hints, voiced)
-
-    t = Held()
+    t = AtWork(held)
     pt = PhraseTranscriber(t)
     pt.submit(np.full(8000, 0.1, np.float32), 0.0)
     assert t.started.wait(10)
