@@ -151,9 +151,6 @@ def _recording(
         raise ArchiveError(f"{name}: outside the data directory")
     out.parent.mkdir(parents=True, exist_ok=True)
     part = partial(out)
-    for here, pending in placed.items():
-        if pending == part:  # answers sharing one recording: the copy made for the first
-            return str(here)
     copied.append(part)
     with _created(part) as f:
         fetch(name, f)
@@ -219,6 +216,7 @@ def merge(
     home = paths.home.resolve()
     copied: list[Path] = []
     placed: dict[Path, Path] = {}
+    kept_as: dict[str | None, str | None] = {}  # answers sharing a recording share its copy
     added = dupes = recs = kept = 0
     with Store(paths.db) as ours:
         try:
@@ -239,7 +237,11 @@ def merge(
                     if _here(ours, a, version):
                         dupes += 1
                         continue
-                    audio = _recording(a.audio_path, dest_dir, home, fetch, copied, placed)
+                    if a.audio_path not in kept_as:
+                        kept_as[a.audio_path] = _recording(
+                            a.audio_path, dest_dir, home, fetch, copied, placed
+                        )
+                    audio = kept_as[a.audio_path]
                     recs += audio is not None
                     sid = _session_here(ours, a.session_id)
                     ours.insert_attempt(replace(a, audio_path=audio, session_id=sid, id=None))
