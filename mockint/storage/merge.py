@@ -213,6 +213,7 @@ def merge(
     answers already here are skipped. On any failure before it is committed, remove what
     was copied. Once committed, the result is put in ``done`` too: a Ctrl-C after (while
     the store closes) leaves the caller what was stored."""
+    # long: one transaction's steps in order, and what a failure at any of them undoes
     home = paths.home.resolve()
     copied: list[Path] = []
     placed: dict[Path, Path] = {}
