@@ -716,6 +716,9 @@ def test_a_term_is_heard_as_a_word_or_as_its_words_in_a_row() -> None:
     assert has("Celery Beat", "then celery beat, the scheduler") and has("PEP 8", "I follow PEP 8")
     assert not has("Celery Beat", "celery, and the beat") and not has("PEP 8", "PEP eight")
     assert has("CI/CD", "in our CI CD") and not has("FastAPI", "fast API")
+    # a hyphen is not heard: a term inside a hyphenated word, or one said with a space
+    assert has("API", "an API-only service") and has("pytest-mock", "with pytest mock")
+    assert not has("API", "an APIs-only service") and not has("pytest-mock", "pytest, then mock")
 
 
 def test_a_bank_of_many_words_is_weighed_by_its_most_used() -> None:

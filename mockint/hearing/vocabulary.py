@@ -92,9 +92,10 @@ _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9+#.\-]*[A-Za-z0-9+#]|[A-Za-z0-9]")
 
 def heard(term: str, transcript: str) -> bool:
     """Whether a transcript has the term as a word, or a term of several words as those
-    words in a row (case, sentence punctuation and the separators of "CI/CD" aside)."""
-    want = [w.lower().rstrip(".") for w in _WORD.findall(term)]
-    got = [w.lower().rstrip(".") for w in _WORD.findall(transcript)]
+    words in a row (case, sentence punctuation, hyphens and the separators of "CI/CD"
+    aside: none is heard, so "API-only" has API and "pytest mock" pytest-mock)."""
+    want = [p for w in _WORD.findall(term) for p in w.lower().rstrip(".").split("-") if p]
+    got = [p for w in _WORD.findall(transcript) for p in w.lower().rstrip(".").split("-") if p]
     n = len(want)
     return n > 0 and any(got[i : i + n] == want for i in range(len(got) - n + 1))
 
