@@ -395,10 +395,10 @@ def test_ctrl_c_while_a_recording_is_heard_ends_the_phrase_at_work_and_hears_no_
     assert t.active == 0 and 0 < len(t.calls) < 12
 
 
-def test_a_second_ctrl_c_while_hearing_is_cancelled_still_waits_for_the_phrase_at_work() -> None:
-    """The first Ctrl-C waits for the phrase being heard; a second one, pressed while
-    it waited, ended the wait: the process ended with the model still decoding (SIGABRT,
-    status 134). Now it is raised once that phrase is done."""
+def cancelled_while_pressed(presses: int) -> AtWork:
+    """Cancel a PhraseTranscriber at work on a phrase, Ctrl-C pressed ``presses`` more
+    times while cancel() waits for it (expected to raise KeyboardInterrupt once that
+    phrase is done); the transcriber, to ask whether the phrase was still at work."""
     import signal
     import threading
     import time
@@ -425,10 +425,11 @@ def test_a_second_ctrl_c_while_hearing_is_cancelled_still_waits_for_the_phrase_a
 
     pt._done.wait = waits  # type: ignore[method-assign]
 
-    def second_ctrl_c() -> None:
+    def ctrl_c_again() -> None:
         assert waiting.wait(10)  # once cancel() waits, however slow the machine
-        time.sleep(0.05)
-        signal.pthread_kill(main, signal.SIGINT)
+        for _ in range(presses):
+            time.sleep(0.05)
+            signal.pthread_kill(main, signal.SIGINT)
         time.sleep(0.2)
         release.set()
 
@@ -436,12 +437,32 @@ def test_a_second_ctrl_c_while_hearing_is_cancelled_still_waits_for_the_phrase_a
     # Python then raises nothing for it: the test sets Python's own handler
     before = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        threading.Thread(target=second_ctrl_c, daemon=True).start()
+        threading.Thread(target=ctrl_c_again, daemon=True).start()
         with pytest.raises(KeyboardInterrupt):
             pt.cancel()
     finally:
         signal.signal(signal.SIGINT, before)
+    return t
+
+
+def test_a_second_ctrl_c_while_hearing_is_cancelled_still_waits_for_the_phrase_at_work() -> None:
+    """The first Ctrl-C waits for the phrase being heard; a second one, pressed while
+    it waited, ended the wait: the process ended with the model still decoding (SIGABRT,
+    status 134). Now it is raised once that phrase is done."""
+    t = cancelled_while_pressed(1)
     assert t.active == 0  # the phrase at work was done before the Ctrl-C was raised
+
+
+def test_a_ctrl_c_held_while_hearing_is_cancelled_says_so_once(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    # held in silence, a second Ctrl-C looked ignored until the phrase was done
+    from mockint.hearing.listen import HELD
+
+    capfd.readouterr()
+    t = cancelled_while_pressed(3)
+    assert t.active == 0
+    assert capfd.readouterr().err == HELD  # one line, however many presses
 
 
 # --- the loop -------------------------------------------------------------------------------

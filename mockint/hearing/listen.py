@@ -8,6 +8,7 @@ is over only its tail is left to transcribe. Every rule's number is here.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
@@ -301,7 +302,8 @@ class PhraseTranscriber:
     def cancel(self, timeout: float | None = None) -> None:
         """Transcribe nothing more, and wait for the phrase being transcribed (if any): a
         process that ends (Ctrl-C) while a model is at work on another thread crashes. A
-        Ctrl-C while waiting (the user pressing again) is raised once the wait is over."""
+        Ctrl-C while waiting (the user pressing again) is raised once the wait is over;
+        the first one held says so on stderr, or the second press would seem ignored."""
         self._cancelled = True
         self._q.put(None)
         end = None if timeout is None else time.monotonic() + timeout
@@ -312,9 +314,24 @@ class PhraseTranscriber:
                 if self._done.wait(left) or left == 0.0:
                     break
             except KeyboardInterrupt:
+                if not pressed:
+                    _say(HELD)
                 pressed = True
         if pressed:
             raise KeyboardInterrupt
+
+
+# what a Ctrl-C held by PhraseTranscriber.cancel says: pressing again changes nothing
+HELD = "\nStopping once the phrase being transcribed is done (Ctrl-C again cannot cut it short).\n"
+
+
+def _say(line: str) -> None:
+    """One line on stderr, as the caller's own held Ctrl-C does (``held_interrupt``): the
+    wait is in no command's hands, and nothing else tells the user it was heard."""
+    import os
+
+    with contextlib.suppress(OSError):  # no stderr (closed) is no reason to stop waiting
+        os.write(2, line.encode())
 
 
 class Listener:
