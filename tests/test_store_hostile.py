@@ -487,6 +487,22 @@ def test_the_clean_up_does_not_walk_a_link_planted_as_the_imported_folder(
     assert scratch.clean_stale_files(imported, PARTIAL) == [] and mine.exists()
 
 
+def test_a_temp_copy_whose_lock_is_held_is_kept_whatever_its_process_id(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an import in another pid namespace (a container) has an id that names no process
+    # here, or another one: its lock on its folder says it runs
+    from mockint.storage import archive, scratch
+
+    home = tmp_path / "shared"
+    folder = home / f"{archive.SCRATCH}{os.getpid()}-abc"
+    folder.mkdir(parents=True)
+    monkeypatch.setattr(scratch, "alive", lambda pid: False)
+    with scratch.locked(folder):
+        assert archive.clean_stale_imports(home) == [] and folder.is_dir()
+    assert archive.clean_stale_imports(home) == [folder] and not folder.exists()
+
+
 @pytest.mark.parametrize("where", ["the store closes", "the temp copy is removed"])
 def test_ctrl_c_after_the_import_committed_reports_the_import(
     where: str, tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch

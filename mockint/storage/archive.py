@@ -12,6 +12,7 @@ and says which entry or row.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -363,18 +364,22 @@ _DAMAGED = (zipfile.BadZipFile, OSError, EOFError, zlib.error, lzma.LZMAError, R
 SCRATCH = ".import-"
 
 
-def _scratch(home: Path) -> tempfile.TemporaryDirectory[str]:
-    """A private temp directory for this import inside ``home``, after removing the
-    ones imports that no longer run left behind."""
+@contextlib.contextmanager
+def _scratch(home: Path) -> Iterator[str]:
+    """A private temp directory for this import inside ``home``, locked while the import
+    runs (:func:`scratch.locked`), after removing the ones imports that no longer run
+    left behind."""
     try:
         home.mkdir(parents=True, exist_ok=True)
         clean_stale_imports(home)
-        return tempfile.TemporaryDirectory(prefix=f"{SCRATCH}{os.getpid()}-", dir=home)
+        tmp = tempfile.TemporaryDirectory(prefix=f"{SCRATCH}{os.getpid()}-", dir=home)
     except OSError as e:  # /proc/self, a read-only place, ...
         raise ArchiveError(
             f"{home}: the data directory cannot be written ({e.strerror or e}): "
             "point MOCKINT_HOME at a directory you can write"
         ) from None
+    with scratch.locked(Path(tmp.name)), tmp as path:  # removed before it is unlocked
+        yield path
 
 
 def clean_stale_imports(home: Path) -> list[Path]:

@@ -1,9 +1,15 @@
 """Private scratch folders named after the process that made them, so that one left by a
-process killed outright (no clean-up ran) is removed by the next that looks."""
+process killed outright (no clean-up ran) is removed by the next that looks.
+
+A folder's maker may also hold a lock on it (:func:`locked`, an ``flock``): a folder
+whose lock is held is never removed. A process id names no process in another pid
+namespace (a container sharing the data directory), where the lock still holds.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import shutil
@@ -11,6 +17,7 @@ import sqlite3
 import stat
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from mockint.errors import StoreError
@@ -27,8 +34,8 @@ def make(folder: Path, prefix: str) -> str:
 
 def clean_stale(folder: Path, prefix: str) -> list[Path]:
     """Remove the folders ``<prefix><pid>-...`` in ``folder`` whose process is gone, or
-    that are over a day old; only this user's own directories, never through a link.
-    The paths removed."""
+    that are over a day old, unless their lock is held (:func:`locked`); only this
+    user's own directories, never through a link. The paths removed."""
     pattern = re.compile(rf"^{re.escape(prefix)}(\d+)-[A-Za-z0-9_]+$")
     gone: list[Path] = []
     try:
@@ -47,9 +54,49 @@ def clean_stale(folder: Path, prefix: str) -> list[Path]:
             continue
         if alive(int(m.group(1))) and time.time() - st.st_mtime < STALE_SECONDS:
             continue
+        if held(p):  # its maker runs, in a pid namespace of its own or a day on
+            continue
         shutil.rmtree(p, ignore_errors=True)
         gone.append(p)
     return gone
+
+
+@contextlib.contextmanager
+def locked(folder: Path) -> Iterator[None]:
+    """Hold a lock on ``folder`` (an ``flock`` on the directory itself) while the
+    context runs, so that :func:`clean_stale` leaves it alone whatever its name's process
+    id says. Where there is no ``flock`` (or it fails), the process id alone decides."""
+    try:
+        import fcntl
+
+        fd = os.open(folder, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_DIRECTORY", 0))
+    except (ImportError, OSError):
+        yield
+        return
+    try:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # (closing releases the lock)
+
+
+def held(folder: Path) -> bool:
+    """Whether another holds ``folder``'s lock (:func:`locked`); False where there is no
+    ``flock``, or no folder to lock."""
+    try:
+        import fcntl
+
+        fd = os.open(folder, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_DIRECTORY", 0))
+    except (ImportError, OSError):
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as e:
+        return e.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES)
+    finally:
+        os.close(fd)
+    return False
 
 
 def clean_stale_files(folder: Path, pattern: re.Pattern[str]) -> list[Path]:
