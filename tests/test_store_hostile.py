@@ -455,36 +455,55 @@ def test_the_next_import_removes_what_a_killed_import_left_not_a_running_ones(
     try:
         folder = other / "recordings" / "imported" / "earlier" / "2026-11-03"
         folder.mkdir(parents=True)
-        left = [folder / f".a0.flac.{dead.pid}.part", other / f".import-{dead.pid}-abc"]
-        kept = [folder / f".a1.flac.{running.pid}.part", other / f".import-{running.pid}-abc"]
-        for p in (left[0], kept[0]):
+        # a partial copy is written only under the store's write lock, which the next
+        # import holds as it looks: whatever its process id, its writer is gone
+        left = [folder / f".a0.flac.{dead.pid}.part", folder / f".a1.flac.{running.pid}.part"]
+        left.append(other / f".import-{dead.pid}-abc")
+        kept = other / f".import-{running.pid}-abc"
+        for p in left[:2]:
             p.write_bytes(b"part of a recording")
-        for p in (left[1], kept[1]):
+        for p in (left[2], kept):
             p.mkdir()
         monkeypatch.setenv("MOCKINT_HOME", str(other))
         assert run("import", str(good)).exit_code == 0
-        assert not any(p.exists() for p in left) and all(p.exists() for p in kept)
+        assert not any(p.exists() for p in left) and kept.exists()
     finally:
         running.kill()
         running.wait()
 
 
+def test_the_next_import_removes_partial_copies_named_before_they_had_a_process_id(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ".a0.flac.part", from before copies were tagged with their process, matched no
+    # process and stayed for good
+    with_recordings(home, 1)
+    good = exported(tmp_path)
+    other = tmp_path / "other"
+    folder = other / "recordings" / "imported" / "earlier" / "2026-11-03"
+    folder.mkdir(parents=True)
+    old = folder / ".a0.flac.part"
+    old.write_bytes(b"part of a recording")
+    monkeypatch.setenv("MOCKINT_HOME", str(other))
+    assert run("import", str(good)).exit_code == 0
+    assert not old.exists()
+
+
 def test_the_clean_up_does_not_walk_a_link_planted_as_the_imported_folder(
     tmp_path: Path,
 ) -> None:
-    from mockint.storage import scratch
-    from mockint.storage.merge import PARTIAL
+    from mockint.storage import merge
 
     outside = tmp_path / "outside"
     outside.mkdir()
-    dead = subprocess.Popen(["true"])
-    dead.wait()
-    mine = outside / f".a0.flac.{dead.pid}.part"
-    mine.write_bytes(b"not mockint's")
+    mine = [outside / ".a0.flac.123.part", outside / ".a0.flac.part"]
+    for p in mine:
+        p.write_bytes(b"not mockint's")
     imported = tmp_path / "home" / "recordings" / "imported"
     imported.parent.mkdir(parents=True)
     imported.symlink_to(outside)
-    assert scratch.clean_stale_files(imported, PARTIAL) == [] and mine.exists()
+    with Store(tmp_path / "home" / "mockint.db") as s:
+        assert merge.tidy(s, imported) == [] and all(p.exists() for p in mine)
 
 
 def test_a_temp_copy_whose_lock_is_held_is_kept_whatever_its_process_id(
@@ -501,6 +520,155 @@ def test_a_temp_copy_whose_lock_is_held_is_kept_whatever_its_process_id(
     with scratch.locked(folder):
         assert archive.clean_stale_imports(home) == [] and folder.is_dir()
     assert archive.clean_stale_imports(home) == [folder] and not folder.exists()
+
+
+def imported_and_named(home: Path) -> tuple[set[Path], set[Path]]:
+    """The files under ``home``'s recordings/imported, and the recordings its answers name."""
+    files = {p for p in (home / "recordings" / "imported").rglob("*") if p.is_file()}
+    with Store(home / "mockint.db") as s:
+        named = {Path(a.audio_path) for a in s.attempts() if a.audio_path}
+    return files, named
+
+
+def test_an_import_killed_as_it_commits_leaves_no_recording_without_an_answer_for_long(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # copies are renamed into place just before COMMIT: killed between the two, the
+    # answers were never stored and the recordings stayed, named by nothing, for good
+    from mockint.storage import merge
+
+    with_recordings(home, 3)
+    good = exported(tmp_path)
+    later = tmp_path / "later.zip"  # another archive: its copies go to another folder
+    later.write_bytes(good.read_bytes())
+    real_place = merge._place
+
+    def killed_once_placed(*args):  # type: ignore[no-untyped-def]
+        real_place(*args)
+        raise KeyboardInterrupt  # the transaction is lost, as the kill would lose it
+
+    other = tmp_path / "other"
+    monkeypatch.setenv("MOCKINT_HOME", str(other))
+    with monkeypatch.context() as m:
+        m.setattr(merge, "_place", killed_once_placed)
+        m.setattr(merge, "_remove", lambda *a: None)  # killed: no clean-up
+        assert run("import", str(good)).exit_code != 0
+    files, named = imported_and_named(other)
+    assert len(files - named) >= 3 and not named  # what the kill left
+    assert run("import", str(later)).exit_code == 0
+    files, named = imported_and_named(other)
+    assert files == named and len(named) == 3
+
+
+def test_recordings_placed_by_an_import_that_committed_are_kept_by_the_next(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # killed after COMMIT, before its journal of places is removed: its answers name them
+    from mockint.storage import merge
+
+    with_recordings(home, 3)
+    good = exported(tmp_path)
+    later = tmp_path / "later.zip"
+    later.write_bytes(good.read_bytes())
+    other = tmp_path / "other"
+    imported = other / "recordings" / "imported"
+    monkeypatch.setenv("MOCKINT_HOME", str(other))
+    with monkeypatch.context() as m:
+        m.setattr(merge, "_forget", lambda journal: None)
+        assert run("import", str(good)).exit_code == 0
+    assert list(imported.glob(f"{merge.PLACING}*"))
+    assert run("import", str(later)).exit_code == 0  # all three already here
+    files, named = imported_and_named(other)
+    assert files == named and len(named) == 3
+    assert not list(imported.glob(f"{merge.PLACING}*"))
+
+
+def test_a_planted_journal_of_places_removes_nothing_outside_or_through_a_link(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mockint.storage import merge
+
+    with_recordings(home, 1)
+    good = exported(tmp_path)
+    other = tmp_path / "other"
+    imported = other / "recordings" / "imported"
+    imported.mkdir(parents=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    mine = [recording(outside / "a.flac"), outside / "notes.txt"]
+    mine[1].write_text("mine")
+    (imported / "folder").symlink_to(outside)
+    (imported / "file.flac").symlink_to(mine[0])
+    names = ["folder/a.flac", "file.flac", "../../../outside/notes.txt", str(mine[1])]
+    (imported / f"{merge.PLACING}planted").write_text(json.dumps(names))
+    monkeypatch.setenv("MOCKINT_HOME", str(other))
+    assert run("import", str(good)).exit_code == 0
+    assert all(p.exists() for p in mine) and (imported / "file.flac").is_symlink()
+
+
+def test_an_import_in_another_pid_namespace_keeps_its_copies_while_another_starts(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # two containers sharing a data directory see no process of each other's: the second
+    # import removed the first's temp copy and partial recordings as left by the dead
+    import threading
+
+    from mockint.config import paths
+    from mockint.storage import archive, scratch
+
+    with_recordings(home, 3)
+    good = exported(tmp_path)
+    second = tmp_path / "second.zip"
+    second.write_bytes(good.read_bytes())
+    other = tmp_path / "other"
+    monkeypatch.setenv("MOCKINT_HOME", str(other))
+    where = paths()
+    monkeypatch.setattr(scratch, "alive", lambda pid: False)  # no id names a process here
+    copying, cleaned, go = threading.Event(), threading.Event(), threading.Event()
+    real_copy, real_clean = archive._copy, archive.clean_stale_imports
+    calls: list[int] = []
+
+    def copy(*args):  # type: ignore[no-untyped-def]
+        if threading.current_thread().name == "first":
+            calls.append(1)
+            if len(calls) == 3:  # the database, one recording: the next one waits
+                copying.set()
+                assert go.wait(30)
+        return real_copy(*args)
+
+    left: list[Path] = []
+
+    def clean(home: Path) -> list[Path]:
+        gone = real_clean(home)
+        if threading.current_thread().name == "second":  # (its own made after this)
+            left.extend(p for p in home.glob(f"{archive.SCRATCH}*") if p.is_dir())
+            cleaned.set()
+        return gone
+
+    monkeypatch.setattr(archive, "_copy", copy)
+    monkeypatch.setattr(archive, "clean_stale_imports", clean)
+    results: dict[str, object] = {}
+
+    def import_in_thread(src: Path) -> None:
+        name = threading.current_thread().name
+        try:
+            results[name] = archive.import_archive(src, where).attempts
+        except Exception as e:
+            results[name] = e
+
+    first = threading.Thread(target=import_in_thread, args=(good,), name="first")
+    first.start()
+    assert copying.wait(30)
+    then = threading.Thread(target=import_in_thread, args=(second,), name="second")
+    then.start()
+    assert cleaned.wait(30)  # the second has looked for what killed imports left
+    assert left  # the first's temp copy (its database, open, outlived its removal)
+    go.set()
+    first.join(60)
+    then.join(60)
+    assert results == {"first": 3, "second": 0}  # the second found them all here
+    files, named = imported_and_named(other)
+    assert files == named and len(named) == 3
 
 
 @pytest.mark.parametrize("where", ["the store closes", "the temp copy is removed"])

@@ -383,10 +383,11 @@ def _scratch(home: Path) -> Iterator[str]:
 
 
 def clean_stale_imports(home: Path) -> list[Path]:
-    """Remove the temp copies in ``home``, and the partial copies of recordings, left by
-    imports that were killed (their process is gone, or the copy is over a day old: a
-    concurrent import's are its own). The paths removed."""
-    return scratch.clean_stale(home, SCRATCH) + merge.clean_partial(home / "recordings")
+    """Remove the temp copies in ``home`` left by imports that were killed (their lock is
+    free, and their process is gone or the copy is over a day old: a concurrent import's
+    are its own). The paths removed. (What they left among the recordings is removed
+    under the store's write lock: :func:`merge.tidy`.)"""
+    return scratch.clean_stale(home, SCRATCH)
 
 
 def _slug(stem: str) -> str:

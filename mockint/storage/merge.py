@@ -14,10 +14,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import filecmp
+import json
 import os
 import re
 import shutil
 import sqlite3
+import stat
+import tempfile
 from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,6 +30,7 @@ from mockint.config import Paths
 from mockint.errors import ArchiveError
 from mockint.storage import scratch
 from mockint.storage.intake import attempt_from_data, stored_time, strict_json
+from mockint.storage.recordings import to_stored
 from mockint.storage.store import Attempt, Store
 from mockint.storage.untrusted import MAX_JSON_VALUES, Guarded, Unsafe, json_values, unfit
 
@@ -167,22 +171,86 @@ def _recording(
     return str(here)
 
 
-def _place(placed: dict[Path, Path], copied: list[Path]) -> None:
-    """Rename this import's copies into their places (each noted in ``copied``)."""
+def _place(placed: dict[Path, Path], copied: list[Path], imported: Path) -> Path | None:
+    """Rename this import's copies into their places (each noted in ``copied``), after
+    listing those places in a journal (noted first): killed before the import commits, it
+    leaves them to :func:`tidy` to remove. The journal, if any copy was placed."""
+    if not placed:
+        return None
+    fd, name = tempfile.mkstemp(prefix=PLACING, dir=imported)
+    journal = Path(name)
+    copied.append(journal)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump([here.relative_to(imported).as_posix() for here in placed], f)
     for here, part in placed.items():
         part.rename(here)
         copied.append(here)
+    return journal
 
 
 PART = ".part"
-# a partial copy's name: its recording's, and the id of the process copying it
-PARTIAL = re.compile(rf"^\..+\.(\d+){re.escape(PART)}$")
+# a partial copy's name: its recording's, then the id of the process copying it (none
+# before 0.2: ``.a0.flac.part``)
+PARTIAL = re.compile(rf"^\..+{re.escape(PART)}$")
+# a journal of the recordings an import is renaming into place as it commits
+PLACING = ".placing-"
 
 
-def clean_partial(recordings: Path) -> list[Path]:
-    """Remove the partial copies in ``recordings/imported`` that imports killed outright
-    left (their process gone, or over a day old: a running import's are its own)."""
-    return scratch.clean_stale_files(recordings / "imported", PARTIAL)
+def tidy(ours: Store, imported: Path) -> list[Path]:
+    """Remove what imports killed outright left in ``imported`` (recordings/imported):
+    partial copies, and recordings placed by an import that never committed (a journal
+    lists them; one an answer names is kept). Call it holding the store's write lock:
+    every import copies and places recordings only while it holds that lock, so no
+    partial copy or uncommitted place is a running import's, whatever its process id
+    says (another pid namespace shares no ids). The paths removed."""
+    if imported.is_symlink() or not imported.is_dir():
+        return []  # a link planted as the folder: what it points at is not ours
+    gone = scratch.remove_files(imported, PARTIAL)
+    for journal in imported.glob(f"{PLACING}*"):
+        if _own_file(journal):
+            gone += _unplace(ours, imported, journal)
+            journal.unlink(missing_ok=True)
+    return gone
+
+
+def _own_file(p: Path) -> bool:
+    """Whether ``p`` is a regular file of this user's (a link is not)."""
+    try:
+        st = p.lstat()
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and st.st_uid == os.getuid()
+
+
+def _unplace(ours: Store, imported: Path, journal: Path) -> list[Path]:
+    """Remove the recordings a journal lists that no stored answer names (its import
+    never committed); only this user's regular files inside ``imported``, reached
+    through no link. The paths removed."""
+    try:
+        listed = json.loads(journal.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []  # cut short as it was written: nothing was placed yet
+    root = imported.resolve()
+    places: dict[Path, set[str]] = {}
+    for rel in listed if isinstance(listed, list) else []:
+        if not isinstance(rel, str) or Path(rel).is_absolute() or ".." in Path(rel).parts:
+            continue
+        p = imported / rel
+        if os.path.realpath(p) == str(root / rel) and _own_file(p):
+            # as the store keeps it, and as an older mockint did (the path in full)
+            places[p] = {to_stored(ours.home, str(p)) or "", str(p), str(root / rel)}
+    if not places:
+        return []
+    ours.db.execute("CREATE TEMP TABLE IF NOT EXISTS placed (path TEXT PRIMARY KEY)")
+    ours.db.execute("DELETE FROM temp.placed")
+    forms = [(f,) for named in places.values() for f in named]
+    ours.db.executemany("INSERT OR IGNORE INTO temp.placed VALUES (?)", forms)
+    query = "SELECT DISTINCT audio_path FROM main.attempts WHERE audio_path IN temp.placed"
+    named = {r[0] for r in ours.db.execute(query)}  # one pass over the answers
+    gone = [p for p, f in places.items() if not f & named]
+    for p in gone:
+        p.unlink(missing_ok=True)
+    return gone
 
 
 def partial(out: Path) -> Path:
@@ -215,6 +283,8 @@ def merge(
     the store closes) leaves the caller what was stored."""
     # long: one transaction's steps in order, and what a failure at any of them undoes
     home = paths.home.resolve()
+    imported = paths.recordings / "imported"
+    journal: Path | None = None
     copied: list[Path] = []
     placed: dict[Path, Path] = {}
     kept_as: dict[str | None, str | None] = {}  # answers sharing a recording share its copy
@@ -225,6 +295,7 @@ def merge(
                 # inside the write transaction: a concurrent import of the same archive
                 # waits, then finds these answers here
                 _begin(ours, version)
+                tidy(ours, imported)
                 for s in sessions(db):
                     cur = ours.db.execute(
                         "INSERT INTO sessions (started_at, ended_at, bank, kind, options) "
@@ -248,13 +319,14 @@ def merge(
                     ours.insert_attempt(replace(a, audio_path=audio, session_id=sid, id=None))
                     added += 1
                 kept = _end(ours)
-                _place(placed, copied)
+                journal = _place(placed, copied, imported)
             done.append(ImportResult(added, dupes, kept, recs))
         except BaseException as e:
             # Ctrl-C while COMMIT runs (seconds for a large archive) arrives once it has
             # returned: the answers are stored, and their recordings must stay with them
             if _committed(ours):
                 done.append(ImportResult(added, dupes, kept, recs))
+                _forget(journal)
                 return done[0]
             _remove(copied, dest_dir)
             if isinstance(e, OSError):
@@ -264,7 +336,15 @@ def merge(
                     f"{dest_dir}: cannot write ({e.strerror}): {fix}; nothing was imported"
                 ) from None
             raise
+    _forget(journal)
     return done[0]
+
+
+def _forget(journal: Path | None) -> None:
+    """Remove a committed import's journal (its places are named by its answers)."""
+    if journal is not None:
+        with contextlib.suppress(OSError):  # left, the next import finds them named
+            journal.unlink(missing_ok=True)
 
 
 # --- what the store already holds, asked of the store -------------------------------------------

@@ -99,24 +99,22 @@ def held(folder: Path) -> bool:
     return False
 
 
-def clean_stale_files(folder: Path, pattern: re.Pattern[str]) -> list[Path]:
-    """Remove the files under ``folder`` whose name ``pattern`` matches with the id of a
-    process that is gone (its group 1), or that are over a day old; only this user's,
-    never through a link (a link of such a name is itself removed). The paths removed."""
+def remove_files(folder: Path, pattern: re.Pattern[str]) -> list[Path]:
+    """Remove the files under ``folder`` whose name ``pattern`` matches: only this
+    user's, never through a link (a link of such a name is itself removed). For files
+    whose writers are known to be gone (the caller holds what every writer holds while
+    it writes). The paths removed."""
     gone: list[Path] = []
     if folder.is_symlink():
         return gone  # a link planted as the folder: what it points at is not ours
     for root, _dirs, files in os.walk(folder):  # (links to folders are not walked)
         for name in files:
-            m = pattern.match(name)
             p = Path(root) / name
             try:
                 st = p.lstat()
             except OSError:
                 continue
-            if not m or st.st_uid != os.getuid():
-                continue
-            if alive(int(m.group(1))) and time.time() - st.st_mtime < STALE_SECONDS:
+            if not pattern.match(name) or st.st_uid != os.getuid():
                 continue
             with contextlib.suppress(OSError):
                 p.unlink()
