@@ -284,6 +284,7 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=0, help="only the first N answers")
     ap.add_argument("--beam", type=int, default=0, help="beam width (default: mockint's)")
     ap.add_argument("--json", action="store_true", help="one JSON line per voice")
+    ap.add_argument("--tag", help="a suffix for the name the transcripts are kept under")
     ap.add_argument("--judge", help="score texts with this model's decoder (e.g. base)")
     ap.add_argument(
         "--local", type=float, help="with --judge: score the seconds changed, and S around"
@@ -313,6 +314,8 @@ def main() -> int:
         name += f"-judge-{Path(args.judge).name}"
         if args.local is not None:
             name += f"-local{args.local:g}" + ("-agree" if args.agree else "")
+    if args.tag:
+        name += f"-{args.tag}"
     both = None
     if not args.saved:
         engine = make_engine(options)
