@@ -625,6 +625,39 @@ def test_words_put_past_a_term_by_their_length_alone_are_past_it_by_both_measure
     assert skipped  # it does skip some
 
 
+def test_a_sound_distance_cut_short_is_exact_within_its_bound_and_past_it_beyond() -> None:
+    """Edit distances stop once they must exceed the bound asked: a distance within it is
+    the full table's, one beyond it is only known to be beyond; a SoundIndex answers a
+    question asked again as it did the first time."""
+    import itertools
+
+    from mockint.hearing.terms import (
+        LIKENESS_SCALE,
+        SoundIndex,
+        _distance,
+        _likeness,
+        sound_distance,
+    )
+
+    sounds = ["ɹᵻdiz", "θɹiːdiːz", "ɹɛdɪz", "paɪθɑːn", "pɪsən", "əɹiːdiz", "sɛləɹi", "ɹiːdɪŋz"]
+    cut = 0
+    for heard, key in itertools.product(sounds, repeat=2):
+        size = len(key.replace("ː", ""))
+        full = min(_distance(heard, key) / len(key), LIKENESS_SCALE * _likeness(heard, key) / size)
+        for most in (0.25, 0.5, 0.7):
+            got = sound_distance(heard, key, most)
+            if full <= most:
+                assert got == full, (heard, key, most)
+            else:
+                assert got > most, (heard, key, most)
+                cut += got == float("inf")
+    assert cut  # some were cut short
+    index = SoundIndex({"Redis", "Celery", "Python"}, lambda w: {"Redis": "ɹᵻdiz"}.get(w, w))
+    first = index.nearest("ɹɛdɪz", 0.7)
+    assert first == index.nearest("ɹɛdɪz", 0.7) <= 0.7
+    assert index.nearest("ɹɛdɪz", 0.7, {"redis"}) > 0.7  # another question, another answer
+
+
 class FakeEngine:
     """An engine that hears one text and scores by a table."""
 

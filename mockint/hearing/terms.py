@@ -217,13 +217,28 @@ def term_candidates(
     return found[:limit]
 
 
+def _distance_within(a: str, b: str, most: float) -> float:
+    """:func:`_distance`, or infinity as soon as it must be over ``most`` (each row of the
+    table holds a cell of the cheapest path, which never gets cheaper)."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        if min(cur) > most:
+            return float("inf")
+        prev = cur
+    return prev[-1]
+
+
 def sound_distance(heard: str, key: str, max_distance: float) -> float:
     """How far heard phonemes sound from a term's (``key``), per phoneme of the term: by
     plain edits, or nearer by :func:`_likeness` (times :data:`LIKENESS_SCALE`: "3D's" for
-    Redis); infinity where the lengths alone put it past ``max_distance``."""
+    Redis); exact within ``max_distance``, past it only known to be past it (infinity
+    where the lengths alone put it there)."""
     if _too_far(heard, key, max_distance):
         return float("inf")
-    d = _distance(heard, key) / len(key)
+    d = _distance_within(heard, key, max_distance * len(key)) / len(key)
     size = len(key.replace("ː", ""))
     most = min(d, max_distance) * size / LIKENESS_SCALE
     return min(d, LIKENESS_SCALE * _likeness(heard, key, most) / size)
@@ -234,16 +249,26 @@ class SoundIndex:
 
     def __init__(self, words: AbstractSet[str], phonemes: Callable[[str], str]):
         self.keyed = _sounds(words, phonemes)
+        # what nearest() found, by its arguments: a phrase's candidates overlap, and
+        # about half the windows they weigh are weighed again (bounded, kept per index)
+        self._found: dict[tuple[str, float, frozenset[str]], float] = {}
 
     def nearest(
         self, heard: str, max_distance: float, skip: AbstractSet[str] = frozenset()
     ) -> float:
         """The least :func:`sound_distance` from ``heard`` to a word (but those whose lower
-        case is in ``skip``) within ``max_distance``; infinity if none."""
+        case is in ``skip``) if within ``max_distance``; over it (or infinity) if none."""
+        asked = (heard, max_distance, frozenset(skip))
+        found = self._found.get(asked)  # (one lookup: another thread may clear it)
+        if found is not None:
+            return found
         best = float("inf")
         for word, key in self.keyed:
             if word.lower() not in skip:
                 best = min(best, sound_distance(heard, key, min(best, max_distance)))
+        if len(self._found) >= 16384:
+            self._found.clear()
+        self._found[asked] = best
         return best
 
 
