@@ -280,6 +280,30 @@ def test_a_word_nearer_another_thing_the_bank_names_is_not_asked_about() -> None
     assert t.text == "we ran Gunicorn behind"
 
 
+def test_a_term_is_taken_only_where_the_audio_prefers_it_to_the_banks_other_readings() -> None:
+    # "pitus mock" heard where pytest-mock was said: the words sound as Python (the
+    # question's term) but nearer as pytest-mock, another thing the bank names. The audio
+    # is asked about both, and the term is taken only where it wins over the rival too.
+    joined = ("Python", "pytest", "pytest-mock")
+    hints = Hints(("Python",), joined, frozenset({"python", "pytest", "mock"}))
+    said = "I patch with pitus mock in tests."
+    asked: list[str] = []
+    t = corrected(heard(said, ["pitus"]), hints, prefers({"Python": 1.0, "pytest": 2.0}, asked))
+    assert t.text == said and any("pytest-mock" in a for a in asked)
+    t = corrected(heard(said, ["pitus"]), hints, prefers({"Python": 2.0, "pytest": 1.0}))
+    assert t.text == "I patch with Python mock in tests."
+    # off, the audio weighs the term against what was heard alone
+    off = CorrectionOptions(rivals=False)
+    t = corrected(heard(said, ["pitus"]), hints, prefers({"Python": 1.0, "pytest": 2.0}), off)
+    assert t.text == "I patch with Python mock in tests."
+    # a rival farther in sound than the term is not asked about ("Jango": Django, not
+    # anything else the bank names that is only loosely like it)
+    asked = []
+    near = Hints(("Django",), ("Django", "Dagster"), frozenset({"django"}))
+    t = corrected(heard("built in Jango here", ["Jango"]), near, prefers({"Django": 1.0}, asked))
+    assert t.text == "built in Django here" and not any("Dagster" in a for a in asked)
+
+
 def test_the_bank_words_veto_nothing_a_term_spells_and_no_wider_window_gets_round_them(
     resume_bank,  # type: ignore[no-untyped-def]
 ) -> None:

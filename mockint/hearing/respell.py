@@ -55,6 +55,9 @@ class CorrectionOptions:
     unsure: float = 0.7
     # ... and asked about where it sounds this far from a term, even a common word
     unsure_sound_alike: float = 0.8
+    # take a term only where the audio prefers it to the bank's other things the same
+    # words sound as at least as nearly ("pitus": pytest, not only Python)
+    rivals: bool = True
     # ask about words each heard surely too (within ``sound_alike``): off, as on the
     # development set none of 232 such candidates scored higher than as heard, and each
     # cost a decoder pass (docs/measurements.md)
@@ -321,7 +324,17 @@ def _sounded(
     if isinstance(score, Bounded):  # not asked: what cannot score higher than as heard
         tops = score.ceilings(text, [c.text for c in found])
         found = [c for c, top in zip(found, tops, strict=True) if top > heard]
-    taken = supported(found, [s - heard for s in score([c.text for c in found])])
+    gains = [s - heard for s in score([c.text for c in found])]
+    taken = supported(found, gains)
+    if o.rivals and taken:
+        gain = {id(c): g for c, g in zip(found, gains, strict=True)}
+        named = {t.lower() for t in terms}
+        forms = {n + end for n in named for end in ("", "s", "es", "'s")}
+        taken = [
+            c
+            for c in taken
+            if _best_reading(c, gain[id(c)], text, heard, score, lexicon, phonemes, forms, o)
+        ]
     if len(taken) > 1 and score([put_terms(text, taken)])[0] <= heard:
         taken = taken[:1]  # each was better alone, not all of them at once
     spans = []
@@ -329,6 +342,28 @@ def _sounded(
         last = words[c.start + c.words - 1].text
         spans.append((c.start, c.words, c.term + last[len(last.rstrip(".,;:!?")) :]))
     return put(words, spans)
+
+
+def _best_reading(
+    c: Candidate,
+    gain: float,
+    text: str,
+    heard: float,
+    score: Scorer,
+    lexicon: _Lexicon,
+    phonemes: Callable[[str], str],
+    forms: AbstractSet[str],
+    o: CorrectionOptions,
+) -> bool:
+    """Whether the audio prefers the candidate's term (by ``gain`` over the text as heard)
+    to every other thing the bank names that the same words sound as at least as nearly
+    (:func:`~mockint.hearing.terms.rival_readings`: "pitus" is pytest before Python): the
+    term is taken only as the audio's best reading of those sounds, not merely a better
+    one than what was heard. At most ``o.candidates`` of them, the nearest, are asked."""
+    from mockint.hearing.terms import rival_readings
+
+    others = rival_readings(c, text, lexicon.rivals, phonemes, forms, o.candidates)
+    return not others or all(s - heard < gain for s in score([r.text for r in others]))
 
 
 def _spelled(word: str, english: AbstractSet[str]) -> bool:

@@ -271,6 +271,43 @@ class SoundIndex:
         self._found[asked] = best
         return best
 
+    def near(
+        self, heard: str, max_distance: float, skip: AbstractSet[str] = frozenset()
+    ) -> list[tuple[float, str]]:
+        """The words (but those whose lower case is in ``skip``) within ``max_distance``
+        of ``heard``, with their :func:`sound_distance`, the nearest first."""
+        found = [(sound_distance(heard, key, max_distance), w) for w, key in self.keyed]
+        return sorted((d, w) for d, w in found if d <= max_distance and w.lower() not in skip)
+
+
+def rival_readings(
+    c: Candidate,
+    text: str,
+    rivals: SoundIndex,
+    phonemes: Callable[[str], str],
+    skip: AbstractSet[str] = frozenset(),
+    limit: int = 8,
+) -> list[Candidate]:
+    """Other things a bank names that the words a candidate replaces sound as, at least as
+    near as its term (``rivals``, but those in ``skip``): the words alone, or with the word
+    after or before them within the clause ("pitus" may be pytest, "pidus mock"
+    pytest-mock, as much as Python). Each is a reading of the same sounds the audio is
+    asked about beside the term; the nearest ``limit``, each (case aside) once."""
+    spans, bare = _words(text)
+    out: dict[str, Candidate] = {}  # by the reading in lower case: JSON is json
+    for start, n in ((c.start, c.words), (c.start, c.words + 1), (c.start - 1, c.words + 1)):
+        window = spans[start : start + n] if start >= 0 else []
+        if len(window) < n or any(text[b - 1] in ".,;:!?" for _, b in window[:-1]):
+            continue  # past either end, or across a clause
+        heard = " ".join(bare[start : start + n])
+        for d, word in rivals.near(phonemes(heard), c.distance, skip):
+            low = word.lower()
+            if low != heard and low != c.term.lower() and (low not in out or d < out[low].distance):
+                a, b = window[0][0], window[-1][1]
+                new = text[:a] + _put(text, spans, start, n, word) + text[b:]
+                out[low] = Candidate(start, n, text[a:b], word, round(d, 4), new)
+    return sorted(out.values(), key=lambda r: (r.distance, r.start))[:limit]
+
 
 def _holds(term: str, words: Sequence[str], held: AbstractSet[str]) -> bool:
     """Whether two heard words, one of them a term ``held``, may be a longer term that
