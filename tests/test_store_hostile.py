@@ -606,6 +606,36 @@ def test_a_planted_journal_of_places_removes_nothing_outside_or_through_a_link(
     assert all(p.exists() for p in mine) and (imported / "file.flac").is_symlink()
 
 
+@pytest.mark.parametrize(
+    "journal",
+    [
+        json.dumps(["a\u0000b.flac", "x/\u0000"]),  # a NUL byte: no path can hold it
+        "[" * 100_000,  # nested past Python's recursion
+        json.dumps(["x" * 64] * 300_000),  # over the most read (16 MB)
+        "\xff\xfe not JSON",
+    ],
+    ids=["nul", "deep", "huge", "bytes"],
+)
+def test_a_damaged_journal_of_places_stops_no_import_and_is_removed(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch, journal: str
+) -> None:
+    # every import reads the journals killed imports left: one it cannot read must not
+    # fail every import after it (a traceback, or "damaged archive" of a good one)
+    from mockint.storage import merge
+
+    with_recordings(home, 1)
+    good = exported(tmp_path)
+    other = tmp_path / "other"
+    imported = other / "recordings" / "imported"
+    imported.mkdir(parents=True)
+    planted = imported / f"{merge.PLACING}damaged"
+    planted.write_text(journal, encoding="utf-8", errors="surrogateescape")
+    monkeypatch.setenv("MOCKINT_HOME", str(other))
+    r = run("import", str(good))
+    assert r.exit_code == 0, r.output
+    assert not planted.exists()
+
+
 def test_an_import_in_another_pid_namespace_keeps_its_copies_while_another_starts(
     tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

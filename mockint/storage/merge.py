@@ -30,7 +30,7 @@ from mockint.config import Paths
 from mockint.errors import ArchiveError
 from mockint.storage import scratch
 from mockint.storage.intake import attempt_from_data, stored_time, strict_json
-from mockint.storage.recordings import to_stored
+from mockint.storage.recordings import SAFE_PART, to_stored
 from mockint.storage.store import Attempt, Store
 from mockint.storage.untrusted import MAX_JSON_VALUES, Guarded, Unsafe, json_values, unfit
 
@@ -192,8 +192,10 @@ PART = ".part"
 # a partial copy's name: its recording's, then the id of the process copying it (none
 # before 0.2: ``.a0.flac.part``)
 PARTIAL = re.compile(rf"^\..+{re.escape(PART)}$")
-# a journal of the recordings an import is renaming into place as it commits
+# a journal of the recordings an import is renaming into place as it commits, and the
+# most of one read (an archive's recordings' names, one line of JSON)
 PLACING = ".placing-"
+MAX_JOURNAL = 16 * 1024 * 1024
 
 
 def tidy(ours: Store, imported: Path) -> list[Path]:
@@ -227,14 +229,17 @@ def _unplace(ours: Store, imported: Path, journal: Path) -> list[Path]:
     never committed); only this user's regular files inside ``imported``, reached
     through no link. The paths removed."""
     try:
-        listed = json.loads(journal.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []  # cut short as it was written: nothing was placed yet
+        with journal.open("rb") as f:
+            raw = f.read(MAX_JOURNAL + 1)
+        listed = json.loads(raw) if len(raw) <= MAX_JOURNAL else None
+    except (OSError, ValueError, RecursionError):
+        return []  # cut short as it was written (nothing was placed yet), or not ours
     root = imported.resolve()
     places: dict[Path, set[str]] = {}
     for rel in listed if isinstance(listed, list) else []:
-        if not isinstance(rel, str) or Path(rel).is_absolute() or ".." in Path(rel).parts:
-            continue
+        parts = Path(rel).parts if isinstance(rel, str) else ()
+        if not parts or Path(rel).is_absolute() or not all(SAFE_PART.match(x) for x in parts):
+            continue  # names an import writes: a folder and a file, no "..", no NUL
         p = imported / rel
         if os.path.realpath(p) == str(root / rel) and _own_file(p):
             # as the store keeps it, and as an older mockint did (the path in full)
