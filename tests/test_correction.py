@@ -296,12 +296,22 @@ def test_a_term_is_taken_only_where_the_audio_prefers_it_to_the_banks_other_read
     off = CorrectionOptions(rivals=False)
     t = corrected(heard(said, ["pitus"]), hints, prefers({"Python": 1.0, "pytest": 2.0}), off)
     assert t.text == "I patch with Python mock in tests."
-    # a rival farther in sound than the term is not asked about ("Jango": Django, not
-    # anything else the bank names that is only loosely like it)
-    asked = []
-    near = Hints(("Django",), ("Django", "Dagster"), frozenset({"django"}))
-    t = corrected(heard("built in Jango here", ["Jango"]), near, prefers({"Django": 1.0}, asked))
-    assert t.text == "built in Django here" and not any("Dagster" in a for a in asked)
+
+
+def test_a_reading_as_near_as_the_term_is_asked_about_and_a_farther_one_is_not() -> None:
+    # sounds spelled as letters outside every near pair, so distances are plain edits:
+    # the term and "Tie" are both 2 edits of 7 from what was heard (2/7, which the
+    # candidate keeps rounded down to 0.2857), "Far" 3 of 7
+    from mockint.hearing.terms import Candidate, SoundIndex, rival_readings
+
+    table = {"Term": "qxhcyrr", "Tie": "qxhcxxh", "Far": "qxhxxxh"}
+    sounds = lambda w: table.get(w, w)  # noqa: E731
+    index = SoundIndex({"Tie", "Far"}, sounds)
+    text = "we used qxhcyqh here"
+    c = Candidate(2, 1, "qxhcyqh", "Term", round(2 / 7, 4), "we used Term here")
+    readings = rival_readings(c, text, index, sounds)
+    assert [r.term for r in readings] == ["Tie"]
+    assert readings[0].text == "we used Tie here"
 
 
 def test_the_bank_words_veto_nothing_a_term_spells_and_no_wider_window_gets_round_them(
@@ -677,6 +687,7 @@ def test_a_sound_distance_cut_short_is_exact_within_its_bound_and_past_it_beyond
                 cut += got == float("inf")
     assert cut  # some were cut short
     index = SoundIndex({"Redis", "Celery", "Python"}, lambda w: {"Redis": "ɹᵻdiz"}.get(w, w))
+    assert index.nearest("ɹɛdɪz", 0.01) > 0.01  # asked with a tighter bound first
     first = index.nearest("ɹɛdɪz", 0.7)
     assert first == index.nearest("ɹɛdɪz", 0.7) <= 0.7
     assert index.nearest("ɹɛdɪz", 0.7, {"redis"}) > 0.7  # another question, another answer

@@ -263,7 +263,7 @@ def _unclaimed(
     best: dict[tuple[int, int], float] = {}  # the nearest question's term, by words
     for c in found:
         best[c.start, c.words] = min(best.get((c.start, c.words), c.distance), c.distance)
-    forms = {n + end for n in named for end in ("", "s", "es", "'s")}
+    forms = frozenset(n + end for n in named for end in ("", "s", "es", "'s"))
     kept: list[Candidate] = []
     for c in ranked:
         if len(kept) == limit:

@@ -250,15 +250,18 @@ class SoundIndex:
     def __init__(self, words: AbstractSet[str], phonemes: Callable[[str], str]):
         self.keyed = _sounds(words, phonemes)
         # what nearest() found, by its arguments: a phrase's candidates overlap, and
-        # about half the windows they weigh are weighed again (bounded, kept per index)
+        # about half the windows they weigh are weighed again (bounded, kept per index;
+        # each set of words skipped kept once, however many windows it comes with)
         self._found: dict[tuple[str, float, frozenset[str]], float] = {}
+        self._skips: dict[frozenset[str], frozenset[str]] = {}
 
     def nearest(
         self, heard: str, max_distance: float, skip: AbstractSet[str] = frozenset()
     ) -> float:
         """The least :func:`sound_distance` from ``heard`` to a word (but those whose lower
         case is in ``skip``) if within ``max_distance``; over it (or infinity) if none."""
-        asked = (heard, max_distance, frozenset(skip))
+        skipped = frozenset(skip)
+        asked = (heard, max_distance, self._skips.setdefault(skipped, skipped))
         found = self._found.get(asked)  # (one lookup: another thread may clear it)
         if found is not None:
             return found
@@ -268,6 +271,7 @@ class SoundIndex:
                 best = min(best, sound_distance(heard, key, min(best, max_distance)))
         if len(self._found) >= 16384:
             self._found.clear()
+            self._skips.clear()
         self._found[asked] = best
         return best
 
@@ -300,7 +304,8 @@ def rival_readings(
         if len(window) < n or any(text[b - 1] in ".,;:!?" for _, b in window[:-1]):
             continue  # past either end, or across a clause
         heard = " ".join(bare[start : start + n])
-        for d, word in rivals.near(phonemes(heard), c.distance, skip):
+        # the term's distance was rounded to 4 places: a reading as near is within that
+        for d, word in rivals.near(phonemes(heard), c.distance + 5e-5, skip):
             low = word.lower()
             if low != heard and low != c.term.lower() and (low not in out or d < out[low].distance):
                 a, b = window[0][0], window[-1][1]
