@@ -56,7 +56,7 @@ class CorrectionOptions:
     # ... and asked about where it sounds this far from a term, even a common word
     unsure_sound_alike: float = 0.8
     # take a term only where the audio prefers it to the bank's other things the same
-    # words sound as at least as nearly ("pitus": pytest, not only Python)
+    # words sound as at least as nearly ("jithub": GitHub, not only Python)
     rivals: bool = True
     # ask about words each heard surely too (within ``sound_alike``): off, as on the
     # development set none of 232 such candidates scored higher than as heard, and each
@@ -357,7 +357,8 @@ def _best_reading(
 ) -> bool:
     """Whether the audio prefers the candidate's term (by ``gain`` over the text as heard)
     to every other thing the bank names that the same words sound as at least as nearly
-    (:func:`~mockint.hearing.terms.rival_readings`: "pitus" is pytest before Python): the
+    (:func:`~mockint.hearing.terms.rival_readings`: "jithub" may be GitHub as well as
+    Python, and the audio prefers GitHub there): the
     term is taken only as the audio's best reading of those sounds, not merely a better
     one than what was heard. At most ``o.candidates`` of them, the nearest, are asked."""
     from mockint.hearing.terms import rival_readings

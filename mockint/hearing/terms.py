@@ -294,8 +294,8 @@ def rival_readings(
 ) -> list[Candidate]:
     """Other things a bank names that the words a candidate replaces sound as, at least as
     near as its term (``rivals``, but those in ``skip``): the words alone, or with the word
-    after or before them within the clause ("pitus" may be pytest, "pidus mock"
-    pytest-mock, as much as Python). Each is a reading of the same sounds the audio is
+    after or before them within the clause ("pitus" may be pytest, "pitus mock"
+    pytest-mock, as much as Python: the audio decides). Each is a reading the audio is
     asked about beside the term; the nearest ``limit``, each (case aside) once."""
     spans, bare = _words(text)
     out: dict[str, Candidate] = {}  # by the reading in lower case: JSON is json
