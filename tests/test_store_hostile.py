@@ -583,16 +583,22 @@ def test_recordings_placed_by_an_import_that_committed_are_kept_by_the_next(
     assert not list(imported.glob(f"{merge.PLACING}*"))
 
 
+def an_archive_and_another_home(tmp_path: Path, home: Path) -> tuple[Path, Path, Path]:
+    """An archive of one answer, the data directory to import it into, and that one's
+    (made) recordings/imported."""
+    with_recordings(home, 1)
+    other = tmp_path / "other"
+    imported = other / "recordings" / "imported"
+    imported.mkdir(parents=True)
+    return exported(tmp_path), other, imported
+
+
 def test_a_planted_journal_of_places_removes_nothing_outside_or_through_a_link(
     tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from mockint.storage import merge
 
-    with_recordings(home, 1)
-    good = exported(tmp_path)
-    other = tmp_path / "other"
-    imported = other / "recordings" / "imported"
-    imported.mkdir(parents=True)
+    good, other, imported = an_archive_and_another_home(tmp_path, home)
     outside = tmp_path / "outside"
     outside.mkdir()
     mine = [recording(outside / "a.flac"), outside / "notes.txt"]
@@ -623,11 +629,7 @@ def test_a_damaged_journal_of_places_stops_no_import_and_is_removed(
     # fail every import after it (a traceback, or "damaged archive" of a good one)
     from mockint.storage import merge
 
-    with_recordings(home, 1)
-    good = exported(tmp_path)
-    other = tmp_path / "other"
-    imported = other / "recordings" / "imported"
-    imported.mkdir(parents=True)
+    good, other, imported = an_archive_and_another_home(tmp_path, home)
     planted = imported / f"{merge.PLACING}damaged"
     planted.write_text(journal, encoding="utf-8", errors="surrogateescape")
     monkeypatch.setenv("MOCKINT_HOME", str(other))

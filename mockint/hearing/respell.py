@@ -263,7 +263,7 @@ def _unclaimed(
     best: dict[tuple[int, int], float] = {}  # the nearest question's term, by words
     for c in found:
         best[c.start, c.words] = min(best.get((c.start, c.words), c.distance), c.distance)
-    forms = frozenset(n + end for n in named for end in ("", "s", "es", "'s"))
+    forms = _forms(named)
     kept: list[Candidate] = []
     for c in ranked:
         if len(kept) == limit:
@@ -271,6 +271,11 @@ def _unclaimed(
         if not _claimed(c, words, best, lexicon.rivals, forms, phonemes):
             kept.append(c)
     return kept
+
+
+def _forms(named: AbstractSet[str]) -> frozenset[str]:
+    """The question's terms (lower case) with their plurals and possessives: no rivals."""
+    return frozenset(n + end for n in named for end in ("", "s", "es", "'s"))
 
 
 def _claimed(
@@ -328,8 +333,7 @@ def _sounded(
     taken = supported(found, gains)
     if o.rivals and taken:
         gain = {id(c): g for c, g in zip(found, gains, strict=True)}
-        named = {t.lower() for t in terms}
-        forms = {n + end for n in named for end in ("", "s", "es", "'s")}
+        forms = _forms({t.lower() for t in terms})
         taken = [
             c
             for c in taken

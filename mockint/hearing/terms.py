@@ -56,16 +56,9 @@ def joins(words: Sequence[str], terms: AbstractSet[str]) -> list[tuple[int, int,
     return out
 
 
-@functools.lru_cache(maxsize=65536)  # the same windows are weighed twice per phrase
-def _distance(a: str, b: str) -> int:
+def _distance(a: str, b: str) -> float:
     """Levenshtein distance between two strings."""
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
+    return _distance_within(a, b, float("inf"))
 
 
 _VOWELS = "aeiouæɑɒɔəɚɛɜɝɪʊʌᵻɐ"
@@ -218,8 +211,9 @@ def term_candidates(
 
 
 def _distance_within(a: str, b: str, most: float) -> float:
-    """:func:`_distance`, or infinity as soon as it must be over ``most`` (each row of the
-    table holds a cell of the cheapest path, which never gets cheaper)."""
+    """Levenshtein distance between two strings, or infinity as soon as it must be over
+    ``most`` (each row of the table holds a cell of the cheapest path, which never gets
+    cheaper)."""
     prev = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         cur = [i]

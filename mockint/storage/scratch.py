@@ -66,13 +66,12 @@ def locked(folder: Path) -> Iterator[None]:
     """Hold a lock on ``folder`` (an ``flock`` on the directory itself) while the
     context runs, so that :func:`clean_stale` leaves it alone whatever its name's process
     id says. Where there is no ``flock`` (or it fails), the process id alone decides."""
-    try:
-        import fcntl
-
-        fd = os.open(folder, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_DIRECTORY", 0))
-    except (ImportError, OSError):
+    fd = _opened(folder)
+    if fd is None:
         yield
         return
+    import fcntl
+
     try:
         with contextlib.suppress(OSError):
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -84,12 +83,11 @@ def locked(folder: Path) -> Iterator[None]:
 def held(folder: Path) -> bool:
     """Whether another holds ``folder``'s lock (:func:`locked`); False where there is no
     ``flock``, or no folder to lock."""
-    try:
-        import fcntl
-
-        fd = os.open(folder, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_DIRECTORY", 0))
-    except (ImportError, OSError):
+    fd = _opened(folder)
+    if fd is None:
         return False
+    import fcntl
+
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as e:
@@ -97,6 +95,17 @@ def held(folder: Path) -> bool:
     finally:
         os.close(fd)
     return False
+
+
+def _opened(folder: Path) -> int | None:
+    """A descriptor of ``folder`` to lock (never through a link), or None where there is
+    no ``flock`` or no folder."""
+    try:
+        import fcntl  # noqa: F401  (no flock on this platform: the pid decides)
+
+        return os.open(folder, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_DIRECTORY", 0))
+    except (ImportError, OSError):
+        return None
 
 
 def remove_files(folder: Path, pattern: re.Pattern[str]) -> list[Path]:
